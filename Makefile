@@ -1,0 +1,96 @@
+# kvmscope - one binary, one Makefile. `make demo` and `make check` are the two front doors.
+
+CC       ?= gcc
+BUILD    ?= build
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -pthread -MMD -MP -I.
+LDLIBS   += -lelf -lpthread
+
+# liburing is optional: without it `--blk-io=uring` says it is unavailable.
+HAVE_URING := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
+ifeq ($(HAVE_URING),1)
+CFLAGS   += -DHAVE_LIBURING
+LDLIBS   += -luring
+endif
+NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+LDLIBS   += $(NCURSES_LIBS)
+
+LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Debian packages the host build, the guest build and the tests need.
+HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
+OPT_PKGS   := liburing-dev tmux
+GUEST_PKGS := linux-source-6.1 flex bison bc libssl-dev busybox-static cpio xz-utils
+
+.PHONY: all guest guest-linux mini check test unit demo deps asan clean format help
+
+all: kvmscope
+
+help:
+	@echo "make            build ./kvmscope"
+	@echo "make demo       install what is missing, build kvmscope and the guest, boot Linux"
+	@echo "make check      build everything and run every test"
+	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
+	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
+
+kvmscope: $(BUILD)/main.o $(BUILD)/libkvmscope.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libkvmscope.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkvmscope.a $(LDLIBS)
+
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		build-asan/main.o build-asan/libkvmscope.a
+	$(CC) -O1 -g -fsanitize=address,undefined -pthread -o kvmscope-asan build-asan/main.o \
+		build-asan/libkvmscope.a $(LDLIBS)
+
+# Install what is missing (root, apt-get); names the package that failed.
+deps:
+	@sh tests/deps.sh $(HOST_PKGS) -- $(OPT_PKGS)
+
+guest-deps:
+	@sh tests/deps.sh $(GUEST_PKGS)
+
+guest: guest-linux mini
+
+guest-linux: guest-deps
+	$(MAKE) -C guest -f linux.mk
+
+mini:
+	$(MAKE) -C guest/mini
+
+unit: $(TEST_BINS)
+
+check: deps guest-deps
+	$(MAKE) kvmscope unit mini
+	$(MAKE) guest-linux
+	$(MAKE) asan
+	sh tests/run.sh
+
+test: kvmscope unit mini
+	sh tests/run.sh
+
+demo: deps guest-deps
+	$(MAKE) kvmscope guest
+	sh tests/demo.sh
+
+format:
+	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h) $(TEST_SRCS)
+
+clean:
+	rm -rf build build-asan kvmscope kvmscope-asan
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

@@ -1,0 +1,160 @@
+/* kvm/kvm.h - front door of the kvm layer: VM, vCPU, guest memory, I/O buses, interrupts, boot. */
+#ifndef KVMSCOPE_KVM_H
+#define KVMSCOPE_KVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVMSCOPE_VERSION "0.1.0"
+
+/* Guest-physical layout. RAM above GUEST_PCI_HOLE moves to 4 GiB, as on a PC. */
+#define GUEST_PCI_HOLE     0xC0000000ULL
+#define GUEST_4G           0x100000000ULL
+#define GUEST_MMIO32_BASE  0xC0000000ULL /* 32-bit BARs are placed from here ... */
+#define GUEST_MMIO32_END   0xFEC00000ULL /* ... up to the IOAPIC */
+#define GUEST_IOAPIC_BASE  0xFEC00000ULL
+#define GUEST_LAPIC_BASE   0xFEE00000ULL
+#define GUEST_MSI_BASE     0xFEE00000ULL
+#define GUEST_PIO_BAR_BASE 0xC000 /* I/O BARs, like a PC BIOS places them */
+#define GUEST_PIO_BAR_END  0x10000
+
+/* Fixed ports of the kvmscope machine. */
+#define PORT_DEBUG_EXIT 0xF4 /* an 8-bit write of N: kvmscope exits with status N */
+#define PORT_MARKER     0xF5 /* bytes of a phase marker string, ended by '\n' or 0 */
+#define PORT_COM1       0x3F8
+#define IRQ_COM1        4
+
+/* Guest-physical memory. guest_ptr() is the one way to touch it. */
+struct guest_mem {
+	uint8_t *lo;      /* guest [0, lo_size) */
+	uint64_t lo_size;
+	uint8_t *hi;      /* guest [4 GiB, 4 GiB + hi_size) */
+	uint64_t hi_size;
+};
+
+/* Host pointer to guest [gpa, gpa + len), or NULL when any byte of it is outside RAM. */
+void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+uint64_t guest_mem_size(const struct guest_mem *m);
+
+/* I/O buses: port I/O and MMIO dispatch through the same code (ranges + one callback). */
+enum bus_space { BUS_PIO, BUS_MMIO };
+
+struct io_dev;
+/* Called on the vCPU thread; off is relative to dev->base; len is 1, 2, 4 or 8. */
+typedef void (*io_fn)(struct io_dev *dev, uint64_t off, void *data, uint32_t len, bool is_write);
+
+struct io_dev {
+	uint64_t base, len;
+	io_fn io;
+	void *opaque;
+	const char *name;
+};
+
+#define BUS_MAX_DEVS 64
+struct bus {
+	pthread_rwlock_t lock;
+	struct io_dev *devs[BUS_MAX_DEVS]; /* sorted by base, never overlapping */
+	int nr;
+};
+
+void bus_init(struct bus *b);
+int bus_add(struct bus *b, struct io_dev *dev);  /* -EEXIST on overlap, -ENOSPC when full */
+int bus_del(struct bus *b, struct io_dev *dev);  /* -ENOENT when not there */
+int bus_move(struct bus *b, struct io_dev *dev, uint64_t new_base);
+/* -ENOENT when nothing claims addr: reads then see all ones. */
+int bus_dispatch(struct bus *b, uint64_t addr, void *data, uint32_t len, bool is_write);
+
+/* Why the VM stopped; kvmscope's exit status follows from it. */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_EXIT_PORT, /* the guest wrote PORT_DEBUG_EXIT: status is the byte */
+	VM_STOP_RESET,     /* reboot through the i8042 (reboot=k) or a triple fault: clean */
+	VM_STOP_HALTED,    /* halted with interrupts off: nothing can wake it */
+	VM_STOP_ERROR,     /* an exit kvmscope cannot handle: diagnosed on stderr */
+	VM_STOP_SIGNAL,    /* the user interrupted kvmscope */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id, fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	uint64_t exits, fallbacks; /* counts: every exit, every emulation fallback */
+};
+
+/* Counts of the fallbacks kvm/emulate.c performed, by kind. */
+enum emu_kind { EMU_INT3, EMU_FWAIT, EMU_FNCLEX, EMU_LDMXCSR, EMU_NR };
+
+struct vm {
+	int kvm_fd, vm_fd;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct vcpu vcpu; /* one vCPU for now */
+	bool is_pvm;      /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
+
+	/* GSI routing: IOAPIC/PIC pins 0..23 plus MSI routes from GSI 24 on. */
+	pthread_mutex_t gsi_lock;
+	struct kvm_irq_routing *routing;
+	uint32_t next_gsi;
+
+	struct serial *serial;
+	char marker[64];
+	unsigned marker_len;
+
+	uint64_t emu_count[EMU_NR];
+	volatile int stop_reason; /* enum vm_stop_reason */
+	int exit_status;
+};
+
+struct vm_config {
+	uint64_t mem_size;
+	int serial_in_fd, serial_out_fd; /* the terminal, or -1 */
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */
+void vm_destroy(struct vm *vm);
+int vm_run(struct vm *vm);       /* runs until the guest stops; returns kvmscope's exit status */
+void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
+
+/* Interrupts. All are safe to call from any thread. */
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data); /* returns a GSI or -errno */
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
+int vm_msi_route_del(struct vm *vm, uint32_t gsi);
+int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);
+/* An eventfd signalled when the guest writes len bytes at addr (with data when datamatch). */
+int vm_ioeventfd(struct vm *vm, int fd, enum bus_space space, uint64_t addr, uint32_t len,
+		 bool datamatch, uint64_t data, bool assign);
+
+/* Boot. */
+enum kernel_kind { KERNEL_UNKNOWN, KERNEL_BZIMAGE, KERNEL_ELF };
+
+/* A PCI interrupt pin wired to an IOAPIC pin, for the MP table Linux reads (no ACPI here). */
+struct pci_irq_route {
+	uint8_t slot;
+	uint8_t pin; /* 1 = INTA .. 4 = INTD */
+	uint8_t gsi;
+};
+
+struct boot_config {
+	const char *kernel, *initrd, *cmdline;
+	const struct pci_irq_route *pci_irqs;
+	int nr_pci_irqs;
+};
+
+int boot_load(struct vm *vm, const struct boot_config *bc); /* -errno, one line on stderr */
+enum kernel_kind kernel_kind_of(const void *buf, size_t len);
+
+/* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */
+enum compat_mode { COMPAT_AUTO, COMPAT_ON, COMPAT_OFF };
+bool host_is_pvm(void);
+/* The guest command line words kvmscope adds when the host needs them; "" when it doesn't. */
+const char *compat_cmdline(bool needed);
+
+#endif

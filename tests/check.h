@@ -1,0 +1,37 @@
+/* tests/check.h - the unit-test harness: one line per check, counted by tests/run.sh. */
+#ifndef KVMSCOPE_TESTS_CHECK_H
+#define KVMSCOPE_TESTS_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int check_failed;
+
+/* CHECK(cond, name): prints "ok NAME" or "FAIL NAME (file:line: cond)". */
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			printf("ok ");                                                             \
+		} else {                                                                           \
+			printf("FAIL ");                                                           \
+			check_failed++;                                                            \
+		}                                                                                  \
+		printf(__VA_ARGS__);                                                               \
+		if (!(cond))                                                                       \
+			printf(" (%s:%d: %s)", __FILE__, __LINE__, #cond);                         \
+		printf("\n");                                                                      \
+		fflush(stdout);                                                                    \
+	} while (0)
+
+/* SKIP(reason): the whole test program is skipped (exit 77). */
+#define SKIP(...)                                                                                  \
+	do {                                                                                       \
+		printf("SKIP ");                                                                   \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		exit(77);                                                                          \
+	} while (0)
+
+#define CHECK_DONE() (check_failed ? 1 : 0)
+
+#endif

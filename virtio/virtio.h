@@ -1,0 +1,131 @@
+/* virtio/virtio.h - front door of the virtio layer: the device model, the split virtqueue,
+ * and the two ops tables that keep a device and its transport apart (the kvmtool way). */
+#ifndef KVMSCOPE_VIRTIO_H
+#define KVMSCOPE_VIRTIO_H
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "kvm/kvm.h"
+
+#define VIRTIO_MAX_QUEUES 8
+#define VQ_MAX_SEGS       256 /* longest chain a device accepts; longer is a guest error */
+
+struct virtio_dev;
+
+/* --- Split virtqueue (virtio 1.2 §2.7). Owned by one consumer thread at a time. --- */
+struct virtqueue {
+	struct virtio_dev *vdev;
+	const struct guest_mem *mem;
+	unsigned index;
+
+	/* Set by the transport from the driver's registers. */
+	uint16_t max_size; /* the device's maximum */
+	uint16_t size;     /* what the driver chose (legacy: always max_size) */
+	uint64_t desc, avail, used; /* guest-physical */
+	bool ready;
+	uint16_t msix_vector; /* VIRTIO_MSI_NO_VECTOR when none */
+
+	/* Device-side ring state. */
+	bool event_idx;         /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint16_t last_avail;    /* next avail entry to pop */
+	uint16_t used_idx;      /* our copy of used->idx */
+	uint16_t signalled_used; /* used_idx when the guest was last interrupted */
+	bool signalled_used_valid;
+};
+
+/* One popped descriptor chain: device-readable segments first, then device-writable. */
+struct vq_chain {
+	uint16_t head;
+	unsigned nr_out, nr_in;
+	uint32_t out_bytes, in_bytes;
+	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
+};
+
+/* 1 when a chain was popped, 0 when the avail ring is empty, -EINVAL on a guest error
+ * (bad address, loop, over-long chain, bad index): the caller marks the device NEEDS_RESET. */
+int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* Publish a completed chain in the used ring (with the write barrier the spec requires). */
+int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
+/* Whether the driver wants an interrupt for what was pushed since the last one (EVENT_IDX or
+ * VRING_AVAIL_F_NO_INTERRUPT); updates the signalled position when it answers true. */
+bool vq_should_signal(struct virtqueue *vq);
+/* Ask the driver to notify (or not) for new buffers: used->flags or avail_event. */
+void vq_set_notify(struct virtqueue *vq, bool enable);
+void vq_reset(struct virtqueue *vq);
+
+/* --- Device side: a device (blk/) fills this; it never learns its transport. --- */
+struct virtio_device_ops {
+	const char *name;
+	uint16_t device_id;  /* VIRTIO_ID_BLOCK ... */
+	uint32_t pci_class;  /* class code for the PCI transport: 0x010000 for block */
+	unsigned nr_queues;
+	uint16_t queue_max_size;
+	uint64_t (*get_features)(struct virtio_dev *vdev); /* device-specific feature bits */
+	uint32_t config_size;
+	/* Device-specific configuration space; off + len <= config_size, checked by the caller. */
+	void (*config_access)(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,
+			      bool is_write);
+	/* The driver notified vq. On the vCPU thread unless the device took the notifies with
+	 * virtio_set_host_notifier(). */
+	void (*queue_notify)(struct virtio_dev *vdev, struct virtqueue *vq);
+	/* DRIVER_OK was set: start the backend. Returns -errno to refuse (DEVICE_NEEDS_RESET). */
+	int (*start)(struct virtio_dev *vdev);
+	/* Reset or NEEDS_RESET: stop the backend and drop in-flight work before queues go away. */
+	void (*stop)(struct virtio_dev *vdev);
+};
+
+/* --- Transport side: virtio-pci legacy/modern fills this; it never learns its device. --- */
+struct virtio_transport_ops {
+	const char *name; /* "virtio-pci-legacy", ... */
+	/* Raise vq's interrupt (MSI-X vector, or INTx with ISR bit 0). Any thread. */
+	void (*signal_vq)(struct virtio_dev *vdev, struct virtqueue *vq);
+	/* Raise the configuration-change interrupt (ISR bit 1). Any thread. */
+	void (*signal_config)(struct virtio_dev *vdev);
+	/* Dataplane: let eventfd fd take vq's notifies (ioeventfd); fd < 0 undoes it. */
+	int (*set_host_notifier)(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
+	/* Dataplane: writing eventfd fd raises vq's interrupt (irqfd); fd < 0 undoes it.
+	 * -ENOTSUP where the transport cannot (INTx): call virtio_signal_vq() instead. */
+	int (*set_guest_notifier)(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
+};
+
+/* --- The device model shared by both sides (virtio/core.c). --- */
+struct virtio_dev {
+	const struct virtio_device_ops *ops;
+	const struct virtio_transport_ops *transport;
+	void *device_priv, *transport_priv;
+	struct vm *vm;
+	const struct guest_mem *mem;
+
+	pthread_mutex_t lock; /* register accesses and status changes */
+	uint8_t status;       /* VIRTIO_CONFIG_S_* */
+	uint64_t host_features, driver_features;
+	uint32_t device_feature_sel, driver_feature_sel;
+	uint16_t queue_sel;
+	uint16_t config_msix_vector;
+	uint8_t isr;          /* bit 0: used buffers, bit 1: configuration change */
+	uint8_t config_generation;
+	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	unsigned nr_vqs;
+};
+
+/* Set up vdev for a device; host features = device's | ring features | VIRTIO_F_VERSION_1. */
+int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
+		    const struct virtio_device_ops *ops, void *device_priv);
+/* virtio 1.2 §3.1 / §2.1: the status register write, with reset on 0, FEATURES_OK refused for
+ * unsupported features, start() on DRIVER_OK. Called by transports with vdev->lock held. */
+void virtio_set_status(struct virtio_dev *vdev, uint8_t status);
+void virtio_reset(struct virtio_dev *vdev);
+/* A guest error: set DEVICE_NEEDS_RESET, stop the backend, tell the driver (config interrupt). */
+void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+/* After vq_push(): interrupt the driver if it wants one. */
+void virtio_signal_vq(struct virtio_dev *vdev, struct virtqueue *vq);
+int virtio_set_host_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
+int virtio_set_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
+
+#endif
