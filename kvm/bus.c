@@ -94,18 +94,21 @@ int bus_move(struct bus *b, struct io_dev *dev, uint64_t new_base)
 int bus_dispatch(struct bus *b, uint64_t addr, void *data, uint32_t len, bool is_write)
 {
 	struct io_dev *dev = NULL;
+	uint64_t off = 0;
 
 	pthread_rwlock_rdlock(&b->lock);
 	int i = find_slot(b, addr);
-	if (i < b->nr && b->devs[i]->base <= addr && addr - b->devs[i]->base < b->devs[i]->len)
+	if (i < b->nr && b->devs[i]->base <= addr && addr - b->devs[i]->base < b->devs[i]->len) {
 		dev = b->devs[i];
-	if (dev)
-		dev->io(dev, addr - dev->base, data, len, is_write);
+		off = addr - dev->base;
+	}
 	pthread_rwlock_unlock(&b->lock);
 	if (!dev) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return -ENOENT;
 	}
+	/* Unlocked: a handler may move BARs on this very bus; devices live as long as the VM. */
+	dev->io(dev, off, data, len, is_write);
 	return 0;
 }
