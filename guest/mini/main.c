@@ -1,0 +1,39 @@
+/* guest/mini/main.c - C entry of the test guest: greeting, command line, then one test. */
+#include <asm/bootparam.h>
+
+#include "mini.h"
+
+#define PVH_MAGIC 0x336ec578 /* XEN_HVM_START_MAGIC_VALUE, hvm_start_info.magic */
+#define PVH_CMDLINE_OFF                                                                            \
+	0x18 /* hvm_start_info.cmdline_paddr (xen/include/public/arch-x86/hvm/start_info.h) */
+
+/* The command line: kvmscope's zero page (hdr.cmd_line_ptr), or QEMU's PVH start info. */
+static const char *find_cmdline(const struct boot_params *bp, const uint32_t *pvh)
+{
+	if (bp)
+		return (const char *)(uintptr_t)bp->hdr.cmd_line_ptr;
+	if (pvh && pvh[0] == PVH_MAGIC)
+		return (const char *)(uintptr_t) *
+		       (const uint64_t *)((const char *)pvh + PVH_CMDLINE_OFF);
+	return NULL;
+}
+
+/* Called by start.S with the zero page (kvmscope) or the PVH start info (QEMU), the other NULL. */
+__attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uint32_t *pvh)
+{
+	struct mini_args a;
+	const char *cmdline = find_cmdline(bp, pvh);
+
+	kprintf("kvmscope mini guest: hello\n");
+	if (args_parse(cmdline, &a))
+		mini_exit(ST_BAD_ARG);
+	switch (a.test) {
+	case TEST_NONE:
+		break;
+	case TEST_BLK:
+	case TEST_LOAD:
+		blk_run(&a);
+	}
+	kprintf("kvmscope mini guest: exit %u\n", a.exit);
+	mini_exit((int)a.exit);
+}

@@ -1,0 +1,50 @@
+/* guest/mini/mini.h - what every file of the test guest shares: console, exit, arguments. */
+#ifndef MINI_H
+#define MINI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define DEBUG_EXIT_PORT 0xF4 /* out N: kvmscope exits with status N */
+#define MARKER_PORT	0xF5 /* bytes up to '\n': a phase marker in kvmscope's trace */
+
+/* console.c */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mark(const char *phase);
+__attribute__((noreturn)) void mini_exit(int status);
+__attribute__((noreturn, format(printf, 2, 3))) void fail(int status, const char *fmt, ...);
+
+/* lib.c: gcc may emit calls to these even in freestanding code. */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+/* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
+enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD };
+enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
+enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
+
+struct mini_args {
+	uint32_t exit;		       /* exit=N, status when no test= is given */
+	enum mini_test test;	       /* test=blk|load */
+	enum mini_transport transport; /* transport=modern|legacy */
+	enum mini_irq irq;	       /* irq=msix|intx|poll */
+	uint64_t sector;	       /* sector=S, first sector of the pattern */
+	uint32_t sectors;	       /* sectors=N, length of the pattern */
+	uint32_t seed;		       /* seed=N, pattern seed */
+	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
+	uint32_t depth;		       /* depth=D, requests in flight for test=load */
+	uint32_t count;		       /* count=C, requests in total for test=load */
+};
+
+/* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
+int args_parse(const char *cmdline, struct mini_args *a);
+
+/* blk.c */
+__attribute__((noreturn)) void blk_run(const struct mini_args *a);
+
+#endif
