@@ -1,0 +1,238 @@
+/* virtio/virtqueue.c - the split virtqueue, device side (virtio 1.2 §2.7). */
+#include <endian.h>
+#include <errno.h>
+#include <linux/virtio_pci.h>
+#include <string.h>
+
+#include "virtio/virtio.h"
+
+/* Ring layouts (virtio 1.2 §2.7.6, §2.7.8): flags, idx, ring[size], then the event word. */
+#define AVAIL_BYTES(n) (4 + 2 * (uint64_t)(n) + 2)
+#define USED_BYTES(n)  (4 + 8 * (uint64_t)(n) + 2)
+#define DESC_BYTES(n)  (16 * (uint64_t)(n))
+
+/* Guest memory is shared with a running vCPU: every ring word is read or written exactly once. */
+static uint16_t load16(const void *p)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+}
+
+static void store16(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
+}
+
+/* virtio 1.2 §2.7 table "Virtqueue Part Alignment": desc 16, avail 2, used 4. */
+static int vq_rings(struct virtqueue *vq, struct vring_desc **desc, struct vring_avail **avail,
+		    struct vring_used **used)
+{
+	uint16_t n = vq->size;
+
+	if (!vq->ready || n == 0 || (n & (n - 1)) || (vq->desc & 15) || (vq->avail & 1) ||
+	    (vq->used & 3))
+		return -EINVAL;
+	if (desc && !(*desc = guest_ptr(vq->mem, vq->desc, DESC_BYTES(n))))
+		return -EINVAL;
+	if (avail && !(*avail = guest_ptr(vq->mem, vq->avail, AVAIL_BYTES(n))))
+		return -EINVAL;
+	if (used && !(*used = guest_ptr(vq->mem, vq->used, USED_BYTES(n))))
+		return -EINVAL;
+	return 0;
+}
+
+/* Copy one descriptor out of guest memory once, so a racing driver cannot change it under us. */
+static void desc_read(const struct vring_desc *d, uint64_t *addr, uint32_t *len, uint16_t *flags,
+		      uint16_t *next)
+{
+	struct vring_desc copy;
+
+	memcpy(&copy, d, sizeof(copy));
+	*addr = le64toh(copy.addr);
+	*len = le32toh(copy.len);
+	*flags = le16toh(copy.flags);
+	*next = le16toh(copy.next);
+}
+
+/* Append one buffer to the chain; the buffer must lie entirely inside guest RAM. */
+static int chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32_t len,
+		     bool writable)
+{
+	unsigned n = c->nr_out + c->nr_in;
+	void *p;
+
+	/* virtio 1.2 §2.7.5: device-writable descriptors come after all device-readable ones. */
+	if (!writable && c->nr_in)
+		return -EINVAL;
+	if (len == 0)
+		return 0; /* nothing to transfer: no segment, but the chain goes on */
+	if (n >= VQ_MAX_SEGS)
+		return -EINVAL;
+	p = guest_ptr(vq->mem, addr, len);
+	if (!p)
+		return -EINVAL;
+	if (writable) {
+		if (len > UINT32_MAX - c->in_bytes)
+			return -EINVAL;
+		c->in_bytes += len;
+		c->nr_in++;
+	} else {
+		if (len > UINT32_MAX - c->out_bytes)
+			return -EINVAL;
+		c->out_bytes += len;
+		c->nr_out++;
+	}
+	c->iov[n].iov_base = p;
+	c->iov[n].iov_len = len;
+	return 0;
+}
+
+/* Walk the chain starting at head: direct descriptors, then at most one indirect table. */
+static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint16_t head,
+		      struct vq_chain *c)
+{
+	uint32_t tsize = vq->size, seen = 0, total = 0;
+	bool indirect = false;
+	uint16_t idx = head, flags, next;
+	uint64_t addr;
+	uint32_t len;
+	int r;
+
+	for (;;) {
+		/* A chain can visit each descriptor of its table once: more means a loop. */
+		if (idx >= tsize || ++seen > tsize)
+			return -EINVAL;
+		desc_read(&table[idx], &addr, &len, &flags, &next);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			/* virtio 1.2 §2.7.5.3.1: no nested table, no NEXT beside INDIRECT,
+			 * a table of whole descriptors. */
+			if (indirect || (flags & VRING_DESC_F_NEXT) || len == 0 || len % 16)
+				return -EINVAL;
+			table = guest_ptr(vq->mem, addr, len);
+			if (!table)
+				return -EINVAL;
+			tsize = len / 16;
+			indirect = true;
+			seen = 0;
+			idx = 0;
+			continue;
+		}
+		/* Empty descriptors count too, so a huge indirect table cannot keep us walking. */
+		if (++total > VQ_MAX_SEGS)
+			return -EINVAL;
+		r = chain_add(vq, c, addr, len, flags & VRING_DESC_F_WRITE);
+		if (r < 0)
+			return r;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 0;
+		idx = next;
+	}
+}
+
+int vq_pop(struct virtqueue *vq, struct vq_chain *c)
+{
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	uint16_t avail_idx, pending, head;
+	int r;
+
+	if (!vq->ready)
+		return 0; /* a notify before QUEUE_ENABLE: nothing to serve yet */
+	r = vq_rings(vq, &desc, &avail, NULL);
+	if (r < 0)
+		return r;
+	avail_idx = load16(&avail->idx);
+	pending = (uint16_t)(avail_idx - vq->last_avail); /* indices wrap at 2^16 (§2.7.6) */
+	if (pending == 0)
+		return 0;
+	if (pending > vq->size)
+		return -EINVAL; /* the driver cannot have more buffers out than the ring holds */
+	/* Pairs with the driver's barrier before its idx update (§2.7.13.3): idx, then entries. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	head = load16(&avail->ring[vq->last_avail & (vq->size - 1)]);
+
+	c->head = head;
+	c->nr_out = c->nr_in = 0;
+	c->out_bytes = c->in_bytes = 0;
+	r = chain_walk(vq, desc, head, c);
+	if (r < 0)
+		return r;
+	vq->last_avail++;
+	return 1;
+}
+
+int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
+{
+	struct vring_used *used;
+	struct vring_used_elem *e;
+	int r;
+
+	r = vq_rings(vq, NULL, NULL, &used);
+	if (r < 0)
+		return r;
+	if (head >= vq->size)
+		return -EINVAL;
+	e = &used->ring[vq->used_idx & (vq->size - 1)];
+	e->id = htole32(head);
+	e->len = htole32(written);
+	/* virtio 1.2 §2.7.8: the element is visible before the index that publishes it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vq->used_idx++;
+	store16(&used->idx, vq->used_idx);
+	return 0;
+}
+
+bool vq_should_signal(struct virtqueue *vq)
+{
+	struct vring_avail *avail;
+	uint16_t old, new, event;
+	bool valid;
+
+	/* virtio 1.2 §2.7.7: used->idx is written before flags / used_event are read. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq_rings(vq, NULL, &avail, NULL) < 0)
+		return true; /* a broken ring: an extra interrupt is harmless */
+	if (!vq->event_idx)
+		return !(load16(&avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+
+	/* Everything up to used_idx is now accounted for, signalled or not (as vhost does). */
+	valid = vq->signalled_used_valid;
+	old = vq->signalled_used;
+	new = vq->used_idx;
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (!valid)
+		return true;
+	event = load16(&avail->ring[vq->size]); /* used_event */
+	return vring_need_event(event, new, old);
+}
+
+void vq_set_notify(struct virtqueue *vq, bool enable)
+{
+	struct vring_used *used;
+
+	if (vq_rings(vq, NULL, NULL, &used) < 0)
+		return;
+	if (vq->event_idx) {
+		/* §2.7.10: avail_event = the next entry we want to hear about; when disabling,
+		 * leaving it behind is enough: the driver only notifies on crossing it. */
+		if (enable)
+			store16(&used->ring[vq->size], vq->last_avail); /* avail_event */
+	} else {
+		store16(&used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
+	}
+	/* The caller re-reads avail->idx next: that read must not pass this write (§2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void vq_reset(struct virtqueue *vq)
+{
+	vq->size = vq->max_size;
+	vq->desc = vq->avail = vq->used = 0;
+	vq->ready = false;
+	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
+	vq->event_idx = false;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+}
