@@ -3,7 +3,7 @@
 CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -pthread -MMD -MP -I.
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP -I.
 LDLIBS   += -lelf -lpthread
 
 # liburing is optional: without it `--blk-io=uring` says it is unavailable.

@@ -105,20 +105,23 @@ struct vm {
 	struct serial *serial;
 	char marker[64];
 	unsigned marker_len;
+	void (*on_marker)(struct vm *vm, const char *text); /* a phase marker from the guest */
 
 	uint64_t emu_count[EMU_NR];
 	volatile int stop_reason; /* enum vm_stop_reason */
+	int stop_fd;              /* eventfd written by vm_stop(): wakes the console loop */
 	int exit_status;
 };
 
 struct vm_config {
 	uint64_t mem_size;
-	int serial_in_fd, serial_out_fd; /* the terminal, or -1 */
+	int serial_out_fd; /* where the guest console goes, or -1 */
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */
 void vm_destroy(struct vm *vm);
-int vm_run(struct vm *vm);       /* runs until the guest stops; returns kvmscope's exit status */
+/* Runs the guest until it stops, the console on the terminal; returns kvmscope's exit status. */
+int vm_run(struct vm *vm, int console_in_fd);
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
 
 /* Interrupts. All are safe to call from any thread. */

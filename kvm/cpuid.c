@@ -1,0 +1,47 @@
+/* kvm/cpuid.c - what the guest's CPUID says, and what to do where CPUID cannot be trusted. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm/internal.h"
+
+/* Hardware KVM: the guest sees what KVM_GET_SUPPORTED_CPUID offers, set on each vCPU. */
+int cpuid_init(struct vm *vm, struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *c = NULL;
+	int nent = 64, r;
+
+	/* The kernel says E2BIG until the buffer holds every leaf it supports. */
+	for (;;) {
+		free(c);
+		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			break;
+		if (errno != E2BIG || nent >= 4096) {
+			r = -errno;
+			free(c);
+			return r;
+		}
+		nent *= 2;
+	}
+	r = ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
+	free(c);
+	return r;
+}
+
+/* kvm_pvm virtualizes no CPUID (shared/PLATFORM.md): the guest reads the host's bits. */
+bool host_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+/* Guest features that kill a Linux guest on kvm_pvm, switched off from its command line since
+ * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. */
+const char *compat_cmdline(bool needed)
+{
+	return needed ? "noxsave clearcpuid=smap,smep,popcnt,cx16" : "";
+}

@@ -1,0 +1,54 @@
+/* kvm/internal.h - what the files of kvm/ share among themselves; outsiders use kvm/kvm.h. */
+#ifndef KVMSCOPE_KVM_INTERNAL_H
+#define KVMSCOPE_KVM_INTERNAL_H
+
+#include <linux/kvm.h>
+
+#include "kvm/kvm.h"
+
+/* Serial console (serial.c). */
+struct serial_sink {
+	void (*fn)(void *opaque, uint8_t c); /* every byte the guest transmits */
+	void *opaque;
+};
+struct serial *serial_create(struct vm *vm, int out_fd);
+void serial_destroy(struct serial *s);
+void serial_input(struct serial *s, const void *buf, size_t len);
+void serial_set_sink(struct serial *s, const struct serial_sink *sink);
+
+/* Fixed platform ports: debug exit, marker, i8042 reset, unclaimed legacy probes (platform.c). */
+int platform_init(struct vm *vm);
+
+/* Interrupt routing (irq.c). */
+int irq_init(struct vm *vm);
+void irq_destroy(struct vm *vm);
+
+/* CPUID (cpuid.c). */
+int cpuid_init(struct vm *vm, struct vcpu *vcpu);
+
+/* KVM_EXIT_INTERNAL_ERROR: complete what is safe to complete (emulate.c).
+ * Returns 0 when the guest can go on, -1 when the VM must stop (diagnosed on stderr). */
+int emulate_internal_error(struct vcpu *vcpu);
+const char *emu_kind_name(enum emu_kind k);
+
+/* Boot pieces (boot.c, mptable.c), separate so that the unit tests can check each. */
+struct boot_params;
+struct setup_header;
+struct boot_image {
+	uint64_t entry;       /* guest-physical 64-bit entry point */
+	uint64_t end;         /* first byte above the loaded kernel */
+	uint64_t initrd_max;  /* highest address the initrd may end at */
+	uint64_t cmdline_max; /* longest command line the kernel takes */
+};
+int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t pml4,
+			 uint64_t gdt);
+void boot_e820(struct boot_params *zp, const struct guest_mem *mem);
+void boot_header_for_elf(struct setup_header *h);
+int boot_place_initrd(const struct guest_mem *mem, uint64_t kernel_end, uint64_t initrd_max,
+		      uint64_t size, uint64_t *addr);
+int boot_load_elf(struct guest_mem *mem, const char *file, const void *img, size_t len,
+		  struct boot_image *out);
+/* Writes the MP floating pointer and table at host buf (guest address gpa); -ENOSPC if > 64K. */
+int mptable_write(void *buf, uint64_t gpa, const struct pci_irq_route *pci, int nr_pci);
+
+#endif

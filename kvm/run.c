@@ -1,0 +1,185 @@
+/* kvm/run.c - running the guest: the vCPU thread and its exits, the console, stopping. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kvm/internal.h"
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *p = (uint8_t *)run + run->io.data_offset;
+	bool wr = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* A string instruction with a rep prefix arrives as count items of size bytes. */
+	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size)
+		bus_dispatch(&vcpu->vm->pio, run->io.port, p, run->io.size, wr);
+}
+
+static const char *exit_name(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_UNKNOWN:
+		return "unknown";
+	case KVM_EXIT_EXCEPTION:
+		return "exception";
+	case KVM_EXIT_DEBUG:
+		return "debug";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "fail_entry";
+	case KVM_EXIT_SYSTEM_EVENT:
+		return "system_event";
+	default:
+		return "unhandled";
+	}
+}
+
+/* One exit; returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+			     run->mmio.is_write);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only seen without an in-kernel LAPIC taking the halt: nothing can wake us. */
+		vm_stop(vm, VM_STOP_HALTED, 0);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		fprintf(stderr, "kvmscope: guest shut down (triple fault or reset)\n");
+		vm_stop(vm, VM_STOP_RESET, 0);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		if (emulate_internal_error(vcpu) == 0)
+			return true;
+		vm_stop(vm, VM_STOP_ERROR, 1);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "kvmscope: vCPU entry failed, hardware reason 0x%llx\n",
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vm_stop(vm, VM_STOP_ERROR, 1);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm_stop(vm, VM_STOP_RESET, 0);
+		return false;
+	default:
+		fprintf(stderr, "kvmscope: unhandled exit %u (%s)\n", run->exit_reason,
+			exit_name(run->exit_reason));
+		vm_stop(vm, VM_STOP_ERROR, 1);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+
+	while (vm->stop_reason == VM_RUNNING) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fprintf(stderr, "kvmscope: KVM_RUN: %s\n", strerror(errno));
+			vm_stop(vm, VM_STOP_ERROR, 1);
+			break;
+		}
+		vcpu->exits++;
+		if (!handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+static struct vm *signalled_vm;
+
+static void on_signal(int sig)
+{
+	if (sig != SIGUSR1 && signalled_vm)
+		vm_stop(signalled_vm, VM_STOP_SIGNAL, 130);
+	/* SIGUSR1 only interrupts KVM_RUN and poll() so that they see the stop. */
+}
+
+static int exit_status(const struct vm *vm)
+{
+	switch (vm->stop_reason) {
+	case VM_STOP_EXIT_PORT:
+		return vm->exit_status;
+	case VM_STOP_RESET:
+	case VM_STOP_HALTED:
+		return 0;
+	case VM_STOP_SIGNAL:
+		return 130;
+	default:
+		return 1;
+	}
+}
+
+/* Forward console input until the guest stops. Returns when the vCPU thread is done. */
+static void console_loop(struct vm *vm, int in_fd)
+{
+	struct pollfd pfd[2] = {{.fd = vm->stop_fd, .events = POLLIN}, {.fd = in_fd, .events = POLLIN}};
+	char buf[64];
+
+	while (vm->stop_reason == VM_RUNNING) {
+		pfd[1].fd = in_fd; /* a negative fd is skipped by poll() */
+		if (poll(pfd, 2, -1) <= 0 || !(pfd[1].revents & (POLLIN | POLLHUP)))
+			continue;
+		ssize_t len = read(in_fd, buf, sizeof(buf));
+		if (len <= 0) {
+			in_fd = -1; /* end of input: the guest keeps running without it */
+			continue;
+		}
+		serial_input(vm->serial, buf, len);
+	}
+}
+
+int vm_run(struct vm *vm, int console_in_fd)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct termios saved, raw;
+	bool tty = console_in_fd >= 0 && tcgetattr(console_in_fd, &saved) == 0;
+	int r;
+
+	signalled_vm = vm;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (tty) {
+		/* Keys go to the guest as typed; Ctrl-C still stops kvmscope (ISIG stays on). */
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_iflag &= ~ICRNL;
+		tcsetattr(console_in_fd, TCSANOW, &raw);
+	}
+
+	r = pthread_create(&vm->vcpu.thread, NULL, vcpu_thread, &vm->vcpu);
+	if (r) {
+		fprintf(stderr, "kvmscope: vCPU thread: %s\n", strerror(r));
+		vm_stop(vm, VM_STOP_ERROR, 1);
+	} else {
+		console_loop(vm, console_in_fd);
+		/* A vCPU blocked in KVM_RUN (a halted guest) comes back on the signal. */
+		pthread_kill(vm->vcpu.thread, SIGUSR1);
+		pthread_join(vm->vcpu.thread, NULL);
+	}
+
+	if (tty)
+		tcsetattr(console_in_fd, TCSANOW, &saved);
+	signalled_vm = NULL;
+	return exit_status(vm);
+}

@@ -1,0 +1,162 @@
+/* kvm/vm.c - the VM: /dev/kvm, guest RAM, the in-kernel irqchip and PIT, one vCPU, the run loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm/internal.h"
+
+#define TSS_ADDR          0xfffbd000 /* three pages just under the BIOS area, unused by us */
+#define IDENTITY_MAP_ADDR 0xfffbc000
+
+static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t **host)
+{
+	struct kvm_userspace_memory_region r;
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, size, MADV_HUGEPAGE);
+	r = (struct kvm_userspace_memory_region){
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uintptr_t)p};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		int err = -errno;
+		munmap(p, size);
+		return err;
+	}
+	*host = p;
+	return 0;
+}
+
+static int create_vcpu(struct vm *vm, struct vcpu *vcpu, int id)
+{
+	int size;
+
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		return -errno;
+	size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		return -EINVAL;
+	vcpu->run_size = size;
+	vcpu->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		return -errno;
+	}
+	return cpuid_init(vm, vcpu);
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "kvmscope: %s: %s\n", what, strerror(-err));
+	return err;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	uint64_t lo, hi;
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->vcpu.fd = -1;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return fail("/dev/kvm", -errno);
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		return fail("/dev/kvm: unexpected KVM API version", -EINVAL);
+	vm->is_pvm = host_is_pvm();
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail("KVM_CREATE_VM", -errno);
+
+	/* Intel VMX needs these two; other KVMs accept or ignore them. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0)
+		return fail("KVM_SET_TSS_ADDR", -errno);
+	uint64_t idmap = IDENTITY_MAP_ADDR;
+	ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail("KVM_CREATE_IRQCHIP", -errno);
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return fail("KVM_CREATE_PIT2", -errno);
+	r = irq_init(vm);
+	if (r < 0)
+		return fail("GSI routing", r);
+
+	lo = cfg->mem_size < GUEST_PCI_HOLE ? cfg->mem_size : GUEST_PCI_HOLE;
+	hi = cfg->mem_size - lo;
+	r = map_ram(vm, 0, 0, lo, &vm->mem.lo);
+	if (r < 0)
+		return fail("guest RAM", r);
+	vm->mem.lo_size = lo;
+	if (hi) {
+		r = map_ram(vm, 1, GUEST_4G, hi, &vm->mem.hi);
+		if (r < 0)
+			return fail("guest RAM above 4 GiB", r);
+		vm->mem.hi_size = hi;
+	}
+
+	r = create_vcpu(vm, &vm->vcpu, 0);
+	if (r < 0)
+		return fail("vCPU", r);
+
+	vm->serial = serial_create(vm, cfg->serial_out_fd);
+	if (!vm->serial)
+		return fail("serial port", -ENOMEM);
+	r = platform_init(vm);
+	if (r < 0)
+		return fail("platform ports", r);
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	serial_destroy(vm->serial);
+	vm->serial = NULL;
+	if (vm->vcpu.run)
+		munmap(vm->vcpu.run, vm->vcpu.run_size);
+	if (vm->vcpu.fd >= 0)
+		close(vm->vcpu.fd);
+	irq_destroy(vm);
+	if (vm->mem.lo)
+		munmap(vm->mem.lo, vm->mem.lo_size);
+	if (vm->mem.hi)
+		munmap(vm->mem.hi, vm->mem.hi_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->vm_fd = vm->kvm_fd = vm->vcpu.fd = vm->stop_fd = -1;
+	vm->vcpu.run = NULL;
+	vm->mem = (struct guest_mem){0};
+}
+
+void vm_stop(struct vm *vm, enum vm_stop_reason why, int status)
+{
+	/* The first reason wins: a reset after an error is still an error. */
+	if (__sync_bool_compare_and_swap(&vm->stop_reason, VM_RUNNING, why))
+		vm->exit_status = status;
+	if (vm->vcpu.run)
+		vm->vcpu.run->immediate_exit = 1;
+	uint64_t one = 1;
+	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0)
+		return; /* the counter is saturated: a wake-up is pending anyway */
+}

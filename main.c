@@ -1,0 +1,243 @@
+/* main.c - kvmscope's command line: parse, then call one entry point per subcommand. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm/kvm.h"
+
+static const char usage_main[] =
+	"Usage: kvmscope COMMAND [OPTIONS]\n"
+	"An educational hypervisor: boots Linux on KVM with virtio-pci and virtio-blk and shows\n"
+	"every step of the virtio handshake and the block IO path.\n"
+	"\n"
+	"Commands:\n"
+	"  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
+	"  help      this text; `kvmscope COMMAND --help` for a command's options\n"
+	"\n"
+	"Options: --help, --version\n"
+	"Exit status: the guest's (debug-exit port) or 0 after a clean reboot; 1 when the VM\n"
+	"failed; 2 for bad input.\n";
+
+static const char usage_run[] =
+	"Usage: kvmscope run --kernel FILE [OPTIONS]\n"
+	"Boot FILE (a bzImage, an ELF vmlinux, or guest/out/mini.elf) with the guest console on\n"
+	"this terminal. kvmscope exits when the guest reboots (Linux: `reboot -f`, reboot=k) or\n"
+	"writes its exit status to port 0xf4. Ctrl-C stops the guest.\n"
+	"\n"
+	"  --kernel FILE        kernel to boot (required)\n"
+	"  --initrd FILE        initial ramdisk (an uncompressed cpio boots fastest)\n"
+	"  --append STR         more kernel command-line words (after kvmscope's own:\n"
+	"                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
+	"  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
+	"  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
+	"  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
+	"  --irq MODE           device interrupts: msix (default) or intx\n"
+	"  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
+	"  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
+	"                       virtualized, switch off the guest features it cannot run\n"
+	"                       (" "noxsave clearcpuid=...); on: always; off: never\n"
+	"  --help               this text\n";
+
+enum { VIRTIO_MODE_LEGACY, VIRTIO_MODE_MODERN, VIRTIO_MODE_TRANSITIONAL };
+
+struct machine_options {
+	const char *kernel, *initrd, *append, *disk;
+	bool disk_ro, msix;
+	uint64_t mem_size;
+	int compat, virtio, blk_io;
+};
+
+static int run_status(int r)
+{
+	/* Bad input from the user is 2; everything else that fails at run time is 1. */
+	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
+			       r == -EISDIR
+		       ? 2
+		       : 1;
+}
+
+/* The machine: a VM, its devices, the kernel; runs until the guest stops. */
+static int machine_run(const struct machine_options *mo)
+{
+	struct vm_config vc = {.mem_size = mo->mem_size, .serial_out_fd = STDOUT_FILENO};
+	struct vm *vm = calloc(1, sizeof(*vm));
+	char *cmdline = NULL;
+	bool compat;
+	int r;
+
+	if (!vm)
+		return 1;
+	r = vm_create(vm, &vc);
+	if (r < 0) {
+		vm_destroy(vm);
+		free(vm);
+		return r == -ENOENT || r == -EACCES ? 2 : 1;
+	}
+	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
+	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", compat_cmdline(compat),
+		     compat ? " " : "", mo->append ? mo->append : "") < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline};
+	r = boot_load(vm, &bc);
+	if (r < 0)
+		goto out;
+	if (compat && mo->compat == COMPAT_AUTO)
+		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
+				"to the guest command line (--compat=off to stop this)\n",
+			compat_cmdline(true));
+	r = vm_run(vm, STDIN_FILENO);
+out:
+	vm_destroy(vm);
+	free(vm);
+	free(cmdline);
+	return r < 0 ? run_status(r) : r;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'G': case 'g':
+		v <<= 30;
+		end++;
+		break;
+	case 'M': case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'K': case 'k':
+		v <<= 10;
+		end++;
+		break;
+	}
+	if (*end == 'B' || *end == 'b' || *end == 'i')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end || v > (1ULL << 40))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kvmscope: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
+/* Which of several words s is; -1 when none. */
+static int pick(const char *s, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
+		{"append", required_argument, NULL, 'a'}, {"disk", required_argument, NULL, 'd'},
+		{"mem", required_argument, NULL, 'm'},    {"compat", required_argument, NULL, 'c'},
+		{"virtio", required_argument, NULL, 'v'}, {"irq", required_argument, NULL, 'q'},
+		{"blk-io", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	static const char *const compat_words[] = {"auto", "on", "off"};
+	static const char *const virtio_words[] = {"legacy", "modern", "transitional"};
+	static const char *const irq_words[] = {"msix", "intx"};
+	static const char *const io_words[] = {"vcpu", "iothread", "uring"};
+	struct machine_options mo = {.mem_size = 256ULL << 20, .compat = COMPAT_AUTO,
+				     .virtio = VIRTIO_MODE_TRANSITIONAL, .msix = true};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			mo.kernel = optarg;
+			break;
+		case 'i':
+			mo.initrd = optarg;
+			break;
+		case 'a':
+			mo.append = optarg;
+			break;
+		case 'd': {
+			char *comma = strchr(optarg, ',');
+			if (comma && strcmp(comma, ",ro") != 0)
+				return bad("--disk %s: the only option is ,ro", optarg);
+			mo.disk_ro = comma != NULL;
+			if (comma)
+				*comma = 0;
+			mo.disk = optarg;
+			break;
+		}
+		case 'm':
+			if (parse_size(optarg, &mo.mem_size) < 0)
+				return bad("--mem %s: not a size (e.g. 256M, 1G)", optarg);
+			if (mo.mem_size < (16ULL << 20))
+				return bad("--mem %s: at least 16M of guest RAM is needed", optarg);
+			break;
+		case 'c':
+			if ((c = pick(optarg, compat_words, 3)) < 0)
+				return bad("--compat %s: expected auto, on or off", optarg);
+			mo.compat = c;
+			break;
+		case 'v':
+			if ((c = pick(optarg, virtio_words, 3)) < 0)
+				return bad("--virtio %s: expected legacy, modern or transitional", optarg);
+			mo.virtio = c;
+			break;
+		case 'q':
+			if ((c = pick(optarg, irq_words, 2)) < 0)
+				return bad("--irq %s: expected msix or intx", optarg);
+			mo.msix = c == 0;
+			break;
+		case 'b':
+			if ((c = pick(optarg, io_words, 3)) < 0)
+				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
+			mo.blk_io = c;
+			break;
+		case 'h':
+			fputs(usage_run, stdout);
+			return 0;
+		default:
+			fputs("Try 'kvmscope run --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return bad("run: unexpected argument '%s'", argv[optind]);
+	if (!mo.kernel)
+		return bad("run: %s", "--kernel FILE is required (try 'kvmscope run --help')");
+	return machine_run(&mo);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(usage_main, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kvmscope %s\n", KVMSCOPE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	return bad("unknown command '%s' (try 'kvmscope --help')", argv[1]);
+}
