@@ -10,14 +10,11 @@ static int check_failed;
 /* CHECK(cond, name): prints "ok NAME" or "FAIL NAME (file:line: cond)". */
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok ");                                                             \
-		} else {                                                                           \
-			printf("FAIL ");                                                           \
-			check_failed++;                                                            \
-		}                                                                                  \
+		int check_ok_ = !!(cond);                                                          \
+		printf(check_ok_ ? "ok " : "FAIL ");                                               \
+		check_failed += !check_ok_;                                                        \
 		printf(__VA_ARGS__);                                                               \
-		if (!(cond))                                                                       \
+		if (!check_ok_)                                                                    \
 			printf(" (%s:%d: %s)", __FILE__, __LINE__, #cond);                         \
 		printf("\n");                                                                      \
 		fflush(stdout);                                                                    \
