@@ -1,0 +1,390 @@
+/* pci/pci.c - the host bridge, configuration mechanism #1, config space and BARs. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pci/internal.h"
+
+/* Linux without ACPI trusts conf1 once it finds a host bridge class (pci_sanity_check). */
+#define HOST_BRIDGE_VENDOR 0x1B36 /* Red Hat, Inc. */
+#define HOST_BRIDGE_DEVICE 0x0008 /* its generic host bridge, which no Linux quirk matches */
+#define HOST_BRIDGE_CLASS  0x060000
+
+#define CONF1_ENABLE 0x80000000u
+#define CONF1_MASK   0x80fffffcu /* enable, bus, device, function, dword register */
+
+#define COMMAND_WMASK                                                                              \
+	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |           \
+	 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
+
+static bool overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off, uint32_t len)
+{
+	uint32_t v = 0;
+
+	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
+		v |= (uint32_t)dev->cfg[off + i] << (8 * i);
+	return v;
+}
+
+void pci_cfg_put(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len)
+{
+	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
+		dev->cfg[off + i] = val >> (8 * i);
+}
+
+void pci_cfg_wmask(struct pci_dev *dev, uint32_t off, uint32_t mask, uint32_t len)
+{
+	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
+		dev->wmask[off + i] |= mask >> (8 * i);
+}
+
+int pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16_t device,
+		 uint8_t revision, uint32_t class_code, const struct pci_dev_ops *ops, void *opaque)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->name = name;
+	dev->ops = ops;
+	dev->opaque = opaque;
+	dev->next_cap = PCI_CAP_START;
+	pthread_mutex_init(&dev->lock, NULL);
+	for (int v = 0; v < PCI_MSIX_MAX_VECTORS; v++)
+		dev->msix.gsi[v] = -1;
+	for (int i = 0; i < PCI_MSIX_MAX_IRQFDS; i++)
+		dev->msix.irqfds[i].fd = -1;
+
+	pci_cfg_put(dev, PCI_VENDOR_ID, vendor, 2);
+	pci_cfg_put(dev, PCI_DEVICE_ID, device, 2);
+	pci_cfg_put(dev, PCI_CLASS_REVISION, class_code << 8 | revision, 4);
+	pci_cfg_put(dev, PCI_HEADER_TYPE, PCI_HEADER_TYPE_NORMAL, 1);
+	pci_cfg_wmask(dev, PCI_COMMAND, COMMAND_WMASK, 2);
+	pci_cfg_wmask(dev, PCI_CACHE_LINE_SIZE, 0xff, 1);
+	pci_cfg_wmask(dev, PCI_LATENCY_TIMER, 0xff, 1);
+	pci_cfg_wmask(dev, PCI_INTERRUPT_LINE, 0xff, 1);
+	return 0;
+}
+
+void pci_dev_set_subsystem(struct pci_dev *dev, uint16_t vendor, uint16_t id)
+{
+	pci_cfg_put(dev, PCI_SUBSYSTEM_VENDOR_ID, vendor, 2);
+	pci_cfg_put(dev, PCI_SUBSYSTEM_ID, id, 2);
+}
+
+static bool bar_is_io(const struct pci_bar *b)
+{
+	return b->type & PCI_BASE_ADDRESS_SPACE_IO;
+}
+
+static bool bar_is_64(const struct pci_bar *b)
+{
+	return !bar_is_io(b) &&
+	       (b->type & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+}
+
+/* The BAR slot is taken by a BAR or by the upper half of the 64-bit BAR below it. */
+static bool bar_slot_used(const struct pci_dev *dev, int bar)
+{
+	return dev->bars[bar].size ||
+	       (bar > 0 && bar_is_64(&dev->bars[bar - 1]) && dev->bars[bar - 1].size);
+}
+
+int pci_bar_init(struct pci_dev *dev, int bar, uint64_t size, uint32_t type, io_fn io, void *opaque)
+{
+	struct pci_bar *b, want = {.type = type, .size = size};
+	bool io_space = bar_is_io(&want), is_64 = bar_is_64(&want);
+	uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS || bar_slot_used(dev, bar) || !io)
+		return -EINVAL;
+	if (size & (size - 1) || size < (io_space ? 4u : 16u) || (io_space && size > 256))
+		return -EINVAL;
+	if (is_64 ? bar == PCI_STD_NUM_BARS - 1 || dev->bars[bar + 1].size : size > 0x80000000u)
+		return -EINVAL;
+	b = &dev->bars[bar];
+	*b = want;
+	b->io = (struct io_dev){.len = size, .io = io, .opaque = opaque, .name = dev->name};
+
+	/* Sizing (PCI 3.0 §6.2.5.1): the address bits below the size read back as zero. */
+	pci_cfg_put(dev, reg, type, 4);
+	pci_cfg_wmask(dev, reg, (uint32_t) ~(size - 1) & (io_space ? ~3u : ~0xfu), 4);
+	if (is_64)
+		pci_cfg_wmask(dev, reg + 4, ~(size - 1) >> 32, 4);
+	return 0;
+}
+
+int pci_cap_add(struct pci_dev *dev, const void *cap, uint8_t len)
+{
+	uint32_t off = dev->next_cap, last;
+
+	if (len < 2 || off + len > PCI_CFG_SIZE)
+		return -ENOSPC;
+	memcpy(&dev->cfg[off], cap, len);
+	dev->cfg[off + PCI_CAP_LIST_NEXT] = 0;
+	if (!dev->cfg[PCI_CAPABILITY_LIST]) {
+		dev->cfg[PCI_CAPABILITY_LIST] = off;
+	} else {
+		for (last = dev->cfg[PCI_CAPABILITY_LIST]; dev->cfg[last + PCI_CAP_LIST_NEXT];)
+			last = dev->cfg[last + PCI_CAP_LIST_NEXT];
+		dev->cfg[last + PCI_CAP_LIST_NEXT] = off;
+	}
+	pci_cfg_put(dev, PCI_STATUS, pci_cfg_get(dev, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST, 2);
+	dev->next_cap = (off + len + 3) & ~3u;
+	return off;
+}
+
+static uint64_t bar_addr(const struct pci_dev *dev, int bar)
+{
+	uint64_t v = pci_cfg_get(dev, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+
+	if (bar_is_io(&dev->bars[bar]))
+		return v & PCI_BASE_ADDRESS_IO_MASK;
+	v &= PCI_BASE_ADDRESS_MEM_MASK;
+	if (bar_is_64(&dev->bars[bar]))
+		v |= (uint64_t)pci_cfg_get(dev, PCI_BASE_ADDRESS_0 + 4 * (bar + 1), 4) << 32;
+	return v;
+}
+
+/* PCI 3.0 §6.2.2: a BAR decodes only while its space is enabled in the command register. */
+static bool bar_decodes(const struct pci_dev *dev, int bar, uint64_t addr)
+{
+	const struct pci_bar *b = &dev->bars[bar];
+	uint16_t cmd = pci_cfg_get(dev, PCI_COMMAND, 2);
+
+	if (!(cmd & (bar_is_io(b) ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) || addr == 0)
+		return false;
+	if (bar_is_io(b))
+		return addr + b->size <= GUEST_PIO_BAR_END;
+	return addr + b->size > addr;
+}
+
+static struct bus *bar_bus(struct pci_dev *dev, int bar)
+{
+	return bar_is_io(&dev->bars[bar]) ? &dev->pci->vm->pio : &dev->pci->vm->mmio;
+}
+
+/* Register, move or unregister each BAR's io_dev to match the command register and BARs. */
+static void update_bars(struct pci_dev *dev)
+{
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct pci_bar *b = &dev->bars[i];
+		struct bus *bus = bar_bus(dev, i);
+		uint64_t addr = bar_addr(dev, i);
+		bool want = b->size && bar_decodes(dev, i, addr);
+		int r = 0;
+
+		if (!b->size || (b->mapped == want && (!want || b->io.base == addr)))
+			continue;
+		if (b->mapped && want) {
+			r = bus_move(bus, &b->io, addr);
+		} else if (want) {
+			b->io.base = addr;
+			r = bus_add(bus, &b->io);
+		}
+		if ((b->mapped && !want) || r < 0)
+			bus_del(bus, &b->io);
+		b->mapped = want && r == 0;
+		if (r < 0)
+			fprintf(stderr,
+				"pci 00:%02x.0 %s: BAR%d at 0x%llx overlaps another device: %s\n",
+				dev->slot, dev->name, i, (unsigned long long)addr, strerror(-r));
+		if (dev->ops && dev->ops->bar_map)
+			dev->ops->bar_map(dev, i, b->mapped, b->io.base);
+	}
+}
+
+int pci_bar_access(struct pci_dev *dev, int bar, uint64_t off, void *data, uint32_t len,
+		   bool is_write)
+{
+	struct pci_bar *b;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS || !dev->bars[bar].size)
+		return -EINVAL;
+	b = &dev->bars[bar];
+	if (off >= b->size || len > b->size - off)
+		return -EINVAL;
+	b->io.io(&b->io, off, data, len, is_write);
+	return 0;
+}
+
+static uint32_t cfg_read(struct pci_dev *dev, uint32_t off, uint32_t len)
+{
+	uint32_t v;
+
+	if (dev->ops && dev->ops->cfg_read)
+		dev->ops->cfg_read(dev, off, len);
+	v = pci_cfg_get(dev, off, len);
+	if (overlaps(off, len, PCI_STATUS, 1) && pci_intx_status(dev))
+		v |= PCI_STATUS_INTERRUPT << (8 * (PCI_STATUS - off));
+	return v;
+}
+
+static void cfg_write(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len)
+{
+	uint8_t msix_ctrl = dev->msix.cap + PCI_MSIX_FLAGS;
+
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t m = dev->wmask[off + i];
+
+		dev->cfg[off + i] = (dev->cfg[off + i] & ~m) | ((val >> (8 * i)) & m);
+	}
+	if (overlaps(off, len, PCI_COMMAND, 2) || overlaps(off, len, PCI_BASE_ADDRESS_0, 24))
+		update_bars(dev);
+	if (overlaps(off, len, PCI_COMMAND, 2) ||
+	    (dev->msix.nr && overlaps(off, len, msix_ctrl, 2)))
+		pci_irq_config_changed(dev);
+	if (dev->ops && dev->ops->cfg_write)
+		dev->ops->cfg_write(dev, off, len);
+}
+
+static struct pci_dev *conf1_target(struct pci *pci, uint32_t *reg)
+{
+	uint32_t a = pci->conf1_addr;
+
+	/* Bus 0, function 0 only: everything else is absent and reads all ones. */
+	if (!(a & CONF1_ENABLE) || (a >> 16 & 0xff) || (a >> 8 & 7))
+		return NULL;
+	*reg = a & 0xfc;
+	return pci->slots[a >> 11 & 0x1f];
+}
+
+/* PCI 3.0 §3.2.2.3.2: dword address at 0xCF8; data of any width at 0xCFC-0xCFF. */
+static void conf1_io(struct io_dev *io, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct pci *pci = io->opaque;
+	struct pci_dev *dev = NULL;
+	uint32_t reg = 0, val = 0;
+
+	if (is_write)
+		memcpy(&val, data, len < 4 ? len : 4);
+	pthread_mutex_lock(&pci->lock);
+	if (off == 0 && len == 4) {
+		if (is_write)
+			pci->conf1_addr = val & CONF1_MASK;
+		val = pci->conf1_addr;
+	} else if (off >= 4 && off - 4 + len <= 4) {
+		dev = conf1_target(pci, &reg);
+		reg += off - 4;
+		if (dev && is_write)
+			cfg_write(dev, reg, val, len);
+		else if (dev)
+			val = cfg_read(dev, reg, len);
+	}
+	pthread_mutex_unlock(&pci->lock);
+	if (is_write)
+		return;
+	if ((off == 0 && len == 4) || dev)
+		memcpy(data, &val, len);
+	else
+		memset(data, 0xff, len);
+}
+
+static int attach(struct pci *pci, struct pci_dev *dev, int slot)
+{
+	dev->pci = pci;
+	dev->slot = slot;
+	pci->slots[slot] = dev;
+	if (slot == 0)
+		return 0;
+	dev->gsi = PCI_INTX_GSI_BASE + (slot - 1) % PCI_INTX_GSI_COUNT;
+	pci_cfg_put(dev, PCI_INTERRUPT_PIN, 1, 1);
+	pci_cfg_put(dev, PCI_INTERRUPT_LINE, dev->gsi, 1);
+	pci->routes[pci->nr_routes++] =
+	    (struct pci_irq_route){.slot = slot, .pin = 1, .gsi = dev->gsi};
+	return 0;
+}
+
+/* Firmware's job, done here: size-aligned addresses written into the BARs, decoding off. */
+static int assign_bars(struct pci *pci, struct pci_dev *dev)
+{
+	uint64_t pio = pci->pio_next, mmio = pci->mmio_next;
+
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct pci_bar *b = &dev->bars[i];
+		uint64_t *next = bar_is_io(b) ? &pio : &mmio;
+		uint64_t end = bar_is_io(b) ? GUEST_PIO_BAR_END : GUEST_MMIO32_END;
+		uint64_t base = (*next + b->size - 1) & ~(b->size - 1);
+
+		if (!b->size)
+			continue;
+		if (base + b->size > end)
+			return -ENOSPC;
+		*next = base + b->size;
+		pci_cfg_put(dev, PCI_BASE_ADDRESS_0 + 4 * i, (uint32_t)base | b->type, 4);
+		if (bar_is_64(b))
+			pci_cfg_put(dev, PCI_BASE_ADDRESS_0 + 4 * (i + 1), base >> 32, 4);
+	}
+	pci->pio_next = pio;
+	pci->mmio_next = mmio;
+	return 0;
+}
+
+int pci_dev_add(struct pci *pci, struct pci_dev *dev)
+{
+	int slot, r;
+
+	pthread_mutex_lock(&pci->lock);
+	for (slot = 1; slot < PCI_MAX_SLOTS && pci->slots[slot]; slot++)
+		;
+	r = slot < PCI_MAX_SLOTS ? 0 : -ENOSPC;
+	if (r == 0)
+		r = assign_bars(pci, dev);
+	if (r == 0)
+		attach(pci, dev, slot);
+	pthread_mutex_unlock(&pci->lock);
+	return r;
+}
+
+int pci_init(struct pci *pci, struct vm *vm)
+{
+	memset(pci, 0, sizeof(*pci));
+	pci->vm = vm;
+	pci->pio_next = GUEST_PIO_BAR_BASE;
+	pci->mmio_next = GUEST_MMIO32_BASE;
+	pci->sink = pci_vm_sink;
+	pci->sink.opaque = vm;
+	pthread_mutex_init(&pci->lock, NULL);
+	pthread_mutex_init(&pci->irq_lock, NULL);
+
+	pci_dev_init(&pci->host_bridge, "host-bridge", HOST_BRIDGE_VENDOR, HOST_BRIDGE_DEVICE, 0,
+		     HOST_BRIDGE_CLASS, NULL, NULL);
+	attach(pci, &pci->host_bridge, 0);
+	pci->conf1 = (struct io_dev){.base = PCI_CONF1_ADDR_PORT,
+				     .len = 8,
+				     .io = conf1_io,
+				     .opaque = pci,
+				     .name = "pci-conf1"};
+	return bus_add(&vm->pio, &pci->conf1);
+}
+
+void pci_destroy(struct pci *pci)
+{
+	bus_del(&pci->vm->pio, &pci->conf1);
+	for (int s = PCI_MAX_SLOTS - 1; s >= 0; s--) {
+		struct pci_dev *dev = pci->slots[s];
+
+		if (!dev)
+			continue;
+		for (int i = 0; i < PCI_STD_NUM_BARS; i++)
+			if (dev->bars[i].mapped)
+				bus_del(bar_bus(dev, i), &dev->bars[i].io);
+		pci_irq_teardown(dev);
+		pci->slots[s] = NULL;
+		if (dev->ops && dev->ops->release)
+			dev->ops->release(dev);
+	}
+}
+
+void pci_set_irq_sink(struct pci *pci, const struct pci_irq_sink *sink)
+{
+	pci->sink = *sink;
+}
+
+int pci_irq_routes(const struct pci *pci, const struct pci_irq_route **routes)
+{
+	*routes = pci->routes;
+	return pci->nr_routes;
+}
