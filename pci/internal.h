@@ -10,7 +10,7 @@ void pci_irq_config_changed(struct pci_dev *dev);
 bool pci_intx_status(struct pci_dev *dev);
 /* Drops every irqfd and route and lowers INTx: the device is going away. */
 void pci_irq_teardown(struct pci_dev *dev);
-/* The default interrupt sink: the VM's in-kernel irqchip. */
-extern const struct pci_irq_sink pci_vm_sink;
+/* The default: the VM's in-kernel irqchip and ioeventfds. */
+extern const struct pci_kvm_ops pci_vm_kvm_ops;
 
 #endif

@@ -36,13 +36,20 @@ static int vm_irqfd_assign(void *vm, int fd, uint32_t gsi, bool assign)
 	return vm_irqfd(vm, fd, gsi, assign);
 }
 
-const struct pci_irq_sink pci_vm_sink = {
+static int vm_ioeventfd_assign(void *vm, int fd, enum bus_space space, uint64_t addr, uint32_t len,
+			       bool datamatch, uint64_t data, bool assign)
+{
+	return vm_ioeventfd(vm, fd, space, addr, len, datamatch, data, assign);
+}
+
+const struct pci_kvm_ops pci_vm_kvm_ops = {
     .line = vm_line,
     .msi = vm_msi,
     .route_add = vm_route_add,
     .route_set = vm_route_set,
     .route_del = vm_route_del,
     .irqfd = vm_irqfd_assign,
+    .ioeventfd = vm_ioeventfd_assign,
 };
 
 /* --- INTx --- */
@@ -62,7 +69,7 @@ static void intx_update(struct pci_dev *dev)
 	users = &pci->gsi_users[dev->gsi - PCI_INTX_GSI_BASE];
 	*users += want ? 1 : -1;
 	if (*users == (want ? 1u : 0u))
-		r = pci->sink.line(pci->sink.opaque, dev->gsi, want);
+		r = pci->kvm.line(pci->kvm.opaque, dev->gsi, want);
 	pthread_mutex_unlock(&pci->irq_lock);
 	if (r < 0)
 		fprintf(stderr, "pci %s: INTx on GSI %u: %s\n", dev->name, dev->gsi, strerror(-r));
@@ -98,7 +105,7 @@ static uint64_t msg_addr(const struct pci_msix *m, unsigned v)
 
 static int deliver(struct pci_dev *dev, unsigned v)
 {
-	const struct pci_irq_sink *s = &dev->pci->sink;
+	const struct pci_kvm_ops *s = &dev->pci->kvm;
 
 	return s->msi(s->opaque, msg_addr(&dev->msix, v), dev->msix.table[v][2]);
 }
@@ -106,7 +113,7 @@ static int deliver(struct pci_dev *dev, unsigned v)
 /* Assign (or detach) every irqfd of vector v; the caller holds dev->lock. */
 static void irqfds_assign(struct pci_dev *dev, unsigned v, bool assign)
 {
-	const struct pci_irq_sink *s = &dev->pci->sink;
+	const struct pci_kvm_ops *s = &dev->pci->kvm;
 	struct pci_msix *m = &dev->msix;
 
 	for (int i = 0; i < PCI_MSIX_MAX_IRQFDS; i++) {
@@ -125,7 +132,7 @@ static void irqfds_assign(struct pci_dev *dev, unsigned v, bool assign)
 /* Bring vector v's route, irqfds and pending bit in line with its mask and message. */
 static void vector_sync(struct pci_dev *dev, unsigned v)
 {
-	const struct pci_irq_sink *s = &dev->pci->sink;
+	const struct pci_kvm_ops *s = &dev->pci->kvm;
 	struct pci_msix *m = &dev->msix;
 	bool masked = vector_masked(m, v);
 
@@ -262,7 +269,7 @@ int pci_msix_notify(struct pci_dev *dev, unsigned vector)
 
 static int irqfd_add(struct pci_dev *dev, unsigned v, int fd)
 {
-	const struct pci_irq_sink *s = &dev->pci->sink;
+	const struct pci_kvm_ops *s = &dev->pci->kvm;
 	struct pci_msix *m = &dev->msix;
 	int i, gsi;
 
@@ -290,7 +297,7 @@ static int irqfd_add(struct pci_dev *dev, unsigned v, int fd)
 
 static int irqfd_del(struct pci_dev *dev, unsigned v, int fd)
 {
-	const struct pci_irq_sink *s = &dev->pci->sink;
+	const struct pci_kvm_ops *s = &dev->pci->kvm;
 	struct pci_msix *m = &dev->msix;
 	bool others = false;
 	int found = -ENOENT;

@@ -56,6 +56,8 @@ int pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16_
 		dev->msix.gsi[v] = -1;
 	for (int i = 0; i < PCI_MSIX_MAX_IRQFDS; i++)
 		dev->msix.irqfds[i].fd = -1;
+	for (int i = 0; i < PCI_MAX_IOEVENTFDS; i++)
+		dev->ioeventfds[i].fd = -1;
 
 	pci_cfg_put(dev, PCI_VENDOR_ID, vendor, 2);
 	pci_cfg_put(dev, PCI_DEVICE_ID, device, 2);
@@ -166,6 +168,70 @@ static struct bus *bar_bus(struct pci_dev *dev, int bar)
 	return bar_is_io(&dev->bars[bar]) ? &dev->pci->vm->pio : &dev->pci->vm->mmio;
 }
 
+/* Assign e at its BAR's current address, or deassign it where it was; dev->lock held. */
+static int ioeventfd_wire(struct pci_dev *dev, struct pci_ioeventfd *e, bool assign)
+{
+	const struct pci_kvm_ops *k = &dev->pci->kvm;
+	struct pci_bar *b = &dev->bars[e->bar];
+	uint64_t addr = assign ? b->io.base + e->off : e->wired_addr;
+	int r;
+
+	if (assign == e->wired || (assign && !b->mapped))
+		return 0;
+	r = k->ioeventfd(k->opaque, e->fd, bar_is_io(b) ? BUS_PIO : BUS_MMIO, addr, e->len,
+			 e->datamatch, e->data, assign);
+	if (r == 0) {
+		e->wired = assign;
+		e->wired_addr = addr;
+	}
+	return r;
+}
+
+/* The BAR moved or stopped decoding: its ioeventfds follow it. */
+static void ioeventfds_rewire(struct pci_dev *dev, int bar)
+{
+	for (int i = 0; i < PCI_MAX_IOEVENTFDS; i++) {
+		struct pci_ioeventfd *e = &dev->ioeventfds[i];
+		int r;
+
+		if (e->fd < 0 || e->bar != bar)
+			continue;
+		ioeventfd_wire(dev, e, false);
+		r = ioeventfd_wire(dev, e, true);
+		if (r < 0)
+			fprintf(stderr, "pci %s: ioeventfd at BAR%d+0x%llx: %s\n", dev->name, bar,
+				(unsigned long long)e->off, strerror(-r));
+	}
+}
+
+int pci_bar_ioeventfd(struct pci_dev *dev, int bar, uint64_t off, uint32_t len, bool datamatch,
+		      uint64_t data, int fd, bool assign)
+{
+	struct pci_ioeventfd *e = NULL;
+	int r = assign ? -ENOSPC : -ENOENT;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS || !dev->bars[bar].size || fd < 0 ||
+	    off >= dev->bars[bar].size || len > dev->bars[bar].size - off)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	for (int i = 0; i < PCI_MAX_IOEVENTFDS && !e; i++) {
+		struct pci_ioeventfd *c = &dev->ioeventfds[i];
+
+		if (assign ? c->fd < 0 : c->fd == fd && c->bar == bar && c->off == off)
+			e = c;
+	}
+	if (e && assign) {
+		*e = (struct pci_ioeventfd){fd, bar, len, datamatch, false, off, data, 0};
+		r = ioeventfd_wire(dev, e, true);
+	} else if (e) {
+		r = ioeventfd_wire(dev, e, false);
+	}
+	if (e && (!assign || r < 0))
+		e->fd = -1;
+	pthread_mutex_unlock(&dev->lock);
+	return r;
+}
+
 /* Register, move or unregister each BAR's io_dev to match the command register and BARs. */
 static void update_bars(struct pci_dev *dev)
 {
@@ -178,6 +244,7 @@ static void update_bars(struct pci_dev *dev)
 
 		if (!b->size || (b->mapped == want && (!want || b->io.base == addr)))
 			continue;
+		pthread_mutex_lock(&dev->lock);
 		if (b->mapped && want) {
 			r = bus_move(bus, &b->io, addr);
 		} else if (want) {
@@ -187,6 +254,8 @@ static void update_bars(struct pci_dev *dev)
 		if ((b->mapped && !want) || r < 0)
 			bus_del(bus, &b->io);
 		b->mapped = want && r == 0;
+		ioeventfds_rewire(dev, i);
+		pthread_mutex_unlock(&dev->lock);
 		if (r < 0)
 			fprintf(stderr,
 				"pci 00:%02x.0 %s: BAR%d at 0x%llx overlaps another device: %s\n",
@@ -344,8 +413,8 @@ int pci_init(struct pci *pci, struct vm *vm)
 	pci->vm = vm;
 	pci->pio_next = GUEST_PIO_BAR_BASE;
 	pci->mmio_next = GUEST_MMIO32_BASE;
-	pci->sink = pci_vm_sink;
-	pci->sink.opaque = vm;
+	pci->kvm = pci_vm_kvm_ops;
+	pci->kvm.opaque = vm;
 	pthread_mutex_init(&pci->lock, NULL);
 	pthread_mutex_init(&pci->irq_lock, NULL);
 
@@ -368,9 +437,14 @@ void pci_destroy(struct pci *pci)
 
 		if (!dev)
 			continue;
-		for (int i = 0; i < PCI_STD_NUM_BARS; i++)
+		pthread_mutex_lock(&dev->lock);
+		for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
 			if (dev->bars[i].mapped)
 				bus_del(bar_bus(dev, i), &dev->bars[i].io);
+			dev->bars[i].mapped = false;
+			ioeventfds_rewire(dev, i); /* unmapped: each is only deassigned */
+		}
+		pthread_mutex_unlock(&dev->lock);
 		pci_irq_teardown(dev);
 		pci->slots[s] = NULL;
 		if (dev->ops && dev->ops->release)
@@ -378,9 +452,9 @@ void pci_destroy(struct pci *pci)
 	}
 }
 
-void pci_set_irq_sink(struct pci *pci, const struct pci_irq_sink *sink)
+void pci_set_kvm_ops(struct pci *pci, const struct pci_kvm_ops *ops)
 {
-	pci->sink = *sink;
+	pci->kvm = *ops;
 }
 
 int pci_irq_routes(const struct pci *pci, const struct pci_irq_route **routes)

@@ -19,6 +19,7 @@
 #define PCI_INTX_GSI_COUNT   8
 #define PCI_MSIX_MAX_VECTORS 64
 #define PCI_MSIX_MAX_IRQFDS  16 /* eventfds attached to vectors, per device */
+#define PCI_MAX_IOEVENTFDS   16 /* eventfds on BAR addresses, per device */
 #define PCI_MSIX_BAR_SIZE    4096
 #define PCI_MSIX_PBA_START   0x800 /* the table fills [0, 64 * 16), the PBA follows */
 
@@ -43,6 +44,16 @@ struct pci_bar {
 	uint32_t type; /* PCI_BASE_ADDRESS_SPACE_IO, or _MEM_TYPE_32 / _MEM_TYPE_64 (| _PREFETCH) */
 	struct io_dev io; /* on vm->pio or vm->mmio while mapped; io.base is the decoded address */
 	bool mapped;
+};
+
+/* An eventfd the kernel signals on a guest write into a BAR; re-wired when the BAR moves. */
+struct pci_ioeventfd {
+	int fd; /* -1: free */
+	int8_t bar;
+	uint8_t len;
+	bool datamatch;
+	bool wired; /* assigned at wired_addr */
+	uint64_t off, data, wired_addr;
 };
 
 struct pci_msix_irqfd {
@@ -81,17 +92,21 @@ struct pci_dev {
 	bool intx_asserted;   /* what the line is (level, unless INTx disabled or MSI-X on) */
 	bool intx_blocked;    /* PCI_COMMAND_INTX_DISABLE, or MSI-X enabled */
 	struct pci_msix msix;
+	struct pci_ioeventfd ioeventfds[PCI_MAX_IOEVENTFDS]; /* also under lock */
 };
 
-/* Where interrupts go: the VM's irqchip (vm_irq_line, vm_signal_msi, vm_msi_route_*, vm_irqfd)
- * by default; unit tests record them instead. Each returns -errno on failure. */
-struct pci_irq_sink {
+/* What the pci layer asks of KVM: interrupts and ioeventfds. The VM's (vm_irq_line,
+ * vm_signal_msi, vm_msi_route_*, vm_irqfd, vm_ioeventfd) by default; unit tests record them
+ * instead. Each returns -errno on failure. */
+struct pci_kvm_ops {
 	int (*line)(void *opaque, uint32_t gsi, int level);
 	int (*msi)(void *opaque, uint64_t addr, uint32_t data);
 	int (*route_add)(void *opaque, uint64_t addr, uint32_t data); /* a GSI */
 	int (*route_set)(void *opaque, uint32_t gsi, uint64_t addr, uint32_t data);
 	int (*route_del)(void *opaque, uint32_t gsi);
 	int (*irqfd)(void *opaque, int fd, uint32_t gsi, bool assign);
+	int (*ioeventfd)(void *opaque, int fd, enum bus_space space, uint64_t addr, uint32_t len,
+			 bool datamatch, uint64_t data, bool assign);
 	void *opaque;
 };
 
@@ -106,7 +121,7 @@ struct pci {
 
 	pthread_mutex_t irq_lock;		/* the shared INTx lines */
 	unsigned gsi_users[PCI_INTX_GSI_COUNT]; /* asserted devices per line: level OR */
-	struct pci_irq_sink sink;
+	struct pci_kvm_ops kvm;
 
 	struct pci_irq_route routes[PCI_MAX_SLOTS];
 	int nr_routes;
@@ -115,7 +130,7 @@ struct pci {
 /* The bus: host bridge at 00:00.0 and conf1 (0xCF8-0xCFF) on vm->pio. */
 int pci_init(struct pci *pci, struct vm *vm);
 void pci_destroy(struct pci *pci); /* unmaps every BAR, releases every device */
-void pci_set_irq_sink(struct pci *pci, const struct pci_irq_sink *sink);
+void pci_set_kvm_ops(struct pci *pci, const struct pci_kvm_ops *ops);
 /* The MP table's lines: one (slot, INTA, GSI) a device with an interrupt pin. */
 int pci_irq_routes(const struct pci *pci, const struct pci_irq_route **routes);
 
@@ -141,6 +156,12 @@ void pci_cfg_put(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len);
 /* A BAR access as if decoded (the virtio PCI_CFG window): -EINVAL outside the BAR. */
 int pci_bar_access(struct pci_dev *dev, int bar, uint64_t off, void *data, uint32_t len,
 		   bool is_write);
+
+/* Eventfd fd is signalled by the kernel, not this process, when the guest writes len bytes at
+ * off in BAR bar (equal to data when datamatch), wherever the BAR is and while it decodes.
+ * assign false removes the same (bar, off, fd). */
+int pci_bar_ioeventfd(struct pci_dev *dev, int bar, uint64_t off, uint32_t len, bool datamatch,
+		      uint64_t data, int fd, bool assign);
 
 /* MSI-X: table and PBA in a 4 KiB 32-bit memory BAR of their own. */
 int pci_msix_init(struct pci_dev *dev, unsigned nr_vectors, int bar);

@@ -12,12 +12,12 @@ static struct pci pci;
 
 #define UNUSED __attribute__((unused))
 
-/* --- a recording interrupt sink: per kind, how many calls and the last two arguments --- */
-enum { LINE, MSI, ROUTE_ADD, ROUTE_SET, ROUTE_DEL, IRQFD, NR_KINDS };
+/* --- recording KVM ops: per kind, how many calls and the last two arguments --- */
+enum { LINE, MSI, ROUTE_ADD, ROUTE_SET, ROUTE_DEL, IRQFD, IOEVENTFD, NR_KINDS };
 static struct {
 	int n[NR_KINDS];
 	uint64_t a[NR_KINDS], b[NR_KINDS];
-	int irqfds; /* assigned minus deassigned */
+	int irqfds, ioeventfds; /* assigned minus deassigned */
 } irq;
 
 static int note(int kind, uint64_t a, uint64_t b)
@@ -59,13 +59,22 @@ static int fake_irqfd(UNUSED void *o, int fd, uint32_t gsi, bool assign)
 	return note(IRQFD, fd, gsi);
 }
 
-static const struct pci_irq_sink sink = {
+static int fake_ioeventfd(UNUSED void *o, UNUSED int fd, UNUSED enum bus_space space, uint64_t addr,
+			  UNUSED uint32_t len, UNUSED bool datamatch, UNUSED uint64_t data,
+			  bool assign)
+{
+	irq.ioeventfds += assign ? 1 : -1;
+	return note(IOEVENTFD, addr, assign);
+}
+
+static const struct pci_kvm_ops fake_kvm = {
     .line = fake_line,
     .msi = fake_msi,
     .route_add = fake_route_add,
     .route_set = fake_route_set,
     .route_del = fake_route_del,
     .irqfd = fake_irqfd,
+    .ioeventfd = fake_ioeventfd,
 };
 
 /* --- a test device: BAR0 I/O 32 B, BAR1 mem32 4 KiB, BAR2/3 mem64 16 KiB, MSI-X in BAR4 --- */
@@ -400,6 +409,32 @@ static void test_intx(void)
 	CHECK(!(cfg_rd(1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT), "status clear");
 }
 
+static void test_ioeventfd(void)
+{
+	uint32_t bar0 = cfg_rd(1, PCI_BASE_ADDRESS_0, 4) & ~3u;
+
+	irq.n[IOEVENTFD] = 0;
+	CHECK(pci_bar_ioeventfd(&dev1.pci, 0, 16, 2, true, 1, 7, true) == 0 &&
+		  irq.n[IOEVENTFD] == 0,
+	      "ioeventfd on a BAR that does not decode: recorded, not wired");
+	CHECK(pci_bar_ioeventfd(&dev1.pci, 0, 31, 2, false, 0, 7, true) == -EINVAL,
+	      "ioeventfd past the BAR's end refused");
+	cfg_wr(1, PCI_COMMAND, PCI_COMMAND_IO, 2);
+	CHECK(irq.ioeventfds == 1 && irq.a[IOEVENTFD] == bar0 + 16, "wired when decoding starts");
+	cfg_wr(1, PCI_BASE_ADDRESS_0, 0xd000, 4);
+	CHECK(irq.n[IOEVENTFD] == 3 && irq.ioeventfds == 1 && irq.a[IOEVENTFD] == 0xd010,
+	      "BAR move: unwired at the old address, wired at the new one");
+	cfg_wr(1, PCI_COMMAND, 0, 2);
+	CHECK(irq.ioeventfds == 0 && irq.a[IOEVENTFD] == 0xd010, "unwired when decoding stops");
+	cfg_wr(1, PCI_COMMAND, PCI_COMMAND_IO, 2);
+	CHECK(pci_bar_ioeventfd(&dev1.pci, 0, 16, 2, true, 1, 7, false) == 0 && irq.ioeventfds == 0,
+	      "removed: unwired");
+	CHECK(pci_bar_ioeventfd(&dev1.pci, 0, 16, 2, true, 1, 7, false) == -ENOENT,
+	      "removed twice: -ENOENT");
+	cfg_wr(1, PCI_BASE_ADDRESS_0, bar0, 4);
+	cfg_wr(1, PCI_COMMAND, 0, 2);
+}
+
 static void test_routes(void)
 {
 	const struct pci_irq_route *r;
@@ -418,7 +453,7 @@ int main(void)
 	bus_init(&vm.pio);
 	bus_init(&vm.mmio);
 	CHECK(pci_init(&pci, &vm) == 0, "pci_init registers conf1");
-	pci_set_irq_sink(&pci, &sink);
+	pci_set_kvm_ops(&pci, &fake_kvm);
 	tdev_create(&dev1, true);
 	for (int i = 0; i < 8; i++)
 		tdev_create(&more[i], false);
@@ -429,6 +464,7 @@ int main(void)
 	test_caps();
 	test_msix();
 	test_intx();
+	test_ioeventfd();
 	test_routes();
 	pci_destroy(&pci);
 	CHECK(vm.pio.nr == 0 && vm.mmio.nr == 0, "pci_destroy leaves the buses empty");
