@@ -128,4 +128,16 @@ void virtio_signal_vq(struct virtio_dev *vdev, struct virtqueue *vq);
 int virtio_set_host_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
 int virtio_set_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
 
+/* --- The virtio-pci transport (virtio/pci*.c). --- */
+struct pci;
+enum virtio_pci_mode {
+	VIRTIO_PCI_TRANSITIONAL, /* legacy I/O BAR0 + modern caps in BAR4, id 0x1000 + n, rev 0 */
+	VIRTIO_PCI_MODERN,       /* modern caps only: id 0x1040 + virtio id, revision 1 */
+	VIRTIO_PCI_LEGACY,       /* the transitional ids without the modern capabilities */
+};
+/* Puts vdev (after virtio_dev_init) on pci as a new PCI function. msix: nr_queues + 1 MSI-X
+ * vectors in BAR1, else INTx only. pci_destroy() frees the transport. */
+int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_mode mode,
+		      bool msix);
+
 #endif
