@@ -12,14 +12,14 @@
 #define DESC_BYTES(n)  (16 * (uint64_t)(n))
 
 /* Guest memory is shared with a running vCPU: every ring word is read or written exactly once. */
-static uint16_t load16(const void *p)
+static uint16_t load16(const void *p, int order)
 {
-	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+	return le16toh(__atomic_load_n((const uint16_t *)p, order));
 }
 
-static void store16(void *p, uint16_t v)
+static void store16(void *p, uint16_t v, int order)
 {
-	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint16_t *)p, htole16(v), order);
 }
 
 /* virtio 1.2 §2.7 table "Virtqueue Part Alignment": desc 16, avail 2, used 4. */
@@ -140,15 +140,15 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	r = vq_rings(vq, &desc, &avail, NULL);
 	if (r < 0)
 		return r;
-	avail_idx = load16(&avail->idx);
+	/* Acquire pairs with the driver's barrier before its idx update (§2.7.13.3): the
+	 * entries and descriptors it publishes are read after idx. */
+	avail_idx = load16(&avail->idx, __ATOMIC_ACQUIRE);
 	pending = (uint16_t)(avail_idx - vq->last_avail); /* indices wrap at 2^16 (§2.7.6) */
 	if (pending == 0)
 		return 0;
 	if (pending > vq->size)
 		return -EINVAL; /* the driver cannot have more buffers out than the ring holds */
-	/* Pairs with the driver's barrier before its idx update (§2.7.13.3): idx, then entries. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	head = load16(&avail->ring[vq->last_avail & (vq->size - 1)]);
+	head = load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 
 	c->head = head;
 	c->nr_out = c->nr_in = 0;
@@ -174,10 +174,9 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	e = &used->ring[vq->used_idx & (vq->size - 1)];
 	e->id = htole32(head);
 	e->len = htole32(written);
-	/* virtio 1.2 §2.7.8: the element is visible before the index that publishes it. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* virtio 1.2 §2.7.8: release: the element (and the data) before the index publishing it. */
 	vq->used_idx++;
-	store16(&used->idx, vq->used_idx);
+	store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -192,7 +191,7 @@ bool vq_should_signal(struct virtqueue *vq)
 	if (vq_rings(vq, NULL, &avail, NULL) < 0)
 		return true; /* a broken ring: an extra interrupt is harmless */
 	if (!vq->event_idx)
-		return !(load16(&avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
 
 	/* Everything up to used_idx is now accounted for, signalled or not (as vhost does). */
 	valid = vq->signalled_used_valid;
@@ -202,7 +201,7 @@ bool vq_should_signal(struct virtqueue *vq)
 	vq->signalled_used_valid = true;
 	if (!valid)
 		return true;
-	event = load16(&avail->ring[vq->size]); /* used_event */
+	event = load16(&avail->ring[vq->size], __ATOMIC_RELAXED); /* used_event */
 	return vring_need_event(event, new, old);
 }
 
@@ -216,9 +215,10 @@ void vq_set_notify(struct virtqueue *vq, bool enable)
 		/* §2.7.10: avail_event = the next entry we want to hear about; when disabling,
 		 * leaving it behind is enough: the driver only notifies on crossing it. */
 		if (enable)
-			store16(&used->ring[vq->size], vq->last_avail); /* avail_event */
+			store16(&used->ring[vq->size], vq->last_avail,
+				__ATOMIC_RELAXED); /* avail_event */
 	} else {
-		store16(&used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
+		store16(&used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 	}
 	/* The caller re-reads avail->idx next: that read must not pass this write (§2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
