@@ -1,0 +1,111 @@
+/* blk/internal.h - what the files of blk/ share. Nothing outside blk/ includes it. */
+#ifndef KVMSCOPE_BLK_INTERNAL_H
+#define KVMSCOPE_BLK_INTERNAL_H
+
+#include <linux/virtio_blk.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "blk/blk.h"
+
+#define BLK_QUEUE_SIZE	256 /* queue_max_size offered to the driver */
+#define BLK_URING_DEPTH 64  /* requests in flight at once on the uring path */
+
+/* Limits offered in the configuration space (virtio 1.2 §5.2.4). */
+#define BLK_SIZE_MAX	     (1u << 20)	       /* bytes in one segment */
+#define BLK_SEG_MAX	     (VQ_MAX_SEGS - 2) /* the header and the status byte take two */
+#define BLK_MAX_DISCARD_SECT (1u << 22)
+#define BLK_MAX_DISCARD_SEG  16
+#define BLK_MAX_WZEROES_SECT (1u << 16) /* may be written as zeroes by hand: keep it short */
+#define BLK_MAX_WZEROES_SEG  16
+
+/* What a parsed request still needs from the backend. */
+enum blk_op {
+	BLK_OP_DONE,  /* answered already (status set): complete it */
+	BLK_OP_READ,  /* preadv into data */
+	BLK_OP_WRITE, /* pwritev from data */
+	BLK_OP_FLUSH, /* fdatasync */
+	BLK_OP_BAD,   /* no writable status byte: a guest error, the device needs a reset */
+};
+
+/* One request, from the popped chain to its completion. */
+struct blk_req {
+	struct vq_chain chain; /* its iovecs point into guest memory, trimmed in place */
+	struct virtqueue *vq;
+	enum blk_op op;
+	uint32_t type;
+	uint64_t sector;
+	struct iovec *data; /* the data segments, a slice of chain.iov */
+	unsigned nr_data;
+	uint64_t data_len;
+	uint8_t *status;  /* the chain's last byte */
+	uint8_t st;	  /* VIRTIO_BLK_S_* to write there */
+	uint32_t written; /* the used length: bytes written into the chain */
+	int next_free;
+};
+
+struct blk_uring;
+
+struct blk_dev {
+	struct virtio_dev vdev;
+	enum blk_io io;
+	int fd;
+	bool ro;
+	uint64_t sectors;
+	uint8_t phys_exp; /* log2(physical block / logical block), for the topology */
+	char serial[VIRTIO_BLK_ID_BYTES];
+	uint8_t writeback; /* the config's writeback field, once the driver wrote it */
+	bool writeback_set;
+	struct blk_stats stats;
+
+	/* Request slots: one for the synchronous paths, BLK_URING_DEPTH for uring. */
+	struct blk_req *reqs;
+	unsigned nr_reqs, inflight;
+	int free_head;
+
+	/* Valid between start() and stop(). */
+	bool started;	     /* written on the vCPU thread only */
+	bool broken;	     /* a guest error: serve nothing until reset; any thread (atomic) */
+	bool notify_off;     /* we told the driver not to notify (vq_set_notify(vq, false)) */
+	bool signal_pending; /* used entries pushed since the last interrupt decision */
+	int kick_fd, call_fd, stop_fd;
+	bool host_notifier; /* kick_fd is the queue's ioeventfd */
+	bool stopping;	    /* stop() is joining the IO thread (atomic) */
+	pthread_t thread;
+	bool thread_live; /* started and not joined yet */
+	struct blk_uring *uring;
+};
+
+static inline bool blk_broken(struct blk_dev *b)
+{
+	return __atomic_load_n(&b->broken, __ATOMIC_ACQUIRE);
+}
+
+static inline void blk_set_broken(struct blk_dev *b, bool v)
+{
+	__atomic_store_n(&b->broken, v, __ATOMIC_RELEASE);
+}
+
+/* True on a device's IO thread (blk/blk.c sets it there). */
+extern _Thread_local bool blk_on_io_thread;
+
+#define STAT_ADD(b, field, n) __atomic_fetch_add(&(b)->stats.field, (n), __ATOMIC_RELAXED)
+
+/* blk/req.c: parsing, serving and completing requests, the pop loop, interrupts. */
+int blk_kick(struct blk_dev *b, struct virtqueue *vq);
+void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res);
+void blk_signal(struct blk_dev *b, struct virtqueue *vq);
+void blk_reqs_reset(struct blk_dev *b);
+bool blk_writethrough(struct blk_dev *b);
+uint8_t blk_writeback(struct blk_dev *b);
+
+/* blk/uring.c: the io_uring backend; without liburing, init says -ENOTSUP. */
+bool blk_uring_built(void);
+int blk_uring_init(struct blk_dev *b);
+int blk_uring_fd(struct blk_dev *b);
+int blk_uring_submit(struct blk_dev *b, struct blk_req *r); /* prepare; flush sends */
+void blk_uring_flush(struct blk_dev *b);
+void blk_uring_reap(struct blk_dev *b);
+void blk_uring_fini(struct blk_dev *b); /* waits for what is in flight, then frees */
+
+#endif
