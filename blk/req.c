@@ -54,7 +54,7 @@ static enum blk_op answer(struct blk_req *r, uint8_t st)
 
 uint8_t blk_writeback(struct blk_dev *b)
 {
-	/* §5.2.5.1: CONFIG_WCE without FLUSH starts writethrough; we start writeback otherwise. */
+	/* §5.2.5.2: CONFIG_WCE without FLUSH starts writethrough; we start writeback otherwise. */
 	if (__atomic_load_n(&b->writeback_set, __ATOMIC_RELAXED))
 		return __atomic_load_n(&b->writeback, __ATOMIC_RELAXED);
 	return !!(b->vdev.driver_features & (1ULL << VIRTIO_BLK_F_FLUSH));
