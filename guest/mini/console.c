@@ -123,16 +123,20 @@ void mini_exit(int status)
 		__asm__ volatile("hlt");
 }
 
+void vfail(int status, const char *fmt, va_list ap)
+{
+	kprintf("kvmscope mini guest: FAIL %d (%s): ", status, status_name(status));
+	vkprintf(fmt, ap);
+	uart_putc('\n');
+	mini_exit(status);
+}
+
 void fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	kprintf("kvmscope mini guest: FAIL %d (%s): ", status, status_name(status));
 	va_start(ap, fmt);
-	vkprintf(fmt, ap);
-	va_end(ap);
-	uart_putc('\n');
-	mini_exit(status);
+	vfail(status, fmt, ap);
 }
 
 const char *status_name(int st)

@@ -1,6 +1,7 @@
 /* guest/mini/main.c - C entry of the test guest: greeting, command line, then one test. */
 #include <asm/bootparam.h>
 
+#include "irq.h"
 #include "mini.h"
 
 #define PVH_MAGIC 0x336ec578 /* XEN_HVM_START_MAGIC_VALUE, hvm_start_info.magic */
@@ -24,6 +25,7 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 	struct mini_args a;
 	const char *cmdline = find_cmdline(bp, pvh);
 
+	idt_init(); /* first: any exception from here on is reported, not a triple fault */
 	kprintf("kvmscope mini guest: hello\n");
 	if (args_parse(cmdline, &a))
 		mini_exit(ST_BAD_ARG);

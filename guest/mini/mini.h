@@ -16,6 +16,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mark(const char *phase);
 __attribute__((noreturn)) void mini_exit(int status);
 __attribute__((noreturn, format(printf, 2, 3))) void fail(int status, const char *fmt, ...);
+__attribute__((noreturn)) void vfail(int status, const char *fmt, __builtin_va_list ap);
 
 /* lib.c: gcc may emit calls to these even in freestanding code. */
 void *memset(void *d, int c, size_t n);

@@ -1,0 +1,201 @@
+/* guest/mini/virtio.c - device initialization (virtio 1.2 §3.1.1) and the split virtqueue (§2.7).
+ */
+#include <stdarg.h>
+
+#include <linux/virtio_pci.h>
+
+#include "virtio.h"
+
+#define RESET_POLLS  1000 /* device_status reads before a reset counts as stuck */
+#define CONFIG_TRIES 16	  /* config_generation changes tolerated while reading one field */
+
+/* One queue's rings, legacy layout so the same memory serves both transports. */
+static uint8_t ring_mem[3 * 4096] __attribute__((aligned(VIRTIO_PCI_VRING_ALIGN)));
+static bool in_flight[VQ_MAX];
+
+void virtio_fail(struct vdev *v, int st, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->status |= VIRTIO_CONFIG_S_FAILED;
+	v->ops->set_status(v, v->status);
+	va_start(ap, fmt);
+	vfail(st, fmt, ap);
+}
+
+static void add_status(struct vdev *v, uint8_t bit)
+{
+	v->status |= bit;
+	v->ops->set_status(v, v->status);
+}
+
+void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq)
+{
+	bool msix = irq == IRQ_MSIX;
+	const struct vtransport_ops *o = v->ops;
+	uint8_t st;
+	int polls = 0;
+
+	/* §4.1.4.3.2: after writing 0 the driver waits for device_status to read 0 */
+	v->status = 0;
+	o->set_status(v, 0);
+	while ((st = o->get_status(v)) != 0)
+		if (++polls == RESET_POLLS)
+			fail(ST_RESET, "device_status reads 0x%x after reset", st);
+	add_status(v, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	add_status(v, VIRTIO_CONFIG_S_DRIVER);
+
+	uint64_t dev = o->get_features(v);
+
+	v->offered = dev;
+
+	kprintf("virtio: %s, device features 0x%lx\n", o->name, dev);
+	if ((dev & need) != need)
+		virtio_fail(v, ST_FEATURES, "device lacks feature bits 0x%lx", need & ~dev);
+	v->features = dev & (want | need);
+	o->set_features(v, v->features);
+	kprintf("virtio: driver features 0x%lx\n", v->features);
+	if (o->has_features_ok) {
+		/* §3.1.1 step 6: re-read; the device clears FEATURES_OK if it refuses the subset */
+		add_status(v, VIRTIO_CONFIG_S_FEATURES_OK);
+		st = o->get_status(v);
+		if (!(st & VIRTIO_CONFIG_S_FEATURES_OK))
+			virtio_fail(v, ST_FEATURES_OK, "device_status 0x%x after FEATURES_OK", st);
+	}
+	/* MSI-X entry 0 for configuration changes, entry 1 for queue 0 (§4.1.4.3, §4.1.5.1.2) */
+	if (msix && o->set_config_vector(v, 0) != 0)
+		virtio_fail(v, ST_MSIX_VECTOR, "config vector 0 refused");
+
+	uint16_t max = o->queue_max(v, 0), size = max;
+
+	if (!o->size_fixed && size > VQ_WANT)
+		size = VQ_WANT;
+	if (!size || size > VQ_MAX || (size & (size - 1)))
+		virtio_fail(v, ST_QUEUE, "queue 0 size %u (max %u), need a power of 2 in 1-%u",
+			    size, max, VQ_MAX);
+	vq_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX), irq == IRQ_POLL);
+	uint16_t vec = o->queue_enable(v, q, msix ? 1 : VIRTIO_MSI_NO_VECTOR);
+
+	if (msix && vec != 1)
+		virtio_fail(v, ST_MSIX_VECTOR, "queue 0 vector 1 refused (reads 0x%x)", vec);
+	kprintf("virtio: queue 0 size %u (max %u) at 0x%lx\n", size, max, (uint64_t)ring_mem);
+	add_status(v, VIRTIO_CONFIG_S_DRIVER_OK);
+	st = o->get_status(v);
+	if (st & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED))
+		fail(ST_NEEDS_RESET, "device_status 0x%x after DRIVER_OK", st);
+}
+
+uint64_t virtio_config_read64(struct vdev *v, uint32_t off)
+{
+	const struct vtransport_ops *o = v->ops;
+
+	for (int i = 0; i < CONFIG_TRIES; i++) {
+		uint8_t gen = o->config_generation ? o->config_generation(v) : 0;
+		/* §4.1.3.1: 64-bit fields as two aligned 32-bit accesses */
+		uint64_t lo = o->config_read32(v, off), hi = o->config_read32(v, off + 4);
+
+		if (!o->config_generation || o->config_generation(v) == gen)
+			return hi << 32 | lo;
+	}
+	fail(ST_CAP, "config_generation never settles");
+}
+
+void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt)
+{
+	if (vring_size(size, VIRTIO_PCI_VRING_ALIGN) > sizeof(ring_mem))
+		fail(ST_QUEUE, "queue size %u does not fit %zu bytes of ring memory", size,
+		     sizeof(ring_mem));
+	memset(ring_mem, 0, sizeof(ring_mem));
+	memset(in_flight, 0, sizeof(in_flight));
+	*q = (struct vq){.index = index,
+			 .size = size,
+			 .num_free = size,
+			 .event_idx = event_idx,
+			 .no_interrupt = no_interrupt};
+	vring_init(&q->vr, size, ring_mem, VIRTIO_PCI_VRING_ALIGN);
+	/* Free descriptors are linked through their own next fields. */
+	for (uint16_t i = 0; i < size; i++)
+		q->vr.desc[i].next = (uint16_t)(i + 1);
+	if (no_interrupt)
+		q->vr.avail->flags =
+		    VRING_AVAIL_F_NO_INTERRUPT; /* §2.7.7: ignored with EVENT_IDX */
+	if (event_idx && no_interrupt)
+		vring_used_event(&q->vr) = 0xFFFF; /* only a wrap of used->idx would interrupt */
+}
+
+bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
+{
+	uint16_t i = q->free_head;
+
+	if (n == 0 || n > q->num_free)
+		return false;
+	*head = i;
+	for (unsigned k = 0; k < n; k++) {
+		struct vring_desc *d = &q->vr.desc[i];
+
+		d->addr = (uint64_t)bufs[k].addr; /* identity map: virtual = guest-physical */
+		d->len = bufs[k].len;
+		d->flags = (uint16_t)((bufs[k].write ? VRING_DESC_F_WRITE : 0) |
+				      (k + 1 < n ? VRING_DESC_F_NEXT : 0));
+		i = d->next; /* the free list's link is the chain's link */
+	}
+	q->free_head = i;
+	q->num_free = (uint16_t)(q->num_free - n);
+	in_flight[*head] = true;
+	q->vr.avail->ring[q->avail_idx % q->size] = *head;
+	barrier(); /* §2.7.13: the ring entry before the index that publishes it */
+	q->avail_idx++;
+	*(volatile uint16_t *)&q->vr.avail->idx = q->avail_idx;
+	return true;
+}
+
+void vq_kick(struct vdev *v, struct vq *q)
+{
+	bool notify;
+
+	/* A store (avail->idx) then loads of the device's fields: only mfence orders those. */
+	mb();
+	if (q->event_idx) {
+		uint16_t event = *(volatile uint16_t *)&vring_avail_event(&q->vr);
+
+		notify = vring_need_event(event, q->avail_idx, q->kicked_idx);
+	} else {
+		notify = !(*(volatile uint16_t *)&q->vr.used->flags & VRING_USED_F_NO_NOTIFY);
+	}
+	q->kicked_idx = q->avail_idx;
+	if (notify)
+		v->ops->notify(v, q);
+}
+
+bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
+{
+	uint16_t used = *(volatile uint16_t *)&q->vr.used->idx;
+
+	if (used == q->last_used)
+		return false;
+	barrier(); /* x86 keeps loads in order; the compiler must too (§2.7.14) */
+	struct vring_used_elem *e = &q->vr.used->ring[q->last_used % q->size];
+	uint32_t id = e->id;
+
+	if (id >= q->size || !in_flight[id])
+		fail(ST_USED_RING, "used[%u] names descriptor %u, not a request in flight",
+		     q->last_used, id);
+	*head = (uint16_t)id;
+	*len = e->len;
+	in_flight[id] = false;
+	/* Give the chain back: find its tail, link it in front of the free list. */
+	uint16_t tail = (uint16_t)id, n = 1;
+
+	while ((q->vr.desc[tail].flags & VRING_DESC_F_NEXT) && n < q->size) {
+		tail = q->vr.desc[tail].next;
+		n++;
+	}
+	q->vr.desc[tail].next = q->free_head;
+	q->free_head = (uint16_t)id;
+	q->num_free = (uint16_t)(q->num_free + n);
+	q->last_used++;
+	/* §2.7.10: with EVENT_IDX, ask for an interrupt at the next completion */
+	if (q->event_idx && !q->no_interrupt)
+		*(volatile uint16_t *)&vring_used_event(&q->vr) = q->last_used;
+	return true;
+}

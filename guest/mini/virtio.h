@@ -1,0 +1,92 @@
+/*
+ * guest/mini/virtio.h - the virtio-pci driver side: a transport (legacy or modern, one ops table
+ * each, as kvmscope's own transports are split) under a handshake and a split virtqueue that
+ * know nothing of which transport carries them.
+ */
+#ifndef MINI_VIRTIO_H
+#define MINI_VIRTIO_H
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "pci.h"
+
+#define VQ_MAX	256 /* largest queue we have static ring memory for */
+#define VQ_WANT 64  /* modern: queue size asked for, min() with the device's maximum */
+
+struct vdev;
+struct vq;
+
+struct vtransport_ops {
+	const char *name;
+	/* Locates the registers; fails ST_NO_TRANSPORT or ST_CAP. */
+	void (*probe)(struct vdev *v);
+	uint8_t (*get_status)(struct vdev *v);
+	void (*set_status)(struct vdev *v, uint8_t status);
+	uint64_t (*get_features)(struct vdev *v);
+	void (*set_features)(struct vdev *v, uint64_t features);
+	/* Sets the vector and returns what the device read back (VIRTIO_MSI_NO_VECTOR: refused). */
+	uint16_t (*set_config_vector)(struct vdev *v, uint16_t vector);
+	/* Selects a queue and returns its maximum size (0: no such queue); fails ST_QUEUE if the
+	 * queue is already live. */
+	uint16_t (*queue_max)(struct vdev *v, uint16_t index);
+	/* Gives the device the laid-out queue q and enables it; returns the vector read back. */
+	uint16_t (*queue_enable)(struct vdev *v, struct vq *q, uint16_t vector);
+	void (*notify)(struct vdev *v, struct vq *q);
+	uint8_t (*read_isr)(struct vdev *v);
+	uint32_t (*config_read32)(struct vdev *v, uint32_t off);
+	uint8_t (*config_generation)(struct vdev *v); /* NULL: legacy has none */
+	bool has_features_ok;			      /* legacy has no FEATURES_OK step */
+	bool size_fixed;			      /* legacy: the queue size is the device's */
+};
+
+struct vdev {
+	const struct vtransport_ops *ops;
+	struct pci_dev *pci;
+	bool msix;	      /* MSI-X enabled in PCI: legacy device config moves from 20 to 24 */
+	uint8_t status;	      /* what we last wrote to device_status */
+	uint64_t offered;     /* device features as read in the handshake */
+	uint64_t features;    /* negotiated */
+	struct region legacy; /* legacy: BAR0 */
+	struct region common, notify, isr, device; /* modern: from the vendor capabilities */
+	uint32_t notify_mult;
+};
+
+struct vq {
+	uint16_t index, size;
+	struct vring vr;     /* desc/avail/used pointers, legacy layout (vring_init) */
+	uint16_t notify_off; /* modern: queue_notify_off */
+	uint16_t free_head, num_free;
+	uint16_t avail_idx, last_used; /* our shadows of avail->idx and of what we consumed */
+	uint16_t kicked_idx;	       /* avail_idx at the last kick, for vring_need_event */
+	bool event_idx, no_interrupt;
+};
+
+/* One buffer of a chain: device-readable (out) or device-writable (in). */
+struct vq_buf {
+	void *addr;
+	uint32_t len;
+	bool write; /* device writes it */
+};
+
+extern const struct vtransport_ops virtio_legacy_ops, virtio_modern_ops;
+
+/* Step 3: virtio 1.2 §3.1.1 from reset to DRIVER_OK with queue 0 set up. 'want' is accepted
+ * when offered, 'need' fails ST_FEATURES when not; the result is in v->features. */
+void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq);
+/* Sets FAILED (§3.1.1: the driver gives up) and fails with status st. */
+__attribute__((noreturn, format(printf, 3, 4))) void virtio_fail(struct vdev *v, int st,
+								 const char *fmt, ...);
+/* 32-bit halves of a 64-bit config field, retried until config_generation is stable (§2.5.1). */
+uint64_t virtio_config_read64(struct vdev *v, uint32_t off);
+
+/* Lays the rings out in static memory for 'size' entries (power of 2, at most VQ_MAX). */
+void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt);
+/* Chains bufs into descriptors and publishes the head in the avail ring; false if no room. */
+bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);
+/* Notifies the device unless it asked not to be (VRING_USED_F_NO_NOTIFY or avail_event). */
+void vq_kick(struct vdev *v, struct vq *q);
+/* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id. */
+bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len);
+
+#endif
