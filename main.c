@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blk/blk.h"
 #include "kvm/kvm.h"
+#include "pci/pci.h"
+#include "virtio/virtio.h"
 
 static const char usage_main[] =
 	"Usage: kvmscope COMMAND [OPTIONS]\n"
@@ -41,13 +44,13 @@ static const char usage_run[] =
 	"                       (" "noxsave clearcpuid=...); on: always; off: never\n"
 	"  --help               this text\n";
 
-enum { VIRTIO_MODE_LEGACY, VIRTIO_MODE_MODERN, VIRTIO_MODE_TRANSITIONAL };
-
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
 	bool disk_ro, msix;
 	uint64_t mem_size;
-	int compat, virtio, blk_io;
+	enum compat_mode compat;
+	enum virtio_pci_mode virtio;
+	enum blk_io blk_io;
 };
 
 static int run_status(int r)
@@ -64,17 +67,39 @@ static int machine_run(const struct machine_options *mo)
 {
 	struct vm_config vc = {.mem_size = mo->mem_size, .serial_out_fd = STDOUT_FILENO};
 	struct vm *vm = calloc(1, sizeof(*vm));
+	struct pci *pci = calloc(1, sizeof(*pci));
+	struct virtio_dev *blk = NULL;
 	char *cmdline = NULL;
 	bool compat;
 	int r;
 
-	if (!vm)
+	if (!vm || !pci) {
+		free(vm);
+		free(pci);
 		return 1;
+	}
 	r = vm_create(vm, &vc);
 	if (r < 0) {
 		vm_destroy(vm);
 		free(vm);
+		free(pci);
 		return r == -ENOENT || r == -EACCES ? 2 : 1;
+	}
+	r = pci_init(pci, vm);
+	if (r < 0) {
+		fprintf(stderr, "kvmscope: PCI bus: %s\n", strerror(-r));
+		goto out;
+	}
+	if (mo->disk) {
+		struct blk_config bcfg = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+		r = blk_create(vm, &bcfg, &blk);
+		if (r < 0)
+			goto out;
+		r = virtio_pci_create(pci, blk, mo->virtio, mo->msix);
+		if (r < 0) {
+			fprintf(stderr, "kvmscope: virtio-pci: %s\n", strerror(-r));
+			goto out;
+		}
 	}
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
 	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", compat_cmdline(compat),
@@ -83,6 +108,9 @@ static int machine_run(const struct machine_options *mo)
 		goto out;
 	}
 	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline};
+	const struct pci_irq_route *routes;
+	bc.nr_pci_irqs = pci_irq_routes(pci, &routes);
+	bc.pci_irqs = routes;
 	r = boot_load(vm, &bc);
 	if (r < 0)
 		goto out;
@@ -92,8 +120,15 @@ static int machine_run(const struct machine_options *mo)
 			compat_cmdline(true));
 	r = vm_run(vm, STDIN_FILENO);
 out:
+	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes. */
+	if (blk)
+		virtio_reset(blk);
+	pci_destroy(pci);
+	if (blk)
+		blk_destroy(blk);
 	vm_destroy(vm);
 	free(vm);
+	free(pci);
 	free(cmdline);
 	return r < 0 ? run_status(r) : r;
 }
@@ -158,9 +193,10 @@ static int cmd_run(int argc, char **argv)
 	static const char *const compat_words[] = {"auto", "on", "off"};
 	static const char *const virtio_words[] = {"legacy", "modern", "transitional"};
 	static const char *const irq_words[] = {"msix", "intx"};
-	static const char *const io_words[] = {"vcpu", "iothread", "uring"};
+	static const enum virtio_pci_mode virtio_modes[] = {VIRTIO_PCI_LEGACY, VIRTIO_PCI_MODERN,
+							      VIRTIO_PCI_TRANSITIONAL};
 	struct machine_options mo = {.mem_size = 256ULL << 20, .compat = COMPAT_AUTO,
-				     .virtio = VIRTIO_MODE_TRANSITIONAL, .msix = true};
+				     .virtio = VIRTIO_PCI_TRANSITIONAL, .msix = true};
 	int c;
 
 	optind = 1;
@@ -194,12 +230,12 @@ static int cmd_run(int argc, char **argv)
 		case 'c':
 			if ((c = pick(optarg, compat_words, 3)) < 0)
 				return bad("--compat %s: expected auto, on or off", optarg);
-			mo.compat = c;
+			mo.compat = (enum compat_mode)c;
 			break;
 		case 'v':
 			if ((c = pick(optarg, virtio_words, 3)) < 0)
 				return bad("--virtio %s: expected legacy, modern or transitional", optarg);
-			mo.virtio = c;
+			mo.virtio = virtio_modes[c];
 			break;
 		case 'q':
 			if ((c = pick(optarg, irq_words, 2)) < 0)
@@ -207,9 +243,8 @@ static int cmd_run(int argc, char **argv)
 			mo.msix = c == 0;
 			break;
 		case 'b':
-			if ((c = pick(optarg, io_words, 3)) < 0)
+			if (blk_io_parse(optarg, &mo.blk_io) < 0)
 				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
-			mo.blk_io = c;
 			break;
 		case 'h':
 			fputs(usage_run, stdout);
