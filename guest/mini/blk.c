@@ -55,7 +55,9 @@ static void blk_setup(const struct mini_args *a)
 
 	B.irq = a->irq;
 	mark("pci scan");
-	pci_find(VIRTIO_VENDOR, ids, 2, &B.pci);
+	if (!pci_find(VIRTIO_VENDOR, ids, 2, &B.pci))
+		fail(ST_NO_DEVICE, "no %04x:%04x or %04x:%04x on bus 0", VIRTIO_VENDOR, ids[0],
+		     VIRTIO_VENDOR, ids[1]);
 	pci_size_bars(&B.pci);
 	pci_enable(&B.pci, a->irq == IRQ_INTX);
 	B.v.pci = &B.pci;
@@ -163,7 +165,7 @@ static uint8_t do_req(const char *what, uint32_t type, uint64_t sector, void *bu
 	wait_used(what, &used_len);
 	wait_irq(before, what);
 	/* §2.7.8: len counts bytes written; a wrong one is worth seeing, not worth failing on */
-	if (type == VIRTIO_BLK_T_IN && used_len != len + 1)
+	if (type == VIRTIO_BLK_T_IN && reqs[0].status == VIRTIO_BLK_S_OK && used_len != len + 1)
 		kprintf("blk: note: %s: used len %u, expected %u\n", what, used_len, len + 1);
 	return reqs[0].status;
 }

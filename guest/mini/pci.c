@@ -46,7 +46,7 @@ void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
 	outw(PCI_CONFIG_DATA + (off & 2), v);
 }
 
-void pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d)
+bool pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d)
 {
 	for (uint8_t dev = 0; dev < 32; dev++) {
 		for (uint8_t fn = 0; fn < 8; fn++) {
@@ -68,14 +68,13 @@ void pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d)
 				kprintf("pci: %02x:%02x.%u %04x:%04x irq line %u pin %u\n", d->bus,
 					d->dev, d->fn, d->vendor, d->device, d->irq_line,
 					d->irq_pin);
-				return;
+				return true;
 			}
 			if (fn == 0 && !(pci_read8(d, PCI_HEADER_TYPE) & PCI_HEADER_MULTIFUNCTION))
 				break;
 		}
 	}
-	fail(ST_NO_DEVICE, "no %04x:%04x%s on bus 0", vendor, ids[0],
-	     nids > 1 ? " (or the other ids)" : "");
+	return false;
 }
 
 /* Writes all ones, reads the size mask back, restores: PCI local bus 3.0 §6.2.5.1. */

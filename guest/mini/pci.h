@@ -30,9 +30,8 @@ uint8_t pci_read8(const struct pci_dev *d, uint8_t off);
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
 
-/* Step 1: first function on bus 0 with this vendor and one of the device ids; fails ST_NO_DEVICE.
- */
-void pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d);
+/* Step 1: the first function on bus 0 with this vendor and one of the ids; false if none. */
+bool pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d);
 /* Step 2: sizes every BAR (decoding off meanwhile), checks base and alignment; fails ST_BAR. */
 void pci_size_bars(struct pci_dev *d);
 /* Step 2: I/O + memory decoding and bus mastering on; INTx disabled unless asked for. */
