@@ -221,7 +221,7 @@ static void blk_test(const struct mini_args *a)
 	st = do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
 	if (st != VIRTIO_BLK_S_OK || !id[0])
 		fail(ST_GET_ID, "status %u, id '%s'", st, id);
-	/* §5.2.6.1: a request beyond capacity must fail with IOERR, not wrap or succeed */
+	/* a request beyond capacity must fail with IOERR, not wrap around or succeed */
 	st = do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
 	if (st != VIRTIO_BLK_S_IOERR)
 		fail(ST_PAST_END, "read of sector %lu (capacity %lu) returned status %u",

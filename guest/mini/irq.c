@@ -164,7 +164,7 @@ void irq_dispatch(struct irq_frame *f)
 		break;
 	}
 	case VEC_SPURIOUS:
-		return; /* SDM §11.9: a spurious interrupt is not EOIed */
+		return; /* SDM vol. 3, "Spurious Interrupt": not EOIed */
 	default:
 		fail(ST_EXCEPTION, "unexpected interrupt vector 0x%lx at rip 0x%lx", f->vector,
 		     f->rip);

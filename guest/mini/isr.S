@@ -6,7 +6,7 @@
 	.altmacro
 	.macro STUB v
 	.balign 16
-	/* the CPU pushes an error code for these exceptions only (SDM vol. 3 §6.15) */
+	/* the CPU pushes an error code for these exceptions only (SDM vol. 3, "Exception and Interrupt Reference") */
 	.if !(\v == 8 || (\v >= 10 && \v <= 14) || \v == 17 || \v == 21 || \v == 29 || \v == 30)
 	pushq	$0
 	.endif

@@ -194,7 +194,7 @@ bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	q->free_head = (uint16_t)id;
 	q->num_free = (uint16_t)(q->num_free + n);
 	q->last_used++;
-	/* §2.7.10: with EVENT_IDX, ask for an interrupt at the next completion */
+	/* §2.7.7: with EVENT_IDX, ask for an interrupt at the next completion */
 	if (q->event_idx && !q->no_interrupt)
 		*(volatile uint16_t *)&vring_used_event(&q->vr) = q->last_used;
 	return true;
