@@ -4,78 +4,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "pci/pci.h"
 #include "tests/check.h"
-
-static struct vm vm;
-static struct pci pci;
-
-#define UNUSED __attribute__((unused))
-
-/* --- recording KVM ops: per kind, how many calls and the last two arguments --- */
-enum { LINE, MSI, ROUTE_ADD, ROUTE_SET, ROUTE_DEL, IRQFD, IOEVENTFD, NR_KINDS };
-static struct {
-	int n[NR_KINDS];
-	uint64_t a[NR_KINDS], b[NR_KINDS];
-	int irqfds, ioeventfds; /* assigned minus deassigned */
-} irq;
-
-static int note(int kind, uint64_t a, uint64_t b)
-{
-	irq.n[kind]++;
-	irq.a[kind] = a;
-	irq.b[kind] = b;
-	return kind == ROUTE_ADD ? 40 : 0;
-}
-
-static int fake_line(UNUSED void *o, uint32_t gsi, int level)
-{
-	return note(LINE, gsi, level);
-}
-
-static int fake_msi(UNUSED void *o, uint64_t addr, uint32_t data)
-{
-	return note(MSI, addr, data);
-}
-
-static int fake_route_add(UNUSED void *o, uint64_t addr, uint32_t data)
-{
-	return note(ROUTE_ADD, addr, data);
-}
-
-static int fake_route_set(UNUSED void *o, UNUSED uint32_t gsi, uint64_t addr, uint32_t data)
-{
-	return note(ROUTE_SET, addr, data);
-}
-
-static int fake_route_del(UNUSED void *o, uint32_t gsi)
-{
-	return note(ROUTE_DEL, gsi, 0);
-}
-
-static int fake_irqfd(UNUSED void *o, int fd, uint32_t gsi, bool assign)
-{
-	irq.irqfds += assign ? 1 : -1;
-	return note(IRQFD, fd, gsi);
-}
-
-static int fake_ioeventfd(UNUSED void *o, UNUSED int fd, UNUSED enum bus_space space, uint64_t addr,
-			  UNUSED uint32_t len, UNUSED bool datamatch, UNUSED uint64_t data,
-			  bool assign)
-{
-	irq.ioeventfds += assign ? 1 : -1;
-	return note(IOEVENTFD, addr, assign);
-}
-
-static const struct pci_kvm_ops fake_kvm = {
-    .line = fake_line,
-    .msi = fake_msi,
-    .route_add = fake_route_add,
-    .route_set = fake_route_set,
-    .route_del = fake_route_del,
-    .irqfd = fake_irqfd,
-    .ioeventfd = fake_ioeventfd,
-};
+#include "tests/unit/test_pci_harness.h"
 
 /* --- a test device: BAR0 I/O 32 B, BAR1 mem32 4 KiB, BAR2/3 mem64 16 KiB, MSI-X in BAR4 --- */
 struct tdev {
@@ -123,36 +53,6 @@ static void tdev_create(struct tdev *t, bool full)
 		pci_msix_init(&t->pci, 3, 4);
 	}
 	pci_dev_add(&pci, &t->pci);
-}
-
-/* --- conf1 accessors --- */
-static void conf1_select(int bus, int slot, int fn, uint32_t reg)
-{
-	uint32_t a = 0x80000000u | bus << 16 | slot << 11 | fn << 8 | (reg & 0xfc);
-
-	bus_dispatch(&vm.pio, PCI_CONF1_ADDR_PORT, &a, 4, true);
-}
-
-static uint32_t cfg_rd(int slot, uint32_t reg, uint32_t len)
-{
-	uint32_t v = 0;
-
-	conf1_select(0, slot, 0, reg);
-	bus_dispatch(&vm.pio, PCI_CONF1_DATA_PORT + (reg & 3), &v, len, false);
-	return v;
-}
-
-static void cfg_wr(int slot, uint32_t reg, uint32_t val, uint32_t len)
-{
-	conf1_select(0, slot, 0, reg);
-	bus_dispatch(&vm.pio, PCI_CONF1_DATA_PORT + (reg & 3), &val, len, true);
-}
-
-static bool decodes(struct bus *b, uint64_t addr)
-{
-	uint32_t v;
-
-	return bus_dispatch(b, addr, &v, 4, false) == 0;
 }
 
 static void test_conf1(void)
@@ -448,12 +348,7 @@ static void test_routes(void)
 
 int main(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	vm.vm_fd = vm.kvm_fd = -1;
-	bus_init(&vm.pio);
-	bus_init(&vm.mmio);
-	CHECK(pci_init(&pci, &vm) == 0, "pci_init registers conf1");
-	pci_set_kvm_ops(&pci, &fake_kvm);
+	CHECK(harness_init() == 0, "pci_init registers conf1");
 	tdev_create(&dev1, true);
 	for (int i = 0; i < 8; i++)
 		tdev_create(&more[i], false);
