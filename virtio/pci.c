@@ -1,0 +1,274 @@
+/* virtio/pci.c - the virtio-pci transport's shared half: the constructor for the legacy,
+ * modern and transitional devices, interrupts (MSI-X, or INTx with the ISR), notifies, and
+ * the dataplane's ioeventfds and irqfds. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "virtio/pci-transport.h"
+
+/* virtio 1.2 §4.1.2.3: the PCI device IDs of transitional devices. */
+static const uint16_t transitional_ids[] = {
+    [VIRTIO_ID_NET] = 0x1000,	  [VIRTIO_ID_BLOCK] = 0x1001, [VIRTIO_ID_BALLOON] = 0x1002,
+    [VIRTIO_ID_CONSOLE] = 0x1003, [VIRTIO_ID_SCSI] = 0x1004,  [VIRTIO_ID_RNG] = 0x1005,
+    [VIRTIO_ID_9P] = 0x1009,
+};
+
+static struct virtio_pci *vp_of(struct virtio_dev *vdev)
+{
+	return vdev->transport_priv;
+}
+
+struct virtqueue *virtio_pci_selected_vq(struct virtio_pci *vp)
+{
+	struct virtio_dev *vdev = vp->vdev;
+
+	return vdev->queue_sel < vdev->nr_vqs ? &vdev->vqs[vdev->queue_sel] : NULL;
+}
+
+/* virtio 1.2 §4.1.4.3: a vector the device cannot use reads back as NO_VECTOR. */
+uint16_t virtio_pci_vector(struct virtio_pci *vp, uint16_t vector)
+{
+	return vector < vp->pci.msix.nr ? vector : VIRTIO_MSI_NO_VECTOR;
+}
+
+uint32_t virtio_pci_feature_window(uint64_t features, uint32_t sel)
+{
+	return sel == 0 ? (uint32_t)features : sel == 1 ? features >> 32 : 0;
+}
+
+/* Set ISR bits and hold INTx up until the driver reads the ISR (§4.1.4.5). */
+static void raise_isr(struct virtio_pci *vp, uint8_t bits)
+{
+	pthread_mutex_lock(&vp->lock);
+	vp->vdev->isr |= bits;
+	pci_intx_set(&vp->pci, true);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+uint8_t virtio_pci_read_isr(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	uint8_t isr = vp->vdev->isr;
+	vp->vdev->isr = 0;
+	pci_intx_set(&vp->pci, false);
+	pthread_mutex_unlock(&vp->lock);
+	return isr;
+}
+
+void virtio_pci_write_status(struct virtio_pci *vp, uint8_t status)
+{
+	virtio_set_status(vp->vdev, status);
+	if (vp->vdev->status == 0)
+		virtio_pci_read_isr(vp); /* a reset drops a pending INTx with the ISR */
+}
+
+void virtio_pci_notify(struct virtio_pci *vp, unsigned queue)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	uint64_t one = 1;
+	int fd;
+
+	if (queue >= vdev->nr_vqs || !vdev->vqs[queue].ready ||
+	    (vdev->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET)) !=
+		VIRTIO_CONFIG_S_DRIVER_OK)
+		return;
+	pthread_mutex_lock(&vp->lock);
+	fd = vp->host_fd[queue];
+	pthread_mutex_unlock(&vp->lock);
+	/* A notify that missed the ioeventfd (another width, the PCI_CFG window) still goes there.
+	 */
+	if (fd >= 0) {
+		if (write(fd, &one, sizeof(one)) < 0)
+			virtio_needs_reset(vdev, "cannot signal the queue's ioeventfd");
+	} else if (vdev->ops->queue_notify) {
+		vdev->ops->queue_notify(vdev, &vdev->vqs[queue]);
+	}
+}
+
+void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	const struct virtio_device_ops *ops = vp->vdev->ops;
+
+	if (off < ops->config_size && len <= ops->config_size - off && ops->config_access) {
+		pthread_mutex_lock(&vp->vdev->lock);
+		ops->config_access(vp->vdev, off, data, len, is_write);
+		pthread_mutex_unlock(&vp->vdev->lock);
+	} else if (!is_write) {
+		memset(data, 0, len);
+	}
+}
+
+/* --- struct virtio_transport_ops --- */
+
+static void signal_vq(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	struct virtio_pci *vp = vp_of(vdev);
+
+	if (!pci_msix_enabled(&vp->pci))
+		raise_isr(vp, VIRTIO_PCI_ISR_QUEUE);
+	else if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR)
+		pci_msix_notify(&vp->pci, vq->msix_vector);
+}
+
+/* The device changed its configuration (or needs a reset): new generation, then interrupt. */
+static void signal_config(struct virtio_dev *vdev)
+{
+	struct virtio_pci *vp = vp_of(vdev);
+
+	__atomic_add_fetch(&vdev->config_generation, 1, __ATOMIC_SEQ_CST);
+	if (!pci_msix_enabled(&vp->pci))
+		raise_isr(vp, VIRTIO_PCI_ISR_CONFIG);
+	else if (vdev->config_msix_vector != VIRTIO_MSI_NO_VECTOR)
+		pci_msix_notify(&vp->pci, vdev->config_msix_vector);
+}
+
+/* The queue's notify addresses: legacy BAR0+16 matching the index, modern its own slot. */
+static int wire_notify(struct virtio_pci *vp, unsigned q, int fd, bool assign)
+{
+	int r = 0;
+
+	if (vp->mode != VIRTIO_PCI_MODERN)
+		r = pci_bar_ioeventfd(&vp->pci, VIRTIO_PCI_LEGACY_BAR, VIRTIO_PCI_QUEUE_NOTIFY, 2,
+				      true, q, fd, assign);
+	if (r < 0 || vp->mode == VIRTIO_PCI_LEGACY)
+		return r;
+	r = pci_bar_ioeventfd(&vp->pci, VIRTIO_PCI_MODERN_BAR,
+			      VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT, 2, false, 0, fd,
+			      assign);
+	if (r < 0 && assign && vp->mode != VIRTIO_PCI_MODERN)
+		pci_bar_ioeventfd(&vp->pci, VIRTIO_PCI_LEGACY_BAR, VIRTIO_PCI_QUEUE_NOTIFY, 2, true,
+				  q, fd, false);
+	return r;
+}
+
+static int set_host_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd)
+{
+	struct virtio_pci *vp = vp_of(vdev);
+	unsigned q = vq->index;
+	int r = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	if (vp->host_fd[q] >= 0)
+		wire_notify(vp, q, vp->host_fd[q], false);
+	vp->host_fd[q] = -1;
+	if (fd >= 0)
+		r = wire_notify(vp, q, fd, true);
+	if (fd >= 0 && r == 0)
+		vp->host_fd[q] = fd;
+	pthread_mutex_unlock(&vp->lock);
+	return r;
+}
+
+/* irqfd on the queue's MSI-X vector; INTx needs the ISR, so -ENOTSUP there (and for a queue
+ * without a vector, whose interrupts the driver declined). */
+static int set_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd)
+{
+	struct virtio_pci *vp = vp_of(vdev);
+	unsigned q = vq->index;
+	int r = 0;
+
+	if (fd >= 0 && (!pci_msix_enabled(&vp->pci) || vq->msix_vector == VIRTIO_MSI_NO_VECTOR))
+		return -ENOTSUP;
+	pthread_mutex_lock(&vp->lock);
+	if (vp->guest_fd[q] >= 0)
+		pci_msix_irqfd(&vp->pci, vp->guest_vector[q], vp->guest_fd[q], false);
+	vp->guest_fd[q] = -1;
+	if (fd >= 0)
+		r = pci_msix_irqfd(&vp->pci, vq->msix_vector, fd, true);
+	if (fd >= 0 && r == 0) {
+		vp->guest_fd[q] = fd;
+		vp->guest_vector[q] = vq->msix_vector;
+	}
+	pthread_mutex_unlock(&vp->lock);
+	return r;
+}
+
+#define VIRTIO_PCI_OPS(n)                                                                          \
+	{                                                                                          \
+		.name = n, .signal_vq = signal_vq, .signal_config = signal_config,                 \
+		.set_host_notifier = set_host_notifier, .set_guest_notifier = set_guest_notifier,  \
+	}
+
+static const struct virtio_transport_ops transport_ops[] = {
+    [VIRTIO_PCI_TRANSITIONAL] = VIRTIO_PCI_OPS("virtio-pci-transitional"),
+    [VIRTIO_PCI_MODERN] = VIRTIO_PCI_OPS("virtio-pci-modern"),
+    [VIRTIO_PCI_LEGACY] = VIRTIO_PCI_OPS("virtio-pci-legacy"),
+};
+
+/* --- struct pci_dev_ops --- */
+
+static void cfg_read(struct pci_dev *dev, uint32_t off, uint32_t len)
+{
+	virtio_pci_cfg_window(dev->opaque, off, len, false);
+}
+
+static void cfg_write(struct pci_dev *dev, uint32_t off, uint32_t len)
+{
+	virtio_pci_cfg_window(dev->opaque, off, len, true);
+}
+
+static void release(struct pci_dev *dev)
+{
+	struct virtio_pci *vp = dev->opaque;
+
+	vp->vdev->transport = NULL;
+	vp->vdev->transport_priv = NULL;
+	pthread_mutex_destroy(&vp->lock);
+	free(vp);
+}
+
+static const struct pci_dev_ops pci_ops = {
+    .cfg_read = cfg_read,
+    .cfg_write = cfg_write,
+    .release = release,
+};
+
+int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_mode mode,
+		      bool msix)
+{
+	const struct virtio_device_ops *ops = vdev->ops;
+	unsigned id = ops->device_id;
+	bool modern = mode == VIRTIO_PCI_MODERN;
+	struct virtio_pci *vp;
+	int r = 0;
+
+	if (mode > VIRTIO_PCI_LEGACY)
+		return -EINVAL;
+	if (!modern &&
+	    (id >= sizeof(transitional_ids) / sizeof(transitional_ids[0]) || !transitional_ids[id]))
+		return -ENOTSUP; /* no legacy interface for this device type */
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	vp->vdev = vdev;
+	vp->mode = mode;
+	pthread_mutex_init(&vp->lock, NULL);
+	for (int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		vp->host_fd[q] = vp->guest_fd[q] = -1;
+
+	/* virtio 1.2 §4.1.2.1: modern 0x1040 + id, revision 1; transitional revision 0. */
+	pci_dev_init(&vp->pci, ops->name, VIRTIO_PCI_VENDOR_ID,
+		     modern ? VIRTIO_PCI_MODERN_ID + id : transitional_ids[id], modern ? 1 : 0,
+		     ops->pci_class, &pci_ops, vp);
+	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, id);
+	if (!modern)
+		r = virtio_pci_legacy_init(vp);
+	if (r == 0 && msix)
+		r = pci_msix_init(&vp->pci, vdev->nr_vqs + 1, VIRTIO_PCI_MSIX_BAR);
+	if (r == 0 && mode != VIRTIO_PCI_LEGACY)
+		r = virtio_pci_modern_init(vp);
+	if (r == 0) {
+		vdev->transport = &transport_ops[mode];
+		vdev->transport_priv = vp;
+		r = pci_dev_add(pci, &vp->pci);
+	}
+	if (r < 0) {
+		vdev->transport = NULL;
+		vdev->transport_priv = NULL;
+		pthread_mutex_destroy(&vp->lock);
+		free(vp);
+	}
+	return r;
+}
