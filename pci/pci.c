@@ -216,8 +216,10 @@ int pci_bar_ioeventfd(struct pci_dev *dev, int bar, uint64_t off, uint32_t len, 
 	pthread_mutex_lock(&dev->lock);
 	for (int i = 0; i < PCI_MAX_IOEVENTFDS && !e; i++) {
 		struct pci_ioeventfd *c = &dev->ioeventfds[i];
+		bool same = c->fd == fd && c->bar == bar && c->off == off &&
+			    c->datamatch == datamatch && c->data == data;
 
-		if (assign ? c->fd < 0 : c->fd == fd && c->bar == bar && c->off == off)
+		if (assign ? c->fd < 0 : same)
 			e = c;
 	}
 	if (e && assign) {

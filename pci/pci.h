@@ -159,7 +159,7 @@ int pci_bar_access(struct pci_dev *dev, int bar, uint64_t off, void *data, uint3
 
 /* Eventfd fd is signalled by the kernel, not this process, when the guest writes len bytes at
  * off in BAR bar (equal to data when datamatch), wherever the BAR is and while it decodes.
- * assign false removes the same (bar, off, fd). */
+ * assign false removes the one with the same arguments. */
 int pci_bar_ioeventfd(struct pci_dev *dev, int bar, uint64_t off, uint32_t len, bool datamatch,
 		      uint64_t data, int fd, bool assign);
 
