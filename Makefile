@@ -25,7 +25,7 @@ HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
 OPT_PKGS   := liburing-dev tmux
 GUEST_PKGS := linux-source-6.1 flex bison bc libssl-dev busybox-static cpio xz-utils
 
-.PHONY: all guest guest-linux mini check test unit demo deps asan clean format help
+.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps asan clean format help
 
 all: kvmscope
 
@@ -74,13 +74,16 @@ mini:
 
 unit: $(TEST_BINS)
 
+tools:
+	$(MAKE) -C tests/tools
+
 check: deps guest-deps
-	$(MAKE) kvmscope unit mini
+	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
 	$(MAKE) asan
 	sh tests/run.sh
 
-test: kvmscope unit mini
+test: kvmscope unit mini tools
 	sh tests/run.sh
 
 demo: deps guest-deps

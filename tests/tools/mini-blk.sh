@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/tools/mini-blk.sh [kvmscope|qemu] - mini.elf's test=blk over every transport x irq x
 # event_idx, each on a fresh zeroed image checked afterwards by patcheck; then test=load.
+# BLK_IO=vcpu|iothread|uring picks kvmscope's IO path (default vcpu).
 # Prints "ok"/"FAIL" lines as tests/run.sh counts them. Run from the repository root after
 # `make -C guest/mini && make -C tests/tools`. qemu is the reference device: a failure there is
 # the guest's, a failure only under kvmscope is the VMM's.
@@ -35,7 +36,8 @@ run_guest() {
 		local virq=$irq
 		[ "$irq" = poll ] && virq=msix # the device side is the same; the guest just polls
 		timeout 60 "$KVMSCOPE" run --kernel "$MINI" --disk "$out/disk.img" \
-			--virtio "$transport" --irq "$virq" --append "$append" >"$log" 2>&1 </dev/null
+			--virtio "$transport" --irq "$virq" --blk-io "${BLK_IO:-vcpu}" \
+			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
 	fi
 }
@@ -57,7 +59,7 @@ for transport in legacy modern; do
 			sector=$((n * 13)) seed=$((n * 101)) sectors=$((40 + n))
 			rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
 			run_guest "$transport" "$irq" "test=blk transport=$transport irq=$irq event_idx=$ev sector=$sector sectors=$sectors seed=$seed"
-			name="$vmm test=blk transport=$transport irq=$irq event_idx=$ev"
+			name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=blk transport=$transport irq=$irq event_idx=$ev"
 			result "$name"
 			if "$PATCHECK" "$out/disk.img" sector=$sector sectors=$sectors seed=$seed >"$out/pc"; then
 				echo "ok $name: image holds the pattern"
@@ -70,7 +72,7 @@ done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
 for transport in legacy modern; do
 	run_guest "$transport" msix "test=load transport=$transport depth=8 count=500"
-	result "$vmm test=load transport=$transport depth=8 count=500"
+	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport depth=8 count=500"
 	grep -a '^load:' "$log"
 done
 exit $failed

@@ -1,0 +1,15 @@
+# The mini guest's virtio-blk driver against kvmscope: {legacy, modern} x {msix, intx, poll} x
+# event_idx {0, 1} on each IO path, and the host finds exactly the guest's pattern in the image.
+. tests/lib.sh
+need_kvm mini_blk
+probe=$(mktemp); trap 'rm -f "$probe"' EXIT
+truncate -s 1M "$probe"
+for io in vcpu iothread uring; do
+	if [ $io = uring ] && ! $KVMSCOPE run --kernel $MINI --disk "$probe" --blk-io uring \
+		--append exit=0 2>&1 </dev/null | grep -q "exit 0"; then
+		echo "SKIP mini_blk: kvmscope was built without liburing (--blk-io=uring unavailable)"
+		continue
+	fi
+	BLK_IO=$io bash tests/tools/mini-blk.sh kvmscope || failed=1
+done
+exit $failed
