@@ -3,6 +3,10 @@
 CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
+# SANITIZE=1 (make asan): AddressSanitizer and UBSan, objects in build-asan/.
+ifeq ($(SANITIZE),1)
+CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP -I.
 LDLIBS   += -lelf -lpthread
 
@@ -52,10 +56,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmscope.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkvmscope.a $(LDLIBS)
 
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		build-asan/main.o build-asan/libkvmscope.a
-	$(CC) -O1 -g -fsanitize=address,undefined -pthread -o kvmscope-asan build-asan/main.o \
-		build-asan/libkvmscope.a $(LDLIBS)
+	$(MAKE) BUILD=build-asan SANITIZE=1 kvmscope-asan
+
+kvmscope-asan: $(BUILD)/main.o $(BUILD)/libkvmscope.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Install what is missing (root, apt-get); names the package that failed.
 deps:
