@@ -1,0 +1,357 @@
+/* tests/unit/test_trace.c - the ring alone (no loss while not full, exact drops when full, order
+ * per producer), then the whole path: TRACE() from several threads -> writer -> file -> reader. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/check.h"
+#include "trace/internal.h"
+
+#define THREADS 4
+
+struct producer {
+	struct trace_ring *ring;
+	unsigned id, n;
+	uint64_t pushed, dropped;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+	for (unsigned i = 0; i < p->n; i++) {
+		uint64_t pos;
+		struct trace_rec *r = trace_ring_claim(p->ring, &pos);
+		if (!r) {
+			p->dropped++;
+			continue;
+		}
+		r->tid = p->id;
+		r->a[0] = i;
+		trace_ring_commit(r, pos);
+		p->pushed++;
+	}
+	return NULL;
+}
+
+/* Drains everything; checks each producer's records come in its order with none missing
+ * between the ones seen, and the claim order (seq) never goes back. */
+static size_t drain_check(struct trace_ring *r, uint64_t next[THREADS], bool *ordered)
+{
+	struct trace_rec buf[256];
+	size_t n, total = 0;
+	while ((n = trace_ring_drain(r, buf, 256))) {
+		for (size_t i = 0; i < n; i++) {
+			if (buf[i].tid >= THREADS || buf[i].a[0] < next[buf[i].tid])
+				*ordered = false;
+			else
+				next[buf[i].tid] = buf[i].a[0] + 1;
+		}
+		total += n;
+	}
+	return total;
+}
+
+static void test_ring_no_loss(void)
+{
+	struct trace_ring r;
+	struct producer p[THREADS];
+	pthread_t t[THREADS];
+	uint64_t next[THREADS] = {0};
+	bool ordered = true;
+	const unsigned n = 20000;
+
+	CHECK(trace_ring_init(&r, THREADS * n * sizeof(struct trace_rec) * 2) == 0, "ring: init");
+	for (unsigned i = 0; i < THREADS; i++) {
+		p[i] = (struct producer){&r, i, n, 0, 0};
+		pthread_create(&t[i], NULL, produce, &p[i]);
+	}
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	size_t got = drain_check(&r, next, &ordered);
+	CHECK(got == THREADS * n, "ring: %d producers, not full: %zu of %u records", THREADS, got,
+	      THREADS * n);
+	CHECK(r.drops == 0, "ring: not full: no drops");
+	CHECK(ordered, "ring: each producer's records in its order");
+	for (unsigned i = 0; i < THREADS; i++)
+		CHECK(next[i] == n, "ring: producer %u: all %u records", i, n);
+	trace_ring_free(&r);
+}
+
+static void test_ring_full(void)
+{
+	struct trace_ring r;
+	struct producer p = {&r, 0, 0, 0, 0};
+	uint64_t next[THREADS] = {0};
+	bool ordered = true;
+
+	trace_ring_init(&r, 64 * 1024);
+	size_t cap = trace_ring_capacity(&r);
+	CHECK(cap == 1024, "ring: 64 KiB holds 1024 records (%zu)", cap);
+	p.n = cap + 37;
+	produce(&p);
+	CHECK(p.pushed == cap && p.dropped == 37 && r.drops == 37,
+	      "ring: full: exactly 37 dropped and counted (%llu)", (unsigned long long)r.drops);
+	CHECK(drain_check(&r, next, &ordered) == cap && ordered, "ring: full: the first %zu kept",
+	      cap);
+	/* room again after the drain: the next lap works */
+	p.n = 10;
+	p.pushed = 0;
+	produce(&p);
+	CHECK(p.pushed == 10, "ring: after a drain the ring takes records again");
+	trace_ring_free(&r);
+}
+
+/* Producers against a concurrent consumer on a small ring: every record is either read, in
+ * order, or counted as dropped. */
+static struct trace_ring small_ring;
+static bool producers_done;
+
+static void *consume(void *arg)
+{
+	uint64_t *next = arg;
+	bool ordered = true;
+	size_t got = 0;
+	while (!__atomic_load_n(&producers_done, __ATOMIC_ACQUIRE))
+		got += drain_check(&small_ring, next, &ordered);
+	got += drain_check(&small_ring, next, &ordered);
+	return (void *)(ordered ? got : 0);
+}
+
+static void test_ring_concurrent(void)
+{
+	struct producer p[THREADS];
+	pthread_t t[THREADS], c;
+	uint64_t next[THREADS] = {0}, pushed = 0;
+	void *got;
+
+	trace_ring_init(&small_ring, 64 * 1024);
+	pthread_create(&c, NULL, consume, next);
+	for (unsigned i = 0; i < THREADS; i++) {
+		p[i] = (struct producer){&small_ring, i, 50000, 0, 0};
+		pthread_create(&t[i], NULL, produce, &p[i]);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		pushed += p[i].pushed;
+	}
+	__atomic_store_n(&producers_done, true, __ATOMIC_RELEASE);
+	pthread_join(c, &got);
+	CHECK((uint64_t)(uintptr_t)got == pushed && pushed + small_ring.drops == THREADS * 50000,
+	      "ring: concurrent drain: %llu read + %llu dropped = %u, in order",
+	      (unsigned long long)(uintptr_t)got, (unsigned long long)small_ring.drops,
+	      THREADS * 50000);
+	trace_ring_free(&small_ring);
+}
+
+/* --- the whole path --- */
+
+static char path[64];
+static uint16_t test_dev;
+
+struct emitter {
+	unsigned index, n;
+};
+
+static void *emit_events(void *arg)
+{
+	struct emitter *e = arg;
+	trace_thread_set(TRACE_THREAD_VCPU, e->index);
+	for (unsigned i = 0; i < e->n; i++)
+		TRACE(QUEUE_NOTIFY, test_dev, e->index, TRACE_VIA_IOEVENTFD, i);
+	return NULL;
+}
+
+static int start(size_t buffer, const char *events)
+{
+	struct trace_options o = {.path = path, .buffer_bytes = buffer, .events = events};
+	strcpy(path, "/tmp/kvmscope-test-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd >= 0)
+		close(fd);
+	return trace_start(&o);
+}
+
+static void test_pipeline_no_loss(void)
+{
+	struct emitter e[THREADS];
+	pthread_t t[THREADS];
+	struct trace_file tf;
+	char err[256] = "";
+	const unsigned n = 5000;
+
+	test_dev = trace_dev_register("blk0", 2);
+	CHECK(start(4 << 20, NULL) == 0, "pipeline: trace_start");
+	for (unsigned i = 0; i < THREADS; i++) {
+		e[i] = (struct emitter){i, n};
+		pthread_create(&t[i], NULL, emit_events, &e[i]);
+	}
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	trace_stop();
+
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "pipeline: file reads back (%s)",
+	      err);
+	CHECK(!tf.warning[0] && tf.ended, "pipeline: clean end, no warning (%s)", tf.warning);
+	uint64_t next[THREADS] = {0}, last_ts[THREADS] = {0}, count = 0;
+	bool ok = true;
+	for (size_t i = 0; i < tf.nrec; i++) {
+		const struct trace_rec *r = &tf.rec[i];
+		if (r->ev != TRACE_EV_QUEUE_NOTIFY)
+			continue;
+		unsigned v = TRACE_TID_INDEX(r->tid);
+		ok &= TRACE_TID_KIND(r->tid) == TRACE_THREAD_VCPU && v < THREADS && r->a[0] == v &&
+		      r->a[1] == TRACE_VIA_IOEVENTFD && r->a[2] == next[v] && r->ts >= last_ts[v] &&
+		      r->dev == test_dev && r->ts >= tf.hdr.start_ns;
+		if (v < THREADS) {
+			next[v] = r->a[2] + 1;
+			last_ts[v] = r->ts;
+		}
+		count++;
+	}
+	CHECK(count == THREADS * n && tf.end_records == count && tf.end_drops == 0,
+	      "pipeline: %u threads x %u events: %llu in the file", THREADS, n,
+	      (unsigned long long)count);
+	CHECK(ok, "pipeline: fields and per-thread order survive the file");
+	uint16_t site = tf.nrec ? tf.rec[0].site : 0;
+	CHECK(!strcmp(trace_file_str(&tf, tf.names.site[site].func), "emit_events"),
+	      "pipeline: the emitting function is recorded (%s)",
+	      trace_file_str(&tf, tf.names.site[site].func));
+	CHECK(strstr(trace_file_str(&tf, tf.names.site[site].file), "test_trace.c") &&
+		  tf.names.site[site].line > 0,
+	      "pipeline: and its file:line");
+	CHECK(!strcmp(trace_file_str(&tf, tf.names.dev[test_dev].name), "blk0") &&
+		  trace_file_dev_kind(&tf, test_dev) == 2,
+	      "pipeline: the device name and kind");
+	trace_file_free(&tf);
+	unlink(path);
+}
+
+static void test_pipeline_drops(void)
+{
+	struct emitter e = {0, 1024 + 100};
+	struct trace_file tf;
+	char err[256] = "";
+
+	CHECK(start(64 << 10, "notify") == 0, "drops: trace_start with a 64 KiB ring");
+	trace_writer_pause(true);
+	usleep(5000); /* let a flush in progress finish */
+	emit_events(&e);
+	trace_writer_pause(false);
+	trace_stop();
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "drops: file reads back (%s)",
+	      err);
+	uint64_t notifies = 0, dropped = 0, total = 0;
+	for (size_t i = 0; i < tf.nrec; i++) {
+		if (tf.rec[i].ev == TRACE_EV_QUEUE_NOTIFY)
+			notifies++;
+		if (tf.rec[i].ev == TRACE_EV_TRACE_DROPS) {
+			dropped += tf.rec[i].a[0];
+			total = tf.rec[i].a[1];
+		}
+	}
+	CHECK(notifies == 1024 && dropped == 100 && total == 100 && tf.end_drops == 100,
+	      "drops: 1024 kept, exactly 100 dropped, recorded as trace_drops (%llu, %llu)",
+	      (unsigned long long)notifies, (unsigned long long)dropped);
+	trace_file_free(&tf);
+	unlink(path);
+}
+
+static void test_filter_and_off(void)
+{
+	struct trace_file tf;
+	char err[256] = "";
+
+	CHECK(start(0, "virtio-status,-device_reset") == 0, "filter: start with a class minus one");
+	CHECK(trace_on(TRACE_EV_VIRTIO_STATUS) && !trace_on(TRACE_EV_DEVICE_RESET) &&
+		  !trace_on(TRACE_EV_QUEUE_NOTIFY),
+	      "filter: only the chosen events are on");
+	TRACE(VIRTIO_STATUS, 0, 0, 1);
+	TRACE(DEVICE_RESET, 0, 1);
+	TRACE(QUEUE_NOTIFY, 0, 0, 0, 0);
+	trace_stop();
+	CHECK(!trace_on(TRACE_EV_VIRTIO_STATUS), "filter: all off after trace_stop");
+	TRACE(VIRTIO_STATUS, 0, 0, 1); /* must not crash or record */
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0 && tf.nrec == 1 &&
+		  tf.rec[0].ev == TRACE_EV_VIRTIO_STATUS,
+	      "filter: the file holds the one enabled event (%zu records)", tf.nrec);
+	trace_file_free(&tf);
+	unlink(path);
+}
+
+static unsigned ctx_calls;
+
+static void fake_ctx(void *opaque, uint64_t *rip, uint32_t *stack)
+{
+	static const uint64_t pcs[] = {0xffffffff81000100, 0xffffffff81000200};
+	(void)opaque;
+	ctx_calls++;
+	*rip = 0xffffffff81000042;
+	*stack = trace_stack_intern(pcs, 2);
+}
+
+static void test_guest_context(void)
+{
+	struct trace_file tf;
+	char err[256] = "";
+
+	CHECK(start(0, NULL) == 0, "guest ctx: start");
+	trace_guest_source(fake_ctx, NULL);
+	trace_guest_exit();
+	trace_guest_exit(); /* an exit with no event costs no lookup */
+	TRACE(VIRTIO_STATUS, 0, 0, 1);
+	TRACE(VIRTIO_STATUS, 0, 1, 3);
+	CHECK(ctx_calls == 1, "guest ctx: looked up once per exit that records (%u)", ctx_calls);
+	trace_guest_source(NULL, NULL);
+	trace_guest_exit();
+	TRACE(VIRTIO_STATUS, 0, 3, 7);
+	trace_stop();
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0 && tf.nrec == 3,
+	      "guest ctx: three records");
+	const struct trace_rec *r = tf.rec;
+	CHECK(r[0].rip == 0xffffffff81000042 && r[1].rip == r[0].rip && r[1].stack == r[0].stack &&
+		  r[0].stack && tf.names.stack[r[0].stack].n == 2 &&
+		  tf.names.stack[r[0].stack].pc[1] == 0xffffffff81000200,
+	      "guest ctx: RIP and stack recorded and stored");
+	CHECK(r[2].rip == 0 && r[2].stack == 0, "guest ctx: none without a source");
+	trace_file_free(&tf);
+	unlink(path);
+}
+
+static void test_options(void)
+{
+	struct trace_options o = {0};
+	char *argv[] = {
+	    "run",	 "--trace", "t.kvt",  "--trace-buffer=16M", "--trace-events", "pci,irq",
+	    "--symbols", "vmlinux", "--other"};
+	int argc = sizeof(argv) / sizeof(argv[0]), i, taken = 0;
+	for (i = 1; i < argc; i++)
+		if (trace_parse_option(&o, argc, argv, &i) == 1)
+			taken++;
+	CHECK(taken == 4 && !strcmp(o.path, "t.kvt") && o.buffer_bytes == 16 << 20 &&
+		  !strcmp(o.events, "pci,irq") && !strcmp(o.symbols, "vmlinux"),
+	      "options: --trace, --trace-buffer=, --trace-events, --symbols parsed");
+	char *bad1[] = {"run", "--trace-buffer", "12Q"}, *bad2[] = {"run", "--trace-events=nope*"},
+	     *bad3[] = {"run", "--trace"};
+	i = 1;
+	CHECK(trace_parse_option(&o, 3, bad1, &i) == -1, "options: a bad size is refused");
+	i = 1;
+	CHECK(trace_parse_option(&o, 2, bad2, &i) == -1, "options: a glob matching nothing too");
+	i = 1;
+	CHECK(trace_parse_option(&o, 2, bad3, &i) == -1, "options: a missing value too");
+	struct trace_options nofile = {.path = "/nonexistent-dir/t.kvt"};
+	CHECK(trace_start(&nofile) < 0, "options: an unwritable file fails trace_start");
+}
+
+int main(void)
+{
+	test_ring_no_loss();
+	test_ring_full();
+	test_ring_concurrent();
+	test_pipeline_no_loss();
+	test_pipeline_drops();
+	test_filter_and_off();
+	test_guest_context();
+	test_options();
+	return CHECK_DONE();
+}

@@ -1,0 +1,270 @@
+/* trace/internal.h - shared by the files of trace/ and by the trace unit tests. Other layers
+ * include trace/trace.h only. */
+#ifndef KVMSCOPE_TRACE_INTERNAL_H
+#define KVMSCOPE_TRACE_INTERNAL_H
+
+#include <stdio.h>
+
+#include "trace/trace.h"
+
+/* --- One record: 64 bytes, the same in the ring and in the file (little-endian). --- */
+struct trace_rec {
+	uint64_t ts;	/* CLOCK_MONOTONIC ns */
+	uint32_t seq;	/* ring: the slot's sequence; file: claim order, mod 2^32 */
+	uint16_t ev;	/* enum trace_event */
+	uint16_t tid;	/* TRACE_TID(kind, index) */
+	uint16_t dev;	/* device table id, 0: none */
+	uint16_t site;	/* site table id: the kvmscope function that emitted it */
+	uint32_t stack; /* stack table id, 0: none */
+	uint64_t rip;	/* guest RIP when the guest caused it, else 0 */
+	uint64_t a[4];
+};
+_Static_assert(sizeof(struct trace_rec) == 64, "a record is one cache line");
+
+#define TRACE_TID(kind, index) ((uint16_t)((kind) << 12 | ((index)&0xfff)))
+#define TRACE_TID_KIND(tid)    ((tid) >> 12)
+#define TRACE_TID_INDEX(tid)   ((tid)&0xfff)
+/* "vcpu0", "io1", "main", "writer" */
+const char *trace_tid_name(uint16_t tid, char *buf, size_t len);
+
+/* --- The ring: bounded, lock-free, many producers, one consumer (the writer). ---
+ * Each slot's seq says whose turn it is (D. Vyukov's bounded queue): pos when free for the
+ * producer claiming pos, pos + 1 once that record is committed. */
+struct trace_ring {
+	struct trace_rec *slots;
+	uint64_t mask;
+	char pad0[48];
+	uint64_t head; /* next position to claim (producers, atomic) */
+	char pad1[56];
+	uint64_t tail;	/* next position to drain (consumer only) */
+	uint64_t drops; /* records lost to a full ring (atomic) */
+};
+
+int trace_ring_init(struct trace_ring *r, size_t bytes); /* rounds down to a power of 2 */
+void trace_ring_free(struct trace_ring *r);
+size_t trace_ring_capacity(const struct trace_ring *r);
+
+/* The slot for one record, or NULL when the ring is full (and the drop counted). */
+static inline struct trace_rec *trace_ring_claim(struct trace_ring *r, uint64_t *pos_out)
+{
+	uint64_t pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	for (;;) {
+		struct trace_rec *s = &r->slots[pos & r->mask];
+		int32_t d = (int32_t)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - (uint32_t)pos);
+		if (d == 0) {
+			if (__atomic_compare_exchange_n(&r->head, &pos, pos + 1, true,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+				*pos_out = pos;
+				return s;
+			}
+		} else if (d < 0) {
+			__atomic_fetch_add(&r->drops, 1, __ATOMIC_RELAXED);
+			return NULL;
+		} else {
+			pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+static inline void trace_ring_commit(struct trace_rec *s, uint64_t pos)
+{
+	__atomic_store_n(&s->seq, (uint32_t)pos + 1, __ATOMIC_RELEASE);
+}
+
+/* Copies up to max committed records out (seq = claim order) and frees their slots. */
+size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max);
+/* Whether a claimed record is still being written (trace_stop waits for it). */
+bool trace_ring_busy(struct trace_ring *r);
+
+extern struct trace_ring trace_ring_main; /* the one trace_emit() writes */
+
+/* --- The catalogue, expanded (trace/events.c). --- */
+#define TRACE_FMTS(F)                                                                              \
+	F(U)                                                                                       \
+	F(HEX) F(STR) F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE)            \
+	    F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS)          \
+		F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+#define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
+enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
+
+#define TRACE_MAX_ARGS 8
+struct trace_arg_info {
+	const char *name;
+	uint8_t fmt;  /* enum trace_fmt */
+	uint8_t half; /* 0: the whole slot, 1: its low 32 bits, 2: its high 32 bits */
+};
+struct trace_event_info {
+	const char *name, *id, *doc;
+	uint8_t cls; /* enum trace_class */
+	uint8_t nslots;
+	struct trace_arg_info args[TRACE_MAX_ARGS + 1]; /* ends with name == NULL */
+};
+extern const struct trace_event_info trace_events[TRACE_EV_NR];
+extern const char *const trace_class_names[TRACE_CLASS_NR];
+extern const char *const trace_fmt_names[TRACE_FMT_NR];
+
+unsigned trace_event_nargs(const struct trace_event_info *e);
+uint64_t trace_arg_value(const struct trace_event_info *e, unsigned i, const uint64_t a[4]);
+/* "GLOB,GLOB,-GLOB": each names events or classes (fnmatch); a leading "-" removes. The set
+ * starts empty, or from `base` when the first item removes. -1 with a message in err. */
+int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *err, size_t errlen);
+#define TRACE_MASK_ALL	   ((TRACE_EV_NR == 64 ? 0 : (1ULL << TRACE_EV_NR)) - 1)
+#define TRACE_MASK_DEFAULT (TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT))
+/* The catalogue as text (one event a line) or as the markdown table in docs/events.md. */
+void trace_events_print(FILE *f, bool markdown);
+
+/* --- Growable arrays and byte buffers (trace/file.c). --- */
+int trace_vec_grow(void *arrp, size_t *cap, size_t need, size_t elsize); /* 0 or -ENOMEM */
+
+struct trace_buf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+void trace_buf_put(struct trace_buf *b, const void *data, size_t len);
+void trace_buf_free(struct trace_buf *b);
+
+/* --- The file (docs/trace-format.md). --- */
+#define TRACE_MAGIC	 "KVMTRACE"
+#define TRACE_VERSION	 1
+#define TRACE_CLOCK_MONO 1
+#define TRACE_CHUNK_MAX	 (64u << 20)
+#define TRACE_STRING_MAX 4096
+
+struct trace_file_header {
+	char magic[8];
+	uint32_t version, header_size, record_size, clock;
+	uint64_t start_ns; /* CLOCK_MONOTONIC at trace_start(): dump shows times from here */
+};
+struct trace_chunk_header {
+	uint32_t type, len, crc, count; /* len: payload bytes; the next chunk starts 8-aligned */
+};
+enum trace_chunk_type {
+	TRACE_CHUNK_INFO = 1,
+	TRACE_CHUNK_STRINGS,
+	TRACE_CHUNK_SITES,
+	TRACE_CHUNK_DEVICES,
+	TRACE_CHUNK_STACKS,
+	TRACE_CHUNK_SYMBOLS,
+	TRACE_CHUNK_RECORDS,
+	TRACE_CHUNK_END,
+	TRACE_CHUNK_NR
+};
+
+uint32_t trace_crc32(const void *data, size_t len);
+/* Chunk framing into a buffer: begin returns the header's offset, end fills len/crc/count. */
+size_t trace_chunk_begin(struct trace_buf *b, uint32_t type);
+void trace_chunk_end(struct trace_buf *b, size_t at, uint32_t count);
+
+struct trace_site_ent {
+	uint32_t func, file, line; /* string ids */
+};
+struct trace_dev_ent {
+	uint32_t name, kind; /* kind: virtio device id */
+};
+struct trace_stack_ent {
+	uint32_t n;
+	uint64_t pc[TRACE_STACK_MAX];
+};
+
+/* The id tables, the same shape in the process (trace/tables.c) and in a file read back. */
+struct trace_names {
+	char **str;
+	size_t nstr, str_cap;
+	struct trace_site_ent *site;
+	size_t nsite, site_cap;
+	struct trace_dev_ent *dev;
+	size_t ndev, dev_cap;
+	struct trace_stack_ent *stack;
+	size_t nstack, stack_cap;
+};
+int trace_names_add_str(struct trace_names *n, const char *s, size_t len); /* id or -ENOMEM */
+void trace_names_free(struct trace_names *n);
+
+/* Where a file's writer is in the process tables; export appends the new entries as chunks and
+ * calls on_pc for each new stack address (to find its symbol). */
+struct trace_cursor {
+	size_t str, site, dev, stack;
+};
+void trace_tables_export(struct trace_cursor *c, struct trace_buf *out,
+			 void (*on_pc)(void *opaque, uint64_t pc), void *opaque);
+uint16_t trace_site_intern(struct trace_site *s);
+
+/* --- Guest symbols (trace/symbols.c). --- */
+struct trace_sym {
+	uint64_t addr;
+	uint32_t size; /* 0: up to the next symbol */
+	uint32_t name; /* offset in names */
+};
+struct trace_symtab {
+	struct trace_sym *v;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+};
+/* Function symbols of an ELF file; -errno with a message in err. */
+int trace_symtab_load(struct trace_symtab *t, const char *path, char *err, size_t errlen);
+int trace_symtab_add(struct trace_symtab *t, uint64_t addr, uint32_t size, const char *name,
+		     size_t len);
+void trace_symtab_sort(struct trace_symtab *t);
+long trace_symtab_find(const struct trace_symtab *t, uint64_t addr); /* index or -1 */
+static inline const char *trace_symtab_name(const struct trace_symtab *t, long i)
+{
+	return t->names + t->v[i].name;
+}
+void trace_symtab_free(struct trace_symtab *t);
+/* "sym+0x1a" or "0xffffffff81234567" */
+const char *trace_symtab_format(const struct trace_symtab *t, uint64_t addr, char *buf, size_t len);
+
+/* --- A file read back (trace/reader.c). --- */
+struct trace_file {
+	const char *path;
+	struct trace_file_header hdr;
+	char *info; /* "key=value\n" lines */
+	size_t info_len, info_cap;
+	struct trace_names names;
+	struct trace_symtab syms;
+	struct trace_rec *rec;
+	size_t nrec, rec_cap;
+	bool ended; /* an END chunk was read */
+	uint64_t end_records, end_drops;
+	char warning[256]; /* non-empty: the file is cut short, read up to there */
+};
+/* 0, or -1 with "FILE: offset N: what is wrong" in err. */
+int trace_file_load(struct trace_file *tf, const char *path, char *err, size_t errlen);
+void trace_file_free(struct trace_file *tf);
+const char *trace_file_info(const struct trace_file *tf, const char *key, char *buf, size_t len);
+const char *trace_file_str(const struct trace_file *tf, uint32_t id);
+uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
+
+/* --- Numbers into words (trace/decode.c). Each returns buf. --- */
+const char *trace_decode_status(uint64_t status, char *buf, size_t len);
+const char *trace_decode_features(uint64_t bits, unsigned first_bit, uint32_t dev_kind, char *buf,
+				  size_t len);
+/* Registers by offset; an access of width bytes that covers several names them all. */
+const char *trace_decode_pci_reg(unsigned off, unsigned width, uint64_t cap, char *buf, size_t len);
+const char *trace_decode_vreg(uint64_t reg, unsigned width, char *buf, size_t len);
+const char *trace_decode_devcfg(unsigned off, unsigned width, uint32_t dev_kind, char *buf,
+				size_t len);
+/* Argument i of record r: words when the format has them, else the number. Returns buf. */
+const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec *r, unsigned i,
+			     char *buf, size_t len);
+/* Whether format f prints a number as is (json: no "decoded" entry). */
+bool trace_fmt_is_number(enum trace_fmt f);
+
+/* --- What dump and stats share (trace/stats.c, trace/dump.c). --- */
+/* Pairs each req_complete with its chain_pop: same device, queue and head. */
+struct trace_req_match {
+	struct trace_req_pending *v;
+	size_t n, cap;
+};
+void trace_req_begin(struct trace_req_match *m, const struct trace_rec *pop, size_t idx);
+long trace_req_end(struct trace_req_match *m, const struct trace_rec *complete); /* pop's idx */
+void trace_req_free(struct trace_req_match *m);
+/* Loads path for `kvmscope trace CMD`: 0, or 2 after one line on stderr; warnings on stderr. */
+int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf);
+
+/* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
+void trace_writer_pause(bool paused);
+
+#endif

@@ -1,0 +1,111 @@
+/* trace/ring.c - the hot path: trace_emit() puts one 64-byte record in a lock-free ring that
+ * vCPU threads and IO threads share; the writer thread drains it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "trace/internal.h"
+
+uint64_t trace_mask;
+__thread struct trace_thread trace_self;
+struct trace_ring trace_ring_main;
+
+int trace_ring_init(struct trace_ring *r, size_t bytes)
+{
+	size_t n = 2;
+	while (n * 2 * sizeof(struct trace_rec) <= bytes)
+		n *= 2;
+	memset(r, 0, sizeof(*r));
+	if (posix_memalign((void **)&r->slots, 64, n * sizeof(struct trace_rec)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r->slots[i].seq = i;
+	r->mask = n - 1;
+	return 0;
+}
+
+void trace_ring_free(struct trace_ring *r)
+{
+	free(r->slots);
+	memset(r, 0, sizeof(*r));
+}
+
+size_t trace_ring_capacity(const struct trace_ring *r)
+{
+	return r->slots ? r->mask + 1 : 0;
+}
+
+size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
+{
+	size_t n = 0;
+	while (n < max) {
+		struct trace_rec *s = &r->slots[r->tail & r->mask];
+		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
+			break; /* empty, or claimed and still being written */
+		out[n] = *s;
+		out[n].seq = r->tail;
+		/* free for the producer that claims this slot one lap later */
+		__atomic_store_n(&s->seq, (uint32_t)(r->tail + r->mask + 1), __ATOMIC_RELEASE);
+		r->tail++;
+		n++;
+	}
+	return n;
+}
+
+bool trace_ring_busy(struct trace_ring *r)
+{
+	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail;
+}
+
+static void guest_refresh(struct trace_thread *t)
+{
+	t->ctx_stale = false;
+	t->rip = 0;
+	t->stack = 0;
+	if (t->ctx_fn)
+		t->ctx_fn(t->ctx_opaque, &t->rip, &t->stack);
+}
+
+void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,
+		uint64_t a3)
+{
+	struct trace_thread *self = &trace_self;
+	struct timespec now;
+	uint64_t pos;
+
+	uint16_t sid = __atomic_load_n(&site->id, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!sid, 0))
+		sid = trace_site_intern(site);
+	if (__builtin_expect(self->ctx_stale, 0))
+		guest_refresh(self);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+
+	struct trace_rec *r = trace_ring_claim(&trace_ring_main, &pos);
+	if (!r)
+		return;
+	r->ts = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	r->ev = site->ev;
+	r->tid = self->tid;
+	r->dev = dev;
+	r->site = sid;
+	r->stack = self->stack;
+	r->rip = self->rip;
+	r->a[0] = a0;
+	r->a[1] = a1;
+	r->a[2] = a2;
+	r->a[3] = a3;
+	trace_ring_commit(r, pos);
+}
+
+void trace_thread_set(enum trace_thread_kind kind, unsigned index)
+{
+	trace_self.tid = TRACE_TID(kind, index);
+}
+
+void trace_guest_source(trace_guest_fn fn, void *opaque)
+{
+	trace_self.ctx_fn = fn;
+	trace_self.ctx_opaque = opaque;
+	trace_self.ctx_stale = true;
+}

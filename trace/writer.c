@@ -1,0 +1,428 @@
+/* trace/writer.c - `kvmscope run --trace FILE`: the options, trace_start()/trace_stop(), and the
+ * background thread that drains the ring into the file in self-contained chunks, tables first,
+ * so a file cut short by kill -9 still reads back up to its last complete record. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace/internal.h"
+
+#define BATCH	     1024 /* records per RECORDS chunk */
+#define WAKE_NS	     2000000
+#define STOP_WAIT_MS 100 /* how long trace_stop waits for a record still being written */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running, stop, paused, failed;
+	int fd;
+	char path[4096];
+	struct trace_cursor cursor;
+	struct trace_symtab syms;
+	bool *sym_sent;
+	long *sym_pending;
+	size_t nsym_pending, sym_pending_cap;
+	struct trace_buf out;
+	struct trace_rec batch[BATCH + 1];
+	uint64_t drops_reported, records;
+} w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .fd = -1};
+
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct trace_buf info_pending;
+static uint32_t info_lines;
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void trace_info(const char *key, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "%s=", key);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	for (char *p = line; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	strcat(line, "\n");
+	pthread_mutex_lock(&info_lock);
+	trace_buf_put(&info_pending, line, strlen(line));
+	info_lines++;
+	pthread_mutex_unlock(&info_lock);
+}
+
+static void want_symbol(void *opaque, uint64_t addr)
+{
+	(void)opaque;
+	long i = trace_symtab_find(&w.syms, addr);
+	if (i < 0 || w.sym_sent[i] ||
+	    trace_vec_grow(&w.sym_pending, &w.sym_pending_cap, w.nsym_pending + 1, sizeof(long)))
+		return;
+	w.sym_sent[i] = true;
+	w.sym_pending[w.nsym_pending++] = i;
+}
+
+static void put_symbols(struct trace_buf *b)
+{
+	if (!w.nsym_pending)
+		return;
+	size_t at = trace_chunk_begin(b, TRACE_CHUNK_SYMBOLS);
+	for (size_t k = 0; k < w.nsym_pending; k++) {
+		const struct trace_sym *s = &w.syms.v[w.sym_pending[k]];
+		const char *name = trace_symtab_name(&w.syms, w.sym_pending[k]);
+		uint32_t len = strlen(name);
+		trace_buf_put(b, &s->addr, sizeof(s->addr));
+		trace_buf_put(b, &s->size, sizeof(s->size));
+		trace_buf_put(b, &len, sizeof(len));
+		trace_buf_put(b, name, len);
+	}
+	trace_chunk_end(b, at, w.nsym_pending);
+	w.nsym_pending = 0;
+}
+
+static void put_info(struct trace_buf *b)
+{
+	pthread_mutex_lock(&info_lock);
+	if (info_lines) {
+		size_t at = trace_chunk_begin(b, TRACE_CHUNK_INFO);
+		trace_buf_put(b, info_pending.p, info_pending.len);
+		trace_chunk_end(b, at, info_lines);
+		info_pending.len = 0;
+		info_lines = 0;
+	}
+	pthread_mutex_unlock(&info_lock);
+}
+
+/* The file is written whole chunks at a time; a failure stops tracing, once, with a message. */
+static void write_out(struct trace_buf *b)
+{
+	size_t done = 0;
+	if (b->oom && !w.failed) {
+		fprintf(stderr, "kvmscope: trace %s: out of memory; tracing stopped\n", w.path);
+		w.failed = true;
+	}
+	while (!w.failed && done < b->len) {
+		ssize_t n = write(w.fd, b->p + done, b->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "kvmscope: trace %s: write failed: %s; tracing stopped\n",
+				w.path, n < 0 ? strerror(errno) : "no progress");
+			w.failed = true;
+			break;
+		}
+		done += n;
+	}
+	if (w.failed)
+		__atomic_store_n(&trace_mask, 0, __ATOMIC_RELAXED);
+	b->len = 0;
+	b->oom = false;
+}
+
+/* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS chunks. */
+static void flush(void)
+{
+	size_t n;
+	do {
+		n = trace_ring_drain(&trace_ring_main, w.batch, BATCH);
+		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
+		size_t nrec = n;
+		if (drops != w.drops_reported) { /* never silent: the loss is itself a record */
+			w.batch[nrec++] =
+			    (struct trace_rec){.ts = now_ns(CLOCK_MONOTONIC),
+					       .seq = UINT32_MAX,
+					       .ev = TRACE_EV_TRACE_DROPS,
+					       .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
+					       .a = {drops - w.drops_reported, drops}};
+			w.drops_reported = drops;
+		}
+		put_info(&w.out);
+		trace_tables_export(&w.cursor, &w.out, w.sym_sent ? want_symbol : NULL, NULL);
+		for (size_t i = 0; w.sym_sent && i < nrec; i++)
+			if (w.batch[i].rip)
+				want_symbol(NULL, w.batch[i].rip);
+		put_symbols(&w.out);
+		if (nrec) {
+			size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_RECORDS);
+			trace_buf_put(&w.out, w.batch, nrec * sizeof(w.batch[0]));
+			trace_chunk_end(&w.out, at, nrec);
+			w.records += nrec;
+		}
+		write_out(&w.out);
+	} while (n == BATCH);
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	trace_thread_set(TRACE_THREAD_WRITER, 0);
+	pthread_mutex_lock(&w.lock);
+	while (!w.stop) {
+		if (!w.paused) {
+			pthread_mutex_unlock(&w.lock);
+			flush();
+			pthread_mutex_lock(&w.lock);
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += WAKE_NS;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (!w.stop)
+			pthread_cond_timedwait(&w.cond, &w.lock, &until);
+	}
+	pthread_mutex_unlock(&w.lock);
+
+	/* a producer that passed the mask check just before trace_stop may still be writing */
+	for (int ms = 0; ms < STOP_WAIT_MS && (flush(), trace_ring_busy(&trace_ring_main)); ms++)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	flush();
+	struct {
+		uint64_t records, drops, end_ns;
+	} end = {w.records, w.drops_reported, now_ns(CLOCK_MONOTONIC)};
+	size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_END);
+	trace_buf_put(&w.out, &end, sizeof(end));
+	trace_chunk_end(&w.out, at, 1);
+	write_out(&w.out);
+	return NULL;
+}
+
+void trace_writer_pause(bool paused)
+{
+	pthread_mutex_lock(&w.lock);
+	w.paused = paused;
+	pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+}
+
+/* --symbols, else "vmlinux" beside the kernel, else the kernel itself when it is an ELF. Only an
+ * explicit --symbols that fails is an error. */
+static int load_symbols(const struct trace_options *o)
+{
+	char err[512], guess[4096];
+	const char *tried = NULL;
+
+	if (o->symbols) {
+		if (trace_symtab_load(&w.syms, o->symbols, err, sizeof(err)) < 0) {
+			fprintf(stderr, "kvmscope: --symbols %s\n", err);
+			return -EINVAL;
+		}
+		tried = o->symbols;
+	} else if (o->kernel) {
+		snprintf(guess, sizeof(guess), "%s", o->kernel);
+		snprintf(guess, sizeof(guess), "%s/vmlinux", dirname(guess));
+		if (trace_symtab_load(&w.syms, guess, err, sizeof(err)) == 0)
+			tried = guess;
+		else if (trace_symtab_load(&w.syms, o->kernel, err, sizeof(err)) == 0)
+			tried = o->kernel;
+	}
+	if (tried) {
+		w.sym_sent = calloc(w.syms.n, sizeof(bool));
+		if (!w.sym_sent)
+			return -ENOMEM;
+		trace_info("symbols", "%s (%zu functions)", tried, w.syms.n);
+	} else {
+		trace_info("symbols", "none");
+	}
+	return 0;
+}
+
+static void start_info(const struct trace_options *o, uint64_t ring_records)
+{
+	struct utsname u;
+	trace_info("clock", "CLOCK_MONOTONIC");
+	trace_info("start_realtime_ns", "%llu", (unsigned long long)now_ns(CLOCK_REALTIME));
+	if (uname(&u) == 0)
+		trace_info("host", "%s %s %s", u.sysname, u.release, u.machine);
+	trace_info("pid", "%d", (int)getpid());
+	if (o->kernel)
+		trace_info("kernel", "%s", o->kernel);
+	trace_info("events", "%s", o->events ? o->events : "default (every class but exit)");
+	trace_info("ring_records", "%llu", (unsigned long long)ring_records);
+}
+
+static void writer_reset(void)
+{
+	trace_symtab_free(&w.syms);
+	free(w.sym_sent);
+	w.sym_sent = NULL;
+	w.nsym_pending = 0;
+	w.cursor = (struct trace_cursor){0};
+	w.stop = w.paused = w.failed = false;
+	w.records = 0;
+}
+
+int trace_start(const struct trace_options *o)
+{
+	char err[256];
+	uint64_t mask = TRACE_MASK_DEFAULT;
+	size_t bytes = o->buffer_bytes ? o->buffer_bytes : TRACE_BUFFER_DEFAULT;
+	int ret;
+
+	if (w.running)
+		return -EBUSY;
+	if (o->events &&
+	    trace_events_mask(o->events, TRACE_MASK_DEFAULT, &mask, err, sizeof(err))) {
+		fprintf(stderr, "kvmscope: --trace-events %s: %s\n", o->events, err);
+		return -EINVAL;
+	}
+	if (bytes < TRACE_BUFFER_MIN) {
+		fprintf(stderr, "kvmscope: --trace-buffer %zu: at least %u bytes\n", bytes,
+			TRACE_BUFFER_MIN);
+		return -EINVAL;
+	}
+	writer_reset();
+	snprintf(w.path, sizeof(w.path), "%s", o->path);
+	if ((ret = load_symbols(o)) < 0)
+		return ret;
+	w.fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w.fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "kvmscope: --trace %s: %s\n", o->path, strerror(errno));
+		return ret;
+	}
+	trace_ring_free(&trace_ring_main);
+	if (trace_ring_init(&trace_ring_main, bytes) < 0) {
+		fprintf(stderr, "kvmscope: --trace-buffer %zu: out of memory\n", bytes);
+		close(w.fd);
+		return -ENOMEM;
+	}
+	w.drops_reported = 0;
+	start_info(o, trace_ring_capacity(&trace_ring_main));
+
+	struct trace_file_header h = {.version = TRACE_VERSION,
+				      .header_size = sizeof(h),
+				      .record_size = sizeof(struct trace_rec),
+				      .clock = TRACE_CLOCK_MONO,
+				      .start_ns = now_ns(CLOCK_MONOTONIC)};
+	memcpy(h.magic, TRACE_MAGIC, sizeof(h.magic));
+	trace_buf_put(&w.out, &h, sizeof(h));
+	write_out(&w.out);
+	if (w.failed || (ret = -pthread_create(&w.thread, NULL, writer_main, NULL))) {
+		close(w.fd);
+		return w.failed ? -EIO : ret;
+	}
+	w.running = true;
+	__atomic_store_n(&trace_mask, mask, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void trace_stop(void)
+{
+	if (!w.running)
+		return;
+	__atomic_store_n(&trace_mask, 0, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&w.lock);
+	w.stop = true;
+	w.paused = false;
+	pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+	pthread_join(w.thread, NULL);
+	close(w.fd);
+	w.fd = -1;
+	w.running = false;
+	if (w.drops_reported)
+		fprintf(stderr,
+			"kvmscope: trace %s: %llu records lost to a full ring; try a larger "
+			"--trace-buffer\n",
+			w.path, (unsigned long long)w.drops_reported);
+	trace_buf_free(&w.out);
+	writer_reset();
+	/* the ring stays allocated: a late producer may still hold a pointer into it */
+}
+
+/* "64K", "16M", "1G", "1048576" (binary units). */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'G':
+		v <<= 10; /* fall through */
+	case 'M':
+		v <<= 10; /* fall through */
+	case 'K':
+		v <<= 10;
+		end++;
+		if (*end == 'i')
+			end++;
+		if (toupper((unsigned char)*end) == 'B')
+			end++;
+		break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i)
+{
+	static const char *const names[] = {"--trace", "--trace-events", "--trace-buffer",
+					    "--symbols"};
+	const char *arg = argv[*i], *val;
+	char err[256];
+	unsigned k;
+	size_t len = 0;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		len = strlen(names[k]);
+		if (!strncmp(arg, names[k], len) && (arg[len] == 0 || arg[len] == '='))
+			break;
+	}
+	if (k == sizeof(names) / sizeof(names[0]))
+		return 0;
+	if (arg[len] == '=') {
+		val = arg + len + 1;
+	} else if (*i + 1 < argc) {
+		val = argv[++*i];
+	} else {
+		fprintf(stderr, "kvmscope: %s needs a value\n", names[k]);
+		return -1;
+	}
+	uint64_t mask;
+	switch (k) {
+	case 0:
+		o->path = val;
+		break;
+	case 1:
+		if (trace_events_mask(val, TRACE_MASK_DEFAULT, &mask, err, sizeof(err))) {
+			fprintf(stderr, "kvmscope: --trace-events %s: %s\n", val, err);
+			return -1;
+		}
+		o->events = val;
+		break;
+	case 2:
+		if (parse_size(val, &o->buffer_bytes) || o->buffer_bytes < TRACE_BUFFER_MIN) {
+			fprintf(stderr,
+				"kvmscope: --trace-buffer %s: expected a size of 64K or more, "
+				"like 16M\n",
+				val);
+			return -1;
+		}
+		break;
+	default:
+		o->symbols = val;
+		break;
+	}
+	return 1;
+}
