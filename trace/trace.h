@@ -119,7 +119,10 @@
 	X(KVM_EXIT, "kvm_exit", EXIT, "every exit to kvmscope (verbose)", A(reason, EXIT),         \
 	  A(addr, HEX), P(len, U, rw, RW), A(data, HEX))                                           \
 	X(TRACE_DROPS, "trace_drops", TRACE, "the ring was full: records lost since the last one", \
-	  A(dropped, U), A(total, U))
+	  A(dropped, U), A(total, U))                                                              \
+	X(IMPORTED, "imported", TRACE,                                                             \
+	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
+	  A(event, STR), A(args, STR), A(line, U))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \
@@ -298,5 +301,9 @@ void trace_info(const char *key, const char *fmt, ...) __attribute__((format(pri
 int trace_cmd_dump(int argc, char **argv);  /* dump FILE [--format text|json|chrome] [--events G] */
 int trace_cmd_stats(int argc, char **argv); /* stats FILE */
 int trace_cmd_events(int argc, char **argv); /* events [--markdown]: the catalogue */
+
+/* `kvmscope import qemu|bpftrace LOG -o FILE` and `kvmscope diff A B` (docs/compare.md). */
+int import_cmd_main(int argc, char **argv);
+int diff_cmd_main(int argc, char **argv);
 
 #endif
