@@ -1,10 +1,11 @@
 #!/bin/bash
 # tests/bench/io.sh - random 4 KiB reads from the mini guest (test=load) through each of
 # kvmscope's virtio-blk IO paths and through QEMU's virtio-blk, side by side in one run.
-# Prints TSC ticks per read (the guest's own clock) and each row as a ratio of kvmscope's vcpu
-# path at the same depth: quote the ratios, never the absolute numbers (docs/platform.md).
+# Prints TSC ticks per read (the guest's own clock, median of REPEAT runs taken round-robin so
+# host noise spreads over every path) and each row as a ratio of kvmscope's vcpu path at the
+# same depth: quote the ratios, never the absolute numbers (docs/platform.md).
 #
-#   sh tests/bench/io.sh                       # COUNT=2000 DEPTHS="1 8" VMMS="kvmscope qemu"
+#   sh tests/bench/io.sh          # COUNT=2000 DEPTHS="1 8" VMMS="kvmscope qemu" REPEAT=3
 #   COUNT=500 DEPTHS=4 VMMS=kvmscope sh tests/bench/io.sh
 #
 # Needs /dev/kvm, ./kvmscope (KVMSCOPE=...) and guest/out/mini.elf; QEMU rows need
@@ -15,6 +16,7 @@ MINI=guest/out/mini.elf
 COUNT=${COUNT:-2000}
 DEPTHS=${DEPTHS:-"1 8"}
 VMMS=${VMMS:-"kvmscope qemu"}
+REPEAT=${REPEAT:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -51,6 +53,7 @@ run_qemu() { # run_qemu DEPTH EXTRA_DRIVE EXTRA_DEVICE [OBJECT...]
 		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev"
 }
 
+for rep in $(seq "$REPEAT"); do
 for depth in $DEPTHS; do
 	for vmm in $VMMS; do
 		case $vmm in
@@ -69,16 +72,30 @@ for depth in $DEPTHS; do
 			;;
 		esac
 	done
+done
 done >"$out/rows"
 
-echo "io bench: $COUNT random 4 KiB reads per run; ticks/read from the guest's TSC"
-printf '%-22s %5s %12s %8s %9s %8s\n' path depth ticks/read ratio irqs/read wall_s
-awk -v count="$COUNT" '
-	{ rows[NR] = $0; if ($1 == "kvmscope-vcpu") base[$2] = $3 }
+echo "io bench: $COUNT random 4 KiB reads per run, median of $REPEAT; ticks from the guest's TSC"
+printf '%-22s %5s %12s %8s %9s %8s %12s\n' path depth ticks/read ratio irqs/read wall_s \
+	min-max
+# Median per (path, depth) of ticks/read; irqs and wall time of the median run.
+sort -k1,1 -k2,2n -k3,3n "$out/rows" | awk -v count="$COUNT" '
+	function flush() {
+		if (!n) return
+		m = int((n + 1) / 2)
+		key[++k] = name " " depth
+		med[k] = t[m]; irq[k] = q[m]; wall[k] = w[m]; lo[k] = t[1]; hi[k] = t[n]
+		if (name == "kvmscope-vcpu") base[depth] = t[m]
+		n = 0
+	}
+	$1 " " $2 != name " " depth { flush(); name = $1; depth = $2 }
+	{ n++; t[n] = $3; q[n] = $4; w[n] = $5 }
 	END {
-		for (i = 1; i <= NR; i++) {
-			split(rows[i], f, " ")
-			r = (f[2] in base) && base[f[2]] > 0 ? sprintf("%.2f", f[3] / base[f[2]]) : "-"
-			printf "%-22s %5s %12s %8s %9.3f %8.1f\n", f[1], f[2], f[3], r, f[4] / count, f[5]
+		flush()
+		for (i = 1; i <= k; i++) {
+			split(key[i], f, " ")
+			r = (f[2] in base) ? sprintf("%.2f", med[i] / base[f[2]]) : "-"
+			printf "%-22s %5s %12d %8s %9.3f %8.1f %12s\n", f[1], f[2], med[i], r,
+				irq[i] / count, wall[i], lo[i] "-" hi[i]
 		}
-	}' "$out/rows"
+	}'
