@@ -38,26 +38,53 @@ void trace_buf_free(struct trace_buf *b)
 	*b = (struct trace_buf){0};
 }
 
-/* IEEE 802.3 CRC-32, as zlib computes it. */
-uint32_t trace_crc32(const void *data, size_t len)
+/* CRC-32C (Castagnoli, as iSCSI and ext4 use it): the SSE4.2 crc32 instruction does 8 bytes in
+ * one step, so checksumming every record costs the writer little; a table where it is missing. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+							    size_t len)
+{
+	uint64_t c = crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = c;
+	while (len--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return crc;
+}
+
+static uint32_t crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
 {
 	static uint32_t table[256];
 	static bool ready;
-	const uint8_t *p = data;
-	uint32_t crc = 0xffffffff;
-
 	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
+				c = c & 1 ? 0x82f63b78 ^ (c >> 1) : c >> 1;
 			table[i] = c; /* racing builders write the same values */
 		}
 		__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
 	}
 	while (len--)
 		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc ^ 0xffffffff;
+	return crc;
+}
+
+uint32_t trace_crc32c(const void *data, size_t len)
+{
+	static int hw = -1;
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2");
+	return (hw ? crc32c_hw : crc32c_sw)(0xffffffff, data, len) ^ 0xffffffff;
+}
+
+/* The software path, for the tests to compare against. */
+uint32_t trace_crc32c_sw(const void *data, size_t len)
+{
+	return crc32c_sw(0xffffffff, data, len) ^ 0xffffffff;
 }
 
 size_t trace_chunk_begin(struct trace_buf *b, uint32_t type)
@@ -77,7 +104,7 @@ void trace_chunk_end(struct trace_buf *b, size_t at, uint32_t count)
 	size_t len = b->len - at - sizeof(*h);
 	h->len = len;
 	h->count = count;
-	h->crc = trace_crc32(h + 1, len);
+	h->crc = trace_crc32c(h + 1, len);
 	trace_buf_put(b, zero, -len & 7); /* the next chunk starts 8-aligned */
 }
 

@@ -151,7 +151,9 @@ enum trace_chunk_type {
 	TRACE_CHUNK_NR
 };
 
-uint32_t trace_crc32(const void *data, size_t len);
+/* CRC-32C of a chunk's payload; the _sw one never uses SSE4.2 (for tests). */
+uint32_t trace_crc32c(const void *data, size_t len);
+uint32_t trace_crc32c_sw(const void *data, size_t len);
 /* Chunk framing into a buffer: begin returns the header's offset, end fills len/crc/count. */
 size_t trace_chunk_begin(struct trace_buf *b, uint32_t type);
 void trace_chunk_end(struct trace_buf *b, size_t at, uint32_t count);

@@ -261,7 +261,7 @@ static int read_all(struct reader *r)
 			warn_cut(r, off, "in a chunk");
 			break;
 		}
-		if (trace_crc32(r->base + off + sizeof(h), h.len) != h.crc)
+		if (trace_crc32c(r->base + off + sizeof(h), h.len) != h.crc)
 			return fail(r, off, "chunk checksum mismatch (corrupt file)");
 		if (read_chunk(r, off, &h))
 			return -1;

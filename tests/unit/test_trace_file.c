@@ -301,6 +301,15 @@ int main(void)
 			main_addr = self.v[i].addr;
 	trace_symtab_free(&self);
 
+	uint8_t bytes[100];
+	for (unsigned i = 0; i < sizeof(bytes); i++)
+		bytes[i] = i * 7;
+	CHECK(trace_crc32c("123456789", 9) == 0xe3069283 &&
+		  trace_crc32c_sw("123456789", 9) == 0xe3069283 && trace_crc32c("", 0) == 0,
+	      "crc32c: the Castagnoli check value, with and without SSE4.2");
+	CHECK(trace_crc32c(bytes, 100) == trace_crc32c_sw(bytes, 100) &&
+		  trace_crc32c(bytes + 3, 61) == trace_crc32c_sw(bytes + 3, 61),
+	      "crc32c: both paths agree on odd lengths and alignments");
 	write_sample();
 	test_round_trip();
 	test_truncated();
