@@ -42,11 +42,13 @@ static const char usage_run[] =
 	"  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
 	"                       virtualized, switch off the guest features it cannot run\n"
 	"                       (" "noxsave clearcpuid=...); on: always; off: never\n"
+	"  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
+	"                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
 	"  --help               this text\n";
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
-	bool disk_ro, msix;
+	bool disk_ro, msix, pvh;
 	uint64_t mem_size;
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
@@ -107,7 +109,8 @@ static int machine_run(const struct machine_options *mo)
 		r = -ENOMEM;
 		goto out;
 	}
-	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline};
+	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline,
+				 .pvh = mo->pvh};
 	const struct pci_irq_route *routes;
 	bc.nr_pci_irqs = pci_irq_routes(pci, &routes);
 	bc.pci_irqs = routes;
@@ -188,7 +191,8 @@ static int cmd_run(int argc, char **argv)
 		{"append", required_argument, NULL, 'a'}, {"disk", required_argument, NULL, 'd'},
 		{"mem", required_argument, NULL, 'm'},    {"compat", required_argument, NULL, 'c'},
 		{"virtio", required_argument, NULL, 'v'}, {"irq", required_argument, NULL, 'q'},
-		{"blk-io", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+		{"blk-io", required_argument, NULL, 'b'}, {"pvh", no_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
 	static const char *const virtio_words[] = {"legacy", "modern", "transitional"};
@@ -245,6 +249,9 @@ static int cmd_run(int argc, char **argv)
 		case 'b':
 			if (blk_io_parse(optarg, &mo.blk_io) < 0)
 				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
+			break;
+		case 'p':
+			mo.pvh = true;
 			break;
 		case 'h':
 			fputs(usage_run, stdout);

@@ -282,10 +282,14 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 	case KERNEL_ELF:
 		r = boot_load_elf(&vm->mem, bc->kernel, img, len, &k);
 		boot_header_for_elf(&zp->hdr);
+		if (r == 0 && bc->pvh && pvh_find_entry(img, len, &k.entry) < 0)
+			r = boot_err(bc->kernel, "--pvh: the kernel has no PVH entry note", -ENOEXEC);
 		break;
 	default:
 		r = boot_err(bc->kernel, "neither a bzImage nor an ELF kernel", -ENOEXEC);
 	}
+	if (r == 0 && bc->pvh && kernel_kind_of(img, len) != KERNEL_ELF)
+		r = boot_err(bc->kernel, "--pvh needs an ELF kernel (vmlinux)", -ENOEXEC);
 	munmap(img, len);
 	if (r < 0)
 		return r;
@@ -308,7 +312,10 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 	if (r < 0)
 		return boot_err(bc->kernel, "MP table does not fit", r);
 	build_long_mode(&vm->mem);
-	r = vcpu_enter_long_mode(&vm->vcpu, k.entry, ZERO_PAGE_ADDR, PML4_ADDR, GDT_ADDR);
+	if (bc->pvh)
+		r = pvh_enter(vm, k.entry, zp, GDT_ADDR);
+	else
+		r = vcpu_enter_long_mode(&vm->vcpu, k.entry, ZERO_PAGE_ADDR, PML4_ADDR, GDT_ADDR);
 	if (r < 0)
 		return boot_err(bc->kernel, "cannot set the vCPU's registers", r);
 	return 0;

@@ -149,6 +149,7 @@ struct boot_config {
 	const char *kernel, *initrd, *cmdline;
 	const struct pci_irq_route *pci_irqs;
 	int nr_pci_irqs;
+	bool pvh; /* enter an ELF kernel through its PVH note instead of the 64-bit entry */
 };
 
 int boot_load(struct vm *vm, const struct boot_config *bc); /* -errno, one line on stderr */

@@ -9,6 +9,9 @@ for st in 0 7 42; do
 	check "mini guest exit=$st comes back as kvmscope's status ($rc)" [ "$rc" = "$st" ]
 done
 check "mini guest greeting on the console" grep -q "kvmscope mini guest: hello" "$out/o"
+$KVMSCOPE run --kernel $MINI --pvh --append "exit=5" >"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "mini guest entered through its PVH note (--pvh) exits 5 ($rc)" [ "$rc" = 5 ]
 
 # bad_input NAME EXPECTED-TEXT ARGS...: exit 2, one stderr line naming the problem, no core.
 bad_input() {
@@ -31,6 +34,8 @@ if [ "$(id -u)" != 0 ]; then
 	bad_input "unreadable initrd" "$out/initrd" run --kernel $MINI --initrd "$out/initrd"
 fi
 bad_input "no --kernel" "--kernel FILE is required" run
+objcopy --remove-section .note.Xen $MINI "$out/nonote.elf"
+bad_input "--pvh with an ELF without a PVH note" "no PVH entry note" run --kernel "$out/nonote.elf" --pvh
 bad_input "unknown command" "unknown command" frobnicate
 bad_input "unknown --virtio" "--virtio" run --kernel $MINI --virtio=pci
 check "no core dump left behind" [ ! -e core ]
