@@ -9,6 +9,7 @@
 #include "blk/blk.h"
 #include "kvm/kvm.h"
 #include "pci/pci.h"
+#include "trace/trace.h"
 #include "virtio/virtio.h"
 
 static const char usage_main[] =
@@ -18,6 +19,7 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
+	"  trace     read a trace: dump, stats, events\n"
 	"  help      this text; `kvmscope COMMAND --help` for a command's options\n"
 	"\n"
 	"Options: --help, --version\n"
@@ -42,6 +44,10 @@ static const char usage_run[] =
 	"  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
 	"                       virtualized, switch off the guest features it cannot run\n"
 	"                       (" "noxsave clearcpuid=...); on: always; off: never\n"
+	"  --trace FILE         record the virtio handshake and IO path into FILE\n"
+	"  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
+	"  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
+	"  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
 	"  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
 	"                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
 	"  --help               this text\n";
@@ -53,7 +59,13 @@ struct machine_options {
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
 	enum blk_io blk_io;
+	struct trace_options trace;
 };
+
+static const char *virtio_words_of(enum virtio_pci_mode m)
+{
+	return m == VIRTIO_PCI_LEGACY ? "legacy" : m == VIRTIO_PCI_MODERN ? "modern" : "transitional";
+}
 
 static int run_status(int r)
 {
@@ -121,7 +133,23 @@ static int machine_run(const struct machine_options *mo)
 		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
 				"to the guest command line (--compat=off to stop this)\n",
 			compat_cmdline(true));
+	if (mo->trace.path) {
+		struct trace_options to = mo->trace;
+		to.kernel = mo->kernel;
+		trace_info("kernel", "%s", mo->kernel);
+		trace_info("cmdline", "%s", cmdline);
+		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
+		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
+		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
+		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
+		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
+		r = trace_start(&to);
+		if (r < 0)
+			goto out;
+	}
 	r = vm_run(vm, STDIN_FILENO);
+	if (mo->trace.path)
+		trace_stop();
 out:
 	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes. */
 	if (blk)
@@ -201,8 +229,17 @@ static int cmd_run(int argc, char **argv)
 							      VIRTIO_PCI_TRANSITIONAL};
 	struct machine_options mo = {.mem_size = 256ULL << 20, .compat = COMPAT_AUTO,
 				     .virtio = VIRTIO_PCI_TRANSITIONAL, .msix = true};
-	int c;
+	int c, n = 0;
 
+	/* The trace layer parses its own options (--trace, --trace-events, ...); getopt the rest. */
+	for (int i = 0; i < argc; i++) {
+		int t = i > 0 ? trace_parse_option(&mo.trace, argc, argv, &i) : 0;
+		if (t < 0)
+			return 2;
+		if (t == 0)
+			argv[n++] = argv[i];
+	}
+	argc = n;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -268,6 +305,27 @@ static int cmd_run(int argc, char **argv)
 	return machine_run(&mo);
 }
 
+static int cmd_trace(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: kvmscope trace COMMAND FILE [OPTIONS]\n"
+		"  dump FILE [--format text|json|chrome] [--events LIST]   the events, decoded\n"
+		"  stats FILE                                              counts, drops, latencies\n"
+		"  events [--markdown]                                     the event catalogue\n";
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "dump") == 0)
+		return trace_cmd_dump(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return trace_cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "events") == 0)
+		return trace_cmd_events(argc - 1, argv + 1);
+	return bad("trace: unknown command '%s' (try 'kvmscope trace --help')", argv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 ||
@@ -281,5 +339,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "trace") == 0)
+		return cmd_trace(argc - 1, argv + 1);
 	return bad("unknown command '%s' (try 'kvmscope --help')", argv[1]);
 }

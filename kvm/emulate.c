@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm/internal.h"
+#include "trace/trace.h"
 
 #define INSN_MAX 15
 
@@ -216,8 +217,11 @@ int emulate_internal_error(struct vcpu *vcpu)
 	}
 
 	if (kind >= 0 && ok == 0 && ioctl(vcpu->fd, KVM_SET_REGS, &r) == 0) {
+		uint64_t bytes = 0;
+		memcpy(&bytes, in.b, in.len < 8 ? in.len : 8);
 		vm->emu_count[kind]++;
 		vcpu->fallbacks++;
+		TRACE(EMU_FALLBACK, 0, trace_intern(emu_names[kind]), bytes, in.len);
 		return 0;
 	}
 

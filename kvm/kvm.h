@@ -105,7 +105,6 @@ struct vm {
 	struct serial *serial;
 	char marker[64];
 	unsigned marker_len;
-	void (*on_marker)(struct vm *vm, const char *text); /* a phase marker from the guest */
 
 	uint64_t emu_count[EMU_NR];
 	volatile int stop_reason; /* enum vm_stop_reason */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "kvm/internal.h"
+#include "trace/trace.h"
 
 #define I8042_DATA    0x60
 #define I8042_CMD     0x64
@@ -41,9 +42,8 @@ static void marker_io(struct io_dev *dev, uint64_t off, void *data, uint32_t len
 	}
 	for (uint32_t i = 0; i < len; i++) {
 		if (p[i] == '\n' || p[i] == 0) {
-			vm->marker[vm->marker_len] = 0;
-			if (vm->marker_len && vm->on_marker)
-				vm->on_marker(vm, vm->marker);
+			if (vm->marker_len)
+				TRACE(GUEST_MARKER, 0, trace_intern_len(vm->marker, vm->marker_len));
 			vm->marker_len = 0;
 		} else if (vm->marker_len < sizeof(vm->marker) - 1) {
 			vm->marker[vm->marker_len++] = p[i];

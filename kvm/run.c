@@ -9,6 +9,44 @@
 #include <unistd.h>
 
 #include "kvm/internal.h"
+#include "trace/trace.h"
+
+/* An access's value as the trace shows it (little-endian, up to 8 bytes). */
+static uint64_t read_le(const uint8_t *p, uint32_t len)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, len < 8 ? len : 8);
+	return v;
+}
+
+static int read_phys(void *opaque, uint64_t addr, void *buf, size_t len)
+{
+	const void *p = guest_ptr(opaque, addr, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+/* Which guest code caused the exit: asked by the trace layer on the first event of an exit only. */
+static void guest_context(void *opaque, uint64_t *rip, uint32_t *stack)
+{
+	struct vcpu *vcpu = opaque;
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	*rip = 0;
+	*stack = 0;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0)
+		return;
+	*rip = r.rip;
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	struct trace_guest_mem gm = {.read_phys = read_phys, .opaque = &vcpu->vm->mem, .cr3 = s.cr3};
+	*stack = trace_guest_stack(&gm, r.rbp);
+}
 
 static void handle_io(struct vcpu *vcpu)
 {
@@ -17,8 +55,11 @@ static void handle_io(struct vcpu *vcpu)
 	bool wr = run->io.direction == KVM_EXIT_IO_OUT;
 
 	/* A string instruction with a rep prefix arrives as count items of size bytes. */
-	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size)
+	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size) {
 		bus_dispatch(&vcpu->vm->pio, run->io.port, p, run->io.size, wr);
+		TRACE(KVM_EXIT, 0, KVM_EXIT_IO, run->io.port, TRACE_PAIR(run->io.size, wr),
+		      read_le(p, run->io.size));
+	}
 }
 
 static const char *exit_name(uint32_t reason)
@@ -52,6 +93,8 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_MMIO:
 		bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			     run->mmio.is_write);
+		TRACE(KVM_EXIT, 0, KVM_EXIT_MMIO, run->mmio.phys_addr,
+		      TRACE_PAIR(run->mmio.len, run->mmio.is_write), read_le(run->mmio.data, run->mmio.len));
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
@@ -89,6 +132,8 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 
+	trace_thread_set(TRACE_THREAD_VCPU, vcpu->id);
+	trace_guest_source(guest_context, vcpu);
 	while (vm->stop_reason == VM_RUNNING) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -98,6 +143,7 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu->exits++;
+		trace_guest_exit();
 		if (!handle_exit(vcpu))
 			break;
 	}
@@ -167,6 +213,7 @@ int vm_run(struct vm *vm, int console_in_fd)
 		tcsetattr(console_in_fd, TCSANOW, &raw);
 	}
 
+	TRACE(VM_STATE, 0, TRACE_VM_RUNNING);
 	r = pthread_create(&vm->vcpu.thread, NULL, vcpu_thread, &vm->vcpu);
 	if (r) {
 		fprintf(stderr, "kvmscope: vCPU thread: %s\n", strerror(r));
@@ -178,6 +225,7 @@ int vm_run(struct vm *vm, int console_in_fd)
 		pthread_join(vm->vcpu.thread, NULL);
 	}
 
+	TRACE(VM_STATE, 0, TRACE_VM_STOPPED);
 	if (tty)
 		tcsetattr(console_in_fd, TCSANOW, &saved);
 	signalled_vm = NULL;
