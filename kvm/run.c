@@ -193,6 +193,20 @@ static void console_loop(struct vm *vm, int in_fd)
 	}
 }
 
+/* One line for the user: what kvmscope completed that KVM could not emulate. */
+static void report_fallbacks(const struct vm *vm)
+{
+	char line[256];
+	int len = 0;
+
+	for (int k = 0; k < EMU_NR; k++)
+		if (vm->emu_count[k] && len < (int)sizeof(line))
+			len += snprintf(line + len, sizeof(line) - len, "%s%s x%llu", len ? ", " : "",
+					emu_kind_name(k), (unsigned long long)vm->emu_count[k]);
+	if (len)
+		fprintf(stderr, "kvmscope: completed instructions KVM could not emulate: %s\n", line);
+}
+
 int vm_run(struct vm *vm, int console_in_fd)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -226,6 +240,7 @@ int vm_run(struct vm *vm, int console_in_fd)
 	}
 
 	TRACE(VM_STATE, 0, TRACE_VM_STOPPED);
+	report_fallbacks(vm);
 	if (tty)
 		tcsetattr(console_in_fd, TCSANOW, &saved);
 	signalled_vm = NULL;
