@@ -53,7 +53,8 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Publish a completed chain in the used ring (with the write barrier the spec requires). */
 int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last one (EVENT_IDX or
- * VRING_AVAIL_F_NO_INTERRUPT); updates the signalled position when it answers true. */
+ * VRING_AVAIL_F_NO_INTERRUPT); moves the signalled position to used_idx each time
+ * (as vhost does), so ask once per batch: a second call answers false. */
 bool vq_should_signal(struct virtqueue *vq);
 /* Ask the driver to notify (or not) for new buffers: used->flags or avail_event. */
 void vq_set_notify(struct virtqueue *vq, bool enable);
