@@ -54,7 +54,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last one (EVENT_IDX or
  * VRING_AVAIL_F_NO_INTERRUPT); moves the signalled position to used_idx each time
- * (as vhost does), so ask once per batch: a second call answers false. */
+ * (as vhost does), so ask once per batch: with EVENT_IDX a second call answers false. */
 bool vq_should_signal(struct virtqueue *vq);
 /* Ask the driver to notify (or not) for new buffers: used->flags or avail_event. */
 void vq_set_notify(struct virtqueue *vq, bool enable);
