@@ -17,7 +17,8 @@ struct insn {
 };
 
 static const char *const emu_names[EMU_NR] = {
-	[EMU_INT3] = "int3", [EMU_FWAIT] = "fwait", [EMU_FNCLEX] = "fnclex", [EMU_LDMXCSR] = "ldmxcsr",
+	[EMU_INT3] = "int3",       [EMU_FWAIT] = "fwait",     [EMU_FNCLEX] = "fnclex",
+	[EMU_LDMXCSR] = "ldmxcsr", [EMU_STMXCSR] = "stmxcsr",
 };
 
 const char *emu_kind_name(enum emu_kind k)
@@ -50,9 +51,9 @@ static void fetch_insn(struct vcpu *vcpu, uint64_t rip, struct insn *in)
 		if (in->len > INSN_MAX)
 			in->len = INSN_MAX;
 		memcpy(in->b, run->emulation_failure.insn_bytes, in->len);
-		return;
 	}
-	/* Older kernels give no bytes: read them, one byte at a time across a page end. */
+	/* Older kernels give no bytes, kvm_pvm only those it decoded: read the rest, one byte at a
+	 * time so that a page end is crossed. */
 	while (in->len < INSN_MAX) {
 		uint8_t *p = guest_virt(vcpu, rip + in->len, 1);
 		if (!p)
@@ -114,20 +115,29 @@ static unsigned modrm_address(const struct insn *in, unsigned at, uint8_t rex,
 	return p;
 }
 
-/* ldmxcsr m32 (0f ae /2): MXCSR from guest memory through KVM_SET_FPU. */
-static int complete_ldmxcsr(struct vcpu *vcpu, const struct insn *in, unsigned op, uint8_t rex,
-			    struct kvm_regs *r)
+/* ldmxcsr m32 (0f ae /2) and stmxcsr m32 (0f ae /3): MXCSR to or from guest memory. Through
+ * KVM_GET/SET_XSAVE (MXCSR at byte 24 of the FXSAVE area): kvm_pvm's KVM_GET_FPU reads MXCSR
+ * as 0 and its KVM_SET_FPU ignores it (docs/platform.md). KVM_GET/SET_FPU where XSAVE fails. */
+static int complete_mxcsr(struct vcpu *vcpu, const struct insn *in, unsigned op, uint8_t rex,
+			  struct kvm_regs *r, bool load)
 {
+	static struct kvm_xsave xs; /* 4 KiB: the vCPU thread is the only user */
 	struct kvm_fpu fpu;
 	uint64_t ea;
 	unsigned len = modrm_address(in, op + 2, rex, r, &ea);
-	uint32_t *src = len ? guest_virt(vcpu, ea, 4) : NULL;
+	uint32_t *mem = len ? guest_virt(vcpu, ea, 4) : NULL;
+	bool xsave = ioctl(vcpu->fd, KVM_GET_XSAVE, &xs) == 0;
 
-	if (!src || ioctl(vcpu->fd, KVM_GET_FPU, &fpu) < 0)
+	if (!mem || (!xsave && ioctl(vcpu->fd, KVM_GET_FPU, &fpu) < 0))
 		return -1;
-	fpu.mxcsr = *src;
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
-		return -1;
+	uint32_t *mxcsr = xsave ? &xs.region[6] : &fpu.mxcsr;
+	if (!load) {
+		*mem = *mxcsr;
+	} else {
+		*mxcsr = *mem;
+		if (ioctl(vcpu->fd, xsave ? KVM_SET_XSAVE : KVM_SET_FPU, xsave ? (void *)&xs : &fpu) < 0)
+			return -1;
+	}
 	r->rip += len;
 	return 0;
 }
@@ -211,9 +221,11 @@ int emulate_internal_error(struct vcpu *vcpu)
 		r.rip += 2;
 		ok = 0;
 	} else if (op + 2 < in.len && in.b[op] == 0x0f && in.b[op + 1] == 0xae &&
-		   ((in.b[op + 2] >> 3) & 7) == 2 && (in.b[op + 2] >> 6) != 3) {
-		kind = EMU_LDMXCSR;
-		ok = complete_ldmxcsr(vcpu, &in, op, rex, &r);
+		   (((in.b[op + 2] >> 3) & 7) == 2 || ((in.b[op + 2] >> 3) & 7) == 3) &&
+		   (in.b[op + 2] >> 6) != 3) {
+		bool load = ((in.b[op + 2] >> 3) & 7) == 2;
+		kind = load ? EMU_LDMXCSR : EMU_STMXCSR;
+		ok = complete_mxcsr(vcpu, &in, op, rex, &r, load);
 	}
 
 	if (kind >= 0 && ok == 0 && ioctl(vcpu->fd, KVM_SET_REGS, &r) == 0) {

@@ -88,7 +88,7 @@ struct vcpu {
 };
 
 /* Counts of the fallbacks kvm/emulate.c performed, by kind. */
-enum emu_kind { EMU_INT3, EMU_FWAIT, EMU_FNCLEX, EMU_LDMXCSR, EMU_NR };
+enum emu_kind { EMU_INT3, EMU_FWAIT, EMU_FNCLEX, EMU_LDMXCSR, EMU_STMXCSR, EMU_NR };
 
 struct vm {
 	int kvm_fd, vm_fd;

@@ -73,6 +73,8 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_BLK;
 		else if (word_is(v, vn, "load"))
 			a->test = TEST_LOAD;
+		else if (word_is(v, vn, "emu"))
+			a->test = TEST_EMU;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
 		else

@@ -148,6 +148,8 @@ const char *status_name(int st)
 		return "bad argument";
 	case ST_EXCEPTION:
 		return "exception";
+	case ST_EMU:
+		return "emulation";
 	case ST_NO_DEVICE:
 		return "no device";
 	case ST_BAR:

@@ -42,7 +42,8 @@ struct irq_frame {
 
 extern const char isr_stubs[];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-volatile uint32_t irq_queue_count, irq_config_count;
+volatile uint32_t irq_queue_count, irq_config_count, irq_bp_count;
+volatile bool irq_bp_expected;
 static uint8_t (*isr_reader)(void *ctx);
 static void *isr_ctx;
 
@@ -138,6 +139,10 @@ void irq_set_isr_reader(uint8_t (*read_isr)(void *ctx), void *ctx)
 
 void irq_dispatch(struct irq_frame *f)
 {
+	if (f->vector == 3 && irq_bp_expected) {
+		irq_bp_count++; /* a trap: the saved RIP is already past the int3 */
+		return;
+	}
 	if (f->vector < 32) {
 		uint64_t cr2;
 

@@ -14,6 +14,9 @@
 
 /* Counted by the handler; volatile because the waiting loops read them. */
 extern volatile uint32_t irq_queue_count, irq_config_count;
+/* test=emu: a #BP while expected is counted and returns, instead of failing ST_EXCEPTION. */
+extern volatile uint32_t irq_bp_count;
+extern volatile bool irq_bp_expected;
 
 /* Loads the IDT: from here on any exception prints its vector and RIP and exits ST_EXCEPTION. */
 void idt_init(void);

@@ -35,6 +35,8 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 	case TEST_BLK:
 	case TEST_LOAD:
 		blk_run(&a);
+	case TEST_EMU:
+		emu_run();
 	}
 	kprintf("kvmscope mini guest: exit %u\n", a.exit);
 	mini_exit((int)a.exit);

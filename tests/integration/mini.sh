@@ -9,6 +9,15 @@ for st in 0 7 42; do
 	check "mini guest exit=$st comes back as kvmscope's status ($rc)" [ "$rc" = "$st" ]
 done
 check "mini guest greeting on the console" grep -q "kvmscope mini guest: hello" "$out/o"
+# The instructions kvm_pvm cannot emulate and kvmscope completes (natively run on hardware KVM).
+$KVMSCOPE run --kernel $MINI --append "test=emu" >"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "mini guest test=emu: fwait, fnclex, ldmxcsr/stmxcsr, int3 leave the right state ($rc)" \
+	[ "$rc" = 0 ]
+if [ -d /sys/module/kvm_pvm ]; then
+	check "kvm_pvm: kvmscope completed int3, fwait, fnclex, ldmxcsr, stmxcsr itself" \
+		grep -q "int3 x1, fwait x2, fnclex x1, ldmxcsr x1, stmxcsr x1" "$out/e"
+fi
 $KVMSCOPE run --kernel $MINI --pvh --append "exit=5" >"$out/o" 2>"$out/e" </dev/null
 rc=$?
 check "mini guest entered through its PVH note (--pvh) exits 5 ($rc)" [ "$rc" = 5 ]
