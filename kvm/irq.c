@@ -108,7 +108,8 @@ int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
 	return r;
 }
 
-int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
+/* Change (del == false: re-aim at addr/data) or remove the MSI route of gsi, then resend the table. */
+static int route_change(struct vm *vm, uint32_t gsi, bool del, uint64_t addr, uint32_t data)
 {
 	int r = -ENOENT;
 
@@ -117,27 +118,24 @@ int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
 	pthread_mutex_lock(&vm->gsi_lock);
 	struct kvm_irq_routing_entry *e = find_msi(vm, gsi);
 	if (e) {
-		set_msi(e, addr, data);
+		if (del)
+			*e = entries(vm)[--vm->routing->nr];
+		else
+			set_msi(e, addr, data);
 		r = apply(vm);
 	}
 	pthread_mutex_unlock(&vm->gsi_lock);
 	return r;
 }
 
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	return route_change(vm, gsi, false, addr, data);
+}
+
 int vm_msi_route_del(struct vm *vm, uint32_t gsi)
 {
-	int r = -ENOENT;
-
-	if (!vm->routing)
-		return -ENODEV;
-	pthread_mutex_lock(&vm->gsi_lock);
-	struct kvm_irq_routing_entry *e = find_msi(vm, gsi);
-	if (e) {
-		*e = entries(vm)[--vm->routing->nr];
-		r = apply(vm);
-	}
-	pthread_mutex_unlock(&vm->gsi_lock);
-	return r;
+	return route_change(vm, gsi, true, 0, 0);
 }
 
 int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign)
