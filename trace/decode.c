@@ -390,8 +390,6 @@ static const struct name vm_states[] = {
 static const struct name wiring[] = {{TRACE_WIRE_IOEVENTFD, "ioeventfd"},
 				     {TRACE_WIRE_IRQFD, "irqfd"}};
 static const struct name isr_bits[] = {{1, "queue"}, {VIRTIO_PCI_ISR_CONFIG, "config"}};
-static const struct name bar_types[] = {
-    {TRACE_BAR_IO, "io"}, {TRACE_BAR_MEM32, "mem32"}, {TRACE_BAR_MEM64, "mem64"}};
 
 /* The value of the argument called name, or def. */
 static uint64_t arg_named(const struct trace_event_info *e, const uint64_t a[4], const char *name,
@@ -443,9 +441,13 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 		return trace_decode_pci_reg(v, width, arg_named(e, r->a, "cap", 0), buf, len);
 	case TRACE_FMT_PCICAP:
 		return pci_cap(v, buf, len);
-	case TRACE_FMT_BARTYPE:
-		one_of(v & ~TRACE_BAR_PREFETCH, bar_types, COUNT(bar_types), 0, buf, len);
-		if (v & TRACE_BAR_PREFETCH)
+	case TRACE_FMT_BARTYPE: /* PCI 3.0 §6.2.5.1: the low bits of a BAR */
+		if (v & PCI_BASE_ADDRESS_SPACE_IO)
+			return say(buf, len, "io");
+		say(buf, len,
+		    (v & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64 ? "mem64"
+											 : "mem32");
+		if (v & PCI_BASE_ADDRESS_MEM_PREFETCH)
 			join(buf, len, "prefetch");
 		return buf;
 	case TRACE_FMT_MSIXFIELD:

@@ -67,11 +67,22 @@ static void guest_refresh(struct trace_thread *t)
 		t->ctx_fn(t->ctx_opaque, &t->rip, &t->stack);
 }
 
+static inline uint64_t mono_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+uint64_t trace_now_ns(void)
+{
+	return mono_ns();
+}
+
 void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,
 		uint64_t a3)
 {
 	struct trace_thread *self = &trace_self;
-	struct timespec now;
 	uint64_t pos;
 
 	uint16_t sid = __atomic_load_n(&site->id, __ATOMIC_ACQUIRE);
@@ -79,12 +90,12 @@ void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1,
 		sid = trace_site_intern(site);
 	if (__builtin_expect(self->ctx_stale, 0))
 		guest_refresh(self);
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now = mono_ns();
 
 	struct trace_rec *r = trace_ring_claim(&trace_ring_main, &pos);
 	if (!r)
 		return;
-	r->ts = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	r->ts = now;
 	r->ev = site->ev;
 	r->tid = self->tid;
 	r->dev = dev;

@@ -40,13 +40,6 @@ static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trace_buf info_pending;
 static uint32_t info_lines;
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void trace_info(const char *key, const char *fmt, ...)
 {
 	char line[1024];
@@ -143,7 +136,7 @@ static void flush(void)
 		size_t nrec = n;
 		if (drops != w.drops_reported) { /* never silent: the loss is itself a record */
 			w.batch[nrec++] =
-			    (struct trace_rec){.ts = now_ns(CLOCK_MONOTONIC),
+			    (struct trace_rec){.ts = trace_now_ns(),
 					       .seq = UINT32_MAX,
 					       .ev = TRACE_EV_TRACE_DROPS,
 					       .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
@@ -195,7 +188,7 @@ static void *writer_main(void *arg)
 	flush();
 	struct {
 		uint64_t records, drops, end_ns;
-	} end = {w.records, w.drops_reported, now_ns(CLOCK_MONOTONIC)};
+	} end = {w.records, w.drops_reported, trace_now_ns()};
 	size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_END);
 	trace_buf_put(&w.out, &end, sizeof(end));
 	trace_chunk_end(&w.out, at, 1);
@@ -246,8 +239,11 @@ static int load_symbols(const struct trace_options *o)
 static void start_info(const struct trace_options *o, uint64_t ring_records)
 {
 	struct utsname u;
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
 	trace_info("clock", "CLOCK_MONOTONIC");
-	trace_info("start_realtime_ns", "%llu", (unsigned long long)now_ns(CLOCK_REALTIME));
+	trace_info("start_realtime_ns", "%llu",
+		   (unsigned long long)wall.tv_sec * 1000000000 + wall.tv_nsec);
 	if (uname(&u) == 0)
 		trace_info("host", "%s %s %s", u.sysname, u.release, u.machine);
 	trace_info("pid", "%d", (int)getpid());
@@ -310,7 +306,7 @@ int trace_start(const struct trace_options *o)
 				      .header_size = sizeof(h),
 				      .record_size = sizeof(struct trace_rec),
 				      .clock = TRACE_CLOCK_MONO,
-				      .start_ns = now_ns(CLOCK_MONOTONIC)};
+				      .start_ns = trace_now_ns()};
 	memcpy(h.magic, TRACE_MAGIC, sizeof(h.magic));
 	trace_buf_put(&w.out, &h, sizeof(h));
 	write_out(&w.out);

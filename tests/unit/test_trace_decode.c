@@ -1,6 +1,7 @@
 /* tests/unit/test_trace_decode.c - the catalogue is consistent, docs/events.md is generated from
  * it, and the decoder turns status, feature, register and request numbers into the spec's words. */
 #include <ctype.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,9 +183,13 @@ static void test_args(void)
 	    "irq suppression reason");
 	CHECK(!strcmp(arg(TRACE_EV_EMU_FALLBACK, 1, 0, 0xe2db, 2, 0), "db e2"),
 	      "instruction bytes, as many as len");
-	CHECK(!strcmp(arg(TRACE_EV_BAR_REGISTER, 2, 0, 0, TRACE_BAR_MEM64 | TRACE_BAR_PREFETCH, 0),
-		      "mem64|prefetch"),
-	      "BAR type");
+	CHECK(
+	    !strcmp(arg(TRACE_EV_BAR_REGISTER, 2, 0, 0,
+			PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH, 0),
+		    "mem64|prefetch") &&
+		!strcmp(arg(TRACE_EV_BAR_REGISTER, 2, 0, 0, PCI_BASE_ADDRESS_SPACE_IO, 0), "io") &&
+		!strcmp(arg(TRACE_EV_BAR_REGISTER, 2, 0, 0, 0, 0), "mem32"),
+	    "BAR type from the PCI type bits");
 	CHECK(!strcmp(arg(TRACE_EV_DEVICE_FEATURES_READ, 1, 1, 1, 0, 0), "F_VERSION_1"),
 	      "a feature window decoded with its select");
 }
