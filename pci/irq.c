@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pci/internal.h"
+#include "trace/trace.h"
 
 static int vm_line(void *vm, uint32_t gsi, int level)
 {
@@ -188,7 +189,14 @@ static void msix_bar_io(struct io_dev *io, uint64_t off, void *data, uint32_t le
 		if (is_write && dw == PCI_MSIX_ENTRY_VECTOR_CTRL / 4)
 			val &= PCI_MSIX_ENTRY_CTRL_MASKBIT; /* the other bits are reserved */
 		if (is_write) {
+			uint32_t old = m->table[v][dw];
+
 			m->table[v][dw] = val;
+			TRACE(MSIX_TABLE_WRITE, dev->trace_id, v, dw * 4, val);
+			if (dw == PCI_MSIX_ENTRY_VECTOR_CTRL / 4 &&
+			    (old ^ val) & PCI_MSIX_ENTRY_CTRL_MASKBIT)
+				TRACE(MSIX_MASK, dev->trace_id, v,
+				      val & PCI_MSIX_ENTRY_CTRL_MASKBIT, m->pending >> v & 1);
 			vector_sync(dev, v);
 		}
 		val = m->table[v][dw];
@@ -225,6 +233,7 @@ int pci_msix_init(struct pci_dev *dev, unsigned nr_vectors, int bar)
 	dev->msix.cap = off;
 	for (unsigned v = 0; v < nr_vectors; v++)
 		dev->msix.table[v][3] = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* masked at reset */
+	TRACE(MSIX_ALLOC, dev->trace_id, nr_vectors, bar, 0, PCI_MSIX_PBA_START);
 	return 0;
 }
 
@@ -234,6 +243,10 @@ void pci_irq_config_changed(struct pci_dev *dev)
 	uint16_t ctrl = dev->msix.nr ? pci_cfg_get(dev, dev->msix.cap + PCI_MSIX_FLAGS, 2) : 0;
 
 	pthread_mutex_lock(&dev->lock);
+	if (dev->msix.enabled != !!(ctrl & PCI_MSIX_FLAGS_ENABLE) ||
+	    dev->msix.func_mask != !!(ctrl & PCI_MSIX_FLAGS_MASKALL))
+		TRACE(MSIX_ENABLE, dev->trace_id, !!(ctrl & PCI_MSIX_FLAGS_ENABLE),
+		      !!(ctrl & PCI_MSIX_FLAGS_MASKALL));
 	dev->msix.enabled = ctrl & PCI_MSIX_FLAGS_ENABLE;
 	dev->msix.func_mask = ctrl & PCI_MSIX_FLAGS_MASKALL;
 	for (unsigned v = 0; v < dev->msix.nr; v++)
@@ -250,6 +263,21 @@ bool pci_msix_enabled(struct pci_dev *dev)
 	bool on = dev->msix.enabled;
 	pthread_mutex_unlock(&dev->lock);
 	return on;
+}
+
+bool pci_msix_message(struct pci_dev *dev, unsigned vector, uint64_t *addr, uint32_t *data)
+{
+	bool masked = true;
+
+	*addr = *data = 0;
+	pthread_mutex_lock(&dev->lock);
+	if (vector < dev->msix.nr) {
+		*addr = msg_addr(&dev->msix, vector);
+		*data = dev->msix.table[vector][2];
+		masked = vector_masked(&dev->msix, vector);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return masked;
 }
 
 int pci_msix_notify(struct pci_dev *dev, unsigned vector)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pci/internal.h"
+#include "trace/trace.h"
 
 /* Linux without ACPI trusts conf1 once it finds a host bridge class (pci_sanity_check). */
 #define HOST_BRIDGE_VENDOR 0x1B36 /* Red Hat, Inc. */
@@ -115,6 +116,7 @@ int pci_bar_init(struct pci_dev *dev, int bar, uint64_t size, uint32_t type, io_
 	pci_cfg_wmask(dev, reg, (uint32_t) ~(size - 1) & (io_space ? ~3u : ~0xfu), 4);
 	if (is_64)
 		pci_cfg_wmask(dev, reg + 4, ~(size - 1) >> 32, 4);
+	TRACE(BAR_REGISTER, dev->trace_id, bar, size, type);
 	return 0;
 }
 
@@ -242,6 +244,7 @@ static void update_bars(struct pci_dev *dev)
 		struct bus *bus = bar_bus(dev, i);
 		uint64_t addr = bar_addr(dev, i);
 		bool want = b->size && bar_decodes(dev, i, addr);
+		uint64_t old = b->io.base;
 		int r = 0;
 
 		if (!b->size || (b->mapped == want && (!want || b->io.base == addr)))
@@ -255,7 +258,11 @@ static void update_bars(struct pci_dev *dev)
 		}
 		if ((b->mapped && !want) || r < 0)
 			bus_del(bus, &b->io);
+		if (b->mapped)
+			TRACE(BAR_UNMAP, dev->trace_id, i, old, b->size, b->type);
 		b->mapped = want && r == 0;
+		if (b->mapped)
+			TRACE(BAR_MAP, dev->trace_id, i, b->io.base, b->size, b->type);
 		ioeventfds_rewire(dev, i);
 		pthread_mutex_unlock(&dev->lock);
 		if (r < 0)
@@ -311,6 +318,22 @@ static void cfg_write(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t 
 		dev->ops->cfg_write(dev, off, len);
 }
 
+/* The capability holding config offset off, for the trace: the decoder names its fields.
+ * Byte 3 of a vendor-specific capability is virtio's cfg_type. */
+static uint64_t cap_at(const struct pci_dev *dev, uint32_t off)
+{
+	uint32_t best = 0, c = dev->cfg[PCI_CAPABILITY_LIST];
+
+	for (int n = 0; c && c < PCI_CFG_SIZE - 4 && n < PCI_CFG_SIZE / 4;
+	     n++, c = dev->cfg[c + PCI_CAP_LIST_NEXT])
+		if (c <= off && c > best)
+			best = c;
+	if (!best)
+		return 0;
+	return TRACE_PCI_CAP(best, dev->cfg[best],
+			     dev->cfg[best] == PCI_CAP_ID_VNDR ? dev->cfg[best + 3] : 0);
+}
+
 static struct pci_dev *conf1_target(struct pci *pci, uint32_t *reg)
 {
 	uint32_t a = pci->conf1_addr;
@@ -339,10 +362,13 @@ static void conf1_io(struct io_dev *io, uint64_t off, void *data, uint32_t len, 
 	} else if (off >= 4 && off - 4 + len <= 4) {
 		dev = conf1_target(pci, &reg);
 		reg += off - 4;
-		if (dev && is_write)
+		if (dev && is_write) {
+			TRACE(PCI_CFG_WRITE, dev->trace_id, reg, len, val, cap_at(dev, reg));
 			cfg_write(dev, reg, val, len);
-		else if (dev)
+		} else if (dev) {
 			val = cfg_read(dev, reg, len);
+			TRACE(PCI_CFG_READ, dev->trace_id, reg, len, val, cap_at(dev, reg));
+		}
 	}
 	pthread_mutex_unlock(&pci->lock);
 	if (is_write)
@@ -393,6 +419,17 @@ static int assign_bars(struct pci *pci, struct pci_dev *dev)
 	return 0;
 }
 
+/* The device is on the bus with its config header complete. */
+static void trace_created(struct pci_dev *dev)
+{
+	TRACE(DEV_CREATE, dev->trace_id, dev->slot, 0);
+	TRACE(CFG_SPACE_BUILT, dev->trace_id,
+	      TRACE_PAIR(pci_cfg_get(dev, PCI_VENDOR_ID, 2), pci_cfg_get(dev, PCI_DEVICE_ID, 2)),
+	      pci_cfg_get(dev, PCI_REVISION_ID, 1), pci_cfg_get(dev, PCI_CLASS_PROG, 3),
+	      TRACE_PAIR(pci_cfg_get(dev, PCI_SUBSYSTEM_VENDOR_ID, 2),
+			 pci_cfg_get(dev, PCI_SUBSYSTEM_ID, 2)));
+}
+
 int pci_dev_add(struct pci *pci, struct pci_dev *dev)
 {
 	int slot, r;
@@ -406,6 +443,8 @@ int pci_dev_add(struct pci *pci, struct pci_dev *dev)
 	if (r == 0)
 		attach(pci, dev, slot);
 	pthread_mutex_unlock(&pci->lock);
+	if (r == 0)
+		trace_created(dev);
 	return r;
 }
 
@@ -422,7 +461,9 @@ int pci_init(struct pci *pci, struct vm *vm)
 
 	pci_dev_init(&pci->host_bridge, "host-bridge", HOST_BRIDGE_VENDOR, HOST_BRIDGE_DEVICE, 0,
 		     HOST_BRIDGE_CLASS, NULL, NULL);
+	pci->host_bridge.trace_id = trace_dev_register("host-bridge", 0);
 	attach(pci, &pci->host_bridge, 0);
+	trace_created(&pci->host_bridge);
 	pci->conf1 = (struct io_dev){.base = PCI_CONF1_ADDR_PORT,
 				     .len = 8,
 				     .io = conf1_io,

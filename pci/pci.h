@@ -80,6 +80,7 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *opaque; /* the device's */
 	const char *name;
+	uint16_t trace_id; /* the device in trace events: its creator sets it after pci_dev_init */
 	uint8_t slot;
 	uint8_t gsi; /* INTA's IOAPIC pin, also written to PCI_INTERRUPT_LINE as a BIOS would */
 	uint8_t cfg[PCI_CFG_SIZE];
@@ -166,6 +167,8 @@ int pci_bar_ioeventfd(struct pci_dev *dev, int bar, uint64_t off, uint32_t len, 
 /* MSI-X: table and PBA in a 4 KiB 32-bit memory BAR of their own. */
 int pci_msix_init(struct pci_dev *dev, unsigned nr_vectors, int bar);
 bool pci_msix_enabled(struct pci_dev *dev);
+/* The message vector sends, and whether it is masked now (so pending): for the trace. */
+bool pci_msix_message(struct pci_dev *dev, unsigned vector, uint64_t *addr, uint32_t *data);
 /* Deliver vector, or set its pending bit while it is masked (delivered on unmask). */
 int pci_msix_notify(struct pci_dev *dev, unsigned vector);
 /* Writing eventfd fd raises vector in the kernel: a GSI route kept in step with the table,
