@@ -269,4 +269,47 @@ int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf);
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);
 
+/* --- Traces from other tracers (trace/import*.c, docs/compare.md): an importer fills a
+ * struct trace_file in memory, the same shape the reader makes, so dump, stats and diff read it
+ * unchanged; trace_file_save() writes it in the format above. --- */
+#define TRACE_CLOCK_IMPORTED 2 /* header clock: timestamps from the other tracer's clock */
+struct trace_build {
+	struct trace_file tf;
+	uint32_t *named; /* string ids deduplicated by trace_build_str() */
+	size_t nnamed, named_cap;
+	bool oom;
+	FILE *diag;      /* malformed lines are reported here (NULL: only counted) */
+	const char *cmd; /* prefix of those reports */
+	size_t lines, events, raw, skipped, malformed;
+};
+int trace_build_init(struct trace_build *b, const char *path); /* 0 or -ENOMEM */
+uint32_t trace_build_str(struct trace_build *b, const char *s); /* a name: deduplicated */
+uint32_t trace_build_text(struct trace_build *b, const char *s, size_t len); /* one-off text */
+uint16_t trace_build_dev(struct trace_build *b, const char *name, uint32_t kind);
+uint16_t trace_build_site(struct trace_build *b, const char *func, const char *file);
+/* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
+struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
+void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */
+void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void trace_build_finish(struct trace_build *b, struct trace_file *tf); /* moves the file out */
+void trace_build_free(struct trace_build *b);
+int trace_file_save(const struct trace_file *tf, const char *path, char *err, size_t errlen);
+/* An argument by its name in the catalogue: set (0, or -1 when the event has none of that name)
+ * and read (def when none). */
+int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);
+uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def);
+/* Importers: 0, or -1 with "path: what" in err when the input is not that tracer's log. */
+int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen);
+int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t errlen);
+int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
+		      size_t errlen);
+bool trace_path_is_kvt(const char *path); /* starts with the trace magic */
+/* A kvmscope trace, or a QEMU log imported on the fly (malformed lines reported on stderr
+ * prefixed with cmd): 0, or -1 with the reason in err. */
+int trace_load_any(struct trace_file *tf, const char *path, const char *cmd, char *err,
+		   size_t errlen);
+
 #endif
