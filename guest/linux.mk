@@ -1,0 +1,57 @@
+# guest/linux.mk: the Linux guest for kvmscope, built from Debian's linux-source-6.1.
+# From the top: `make guest-linux`, which runs `$(MAKE) -C guest -f linux.mk`. Produces, in guest/out/:
+#   vmlinux     ELF kernel with a PVH entry note (boot this on kvm_pvm, see docs/guest.md)
+#   bzImage     the same kernel for bzImage loaders (hardware KVM)
+#   initrd.img  uncompressed newc cpio: static busybox + initrd/init
+#   disk.img    64 MiB raw disk for virtio-blk (made once, never overwritten)
+# Each is rebuilt only when its inputs change. Details: docs/guest.md, docs/guest-patches.md.
+
+OUT      := out
+TARBALL  ?= /usr/src/linux-source-6.1.tar.xz
+SRC      := $(OUT)/linux-source-6.1
+KBUILD   := $(OUT)/linux-build
+FRAGMENT := config/kvmscope.config
+PATCHES  := $(sort $(wildcard patches/*.patch))
+BUSYBOX  ?= /bin/busybox
+JOBS     ?= 2
+PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make busybox-static cpio
+
+.PHONY: all deps clean distclean
+all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
+
+deps:
+	@sh build-deps.sh $(PKGS)
+
+$(SRC)/.kvmscope-patched: $(TARBALL) $(PATCHES) build-source.sh | deps
+	@sh build-source.sh $(TARBALL) $(SRC) $(PATCHES)
+
+$(KBUILD)/.config: $(FRAGMENT) $(SRC)/.kvmscope-patched build-config.sh
+	@sh build-config.sh $(SRC) $(KBUILD) $(FRAGMENT)
+
+$(OUT)/vmlinux: $(KBUILD)/.config $(SRC)/.kvmscope-patched build-linux.sh
+	@bash build-linux.sh $(SRC) $(KBUILD) $(JOBS) vmlinux bzImage
+	cp $(KBUILD)/vmlinux $@.tmp && mv $@.tmp $@
+	cp $(KBUILD)/arch/x86/boot/bzImage $(OUT)/bzImage
+
+$(OUT)/bzImage: $(OUT)/vmlinux
+	@test -f $@ || { bash build-linux.sh $(SRC) $(KBUILD) $(JOBS) bzImage && \
+		cp $(KBUILD)/arch/x86/boot/bzImage $@; }
+
+# The kernel's own cpio writer: device nodes without root, same bytes for the same inputs.
+$(OUT)/gen_init_cpio: | $(SRC)/.kvmscope-patched
+	$(CC) -O2 -o $@ $(SRC)/usr/gen_init_cpio.c
+
+$(OUT)/initrd.img: initrd/init initrd/fstab build-initrd.sh $(BUSYBOX) $(OUT)/gen_init_cpio | deps
+	@sh build-initrd.sh $@ $(OUT)/gen_init_cpio initrd $(BUSYBOX)
+
+# Made only when missing: it holds what the guest wrote.
+$(OUT)/disk.img:
+	@mkdir -p $(OUT)
+	truncate -s 64M $@
+
+# guest/out/ is shared with the other guests (mini): remove only what this file makes.
+clean:
+	rm -rf $(KBUILD) $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/gen_init_cpio
+
+distclean: clean
+	rm -rf $(SRC) $(OUT)/disk.img

@@ -1,0 +1,56 @@
+#!/bin/sh
+# guest/qemu-run.sh [options] [-- QEMU-ARGS...]: boot guest/out/vmlinux + initrd.img + disk.img under
+# Debian's qemu-system-x86_64 with KVM, console on stdio. The guest's `reboot -f` ends QEMU.
+#   --legacy        virtio-blk-pci with disable-modern=on (legacy 0.9.5 transport only)
+#   --shell         add kvmscope.shell: /init gives an interactive shell instead of rebooting
+#   --append STR    more kernel command line
+#   --trace FILE    QEMU's virtio_* and pci_cfg_* trace events, timestamped, into FILE
+#   --tcg           no KVM (QEMU's emulator): for machines without /dev/kvm
+#   --kernel F, --initrd F, --disk F   other files than guest/out/{vmlinux,initrd.img,disk.img}
+# Command line and flags: docs/guest.md (kvm_pvm needs noxsave clearcpuid=smap,smep,popcnt and a
+# CPU model with XSAVEERPTR; the ELF vmlinux boots through its PVH note, a bzImage stalls here).
+dir=$(cd "$(dirname "$0")" && pwd)
+kernel=$dir/out/vmlinux initrd=$dir/out/initrd.img disk=$dir/out/disk.img
+modern="" extra="" accel="-enable-kvm" trace=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--legacy) modern=",disable-modern=on" ;;
+	--shell) extra="$extra kvmscope.shell" ;;
+	--append) extra="$extra $2"; shift ;;
+	--trace) trace=$2; shift ;;
+	--tcg) accel="-accel tcg" ;;
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--disk) disk=$2; shift ;;
+	--) shift; break ;;
+	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+for f in "$kernel" "$initrd" "$disk"; do
+	[ -r "$f" ] || { echo "qemu-run.sh: $f missing; build it with: make guest-linux" >&2; exit 2; }
+done
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "qemu-run.sh: installing qemu-system-x86 with apt-get" >&2
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86; } >/dev/null ||
+			{ echo "qemu-run.sh: could not install package qemu-system-x86" >&2; exit 1; }
+	else
+		echo "qemu-run.sh: qemu-system-x86_64 missing: sudo apt-get install qemu-system-x86" >&2
+		exit 1
+	fi
+fi
+if [ "$accel" = "-enable-kvm" ] && [ ! -w /dev/kvm ]; then
+	echo "qemu-run.sh: /dev/kvm missing or not writable; use --tcg" >&2
+	exit 1
+fi
+set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp 1 \
+	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt$extra" \
+	-drive "file=$disk,format=raw,if=none,id=vda,cache=none" \
+	-device "virtio-blk-pci,drive=vda$modern" \
+	${trace:+-msg timestamp=on -trace enable=virtio_* -trace enable=pci_cfg_* -D "$trace"} \
+	"$@"
+exec qemu-system-x86_64 "$@"

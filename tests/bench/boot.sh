@@ -1,0 +1,82 @@
+#!/bin/bash
+# tests/bench/boot.sh [-n N] [-t SECONDS] [--qemu-only | --kvmscope-only]: a benchmark, not a test.
+# Boots guest/out/{vmlinux,initrd.img,disk.img} under ./kvmscope and under QEMU (guest/qemu-run.sh),
+# one after the other, N times each (default 1), and times from process start until `KVMSCOPE-INIT`
+# appears on each console. Prints both times and the ratio kvmscope/QEMU (median over the runs).
+# Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log.
+# Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, PLATFORM.md).
+cd "$(dirname "$0")/../.." || exit 2
+runs=1 timeout=900 do_kvmscope=1 do_qemu=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-n) runs=$2; shift ;;
+	-t) timeout=$2; shift ;;
+	--qemu-only) do_kvmscope=0 ;;
+	--kvmscope-only) do_qemu=0 ;;
+	-h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "boot.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$runs" in '' | *[!0-9]* | 0) echo "boot.sh: -n wants a positive number, got '$runs'" >&2; exit 2 ;; esac
+kernel=guest/out/vmlinux initrd=guest/out/initrd.img disk=guest/out/disk.img
+for f in $kernel $initrd $disk; do
+	[ -r "$f" ] || { echo "boot.sh: $f missing; build it with: make guest-linux" >&2; exit 2; }
+done
+if [ $do_kvmscope = 1 ] && [ ! -x ./kvmscope ]; then
+	echo "boot.sh: ./kvmscope not built (make kvmscope); timing QEMU only"
+	do_kvmscope=0
+fi
+[ -w /dev/kvm ] || { echo "boot.sh: /dev/kvm missing or not writable" >&2; exit 2; }
+logdir=tests/out/bench
+mkdir -p "$logdir"
+
+# boot NAME RUN CMD...: run CMD, stamp each console line with microseconds since start, and set
+# T_INIT, T_IO, T_END (seconds, "-" when not seen) and IO_LINE.
+boot() {
+	local name=$1 run=$2 log line start now t
+	shift 2
+	log=$logdir/boot-$name-$run.log
+	T_INIT=- T_IO=- T_END=- IO_LINE=""
+	start=${EPOCHREALTIME/./}
+	while IFS= read -r line; do
+		now=${EPOCHREALTIME/./}
+		t=$(((now - start) / 10000))
+		t=$((t / 100)).$(printf '%02d' $((t % 100)))
+		printf '%8s %s\n' "$t" "$line" >>"$log"
+		case "$line" in
+		*KVMSCOPE-INIT*) [ "$T_INIT" = - ] && T_INIT=$t ;;
+		*KVMSCOPE-IO-*) [ "$T_IO" = - ] && T_IO=$t IO_LINE=${line%%$'\r'} ;;
+		esac
+	done < <(: >"$log"; exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
+	now=${EPOCHREALTIME/./}
+	t=$(((now - start) / 10000))
+	T_END=$((t / 100)).$(printf '%02d' $((t % 100)))
+	printf '  %-8s run %d: KVMSCOPE-INIT at %s s, %s at %s s, exited at %s s  (%s)\n' "$name" "$run" \
+		"$T_INIT" "${IO_LINE:+${IO_LINE%% *}}" "$T_IO" "$T_END" "$log"
+}
+
+median() { tr ' ' '\n' | grep -v '^-\?$' | sort -n | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else print "-"}'; }
+
+echo "boot.sh: seconds from process start to KVMSCOPE-INIT on the console, $runs run(s) each"
+k_times="" q_times="" fail=0
+for i in $(seq 1 "$runs"); do
+	if [ $do_kvmscope = 1 ]; then
+		boot kvmscope "$i" ./kvmscope run --kernel $kernel --initrd $initrd --disk $disk
+		k_times="$k_times $T_INIT"
+		[ "$T_INIT" = - ] && fail=1
+	fi
+	if [ $do_qemu = 1 ]; then
+		boot qemu "$i" guest/qemu-run.sh
+		q_times="$q_times $T_INIT"
+		[ "$T_INIT" = - ] && fail=1
+	fi
+done
+k=$(echo "$k_times" | median) q=$(echo "$q_times" | median)
+[ $do_kvmscope = 1 ] && echo "kvmscope: KVMSCOPE-INIT at $k s (median of:$k_times)"
+[ $do_qemu = 1 ] && echo "qemu:     KVMSCOPE-INIT at $q s (median of:$q_times)"
+if [ $do_kvmscope = 1 ] && [ $do_qemu = 1 ] && [ "$k" != - ] && [ "$q" != - ]; then
+	awk -v k="$k" -v q="$q" 'BEGIN { printf "ratio kvmscope/qemu: %.2f\n", k / q }'
+fi
+[ $fail = 0 ] || echo "boot.sh: KVMSCOPE-INIT did not appear in every run (see the logs)"
+exit $fail
