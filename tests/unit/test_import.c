@@ -1,0 +1,292 @@
+/* tests/unit/test_import.c - `kvmscope import qemu` on the real QEMU 7.2 logs committed in
+ * tests/fixtures (made by guest/qemu-trace.sh), on the log format's variants, and on bad input. */
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/check.h"
+#include "trace/internal.h"
+
+#define ACK	VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define DRV	VIRTIO_CONFIG_S_DRIVER
+#define FEAT_OK VIRTIO_CONFIG_S_FEATURES_OK
+#define DRV_OK	VIRTIO_CONFIG_S_DRIVER_OK
+
+struct result {
+	struct trace_file tf;
+	struct trace_build b; /* the counts */
+	char diag[4096];      /* what the importer reported */
+	int ret;
+	char err[512];
+};
+
+static void import(struct result *r, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	FILE *diag = fmemopen(r->diag, sizeof(r->diag) - 1, "w");
+	if (trace_build_init(&r->b, path)) {
+		r->ret = -1;
+		return;
+	}
+	r->b.diag = diag;
+	r->ret = trace_import_path(&r->b, path, false, r->err, sizeof(r->err));
+	fclose(diag);
+	if (r->ret)
+		trace_build_free(&r->b);
+	else
+		trace_build_finish(&r->b, &r->tf);
+}
+
+static bool import_ok(struct result *r, const char *path)
+{
+	import(r, path);
+	CHECK(r->ret == 0, "%s imports (%s)", path, r->err);
+	return r->ret == 0;
+}
+
+/* A log written from text, for the format's corner cases. */
+static void import_text(struct result *r, const char *text)
+{
+	char path[] = "/tmp/kvmscope-test-import-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		perror("test_import: temporary log");
+	close(fd);
+	import(r, path);
+	unlink(path);
+}
+
+static size_t count(const struct trace_file *tf, unsigned ev)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < tf->nrec; i++)
+		n += tf->rec[i].ev == ev;
+	return n;
+}
+
+/* The new status values, in order, as "0 3 7 ..." */
+static const char *statuses(const struct trace_file *tf, char *buf, size_t len)
+{
+	buf[0] = 0;
+	for (size_t i = 0; i < tf->nrec; i++)
+		if (tf->rec[i].ev == TRACE_EV_VIRTIO_STATUS)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%llu", buf[0] ? " " : "",
+				 (unsigned long long)trace_rec_arg(&tf->rec[i], "new", 99));
+	return buf;
+}
+
+static const char *info(const struct trace_file *tf, const char *key)
+{
+	static char buf[256];
+	return trace_file_info(tf, key, buf, sizeof(buf)) ? buf : "";
+}
+
+static const struct trace_rec *nth(const struct trace_file *tf, unsigned ev, size_t n)
+{
+	for (size_t i = 0; i < tf->nrec; i++)
+		if (tf->rec[i].ev == ev && n-- == 0)
+			return &tf->rec[i];
+	return NULL;
+}
+
+static void test_legacy(void)
+{
+	struct result r;
+	char buf[512];
+	if (!import_ok(&r, "tests/fixtures/qemu-legacy.log"))
+		return;
+	const struct trace_file *tf = &r.tf;
+	CHECK(r.b.lines == 828 && r.b.events == 828 && r.b.skipped == 0 && r.b.malformed == 0,
+	      "legacy: 828 lines, all trace events, none malformed (%zu %zu %zu %zu)", r.b.lines,
+	      r.b.events, r.b.skipped, r.b.malformed);
+	CHECK(count(tf, TRACE_EV_PCI_CFG_READ) == 438 && count(tf, TRACE_EV_PCI_CFG_WRITE) == 246,
+	      "legacy: 438 config reads and 246 writes, as the log's pci_cfg lines");
+	CHECK(count(tf, TRACE_EV_BAR_MAP) == 24 && count(tf, TRACE_EV_BAR_UNMAP) == 21,
+	      "legacy: 24 BAR mappings added, 21 removed");
+	CHECK(!strcmp(statuses(tf, buf, sizeof(buf)), "0 0 0 0 0 0 3 7 0 0 1 3 7 0 0 0"),
+	      "legacy: status sequence: machine reset, SeaBIOS 3 7, Linux 0 1 3 7, reboot (%s)",
+	      buf);
+	CHECK(count(tf, TRACE_EV_FEATURES_OK) == 0 &&
+		  count(tf, TRACE_EV_DRIVER_FEATURES_WRITE) == 0,
+	      "legacy: no FEATURES_OK (legacy has none) and no feature words (QEMU logs none)");
+	CHECK(count(tf, TRACE_EV_CHAIN_POP) == 5 && count(tf, TRACE_EV_REQ_COMPLETE) == 5 &&
+		  count(tf, TRACE_EV_USED_PUSH) == 5 && count(tf, TRACE_EV_IRQ_RAISE) == 5,
+	      "legacy: 5 requests popped, completed, published, interrupted");
+	static const unsigned types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT,
+					 VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_IN};
+	static const unsigned sectors[] = {0, 2048, 2048, 0, 2048},
+			      bytes[] = {4096, 65536, 65536, 0, 65536};
+	bool same = true;
+	for (size_t i = 0; i < 5; i++) {
+		const struct trace_rec *p = nth(tf, TRACE_EV_CHAIN_POP, i);
+		same &= p && trace_rec_arg(p, "type", 99) == types[i] &&
+			trace_rec_arg(p, "sector", 99) == sectors[i] &&
+			trace_rec_arg(p, "bytes", 99) == bytes[i] &&
+			trace_rec_arg(p, "head", 0) == i + 1;
+	}
+	CHECK(same, "legacy: requests read 0+4K, read/write/flush/read 1 MiB+64K, numbered 1..5");
+	const struct trace_rec *c = nth(tf, TRACE_EV_REQ_COMPLETE, 0);
+	CHECK(c && trace_rec_arg(c, "written", 0) == 4097 && trace_rec_arg(c, "ns", 0) == 3962000,
+	      "legacy: first completion: 4097 bytes to the guest, 3.962 ms after its pop");
+	const struct trace_rec *n = nth(tf, TRACE_EV_QUEUE_NOTIFY, 0);
+	CHECK(count(tf, TRACE_EV_QUEUE_NOTIFY) == 7 && n &&
+		  trace_rec_arg(n, "via", 9) == TRACE_VIA_IOEVENTFD &&
+		  TRACE_TID_KIND(n->tid) == TRACE_THREAD_MAIN,
+	      "legacy: 7 notifies, by ioeventfd, handled in QEMU's main loop");
+	const struct trace_rec *i0 = nth(tf, TRACE_EV_IRQ_RAISE, 0);
+	CHECK(i0 && trace_rec_arg(i0, "kind", 9) == TRACE_IRQ_MSIX_IRQFD,
+	      "legacy: interrupts by MSI-X through irqfd");
+	CHECK(count(tf, TRACE_EV_MSIX_ENABLE) == 2 && count(tf, TRACE_EV_BACKEND_START) == 2,
+	      "legacy: MSI-X enabled (masked, then unmasked); data plane started twice");
+	CHECK(tf->names.ndev == 6 &&
+		  !strcmp(trace_file_str(tf, tf->names.dev[5].name), "virtio-blk-pci 00:02.0") &&
+		  tf->names.dev[5].kind == 2,
+	      "legacy: 5 PCI devices; the virtio one is virtio-blk-pci 00:02.0, a block device");
+	const struct trace_rec *s = nth(tf, TRACE_EV_VIRTIO_STATUS, 0);
+	CHECK(s && s->dev == 5, "legacy: status writes belong to the PCI device");
+	CHECK(!strcmp(info(tf, "transport"), "legacy") &&
+		  !strcmp(info(tf, "qemu_threads"), "26638=vcpu0 26634=main"),
+	      "legacy: info says legacy and names QEMU's threads");
+	CHECK(count(tf, TRACE_EV_IMPORTED) == r.b.raw && r.b.raw == 41,
+	      "legacy: the 41 events with no counterpart kept as 'imported'");
+	trace_file_free(&r.tf);
+}
+
+static void test_modern(void)
+{
+	struct result r;
+	char buf[512];
+	if (!import_ok(&r, "tests/fixtures/qemu-modern.log"))
+		return;
+	const struct trace_file *tf = &r.tf;
+	CHECK(r.b.events == 1026 && r.b.malformed == 0, "modern: 1026 events, none malformed");
+	CHECK(!strcmp(statuses(tf, buf, sizeof(buf)),
+		      "0 0 0 0 0 0 0 0 0 3 11 15 0 0 1 3 11 15 0 0 0"),
+	      "modern: status sequence with FEATURES_OK: SeaBIOS 3 11 15, Linux 1 3 11 15 (%s)",
+	      buf);
+	CHECK(!strcmp(info(tf, "transport"), "modern"), "modern: info says modern");
+	size_t caps = 0;
+	for (size_t i = 0; i < tf->nrec; i++)
+		caps += tf->rec[i].ev == TRACE_EV_PCI_CFG_READ &&
+			trace_rec_arg(&tf->rec[i], "cap", 0) == TRACE_PCI_CAP(0x70, 9, 2);
+	CHECK(caps > 0, "modern: reads in the notify capability at 0x70 are named as such (%zu)",
+	      caps);
+	const struct trace_rec *m = NULL;
+	for (size_t i = 0; i < tf->nrec && !m; i++)
+		if (tf->rec[i].ev == TRACE_EV_BAR_MAP && tf->rec[i].dev == 5 &&
+		    trace_rec_arg(&tf->rec[i], "bar", 0) == 4)
+			m = &tf->rec[i];
+	CHECK(m && trace_rec_arg(m, "size", 0) == 0x4000 && trace_rec_arg(m, "type", 0) == 0xc,
+	      "modern: BAR4 is 16 KiB of 64-bit prefetchable memory");
+	trace_file_free(&r.tf);
+}
+
+static void test_ioeventfd_off(void)
+{
+	struct result r;
+	if (!import_ok(&r, "tests/fixtures/qemu-legacy-ioeventfd-off.log"))
+		return;
+	const struct trace_file *tf = &r.tf;
+	bool all_exit = count(tf, TRACE_EV_QUEUE_NOTIFY) == 5;
+	for (size_t i = 0; i < 5; i++) {
+		const struct trace_rec *n = nth(tf, TRACE_EV_QUEUE_NOTIFY, i);
+		all_exit &= n && trace_rec_arg(n, "via", 9) == TRACE_VIA_EXIT &&
+			    TRACE_TID_KIND(n->tid) == TRACE_THREAD_VCPU;
+	}
+	CHECK(all_exit, "ioeventfd=off: 5 notifies, each by exit on the vCPU thread");
+	const struct trace_rec *i0 = nth(tf, TRACE_EV_IRQ_RAISE, 0);
+	CHECK(i0 && trace_rec_arg(i0, "kind", 9) == TRACE_IRQ_MSIX,
+	      "ioeventfd=off: interrupts by MSI-X from QEMU (no irqfd)");
+	CHECK(count(tf, TRACE_EV_BACKEND_START) == 0, "ioeventfd=off: no data plane");
+	trace_file_free(&r.tf);
+}
+
+static void test_formats(void)
+{
+	struct result r;
+	import_text(&r, "virtio_set_status vdev 0x5555 val 0\n"
+			"[    1.0] console line\n"
+			"qemu-system-x86_64: warning: something\n"
+			"2026-11-25T14:32:00.123456Z qemu-system-x86_64: a message\n"
+			"virtio_set_status vdev 0x5555 val 1\n"
+			"some_new_event a=1 b=(nil)\n");
+	CHECK(r.ret == 0 && r.b.events == 3 && r.b.skipped == 3 && r.tf.nrec == 3,
+	      "no timestamps: 3 events, 3 other lines skipped (%d %zu %zu)", r.ret, r.b.events,
+	      r.b.skipped);
+	const struct trace_rec *raw = r.ret ? NULL : nth(&r.tf, TRACE_EV_IMPORTED, 0);
+	CHECK(
+	    raw &&
+		!strcmp(trace_file_str(&r.tf, trace_rec_arg(raw, "event", 0)), "some_new_event") &&
+		!strcmp(trace_file_str(&r.tf, trace_rec_arg(raw, "args", 0)), "a=1 b=(nil)") &&
+		trace_rec_arg(raw, "line", 0) == 6,
+	    "an unknown event is kept with its text and line number");
+	CHECK(r.ret == 0 && r.tf.rec[0].ts == 0 && !strcmp(info(&r.tf, "transport"), "legacy"),
+	      "no timestamps: times are 0");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+
+	import_text(&r, "1@1.000001:virtio_set_status vdev 0x5 val 0\n"
+			"1@1.000002:virtio_set_status vdev 0x5 val\n"
+			"1@x:virtio_set_status vdev 0x5 val 1\n"
+			"1@1.000004:virtio_set_status vdev (nil) val 1\n");
+	CHECK(r.ret == 0 && r.b.malformed == 2 && r.b.events == 3,
+	      "malformed lines are counted, the rest imported (%zu malformed)", r.b.malformed);
+	CHECK(strstr(r.diag, ":2: virtio_set_status: arguments 'vdev 0x5 val' do not match") &&
+		  strstr(r.diag, ":3: expected TID@SECONDS.MICROS:event"),
+	      "malformed lines are reported with their line numbers:\n%s", r.diag);
+	CHECK(r.ret == 0 && count(&r.tf, TRACE_EV_IMPORTED) == 1 && r.tf.rec[0].ts == 1000001000,
+	      "a malformed known event is kept as 'imported'; timestamps in ns");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+}
+
+static void test_bad_input(void)
+{
+	struct result r;
+	import_text(&r, "");
+	CHECK(r.ret < 0 && strstr(r.err, "no QEMU trace events"), "an empty file is refused: %s",
+	      r.err);
+	import_text(&r, "Linux version 6.1\nhello world\n");
+	CHECK(r.ret < 0 && strstr(r.err, "in 2 lines"), "a console log is refused: %s", r.err);
+	import(&r, "/nonexistent/qemu.log");
+	CHECK(r.ret < 0 && strstr(r.err, "No such file"), "a missing file names itself: %s", r.err);
+}
+
+/* Saved, read back by the reader: the same records and names. */
+static void test_save(void)
+{
+	struct result r;
+	struct trace_file back;
+	char err[512], path[] = "/tmp/kvmscope-test-import-XXXXXX";
+	import(&r, "tests/fixtures/qemu-modern.log");
+	int fd = mkstemp(path);
+	close(fd);
+	CHECK(r.ret == 0 && trace_file_save(&r.tf, path, err, sizeof(err)) == 0, "saved (%s)", err);
+	int ret = trace_file_load(&back, path, err, sizeof(err));
+	CHECK(ret == 0 && !back.warning[0] && back.ended, "read back with no warning (%s)", err);
+	if (ret == 0 && r.ret == 0) {
+		CHECK(back.nrec == r.tf.nrec &&
+			  !memcmp(back.rec, r.tf.rec, back.nrec * sizeof(*back.rec)),
+		      "the same %zu records", back.nrec);
+		CHECK(back.names.nstr == r.tf.names.nstr && back.names.ndev == r.tf.names.ndev &&
+			  back.names.nsite == r.tf.names.nsite &&
+			  back.hdr.start_ns == r.tf.hdr.start_ns && back.info_len == r.tf.info_len,
+		      "the same strings, devices, sites, start and info");
+		trace_file_free(&back);
+	}
+	if (r.ret == 0)
+		trace_file_free(&r.tf);
+	unlink(path);
+}
+
+int main(void)
+{
+	test_legacy();
+	test_modern();
+	test_ioeventfd_off();
+	test_formats();
+	test_bad_input();
+	test_save();
+	return CHECK_DONE();
+}

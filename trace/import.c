@@ -1,0 +1,452 @@
+/* trace/import.c - `kvmscope import qemu|bpftrace LOG [-o FILE]`: another tracer's text turned into
+ * a kvmscope trace. Here: the in-memory trace file an importer fills (the same struct trace_file
+ * the reader makes, so dump, stats, view and diff read it unchanged), saving it in the format of
+ * docs/trace-format.md, and loading either kind of input for `kvmscope diff`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace/internal.h"
+
+#define RECS_PER_CHUNK	  4096
+#define ENTRIES_PER_CHUNK 4096
+#define MALFORMED_SHOWN	  20 /* lines reported one by one; the rest are counted */
+
+int trace_build_init(struct trace_build *b, const char *path)
+{
+	memset(b, 0, sizeof(*b));
+	struct trace_file *tf = &b->tf;
+	tf->path = path;
+	tf->ended = true;
+	memcpy(tf->hdr.magic, TRACE_MAGIC, sizeof(tf->hdr.magic));
+	tf->hdr.version = TRACE_VERSION;
+	tf->hdr.header_size = sizeof(tf->hdr);
+	tf->hdr.record_size = sizeof(struct trace_rec);
+	tf->hdr.clock = TRACE_CLOCK_IMPORTED;
+	/* entry 0 of every table: none */
+	if (trace_names_add_str(&tf->names, "", 0) < 0 ||
+	    trace_vec_grow(&tf->names.site, &tf->names.site_cap, 1, sizeof(*tf->names.site)) ||
+	    trace_vec_grow(&tf->names.dev, &tf->names.dev_cap, 1, sizeof(*tf->names.dev)) ||
+	    trace_vec_grow(&tf->names.stack, &tf->names.stack_cap, 1, sizeof(*tf->names.stack)))
+		return -ENOMEM;
+	tf->names.site[0] = (struct trace_site_ent){0};
+	tf->names.dev[0] = (struct trace_dev_ent){0};
+	tf->names.stack[0] = (struct trace_stack_ent){0};
+	tf->names.nsite = tf->names.ndev = tf->names.nstack = 1;
+	return 0;
+}
+
+/* Names (events, devices, functions) are few: a linear search over them is enough; one-off texts
+ * (raw arguments) go through trace_build_text() and are never searched. */
+uint32_t trace_build_str(struct trace_build *b, const char *s)
+{
+	struct trace_names *n = &b->tf.names;
+	for (size_t i = 0; i < b->nnamed; i++)
+		if (!strcmp(n->str[b->named[i]], s))
+			return b->named[i];
+	uint32_t id = trace_build_text(b, s, strlen(s));
+	if (id && !trace_vec_grow(&b->named, &b->named_cap, b->nnamed + 1, sizeof(*b->named)))
+		b->named[b->nnamed++] = id;
+	return id;
+}
+
+uint32_t trace_build_text(struct trace_build *b, const char *s, size_t len)
+{
+	if (len > TRACE_STRING_MAX)
+		len = TRACE_STRING_MAX;
+	int id = trace_names_add_str(&b->tf.names, s, len);
+	if (id < 0) {
+		b->oom = true;
+		return 0;
+	}
+	return id;
+}
+
+uint16_t trace_build_dev(struct trace_build *b, const char *name, uint32_t kind)
+{
+	struct trace_names *n = &b->tf.names;
+	uint32_t sid = trace_build_str(b, name);
+	if (n->ndev >= UINT16_MAX ||
+	    trace_vec_grow(&n->dev, &n->dev_cap, n->ndev + 1, sizeof(*n->dev))) {
+		b->oom = true;
+		return 0;
+	}
+	n->dev[n->ndev] = (struct trace_dev_ent){sid, kind};
+	return n->ndev++;
+}
+
+uint16_t trace_build_site(struct trace_build *b, const char *func, const char *file)
+{
+	struct trace_names *n = &b->tf.names;
+	uint32_t f = trace_build_str(b, func), fl = trace_build_str(b, file);
+	for (size_t i = 1; i < n->nsite; i++)
+		if (n->site[i].func == f && n->site[i].file == fl)
+			return i;
+	if (n->nsite >= UINT16_MAX ||
+	    trace_vec_grow(&n->site, &n->site_cap, n->nsite + 1, sizeof(*n->site))) {
+		b->oom = true;
+		return 0;
+	}
+	n->site[n->nsite] = (struct trace_site_ent){f, fl, 0};
+	return n->nsite++;
+}
+
+struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev)
+{
+	struct trace_file *tf = &b->tf;
+	if (trace_vec_grow(&tf->rec, &tf->rec_cap, tf->nrec + 1, sizeof(*tf->rec))) {
+		b->oom = true;
+		return NULL;
+	}
+	struct trace_rec *r = &tf->rec[tf->nrec];
+	*r = (struct trace_rec){.ts = ts, .seq = tf->nrec, .ev = ev};
+	tf->nrec++;
+	return r;
+}
+
+void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
+{
+	struct trace_file *tf = &b->tf;
+	char *val;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	val[strcspn(val, "\n")] = 0; /* one line a key */
+	size_t len = strlen(key) + strlen(val) + 2;
+	if (trace_vec_grow(&tf->info, &tf->info_cap, tf->info_len + len + 1, 1))
+		b->oom = true;
+	else
+		tf->info_len += snprintf(tf->info + tf->info_len, len + 1, "%s=%s\n", key, val);
+	free(val);
+}
+
+void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->malformed++ >= MALFORMED_SHOWN || !b->diag)
+		return;
+	fprintf(b->diag, "%s: %s:%zu: ", b->cmd ? b->cmd : "kvmscope import", b->tf.path, line);
+	va_start(ap, fmt);
+	vfprintf(b->diag, fmt, ap);
+	va_end(ap);
+	fputc('\n', b->diag);
+}
+
+void trace_build_finish(struct trace_build *b, struct trace_file *tf)
+{
+	if (b->malformed > MALFORMED_SHOWN && b->diag)
+		fprintf(b->diag, "%s: %s: %zu more malformed lines not shown\n",
+			b->cmd ? b->cmd : "kvmscope import", b->tf.path,
+			b->malformed - MALFORMED_SHOWN);
+	if (b->tf.nrec) {
+		b->tf.hdr.start_ns = b->tf.rec[0].ts;
+		b->tf.end_records = b->tf.nrec;
+	}
+	*tf = b->tf;
+	b->tf = (struct trace_file){0};
+	free(b->named);
+	b->named = NULL;
+}
+
+void trace_build_free(struct trace_build *b)
+{
+	trace_file_free(&b->tf);
+	free(b->named);
+	b->named = NULL;
+}
+
+/* --- Saving: the chunks trace/writer.c would have written, all at once. --- */
+static void put_table(struct trace_buf *out, const struct trace_file *tf, uint32_t type)
+{
+	const struct trace_names *n = &tf->names;
+	size_t count = type == TRACE_CHUNK_STRINGS   ? n->nstr
+		       : type == TRACE_CHUNK_SITES   ? n->nsite
+		       : type == TRACE_CHUNK_DEVICES ? n->ndev
+						     : n->nstack;
+	for (uint32_t first = 1; first < count; first += ENTRIES_PER_CHUNK) {
+		uint32_t end =
+		    count - first > ENTRIES_PER_CHUNK ? first + ENTRIES_PER_CHUNK : count;
+		size_t at = trace_chunk_begin(out, type);
+		trace_buf_put(out, &first, sizeof(first));
+		for (uint32_t id = first; id < end; id++) {
+			if (type == TRACE_CHUNK_STRINGS) {
+				uint32_t len = strlen(n->str[id]);
+				trace_buf_put(out, &len, sizeof(len));
+				trace_buf_put(out, n->str[id], len);
+			} else if (type == TRACE_CHUNK_SITES) {
+				trace_buf_put(out, &n->site[id], sizeof(n->site[id]));
+			} else if (type == TRACE_CHUNK_DEVICES) {
+				trace_buf_put(out, &n->dev[id], sizeof(n->dev[id]));
+			} else {
+				trace_buf_put(out, &n->stack[id].n, sizeof(n->stack[id].n));
+				trace_buf_put(out, n->stack[id].pc,
+					      n->stack[id].n * sizeof(uint64_t));
+			}
+		}
+		trace_chunk_end(out, at, end - first);
+	}
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int trace_file_save(const struct trace_file *tf, const char *path, char *err, size_t errlen)
+{
+	struct trace_buf out = {0};
+	uint32_t lines = 0;
+
+	trace_buf_put(&out, &tf->hdr, sizeof(tf->hdr));
+	for (size_t i = 0; i < tf->info_len; i++)
+		lines += tf->info[i] == '\n';
+	if (lines) {
+		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_INFO);
+		trace_buf_put(&out, tf->info, tf->info_len);
+		trace_chunk_end(&out, at, lines);
+	}
+	put_table(&out, tf, TRACE_CHUNK_STRINGS);
+	put_table(&out, tf, TRACE_CHUNK_SITES);
+	put_table(&out, tf, TRACE_CHUNK_DEVICES);
+	put_table(&out, tf, TRACE_CHUNK_STACKS);
+	for (size_t i = 0; i < tf->nrec; i += RECS_PER_CHUNK) {
+		size_t n = tf->nrec - i > RECS_PER_CHUNK ? RECS_PER_CHUNK : tf->nrec - i;
+		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_RECORDS);
+		trace_buf_put(&out, &tf->rec[i], n * sizeof(tf->rec[0]));
+		trace_chunk_end(&out, at, n);
+	}
+	struct {
+		uint64_t records, drops, end_ns;
+	} end = {tf->nrec, 0, tf->nrec ? tf->rec[tf->nrec - 1].ts : tf->hdr.start_ns};
+	size_t at = trace_chunk_begin(&out, TRACE_CHUNK_END);
+	trace_buf_put(&out, &end, sizeof(end));
+	trace_chunk_end(&out, at, 1);
+
+	int ret = out.oom ? -ENOMEM : 0;
+	int fd = ret ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!ret && fd < 0)
+		ret = -errno;
+	if (!ret)
+		ret = write_all(fd, out.p, out.len);
+	if (fd >= 0 && close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	trace_buf_free(&out);
+	return ret;
+}
+
+/* --- Either kind of input. --- */
+bool trace_path_is_kvt(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool kvt = read(fd, magic, sizeof(magic)) == sizeof(magic) &&
+		   !memcmp(magic, TRACE_MAGIC, sizeof(magic));
+	close(fd);
+	return kvt;
+}
+
+int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
+		      size_t errlen)
+{
+	FILE *in = fopen(path, "r");
+	if (!in) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int ret = bpftrace ? trace_import_bpftrace(b, in, err, errlen)
+			   : trace_import_qemu(b, in, err, errlen);
+	fclose(in);
+	if (!ret && b->oom) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = -1;
+	}
+	return ret;
+}
+
+int trace_load_any(struct trace_file *tf, const char *path, const char *cmd, char *err,
+		   size_t errlen)
+{
+	if (trace_path_is_kvt(path))
+		return trace_file_load(tf, path, err, errlen);
+	struct trace_build b;
+	if (trace_build_init(&b, path)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	b.diag = stderr;
+	b.cmd = cmd;
+	if (trace_import_path(&b, path, false, err, errlen)) {
+		trace_build_free(&b);
+		return -1;
+	}
+	trace_build_finish(&b, tf);
+	return 0;
+}
+
+/* --- `kvmscope import`. --- */
+static int usage(FILE *f, int status)
+{
+	fprintf(
+	    f,
+	    "usage: kvmscope import qemu|bpftrace LOG [-o FILE]\n"
+	    "Turns another tracer's log into a kvmscope trace (docs/compare.md):\n"
+	    "  qemu      QEMU's `log` trace backend (-trace enable=... -D LOG), with or without\n"
+	    "            -msg timestamp=on; guest/qemu-trace.sh makes one\n"
+	    "  bpftrace  the output of trace/kvm.bt (the host's KVM tracepoints)\n"
+	    "  -o FILE   the trace to write (default: LOG with its extension replaced by .kvt)\n"
+	    "Then: kvmscope trace dump FILE, kvmscope diff FILE OTHER.\n");
+	return status;
+}
+
+static char *default_out(const char *log)
+{
+	const char *slash = strrchr(log, '/'), *dot = strrchr(log, '.');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - log) : strlen(log);
+	char *out = malloc(stem + 5);
+	if (out)
+		snprintf(out, stem + 5, "%.*s.kvt", (int)stem, log);
+	return out;
+}
+
+static void report(const struct trace_build *b, const struct trace_file *tf, const char *out)
+{
+	fprintf(stderr,
+		"kvmscope import: %s: %zu lines: %zu trace events (%zu mapped, %zu kept as "
+		"'imported'), %zu other lines skipped, %zu malformed\n",
+		tf->path, b->lines, b->events, b->events - b->raw, b->raw, b->skipped,
+		b->malformed);
+	fprintf(stderr, "kvmscope import: wrote %s: %zu records, %zu devices", out, tf->nrec,
+		tf->names.ndev - 1);
+	for (size_t d = 1; d < tf->names.ndev; d++)
+		fprintf(stderr, "%s%s", d == 1 ? " (" : ", ",
+			trace_file_str(tf, tf->names.dev[d].name));
+	fprintf(stderr, "%s\n", tf->names.ndev > 1 ? ")" : "");
+}
+
+int import_cmd_main(int argc, char **argv)
+{
+	const char *kind = NULL, *log = NULL, *out = NULL;
+	char err[512];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return usage(stdout, 0);
+		if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+			if (++i >= argc) {
+				fprintf(stderr, "kvmscope import: %s needs a file name\n",
+					argv[i - 1]);
+				return 2;
+			}
+			out = argv[i];
+		} else if (!strncmp(argv[i], "--output=", 9)) {
+			out = argv[i] + 9;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "kvmscope import: unknown option '%s'\n", argv[i]);
+			return usage(stderr, 2);
+		} else if (!kind) {
+			kind = argv[i];
+		} else if (!log) {
+			log = argv[i];
+		} else {
+			fprintf(stderr, "kvmscope import: unexpected argument '%s'\n", argv[i]);
+			return usage(stderr, 2);
+		}
+	}
+	if (!kind || !log)
+		return usage(stderr, 2);
+	if (strcmp(kind, "qemu") && strcmp(kind, "bpftrace")) {
+		fprintf(stderr, "kvmscope import: '%s': expected qemu or bpftrace\n", kind);
+		return 2;
+	}
+	if (trace_path_is_kvt(log)) {
+		fprintf(stderr, "kvmscope import: %s is already a kvmscope trace\n", log);
+		return 2;
+	}
+	char *def = out ? NULL : default_out(log);
+	if (!out && !(out = def)) {
+		fprintf(stderr, "kvmscope import: out of memory\n");
+		return 1;
+	}
+
+	struct trace_build b;
+	struct trace_file tf = {0};
+	int ret = 0;
+	if (trace_build_init(&b, log)) {
+		fprintf(stderr, "kvmscope import: out of memory\n");
+		free(def);
+		return 1;
+	}
+	b.diag = stderr;
+	if (trace_import_path(&b, log, !strcmp(kind, "bpftrace"), err, sizeof(err))) {
+		fprintf(stderr, "kvmscope import: %s\n", err);
+		trace_build_free(&b);
+		free(def);
+		return 2;
+	}
+	trace_build_finish(&b, &tf);
+	if (trace_file_save(&tf, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kvmscope import: %s\n", err);
+		ret = 1;
+	} else {
+		report(&b, &tf, out);
+	}
+	trace_file_free(&tf);
+	free(def);
+	return ret;
+}
+
+/* --- Arguments by name. --- */
+static int arg_index(const struct trace_event_info *e, const char *name)
+{
+	for (unsigned i = 0; e->args[i].name; i++)
+		if (!strcmp(e->args[i].name, name))
+			return i;
+	return -1;
+}
+
+int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	int i = arg_index(e, name);
+	if (i < 0)
+		return -1;
+	unsigned slot = 0;
+	for (int j = 0; j < i; j++)
+		if (e->args[j].half != 1) /* a whole slot or a high half ends a slot */
+			slot++;
+	if (e->args[i].half == 1)
+		r->a[slot] = (r->a[slot] & ~0xffffffffULL) | (uint32_t)v;
+	else if (e->args[i].half == 2)
+		r->a[slot] = (uint32_t)r->a[slot] | (uint64_t)(uint32_t)v << 32;
+	else
+		r->a[slot] = v;
+	return 0;
+}
+
+uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	int i = arg_index(e, name);
+	return i < 0 ? def : trace_arg_value(e, i, r->a);
+}
