@@ -22,6 +22,10 @@ all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
 deps:
 	@sh build-deps.sh $(PKGS)
 
+# Files from packages: after `deps` has installed what was missing, they must be there.
+$(TARBALL) $(BUSYBOX): | deps
+	@test -r $@ || { echo "guest: $@ missing (see build-deps.sh: PKGS in guest/linux.mk)" >&2; exit 1; }
+
 $(SRC)/.kvmscope-patched: $(TARBALL) $(PATCHES) build-source.sh | deps
 	@sh build-source.sh $(TARBALL) $(SRC) $(PATCHES)
 
