@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "trace/trace.h"
 #include "virtio/virtio.h"
 
 /* Ring features virtio/virtqueue.c implements, offered with every device's own. */
@@ -45,6 +46,10 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 		vq->max_size = qmax;
 		vq_reset(vq);
 	}
+	vdev->trace_id = trace_dev_register(ops->name, ops->device_id);
+	TRACE(HOST_FEATURES, vdev->trace_id, vdev->host_features);
+	for (unsigned q = 0; q < vdev->nr_vqs; q++)
+		TRACE(QUEUE_ADD, vdev->trace_id, q, qmax);
 	return 0;
 }
 
@@ -58,6 +63,9 @@ static bool running(const struct virtio_dev *vdev)
 void virtio_reset(struct virtio_dev *vdev)
 {
 	pthread_mutex_lock(&vdev->lock);
+	TRACE(DEVICE_RESET, vdev->trace_id, vdev->status);
+	if (running(vdev))
+		TRACE(BACKEND_STOP, vdev->trace_id, trace_intern("reset"));
 	if (running(vdev) && vdev->ops->stop)
 		vdev->ops->stop(vdev);
 	/* virtio 1.2 §2.4: back to the initial state, as after power-on. */
@@ -79,6 +87,9 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 		bool was_running = running(vdev);
 
 		fprintf(stderr, "virtio %s: device needs reset: %s\n", vdev->ops->name, why);
+		TRACE(GUEST_ERROR, vdev->trace_id, trace_intern(why), vdev->status);
+		if (was_running)
+			TRACE(BACKEND_STOP, vdev->trace_id, trace_intern(why));
 		if (was_running && vdev->ops->stop)
 			vdev->ops->stop(vdev);
 		vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
@@ -124,6 +135,7 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 {
 	uint8_t old = vdev->status;
 
+	TRACE(VIRTIO_STATUS, vdev->trace_id, old, status);
 	if (status == 0) {
 		virtio_reset(vdev);
 		return;
@@ -139,8 +151,13 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		virtio_needs_reset(vdev, "status cleared bits without a reset");
 		return;
 	}
-	if ((status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) && !features_ok(vdev))
+	if ((status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) && !features_ok(vdev)) {
+		TRACE(FEATURES_REFUSED, vdev->trace_id, vdev->driver_features,
+		      vdev->driver_features & ~vdev->host_features);
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* §3.1.1: refused, reads back clear */
+	} else if (status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) {
+		TRACE(FEATURES_OK, vdev->trace_id, vdev->driver_features);
+	}
 	vdev->status = status;
 	if (status & ~old & VIRTIO_CONFIG_S_DRIVER_OK)
 		driver_ok(vdev);

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "trace/trace.h"
 #include "virtio/pci-transport.h"
 
 /* The register block's end, where the device-specific configuration starts. */
@@ -115,6 +116,43 @@ static void reg_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 	}
 }
 
+/* The event a register access is; status and notify writes are recorded where they act. */
+static void trace_access(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
+			 bool is_write)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	struct virtqueue *vq = virtio_pci_selected_vq(vp);
+	unsigned id = vdev->trace_id, q = vdev->queue_sel;
+	int rw = is_write ? TRACE_WRITE : TRACE_READ;
+
+	if (off == VIRTIO_PCI_HOST_FEATURES && !is_write) {
+		TRACE(DEVICE_FEATURES_READ, id, 0, val);
+	} else if (off == VIRTIO_PCI_GUEST_FEATURES && is_write) {
+		TRACE(DRIVER_FEATURES_WRITE, id, 0, val);
+	} else if (off == VIRTIO_PCI_QUEUE_PFN) {
+		TRACE(QUEUE_PFN, id, q, val, rw);
+		if (is_write && vq && vq->ready) { /* where the legacy layout put the rings */
+			TRACE(QUEUE_DESC, id, q, vq->desc);
+			TRACE(QUEUE_DRIVER, id, q, vq->avail);
+			TRACE(QUEUE_DEVICE, id, q, vq->used);
+		}
+	} else if (off == VIRTIO_PCI_QUEUE_NUM && !is_write) {
+		TRACE(QUEUE_SIZE, id, q, val, TRACE_READ);
+	} else if (off == VIRTIO_PCI_QUEUE_SEL && is_write) {
+		TRACE(QUEUE_SELECT, id, val);
+	} else if (off == VIRTIO_PCI_ISR) {
+		TRACE(ISR_READ, id, val);
+	} else if (off == VIRTIO_MSI_CONFIG_VECTOR && is_write) {
+		TRACE(CONFIG_MSIX_VECTOR, id, val, vdev->config_msix_vector);
+	} else if (off == VIRTIO_MSI_QUEUE_VECTOR && is_write) {
+		TRACE(QUEUE_MSIX_VECTOR, id, q, val, vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR);
+	} else if (!is_write) {
+		TRACE(COMMON_CFG_READ, id, off | TRACE_VREG_LEGACY, len, val);
+	} else if (off != VIRTIO_PCI_STATUS && off != VIRTIO_PCI_QUEUE_NOTIFY) {
+		TRACE(COMMON_CFG_WRITE, id, off | TRACE_VREG_LEGACY, len, val);
+	}
+}
+
 /* Registers only at their own width; other accesses are dropped (reads see all ones). */
 static void legacy_io(struct io_dev *io, uint64_t off, void *data, uint32_t len, bool is_write)
 {
@@ -138,6 +176,7 @@ static void legacy_io(struct io_dev *io, uint64_t off, void *data, uint32_t len,
 		reg_write(vp, off, val);
 	else
 		val = reg_read(vp, off);
+	trace_access(vp, off, len, val, is_write);
 	pthread_mutex_unlock(&vdev->lock);
 	if (!is_write)
 		memcpy(data, &val, len);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "trace/trace.h"
 #include "virtio/pci-transport.h"
 
 /* Each field of struct virtio_pci_common_cfg and its natural width (§4.1.3.1); 0: none. */
@@ -148,6 +149,44 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 	}
 }
 
+/* The event a common configuration access is; status writes are recorded where they act. */
+static void trace_access(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
+			 bool is_write)
+{
+	struct virtio_dev *vdev = vp->vdev;
+	struct virtqueue *vq = virtio_pci_selected_vq(vp);
+	unsigned id = vdev->trace_id, q = vdev->queue_sel;
+	int rw = is_write ? TRACE_WRITE : TRACE_READ;
+
+	if (is_write && vq && is_queue_addr(off)) {
+		uint64_t addr = *queue_addr(vq, off);
+		if (off < VIRTIO_PCI_COMMON_Q_AVAILLO)
+			TRACE(QUEUE_DESC, id, q, addr);
+		else if (off < VIRTIO_PCI_COMMON_Q_USEDLO)
+			TRACE(QUEUE_DRIVER, id, q, addr);
+		else
+			TRACE(QUEUE_DEVICE, id, q, addr);
+	} else if (off == VIRTIO_PCI_COMMON_DF && !is_write) {
+		TRACE(DEVICE_FEATURES_READ, id, vdev->device_feature_sel, val);
+	} else if (off == VIRTIO_PCI_COMMON_GF && is_write) {
+		TRACE(DRIVER_FEATURES_WRITE, id, vdev->driver_feature_sel, val);
+	} else if (off == VIRTIO_PCI_COMMON_MSIX && is_write) {
+		TRACE(CONFIG_MSIX_VECTOR, id, val, vdev->config_msix_vector);
+	} else if (off == VIRTIO_PCI_COMMON_Q_SELECT && is_write) {
+		TRACE(QUEUE_SELECT, id, val);
+	} else if (off == VIRTIO_PCI_COMMON_Q_SIZE) {
+		TRACE(QUEUE_SIZE, id, q, val, rw);
+	} else if (off == VIRTIO_PCI_COMMON_Q_MSIX && is_write) {
+		TRACE(QUEUE_MSIX_VECTOR, id, q, val, vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR);
+	} else if (off == VIRTIO_PCI_COMMON_Q_ENABLE) {
+		TRACE(QUEUE_ENABLE, id, q, val, rw);
+	} else if (!is_write) {
+		TRACE(COMMON_CFG_READ, id, off, len, val);
+	} else if (off != VIRTIO_PCI_COMMON_STATUS) {
+		TRACE(COMMON_CFG_WRITE, id, off, len, val);
+	}
+}
+
 static void common_io(struct virtio_pci *vp, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	uint32_t val = 0;
@@ -170,6 +209,7 @@ static void common_io(struct virtio_pci *vp, uint64_t off, void *data, uint32_t 
 		common_write(vp, off, val);
 	else
 		val = common_read(vp, off);
+	trace_access(vp, off, len, val, is_write);
 	pthread_mutex_unlock(&vp->vdev->lock);
 	if (!is_write)
 		memcpy(data, &val, len);
@@ -202,8 +242,10 @@ static void modern_io(struct io_dev *io, uint64_t off, void *data, uint32_t len,
 	} else {
 		memset(data, 0, len);
 		/* §4.1.4.5: the ISR byte; reading it clears it and lowers INTx. */
-		if (region == VIRTIO_PCI_ISR_OFF && roff == 0)
+		if (region == VIRTIO_PCI_ISR_OFF && roff == 0) {
 			*(uint8_t *)data = virtio_pci_read_isr(vp);
+			TRACE(ISR_READ, vp->vdev->trace_id, *(uint8_t *)data);
+		}
 	}
 }
 

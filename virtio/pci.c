@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "trace/trace.h"
 #include "virtio/pci-transport.h"
 
 /* virtio 1.2 §4.1.2.3: the PCI device IDs of transitional devices. */
@@ -70,6 +71,8 @@ void virtio_pci_notify(struct virtio_pci *vp, unsigned queue)
 	uint64_t one = 1;
 	int fd;
 
+	TRACE(QUEUE_NOTIFY, vdev->trace_id, queue, TRACE_VIA_EXIT,
+	      queue < vdev->nr_vqs ? vq_avail_idx(&vdev->vqs[queue]) : 0);
 	if (queue >= vdev->nr_vqs || !vdev->vqs[queue].ready ||
 	    (vdev->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET)) !=
 		VIRTIO_CONFIG_S_DRIVER_OK)
@@ -90,6 +93,7 @@ void virtio_pci_notify(struct virtio_pci *vp, unsigned queue)
 void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	const struct virtio_device_ops *ops = vp->vdev->ops;
+	uint64_t val = 0;
 
 	if (off < ops->config_size && len <= ops->config_size - off && ops->config_access) {
 		pthread_mutex_lock(&vp->vdev->lock);
@@ -98,18 +102,45 @@ void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t
 	} else if (!is_write) {
 		memset(data, 0, len);
 	}
+	memcpy(&val, data, len < sizeof(val) ? len : sizeof(val));
+	if (is_write)
+		TRACE(CONFIG_WRITE, vp->vdev->trace_id, off, len, val);
+	else
+		TRACE(CONFIG_READ, vp->vdev->trace_id, off, len, val);
 }
 
 /* --- struct virtio_transport_ops --- */
+
+/* The MSI-X message vector just sent, or held pending because the vector is masked. */
+static void trace_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	if (!trace_on(TRACE_EV_IRQ_RAISE) && !trace_on(TRACE_EV_IRQ_SUPPRESS))
+		return;
+	if (pci_msix_message(&vp->pci, vector, &addr, &data))
+		TRACE(IRQ_SUPPRESS, vp->vdev->trace_id, queue, TRACE_SUPPRESS_MASKED, 0, 0);
+	else
+		TRACE(IRQ_RAISE, vp->vdev->trace_id, TRACE_PAIR(queue, TRACE_IRQ_MSIX), vector,
+		      addr, data);
+}
 
 static void signal_vq(struct virtio_dev *vdev, struct virtqueue *vq)
 {
 	struct virtio_pci *vp = vp_of(vdev);
 
-	if (!pci_msix_enabled(&vp->pci))
+	if (!pci_msix_enabled(&vp->pci)) {
 		raise_isr(vp, VIRTIO_PCI_ISR_QUEUE);
-	else if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR)
+		TRACE(IRQ_RAISE, vdev->trace_id, TRACE_PAIR(vq->index, TRACE_IRQ_INTX), vp->pci.gsi,
+		      0, 1);
+	} else if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR) {
 		pci_msix_notify(&vp->pci, vq->msix_vector);
+		trace_msix(vp, vq->index, vq->msix_vector);
+	} else {
+		TRACE(IRQ_SUPPRESS, vdev->trace_id, vq->index, TRACE_SUPPRESS_NO_VECTOR,
+		      vq->used_idx, 0);
+	}
 }
 
 /* The device changed its configuration (or needs a reset): new generation, then interrupt. */
@@ -118,10 +149,14 @@ static void signal_config(struct virtio_dev *vdev)
 	struct virtio_pci *vp = vp_of(vdev);
 
 	__atomic_add_fetch(&vdev->config_generation, 1, __ATOMIC_SEQ_CST);
-	if (!pci_msix_enabled(&vp->pci))
+	if (!pci_msix_enabled(&vp->pci)) {
 		raise_isr(vp, VIRTIO_PCI_ISR_CONFIG);
-	else if (vdev->config_msix_vector != VIRTIO_MSI_NO_VECTOR)
+		TRACE(IRQ_RAISE, vdev->trace_id, TRACE_PAIR(TRACE_QUEUE_CONFIG, TRACE_IRQ_INTX),
+		      vp->pci.gsi, 0, 1);
+	} else if (vdev->config_msix_vector != VIRTIO_MSI_NO_VECTOR) {
 		pci_msix_notify(&vp->pci, vdev->config_msix_vector);
+		trace_msix(vp, TRACE_QUEUE_CONFIG, vdev->config_msix_vector);
+	}
 }
 
 /* The queue's notify addresses: legacy BAR0+16 matching the index, modern its own slot. */
@@ -252,6 +287,7 @@ int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_
 	pci_dev_init(&vp->pci, ops->name, VIRTIO_PCI_VENDOR_ID,
 		     modern ? VIRTIO_PCI_MODERN_ID + id : transitional_ids[id], modern ? 1 : 0,
 		     ops->pci_class, &pci_ops, vp);
+	vp->pci.trace_id = vdev->trace_id;
 	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, id);
 	if (!modern)
 		r = virtio_pci_legacy_init(vp);

@@ -59,6 +59,8 @@ bool vq_should_signal(struct virtqueue *vq);
 /* Ask the driver to notify (or not) for new buffers: used->flags or avail_event. */
 void vq_set_notify(struct virtqueue *vq, bool enable);
 void vq_reset(struct virtqueue *vq);
+/* The driver's avail->idx, for the trace; 0 while the rings are not set up. */
+uint16_t vq_avail_idx(struct virtqueue *vq);
 
 /* --- Device side: a device (blk/) fills this; it never learns its transport. --- */
 struct virtio_device_ops {
@@ -113,6 +115,7 @@ struct virtio_dev {
 	uint8_t config_generation;
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	unsigned nr_vqs;
+	uint16_t trace_id; /* the device in trace events (virtio_dev_init registers it) */
 };
 
 /* Set up vdev for a device; host features = device's | ring features | VIRTIO_F_VERSION_1. */

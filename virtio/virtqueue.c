@@ -4,6 +4,7 @@
 #include <linux/virtio_pci.h>
 #include <string.h>
 
+#include "trace/trace.h"
 #include "virtio/virtio.h"
 
 /* Ring layouts (virtio 1.2 §2.7.6, §2.7.8): flags, idx, ring[size], then the event word. */
@@ -38,6 +39,18 @@ static int vq_rings(struct virtqueue *vq, struct vring_desc **desc, struct vring
 	if (used && !(*used = guest_ptr(vq->mem, vq->used, USED_BYTES(n))))
 		return -EINVAL;
 	return 0;
+}
+
+static unsigned trace_id(const struct virtqueue *vq)
+{
+	return vq->vdev ? vq->vdev->trace_id : 0;
+}
+
+uint16_t vq_avail_idx(struct virtqueue *vq)
+{
+	struct vring_avail *avail;
+
+	return vq_rings(vq, NULL, &avail, NULL) < 0 ? 0 : load16(&avail->idx, __ATOMIC_ACQUIRE);
 }
 
 /* Copy one descriptor out of guest memory once, so a racing driver cannot change it under us. */
@@ -177,6 +190,7 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	/* virtio 1.2 §2.7.8: release: the element (and the data) before the index publishing it. */
 	vq->used_idx++;
 	store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	TRACE(USED_PUSH, trace_id(vq), TRACE_PAIR(vq->index, head), written, vq->used_idx);
 	return 0;
 }
 
@@ -184,14 +198,19 @@ bool vq_should_signal(struct virtqueue *vq)
 {
 	struct vring_avail *avail;
 	uint16_t old, new, event;
-	bool valid;
+	bool valid, want;
 
 	/* virtio 1.2 §2.7.7: used->idx is written before flags / used_event are read. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq_rings(vq, NULL, &avail, NULL) < 0)
 		return true; /* a broken ring: an extra interrupt is harmless */
-	if (!vq->event_idx)
-		return !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+	if (!vq->event_idx) {
+		want = !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+		if (!want)
+			TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_NO_INTERRUPT,
+			      vq->used_idx, 0);
+		return want;
+	}
 
 	/* Everything up to used_idx is now accounted for, signalled or not (as vhost does). */
 	valid = vq->signalled_used_valid;
@@ -202,7 +221,10 @@ bool vq_should_signal(struct virtqueue *vq)
 	if (!valid)
 		return true;
 	event = load16(&avail->ring[vq->size], __ATOMIC_RELAXED); /* used_event */
-	return vring_need_event(event, new, old);
+	want = vring_need_event(event, new, old);
+	if (!want)
+		TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_EVENT_IDX, new, event);
+	return want;
 }
 
 void vq_set_notify(struct virtqueue *vq, bool enable)
