@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "blk/internal.h"
+#include "trace/trace.h"
 
 _Thread_local bool blk_on_io_thread;
 
@@ -129,6 +130,7 @@ static void *io_thread(void *arg)
 	eventfd_t v;
 
 	blk_on_io_thread = true;
+	trace_thread_set(TRACE_THREAD_IO, 0);
 	while (!blk_broken(b)) {
 		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -139,8 +141,11 @@ static void *io_thread(void *arg)
 		if (pfd[0].revents)
 			break;
 		/* With ioeventfd each guest notify adds one to the counter. */
-		if (pfd[1].revents && eventfd_read(b->kick_fd, &v) == 0 && b->host_notifier)
+		if (pfd[1].revents && eventfd_read(b->kick_fd, &v) == 0 && b->host_notifier) {
 			STAT_ADD(b, notifies, v);
+			TRACE(QUEUE_NOTIFY, b->vdev.trace_id, vq->index, TRACE_VIA_IOEVENTFD,
+			      vq_avail_idx(vq));
+		}
 		if (b->uring)
 			blk_uring_reap(b);
 		blk_kick(b, vq);
@@ -226,15 +231,21 @@ fail:
 static int blk_start(struct virtio_dev *vdev)
 {
 	struct blk_dev *b = to_blk(vdev);
+	int r = 0;
 
 	backend_down(b); /* a thread that stopped itself on a guest error is joined here at last */
 	blk_set_broken(b, false);
 	blk_reqs_reset(b);
-	if (b->io == BLK_IO_VCPU) {
+	if (b->io == BLK_IO_VCPU)
 		b->started = true;
-		return 0;
-	}
-	return backend_up(b);
+	else
+		r = backend_up(b);
+	if (r == 0)
+		TRACE(BACKEND_START, vdev->trace_id,
+		      (b->host_notifier ? TRACE_WIRE_IOEVENTFD : 0) |
+			  (b->call_fd >= 0 ? TRACE_WIRE_IRQFD : 0),
+		      vdev->nr_vqs, trace_intern(blk_io_name(b->io)));
+	return r;
 }
 
 static void blk_stop(struct virtio_dev *vdev)

@@ -41,6 +41,7 @@ struct blk_req {
 	uint8_t *status;  /* the chain's last byte */
 	uint8_t st;	  /* VIRTIO_BLK_S_* to write there */
 	uint32_t written; /* the used length: bytes written into the chain */
+	uint64_t t_pop;	  /* when it was popped, for req_complete's service time (trace on) */
 	int next_free;
 };
 

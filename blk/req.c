@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "blk/internal.h"
+#include "trace/trace.h"
 
 #define SECTOR 512u
 
@@ -265,6 +266,8 @@ void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res)
 			STAT_ADD(b, bytes_written, r->data_len);
 		}
 	}
+	TRACE(REQ_COMPLETE, b->vdev.trace_id, TRACE_PAIR(r->vq->index, r->chain.head), r->st,
+	      r->t_pop ? trace_now_ns() - r->t_pop : 0, r->written);
 	if (r->st == VIRTIO_BLK_S_IOERR)
 		STAT_ADD(b, ioerr, 1);
 	else if (r->st == VIRTIO_BLK_S_UNSUPP)
@@ -339,6 +342,9 @@ int blk_kick(struct blk_dev *b, struct virtqueue *vq)
 			__atomic_store_n(&b->stats.max_inflight, b->inflight, __ATOMIC_RELAXED);
 		r->vq = vq;
 		r->op = req_begin(b, r);
+		r->t_pop = trace_on(TRACE_EV_REQ_COMPLETE) ? trace_now_ns() : 0;
+		TRACE(CHAIN_POP, b->vdev.trace_id, TRACE_PAIR(vq->index, r->chain.head), r->type,
+		      r->sector, TRACE_PAIR(r->data_len ? r->nr_data : 0, r->data_len));
 		if (r->op == BLK_OP_BAD) {
 			req_put(b, r);
 			return guest_error(b, "virtio-blk: request without a writable status byte");
@@ -361,8 +367,11 @@ void blk_signal(struct blk_dev *b, struct virtqueue *vq)
 		return;
 	}
 	STAT_ADD(b, irqs_signalled, 1);
-	if (b->call_fd >= 0)
+	if (b->call_fd >= 0) {
 		eventfd_write(b->call_fd, 1); /* irqfd: KVM injects it, no exit to us */
-	else
+		TRACE(IRQ_RAISE, b->vdev.trace_id, TRACE_PAIR(vq->index, TRACE_IRQ_MSIX_IRQFD),
+		      vq->msix_vector, 0, 0);
+	} else {
 		b->vdev.transport->signal_vq(&b->vdev, vq);
+	}
 }
