@@ -20,11 +20,11 @@ PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make bu
 all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
 
 deps:
-	@sh build-deps.sh $(PKGS)
+	@sh ../tests/deps.sh $(PKGS)
 
 # Files from packages: after `deps` has installed what was missing, they must be there.
 $(TARBALL) $(BUSYBOX): | deps
-	@test -r $@ || { echo "guest: $@ missing (see build-deps.sh: PKGS in guest/linux.mk)" >&2; exit 1; }
+	@test -r $@ || { echo "guest: $@ missing (PKGS in guest/linux.mk, installed by tests/deps.sh)" >&2; exit 1; }
 
 $(SRC)/.kvmscope-patched: $(TARBALL) $(PATCHES) build-source.sh | deps
 	@sh build-source.sh $(TARBALL) $(SRC) $(PATCHES)
