@@ -116,8 +116,10 @@ static int machine_run(const struct machine_options *mo)
 		}
 	}
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
-	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", compat_cmdline(compat),
-		     compat ? " " : "", mo->append ? mo->append : "") < 0) {
+	char words[160];
+	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
+	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, compat ? " " : "",
+		     mo->append ? mo->append : "") < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -132,7 +134,7 @@ static int machine_run(const struct machine_options *mo)
 	if (compat && mo->compat == COMPAT_AUTO)
 		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
 				"to the guest command line (--compat=off to stop this)\n",
-			compat_cmdline(true));
+			words);
 	if (mo->trace.path) {
 		struct trace_options to = mo->trace;
 		to.kernel = mo->kernel;

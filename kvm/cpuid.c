@@ -1,5 +1,6 @@
 /* kvm/cpuid.c - what the guest's CPUID says, and what to do where CPUID cannot be trusted. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -40,8 +41,22 @@ bool host_is_pvm(void)
 }
 
 /* Guest features that kill a Linux guest on kvm_pvm, switched off from its command line since
- * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. */
-const char *compat_cmdline(bool needed)
+ * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. And the TSC
+ * frequency, which the guest fails to calibrate here (no PIT reference, no kvmclock leaf): without
+ * it udelay() runs about 10^4 times too short (docs/platform.md). */
+void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len)
 {
-	return needed ? "noxsave clearcpuid=smap,smep,popcnt,cx16" : "";
+	if (!needed)
+		snprintf(buf, len, "%s", "");
+	else if (tsc_khz)
+		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16 tsc_early_khz=%u", tsc_khz);
+	else
+		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16");
+}
+
+unsigned vm_tsc_khz(struct vm *vm)
+{
+	int khz = ioctl(vm->vcpu.fd, KVM_GET_TSC_KHZ, 0);
+
+	return khz > 0 ? (unsigned)khz : 0;
 }

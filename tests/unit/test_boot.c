@@ -177,10 +177,16 @@ static void test_mptable(void)
 
 static void test_compat(void)
 {
-	CHECK(strcmp(compat_cmdline(false), "") == 0, "compat: nothing added when not needed");
-	CHECK(strstr(compat_cmdline(true), "noxsave") &&
-		      strstr(compat_cmdline(true), "clearcpuid=smap,smep,popcnt"),
+	char buf[256];
+
+	compat_cmdline(false, 2600000, buf, sizeof(buf));
+	CHECK(strcmp(buf, "") == 0, "compat: nothing added when not needed");
+	compat_cmdline(true, 0, buf, sizeof(buf));
+	CHECK(strstr(buf, "noxsave") && strstr(buf, "clearcpuid=smap,smep,popcnt") &&
+		      !strstr(buf, "tsc_early_khz"),
 	      "compat: noxsave and clearcpuid when needed");
+	compat_cmdline(true, 2596098, buf, sizeof(buf));
+	CHECK(strstr(buf, " tsc_early_khz=2596098"), "compat: the TSC frequency when KVM knows it");
 	CHECK(host_is_pvm() == (access("/sys/module/kvm_pvm", F_OK) == 0),
 	      "compat: kvm_pvm detected from /sys/module");
 }
