@@ -117,7 +117,7 @@ static void reg_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 }
 
 /* The event a register access is; status and notify writes are recorded where they act. */
-static void trace_access(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
+static void legacy_event(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
 			 bool is_write)
 {
 	struct virtio_dev *vdev = vp->vdev;
@@ -176,7 +176,7 @@ static void legacy_io(struct io_dev *io, uint64_t off, void *data, uint32_t len,
 		reg_write(vp, off, val);
 	else
 		val = reg_read(vp, off);
-	trace_access(vp, off, len, val, is_write);
+	legacy_event(vp, off, len, val, is_write);
 	pthread_mutex_unlock(&vdev->lock);
 	if (!is_write)
 		memcpy(data, &val, len);

@@ -150,7 +150,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 }
 
 /* The event a common configuration access is; status writes are recorded where they act. */
-static void trace_access(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
+static void common_event(struct virtio_pci *vp, uint64_t off, uint32_t len, uint32_t val,
 			 bool is_write)
 {
 	struct virtio_dev *vdev = vp->vdev;
@@ -209,7 +209,7 @@ static void common_io(struct virtio_pci *vp, uint64_t off, void *data, uint32_t 
 		common_write(vp, off, val);
 	else
 		val = common_read(vp, off);
-	trace_access(vp, off, len, val, is_write);
+	common_event(vp, off, len, val, is_write);
 	pthread_mutex_unlock(&vp->vdev->lock);
 	if (!is_write)
 		memcpy(data, &val, len);

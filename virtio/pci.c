@@ -111,12 +111,13 @@ void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t
 
 /* --- struct virtio_transport_ops --- */
 
-/* The MSI-X message vector just sent, or held pending because the vector is masked. */
-static void trace_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector)
+/* Send vector's message; the trace shows it, or that a masked vector held it pending. */
+static void signal_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector)
 {
 	uint64_t addr;
 	uint32_t data;
 
+	pci_msix_notify(&vp->pci, vector);
 	if (!trace_on(TRACE_EV_IRQ_RAISE) && !trace_on(TRACE_EV_IRQ_SUPPRESS))
 		return;
 	if (pci_msix_message(&vp->pci, vector, &addr, &data))
@@ -135,8 +136,7 @@ static void signal_vq(struct virtio_dev *vdev, struct virtqueue *vq)
 		TRACE(IRQ_RAISE, vdev->trace_id, TRACE_PAIR(vq->index, TRACE_IRQ_INTX), vp->pci.gsi,
 		      0, 1);
 	} else if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR) {
-		pci_msix_notify(&vp->pci, vq->msix_vector);
-		trace_msix(vp, vq->index, vq->msix_vector);
+		signal_msix(vp, vq->index, vq->msix_vector);
 	} else {
 		TRACE(IRQ_SUPPRESS, vdev->trace_id, vq->index, TRACE_SUPPRESS_NO_VECTOR,
 		      vq->used_idx, 0);
@@ -154,8 +154,7 @@ static void signal_config(struct virtio_dev *vdev)
 		TRACE(IRQ_RAISE, vdev->trace_id, TRACE_PAIR(TRACE_QUEUE_CONFIG, TRACE_IRQ_INTX),
 		      vp->pci.gsi, 0, 1);
 	} else if (vdev->config_msix_vector != VIRTIO_MSI_NO_VECTOR) {
-		pci_msix_notify(&vp->pci, vdev->config_msix_vector);
-		trace_msix(vp, TRACE_QUEUE_CONFIG, vdev->config_msix_vector);
+		signal_msix(vp, TRACE_QUEUE_CONFIG, vdev->config_msix_vector);
 	}
 }
 
