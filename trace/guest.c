@@ -73,7 +73,8 @@ unsigned trace_stack_walk(uint64_t rbp, trace_read_fn read_virt, void *opaque,
 	unsigned n = 0;
 	while (n < TRACE_STACK_MAX && rbp && !(rbp & 7)) {
 		uint64_t frame[2]; /* [rbp]: the caller's rbp; [rbp + 8]: the return address */
-		if (read_virt(opaque, rbp, frame, sizeof(frame)) || !frame[1])
+		/* no code lives in the null page: a return address there is not a frame */
+		if (read_virt(opaque, rbp, frame, sizeof(frame)) || frame[1] < 4096)
 			break;
 		pcs[n++] = frame[1];
 		/* the stack grows down: each caller's frame is above, and near */

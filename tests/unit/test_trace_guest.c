@@ -71,6 +71,12 @@ static void test_walk_direct_map(void)
 	put64(0x230008, TEXT(0x43));
 	CHECK(trace_stack_walk(POB + 0x230000, trace_guest_read_virt, &gm, pcs) == 1,
 	      "walk: a frame off the stack ends it");
+	put64(0x240000, POB + 0x240040); /* a frame whose return address is in the null page */
+	put64(0x240008, TEXT(0x44));
+	put64(0x240040, POB + 0x240080);
+	put64(0x240048, 0x110);
+	CHECK(trace_stack_walk(POB + 0x240000, trace_guest_read_virt, &gm, pcs) == 1,
+	      "walk: a return address below 4 KiB ends it (code built without frame pointers)");
 	CHECK(trace_stack_walk(POB + MEM_SIZE + 0x1000, trace_guest_read_virt, &gm, pcs) == 0,
 	      "walk: memory outside RAM gives no frames");
 	CHECK(trace_stack_walk(0, trace_guest_read_virt, &gm, pcs) == 0 &&
