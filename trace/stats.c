@@ -105,7 +105,8 @@ static size_t latencies(const struct trace_file *tf, uint64_t *lat)
 	return n;
 }
 
-static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t *count)
+static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t *count,
+			   uint64_t exit_notifies)
 {
 	uint64_t reqs = count[TRACE_EV_REQ_COMPLETE];
 	uint64_t *lat = reqs ? malloc(reqs * sizeof(*lat)) : NULL;
@@ -128,10 +129,11 @@ static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t 
 			(unsigned long long)count[TRACE_EV_KVM_EXIT], (unsigned long long)reqs);
 	else
 		fprintf(f,
-			"exits per IO: %.2f (queue_notify %llu / %llu requests; no kvm_exit "
-			"events: record them with --trace-events '*')\n",
-			reqs ? (double)count[TRACE_EV_QUEUE_NOTIFY] / reqs : 0.0,
-			(unsigned long long)count[TRACE_EV_QUEUE_NOTIFY], (unsigned long long)reqs);
+			"exits per IO: %.2f (queue_notify by exit %llu / %llu requests; "
+			"%llu by ioeventfd; all exits: --trace-events '*')\n",
+			reqs ? (double)exit_notifies / reqs : 0.0,
+			(unsigned long long)exit_notifies, (unsigned long long)reqs,
+			(unsigned long long)(count[TRACE_EV_QUEUE_NOTIFY] - exit_notifies));
 	fprintf(f, "interrupts per IO: %.2f (irq_raise %llu, irq_suppress %llu)\n",
 		reqs ? (double)count[TRACE_EV_IRQ_RAISE] / reqs : 0.0,
 		(unsigned long long)count[TRACE_EV_IRQ_RAISE],
@@ -165,11 +167,14 @@ int trace_cmd_stats(int argc, char **argv)
 	int ret = trace_cli_load("stats", path, &tf);
 	if (ret)
 		return ret;
-	uint64_t count[TRACE_EV_NR] = {0}, drops = 0;
+	uint64_t count[TRACE_EV_NR] = {0}, drops = 0, exit_notifies = 0;
 	for (size_t i = 0; i < tf.nrec; i++) {
-		count[tf.rec[i].ev]++;
-		if (tf.rec[i].ev == TRACE_EV_TRACE_DROPS)
-			drops += tf.rec[i].a[0];
+		const struct trace_rec *r = &tf.rec[i];
+		count[r->ev]++;
+		if (r->ev == TRACE_EV_TRACE_DROPS)
+			drops += r->a[0];
+		if (r->ev == TRACE_EV_QUEUE_NOTIFY && r->a[1] == TRACE_VIA_EXIT)
+			exit_notifies++;
 	}
 	print_header(stdout, &tf);
 	printf("%10s  %-22s %s\n", "count", "event", "class");
@@ -179,7 +184,7 @@ int trace_cmd_stats(int argc, char **argv)
 			       trace_events[ev].name, trace_class_names[trace_events[ev].cls]);
 	printf("drops: %llu records lost to a full ring%s\n", (unsigned long long)drops,
 	       drops ? " (raise --trace-buffer)" : "");
-	print_requests(stdout, &tf, count);
+	print_requests(stdout, &tf, count, exit_notifies);
 	if (tf.warning[0])
 		printf("warning: %s\n", tf.warning);
 	trace_file_free(&tf);

@@ -277,8 +277,10 @@ static void test_commands(void)
 		  strstr(out, "requests: 2 completed") && strstr(out, "p50") &&
 		  strstr(out, "drops: 0") && strstr(out, "3000  queue_notify"),
 	      "stats: counts, drops, latency percentiles");
-	CHECK(strstr(out, "exits per IO: 1500.00 (queue_notify 3000 / 2 requests"),
-	      "stats: exits per IO");
+	CHECK(
+	    strstr(out,
+		   "exits per IO: 1500.00 (queue_notify by exit 3000 / 2 requests; 0 by ioeventfd"),
+	    "stats: exits per IO");
 
 	char *missing[] = {"dump", "/nonexistent.kvt"}, *badfmt[] = {"dump", path, "--format=xml"},
 	     *corrupt[] = {"stats", cut_path};
