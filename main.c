@@ -84,7 +84,7 @@ static int machine_run(const struct machine_options *mo)
 	struct pci *pci = calloc(1, sizeof(*pci));
 	struct virtio_dev *blk = NULL;
 	char *cmdline = NULL;
-	bool compat;
+	bool compat, traced = false;
 	int r;
 
 	if (!vm || !pci) {
@@ -98,6 +98,30 @@ static int machine_run(const struct machine_options *mo)
 		free(vm);
 		free(pci);
 		return r == -ENOENT || r == -EACCES ? 2 : 1;
+	}
+	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
+	char words[160];
+	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
+	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, compat ? " " : "",
+		     mo->append ? mo->append : "") < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Tracing starts before the devices exist: their creation is the first chapter. */
+	if (mo->trace.path) {
+		struct trace_options to = mo->trace;
+		to.kernel = mo->kernel;
+		trace_info("kernel", "%s", mo->kernel);
+		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
+		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
+		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
+		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
+		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
+		trace_info("cmdline", "%s", cmdline);
+		r = trace_start(&to);
+		if (r < 0)
+			goto out;
+		traced = true;
 	}
 	r = pci_init(pci, vm);
 	if (r < 0) {
@@ -115,14 +139,6 @@ static int machine_run(const struct machine_options *mo)
 			goto out;
 		}
 	}
-	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
-	char words[160];
-	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
-	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, compat ? " " : "",
-		     mo->append ? mo->append : "") < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
 	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline,
 				 .pvh = mo->pvh};
 	const struct pci_irq_route *routes;
@@ -135,23 +151,7 @@ static int machine_run(const struct machine_options *mo)
 		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
 				"to the guest command line (--compat=off to stop this)\n",
 			words);
-	if (mo->trace.path) {
-		struct trace_options to = mo->trace;
-		to.kernel = mo->kernel;
-		trace_info("kernel", "%s", mo->kernel);
-		trace_info("cmdline", "%s", cmdline);
-		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
-		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
-		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
-		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
-		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
-		r = trace_start(&to);
-		if (r < 0)
-			goto out;
-	}
 	r = vm_run(vm, STDIN_FILENO);
-	if (mo->trace.path)
-		trace_stop();
 out:
 	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes. */
 	if (blk)
@@ -159,6 +159,8 @@ out:
 	pci_destroy(pci);
 	if (blk)
 		blk_destroy(blk);
+	if (traced)
+		trace_stop();
 	vm_destroy(vm);
 	free(vm);
 	free(pci);
