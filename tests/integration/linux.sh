@@ -7,10 +7,14 @@ for f in guest/out/vmlinux guest/out/initrd.img guest/out/disk.img; do
 done
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 cp guest/out/disk.img "$out/disk.img"
+# The trace stays for the viewer and comparison tests, which read it instead of booting again.
+mkdir -p tests/out
+trace=tests/out/linux.kvt
+rm -f "$trace"
 
 start=$(date +%s)
 timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux --initrd guest/out/initrd.img \
-	--disk "$out/disk.img" ${LINUX_ARGS:-} >"$out/console" 2>"$out/err" </dev/null
+	--disk "$out/disk.img" --trace "$trace" ${LINUX_ARGS:-} >"$out/console" 2>"$out/err" </dev/null
 rc=$?
 echo "linux: kvmscope exited $rc after $(($(date +%s) - start)) s"
 check "linux: kernel booted (printk on the UART)" grep -q "Linux version" "$out/console"
@@ -18,6 +22,25 @@ check "linux: /init ran (KVMSCOPE-INIT)" grep -q "KVMSCOPE-INIT" "$out/console"
 check "linux: guest found /dev/vda and its IO smoke test passed (KVMSCOPE-IO-OK)" \
 	grep -q "KVMSCOPE-IO-OK" "$out/console"
 check "linux: guest rebooted and kvmscope exited 0 ($rc)" [ "$rc" = 0 ]
+# The trace tells the virtio-blk init in the spec's order (virtio 1.2 §3.1.1), then the IO path.
+$KVMSCOPE trace dump "$trace" --events virtio-status,features,queue-setup,notify,irq \
+	>"$out/dump" 2>"$out/dump.err"
+check "linux: trace dump reads the boot's trace" [ -s "$out/dump" ]
+# in_order PATTERN...: each pattern (no spaces) matches a line after the previous one's line.
+in_order() {
+	awk -v pats="$*" 'BEGIN { n = split(pats, p, " "); i = 1 }
+		i <= n && $0 ~ p[i] { line[i] = NR; i++ }
+		END { if (i <= n) { print "missing after the others: " p[i]; exit 1 } }' "$out/dump"
+}
+check "linux: trace has reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queue setup, DRIVER_OK, first notify, its interrupt, in that order" \
+	in_order ":device_reset." "new=ACKNOWLEDGE.[[]" "new=ACKNOWLEDGE[|]DRIVER.[[]" \
+	":device_features_read." ":driver_features_write." ":features_ok." ":queue_desc." \
+	":queue_enable.*enable=1" "new=ACKNOWLEDGE[|]DRIVER[|]FEATURES_OK[|]DRIVER_OK.[[]" \
+	":queue_notify." ":irq_raise."
+check "linux: the ACKNOWLEDGE write is symbolized to the guest's virtio-pci probe" \
+	grep -q "new=ACKNOWLEDGE .*guest=.*vp_set_status.*virtio_pci_probe" "$out/dump"
+check "linux: the DRIVER_OK write is symbolized to virtblk_probe" \
+	grep -q "DRIVER_OK .*guest=.*virtblk_probe" "$out/dump"
 if [ "$failed" != 0 ]; then
 	echo "--- last console lines"; tail -n 30 "$out/console"
 	echo "--- kvmscope stderr"; cat "$out/err"
