@@ -1,0 +1,133 @@
+/* trace/view-text.c - a record in words for the viewer: the timeline's one-line summary and the
+ * detail pane's lines (decoded and raw arguments, guest symbol and stack, the kvmscope function
+ * that emitted it, the QEMU function that does the same job). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trace/view.h"
+
+uint64_t view_time(const struct trace_file *tf, const struct trace_rec *r)
+{
+	return r->ts > tf->hdr.start_ns ? r->ts - tf->hdr.start_ns : 0;
+}
+
+const char *view_time_str(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%06llu", (unsigned long long)(ns / 1000000000),
+		 (unsigned long long)(ns % 1000000000 / 1000));
+	return buf;
+}
+
+const char *view_dev_name(const struct trace_file *tf, uint16_t dev)
+{
+	if (!dev || dev >= tf->names.ndev)
+		return NULL;
+	return trace_file_str(tf, tf->names.dev[dev].name);
+}
+
+const char *view_func_name(const struct trace_file *tf, const struct trace_rec *r)
+{
+	if (!r->site || r->site >= tf->names.nsite)
+		return "";
+	return trace_file_str(tf, tf->names.site[r->site].func);
+}
+
+/* snprintf at the end of what buf holds, never past len. */
+static void add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	va_list ap;
+	if (at + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+const char *view_summary(const struct trace_file *tf, const struct trace_rec *r, char *buf,
+			 size_t len)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	char val[256];
+
+	snprintf(buf, len, "%s", e->name);
+	for (unsigned i = 0; e->args[i].name; i++) {
+		trace_decode_arg(tf, r, i, val, sizeof(val));
+		add(buf, len, e->args[i].fmt == TRACE_FMT_STR ? " %s=\"%s\"" : " %s=%s",
+		    e->args[i].name, val);
+	}
+	return buf;
+}
+
+/* emit() with a formatted line. */
+static void say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit(opaque, attr, line);
+}
+
+static void detail_args(const struct trace_file *tf, const struct trace_rec *r, view_line_fn emit,
+			void *opaque)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	char val[512];
+
+	for (unsigned i = 0; e->args[i].name; i++) {
+		uint64_t raw = trace_arg_value(e, i, r->a);
+		trace_decode_arg(tf, r, i, val, sizeof(val));
+		if (e->args[i].fmt == TRACE_FMT_STR)
+			say(emit, opaque, VIEW_TEXT, " %-9s \"%s\"", e->args[i].name, val);
+		else if (trace_fmt_is_number(e->args[i].fmt))
+			say(emit, opaque, VIEW_TEXT, " %-9s %s", e->args[i].name, val);
+		else
+			say(emit, opaque, VIEW_TEXT, " %-9s %s (0x%llx)", e->args[i].name, val,
+			    (unsigned long long)raw);
+	}
+}
+
+void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque)
+{
+	const struct trace_rec *r = &tf->rec[rec];
+	const struct trace_event_info *e = &trace_events[r->ev];
+	const struct view_qemu *q = view_qemu_for(r->ev);
+	const struct trace_site_ent *site =
+	    r->site < tf->names.nsite ? &tf->names.site[r->site] : &tf->names.site[0];
+	const struct trace_stack_ent *stack =
+	    r->stack < tf->names.nstack ? &tf->names.stack[r->stack] : &tf->names.stack[0];
+	const char *dev = view_dev_name(tf, r->dev);
+	char t[32], tid[32], sym[256];
+
+	/* first what a newcomer needs: what, when, the three functions */
+	say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
+	say(emit, opaque, VIEW_TEXT, "+%s%03llu s  %s%s%s",
+	    view_time_str(view_time(tf, r), t, sizeof(t)),
+	    (unsigned long long)(view_time(tf, r) % 1000), trace_tid_name(r->tid, tid, sizeof(tid)),
+	    dev ? "  " : "", dev ? dev : "");
+	detail_args(tf, r, emit, opaque);
+	if (r->rip)
+		say(emit, opaque, VIEW_KEY, "guest    %s",
+		    trace_symtab_format(&tf->syms, r->rip, sym, sizeof(sym)));
+	if (r->site)
+		say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
+	say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s", q && q->func ? q->func : "(no counterpart)");
+
+	/* then the rest, for a taller pane or the zoomed one */
+	say(emit, opaque, VIEW_DIM, "%s", e->doc);
+	for (unsigned i = 0; i < stack->n; i++)
+		say(emit, opaque, VIEW_TEXT, "  guest <- %s",
+		    trace_symtab_format(&tf->syms, stack->pc[i], sym, sizeof(sym)));
+	if (r->site)
+		say(emit, opaque, VIEW_TEXT, "  kvmscope in %s:%u", trace_file_str(tf, site->file),
+		    site->line);
+	if (q && q->from)
+		say(emit, opaque, VIEW_TEXT, "  QEMU from %s", q->from);
+	if (q && q->file)
+		say(emit, opaque, VIEW_TEXT, "  QEMU in %s", q->file);
+	if (q && q->note)
+		say(emit, opaque, VIEW_DIM, "  %s", q->note);
+}
