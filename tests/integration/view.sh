@@ -1,0 +1,157 @@
+# The ncurses viewer in a real terminal (tmux, 80x24): it opens a trace, steps along the init and
+# IO paths with n/p, searches, filters, goes to an event, plays, survives a resize, and gives
+# the terminal back on q and on SIGTERM; without a terminal it says so. The trace is the
+# synthetic one test_view writes through the trace layer; a recorded mini-guest trace follows
+# when KVM is here.
+. tests/lib.sh
+BUILD=${BUILD:-build}
+if ! command -v tmux >/dev/null; then
+	echo "SKIP view: tmux is not installed (apt-get install tmux)"
+	exit 77
+fi
+if [ ! -x "$BUILD/tests/test_view" ]; then
+	echo "SKIP view: $BUILD/tests/test_view is not built (make unit)"
+	exit 77
+fi
+out=$(mktemp -d)
+sock="kvmscope-view-$$"
+T() { tmux -L "$sock" "$@"; }
+trap 'T kill-server 2>/dev/null; rm -rf "$out"' EXIT
+
+# `kvmscope view` once main.c has it; until then the test binary's own driver.
+if $KVMSCOPE view --help >/dev/null 2>&1; then
+	VIEW="$KVMSCOPE view"
+else
+	VIEW="$BUILD/tests/test_view --view"
+fi
+"$BUILD/tests/test_view" --write "$out/s.kvt"
+check "synthetic trace written" [ -s "$out/s.kvt" ]
+
+screen() { T capture-pane -t v -p; }
+# wait_for TEXT: up to 5 s for the screen to show TEXT (a fixed string).
+wait_for() {
+	n=0
+	while [ $n -lt 50 ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	screen | sed 's/^/# /'
+	return 1
+}
+# gone TEXT: up to 5 s for TEXT to leave the screen.
+gone() {
+	n=0
+	while [ $n -lt 50 ]; do
+		screen | grep -qF -- "$1" || return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+shows() { screen | grep -qF -- "$1"; }
+keys() { T send-keys -t v "$@"; }
+# exited STATUS: up to 5 s for the viewer to exit with STATUS.
+exited() {
+	n=0
+	while [ $n -lt 50 ]; do
+		grep -qx "EXIT=$1" "$out/exit" 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	cat "$out/exit" 2>/dev/null | sed 's/^/# /'
+	return 1
+}
+
+# A shell in the pane records the terminal settings before and after the viewer.
+start() {
+	T new-session -d -s v -x 80 -y 24 \
+		"stty -g >$out/stty.before; $VIEW $1; echo EXIT=\$? >$out/exit; stty -g >$out/stty.after; sleep 60"
+}
+
+start "$out/s.kvt"
+check "opens at 80x24: header and the first event" wait_for "kvmscope view $out/s.kvt  55 events"
+check "path pane: the first event lit as 'device built'" wait_for "[>]   device built"
+keys n n n
+check "n n n: ACKNOWLEDGE lit" wait_for "[>] 2 ACKNOWLEDGE"
+check "n n n: reset marked done" shows "[x] 1 reset"
+check "n n n: PCI probe marked done" shows "[x]   PCI probe"
+check "n n n: DRIVER still to come" shows "[ ] 3 DRIVER"
+keys n n n
+check "n n n: DRIVER, features, FEATURES_OK lit" wait_for "[>] 5 FEATURES_OK"
+keys n
+check "n: the re-read of step 6 lit" wait_for "[>] 6 re-read status"
+keys p
+check "p: back to FEATURES_OK" wait_for "[>] 5 FEATURES_OK"
+keys n n n
+check "n n n: re-read, device setup, DRIVER_OK lit" wait_for "[>] 8 DRIVER_OK"
+check "detail: the QEMU function for a status write" shows "QEMU 7.2 virtio_set_status()"
+check "detail: the guest function" shows "guest    vp_modern_set_status+0x3"
+check "detail: the kvmscope function" shows "kvmscope status()"
+keys n
+check "n after DRIVER_OK: the IO path begins with notify" wait_for "[>] notify"
+check "the IO path names the request" shows "Path: IO blk0 q0 head 0"
+keys n n n
+check "n n n: pop, complete, used: used lit" wait_for "[>] used"
+check "notify, pop, backend, complete marked done" \
+	sh -c "tmux -L $sock capture-pane -t v -p | grep -c '^\[x\] \(notify\|pop\|backend\|complete\) ' | grep -qx 4"
+check "the queue pane: the avail and used indices" shows "avail idx 1  used idx 1"
+keys / "io start" Enter
+check "/ search: the marker row is selected" wait_for ">40 "
+keys g 48 Enter
+check "g 48: event 48 selected, with its chain in flight" wait_for "head 4 #48 IN sector 16, 1024 B"
+check "g 48: detail of chain_pop" wait_for "#48 chain_pop [request]"
+keys f a Enter
+check "f a: host-init hidden (46 of 55 shown)" wait_for "Timeline  46/55 shown"
+check "f a: the header says filtered" wait_for "[filtered]"
+keys f '*' Enter
+check "f *: everything shown again" wait_for "Timeline  55/55 shown"
+keys '?'
+check "?: the help" wait_for "kvmscope view: keys"
+keys x
+check "a key closes the help" gone "kvmscope view: keys"
+keys Home
+keys -- - - - - - - - - - - - - - - - -
+check "- slows playback down (x1/65536)" wait_for "speed x1/65536"
+keys Space
+check "space plays, slowly" wait_for "[playing x1/65536]"
+keys + + + + + + + + + + + + + + + +
+check "playback ends on the last event" wait_for "end of trace"
+check "the last event is selected" shows ">54 "
+keys +
+check "+ once more: twice recorded time" wait_for "playback speed x2"
+T resize-window -t v -x 120 -y 40
+# at 120 columns the timeline shows whole argument lists
+check "resize to 120x40: redrawn at the new size" wait_for "irq_suppress queue=0 why=EVENT_IDX used_idx=3"
+T resize-window -t v -x 80 -y 24
+check "resize back to 80x24" wait_for "Timeline  55/55 shown"
+keys q
+check "q: exit status 0" exited 0
+check "q: the terminal is restored (stty)" cmp -s "$out/stty.before" "$out/stty.after"
+T kill-session -t v
+rm -f "$out/exit" "$out/stty.after"
+
+# SIGTERM while drawing: the terminal comes back too.
+start "$out/s.kvt"
+wait_for "device built" >/dev/null
+pid=$(pgrep -P "$(T display -p -t v '#{pane_pid}')" | head -1)
+[ -n "$pid" ] && kill -TERM "$pid"
+check "SIGTERM: the viewer dies of it" exited 143
+check "SIGTERM: the terminal is restored (stty)" cmp -s "$out/stty.before" "$out/stty.after"
+T kill-session -t v
+
+# No terminal, bad files: one line, exit 2.
+$VIEW "$out/s.kvt" </dev/null >"$out/o" 2>"$out/e"
+rc=$?
+check "no terminal: exit 2 ($rc)" [ "$rc" = 2 ]
+check "no terminal: one line pointing to trace dump" \
+	sh -c "[ \$(wc -l <$out/e) = 1 ] && grep -q 'kvmscope trace dump' $out/e"
+$VIEW /nonexistent.kvt </dev/null >"$out/o" 2>"$out/e"
+rc=$?
+check "missing file: exit 2 naming it ($rc)" sh -c "[ $rc = 2 ] && grep -q /nonexistent.kvt $out/e"
+printf 'not a trace' >"$out/bad.kvt"
+$VIEW "$out/bad.kvt" </dev/null >"$out/o" 2>"$out/e"
+rc=$?
+check "not a trace: exit 2 with the reader's reason ($rc)" sh -c "[ $rc = 2 ] && grep -q 'bad magic\|too short' $out/e"
+
+exit $failed
