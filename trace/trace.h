@@ -307,4 +307,7 @@ int trace_cmd_events(int argc, char **argv); /* events [--markdown]: the catalog
 int import_cmd_main(int argc, char **argv);
 int diff_cmd_main(int argc, char **argv);
 
+/* `kvmscope view FILE [--events GLOB,...]`: the ncurses viewer (docs/viewer.md); argv[0] "view". */
+int view_cmd_main(int argc, char **argv);
+
 #endif
