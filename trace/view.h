@@ -244,6 +244,5 @@ int view_term_open(struct view_ui *ui, const char *cmd, bool keep_int);
 void view_term_close(void);
 int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src);
 uint64_t view_now_ns(void);
-int view_cmd_main(int argc, char **argv); /* also in trace/trace.h: `kvmscope view` */
 
 #endif
