@@ -183,7 +183,10 @@ int view_tags_update(struct view_tags *t, const struct trace_file *tf)
 			t->dev = d;
 			t->ndev = n;
 		}
-		t->step[t->n] = r->ev < TRACE_EV_NR ? tag_one(&t->dev[r->dev], r) : VIEW_STEP_NONE;
+		/* the paths are a virtio device's: not the host bridge's, not the VM's */
+		bool virtio = r->dev && trace_file_dev_kind(tf, r->dev) != 0;
+		t->step[t->n] =
+		    virtio && r->ev < TRACE_EV_NR ? tag_one(&t->dev[r->dev], r) : VIEW_STEP_NONE;
 	}
 	return 0;
 }
@@ -395,6 +398,13 @@ static size_t beyond(const struct trace_file *tf, const struct view_tags *t, siz
 			if (!inside)
 				return i;
 		}
+		if (dir < 0 && i == 0)
+			break;
+	}
+	/* this device's paths end here: another device's, if any */
+	for (size_t i = sel + dir; i < t->n; i += dir) {
+		if (!same_dev(tf, i, o->dev) && t->step[i] != VIEW_STEP_NONE)
+			return i;
 		if (dir < 0 && i == 0)
 			break;
 	}
