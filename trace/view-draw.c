@@ -166,10 +166,9 @@ static void detail_line(void *opaque, int attr, const char *text)
 		if (c->y >= c->b->y + c->b->h || take <= 0)
 			return;
 		size_t n = len - at < (size_t)take ? len - at : (size_t)take;
-		if (at + n < len) { /* break after a space or a comma when there is one */
+		if (at + n < len) { /* break after a space, comma or '|' when there is one */
 			size_t k = n;
-			while (k > (size_t)take / 2 && text[at + k - 1] != ' ' &&
-			       text[at + k - 1] != ',')
+			while (k > (size_t)take / 2 && !strchr(" ,|", text[at + k - 1]))
 				k--;
 			if (k > (size_t)take / 2)
 				n = k;
@@ -188,7 +187,11 @@ static void draw_detail(const struct view_ui *ui, struct view *v, const struct v
 {
 	struct detail_ctx c = {ui, b, b->y + 1};
 	size_t rec = view_selected(v);
-	title(ui, b, ui->zoom ? " Detail (z: back to the panes)" : " Detail (z: zoom)");
+	char head[160], when[96] = "";
+	if (rec != SIZE_MAX)
+		view_when(v->tf, &v->tf->rec[rec], when, sizeof(when));
+	snprintf(head, sizeof(head), " Detail %s  (z: %s)", when, ui->zoom ? "panes" : "zoom");
+	title(ui, b, head);
 	if (rec != SIZE_MAX)
 		view_detail(v->tf, rec, detail_line, &c);
 }
@@ -311,8 +314,8 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		num[0] = 0;
 		if (o.path == VIEW_PATH_INIT) /* the spec's step number */
 			snprintf(num, sizeof(num), "%-1s ", view_steps[s].num);
-		snprintf(line, sizeof(line), "%s %s%-14s %-6s %s", marks[o.mark[s]], num,
-			 view_steps[s].name, at, note);
+		snprintf(line, sizeof(line), "%s %s%-*s %-5s %s", marks[o.mark[s]], num,
+			 o.path == VIEW_PATH_INIT ? 14 : 9, view_steps[s].name, at, note);
 		attr_t a = o.mark[s] == VIEW_MARK_NOW
 			       ? (ui->color ? COLOR_PAIR(PAIR_NOW) | A_BOLD : A_REVERSE | A_BOLD)
 			   : o.mark[s] == VIEW_MARK_DONE ? 0

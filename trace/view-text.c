@@ -76,18 +76,31 @@ static void detail_args(const struct trace_file *tf, const struct trace_rec *r, 
 {
 	const struct trace_event_info *e = &trace_events[r->ev];
 	char val[512];
+	int w = 1;
 
+	for (unsigned i = 0; e->args[i].name; i++) /* names aligned, no wider than they need */
+		w = (int)strlen(e->args[i].name) > w ? (int)strlen(e->args[i].name) : w;
 	for (unsigned i = 0; e->args[i].name; i++) {
 		uint64_t raw = trace_arg_value(e, i, r->a);
 		trace_decode_arg(tf, r, i, val, sizeof(val));
 		if (e->args[i].fmt == TRACE_FMT_STR)
-			say(emit, opaque, VIEW_TEXT, " %-9s \"%s\"", e->args[i].name, val);
+			say(emit, opaque, VIEW_TEXT, " %-*s \"%s\"", w, e->args[i].name, val);
 		else if (trace_fmt_is_number(e->args[i].fmt))
-			say(emit, opaque, VIEW_TEXT, " %-9s %s", e->args[i].name, val);
+			say(emit, opaque, VIEW_TEXT, " %-*s %s", w, e->args[i].name, val);
 		else
-			say(emit, opaque, VIEW_TEXT, " %-9s %s (0x%llx)", e->args[i].name, val,
+			say(emit, opaque, VIEW_TEXT, " %-*s %s (0x%llx)", w, e->args[i].name, val,
 			    (unsigned long long)raw);
 	}
+}
+
+const char *view_when(const struct trace_file *tf, const struct trace_rec *r, char *buf, size_t len)
+{
+	char t[32], tid[32];
+	const char *dev = view_dev_name(tf, r->dev);
+	snprintf(buf, len, "+%s%03llu s %s%s%s", view_time_str(view_time(tf, r), t, sizeof(t)),
+		 (unsigned long long)(view_time(tf, r) % 1000),
+		 trace_tid_name(r->tid, tid, sizeof(tid)), dev ? " " : "", dev ? dev : "");
+	return buf;
 }
 
 void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque)
@@ -99,19 +112,22 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 	    r->site < tf->names.nsite ? &tf->names.site[r->site] : &tf->names.site[0];
 	const struct trace_stack_ent *stack =
 	    r->stack < tf->names.nstack ? &tf->names.stack[r->stack] : &tf->names.stack[0];
-	const char *dev = view_dev_name(tf, r->dev);
-	char t[32], tid[32], sym[256];
+	char sym[256];
 
-	/* first what a newcomer needs: what, when, the three functions */
+	/* first what a newcomer needs: what (when is in the pane's title), the three functions */
 	say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
-	say(emit, opaque, VIEW_TEXT, "+%s%03llu s  %s%s%s",
-	    view_time_str(view_time(tf, r), t, sizeof(t)),
-	    (unsigned long long)(view_time(tf, r) % 1000), trace_tid_name(r->tid, tid, sizeof(tid)),
-	    dev ? "  " : "", dev ? dev : "");
 	detail_args(tf, r, emit, opaque);
-	if (r->rip)
-		say(emit, opaque, VIEW_KEY, "guest    %s",
-		    trace_symtab_format(&tf->syms, r->rip, sym, sizeof(sym)));
+	if (r->rip) { /* where, and the two callers that usually say why */
+		char line[512];
+		snprintf(line, sizeof(line), "guest    %s",
+			 trace_symtab_format(&tf->syms, r->rip, sym, sizeof(sym)));
+		for (unsigned i = 0; i < stack->n && i < 2; i++) {
+			long k = trace_symtab_find(&tf->syms, stack->pc[i]);
+			if (k >= 0)
+				add(line, sizeof(line), " <- %s", trace_symtab_name(&tf->syms, k));
+		}
+		emit(opaque, VIEW_KEY, line);
+	}
 	if (r->site)
 		say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
 	say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s", q && q->func ? q->func : "(no counterpart)");

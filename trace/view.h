@@ -195,6 +195,9 @@ const char *view_time_str(uint64_t ns, char *buf, size_t len);		    /* "1.234567
 const char *view_summary(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 			 size_t len);
 const char *view_dev_name(const struct trace_file *tf, uint16_t dev); /* NULL: none */
+/* "+0.012345678 s vcpu0 blk0": when, on which thread, about which device */
+const char *view_when(const struct trace_file *tf, const struct trace_rec *r, char *buf,
+		      size_t len);
 const char *view_func_name(const struct trace_file *tf, const struct trace_rec *r);
 /* The detail pane's lines, each call appends one (line, len) through emit. */
 typedef void (*view_line_fn)(void *opaque, int attr, const char *text);
