@@ -287,6 +287,8 @@ uint32_t trace_build_str(struct trace_build *b, const char *s); /* a name: dedup
 uint32_t trace_build_text(struct trace_build *b, const char *s, size_t len); /* one-off text */
 uint16_t trace_build_dev(struct trace_build *b, const char *name, uint32_t kind);
 uint16_t trace_build_site(struct trace_build *b, const char *func, const char *file);
+/* Grows an array (trace_vec_grow) by one zeroed element; NULL when out of memory (b->oom set). */
+void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size);
 /* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
 struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
 void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
@@ -307,6 +309,11 @@ int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t err
 int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
 		      size_t errlen);
 bool trace_path_is_kvt(const char *path); /* starts with the trace magic */
+/* Matches a whole line of text against pat, sscanf-like but exact: other characters stand for
+ * themselves; %s a word (into *word, *wlen), %d/%u decimal, %x hex digits, %p a pointer (0x... or
+ * "(nil)"), numbers into v[0..nv). The number of numbers read, or -1 when the text differs. */
+int trace_scan(const char *in, const char *pat, uint64_t *v, unsigned nv, const char **word,
+	       size_t *wlen);
 /* A kvmscope trace, or a QEMU log imported on the fly (malformed lines reported on stderr
  * prefixed with cmd): 0, or -1 with the reason in err. */
 int trace_load_any(struct trace_file *tf, const char *path, const char *cmd, char *err,
