@@ -35,8 +35,8 @@ enum handler {
 	H_NOTIFY_WRITE
 };
 
-/* The QEMU 7.2 events kvmscope understands, with their format from QEMU's trace-events files:
- * %s a word, %d/%u decimal, %x hex digits, %p a pointer (0x... or (nil)). */
+/* The QEMU 7.2 events kvmscope understands, with their format from QEMU's trace-events files
+ * (as trace_scan() reads them). */
 static const struct qemu_event {
 	const char *name, *args;
 	enum handler h;
@@ -153,63 +153,7 @@ struct imp {
 	uint16_t bad_ev;
 };
 
-/* Grows an array by one zeroed element; NULL when out of memory. */
-static void *push(struct imp *im, void *arrp, size_t *n, size_t *cap, size_t size)
-{
-	if (trace_vec_grow(arrp, cap, *n + 1, size)) {
-		im->b->oom = true;
-		return NULL;
-	}
-	char *p = *(char **)arrp + (*n)++ * size;
-	memset(p, 0, size);
-	return p;
-}
-
 /* --- Lines. --- */
-static int scan(const char *in, const char *pat, uint64_t *v, const char **word, size_t *wlen)
-{
-	unsigned n = 0;
-	while (*pat) {
-		if (*pat != '%') {
-			if (*in++ != *pat++)
-				return -1;
-			continue;
-		}
-		char c = pat[1], *end;
-		pat += 2;
-		if (c == 's') {
-			*word = in;
-			while (*in && *in != ' ')
-				in++;
-			*wlen = in - *word;
-			if (!*wlen)
-				return -1;
-			continue;
-		}
-		if (n >= NVAL)
-			return -1;
-		if (c == 'p' && !strncmp(in, "(nil)", 5)) {
-			v[n++] = 0;
-			in += 5;
-			continue;
-		}
-		if (c == 'p' && strncmp(in, "0x", 2))
-			return -1;
-		in += c == 'p' ? 2 : 0;
-		if (!(c == 'd' && *in == '-') &&
-		    !(c == 'u' || c == 'd' ? isdigit((unsigned char)*in)
-					   : isxdigit((unsigned char)*in)))
-			return -1;
-		errno = 0;
-		v[n++] = c == 'd' ? (uint64_t)strtoll(in, &end, 10)
-				  : strtoull(in, &end, c == 'u' ? 10 : 16);
-		if (errno)
-			return -1;
-		in = end;
-	}
-	return *in ? -1 : (int)n;
-}
-
 static size_t name_len(const char *s)
 {
 	size_t n = 0;
@@ -250,7 +194,8 @@ static int parse_line(struct imp *im, char *s, struct line *l)
 		    !strncmp(events[i].name, s, l->name_len))
 			l->ev = i;
 	if (l->ev >= 0) {
-		l->ok = scan(l->args, events[l->ev].args, l->v, &l->word, &l->word_len) >= 0;
+		l->ok = trace_scan(l->args, events[l->ev].args, l->v, NVAL, &l->word,
+				   &l->word_len) >= 0;
 		if (!l->ok)
 			trace_build_malformed(im->b, l->no, "%s: arguments '%s' do not match '%s'",
 					      events[l->ev].name, l->args, events[l->ev].args);
@@ -275,7 +220,8 @@ static int read_lines(struct imp *im, FILE *in)
 			free(copy);
 			continue;
 		}
-		struct line *slot = push(im, &im->lines, &im->nlines, &im->lines_cap, sizeof(l));
+		struct line *slot =
+		    trace_build_push(im->b, &im->lines, &im->nlines, &im->lines_cap, sizeof(l));
 		if (!slot) {
 			free(copy);
 			break;
@@ -302,31 +248,26 @@ static bool guest_access(const struct line *l)
 	return h == H_PCI_CFG || h == H_MSIX || h == H_NOTIFY_WRITE;
 }
 
-static void add_thread(struct imp *im, uint32_t qemu, uint16_t tid)
-{
-	struct thread *t = push(im, &im->thr, &im->nthr, &im->thr_cap, sizeof(*t));
-	if (t) {
-		t->qemu = qemu;
-		t->tid = tid;
-	}
-}
-
 /* A thread that touches PCI config space or a notify register runs a vCPU; the first thread of
  * the log is QEMU's main loop; any other is an IO thread. Without -msg timestamp=on there are no
  * thread ids: everything is "main". */
 static void name_threads(struct imp *im)
 {
-	for (size_t i = 0; i < im->nlines; i++)
-		if (guest_access(&im->lines[i]) && !thread_of(im, im->lines[i].tid))
-			add_thread(im, im->lines[i].tid,
-				   im->timestamps ? TRACE_TID(TRACE_THREAD_VCPU, im->nvcpu++)
-						  : TRACE_TID(TRACE_THREAD_MAIN, 0));
-	for (size_t i = 0; i < im->nlines; i++)
-		if (!thread_of(im, im->lines[i].tid))
-			add_thread(im, im->lines[i].tid,
-				   im->lines[i].tid == im->lines[0].tid
-				       ? TRACE_TID(TRACE_THREAD_MAIN, 0)
-				       : TRACE_TID(TRACE_THREAD_IO, im->nio++));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < im->nlines; i++) {
+			const struct line *l = &im->lines[i];
+			struct thread *t;
+			if ((pass == 0 && !guest_access(l)) || thread_of(im, l->tid) ||
+			    !(t = trace_build_push(im->b, &im->thr, &im->nthr, &im->thr_cap,
+						   sizeof(*t))))
+				continue;
+			t->qemu = l->tid;
+			t->tid =
+			    pass == 0 ? (im->timestamps ? TRACE_TID(TRACE_THREAD_VCPU, im->nvcpu++)
+							: TRACE_TID(TRACE_THREAD_MAIN, 0))
+			    : l->tid == im->lines[0].tid ? TRACE_TID(TRACE_THREAD_MAIN, 0)
+							 : TRACE_TID(TRACE_THREAD_IO, im->nio++);
+		}
 }
 
 static uint32_t kind_of(const char *name, size_t len)
@@ -356,7 +297,7 @@ static struct pcidev *pci_of(struct imp *im, const char *name, size_t len, int b
 	}
 	if (bus < 0)
 		return NULL;
-	struct pcidev *p = push(im, &im->pci, &im->npci, &im->pci_cap, sizeof(*p));
+	struct pcidev *p = trace_build_push(im->b, &im->pci, &im->npci, &im->pci_cap, sizeof(*p));
 	if (!p)
 		return NULL;
 	char full[96];
@@ -373,7 +314,7 @@ static struct vdev *vdev_of(struct imp *im, uint64_t ptr)
 	for (size_t i = 0; i < im->nvdev; i++)
 		if (im->vdev[i].ptr == ptr)
 			return &im->vdev[i];
-	struct vdev *v = push(im, &im->vdev, &im->nvdev, &im->vdev_cap, sizeof(*v));
+	struct vdev *v = trace_build_push(im->b, &im->vdev, &im->nvdev, &im->vdev_cap, sizeof(*v));
 	if (v)
 		v->ptr = ptr;
 	return v;
@@ -409,7 +350,7 @@ static struct vq *vq_of(struct imp *im, uint64_t ptr, struct vdev *vd)
 				im->vq[i].vd = vd;
 			return &im->vq[i];
 		}
-	struct vq *q = push(im, &im->vq, &im->nvq, &im->vq_cap, sizeof(*q));
+	struct vq *q = trace_build_push(im->b, &im->vq, &im->nvq, &im->vq_cap, sizeof(*q));
 	if (q) {
 		q->ptr = ptr;
 		q->vd = vd;
@@ -595,7 +536,7 @@ static void on_request(struct imp *im, const struct line *l, enum handler h)
 	if (h == H_POP) {
 		if (rq)
 			put_pop(im, rq, UINT64_MAX, 0, 0);
-		if (!(rq = push(im, &im->req, &im->nreq, &im->req_cap, sizeof(*rq))))
+		if (!(rq = trace_build_push(im->b, &im->req, &im->nreq, &im->req_cap, sizeof(*rq))))
 			return;
 		*rq = (struct req){.elem = l->v[1],
 				   .vq = vq_of(im, l->v[0], NULL),
@@ -805,6 +746,11 @@ static void put_info(struct imp *im)
 		trace_build_info(b, "io_path", "%s",
 				 ioeventfd ? "QEMU main loop, notifies by ioeventfd"
 					   : "QEMU vCPU thread, notifies by exit (ioeventfd=off)");
+	/* what this importer can make: `kvmscope diff` labels the rest as not in QEMU's log */
+	trace_build_info(b, "events",
+			 "pci_cfg_*,bar_map,bar_unmap,msix_enable,virtio_status,"
+			 "device_reset,queue_notify,chain_pop,req_complete,used_push,"
+			 "irq_raise,backend_*,imported");
 	trace_build_info(b, "not_in_log",
 			 "PCI access widths (len=0), MSI-X vector/address/data, avail_idx, "
 			 "descriptor heads (head = request number)");

@@ -2,6 +2,7 @@
  * a kvmscope trace. Here: the in-memory trace file an importer fills (the same struct trace_file
  * the reader makes, so dump, stats, view and diff read it unchanged), saving it in the format of
  * docs/trace-format.md, and loading either kind of input for `kvmscope diff`. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -92,6 +93,17 @@ uint16_t trace_build_site(struct trace_build *b, const char *func, const char *f
 	}
 	n->site[n->nsite] = (struct trace_site_ent){f, fl, 0};
 	return n->nsite++;
+}
+
+void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size)
+{
+	if (trace_vec_grow(arrp, cap, *n + 1, size)) {
+		b->oom = true;
+		return NULL;
+	}
+	char *p = *(char **)arrp + (*n)++ * size;
+	memset(p, 0, size);
+	return p;
 }
 
 struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev)
@@ -414,6 +426,52 @@ int import_cmd_main(int argc, char **argv)
 	trace_file_free(&tf);
 	free(def);
 	return ret;
+}
+
+/* --- Lines of text. --- */
+int trace_scan(const char *in, const char *pat, uint64_t *v, unsigned nv, const char **word,
+	       size_t *wlen)
+{
+	unsigned n = 0;
+	while (*pat) {
+		if (*pat != '%') {
+			if (*in++ != *pat++)
+				return -1;
+			continue;
+		}
+		char c = pat[1], *end;
+		pat += 2;
+		if (c == 's') {
+			*word = in;
+			while (*in && *in != ' ')
+				in++;
+			*wlen = in - *word;
+			if (!*wlen)
+				return -1;
+			continue;
+		}
+		if (n >= nv)
+			return -1;
+		if (c == 'p' && !strncmp(in, "(nil)", 5)) {
+			v[n++] = 0;
+			in += 5;
+			continue;
+		}
+		if (c == 'p' && strncmp(in, "0x", 2))
+			return -1;
+		in += c == 'p' ? 2 : 0;
+		if (!(c == 'd' && *in == '-') &&
+		    !(c == 'u' || c == 'd' ? isdigit((unsigned char)*in)
+					   : isxdigit((unsigned char)*in)))
+			return -1;
+		errno = 0;
+		v[n++] = c == 'd' ? (uint64_t)strtoll(in, &end, 10)
+				  : strtoull(in, &end, c == 'u' ? 10 : 16);
+		if (errno)
+			return -1;
+		in = end;
+	}
+	return *in ? -1 : (int)n;
 }
 
 /* --- Arguments by name. --- */
