@@ -1,0 +1,269 @@
+/* tests/unit/test_diff.c - `kvmscope diff`: the alignment, traces against themselves, a changed
+ * handshake, the committed QEMU logs against each other, a kvmscope-shaped trace against QEMU's
+ * legacy log (every difference labelled), JSON, and bad input (exit 2). */
+#include <linux/pci_regs.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/check.h"
+#include "trace/diff.h"
+
+#define QEMU_LEGACY	  "tests/fixtures/qemu-legacy.log"
+#define QEMU_MODERN	  "tests/fixtures/qemu-modern.log"
+#define QEMU_NO_IOEVENTFD "tests/fixtures/qemu-legacy-ioeventfd-off.log"
+
+static char out[1 << 17];
+
+/* Runs `kvmscope diff` with up to 4 arguments; its stdout and stderr in out. */
+static int diff(const char *a, const char *b, const char *opt)
+{
+	char *argv[] = {"diff", (char *)a, (char *)b, (char *)opt, NULL};
+	int argc = !a ? 1 : !b ? 2 : !opt ? 3 : 4;
+	FILE *tmp = tmpfile();
+	fflush(stdout);
+	fflush(stderr);
+	int o = dup(1), e = dup(2);
+	dup2(fileno(tmp), 1);
+	dup2(fileno(tmp), 2);
+	int ret = diff_cmd_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(o, 1);
+	dup2(e, 2);
+	close(o);
+	close(e);
+	rewind(tmp);
+	out[fread(out, 1, sizeof(out) - 1, tmp)] = 0;
+	fclose(tmp);
+	return ret;
+}
+
+/* --- A trace shaped like kvmscope's legacy Linux run (the events its virtio layer records). */
+struct gen {
+	struct trace_build b;
+	uint16_t dev, site;
+	uint64_t ts;
+	unsigned bad; /* arguments the catalogue does not have */
+};
+
+static void rec(struct gen *g, uint16_t ev, const char *n1, uint64_t v1, const char *n2,
+		uint64_t v2, const char *n3, uint64_t v3, const char *n4, uint64_t v4)
+{
+	struct trace_rec *r = trace_build_rec(&g->b, g->ts += 1000, ev);
+	const char *names[] = {n1, n2, n3, n4};
+	uint64_t vals[] = {v1, v2, v3, v4};
+	r->dev = g->dev;
+	r->site = g->site;
+	r->tid = TRACE_TID(TRACE_THREAD_VCPU, 0);
+	for (int k = 0; k < 4 && names[k]; k++)
+		g->bad += trace_rec_set(r, names[k], vals[k]) < 0;
+}
+#define R1(g, ev, n, v)			  rec(g, TRACE_EV_##ev, n, v, NULL, 0, NULL, 0, NULL, 0)
+#define R2(g, ev, n, v, m, w)		  rec(g, TRACE_EV_##ev, n, v, m, w, NULL, 0, NULL, 0)
+#define R3(g, ev, n, v, m, w, o, x)	  rec(g, TRACE_EV_##ev, n, v, m, w, o, x, NULL, 0)
+#define R4(g, ev, n, v, m, w, o, x, p, y) rec(g, TRACE_EV_##ev, n, v, m, w, o, x, p, y)
+
+static void request(struct gen *g, uint64_t type, uint64_t sector, uint64_t bytes)
+{
+	R3(g, QUEUE_NOTIFY, "queue", 0, "via", TRACE_VIA_EXIT, "avail_idx", 1);
+	R4(g, CHAIN_POP, "queue", 0, "type", type, "sector", sector, "bytes", bytes);
+	R3(g, REQ_COMPLETE, "queue", 0, "status", VIRTIO_BLK_S_OK, "ns", 40000);
+	R2(g, USED_PUSH, "queue", 0, "len", bytes + 1);
+	R3(g, IRQ_RAISE, "queue", 0, "kind", TRACE_IRQ_MSIX, "vector", 1);
+}
+
+static void status(struct gen *g, uint64_t old, uint64_t new)
+{
+	R2(g, VIRTIO_STATUS, "old", old, "new", new);
+	if (!new)
+		R1(g, DEVICE_RESET, "old", old);
+}
+
+static void pci_write(struct gen *g, uint64_t off, uint64_t val, uint64_t cap)
+{
+	R4(g, PCI_CFG_WRITE, "off", off, "len", 2, "val", val, "cap", cap);
+}
+
+/* What kvmscope recorded of a legacy Linux boot, reduced; skip_driver: the driver forgets to set
+ * DRIVER (a broken handshake). */
+static void write_kvmscope_legacy(const char *path, bool skip_driver)
+{
+	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
+	const uint64_t msix = TRACE_PCI_CAP(0x40, PCI_CAP_ID_MSIX, 0), ctrl = 0x42;
+	const uint64_t before_ok = skip_driver ? ack : ack | drv;
+	struct gen g = {.ts = 1000000};
+	struct trace_file tf;
+	char err[256] = "";
+
+	trace_build_init(&g.b, path);
+	g.dev = trace_build_dev(&g.b, "virtio-blk", 2);
+	g.site = trace_build_site(&g.b, "test_generator", "tests/unit/test_diff.c");
+	trace_build_info(&g.b, "transport", "legacy");
+	trace_build_info(&g.b, "io_path", "vcpu");
+	R4(&g, BAR_MAP, "bar", 0, "addr", 0xc000, "size", 0x80, "type", PCI_BASE_ADDRESS_SPACE_IO);
+	R4(&g, BAR_MAP, "bar", 1, "addr", 0xc0000000, "size", 0x1000, "type", 0);
+	status(&g, 0, 0);
+	status(&g, 0, ack);
+	if (!skip_driver)
+		status(&g, ack, ack | drv);
+	R2(&g, DEVICE_FEATURES_READ, "sel", 0, "bits", 0x30006e46);
+	R2(&g, DRIVER_FEATURES_WRITE, "sel", 0, "bits", 0x30006e46);
+	pci_write(&g, ctrl, 0xc001, msix);
+	R2(&g, MSIX_ENABLE, "enabled", 1, "masked", 1);
+	pci_write(&g, PCI_COMMAND, 0x407, 0);
+	pci_write(&g, ctrl, 0x8001, msix);
+	R2(&g, MSIX_ENABLE, "enabled", 1, "masked", 0);
+	R1(&g, QUEUE_SELECT, "queue", 0);
+	R3(&g, QUEUE_SIZE, "queue", 0, "size", 256, "rw", TRACE_READ);
+	R3(&g, QUEUE_PFN, "queue", 0, "pfn", 0x7000, "rw", TRACE_WRITE);
+	R3(&g, QUEUE_MSIX_VECTOR, "queue", 0, "vector", 1, "result", 1);
+	R3(&g, CONFIG_READ, "off", 0, "len", 8, "val", 0x20000);
+	status(&g, before_ok, before_ok | VIRTIO_CONFIG_S_DRIVER_OK);
+	request(&g, VIRTIO_BLK_T_IN, 0, 4096);
+	request(&g, VIRTIO_BLK_T_IN, 2048, 65536);
+	request(&g, VIRTIO_BLK_T_OUT, 2048, 65536);
+	request(&g, VIRTIO_BLK_T_FLUSH, 0, 0);
+	request(&g, VIRTIO_BLK_T_IN, 2048, 65536);
+	status(&g, before_ok | VIRTIO_CONFIG_S_DRIVER_OK, 0);
+	bool oom = g.b.oom;
+	trace_build_finish(&g.b, &tf);
+	CHECK(!oom && !g.bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
+	      "generator: every argument in the catalogue, %s written %s", path, err);
+	trace_file_free(&tf);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* --- The tests. --- */
+static int cmp_chars(void *ctx, size_t i, size_t j)
+{
+	const char *const *s = ctx;
+	return s[0][i] == s[1][j] ? 0 : 1;
+}
+
+static void test_edit(void)
+{
+	const char *s[] = {"reset ACK DRIVER OK", "reset ACK OK"};
+	struct diff_pair *p;
+	long n = diff_edit(strlen(s[0]), strlen(s[1]), cmp_chars, s, &p);
+	size_t same = 0, only_a = 0, only_b = 0;
+	for (long k = 0; k < n; k++) {
+		same += p[k].i != DIFF_NONE && p[k].j != DIFF_NONE && s[0][p[k].i] == s[1][p[k].j];
+		only_a += p[k].j == DIFF_NONE;
+		only_b += p[k].i == DIFF_NONE;
+	}
+	CHECK(n == 19 && same == 12 && only_a == 7 && only_b == 0,
+	      "edit distance: 'DRIVER ' is the only difference (%ld pairs, %zu same, %zu only a)",
+	      n, same, only_a);
+	free(p);
+	n = diff_edit(0, 3, cmp_chars, s, &p);
+	CHECK(n == 3 && p[0].i == DIFF_NONE && p[2].j == 2, "edit distance: from nothing");
+	free(p);
+}
+
+static void test_qemu_logs(void)
+{
+	CHECK(diff(QEMU_LEGACY, QEMU_LEGACY, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  !strstr(out, "<- mismatch") &&
+		  strstr(out, "=  status ACKNOWLEDGE|DRIVER|DRIVER_OK"),
+	      "a QEMU log against itself: match, exit 0");
+	CHECK(diff(QEMU_LEGACY, QEMU_MODERN, NULL) == 1 && strstr(out, "Handshake: DIFFERENT") &&
+		  strstr(out, "status ACKNOWLEDGE|DRIVER|FEATURES_OK ") &&
+		  count(out, "   <- mismatch\n") == 2,
+	      "legacy against modern: FEATURES_OK is the difference, exit 1");
+	CHECK(diff(QEMU_LEGACY, QEMU_NO_IOEVENTFD, NULL) == 0 &&
+		  strstr(out, "with ioeventfd a kick does not exit") &&
+		  strstr(out,
+			 "A 6 (0 by exit, 6 by ioeventfd, 1 with nothing to pop), B 5 (5, 0, 0)"),
+	      "ioeventfd on against off: the handshake matches, the notifies differ, labelled");
+}
+
+static void test_kvmscope_traces(void)
+{
+	char good[] = "/tmp/kvmscope-test-diff-XXXXXX", bad[] = "/tmp/kvmscope-test-diff-XXXXXX";
+	close(mkstemp(good));
+	close(mkstemp(bad));
+	write_kvmscope_legacy(good, false);
+	write_kvmscope_legacy(bad, true);
+
+	CHECK(diff(good, good, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  strstr(out, "=  status ACKNOWLEDGE|DRIVER|DRIVER_OK") &&
+		  strstr(out, "=  queue 0 pfn write (ring at a page)"),
+	      "a kvmscope trace against itself: every step the same, exit 0");
+	CHECK(diff(good, bad, NULL) == 1 && strstr(out, "Handshake: DIFFERENT") &&
+		  strstr(out, "<  status ACKNOWLEDGE|DRIVER ") && strstr(out, "<- mismatch"),
+	      "a handshake without DRIVER: the missing step is a mismatch, exit 1");
+
+	CHECK(diff(good, QEMU_LEGACY, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  !strstr(out, "<- mismatch"),
+	      "kvmscope-shaped trace against QEMU's legacy log: the handshakes match, exit 0");
+	CHECK(strstr(out, "B1 reset > ACKNOWLEDGE|DRIVER > ACKNOWLEDGE|DRIVER|DRIVER_OK [1]") &&
+		  strstr(out, "[1] QEMU boots through SeaBIOS"),
+	      "SeaBIOS's session in QEMU's log is labelled, Linux's is compared");
+	CHECK(strstr(out, "QEMU 7.2 has no trace event for feature negotiation") &&
+		  strstr(out, "QEMU 7.2 has no trace event for queue setup") &&
+		  strstr(out, "QEMU 7.2 has no trace event for device config accesses"),
+	      "what QEMU does not log is labelled, not a mismatch");
+	CHECK(strstr(out, "~  PCI write command = 0x407") &&
+		  strstr(out, "SeaBIOS turns on SERR#") &&
+		  strstr(out, "BAR addresses are the platform's choice"),
+	      "firmware's traces (SERR#, BAR addresses) are labelled");
+	CHECK(count(out, "\n  =  IN") == 3 && strstr(out, "=  FLUSH sector 0") &&
+		  strstr(out, "the same MSI-X interrupts by another path"),
+	      "the five requests line up; the interrupt paths differ, labelled");
+
+	CHECK(diff(good, QEMU_LEGACY, "--format=json") == 0 && out[0] == '{' &&
+		  strstr(out, "\"match\":true}\n") && strstr(out, "\"op\":\"only_a\"") &&
+		  strstr(out, "\"expected\":\"QEMU 7.2 has no trace event for queue setup\""),
+	      "--format json: one document with the same verdict and labels");
+	CHECK(diff(good, QEMU_LEGACY, "--all") == 0 && !strstr(out, "more (--all shows them)"),
+	      "--all: nothing folded");
+	unlink(good);
+	unlink(bad);
+}
+
+static void test_bad_input(void)
+{
+	char empty[] = "/tmp/kvmscope-test-diff-XXXXXX";
+	close(mkstemp(empty));
+	CHECK(diff("/nonexistent.kvt", QEMU_LEGACY, NULL) == 2 && strstr(out, "/nonexistent.kvt"),
+	      "a missing file: exit 2, named");
+	CHECK(diff(empty, QEMU_LEGACY, NULL) == 2 && strstr(out, "no QEMU trace events"),
+	      "neither a trace nor a QEMU log: exit 2");
+	CHECK(diff(QEMU_LEGACY, NULL, NULL) == 2 && strstr(out, "usage"), "one file: exit 2");
+	CHECK(diff(QEMU_LEGACY, QEMU_LEGACY, "--format=xml") == 2 && strstr(out, "--format xml"),
+	      "a bad --format: exit 2");
+	CHECK(diff(QEMU_LEGACY, QEMU_LEGACY, "--bogus") == 2, "an unknown option: exit 2");
+	CHECK(diff(NULL, NULL, NULL) == 2, "no arguments: exit 2");
+
+	/* a trace with no virtio device has no handshake to compare */
+	struct trace_build b;
+	struct trace_file tf;
+	char err[256];
+	trace_build_init(&b, empty);
+	trace_build_rec(&b, 1, TRACE_EV_VM_STATE);
+	trace_build_finish(&b, &tf);
+	trace_file_save(&tf, empty, err, sizeof(err));
+	trace_file_free(&tf);
+	CHECK(diff(empty, QEMU_LEGACY, NULL) == 1 && strstr(out, "A has no virtio device"),
+	      "no virtio device on one side: the handshakes differ, exit 1");
+	unlink(empty);
+}
+
+int main(void)
+{
+	test_edit();
+	test_qemu_logs();
+	test_kvmscope_traces();
+	test_bad_input();
+	return CHECK_DONE();
+}

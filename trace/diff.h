@@ -1,0 +1,145 @@
+/* trace/diff.h - `kvmscope diff A B`'s model, shared by trace/diff*.c and the diff unit tests
+ * (not a front door: other layers use trace/trace.h). Each side is a trace file (a kvmscope
+ * trace, or a QEMU log imported on the fly); each virtio device in it is cut into driver sessions
+ * (reset ... DRIVER_OK ... the next reset), and the last session that reached DRIVER_OK is
+ * compared: its PCI enumeration, handshake steps, features, queues, config reads and requests. */
+#ifndef KVMSCOPE_TRACE_DIFF_H
+#define KVMSCOPE_TRACE_DIFF_H
+
+#include "trace/internal.h"
+
+#define DIFF_SESSIONS_MAX 16
+#define DIFF_QUEUES_MAX	  16
+#define DIFF_BARS	  7 /* BAR0-5 and the expansion ROM */
+#define DIFF_TEXT	  128
+#define DIFF_NONE	  SIZE_MAX
+
+/* What a handshake step is about: the report groups and labels steps by it. */
+enum diff_kind { DK_STATUS, DK_FEATURES, DK_QUEUE, DK_CONFIG, DK_TRANSPORT, DK_MSIX, DK_PCI };
+
+/* One step of a handshake, normalised: key is what is compared, text what is shown (the key with
+ * what differs from run to run, such as ring addresses, left out of the key). */
+struct diff_step {
+	uint16_t ev;
+	uint8_t kind;
+	size_t rec;
+	char key[DIFF_TEXT], text[DIFF_TEXT];
+};
+
+struct diff_session {
+	size_t first,
+	    last;	  /* its records: from the reset before it to the record before the next */
+	size_t driver_ok; /* the DRIVER_OK write, DIFF_NONE: never reached */
+	size_t last_status; /* its last status write */
+	char path[256];	    /* "reset > ACKNOWLEDGE > ACKNOWLEDGE|DRIVER > ..." */
+};
+
+struct diff_queue {
+	bool seen, legacy;
+	uint32_t size, max_size, vector;
+	bool has_vector;
+	uint64_t desc, driver, device;
+};
+
+struct diff_req {
+	uint32_t queue, head;
+	uint64_t type, sector, bytes, status, ns;
+	bool done;
+};
+
+struct diff_bar {
+	bool mapped;
+	uint64_t addr, size, type;
+};
+
+struct diff_dev {
+	uint16_t dev;
+	uint32_t kind;
+	const char *name;
+	struct diff_session sess[DIFF_SESSIONS_MAX];
+	unsigned nsess;
+	int cmp; /* the compared session: the last to reach DRIVER_OK (else the last); -1: none */
+	/* PCI enumeration: the device's config accesses between the session before and this one */
+	size_t pci_reads, pci_writes;
+	struct diff_bar bar[DIFF_BARS]; /* as mapped when the handshake ends */
+	/* the handshake: the compared session up to DRIVER_OK */
+	struct diff_step *steps;
+	size_t nsteps, steps_cap;
+	uint64_t host_features, dev_features, drv_features, accepted;
+	bool has_host_features, has_dev_features, has_drv_features, has_accepted, refused;
+	struct diff_queue q[DIFF_QUEUES_MAX];
+	char config[512]; /* device config fields read, in first-read order */
+	/* IO: after DRIVER_OK */
+	struct diff_req *req;
+	size_t nreq, req_cap;
+	size_t notify_exit, notify_ioeventfd, notify_empty;
+	size_t irq_msix, irq_irqfd, irq_intx, irq_suppressed;
+	char backend[64];
+	uint64_t wiring;
+};
+
+struct diff_side {
+	const char *path;
+	struct trace_file tf;
+	bool qemu;	   /* an imported QEMU log */
+	uint64_t recorded; /* the events this side could have recorded */
+	char transport[32], io_path[96];
+	struct diff_dev *dev; /* the virtio devices, in id order */
+	size_t ndev, dev_cap;
+};
+
+/* Loads path (a kvmscope trace or a QEMU log) and builds the model: 0, or -1 with err. */
+int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errlen);
+void diff_side_free(struct diff_side *s);
+/* "QEMU 7.2 log" or "kvmscope trace" */
+const char *diff_side_kind(const struct diff_side *s);
+
+/* --- Alignment (trace/diff-align.c). --- */
+/* Edit distance between two sequences: cmp(ctx, i, j) is 0 when a[i] and b[j] are the same, 1 when
+ * one may stand for the other (a change), 2 when not. *pairs (malloc'd) gets the alignment in
+ * order: (i, j), (i, DIFF_NONE) only in a, (DIFF_NONE, j) only in b. Returns its length or -1. */
+struct diff_pair {
+	size_t i, j;
+};
+long diff_edit(size_t na, size_t nb, int (*cmp)(void *ctx, size_t i, size_t j), void *ctx,
+	       struct diff_pair **pairs);
+enum diff_op { DIFF_SAME, DIFF_CHANGED, DIFF_ONLY_A, DIFF_ONLY_B };
+struct diff_row {
+	uint8_t op;	   /* enum diff_op */
+	const char *label; /* expected: why this difference is not a mismatch; NULL: a mismatch */
+	const struct diff_step *a, *b;
+};
+/* Aligns two handshakes (edit distance over the steps both sides can record; the others are
+ * placed where they happened, labelled). *rows is malloc'd; returns the number of rows or -1. */
+long diff_align(const struct diff_side *sa, const struct diff_dev *a, const struct diff_side *sb,
+		const struct diff_dev *b, struct diff_row **rows);
+/* Why side `other` has no step like s, when it could not have recorded one; NULL otherwise. */
+const char *diff_unrecorded(const struct diff_side *other, uint16_t ev);
+
+/* --- A device of A and its counterpart in B, compared (trace/diff.c) and reported
+ * (trace/diff-report.c). --- */
+struct diff_opts {
+	bool json, all; /* all: no folding of long one-sided runs */
+	size_t requests;
+};
+struct diff_cmp {
+	const struct diff_side *sa, *sb;
+	const struct diff_dev *a, *b;
+	struct diff_row *rows; /* the handshake */
+	long nrows;
+	struct diff_pair *reqs; /* the first requests */
+	long nreqs;
+	size_t same, changed, mismatches, labelled;
+	bool match; /* both reached DRIVER_OK and every difference is labelled */
+};
+/* Labels of expected differences, NULL when there is none to explain. */
+const char *diff_sessions_label(const struct diff_cmp *p);
+const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
+const char *diff_notify_label(const struct diff_cmp *p);
+const char *diff_irq_label(const struct diff_cmp *p);
+void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side *b,
+		      const struct diff_cmp *cmp, size_t n, const struct diff_opts *o);
+void diff_report_json(FILE *f, const struct diff_side *a, const struct diff_side *b,
+		      const struct diff_cmp *cmp, size_t n, const struct diff_opts *o);
+
+#endif
