@@ -77,6 +77,9 @@ size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 bool trace_ring_busy(struct trace_ring *r);
 
 extern struct trace_ring trace_ring_main; /* the one trace_emit() writes */
+/* Live stepping (trace/view-live.c): when set, trace_emit() calls it on the emitting thread after
+ * committing each record, with a copy whose seq is the claim order; it may block that thread. */
+extern void (*trace_step_hook)(const struct trace_rec *r);
 
 /* --- The catalogue, expanded (trace/events.c). --- */
 #define TRACE_FMTS(F)                                                                              \

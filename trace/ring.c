@@ -8,6 +8,7 @@
 #include "trace/internal.h"
 
 uint64_t trace_mask;
+void (*trace_step_hook)(const struct trace_rec *r);
 __thread struct trace_thread trace_self;
 struct trace_ring trace_ring_main;
 
@@ -106,6 +107,14 @@ void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1,
 	r->a[1] = a1;
 	r->a[2] = a2;
 	r->a[3] = a3;
+	void (*hook)(const struct trace_rec *) = __atomic_load_n(&trace_step_hook, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(hook != NULL, 0)) {
+		struct trace_rec copy = *r; /* the slot is the writer's once committed */
+		copy.seq = (uint32_t)pos;
+		trace_ring_commit(r, pos);
+		hook(&copy);
+		return;
+	}
 	trace_ring_commit(r, pos);
 }
 
