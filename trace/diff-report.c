@@ -150,9 +150,26 @@ static const char *op_mark_of(uint8_t op)
 	return op < 4 ? marks[op] : "?";
 }
 
+/* One row: a mark, A's column, B's column, and a note or a remark; no trailing blanks. */
 static void cols(FILE *f, const char *mark, const char *a, const char *b, const char *tail)
 {
-	fprintf(f, "  %-2s %-*.*s %-*.*s%s\n", mark, COL, COL, a, COL, COL, b, tail);
+	if (*tail)
+		fprintf(f, "  %-2s %-*.*s %-*.*s%s\n", mark, COL, COL, a, COL, COL, b, tail);
+	else
+		fprintf(f, "  %-2s %-*.*s %.*s\n", mark, COL, COL, a, COL, b);
+}
+
+/* "5 by exit, 1 with nothing to pop": the counts that are not 0, or "none". */
+static const char *counts(char *buf, size_t len, size_t n, const size_t *v, const char *const *what)
+{
+	buf[0] = 0;
+	for (size_t k = 0; k < n; k++)
+		if (v[k])
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%zu %s",
+				 buf[0] ? ", " : "", v[k], what[k]);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+	return buf;
 }
 
 static void text_sessions(FILE *f, const struct diff_cmp *p, struct notes *ns)
@@ -176,22 +193,25 @@ static void text_sessions(FILE *f, const struct diff_cmp *p, struct notes *ns)
 
 static void text_pci(FILE *f, const struct diff_cmp *p, struct notes *ns)
 {
-	char a[96], b[96], n[16], ra[32], rb[32];
+	char a[96], b[96], n[16], ra[64], rb[64];
 	fprintf(f, "\nPCI enumeration (this device, before the compared session)\n");
 	cols(f, "", "A", "B", "");
-	snprintf(ra, sizeof(ra), "%zu reads, %zu writes", p->a->pci_reads, p->a->pci_writes);
-	snprintf(rb, sizeof(rb), "%zu reads, %zu writes", p->b->pci_reads, p->b->pci_writes);
-	cols(f, "", ra, rb, "   config space accesses");
+	snprintf(a, sizeof(a), "config space: %zu reads, %zu writes", p->a->pci_reads,
+		 p->a->pci_writes);
+	snprintf(b, sizeof(b), "config space: %zu reads, %zu writes", p->b->pci_reads,
+		 p->b->pci_writes);
+	cols(f, "", a, b, "");
 	for (unsigned i = 0; i < DIFF_BARS; i++) {
 		bool same;
 		const char *label = diff_bar_label(p, i, &same);
 		if (!p->a->bar[i].mapped && !p->b->bar[i].mapped)
 			continue;
-		char name[8];
-		snprintf(name, sizeof(name), i == 6 ? "ROM" : "BAR%u", i);
-		fprintf(f, "  %-2s %-5s %-*.*s %-*.*s%s\n", same ? "=" : "~", name, COL - 6,
-			COL - 6, bar_words(&p->a->bar[i], a, sizeof(a)), COL, COL,
-			bar_words(&p->b->bar[i], b, sizeof(b)), note(ns, label, n, sizeof(n)));
+		char name[8] = "ROM";
+		if (i < 6)
+			snprintf(name, sizeof(name), "BAR%u", i);
+		snprintf(a, sizeof(a), "%s %s", name, bar_words(&p->a->bar[i], ra, sizeof(ra)));
+		snprintf(b, sizeof(b), "%s %s", name, bar_words(&p->b->bar[i], rb, sizeof(rb)));
+		cols(f, same ? "=" : "~", a, b, note(ns, label, n, sizeof(n)));
 	}
 }
 
@@ -286,32 +306,28 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 		     q->i == DIFF_NONE ? "-" : req_words(p->sa, &da->req[q->i], a, sizeof(a)),
 		     q->j == DIFF_NONE ? "-" : req_words(p->sb, &db->req[q->j], b, sizeof(b)), "");
 	}
-	fprintf(f, "  %-2s %-*s A %zu, B %zu\n", da->nreq == db->nreq ? "=" : "~", 11, "requests",
-		da->nreq, db->nreq);
-	const char *label = diff_notify_label(p);
-	fprintf(f,
-		"  %-2s %-*s A %zu (%zu by exit, %zu by ioeventfd, %zu with nothing to pop), "
-		"B %zu (%zu, %zu, %zu)%s\n",
-		da->notify_exit == db->notify_exit && da->notify_ioeventfd == db->notify_ioeventfd
-		    ? "="
-		    : "~",
-		11, "notifies", da->notify_exit + da->notify_ioeventfd, da->notify_exit,
-		da->notify_ioeventfd, da->notify_empty, db->notify_exit + db->notify_ioeventfd,
-		db->notify_exit, db->notify_ioeventfd, db->notify_empty,
-		note(ns, label, n, sizeof(n)));
-	label = diff_irq_label(p);
-	fprintf(f,
-		"  %-2s %-*s A %zu MSI-X, %zu MSI-X by irqfd, %zu INTx, %zu suppressed; "
-		"B %zu, %zu, %zu, %zu%s\n",
-		da->irq_msix == db->irq_msix && da->irq_irqfd == db->irq_irqfd &&
-			da->irq_intx == db->irq_intx
-		    ? "="
-		    : "~",
-		11, "interrupts", da->irq_msix, da->irq_irqfd, da->irq_intx, da->irq_suppressed,
-		db->irq_msix, db->irq_irqfd, db->irq_intx, db->irq_suppressed,
-		note(ns, label, n, sizeof(n)));
-	fprintf(f, "     %-*s A %s, B %s\n", 11, "backend", da->backend[0] ? da->backend : "-",
-		db->backend[0] ? db->backend : "-");
+	static const char *const notify_words[] = {"by exit", "by ioeventfd",
+						   "with nothing to pop"};
+	static const char *const irq_words[] = {"MSI-X", "MSI-X by irqfd", "INTx", "suppressed"};
+	const size_t na[] = {da->notify_exit, da->notify_ioeventfd, da->notify_empty},
+		     nb[] = {db->notify_exit, db->notify_ioeventfd, db->notify_empty},
+		     ia[] = {da->irq_msix, da->irq_irqfd, da->irq_intx, da->irq_suppressed},
+		     ib[] = {db->irq_msix, db->irq_irqfd, db->irq_intx, db->irq_suppressed};
+	char wa[128], wb[128];
+	snprintf(a, sizeof(a), "requests: %zu", da->nreq);
+	snprintf(b, sizeof(b), "requests: %zu", db->nreq);
+	cols(f, da->nreq == db->nreq ? "=" : "~", a, b, "");
+	snprintf(a, sizeof(a), "notifies: %s", counts(wa, sizeof(wa), 3, na, notify_words));
+	snprintf(b, sizeof(b), "notifies: %s", counts(wb, sizeof(wb), 3, nb, notify_words));
+	cols(f, !memcmp(na, nb, sizeof(na)) ? "=" : "~", a, b,
+	     note(ns, diff_notify_label(p), n, sizeof(n)));
+	snprintf(a, sizeof(a), "interrupts: %s", counts(wa, sizeof(wa), 4, ia, irq_words));
+	snprintf(b, sizeof(b), "interrupts: %s", counts(wb, sizeof(wb), 4, ib, irq_words));
+	cols(f, !memcmp(ia, ib, sizeof(ia)) ? "=" : "~", a, b,
+	     note(ns, diff_irq_label(p), n, sizeof(n)));
+	snprintf(a, sizeof(a), "backend: %s", da->backend[0] ? da->backend : "-");
+	snprintf(b, sizeof(b), "backend: %s", db->backend[0] ? db->backend : "-");
+	cols(f, "", a, b, "");
 }
 
 static void text_side(FILE *f, char which, const struct diff_side *s)

@@ -182,8 +182,8 @@ static void test_qemu_logs(void)
 	      "legacy against modern: FEATURES_OK is the difference, exit 1");
 	CHECK(diff(QEMU_LEGACY, QEMU_NO_IOEVENTFD, NULL) == 0 &&
 		  strstr(out, "with ioeventfd a kick does not exit") &&
-		  strstr(out,
-			 "A 6 (0 by exit, 6 by ioeventfd, 1 with nothing to pop), B 5 (5, 0, 0)"),
+		  strstr(out, "notifies: 6 by ioeventfd, 1 with nothing to pop") &&
+		  strstr(out, "notifies: 5 by exit "),
 	      "ioeventfd on against off: the handshake matches, the notifies differ, labelled");
 }
 
