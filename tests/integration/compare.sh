@@ -1,0 +1,67 @@
+# kvmscope against QEMU 7.2 (docs/compare.md): the committed QEMU logs import and dump, and a
+# kvmscope Linux boot's handshake matches QEMU's, with every difference labelled. The boot is the
+# one tests/integration/linux.sh leaves in tests/out/linux.kvt when it is newer than kvmscope;
+# otherwise this script boots Linux once itself, with the legacy transport (a minute here).
+. tests/lib.sh
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+quiet() { "$@" >/dev/null 2>&1; }
+if ! $KVMSCOPE diff --help >/dev/null 2>&1; then
+	echo "SKIP compare: this kvmscope has no 'diff' command yet"
+	exit 77
+fi
+
+# The reference logs themselves (no KVM needed).
+check "compare: import the QEMU legacy log" \
+	quiet $KVMSCOPE import qemu tests/fixtures/qemu-legacy.log -o "$out/qemu.kvt"
+$KVMSCOPE trace dump "$out/qemu.kvt" >"$out/qemu.dump" 2>&1
+check "compare: trace dump reads the imported log (16 status writes)" \
+	[ "$(grep -c ':virtio_status ' "$out/qemu.dump")" = 16 ]
+check "compare: a QEMU log against its own import matches" \
+	quiet $KVMSCOPE diff tests/fixtures/qemu-legacy.log "$out/qemu.kvt"
+$KVMSCOPE diff tests/fixtures/qemu-legacy.log tests/fixtures/qemu-modern.log >"$out/lm" 2>&1
+check "compare: QEMU legacy against modern differs (exit 1, FEATURES_OK)" \
+	sh -c "[ $? = 1 ] && grep -q 'FEATURES_OK.*<- mismatch' '$out/lm'"
+$KVMSCOPE diff tests/fixtures/qemu-legacy.log /nonexistent.kvt >/dev/null 2>&1
+check "compare: a missing file is bad input (exit 2)" [ $? = 2 ]
+
+# A kvmscope Linux boot against the QEMU log of the same transport.
+need_kvm compare
+trace=tests/out/linux.kvt
+if [ -s "$trace" ] && [ "$trace" -nt "$KVMSCOPE" ]; then
+	echo "compare: using $trace from tests/integration/linux.sh"
+else
+	for f in guest/out/vmlinux guest/out/initrd.img guest/out/disk.img; do
+		[ -f "$f" ] || { echo "SKIP compare: $f is missing (make guest-linux)"; exit $failed; }
+	done
+	trace=$out/linux.kvt
+	cp guest/out/disk.img "$out/disk.img"
+	start=$(date +%s)
+	timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux --initrd guest/out/initrd.img \
+		--disk "$out/disk.img" --virtio legacy --trace "$trace" >"$out/console" 2>&1 </dev/null
+	echo "compare: booted Linux (legacy) for its trace in $(($(date +%s) - start)) s"
+fi
+transport=$($KVMSCOPE trace stats "$trace" 2>/dev/null | sed -n 's/^  transport: //p')
+case "$transport" in
+legacy) log=tests/fixtures/qemu-legacy.log ;;
+*) log=tests/fixtures/qemu-modern.log ;; # transitional and modern: Linux drives virtio 1.x
+esac
+$KVMSCOPE diff "$trace" "$log" >"$out/diff" 2>&1
+rc=$?
+check "compare: kvmscope ($transport) against $log: the handshakes match (exit $rc)" [ "$rc" = 0 ]
+check "compare: no unexplained difference in the handshake" sh -c "! grep -q '<- mismatch' '$out/diff'"
+check "compare: SeaBIOS's session in QEMU's log is labelled as expected" \
+	grep -q "QEMU boots through SeaBIOS" "$out/diff"
+check "compare: the same first requests on both sides" \
+	grep -q "^  =  IN    sector 0 " "$out/diff"
+# every note a row points to is explained at the end
+notes_used=$(grep -o '\[[0-9]*\]$' "$out/diff" | sort -u | wc -l)
+notes_said=$(grep -c '^  \[[0-9]*\] ' "$out/diff")
+check "compare: every labelled difference has its note ($notes_used used, $notes_said explained)" \
+	[ "$notes_used" -le "$notes_said" ]
+$KVMSCOPE diff "$trace" "$log" --format json >"$out/json" 2>&1
+check "compare: --format json says the same" grep -q '"match":true}$' "$out/json"
+if [ "$failed" != 0 ]; then
+	echo "--- kvmscope diff $trace $log"
+	cat "$out/diff"
+fi
+exit $failed
