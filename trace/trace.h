@@ -310,4 +310,23 @@ int diff_cmd_main(int argc, char **argv);
 /* `kvmscope view FILE [--events GLOB,...]`: the ncurses viewer (docs/viewer.md); argv[0] "view". */
 int view_cmd_main(int argc, char **argv);
 
+/* `kvmscope run --trace FILE --step[=CLASSES]`: the same viewer on the VM as it runs. The VM
+ * pauses at each event of CLASSES (default: virtio-status,features,queue-setup), every thread
+ * that emits an event waiting, until the user presses n (to the next such event) or c (to the
+ * next breakpoint); q stops it. The guest console goes to a pane (a serial sink). */
+struct view_live_config {
+	const char *trace_path;           /* the --trace FILE (required: the viewer reads it) */
+	const char *classes;              /* --step=CLASSES, or NULL */
+	void (*stop_vm)(void *opaque);    /* q: stop the VM cleanly */
+	bool (*vm_stopped)(void *opaque); /* the VM is stopping: paused threads go on */
+	void *opaque;
+};
+/* After trace_start(), before the VM runs: takes the terminal, starts the viewer thread and the
+ * hook. 0, or -errno after one line on stderr (-ENOTTY: no terminal; -EINVAL: bad CLASSES). */
+int view_live_start(const struct view_live_config *c);
+void view_live_console(void *opaque, uint8_t c); /* a serial sink: one byte the guest printed */
+/* After the VM stopped, before trace_stop(): with wait, shows the exit status until q; gives the
+ * terminal back and removes the hook. */
+void view_live_end(int status, bool wait);
+
 #endif
