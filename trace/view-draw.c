@@ -398,7 +398,7 @@ static void draw_status(const struct view_ui *ui, const struct view *v, const st
 				 "f filter  ? help  q quit"
 			       : "arrows move  n/p step  / search  f filter  space play  g go  "
 				 "? help  q quit";
-	if (ui->live && ui->state[0]) {
+	if (ui->live && ui->state[0] && !v->msg[0]) {
 		bool paused = !strncmp(ui->state, "paused", 6);
 		attr_t a = paused ? (ui->color ? COLOR_PAIR(PAIR_PAUSED) | A_BOLD : A_REVERSE) : 0;
 		put(ui, b->y, b->x, b->w, a, true, ui->state);

@@ -45,9 +45,13 @@ static void restore_now(void)
 	tcsetattr(STDIN_FILENO, TCSANOW, &term.tio);
 }
 
+void (*view_fatal_hook)(void);
+
 static void on_signal(int sig)
 {
 	restore_now();
+	if (view_fatal_hook)
+		view_fatal_hook();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -187,8 +191,6 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 	int page = LINES > 6 ? LINES / 2 - 2 : 1;
 	char buf[128];
 
-	if (ch != ERR && ch != KEY_RESIZE)
-		v->msg[0] = 0;
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -262,8 +264,8 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src)
 {
 	for (;;) {
-		if (src)
-			src->poll(src->opaque, v, ui);
+		if (src && !src->poll(src->opaque, v, ui))
+			return 0;
 		uint64_t wait = v->playing ? view_play_tick(v, view_now_ns()) : 0;
 		view_draw(ui, v);
 		int ms = v->playing ? (int)(wait / 1000000) + 1 : src ? 50 : -1;
@@ -271,6 +273,8 @@ int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src)
 		int ch = getch();
 		if (ch == ERR && !v->playing && !src)
 			return 0; /* end of input */
+		if (ch != ERR && ch != KEY_RESIZE)
+			v->msg[0] = 0; /* a message lasts until the next key */
 		if (src && ch != ERR && src->key(src->opaque, v, ui, ch))
 			continue;
 		if (!key(ui, v, ch, src != NULL))

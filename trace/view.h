@@ -234,9 +234,10 @@ void view_colors_init(struct view_ui *ui);
 
 /* --- The terminal program (trace/view.c). --- */
 /* What a live VM adds to the loop (trace/view-live.c): poll takes new records and fills the live
- * parts of ui before each frame; key takes the keys it owns (true: taken). */
+ * parts of ui before each frame (false: the loop ends); key takes the keys it owns (true: taken).
+ */
 struct view_source {
-	void (*poll)(void *opaque, struct view *v, struct view_ui *ui);
+	bool (*poll)(void *opaque, struct view *v, struct view_ui *ui);
 	bool (*key)(void *opaque, struct view *v, struct view_ui *ui, int key);
 	void *opaque;
 };
@@ -244,6 +245,8 @@ struct view_source {
  * SIGTERM and SIGHUP to the VM's handlers. The terminal is restored by view_term_close(), at
  * exit, and on fatal signals. */
 int view_term_open(struct view_ui *ui, const char *cmd, bool keep_int);
+/* Called from the fatal-signal handler after the terminal is restored (async-signal-safe only). */
+extern void (*view_fatal_hook)(void);
 void view_term_close(void);
 int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src);
 uint64_t view_now_ns(void);
