@@ -17,6 +17,8 @@ out=$(mktemp -d)
 sock="kvmscope-view-$$"
 T() { tmux -L "$sock" "$@"; }
 trap 'T kill-server 2>/dev/null; rm -rf "$out"' EXIT
+# A session that outlives the others, so that the server stays up between them.
+T new-session -d -s keep "sleep 3600"
 
 # `kvmscope view` once main.c has it; until then the test binary's own driver.
 if $KVMSCOPE view --help >/dev/null 2>&1; then
@@ -212,6 +214,59 @@ if [ -c /dev/kvm ] && [ -w /dev/kvm ] && [ -f "$MINI" ] && [ -x "$KVMSCOPE" ]; t
 	rm -f "$out/exit"
 else
 	echo "SKIP view: mini guest trace (needs /dev/kvm, $MINI and $KVMSCOPE)"
+fi
+
+# Live stepping: the mini guest's init, paused at each handshake event, through DRIVER_OK, a
+# breakpoint, then on to its exit; q in the middle stops the VM and keeps the trace.
+if ! $KVMSCOPE run --help 2>/dev/null | grep -q -- "--step"; then
+	echo "SKIP view: live stepping (this kvmscope has no run --step yet)"
+elif [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$MINI" ]; then
+	echo "SKIP view: live stepping (needs /dev/kvm and $MINI)"
+else
+	truncate -s 8M "$out/live.img"
+	live() {
+		T new-session -d -s v -x 80 -y 24 \
+			"stty -g >$out/stty.before; $KVMSCOPE run --kernel $MINI --disk $out/live.img --append test=blk --trace $out/live.kvt --step; echo EXIT=\$? >$out/exit; stty -g >$out/stty.after; sleep 60"
+	}
+	live
+	check "step: the VM pauses at the first handshake event (the reset)" \
+		wait_for "paused at virtio_status (virtio-status)"
+	check "step: the path pane lights the reset" wait_for "[>] 1 reset"
+	check "step: the guest console has its own pane" wait_for "Guest console"
+	keys b
+	check "step: b sets a breakpoint on the event's class" wait_for "breakpoint on virtio-status: on"
+	keys c
+	check "step: c runs to the breakpoint (device_reset is virtio-status too)" \
+		wait_for "paused at device_reset (virtio-status)"
+	keys b
+	check "step: b again clears it" wait_for "breakpoint on virtio-status: off"
+	n=0
+	while [ $n -lt 60 ] && ! shows "[>] 8 DRIVER_OK"; do
+		keys n
+		sleep 0.2
+		n=$((n + 1))
+	done
+	check "step: n after n reaches DRIVER_OK ($n steps)" wait_for "[>] 8 DRIVER_OK"
+	check "step: steps 1..7 are marked done" shows "[x] 7 device setup"
+	keys c
+	check "step: c runs the guest to its exit" wait_for "VM stopped (exit status 0)"
+	check "step: the console pane shows the guest's result" shows "blk: ok"
+	keys q
+	check "step: q after the VM stopped: exit 0" exited 0
+	check "step: the terminal is restored (stty)" restored
+	check "step: the trace reads back, with DRIVER_OK in it" \
+		sh -c "$KVMSCOPE trace dump $out/live.kvt | grep -q 'new=.*DRIVER_OK'"
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after" "$out/live.kvt"
+	live
+	wait_for "paused at virtio_status" >/dev/null
+	keys q
+	check "step: q while paused stops the VM" sh -c "sleep 1; [ -s $out/exit ]"
+	check "step: ... and restores the terminal" restored
+	complete() { $KVMSCOPE trace stats "$1" >/dev/null 2>"$out/stats.err" && ! grep -q warning "$out/stats.err"; }
+	check "step: ... and keeps a complete trace (no warning reading it)" complete "$out/live.kvt"
+	T kill-session -t v
+	rm -f "$out/exit"
 fi
 
 # No terminal, bad files: one line, exit 2.
