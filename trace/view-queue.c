@@ -65,7 +65,7 @@ static void reset(struct view_queue *q, struct flight *f, size_t at)
 	f->n = 0;
 }
 
-/* Legacy: one PFN places all three parts (virtio 1.2 §4.1.4.10, 4096-byte alignment). */
+/* Legacy: one PFN places all three parts (virtio 1.2 §2.7.2: the layout, 4096-byte aligned). */
 static void legacy_layout(struct view_queue *q)
 {
 	if (!q->legacy || !q->pfn || !q->size)
