@@ -20,6 +20,9 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
 	"  trace     read a trace: dump, stats, events\n"
+	"  view      replay a trace in the ncurses viewer (docs/viewer.md)\n"
+	"  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
+	"  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
 	"  help      this text; `kvmscope COMMAND --help` for a command's options\n"
 	"\n"
 	"Options: --help, --version\n"
@@ -48,6 +51,9 @@ static const char usage_run[] =
 	"  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
 	"  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
 	"  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
+	"  --step[=CLASSES]     step through the run in the viewer: the VM pauses at each event\n"
+	"                       of CLASSES (default virtio-status,features,queue-setup); n next,\n"
+	"                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
 	"  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
 	"                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
 	"  --help               this text\n";
@@ -60,7 +66,18 @@ struct machine_options {
 	enum virtio_pci_mode virtio;
 	enum blk_io blk_io;
 	struct trace_options trace;
+	const char *step; /* --step[=CLASSES]: "" for the default classes; NULL: no stepping */
 };
+
+static void step_stop_vm(void *opaque)
+{
+	vm_stop(opaque, VM_STOP_USER, 0);
+}
+
+static bool step_vm_stopped(void *opaque)
+{
+	return ((struct vm *)opaque)->stop_reason != VM_RUNNING;
+}
 
 static const char *virtio_words_of(enum virtio_pci_mode m)
 {
@@ -79,7 +96,9 @@ static int run_status(int r)
 /* The machine: a VM, its devices, the kernel; runs until the guest stops. */
 static int machine_run(const struct machine_options *mo)
 {
-	struct vm_config vc = {.mem_size = mo->mem_size, .serial_out_fd = STDOUT_FILENO};
+	/* Stepping: the guest console goes to the viewer's pane, not the terminal. */
+	struct vm_config vc = {.mem_size = mo->mem_size,
+			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO};
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct pci *pci = calloc(1, sizeof(*pci));
 	struct virtio_dev *blk = NULL;
@@ -151,7 +170,21 @@ static int machine_run(const struct machine_options *mo)
 		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
 				"to the guest command line (--compat=off to stop this)\n",
 			words);
-	r = vm_run(vm, STDIN_FILENO);
+	if (mo->step) {
+		struct view_live_config lc = {.trace_path = mo->trace.path,
+					      .classes = *mo->step ? mo->step : NULL,
+					      .stop_vm = step_stop_vm,
+					      .vm_stopped = step_vm_stopped,
+					      .opaque = vm};
+		r = view_live_start(&lc);
+		if (r < 0)
+			goto out;
+		vm_set_console_sink(vm, view_live_console, NULL);
+		r = vm_run(vm, -1); /* the keys belong to the viewer */
+		view_live_end(r, vm->stop_reason != VM_STOP_SIGNAL && vm->stop_reason != VM_STOP_USER);
+	} else {
+		r = vm_run(vm, STDIN_FILENO);
+	}
 out:
 	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes. */
 	if (blk)
@@ -224,6 +257,7 @@ static int cmd_run(int argc, char **argv)
 		{"mem", required_argument, NULL, 'm'},    {"compat", required_argument, NULL, 'c'},
 		{"virtio", required_argument, NULL, 'v'}, {"irq", required_argument, NULL, 'q'},
 		{"blk-io", required_argument, NULL, 'b'}, {"pvh", no_argument, NULL, 'p'},
+		{"step", optional_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
@@ -294,6 +328,9 @@ static int cmd_run(int argc, char **argv)
 		case 'p':
 			mo.pvh = true;
 			break;
+		case 's':
+			mo.step = optarg ? optarg : "";
+			break;
 		case 'h':
 			fputs(usage_run, stdout);
 			return 0;
@@ -306,6 +343,13 @@ static int cmd_run(int argc, char **argv)
 		return bad("run: unexpected argument '%s'", argv[optind]);
 	if (!mo.kernel)
 		return bad("run: %s", "--kernel FILE is required (try 'kvmscope run --help')");
+	if (mo.step && !isatty(STDIN_FILENO))
+		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
+					     "'kvmscope trace dump FILE')");
+	if (mo.step && !mo.trace.path) {
+		mo.trace.path = "kvmscope-step.kvt";
+		fprintf(stderr, "kvmscope: --step records the trace to %s\n", mo.trace.path);
+	}
 	return machine_run(&mo);
 }
 
@@ -345,5 +389,11 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "trace") == 0)
 		return cmd_trace(argc - 1, argv + 1);
+	if (strcmp(argv[1], "view") == 0)
+		return view_cmd_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import") == 0)
+		return import_cmd_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return diff_cmd_main(argc - 1, argv + 1);
 	return bad("unknown command '%s' (try 'kvmscope --help')", argv[1]);
 }

@@ -74,6 +74,7 @@ enum vm_stop_reason {
 	VM_STOP_HALTED,    /* halted with interrupts off: nothing can wake it */
 	VM_STOP_ERROR,     /* an exit kvmscope cannot handle: diagnosed on stderr */
 	VM_STOP_SIGNAL,    /* the user interrupted kvmscope */
+	VM_STOP_USER,      /* the user quit from the viewer (kvmscope run --step): clean */
 };
 
 struct vm;
@@ -119,6 +120,8 @@ struct vm_config {
 
 int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */
 void vm_destroy(struct vm *vm);
+/* Every byte the guest prints also goes to fn (the live viewer's console pane). */
+void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), void *opaque);
 /* Runs the guest until it stops, the console on the terminal; returns kvmscope's exit status. */
 int vm_run(struct vm *vm, int console_in_fd);
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);

@@ -166,6 +166,7 @@ static int exit_status(const struct vm *vm)
 		return vm->exit_status;
 	case VM_STOP_RESET:
 	case VM_STOP_HALTED:
+	case VM_STOP_USER:
 		return 0;
 	case VM_STOP_SIGNAL:
 		return 130;
@@ -191,6 +192,13 @@ static void console_loop(struct vm *vm, int in_fd)
 		}
 		serial_input(vm->serial, buf, len);
 	}
+}
+
+void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), void *opaque)
+{
+	struct serial_sink sink = {.fn = fn, .opaque = opaque};
+
+	serial_set_sink(vm->serial, &sink);
 }
 
 /* One line for the user: what kvmscope completed that KVM could not emulate. */
