@@ -353,6 +353,28 @@ static int cmd_run(int argc, char **argv)
 	return machine_run(&mo);
 }
 
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command's name */
+};
+
+/* Run the command argv[1] names; usage on stdout for --help, on stderr (status 2) for nothing. */
+static int dispatch(const struct command *cmds, size_t n, int argc, char **argv, const char *usage,
+		    const char *what)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "kvmscope: %sunknown command '%s' (try 'kvmscope %s--help')\n", what, argv[1],
+		what);
+	return 2;
+}
+
 static int cmd_trace(int argc, char **argv)
 {
 	static const char usage[] =
@@ -360,40 +382,25 @@ static int cmd_trace(int argc, char **argv)
 		"  dump FILE [--format text|json|chrome] [--events LIST]   the events, decoded\n"
 		"  stats FILE                                              counts, drops, latencies\n"
 		"  events [--markdown]                                     the event catalogue\n";
+	static const struct command cmds[] = {
+		{"dump", trace_cmd_dump}, {"stats", trace_cmd_stats}, {"events", trace_cmd_events}};
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (strcmp(argv[1], "dump") == 0)
-		return trace_cmd_dump(argc - 1, argv + 1);
-	if (strcmp(argv[1], "stats") == 0)
-		return trace_cmd_stats(argc - 1, argv + 1);
-	if (strcmp(argv[1], "events") == 0)
-		return trace_cmd_events(argc - 1, argv + 1);
-	return bad("trace: unknown command '%s' (try 'kvmscope trace --help')", argv[1]);
+	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage, "trace ");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("kvmscope %s\n", KVMSCOPE_VERSION);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(usage_main, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("kvmscope %s\n", KVMSCOPE_VERSION);
-		return 0;
-	}
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(argv[1], "trace") == 0)
-		return cmd_trace(argc - 1, argv + 1);
-	if (strcmp(argv[1], "view") == 0)
-		return view_cmd_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "import") == 0)
-		return import_cmd_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "diff") == 0)
-		return diff_cmd_main(argc - 1, argv + 1);
-	return bad("unknown command '%s' (try 'kvmscope --help')", argv[1]);
+	static const struct command cmds[] = {
+		{"run", cmd_run},	       {"trace", cmd_trace},	   {"view", view_cmd_main},
+		{"import", import_cmd_main}, {"diff", diff_cmd_main}, {"--version", cmd_version}};
+
+	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }
