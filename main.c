@@ -13,50 +13,51 @@
 #include "virtio/virtio.h"
 
 static const char usage_main[] =
-	"Usage: kvmscope COMMAND [OPTIONS]\n"
-	"An educational hypervisor: boots Linux on KVM with virtio-pci and virtio-blk and shows\n"
-	"every step of the virtio handshake and the block IO path.\n"
-	"\n"
-	"Commands:\n"
-	"  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
-	"  trace     read a trace: dump, stats, events\n"
-	"  view      replay a trace in the ncurses viewer (docs/viewer.md)\n"
-	"  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
-	"  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
-	"  help      this text; `kvmscope COMMAND --help` for a command's options\n"
-	"\n"
-	"Options: --help, --version\n"
-	"Exit status: the guest's (debug-exit port) or 0 after a clean reboot; 1 when the VM\n"
-	"failed; 2 for bad input.\n";
+    "Usage: kvmscope COMMAND [OPTIONS]\n"
+    "An educational hypervisor: boots Linux on KVM with virtio-pci and virtio-blk and shows\n"
+    "every step of the virtio handshake and the block IO path.\n"
+    "\n"
+    "Commands:\n"
+    "  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
+    "  trace     read a trace: dump, stats, events\n"
+    "  view      replay a trace in the ncurses viewer (docs/viewer.md)\n"
+    "  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
+    "  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
+    "  help      this text; `kvmscope COMMAND --help` for a command's options\n"
+    "\n"
+    "Options: --help, --version\n"
+    "Exit status: the guest's (debug-exit port) or 0 after a clean reboot; 1 when the VM\n"
+    "failed; 2 for bad input.\n";
 
 static const char usage_run[] =
-	"Usage: kvmscope run --kernel FILE [OPTIONS]\n"
-	"Boot FILE (a bzImage, an ELF vmlinux, or guest/out/mini.elf) with the guest console on\n"
-	"this terminal. kvmscope exits when the guest reboots (Linux: `reboot -f`, reboot=k) or\n"
-	"writes its exit status to port 0xf4. Ctrl-C stops the guest.\n"
-	"\n"
-	"  --kernel FILE        kernel to boot (required)\n"
-	"  --initrd FILE        initial ramdisk (an uncompressed cpio boots fastest)\n"
-	"  --append STR         more kernel command-line words (after kvmscope's own:\n"
-	"                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
-	"  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
-	"  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
-	"  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
-	"  --irq MODE           device interrupts: msix (default) or intx\n"
-	"  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
-	"  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
-	"                       virtualized, switch off the guest features it cannot run\n"
-	"                       (" "noxsave clearcpuid=...); on: always; off: never\n"
-	"  --trace FILE         record the virtio handshake and IO path into FILE\n"
-	"  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
-	"  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
-	"  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
-	"  --step[=CLASSES]     step through the run in the viewer: the VM pauses at each event\n"
-	"                       of CLASSES (default virtio-status,features,queue-setup); n next,\n"
-	"                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
-	"  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
-	"                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
-	"  --help               this text\n";
+    "Usage: kvmscope run --kernel FILE [OPTIONS]\n"
+    "Boot FILE (a bzImage, an ELF vmlinux, or guest/out/mini.elf) with the guest console on\n"
+    "this terminal. kvmscope exits when the guest reboots (Linux: `reboot -f`, reboot=k) or\n"
+    "writes its exit status to port 0xf4. Ctrl-C stops the guest.\n"
+    "\n"
+    "  --kernel FILE        kernel to boot (required)\n"
+    "  --initrd FILE        initial ramdisk (an uncompressed cpio boots fastest)\n"
+    "  --append STR         more kernel command-line words (after kvmscope's own:\n"
+    "                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
+    "  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
+    "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
+    "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
+    "  --irq MODE           device interrupts: msix (default) or intx\n"
+    "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
+    "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
+    "                       virtualized, switch off the guest features it cannot run\n"
+    "                       ("
+    "noxsave clearcpuid=...); on: always; off: never\n"
+    "  --trace FILE         record the virtio handshake and IO path into FILE\n"
+    "  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
+    "  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
+    "  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
+    "  --step[=CLASSES]     step through the run in the viewer: the VM pauses at each event\n"
+    "                       of CLASSES (default virtio-status,features,queue-setup); n next,\n"
+    "                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
+    "  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
+    "                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
+    "  --help               this text\n";
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
@@ -81,16 +82,18 @@ static bool step_vm_stopped(void *opaque)
 
 static const char *virtio_words_of(enum virtio_pci_mode m)
 {
-	return m == VIRTIO_PCI_LEGACY ? "legacy" : m == VIRTIO_PCI_MODERN ? "modern" : "transitional";
+	return m == VIRTIO_PCI_LEGACY	? "legacy"
+	       : m == VIRTIO_PCI_MODERN ? "modern"
+					: "transitional";
 }
 
 static int run_status(int r)
 {
 	/* Bad input from the user is 2; everything else that fails at run time is 1. */
 	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
-			       r == -EISDIR
-		       ? 2
-		       : 1;
+		       r == -EISDIR
+		   ? 2
+		   : 1;
 }
 
 /* The machine: a VM, its devices, the kernel; runs until the guest stops. */
@@ -158,8 +161,8 @@ static int machine_run(const struct machine_options *mo)
 			goto out;
 		}
 	}
-	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline,
-				 .pvh = mo->pvh};
+	struct boot_config bc = {
+	    .kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline, .pvh = mo->pvh};
 	const struct pci_irq_route *routes;
 	bc.nr_pci_irqs = pci_irq_routes(pci, &routes);
 	bc.pci_irqs = routes;
@@ -167,8 +170,9 @@ static int machine_run(const struct machine_options *mo)
 	if (r < 0)
 		goto out;
 	if (compat && mo->compat == COMPAT_AUTO)
-		fprintf(stderr, "kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
-				"to the guest command line (--compat=off to stop this)\n",
+		fprintf(stderr,
+			"kvmscope: host KVM is kvm_pvm (CPUID not virtualized): adding '%s' "
+			"to the guest command line (--compat=off to stop this)\n",
 			words);
 	if (mo->step) {
 		struct view_live_config lc = {.trace_path = mo->trace.path,
@@ -181,12 +185,14 @@ static int machine_run(const struct machine_options *mo)
 			goto out;
 		vm_set_console_sink(vm, view_live_console, NULL);
 		r = vm_run(vm, -1); /* the keys belong to the viewer */
-		view_live_end(r, vm->stop_reason != VM_STOP_SIGNAL && vm->stop_reason != VM_STOP_USER);
+		view_live_end(r,
+			      vm->stop_reason != VM_STOP_SIGNAL && vm->stop_reason != VM_STOP_USER);
 	} else {
 		r = vm_run(vm, STDIN_FILENO);
 	}
 out:
-	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes. */
+	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes.
+	 */
 	if (blk)
 		virtio_reset(blk);
 	pci_destroy(pci);
@@ -211,15 +217,18 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		v <<= 30;
 		end++;
 		break;
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		v <<= 20;
 		end++;
 		break;
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		v <<= 10;
 		end++;
 		break;
@@ -251,25 +260,32 @@ static int pick(const char *s, const char *const *words, int n)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
-		{"append", required_argument, NULL, 'a'}, {"disk", required_argument, NULL, 'd'},
-		{"mem", required_argument, NULL, 'm'},    {"compat", required_argument, NULL, 'c'},
-		{"virtio", required_argument, NULL, 'v'}, {"irq", required_argument, NULL, 'q'},
-		{"blk-io", required_argument, NULL, 'b'}, {"pvh", no_argument, NULL, 'p'},
-		{"step", optional_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"kernel", required_argument, NULL, 'k'},
+					     {"initrd", required_argument, NULL, 'i'},
+					     {"append", required_argument, NULL, 'a'},
+					     {"disk", required_argument, NULL, 'd'},
+					     {"mem", required_argument, NULL, 'm'},
+					     {"compat", required_argument, NULL, 'c'},
+					     {"virtio", required_argument, NULL, 'v'},
+					     {"irq", required_argument, NULL, 'q'},
+					     {"blk-io", required_argument, NULL, 'b'},
+					     {"pvh", no_argument, NULL, 'p'},
+					     {"step", optional_argument, NULL, 's'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
 	static const char *const virtio_words[] = {"legacy", "modern", "transitional"};
 	static const char *const irq_words[] = {"msix", "intx"};
 	static const enum virtio_pci_mode virtio_modes[] = {VIRTIO_PCI_LEGACY, VIRTIO_PCI_MODERN,
-							      VIRTIO_PCI_TRANSITIONAL};
-	struct machine_options mo = {.mem_size = 256ULL << 20, .compat = COMPAT_AUTO,
-				     .virtio = VIRTIO_PCI_TRANSITIONAL, .msix = true};
+							    VIRTIO_PCI_TRANSITIONAL};
+	struct machine_options mo = {.mem_size = 256ULL << 20,
+				     .compat = COMPAT_AUTO,
+				     .virtio = VIRTIO_PCI_TRANSITIONAL,
+				     .msix = true};
 	int c, n = 0;
 
-	/* The trace layer parses its own options (--trace, --trace-events, ...); getopt the rest. */
+	/* The trace layer parses its own options (--trace, --trace-events, ...); getopt the rest.
+	 */
 	for (int i = 0; i < argc; i++) {
 		int t = i > 0 ? trace_parse_option(&mo.trace, argc, argv, &i) : 0;
 		if (t < 0)
@@ -313,7 +329,8 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'v':
 			if ((c = pick(optarg, virtio_words, 3)) < 0)
-				return bad("--virtio %s: expected legacy, modern or transitional", optarg);
+				return bad("--virtio %s: expected legacy, modern or transitional",
+					   optarg);
 			mo.virtio = virtio_modes[c];
 			break;
 		case 'q':
@@ -370,20 +387,20 @@ static int dispatch(const struct command *cmds, size_t n, int argc, char **argv,
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "kvmscope: %sunknown command '%s' (try 'kvmscope %s--help')\n", what, argv[1],
-		what);
+	fprintf(stderr, "kvmscope: %sunknown command '%s' (try 'kvmscope %s--help')\n", what,
+		argv[1], what);
 	return 2;
 }
 
 static int cmd_trace(int argc, char **argv)
 {
 	static const char usage[] =
-		"Usage: kvmscope trace COMMAND FILE [OPTIONS]\n"
-		"  dump FILE [--format text|json|chrome] [--events LIST]   the events, decoded\n"
-		"  stats FILE                                              counts, drops, latencies\n"
-		"  events [--markdown]                                     the event catalogue\n";
+	    "Usage: kvmscope trace COMMAND FILE [OPTIONS]\n"
+	    "  dump FILE [--format text|json|chrome] [--events LIST]   the events, decoded\n"
+	    "  stats FILE                                              counts, drops, latencies\n"
+	    "  events [--markdown]                                     the event catalogue\n";
 	static const struct command cmds[] = {
-		{"dump", trace_cmd_dump}, {"stats", trace_cmd_stats}, {"events", trace_cmd_events}};
+	    {"dump", trace_cmd_dump}, {"stats", trace_cmd_stats}, {"events", trace_cmd_events}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage, "trace ");
 }
@@ -398,9 +415,9 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct command cmds[] = {
-		{"run", cmd_run},	       {"trace", cmd_trace},	   {"view", view_cmd_main},
-		{"import", import_cmd_main}, {"diff", diff_cmd_main}, {"--version", cmd_version}};
+	static const struct command cmds[] = {{"run", cmd_run},	       {"trace", cmd_trace},
+					      {"view", view_cmd_main}, {"import", import_cmd_main},
+					      {"diff", diff_cmd_main}, {"--version", cmd_version}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }

@@ -18,18 +18,18 @@
 #include "kvm/internal.h"
 
 /* Where the VMM puts its own structures in low memory. */
-#define GDT_ADDR        0x0500
-#define BOOT_STACK      0x6ff0
-#define ZERO_PAGE_ADDR  0x7000
-#define PML4_ADDR       0x9000
-#define PDPT_ADDR       0xa000
-#define PD_ADDR         0xb000 /* four pages: 4 GiB of 2 MiB pages */
-#define CMDLINE_ADDR    0x20000
-#define CMDLINE_MAX     4096
-#define EBDA_START      0x9fc00
-#define BIOS_START      0xf0000 /* the MP table lives here, where Linux looks for it */
-#define BZIMAGE_LOAD    0x100000
-#define MIN_MEM         (16ULL << 20)
+#define GDT_ADDR       0x0500
+#define BOOT_STACK     0x6ff0
+#define ZERO_PAGE_ADDR 0x7000
+#define PML4_ADDR      0x9000
+#define PDPT_ADDR      0xa000
+#define PD_ADDR	       0xb000 /* four pages: 4 GiB of 2 MiB pages */
+#define CMDLINE_ADDR   0x20000
+#define CMDLINE_MAX    4096
+#define EBDA_START     0x9fc00
+#define BIOS_START     0xf0000 /* the MP table lives here, where Linux looks for it */
+#define BZIMAGE_LOAD   0x100000
+#define MIN_MEM	       (16ULL << 20)
 
 static int boot_err(const char *file, const char *what, int err)
 {
@@ -43,7 +43,8 @@ enum kernel_kind kernel_kind_of(const void *buf, size_t len)
 
 	if (len >= 4 && memcmp(p, ELFMAG, SELFMAG) == 0)
 		return KERNEL_ELF;
-	if (len >= 0x250 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa && memcmp(p + 0x202, "HdrS", 4) == 0)
+	if (len >= 0x250 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa &&
+	    memcmp(p + 0x202, "HdrS", 4) == 0)
 		return KERNEL_BZIMAGE;
 	return KERNEL_UNKNOWN;
 }
@@ -51,11 +52,11 @@ enum kernel_kind kernel_kind_of(const void *buf, size_t len)
 void boot_e820(struct boot_params *zp, const struct guest_mem *mem)
 {
 	const struct boot_e820_entry map[] = {
-		{.addr = 0, .size = EBDA_START, .type = E820_RAM},
-		{.addr = EBDA_START, .size = 0xa0000 - EBDA_START, .type = E820_RESERVED},
-		{.addr = BIOS_START, .size = 0x100000 - BIOS_START, .type = E820_RESERVED},
-		{.addr = 0x100000, .size = mem->lo_size - 0x100000, .type = E820_RAM},
-		{.addr = GUEST_4G, .size = mem->hi_size, .type = E820_RAM},
+	    {.addr = 0, .size = EBDA_START, .type = E820_RAM},
+	    {.addr = EBDA_START, .size = 0xa0000 - EBDA_START, .type = E820_RESERVED},
+	    {.addr = BIOS_START, .size = 0x100000 - BIOS_START, .type = E820_RESERVED},
+	    {.addr = 0x100000, .size = mem->lo_size - 0x100000, .type = E820_RAM},
+	    {.addr = GUEST_4G, .size = mem->hi_size, .type = E820_RAM},
 	};
 	unsigned n = mem->hi_size ? 5 : 4;
 
@@ -98,15 +99,26 @@ static void build_long_mode(struct guest_mem *mem)
 	gdt[3] = 0x00cf93000000ffffULL; /* 0x18: flat data, __BOOT_DS */
 }
 
-int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t pml4,
-			 uint64_t gdt)
+int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t pml4, uint64_t gdt)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r = {.rip = rip, .rsi = rsi, .rsp = BOOT_STACK, .rflags = 0x2};
-	struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 11,
-				   .present = 1, .s = 1, .l = 1, .g = 1};
-	struct kvm_segment data = {.base = 0, .limit = 0xffffffff, .selector = 0x18, .type = 3,
-				   .present = 1, .s = 1, .db = 1, .g = 1};
+	struct kvm_segment code = {.base = 0,
+				   .limit = 0xffffffff,
+				   .selector = 0x10,
+				   .type = 11,
+				   .present = 1,
+				   .s = 1,
+				   .l = 1,
+				   .g = 1};
+	struct kvm_segment data = {.base = 0,
+				   .limit = 0xffffffff,
+				   .selector = 0x18,
+				   .type = 3,
+				   .present = 1,
+				   .s = 1,
+				   .db = 1,
+				   .g = 1};
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
@@ -115,9 +127,9 @@ int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t
 	s.gdt.base = gdt;
 	s.gdt.limit = 4 * 8 - 1;
 	s.cr3 = pml4;
-	s.cr4 = 0x20;            /* PAE */
-	s.cr0 = 0x80050033;      /* PG, AM, WP, NE, ET, MP, PE */
-	s.efer = 0x500;          /* LME, LMA */
+	s.cr4 = 0x20;	    /* PAE */
+	s.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
+	s.efer = 0x500;	    /* LME, LMA */
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)
 		return -errno;
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &r) < 0)
@@ -187,12 +199,14 @@ int boot_load_elf(struct guest_mem *mem, const char *file, const void *img, size
 		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		uint8_t *dst = guest_ptr(mem, ph.p_paddr, ph.p_memsz);
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len || ph.p_filesz > len - ph.p_offset) {
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
+		    ph.p_filesz > len - ph.p_offset) {
 			r = boot_err(file, "ELF segment lies outside the file", -ENOEXEC);
 			goto out;
 		}
 		if (!dst || ph.p_paddr < BZIMAGE_LOAD) {
-			r = boot_err(file, "ELF segment outside guest RAM (try a larger --mem)", -E2BIG);
+			r = boot_err(file, "ELF segment outside guest RAM (try a larger --mem)",
+				     -E2BIG);
 			goto out;
 		}
 		memcpy(dst, (const uint8_t *)img + ph.p_offset, ph.p_filesz);
@@ -247,8 +261,10 @@ static int load_initrd(struct vm *vm, const char *file, const struct boot_image 
 	}
 	r = boot_place_initrd(&vm->mem, k->end, k->initrd_max, len, &addr);
 	if (r < 0) {
-		fprintf(stderr, "kvmscope: %s: initrd of %zu bytes does not fit in guest RAM above "
-			"the kernel (try a larger --mem)\n", file, len);
+		fprintf(stderr,
+			"kvmscope: %s: initrd of %zu bytes does not fit in guest RAM above "
+			"the kernel (try a larger --mem)\n",
+			file, len);
 	} else {
 		memcpy(guest_ptr(&vm->mem, addr, len), img, len);
 		zp->hdr.ramdisk_image = (uint32_t)addr;
@@ -283,7 +299,8 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 		r = boot_load_elf(&vm->mem, bc->kernel, img, len, &k);
 		boot_header_for_elf(&zp->hdr);
 		if (r == 0 && bc->pvh && pvh_find_entry(img, len, &k.entry) < 0)
-			r = boot_err(bc->kernel, "--pvh: the kernel has no PVH entry note", -ENOEXEC);
+			r = boot_err(bc->kernel, "--pvh: the kernel has no PVH entry note",
+				     -ENOEXEC);
 		break;
 	default:
 		r = boot_err(bc->kernel, "neither a bzImage nor an ELF kernel", -ENOEXEC);

@@ -49,7 +49,8 @@ void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len)
 	if (!needed)
 		snprintf(buf, len, "%s", "");
 	else if (tsc_khz)
-		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16 tsc_early_khz=%u", tsc_khz);
+		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16 tsc_early_khz=%u",
+			 tsc_khz);
 	else
 		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16");
 }

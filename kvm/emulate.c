@@ -17,8 +17,8 @@ struct insn {
 };
 
 static const char *const emu_names[EMU_NR] = {
-	[EMU_INT3] = "int3",       [EMU_FWAIT] = "fwait",     [EMU_FNCLEX] = "fnclex",
-	[EMU_LDMXCSR] = "ldmxcsr", [EMU_STMXCSR] = "stmxcsr",
+    [EMU_INT3] = "int3",       [EMU_FWAIT] = "fwait",	  [EMU_FNCLEX] = "fnclex",
+    [EMU_LDMXCSR] = "ldmxcsr", [EMU_STMXCSR] = "stmxcsr",
 };
 
 const char *emu_kind_name(enum emu_kind k)
@@ -66,7 +66,7 @@ static void fetch_insn(struct vcpu *vcpu, uint64_t rip, struct insn *in)
 static uint64_t gpr(const struct kvm_regs *r, unsigned n)
 {
 	const uint64_t v[16] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
-				r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
+				r->r8,	r->r9,	r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
 	return v[n & 15];
 }
 
@@ -88,7 +88,8 @@ static unsigned modrm_address(const struct insn *in, unsigned at, uint8_t rex,
 		if (p >= in->len)
 			return 0;
 		uint8_t sib = in->b[p++];
-		unsigned base = (sib & 7) | ((rex & 1) << 3), index = ((sib >> 3) & 7) | ((rex & 2) << 2);
+		unsigned base = (sib & 7) | ((rex & 1) << 3),
+			 index = ((sib >> 3) & 7) | ((rex & 2) << 2);
 		*ea = index == 4 ? 0 : gpr(r, index) << (sib >> 6);
 		if ((sib & 7) == 5 && mod == 0) {
 			mod = 2; /* no base, disp32 */
@@ -135,7 +136,8 @@ static int complete_mxcsr(struct vcpu *vcpu, const struct insn *in, unsigned op,
 		*mem = *mxcsr;
 	} else {
 		*mxcsr = *mem;
-		if (ioctl(vcpu->fd, xsave ? KVM_SET_XSAVE : KVM_SET_FPU, xsave ? (void *)&xs : &fpu) < 0)
+		if (ioctl(vcpu->fd, xsave ? KVM_SET_XSAVE : KVM_SET_FPU,
+			  xsave ? (void *)&xs : &fpu) < 0)
 			return -1;
 	}
 	r->rip += len;
@@ -168,7 +170,7 @@ static const char *name_insn(const struct insn *in, unsigned op, const char **fi
 		return b[2] == 0xca ? "clac" : "stac";
 	}
 	if (left >= 3 && b[0] == 0x0f && b[1] == 0xae && (b[2] >> 6) != 3) {
-		static const char *const grp15[8] = {"fxsave", "fxrstor", "ldmxcsr", "stmxcsr",
+		static const char *const grp15[8] = {"fxsave", "fxrstor", "ldmxcsr",  "stmxcsr",
 						     "xsave",  "xrstor",  "xsaveopt", "clflush"};
 		unsigned reg = (b[2] >> 3) & 7;
 		if (reg >= 4 && reg <= 6)
@@ -244,8 +246,8 @@ int emulate_internal_error(struct vcpu *vcpu)
 	fprintf(stderr,
 		"kvmscope: guest stopped: KVM cannot emulate %s at RIP 0x%llx (bytes %s, "
 		"suberror %u)%s%s%s\n",
-		name ? name : "an instruction", (unsigned long long)r.rip, in.len ? bytes : "unreadable",
-		vcpu->run->internal.suberror, fix ? "; try --append '" : "", fix ? fix : "",
-		fix ? "' or --compat=on" : "");
+		name ? name : "an instruction", (unsigned long long)r.rip,
+		in.len ? bytes : "unreadable", vcpu->run->internal.suberror,
+		fix ? "; try --append '" : "", fix ? fix : "", fix ? "' or --compat=on" : "");
 	return -1;
 }

@@ -35,8 +35,8 @@ const char *emu_kind_name(enum emu_kind k);
 struct boot_params;
 struct setup_header;
 struct boot_image {
-	uint64_t entry;       /* guest-physical 64-bit entry point */
-	uint64_t end;         /* first byte above the loaded kernel */
+	uint64_t entry;	      /* guest-physical 64-bit entry point */
+	uint64_t end;	      /* first byte above the loaded kernel */
 	uint64_t initrd_max;  /* highest address the initrd may end at */
 	uint64_t cmdline_max; /* longest command line the kernel takes */
 };

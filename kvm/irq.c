@@ -7,8 +7,8 @@
 
 #include "kvm/internal.h"
 
-#define IOAPIC_PINS    24
-#define ROUTES_MAX     256
+#define IOAPIC_PINS 24
+#define ROUTES_MAX  256
 
 static struct kvm_irq_routing_entry *entries(struct vm *vm)
 {
@@ -33,13 +33,15 @@ static int apply(struct vm *vm)
 
 int irq_init(struct vm *vm)
 {
-	vm->routing = calloc(1, sizeof(*vm->routing) + ROUTES_MAX * sizeof(struct kvm_irq_routing_entry));
+	vm->routing =
+	    calloc(1, sizeof(*vm->routing) + ROUTES_MAX * sizeof(struct kvm_irq_routing_entry));
 	if (!vm->routing)
 		return -ENOMEM;
 	pthread_mutex_init(&vm->gsi_lock, NULL);
 	/* The PC wiring: ISA IRQs 0-15 reach both PICs and the IOAPIC, 16-23 the IOAPIC only. */
 	for (uint32_t gsi = 0; gsi < 16; gsi++)
-		add_irqchip(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
+		add_irqchip(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+			    gsi % 8);
 	for (uint32_t gsi = 0; gsi < IOAPIC_PINS; gsi++)
 		add_irqchip(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi);
 	vm->next_gsi = IOAPIC_PINS;
@@ -108,7 +110,8 @@ int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
 	return r;
 }
 
-/* Change (del == false: re-aim at addr/data) or remove the MSI route of gsi, then resend the table. */
+/* Change (del == false: re-aim at addr/data) or remove the MSI route of gsi, then resend the table.
+ */
 static int route_change(struct vm *vm, uint32_t gsi, bool del, uint64_t addr, uint32_t data)
 {
 	int r = -ENOENT;
@@ -140,7 +143,8 @@ int vm_msi_route_del(struct vm *vm, uint32_t gsi)
 
 int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign)
 {
-	struct kvm_irqfd irqfd = {.fd = fd, .gsi = gsi, .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
+	struct kvm_irqfd irqfd = {
+	    .fd = fd, .gsi = gsi, .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
 
 	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
 		return -errno;

@@ -10,27 +10,27 @@
 #define KVMSCOPE_VERSION "0.1.0"
 
 /* Guest-physical layout. RAM above GUEST_PCI_HOLE moves to 4 GiB, as on a PC. */
-#define GUEST_PCI_HOLE     0xC0000000ULL
-#define GUEST_4G           0x100000000ULL
+#define GUEST_PCI_HOLE	   0xC0000000ULL
+#define GUEST_4G	   0x100000000ULL
 #define GUEST_MMIO32_BASE  0xC0000000ULL /* 32-bit BARs are placed from here ... */
 #define GUEST_MMIO32_END   0xFEC00000ULL /* ... up to the IOAPIC */
 #define GUEST_IOAPIC_BASE  0xFEC00000ULL
 #define GUEST_LAPIC_BASE   0xFEE00000ULL
-#define GUEST_MSI_BASE     0xFEE00000ULL
+#define GUEST_MSI_BASE	   0xFEE00000ULL
 #define GUEST_PIO_BAR_BASE 0xC000 /* I/O BARs, like a PC BIOS places them */
 #define GUEST_PIO_BAR_END  0x10000
 
 /* Fixed ports of the kvmscope machine. */
 #define PORT_DEBUG_EXIT 0xF4 /* an 8-bit write of N: kvmscope exits with status N */
-#define PORT_MARKER     0xF5 /* bytes of a phase marker string, ended by '\n' or 0 */
-#define PORT_COM1       0x3F8
-#define IRQ_COM1        4
+#define PORT_MARKER	0xF5 /* bytes of a phase marker string, ended by '\n' or 0 */
+#define PORT_COM1	0x3F8
+#define IRQ_COM1	4
 
 /* Guest-physical memory. guest_ptr() is the one way to touch it. */
 struct guest_mem {
-	uint8_t *lo;      /* guest [0, lo_size) */
+	uint8_t *lo; /* guest [0, lo_size) */
 	uint64_t lo_size;
-	uint8_t *hi;      /* guest [4 GiB, 4 GiB + hi_size) */
+	uint8_t *hi; /* guest [4 GiB, 4 GiB + hi_size) */
 	uint64_t hi_size;
 };
 
@@ -60,8 +60,8 @@ struct bus {
 };
 
 void bus_init(struct bus *b);
-int bus_add(struct bus *b, struct io_dev *dev);  /* -EEXIST on overlap, -ENOSPC when full */
-int bus_del(struct bus *b, struct io_dev *dev);  /* -ENOENT when not there */
+int bus_add(struct bus *b, struct io_dev *dev); /* -EEXIST on overlap, -ENOSPC when full */
+int bus_del(struct bus *b, struct io_dev *dev); /* -ENOENT when not there */
 int bus_move(struct bus *b, struct io_dev *dev, uint64_t new_base);
 /* -ENOENT when nothing claims addr: reads then see all ones. */
 int bus_dispatch(struct bus *b, uint64_t addr, void *data, uint32_t len, bool is_write);
@@ -70,11 +70,11 @@ int bus_dispatch(struct bus *b, uint64_t addr, void *data, uint32_t len, bool is
 enum vm_stop_reason {
 	VM_RUNNING = 0,
 	VM_STOP_EXIT_PORT, /* the guest wrote PORT_DEBUG_EXIT: status is the byte */
-	VM_STOP_RESET,     /* reboot through the i8042 (reboot=k) or a triple fault: clean */
-	VM_STOP_HALTED,    /* halted with interrupts off: nothing can wake it */
-	VM_STOP_ERROR,     /* an exit kvmscope cannot handle: diagnosed on stderr */
-	VM_STOP_SIGNAL,    /* the user interrupted kvmscope */
-	VM_STOP_USER,      /* the user quit from the viewer (kvmscope run --step): clean */
+	VM_STOP_RESET,	   /* reboot through the i8042 (reboot=k) or a triple fault: clean */
+	VM_STOP_HALTED,	   /* halted with interrupts off: nothing can wake it */
+	VM_STOP_ERROR,	   /* an exit kvmscope cannot handle: diagnosed on stderr */
+	VM_STOP_SIGNAL,	   /* the user interrupted kvmscope */
+	VM_STOP_USER,	   /* the user quit from the viewer (kvmscope run --step): clean */
 };
 
 struct vm;
@@ -96,7 +96,7 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	struct vcpu vcpu; /* one vCPU for now */
-	bool is_pvm;      /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
+	bool is_pvm;	  /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
 
 	/* GSI routing: IOAPIC/PIC pins 0..23 plus MSI routes from GSI 24 on. */
 	pthread_mutex_t gsi_lock;
@@ -109,7 +109,7 @@ struct vm {
 
 	uint64_t emu_count[EMU_NR];
 	volatile int stop_reason; /* enum vm_stop_reason */
-	int stop_fd;              /* eventfd written by vm_stop(): wakes the console loop */
+	int stop_fd;		  /* eventfd written by vm_stop(): wakes the console loop */
 	int exit_status;
 };
 

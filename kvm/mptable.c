@@ -5,14 +5,14 @@
 
 #include "kvm/internal.h"
 
-#define MP_IOAPIC_ID   1
-#define MP_BUS_PCI     0
-#define MP_BUS_ISA     1
+#define MP_IOAPIC_ID 1
+#define MP_BUS_PCI   0
+#define MP_BUS_ISA   1
 
 struct mp_floating {
 	char signature[4]; /* "_MP_" */
 	uint32_t physptr;
-	uint8_t length;    /* in 16-byte units */
+	uint8_t length; /* in 16-byte units */
 	uint8_t specification;
 	uint8_t checksum;
 	uint8_t feature[5];
@@ -106,14 +106,16 @@ int mptable_write(void *buf, uint64_t gpa, const struct pci_irq_route *pci, int 
 	put(&w, &pcibus, sizeof(pcibus));
 	put(&w, &isabus, sizeof(isabus));
 	put(&w, &ioapic, sizeof(ioapic));
-	/* ISA IRQs reach the IOAPIC pin of the same number (KVM's default routing); 2 is the cascade. */
+	/* ISA IRQs reach the IOAPIC pin of the same number (KVM's default routing); 2 is the
+	 * cascade. */
 	for (uint8_t irq = 0; irq < 16; irq++)
 		if (irq != 2)
 			put_intsrc(&w, MP_INTSRC, MP_INT, MP_BUS_ISA, irq, MP_IOAPIC_ID, irq);
 	/* A PCI source IRQ is (slot << 2) | (pin - 1). */
 	for (int i = 0; i < nr_pci; i++)
 		put_intsrc(&w, MP_INTSRC, MP_INT, MP_BUS_PCI,
-			   (uint8_t)(pci[i].slot << 2 | (pci[i].pin - 1)), MP_IOAPIC_ID, pci[i].gsi);
+			   (uint8_t)(pci[i].slot << 2 | (pci[i].pin - 1)), MP_IOAPIC_ID,
+			   pci[i].gsi);
 	put_intsrc(&w, MP_LINTSRC, MP_EXTINT, MP_BUS_ISA, 0, 0xff, 0);
 	put_intsrc(&w, MP_LINTSRC, MP_NMI, MP_BUS_ISA, 0, 0xff, 1);
 	if (w.full)

@@ -7,11 +7,11 @@
 #include "kvm/internal.h"
 #include "trace/trace.h"
 
-#define I8042_DATA    0x60
-#define I8042_CMD     0x64
-#define I8042_RESET   0xfe /* pulse the CPU reset line: what Linux writes with reboot=k */
-#define CMOS_INDEX    0x70
-#define POST_PORT     0x80
+#define I8042_DATA  0x60
+#define I8042_CMD   0x64
+#define I8042_RESET 0xfe /* pulse the CPU reset line: what Linux writes with reboot=k */
+#define CMOS_INDEX  0x70
+#define POST_PORT   0x80
 
 struct platform {
 	struct io_dev exit_dev, marker_dev, kbd_data_dev, kbd_cmd_dev, cmos_dev, post_dev;
@@ -43,7 +43,8 @@ static void marker_io(struct io_dev *dev, uint64_t off, void *data, uint32_t len
 	for (uint32_t i = 0; i < len; i++) {
 		if (p[i] == '\n' || p[i] == 0) {
 			if (vm->marker_len)
-				TRACE(GUEST_MARKER, 0, trace_intern_len(vm->marker, vm->marker_len));
+				TRACE(GUEST_MARKER, 0,
+				      trace_intern_len(vm->marker, vm->marker_len));
 			vm->marker_len = 0;
 		} else if (vm->marker_len < sizeof(vm->marker) - 1) {
 			vm->marker[vm->marker_len++] = p[i];
@@ -132,8 +133,8 @@ static void post_io(struct io_dev *dev, uint64_t off, void *data, uint32_t len, 
 int platform_init(struct vm *vm)
 {
 	static struct platform pf;
-	struct io_dev *devs[] = {&pf.exit_dev,    &pf.marker_dev, &pf.kbd_data_dev,
-				 &pf.kbd_cmd_dev, &pf.cmos_dev,   &pf.post_dev};
+	struct io_dev *devs[] = {&pf.exit_dev,	  &pf.marker_dev, &pf.kbd_data_dev,
+				 &pf.kbd_cmd_dev, &pf.cmos_dev,	  &pf.post_dev};
 
 	pf.exit_dev = (struct io_dev){PORT_DEBUG_EXIT, 1, debug_exit_io, vm, "debug-exit"};
 	pf.marker_dev = (struct io_dev){PORT_MARKER, 1, marker_io, vm, "marker"};

@@ -12,8 +12,8 @@
 #include "kvm/internal.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define PVH_START_MAGIC          0x336ec578
-#define PVH_INFO_ADDR            0x1000 /* start_info, then modlist and memmap in the same page */
+#define PVH_START_MAGIC		 0x336ec578
+#define PVH_INFO_ADDR		 0x1000 /* start_info, then modlist and memmap in the same page */
 
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;
@@ -56,7 +56,8 @@ int pvh_find_entry(const void *img, size_t len, uint64_t *entry)
 			    memcmp(name, "Xen", 4) != 0)
 				continue;
 			uint64_t v = 0;
-			memcpy(&v, (const char *)d->d_buf + desc_off, nh.n_descsz < 8 ? nh.n_descsz : 8);
+			memcpy(&v, (const char *)d->d_buf + desc_off,
+			       nh.n_descsz < 8 ? nh.n_descsz : 8);
 			*entry = nh.n_descsz == 4 ? (uint32_t)v : v;
 			r = 0;
 			break;
@@ -66,7 +67,8 @@ int pvh_find_entry(const void *img, size_t len, uint64_t *entry)
 	return r;
 }
 
-/* Fill start_info from what boot_load() already put in the zero page: command line, initrd, e820. */
+/* Fill start_info from what boot_load() already put in the zero page: command line, initrd, e820.
+ */
 int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint64_t gdt)
 {
 	uint8_t *page = guest_ptr(&vm->mem, PVH_INFO_ADDR, 4096);
@@ -75,15 +77,25 @@ int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint6
 	struct hvm_memmap_entry *map = (void *)(mod + 1);
 	struct kvm_sregs s;
 	struct kvm_regs r = {.rip = entry, .rbx = PVH_INFO_ADDR, .rflags = 0x2};
-	struct kvm_segment code = {.limit = 0xffffffff, .selector = 0x10, .type = 11, .present = 1,
-				   .s = 1, .db = 1, .g = 1};
-	struct kvm_segment data = {.limit = 0xffffffff, .selector = 0x18, .type = 3, .present = 1,
-				   .s = 1, .db = 1, .g = 1};
+	struct kvm_segment code = {.limit = 0xffffffff,
+				   .selector = 0x10,
+				   .type = 11,
+				   .present = 1,
+				   .s = 1,
+				   .db = 1,
+				   .g = 1};
+	struct kvm_segment data = {.limit = 0xffffffff,
+				   .selector = 0x18,
+				   .type = 3,
+				   .present = 1,
+				   .s = 1,
+				   .db = 1,
+				   .g = 1};
 	uint64_t *gdt_entries = guest_ptr(&vm->mem, gdt, 4 * 8);
 
 	memset(page, 0, 4096);
-	*si = (struct hvm_start_info){.magic = PVH_START_MAGIC, .version = 1,
-				      .cmdline_paddr = zp->hdr.cmd_line_ptr};
+	*si = (struct hvm_start_info){
+	    .magic = PVH_START_MAGIC, .version = 1, .cmdline_paddr = zp->hdr.cmd_line_ptr};
 	if (zp->hdr.ramdisk_size) {
 		mod->paddr = zp->hdr.ramdisk_image;
 		mod->size = zp->hdr.ramdisk_size;

@@ -44,7 +44,8 @@ static void guest_context(void *opaque, uint64_t *rip, uint32_t *stack)
 	*rip = r.rip;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
 		return;
-	struct trace_guest_mem gm = {.read_phys = read_phys, .opaque = &vcpu->vm->mem, .cr3 = s.cr3};
+	struct trace_guest_mem gm = {
+	    .read_phys = read_phys, .opaque = &vcpu->vm->mem, .cr3 = s.cr3};
 	*stack = trace_guest_stack(&gm, r.rbp);
 }
 
@@ -94,7 +95,8 @@ static bool handle_exit(struct vcpu *vcpu)
 		bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			     run->mmio.is_write);
 		TRACE(KVM_EXIT, 0, KVM_EXIT_MMIO, run->mmio.phys_addr,
-		      TRACE_PAIR(run->mmio.len, run->mmio.is_write), read_le(run->mmio.data, run->mmio.len));
+		      TRACE_PAIR(run->mmio.len, run->mmio.is_write),
+		      read_le(run->mmio.data, run->mmio.len));
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
@@ -178,7 +180,8 @@ static int exit_status(const struct vm *vm)
 /* Forward console input until the guest stops. Returns when the vCPU thread is done. */
 static void console_loop(struct vm *vm, int in_fd)
 {
-	struct pollfd pfd[2] = {{.fd = vm->stop_fd, .events = POLLIN}, {.fd = in_fd, .events = POLLIN}};
+	struct pollfd pfd[2] = {{.fd = vm->stop_fd, .events = POLLIN},
+				{.fd = in_fd, .events = POLLIN}};
 	char buf[64];
 
 	while (vm->stop_reason == VM_RUNNING) {
@@ -209,10 +212,12 @@ static void report_fallbacks(const struct vm *vm)
 
 	for (int k = 0; k < EMU_NR; k++)
 		if (vm->emu_count[k] && len < (int)sizeof(line))
-			len += snprintf(line + len, sizeof(line) - len, "%s%s x%llu", len ? ", " : "",
-					emu_kind_name(k), (unsigned long long)vm->emu_count[k]);
+			len +=
+			    snprintf(line + len, sizeof(line) - len, "%s%s x%llu", len ? ", " : "",
+				     emu_kind_name(k), (unsigned long long)vm->emu_count[k]);
 	if (len)
-		fprintf(stderr, "kvmscope: completed instructions KVM could not emulate: %s\n", line);
+		fprintf(stderr, "kvmscope: completed instructions KVM could not emulate: %s\n",
+			line);
 }
 
 int vm_run(struct vm *vm, int console_in_fd)

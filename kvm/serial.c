@@ -208,8 +208,8 @@ struct serial *serial_create(struct vm *vm, int out_fd)
 	s->out_fd = out_fd;
 	s->mcr = UART_MCR_OUT2;
 	pthread_mutex_init(&s->lock, NULL);
-	s->dev = (struct io_dev){.base = PORT_COM1, .len = 8, .io = serial_io, .opaque = s,
-				 .name = "serial"};
+	s->dev = (struct io_dev){
+	    .base = PORT_COM1, .len = 8, .io = serial_io, .opaque = s, .name = "serial"};
 	if (bus_add(&vm->pio, &s->dev) < 0) {
 		free(s);
 		return NULL;

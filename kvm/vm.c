@@ -12,7 +12,7 @@
 
 #include "kvm/internal.h"
 
-#define TSS_ADDR          0xfffbd000 /* three pages just under the BIOS area, unused by us */
+#define TSS_ADDR	  0xfffbd000 /* three pages just under the BIOS area, unused by us */
 #define IDENTITY_MAP_ADDR 0xfffbc000
 
 static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t **host)
@@ -25,8 +25,10 @@ static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, ui
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_HUGEPAGE);
-	r = (struct kvm_userspace_memory_region){
-		.slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uintptr_t)p};
+	r = (struct kvm_userspace_memory_region){.slot = slot,
+						 .guest_phys_addr = gpa,
+						 .memory_size = size,
+						 .userspace_addr = (uintptr_t)p};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		int err = -errno;
 		munmap(p, size);

@@ -15,8 +15,8 @@
 
 static struct guest_mem make_mem(uint64_t lo, uint64_t hi)
 {
-	struct guest_mem m = {.lo = calloc(1, lo), .lo_size = lo, .hi = hi ? calloc(1, hi) : NULL,
-			      .hi_size = hi};
+	struct guest_mem m = {
+	    .lo = calloc(1, lo), .lo_size = lo, .hi = hi ? calloc(1, hi) : NULL, .hi_size = hi};
 	return m;
 }
 
@@ -47,16 +47,18 @@ static void test_e820(void)
 	      "e820: base memory is RAM");
 	CHECK(zp.e820_table[2].addr == 0xf0000 && zp.e820_table[2].type == E820_RESERVED,
 	      "e820: BIOS area (MP table) reserved");
-	CHECK(zp.e820_table[3].addr == MiB && zp.e820_table[3].addr + zp.e820_table[3].size == 256 * MiB,
+	CHECK(zp.e820_table[3].addr == MiB &&
+		  zp.e820_table[3].addr + zp.e820_table[3].size == 256 * MiB,
 	      "e820: RAM from 1 MiB to the end of guest memory");
 	m.lo_size = GUEST_PCI_HOLE;
 	m.hi_size = 1ULL << 30;
 	boot_e820(&zp, &m);
 	CHECK(zp.e820_entries == 5 && zp.e820_table[4].addr == GUEST_4G &&
-		      zp.e820_table[4].size == 1ULL << 30,
+		  zp.e820_table[4].size == 1ULL << 30,
 	      "e820: RAM above the PCI hole moves to 4 GiB");
 	for (unsigned i = 1; i < zp.e820_entries; i++)
-		CHECK(zp.e820_table[i].addr >= zp.e820_table[i - 1].addr + zp.e820_table[i - 1].size,
+		CHECK(zp.e820_table[i].addr >=
+			  zp.e820_table[i - 1].addr + zp.e820_table[i - 1].size,
 		      "e820: entry %u sorted and not overlapping", i);
 }
 
@@ -66,12 +68,12 @@ static void test_initrd_placement(void)
 	uint64_t addr;
 
 	CHECK(boot_place_initrd(&m, 20 * MiB, 0x7fffffff, 10 * MiB + 5, &addr) == 0 &&
-		      addr + 10 * MiB + 5 <= 256 * MiB && (addr & 0xfff) == 0 && addr >= 20 * MiB,
+		  addr + 10 * MiB + 5 <= 256 * MiB && (addr & 0xfff) == 0 && addr >= 20 * MiB,
 	      "initrd: page aligned, at the top of RAM, above the kernel");
 	CHECK(boot_place_initrd(&m, 20 * MiB, 0x7fffffff, 240 * MiB, &addr) == -E2BIG,
 	      "initrd: refused when it would overlap the kernel");
 	CHECK(boot_place_initrd(&m, 20 * MiB, 64 * MiB - 1, 8 * MiB, &addr) == 0 &&
-		      addr + 8 * MiB <= 64 * MiB,
+		  addr + 8 * MiB <= 64 * MiB,
 	      "initrd: respects the kernel's initrd_addr_max");
 	CHECK(boot_place_initrd(&m, 20 * MiB, 0x7fffffff, 1ULL << 40, &addr) == -E2BIG,
 	      "initrd: larger than RAM refused");
@@ -97,8 +99,12 @@ static size_t make_elf(uint8_t *buf)
 	eh->e_ehsize = sizeof(*eh);
 	eh->e_phentsize = sizeof(*ph);
 	eh->e_phnum = 2;
-	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = 0x200, .p_vaddr = 0xffffffff81000000ULL,
-			     .p_paddr = 0x1000000, .p_filesz = 0x100, .p_memsz = 0x1000};
+	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_offset = 0x200,
+			     .p_vaddr = 0xffffffff81000000ULL,
+			     .p_paddr = 0x1000000,
+			     .p_filesz = 0x100,
+			     .p_memsz = 0x1000};
 	ph[1] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = 0x300, .p_filesz = 0x10};
 	for (int i = 0; i < 0x100; i++)
 		code[i] = (uint8_t)(i ^ 0x5a);
@@ -127,7 +133,8 @@ static void test_elf(void)
 	ph[0].p_paddr = 0x1000000;
 	ph[0].p_filesz = 0x10000; /* past the end of the file */
 	ph[0].p_memsz = 0x10000;
-	CHECK(boot_load_elf(&m, "t.elf", elf, len, &k) == -ENOEXEC, "ELF: segment past file refused");
+	CHECK(boot_load_elf(&m, "t.elf", elf, len, &k) == -ENOEXEC,
+	      "ELF: segment past file refused");
 	((Elf64_Ehdr *)elf)->e_machine = EM_AARCH64;
 	CHECK(boot_load_elf(&m, "t.elf", elf, len, &k) == -ENOEXEC, "ELF: other machines refused");
 	free(m.lo);
@@ -140,7 +147,8 @@ static void test_kind(void)
 	bz[0x1fe] = 0x55;
 	bz[0x1ff] = 0xaa;
 	memcpy(bz + 0x202, "HdrS", 4);
-	CHECK(kernel_kind_of(bz, sizeof(bz)) == KERNEL_BZIMAGE, "kind: bzImage by its setup header");
+	CHECK(kernel_kind_of(bz, sizeof(bz)) == KERNEL_BZIMAGE,
+	      "kind: bzImage by its setup header");
 	CHECK(kernel_kind_of("#!/bin/sh\n", 10) == KERNEL_UNKNOWN, "kind: a script is neither");
 	CHECK(kernel_kind_of(bz, 0x100) == KERNEL_UNKNOWN, "kind: a truncated header is neither");
 }
@@ -183,7 +191,7 @@ static void test_compat(void)
 	CHECK(strcmp(buf, "") == 0, "compat: nothing added when not needed");
 	compat_cmdline(true, 0, buf, sizeof(buf));
 	CHECK(strstr(buf, "noxsave") && strstr(buf, "clearcpuid=smap,smep,popcnt") &&
-		      !strstr(buf, "tsc_early_khz"),
+		  !strstr(buf, "tsc_early_khz"),
 	      "compat: noxsave and clearcpuid when needed");
 	compat_cmdline(true, 2596098, buf, sizeof(buf));
 	CHECK(strstr(buf, " tsc_early_khz=2596098"), "compat: the TSC frequency when KVM knows it");
