@@ -343,13 +343,17 @@ static char *default_out(const char *log)
 
 static void report(const struct trace_build *b, const struct trace_file *tf, const char *out)
 {
+	size_t imported = 0;
+	for (size_t i = 0; i < tf->nrec; i++)
+		imported += tf->rec[i].ev == TRACE_EV_IMPORTED;
 	fprintf(stderr,
-		"kvmscope import: %s: %zu lines: %zu trace events (%zu mapped, %zu kept as "
-		"'imported'), %zu other lines skipped, %zu malformed\n",
-		tf->path, b->lines, b->events, b->events - b->raw, b->raw, b->skipped,
-		b->malformed);
-	fprintf(stderr, "kvmscope import: wrote %s: %zu records, %zu devices", out, tf->nrec,
-		tf->names.ndev - 1);
+		"kvmscope import: %s: %zu lines: %zu trace events, %zu other lines skipped, %zu "
+		"malformed\n",
+		tf->path, b->lines, b->events, b->skipped, b->malformed);
+	fprintf(stderr,
+		"kvmscope import: wrote %s: %zu records (%zu kvmscope events, %zu kept as "
+		"'imported'), %zu devices",
+		out, tf->nrec, tf->nrec - imported, imported, tf->names.ndev - 1);
 	for (size_t d = 1; d < tf->names.ndev; d++)
 		fprintf(stderr, "%s%s", d == 1 ? " (" : ", ",
 			trace_file_str(tf, tf->names.dev[d].name));
