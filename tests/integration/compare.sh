@@ -2,6 +2,7 @@
 # kvmscope Linux boot's handshake matches QEMU's, with every difference labelled. The boot is the
 # one tests/integration/linux.sh leaves in tests/out/linux.kvt when it is newer than kvmscope;
 # otherwise this script boots Linux once itself, with the legacy transport (a minute here).
+# Then the host's view: the mini guest under trace/kvm.bt (bpftrace, root), when it can run.
 . tests/lib.sh
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 quiet() { "$@" >/dev/null 2>&1; }
@@ -64,4 +65,46 @@ if [ "$failed" != 0 ]; then
 	echo "--- kvmscope diff $trace $log"
 	cat "$out/diff"
 fi
+
+# The host's view (trace/kvm.bt): the exits KVM sends to user space are the ones kvmscope counts.
+host_view() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP compare host view: bpftrace needs root"; return; }
+	command -v bpftrace >/dev/null || {
+		echo "SKIP compare host view: bpftrace is not installed (apt-get install bpftrace)"
+		return
+	}
+	[ -d /sys/kernel/tracing/events/kvm ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	[ -d /sys/kernel/tracing/events/kvm ] || {
+		echo "SKIP compare host view: no KVM tracepoints in /sys/kernel/tracing"
+		return
+	}
+	[ -f "$MINI" ] || { echo "SKIP compare host view: $MINI is missing (make mini)"; return; }
+	truncate -s 8M "$out/mini.img"
+	mkfifo "$out/go"
+	# kvmscope waits until bpftrace has attached (its BEGIN line), then execs in the same pid
+	sh -c "read go <'$out/go'; exec $KVMSCOPE run --kernel $MINI --disk '$out/mini.img' \
+		--append test=blk --trace '$out/mini.kvt' --trace-events '*'" >"$out/mini.out" 2>&1 &
+	pid=$!
+	bpftrace trace/kvm.bt $pid >"$out/host.log" 2>"$out/bpftrace.err" &
+	bt=$!
+	i=0
+	while ! grep -q kvmbt-start "$out/host.log" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo go >"$out/go"
+	wait $pid
+	sleep 0.5
+	kill -TERM $bt 2>/dev/null
+	wait $bt
+	check "compare host view: import the kvm.bt log" \
+		quiet $KVMSCOPE import bpftrace "$out/host.log" -o "$out/host.kvt"
+	$KVMSCOPE trace dump "$out/host.kvt" --events kvm_exit | awk '{print $2, $3}' | sort \
+		>"$out/host.exits"
+	$KVMSCOPE trace dump "$out/mini.kvt" --events kvm_exit | awk '{print $2, $3}' | sort \
+		>"$out/own.exits"
+	check "compare host view: KVM's exits to user space are kvmscope's own, port by port ($(wc -l <"$out/own.exits") exits)" \
+		sh -c "[ -s '$out/own.exits' ] && cmp -s '$out/host.exits' '$out/own.exits'"
+}
+host_view
 exit $failed
