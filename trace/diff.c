@@ -186,16 +186,23 @@ int diff_cmd_main(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 2; k++) {
 		if (diff_side_load(&side[k], paths[k], err, sizeof(err)) < 0) {
 			fprintf(stderr, "kvmscope diff: %s\n", err);
 			if (k)
 				diff_side_free(&side[0]);
 			return 2;
 		}
+		if (side[k].tf.warning[0]) /* cut short: compared up to its last record */
+			fprintf(stderr, "kvmscope diff: warning: %s\n", side[k].tf.warning);
+	}
 	size_t most = side[0].ndev < side[1].ndev ? side[1].ndev : side[0].ndev;
 	struct diff_cmp *cmp = calloc(most + 1, sizeof(*cmp));
 	size_t n = cmp ? pair_devices(&side[0], &side[1], cmp) : 0;
+	if (!cmp) {
+		fprintf(stderr, "kvmscope diff: out of memory\n");
+		ret = 1;
+	}
 	bool match = cmp && n && side[0].ndev == n && side[1].ndev == n;
 	for (size_t i = 0; cmp && i < n; i++) {
 		if (compare(&cmp[i], &o) < 0) {
