@@ -1,11 +1,13 @@
 #!/bin/sh
-# guest/build-initrd.sh OUT.img GEN_INIT_CPIO INITDIR BUSYBOX: write an uncompressed newc cpio with
-# a static busybox, the applet links /init uses, INITDIR/init and INITDIR/fstab, and two 64 KiB
-# test patterns (their md5 sums in /etc/kvmscope-io) for /init's virtio-blk smoke test.
+# guest/build-initrd.sh OUT.img GEN_INIT_CPIO INITDIR BUSYBOX [EXTRA_LIST]: write an uncompressed
+# newc cpio with a static busybox, the applet links /init uses, INITDIR/init and INITDIR/fstab, and
+# two 64 KiB test patterns (their md5 sums in /etc/kvmscope-io) for /init's virtio-blk smoke test.
+# EXTRA_LIST: more gen_init_cpio lines (dir, file, slink) to add, e.g. fio and its libraries
+# (guest/bench/build.sh).
 # Uses the kernel's usr/gen_init_cpio, so no root is needed for /dev/console and the output is
 # the same bytes for the same inputs.
 set -e
-out=$1; gen=$2; initdir=$3; busybox=$4
+out=$1; gen=$2; initdir=$3; busybox=$4; extra=$5
 tmp=$out.d
 rm -rf "$tmp"; mkdir -p "$tmp"
 [ -x "$busybox" ] || { echo "guest: $busybox missing (package busybox-static)" >&2; exit 1; }
@@ -46,6 +48,7 @@ applets="sh mount dd md5sum reboot setsid cttyhack"
 	echo "file /pattern-a $tmp/pattern-a 0644 0 0"
 	echo "file /pattern-b $tmp/pattern-b 0644 0 0"
 	echo "file /init $initdir/init 0755 0 0"
+	[ -z "$extra" ] || cat "$extra"
 } >"$tmp/list"
 "$gen" -t 0 "$tmp/list" >"$out.tmp"
 mv "$out.tmp" "$out"

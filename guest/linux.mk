@@ -4,6 +4,8 @@
 #   bzImage     the same kernel for bzImage loaders (hardware KVM)
 #   initrd.img  uncompressed newc cpio: static busybox + initrd/init
 #   disk.img    64 MiB raw disk for virtio-blk (made once, never overwritten)
+# `make -C guest -f linux.mk bench` adds initrd-fio.img: the same with fio, its shared libraries and
+# guest/bench/init, for tests/bench/fio.sh (docs/bench.md).
 # Each is rebuilt only when its inputs change. Details: docs/guest.md, docs/guest-patches.md.
 
 OUT      := out
@@ -16,8 +18,9 @@ BUSYBOX  ?= /bin/busybox
 JOBS     ?= 2
 PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make busybox-static cpio
 
-.PHONY: all deps clean distclean
+.PHONY: all bench deps bench-deps clean distclean
 all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
+bench: $(OUT)/vmlinux $(OUT)/initrd-fio.img
 
 deps:
 	@sh ../tests/deps.sh $(PKGS)
@@ -45,6 +48,17 @@ $(OUT)/bzImage: $(OUT)/vmlinux
 $(OUT)/gen_init_cpio: | $(SRC)/.kvmscope-patched
 	$(CC) -O2 -o $@ $(SRC)/usr/gen_init_cpio.c
 
+# Debian's fio: what tests/bench/fio.sh runs in the guest (guest/bench/build.sh copies its libraries).
+FIO ?= /usr/bin/fio
+bench-deps:
+	@sh ../tests/deps.sh fio
+$(FIO): | bench-deps
+	@test -x $@ || { echo "guest: $@ missing (package fio, installed by tests/deps.sh)" >&2; exit 1; }
+
+$(OUT)/initrd-fio.img: bench/init bench/build.sh initrd/fstab build-initrd.sh $(BUSYBOX) $(FIO) \
+		$(OUT)/gen_init_cpio | deps
+	@sh bench/build.sh $@ $(OUT)/gen_init_cpio $(BUSYBOX) $(FIO)
+
 $(OUT)/initrd.img: initrd/init initrd/fstab build-initrd.sh $(BUSYBOX) $(OUT)/gen_init_cpio | deps
 	@sh build-initrd.sh $@ $(OUT)/gen_init_cpio initrd $(BUSYBOX)
 
@@ -55,7 +69,8 @@ $(OUT)/disk.img:
 
 # guest/out/ is shared with the other guests (mini): remove only what this file makes.
 clean:
-	rm -rf $(KBUILD) $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/gen_init_cpio
+	rm -rf $(KBUILD) $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/initrd-fio.img \
+		$(OUT)/gen_init_cpio
 
 distclean: clean
 	rm -rf $(SRC) $(OUT)/disk.img
