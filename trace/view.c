@@ -1,6 +1,7 @@
 /* trace/view.c - `kvmscope view FILE`: the terminal, the keys, and the terminal given back as it
  * was on every way out: q, end of input, SIGTERM/SIGHUP/SIGINT, and crashes. The live stepper
  * (trace/view-live.c) runs the same loop with a source that feeds records and takes n/c/b/q. */
+#include <poll.h>
 #include <curses.h>
 #include <errno.h>
 #include <langinfo.h>
@@ -261,6 +262,14 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 	return true;
 }
 
+/* The terminal hung up (its window closed, ssh dropped): getch() only ever says ERR now. */
+static bool tty_gone(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src)
 {
 	for (;;) {
@@ -273,6 +282,10 @@ int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src)
 		int ch = getch();
 		if (ch == ERR && !v->playing && !src)
 			return 0; /* end of input */
+		if (ch == ERR && src && tty_gone()) {
+			src->key(src->opaque, v, ui, 'q'); /* as if the user quit: the VM stops */
+			return 0;
+		}
 		if (ch != ERR && ch != KEY_RESIZE)
 			v->msg[0] = 0; /* a message lasts until the next key */
 		if (src && ch != ERR && src->key(src->opaque, v, ui, ch))
