@@ -266,7 +266,14 @@ else
 	complete() { $KVMSCOPE trace stats "$1" >/dev/null 2>"$out/stats.err" && ! grep -q warning "$out/stats.err"; }
 	check "step: ... and keeps a complete trace (no warning reading it)" complete "$out/live.kvt"
 	T kill-session -t v
-	rm -f "$out/exit"
+	rm -f "$out/exit" "$out/live.kvt"
+	# The terminal goes away while the VM is paused: kvmscope must end, not wait for a key.
+	live
+	wait_for "paused at virtio_status" >/dev/null
+	T kill-session -t v
+	gone() { for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -f "$out/live.kvt" >/dev/null || return 0; sleep 0.5; done; return 1; }
+	check "step: a terminal that hangs up while paused ends kvmscope" gone
+	pkill -9 -f "$out/live.kvt" 2>/dev/null
 fi
 
 # No terminal, bad files: one line, exit 2.
