@@ -26,7 +26,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the host build, the guest build and the tests need.
 HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
-OPT_PKGS   := liburing-dev tmux
+OPT_PKGS   := liburing-dev tmux bpftrace
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
 
 .PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps asan clean format help
