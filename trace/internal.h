@@ -309,6 +309,8 @@ uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def
 /* Importers: 0, or -1 with "path: what" in err when the input is not that tracer's log. */
 int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen);
 int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t errlen);
+/* QEMU's monitor's answers saved beside the log (STEM-status.log), if there, as info keys. */
+void trace_import_qemu_status(struct trace_build *b, const char *log);
 int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
 		      size_t errlen);
 bool trace_path_is_kvt(const char *path); /* starts with the trace magic */
