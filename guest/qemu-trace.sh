@@ -1,16 +1,19 @@
 #!/bin/sh
-# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--timeout S]: a reference trace.
-# Boots the kvmscope guest (guest/out/vmlinux, initrd.img, a copy of disk.img) under Debian's
-# qemu-system-x86_64 through guest/qemu-run.sh (one flag list for both scripts) with QEMU's `log`
-# trace backend on for the events `kvmscope import qemu` maps, and writes the log to LOG
-# (default tests/out/qemu-MODE.log; the console goes to LOG.console).
+# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--no-status] [--timeout S]:
+# a reference trace. Boots the kvmscope guest (guest/out/vmlinux, initrd.img, a copy of disk.img)
+# under Debian's qemu-system-x86_64 through guest/qemu-run.sh (one flag list for both scripts)
+# with QEMU's `log` trace backend on for the events `kvmscope import qemu` maps, and writes the
+# log to LOG (default tests/out/qemu-MODE.log; the console goes to LOG.console).
 #   legacy           virtio-blk-pci,disable-modern=on: the 0.9.5 transport in BAR0 I/O ports
 #   modern           QEMU's default transitional device: Linux drives its virtio 1.x transport
 #   --ioeventfd=off  the device takes every notify as an exit, so virtio_queue_notify shows them
-#   --timeout S      give up after S seconds (default 900; a boot takes 2-3 minutes here)
-# Compare the result with a kvmscope trace: kvmscope diff RUN.kvt LOG (docs/compare.md).
+#   --no-status      reboot right after the guest's IO test, without the status snapshot below
+#   --timeout S      give up after S seconds (default 900; a boot takes about a minute here)
+# QEMU 7.2 logs no feature negotiation and no queue setup, so once the guest's IO test is done
+# this asks QEMU's monitor (info virtio-status, info virtio-queue-status) what was negotiated,
+# and keeps its answer in STEM-status.log beside LOG; kvmscope import reads it (docs/compare.md).
 dir=$(cd "$(dirname "$0")" && pwd)
-mode=legacy log="" ioeventfd="" timeout=900
+mode=legacy log="" ioeventfd="" timeout=900 status=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	legacy | modern) mode=$1 ;;
@@ -18,8 +21,9 @@ while [ $# -gt 0 ]; do
 	-o*) log=${1#-o} ;;
 	--ioeventfd=off) ioeventfd=off ;;
 	--ioeventfd=on) ioeventfd="" ;;
+	--no-status) status="" ;;
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-trace.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -27,6 +31,7 @@ done
 [ -n "$log" ] || log=$dir/../tests/out/qemu-$mode.log
 mkdir -p "$(dirname "$log")" || exit 2
 [ -r "$dir/out/disk.img" ] || { echo "qemu-trace.sh: $dir/out/disk.img missing; build it with: make guest-linux" >&2; exit 2; }
+snap=${log%.log}-status.log
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -38,13 +43,44 @@ for ev in 'virtqueue_*' 'pci_update_mappings_*' 'msix_*' 'kvm_set_ioeventfd_*'; 
 	set -- "$@" -trace "enable=$ev"
 done
 [ "$mode" = legacy ] && set -- --legacy "$@"
+[ "$status" ] && set -- --shell "$@" # /init waits in a shell instead of rebooting
 [ "$ioeventfd" = off ] && set -- "$@" -global virtio-blk-pci.ioeventfd=off
 
-rm -f "$log"
+rm -f "$log" "$snap"
 start=$(date +%s)
 echo "qemu-trace.sh: booting $mode${ioeventfd:+ (ioeventfd=off)} under QEMU; trace to $log (minutes here)" >&2
-timeout "$timeout" sh "$dir/qemu-run.sh" "$@" >"$log.console" 2>&1 </dev/null
+mkfifo "$tmp/in" || exit 1
+timeout "$timeout" sh "$dir/qemu-run.sh" "$@" >"$log.console" 2>&1 <"$tmp/in" &
+qemu=$!
+exec 3>"$tmp/in" # QEMU's console and monitor (-serial mon:stdio): Ctrl-A c switches
+if [ "$status" ]; then
+	waited=0
+	until grep -q "shell on the console" "$log.console" 2>/dev/null; do
+		kill -0 $qemu 2>/dev/null && [ $waited -lt "$timeout" ] || break
+		sleep 1
+		waited=$((waited + 1))
+	done
+	sleep 1
+	printf '\001c' >&3
+	sleep 1
+	printf 'info virtio\n' >&3
+	sleep 2
+	path=$(tr -d '\r' <"$log.console" | sed -n 's/^\(\/machine\/[^ ]*\) \[virtio-blk\]$/\1/p' | head -n 1)
+	if [ -n "$path" ]; then
+		printf 'info virtio-status %s\n' "$path" >&3
+		sleep 2
+		printf 'info virtio-queue-status %s 0\n' "$path" >&3
+		sleep 2
+	else
+		echo "qemu-trace.sh: warning: the monitor named no virtio-blk device; no status snapshot" >&2
+	fi
+	printf '\001c' >&3
+	sleep 1
+	printf 'reboot -f\n' >&3
+fi
+wait $qemu
 rc=$?
+exec 3>&-
 secs=$(($(date +%s) - start))
 if [ "$rc" = 124 ]; then
 	echo "qemu-trace.sh: QEMU still running after $timeout s; killed (console: $log.console)" >&2
@@ -55,4 +91,15 @@ if [ ! -s "$log" ]; then
 	exit 1
 fi
 grep -q KVMSCOPE-IO-OK "$log.console" || echo "qemu-trace.sh: warning: the guest's IO test did not pass (console: $log.console)" >&2
+# the monitor's answers, cut from the console: each from its "/machine/...:" line to the prompt
+if [ "$status" ]; then
+	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log.console" | tr -d '\r' |
+		awk '/^\/machine\/.*:$/ { on = 1 } /^\(qemu\)/ { on = 0 } on' >"$snap"
+	if [ -s "$snap" ]; then
+		echo "qemu-trace.sh: QEMU's virtio status after the IO test in $snap" >&2
+	else
+		rm -f "$snap"
+		echo "qemu-trace.sh: warning: no status snapshot (console: $log.console)" >&2
+	fi
+fi
 echo "qemu-trace.sh: QEMU exited $rc after $secs s; $(wc -l <"$log") trace lines in $log" >&2
