@@ -777,6 +777,7 @@ int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen)
 		for (size_t i = 0; i < im.nreq; i++) /* still in flight when the log ends */
 			put_pop(&im, &im.req[i], UINT64_MAX, 0, 0);
 		put_info(&im);
+		trace_import_qemu_status(b, b->tf.path);
 		if (im.bad_arg) {
 			snprintf(
 			    err, errlen,
