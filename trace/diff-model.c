@@ -404,6 +404,43 @@ static uint64_t recorded(const struct trace_file *tf)
 	return TRACE_MASK_DEFAULT;
 }
 
+/* What QEMU's monitor said after the run (trace/import-qemu-status.c): the outcome of feature
+ * negotiation and queue setup, which QEMU 7.2 does not log. */
+static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
+{
+	char buf[256], key[32];
+	unsigned long long v, size, desc, driver, device;
+	const struct trace_file *tf = &s->tf;
+	if (!trace_file_info(tf, "qemu_host_features", buf, sizeof(buf)) ||
+	    sscanf(buf, "0x%llx", &v) != 1 || d->kind != 2)
+		return;
+	d->snapshot = true;
+	d->host_features = v;
+	d->has_host_features = true;
+	/* what the driver could read: a legacy header has one 32-bit word */
+	d->dev_features = !strcmp(s->transport, "legacy") ? v & 0xffffffff : v;
+	d->has_dev_features = true;
+	if (trace_file_info(tf, "qemu_guest_features", buf, sizeof(buf)) &&
+	    sscanf(buf, "0x%llx", &v) == 1) {
+		d->drv_features = v;
+		d->has_drv_features = true;
+	}
+	d->has_queues = true;
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX; q++) {
+		snprintf(key, sizeof(key), "qemu_queue%u", q);
+		if (trace_file_info(tf, key, buf, sizeof(buf)) &&
+		    sscanf(buf, "size=%llu desc=0x%llx driver=0x%llx device=0x%llx", &size, &desc,
+			   &driver, &device) == 4)
+			d->q[q] = (struct diff_queue){.seen = true,
+						      .legacy = !strcmp(s->transport, "legacy"),
+						      .size = size,
+						      .max_size = size,
+						      .desc = desc,
+						      .driver = driver,
+						      .device = device};
+	}
+}
+
 int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errlen)
 {
 	char buf[256];
@@ -431,6 +468,10 @@ int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errl
 		d->kind = tf->names.dev[id].kind;
 		d->name = trace_file_str(tf, tf->names.dev[id].name);
 		build_dev(tf, d);
+		d->has_queues = !diff_unrecorded(s, TRACE_EV_QUEUE_SIZE);
+		d->has_config = !diff_unrecorded(s, TRACE_EV_CONFIG_READ);
+		if (s->qemu)
+			apply_snapshot(s, d);
 	}
 	return 0;
 }

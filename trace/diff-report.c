@@ -82,17 +82,18 @@ static const char *queue_shape(const struct diff_queue *q, char *buf, size_t len
 	return buf;
 }
 
-static const char *queue_words(const struct diff_queue *q, char *buf, size_t len)
+static const char *queue_words(const struct diff_queue *q, bool vector, char *buf, size_t len)
 {
-	char shape[128], vec[16] = "-";
+	char shape[128];
 	if (!q->seen) {
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	if (q->has_vector)
-		snprintf(vec, sizeof(vec), q->vector == 0xffff ? "none" : "%u", q->vector);
-	snprintf(buf, len, "size %u, %s, MSI-X vector %s", q->size,
-		 queue_shape(q, shape, sizeof(shape)), vec);
+	snprintf(buf, len, "size %u, %s", q->size, queue_shape(q, shape, sizeof(shape)));
+	if (vector && q->vector == 0xffff)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", no MSI-X vector");
+	else if (vector)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", MSI-X vector %u", q->vector);
 	return buf;
 }
 
@@ -247,45 +248,74 @@ static void text_handshake(FILE *f, const struct diff_cmp *p, const struct diff_
 		fprintf(f, "  (no handshake steps on either side)\n");
 }
 
-/* A summary row: A's and B's words, the same or not, or labelled when a side cannot show it. */
+static const char *const SNAPSHOT =
+    "from QEMU's monitor after the guest's IO test (info virtio-status, info "
+    "virtio-queue-status): what was negotiated, not logged steps";
+
+/* A summary row: each side's words; "-" with a note when a side cannot know them, a note when
+ * they come from QEMU's monitor; under a difference, extra (what differs) when given. */
 static void summary(FILE *f, const struct diff_cmp *p, struct notes *ns, const char *what,
-		    uint16_t ev, const char *a, const char *b)
+		    uint16_t ev, bool ka, const char *a, bool kb, const char *b, const char *extra)
 {
 	char n[16];
-	const char *la = absent(p->sa, ev), *lb = absent(p->sb, ev);
-	const char *label = la ? la : lb;
-	fprintf(f, "  %-2s %s\n", label ? "" : !strcmp(a, b) ? "=" : "~", what);
-	fprintf(f, "       A  %s%s\n", la ? "-" : a, la ? note(ns, la, n, sizeof(n)) : "");
-	fprintf(f, "       B  %s%s\n", lb ? "-" : b, lb ? note(ns, lb, n, sizeof(n)) : "");
+	const char *la = ka ? (p->a->snapshot ? SNAPSHOT : NULL) : absent(p->sa, ev);
+	const char *lb = kb ? (p->b->snapshot ? SNAPSHOT : NULL) : absent(p->sb, ev);
+	bool differ = ka && kb && strcmp(a, b);
+	fprintf(f, "  %-2s %s\n", !(ka && kb) ? "" : differ ? "~" : "=", what);
+	fprintf(f, "       A  %s%s\n", ka ? a : "-", note(ns, la, n, sizeof(n)));
+	fprintf(f, "       B  %s%s\n", kb ? b : "-", note(ns, lb, n, sizeof(n)));
+	if (differ && extra)
+		fprintf(f, "       %s\n", extra);
+}
+
+/* "only A: BLK_F_SIZE_MAX; only B: BLK_F_GEOMETRY" */
+static const char *features_apart(const struct diff_dev *d, uint64_t a, uint64_t b, char *buf,
+				  size_t len)
+{
+	char x[256] = "none", y[256] = "none";
+	if (a & ~b)
+		trace_decode_features(a & ~b, 0, d->kind, x, sizeof(x));
+	if (b & ~a)
+		trace_decode_features(b & ~a, 0, d->kind, y, sizeof(y));
+	snprintf(buf, len, "only A: %s; only B: %s", x, y);
+	return buf;
 }
 
 static void text_state(FILE *f, const struct diff_cmp *p, struct notes *ns)
 {
-	char a[640], b[640], what[32];
+	char a[640], b[640], x[640], what[32];
 	const struct diff_dev *da = p->a, *db = p->b;
 	fprintf(f, "\nFeatures, queues and config after the handshake\n");
 	if (da->has_host_features || db->has_host_features)
 		summary(f, p, ns, "offered by the device (its host features)",
-			TRACE_EV_HOST_FEATURES,
-			features_words(da, da->host_features, da->has_host_features, a, sizeof(a)),
-			features_words(db, db->host_features, db->has_host_features, b, sizeof(b)));
+			TRACE_EV_HOST_FEATURES, da->has_host_features,
+			features_words(da, da->host_features, true, a, sizeof(a)),
+			db->has_host_features,
+			features_words(db, db->host_features, true, b, sizeof(b)),
+			features_apart(da, da->host_features, db->host_features, x, sizeof(x)));
 	summary(f, p, ns, "device features the driver read", TRACE_EV_DEVICE_FEATURES_READ,
-		features_words(da, da->dev_features, da->has_dev_features, a, sizeof(a)),
-		features_words(db, db->dev_features, db->has_dev_features, b, sizeof(b)));
+		da->has_dev_features, features_words(da, da->dev_features, true, a, sizeof(a)),
+		db->has_dev_features, features_words(db, db->dev_features, true, b, sizeof(b)),
+		features_apart(da, da->dev_features, db->dev_features, x, sizeof(x)));
 	summary(f, p, ns, "features the driver accepted", TRACE_EV_DRIVER_FEATURES_WRITE,
-		features_words(da, da->drv_features, da->has_drv_features, a, sizeof(a)),
-		features_words(db, db->drv_features, db->has_drv_features, b, sizeof(b)));
+		da->has_drv_features, features_words(da, da->drv_features, true, a, sizeof(a)),
+		db->has_drv_features, features_words(db, db->drv_features, true, b, sizeof(b)),
+		features_apart(da, da->drv_features, db->drv_features, x, sizeof(x)));
 	unsigned nq = nqueues(da) > nqueues(db) ? nqueues(da) : nqueues(db);
 	snprintf(a, sizeof(a), "%u", nqueues(da));
 	snprintf(b, sizeof(b), "%u", nqueues(db));
-	summary(f, p, ns, "queues set up", TRACE_EV_QUEUE_SIZE, a, b);
+	summary(f, p, ns, "queues set up", TRACE_EV_QUEUE_SIZE, da->has_queues, a, db->has_queues,
+		b, NULL);
 	for (unsigned q = 0; q < nq; q++) {
+		bool vec = da->q[q].has_vector && db->q[q].has_vector; /* QEMU's monitor has none */
 		snprintf(what, sizeof(what), "queue %u", q);
-		summary(f, p, ns, what, TRACE_EV_QUEUE_SIZE, queue_words(&da->q[q], a, sizeof(a)),
-			queue_words(&db->q[q], b, sizeof(b)));
+		summary(f, p, ns, what, TRACE_EV_QUEUE_SIZE, da->has_queues,
+			queue_words(&da->q[q], vec, a, sizeof(a)), db->has_queues,
+			queue_words(&db->q[q], vec, b, sizeof(b)), NULL);
 	}
-	summary(f, p, ns, "device config fields read", TRACE_EV_CONFIG_READ,
-		da->config[0] ? da->config : "none", db->config[0] ? db->config : "none");
+	summary(f, p, ns, "device config fields read", TRACE_EV_CONFIG_READ, da->has_config,
+		da->config[0] ? da->config : "none", db->has_config,
+		db->config[0] ? db->config : "none", NULL);
 }
 
 static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
@@ -362,6 +392,10 @@ void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side
 			p->match ? "MATCH" : "DIFFERENT", p->same, p->mismatches,
 			p->mismatches ? " (<- mismatch)" : "", p->labelled,
 			!p->mismatches && !p->match ? "; a side never reached DRIVER_OK" : "");
+		if (p->state_differs)
+			fprintf(f,
+				"The devices differ in features or queues (~ above): a choice of "
+				"each device, which the handshake's steps do not decide\n");
 	}
 	for (int side = 0; side < 2; side++) {
 		const struct diff_side *s = side ? b : a;
@@ -462,7 +496,8 @@ static void json_dev_state(FILE *f, const struct diff_side *s, const struct diff
 	fputs(",\"queues\":[", f);
 	for (unsigned q = 0; q < nqueues(d); q++) {
 		fprintf(f, "%s{\"queue\":%u,\"size\":%u,", q ? "," : "", q, d->q[q].size);
-		jkey(f, "words", queue_words(&d->q[q], buf, sizeof(buf)), false);
+		jkey(f, "words", queue_words(&d->q[q], d->q[q].has_vector, buf, sizeof(buf)),
+		     false);
 		fputc('}', f);
 	}
 	fputs("]", f);
@@ -530,8 +565,9 @@ static void json_pair(FILE *f, const struct diff_cmp *p)
 	jkey(f, "interrupts_label", diff_irq_label(p), true);
 	fprintf(f,
 		",\"same\":%zu,\"differ\":%zu,\"unexplained\":%zu,\"labelled\":%zu,"
-		"\"match\":%s}",
-		p->same, p->changed, p->mismatches, p->labelled, p->match ? "true" : "false");
+		"\"state_differs\":%s,\"match\":%s}",
+		p->same, p->changed, p->mismatches, p->labelled,
+		p->state_differs ? "true" : "false", p->match ? "true" : "false");
 }
 
 void diff_report_json(FILE *f, const struct diff_side *a, const struct diff_side *b,

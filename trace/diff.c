@@ -43,6 +43,12 @@ static int compare(struct diff_cmp *p, const struct diff_opts *o)
 		p->mismatches += r->op != DIFF_SAME && !r->label;
 	}
 	p->match = reached_driver_ok(p->a) && reached_driver_ok(p->b) && !p->mismatches;
+	const struct diff_dev *a = p->a, *b = p->b;
+	p->state_differs =
+	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features) ||
+	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features);
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
+		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
 	return 0;
 }
 

@@ -67,6 +67,8 @@ struct diff_dev {
 	size_t nsteps, steps_cap;
 	uint64_t host_features, dev_features, drv_features, accepted;
 	bool has_host_features, has_dev_features, has_drv_features, has_accepted, refused;
+	bool has_queues, has_config; /* the side can know them */
+	bool snapshot; /* features and queues from QEMU's monitor (info virtio-status), not steps */
 	struct diff_queue q[DIFF_QUEUES_MAX];
 	char config[512]; /* device config fields read, in first-read order */
 	/* IO: after DRIVER_OK */
@@ -130,7 +132,8 @@ struct diff_cmp {
 	struct diff_pair *reqs; /* the first requests */
 	long nreqs;
 	size_t same, changed, mismatches, labelled;
-	bool match; /* both reached DRIVER_OK and every difference is labelled */
+	bool match;	    /* both reached DRIVER_OK and every difference is labelled */
+	bool state_differs; /* features or queues both sides know differ (summary, not steps) */
 };
 /* Labels of expected differences, NULL when there is none to explain. */
 const char *diff_sessions_label(const struct diff_cmp *p);

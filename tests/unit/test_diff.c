@@ -209,6 +209,11 @@ static void test_kvmscope_traces(void)
 	CHECK(strstr(out, "B1 reset > ACKNOWLEDGE|DRIVER > ACKNOWLEDGE|DRIVER|DRIVER_OK [1]") &&
 		  strstr(out, "[1] QEMU boots through SeaBIOS"),
 	      "SeaBIOS's session in QEMU's log is labelled, Linux's is compared");
+	CHECK(strstr(out, "only A: BLK_F_SIZE_MAX; only B: BLK_F_GEOMETRY\n") &&
+		  strstr(out, "=  queue 0\n") && strstr(out, "The devices differ in features") &&
+		  strstr(out, "from QEMU's monitor after the guest's IO test"),
+	      "QEMU's monitor's answers: accepted features compared (kvmscope SIZE_MAX, QEMU "
+	      "GEOMETRY), queue 0 the same");
 	CHECK(strstr(out, "QEMU 7.2 has no trace event for feature negotiation") &&
 		  strstr(out, "QEMU 7.2 has no trace event for queue setup") &&
 		  strstr(out, "QEMU 7.2 has no trace event for device config accesses"),
