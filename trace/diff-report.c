@@ -383,7 +383,8 @@ void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side
 		text_state(f, p, &ns);
 		text_io(f, p, &ns);
 		if (ns.n)
-			fprintf(f, "\nExpected differences\n");
+			fprintf(
+			    f, "\nNotes: why a difference is expected, where a value comes from\n");
 		for (unsigned k = 0; k < ns.n; k++)
 			fprintf(f, "  [%u] %s\n", k + 1, ns.v[k]);
 		fprintf(f,
