@@ -27,7 +27,7 @@ static bool reached_driver_ok(const struct diff_dev *d)
 	return d->cmp >= 0 && d->sess[d->cmp].driver_ok != DIFF_NONE;
 }
 
-static int compare(struct diff_cmp *p, const struct diff_opts *o)
+int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 {
 	p->nrows = diff_align(p->sa, p->a, p->sb, p->b, &p->rows);
 	size_t na = p->a->nreq < o->requests ? p->a->nreq : o->requests;
@@ -164,9 +164,7 @@ static int parse(int argc, char **argv, struct diff_opts *o, const char **paths)
 	return npaths == 2 ? 0 : usage(stderr, 2);
 }
 
-/* Pairs each virtio device of A with the next unpaired one of B of the same kind. */
-static size_t pair_devices(const struct diff_side *a, const struct diff_side *b,
-			   struct diff_cmp *cmp)
+size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b, struct diff_cmp *cmp)
 {
 	size_t n = 0;
 	bool used[b->ndev + 1];
@@ -204,14 +202,14 @@ int diff_cmd_main(int argc, char **argv)
 	}
 	size_t most = side[0].ndev < side[1].ndev ? side[1].ndev : side[0].ndev;
 	struct diff_cmp *cmp = calloc(most + 1, sizeof(*cmp));
-	size_t n = cmp ? pair_devices(&side[0], &side[1], cmp) : 0;
+	size_t n = cmp ? diff_pair_devices(&side[0], &side[1], cmp) : 0;
 	if (!cmp) {
 		fprintf(stderr, "kvmscope diff: out of memory\n");
 		ret = 1;
 	}
 	bool match = cmp && n && side[0].ndev == n && side[1].ndev == n;
 	for (size_t i = 0; cmp && i < n; i++) {
-		if (compare(&cmp[i], &o) < 0) {
+		if (diff_compare(&cmp[i], &o) < 0) {
 			fprintf(stderr, "kvmscope diff: out of memory\n");
 			match = false;
 			ret = 1;

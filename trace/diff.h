@@ -135,6 +135,13 @@ struct diff_cmp {
 	bool match;	    /* both reached DRIVER_OK and every difference is labelled */
 	bool state_differs; /* features or queues both sides know differ (summary, not steps) */
 };
+/* Pairs each virtio device of A with the next unpaired one of B of the same kind: cmp (room for
+ * the smaller side's ndev) gets sa, sb, a, b set; returns how many pairs. */
+size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b,
+			 struct diff_cmp *cmp);
+/* Aligns a pair's handshake and first requests, counts and the verdict: 0 or -ENOMEM (what was
+ * allocated is in p->rows and p->reqs either way, for the caller to free). */
+int diff_compare(struct diff_cmp *p, const struct diff_opts *o);
 /* Labels of expected differences, NULL when there is none to explain. */
 const char *diff_sessions_label(const struct diff_cmp *p);
 const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);

@@ -444,6 +444,118 @@ void view_draw(const struct view_ui *ui, struct view *v)
 	refresh();
 }
 
+/* --- Compare: `view A --compare B` --- */
+
+void view_layout_compare(int lines, int cols, bool zoom, struct view_layout *l)
+{
+	int body = lines - 2, info = 4, top = zoom ? 0 : body * 2 / 5, half = cols / 2;
+
+	memset(l, 0, sizeof(*l));
+	if (lines < 12 || cols < 40)
+		return;
+	l->head = (struct view_box){0, 0, 1, cols};
+	l->status = (struct view_box){lines - 1, 0, 1, cols};
+	l->timeline = (struct view_box){1, 0, top, cols};
+	l->detail = (struct view_box){1 + top, 0, info, cols};
+	l->side[0] = (struct view_box){1 + top + info, 0, body - top - info, half};
+	l->side[1] =
+	    (struct view_box){1 + top + info, half + 1, body - top - info, cols - half - 1};
+}
+
+/* One column of a row: a step's text in its record's class colour, "-" when the side has none. */
+static void cmp_cell(const struct view_ui *ui, const struct view_cmp *c, int side,
+		     const struct diff_step *s, int y, int x, int w, attr_t sel)
+{
+	attr_t a = s ? class_attr(ui, trace_events[c->side[side].tf.rec[s->rec].ev].cls) : A_DIM;
+	put(ui, y, x, w, a | sel, true, s ? s->text : "-");
+}
+
+static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const struct view_box *b)
+{
+	int w = (b->w - 11) / 2, rows = b->h - 1; /* mark, A, " | ", B, " [nn]" */
+	char head[512];
+
+	snprintf(head, sizeof(head), "%*s | B %s (%s)", w + 3, "", c->side[1].path,
+		 diff_side_kind(&c->side[1]));
+	title(ui, b, head);
+	snprintf(head, sizeof(head), "   A %s (%s)", c->side[0].path, diff_side_kind(&c->side[0]));
+	put(ui, b->y, b->x, w + 3, title_attr(ui), true, head);
+	if (!c->nrows) {
+		put(ui, b->y + 1, b->x, b->w, A_DIM, false, " no handshake to compare");
+		return;
+	}
+	view_scroll_fit(c->row, c->nrows, rows, &c->top);
+	for (int i = 0; i < rows && c->top + i < c->nrows; i++) {
+		size_t k = c->top + i;
+		const struct view_cmp_row *r = &c->rows[k];
+		attr_t sel = k == c->row ? A_REVERSE : 0;
+		char mark[4], tag[16];
+		snprintf(mark, sizeof(mark), "%c%c ", sel ? '>' : ' ', "=~<>"[r->op & 3]);
+		if (r->note)
+			snprintf(tag, sizeof(tag), " [%u]", r->note);
+		else
+			snprintf(tag, sizeof(tag), r->op == DIFF_SAME ? "" : " !!");
+		attr_t ma = r->op == DIFF_SAME ? 0 : r->label ? A_DIM : A_BOLD;
+		put(ui, b->y + 1 + i, b->x, 3, ma | sel, true, mark);
+		cmp_cell(ui, c, 0, r->a, b->y + 1 + i, b->x + 3, w, sel);
+		put(ui, b->y + 1 + i, b->x + 3 + w, 3, sel, true, " | ");
+		cmp_cell(ui, c, 1, r->b, b->y + 1 + i, b->x + 6 + w, w, sel);
+		put(ui, b->y + 1 + i, b->x + 6 + 2 * w, b->w - 6 - 2 * w,
+		    (r->label ? 0 : A_BOLD) | sel, true, tag);
+	}
+}
+
+static void draw_cmp_side(const struct view_ui *ui, const struct view_cmp *c, int side,
+			  const struct view_box *b)
+{
+	struct detail_ctx d = {ui, b, b->y + 1};
+	const struct view_cmp_row *r = c->nrows ? &c->rows[c->row] : NULL;
+	const struct diff_step *s = !r ? NULL : side ? r->b : r->a;
+	char head[160], when[96] = "";
+
+	if (s)
+		view_when(&c->side[side].tf, &c->side[side].tf.rec[s->rec], when, sizeof(when));
+	snprintf(head, sizeof(head), " %c %s", side ? 'B' : 'A', when);
+	title(ui, b, head);
+	view_cmp_detail(c, side, detail_line, &d);
+}
+
+void view_draw_compare(const struct view_ui *ui, struct view_cmp *c)
+{
+	struct view_layout l;
+	char line[512], head[256];
+
+	view_layout_compare(LINES, COLS, ui->zoom, &l);
+	erase();
+	if (!l.head.w) {
+		put(ui, 0, 0, COLS, A_BOLD, false, "terminal too small");
+		refresh();
+		return;
+	}
+	snprintf(line, sizeof(line),
+		 " kvmscope view --compare  %zu same, %zu expected, %zu mismatch%s"
+		 "  ? help",
+		 c->same, c->expected, c->mismatches, c->mismatches == 1 ? "" : "es");
+	put(ui, 0, 0, COLS, title_attr(ui) | A_BOLD, true, line);
+	if (l.timeline.h > 0)
+		draw_cmp_rows(ui, c, &l.timeline);
+	struct detail_ctx d = {ui, &l.detail, l.detail.y + 1};
+	const struct diff_cmp *p = c->nrows ? &c->cmp[c->rows[c->row].pair] : NULL;
+	snprintf(head, sizeof(head), " Row %zu/%zu  %s | %s  (z: %s)", c->nrows ? c->row + 1 : 0,
+		 c->nrows, p ? p->a->name : "", p ? p->b->name : "", ui->zoom ? "panes" : "zoom");
+	title(ui, &l.detail, head);
+	view_cmp_detail(c, -1, detail_line, &d);
+	for (int k = 0; k < 2; k++)
+		draw_cmp_side(ui, c, k, &l.side[k]);
+	for (int y = l.side[0].y; y < l.side[0].y + l.side[0].h; y++)
+		mvaddch(y, l.side[0].w, ACS_VLINE);
+	put(ui, l.status.y, 0, COLS, c->msg[0] ? A_BOLD : A_DIM, true,
+	    c->msg[0]
+		? c->msg
+		: "arrows move  n/p step  d/D difference  m/M mismatch  z zoom  ? help  q quit");
+	refresh();
+}
+
 /* --- Popups over the panes --- */
 
 static void popup(const struct view_ui *ui, const char *const *lines, int n)
@@ -485,7 +597,23 @@ void view_draw_help(const struct view_ui *ui)
 	    "q               stop the VM (the trace is kept) and quit",
 	    "",
 	    "any key closes this"};
-	if (ui->live)
+	static const char *const compare[] = {
+	    "kvmscope view A --compare B: keys",
+	    "",
+	    "Up/Down k/j     one row         PgUp/PgDn   half a screen",
+	    "Home/End        first/last row",
+	    "n / p           next / previous init step (virtio 1.2 3.1.1)",
+	    "d / D           next / previous run of differences",
+	    "m / M           next / previous mismatch (a difference no label explains)",
+	    "z               zoom the detail panes",
+	    "?               this help        q          quit",
+	    "",
+	    "= same  ~ differs  < only in A  > only in B",
+	    "[n] expected (the label is in the detail)  !! a mismatch",
+	    "any key closes this"};
+	if (ui->compare)
+		popup(ui, compare, sizeof(compare) / sizeof(compare[0]));
+	else if (ui->live)
 		popup(ui, live, sizeof(live) / sizeof(live[0]));
 	else
 		popup(ui, replay, sizeof(replay) / sizeof(replay[0]));

@@ -150,16 +150,21 @@ void view_move(struct view *v, long delta)
 	v->row = row < 0 ? 0 : (size_t)row >= v->nrows ? v->nrows - 1 : (size_t)row;
 }
 
-void view_scroll_to(struct view *v, unsigned height)
+void view_scroll_fit(size_t row, size_t nrows, unsigned height, size_t *top)
 {
 	if (!height)
 		return;
-	if (v->row < v->top)
-		v->top = v->row;
-	else if (v->row >= v->top + height)
-		v->top = v->row - height + 1;
-	if (v->nrows > height && v->top > v->nrows - height)
-		v->top = v->nrows - height;
+	if (row < *top)
+		*top = row;
+	else if (row >= *top + height)
+		*top = row - height + 1;
+	if (nrows > height && *top > nrows - height)
+		*top = nrows - height;
+}
+
+void view_scroll_to(struct view *v, unsigned height)
+{
+	view_scroll_fit(v->row, v->nrows, height, &v->top);
 }
 
 bool view_step(struct view *v, int dir)

@@ -60,8 +60,7 @@ const char *view_summary(const struct trace_file *tf, const struct trace_rec *r,
 	return buf;
 }
 
-/* emit() with a formatted line. */
-static void say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
+void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -84,12 +83,12 @@ static void detail_args(const struct trace_file *tf, const struct trace_rec *r, 
 		uint64_t raw = trace_arg_value(e, i, r->a);
 		trace_decode_arg(tf, r, i, val, sizeof(val));
 		if (e->args[i].fmt == TRACE_FMT_STR)
-			say(emit, opaque, VIEW_TEXT, " %-*s \"%s\"", w, e->args[i].name, val);
+			view_say(emit, opaque, VIEW_TEXT, " %-*s \"%s\"", w, e->args[i].name, val);
 		else if (trace_fmt_is_number(e->args[i].fmt))
-			say(emit, opaque, VIEW_TEXT, " %-*s %s", w, e->args[i].name, val);
+			view_say(emit, opaque, VIEW_TEXT, " %-*s %s", w, e->args[i].name, val);
 		else
-			say(emit, opaque, VIEW_TEXT, " %-*s %s (0x%llx)", w, e->args[i].name, val,
-			    (unsigned long long)raw);
+			view_say(emit, opaque, VIEW_TEXT, " %-*s %s (0x%llx)", w, e->args[i].name,
+				 val, (unsigned long long)raw);
 	}
 }
 
@@ -115,7 +114,7 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 	char sym[256];
 
 	/* first what a newcomer needs: what (when is in the pane's title), the three functions */
-	say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
+	view_say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
 	detail_args(tf, r, emit, opaque);
 	if (r->rip) { /* where, and the two callers that usually say why */
 		char line[512];
@@ -129,21 +128,22 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 		emit(opaque, VIEW_KEY, line);
 	}
 	if (r->site)
-		say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
-	say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s", q && q->func ? q->func : "(no counterpart)");
+		view_say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
+	view_say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s",
+		 q && q->func ? q->func : "(no counterpart)");
 
 	/* then the rest, for a taller pane or the zoomed one */
-	say(emit, opaque, VIEW_DIM, "%s", e->doc);
+	view_say(emit, opaque, VIEW_DIM, "%s", e->doc);
 	for (unsigned i = 0; i < stack->n; i++)
-		say(emit, opaque, VIEW_TEXT, "  guest <- %s",
-		    trace_symtab_format(&tf->syms, stack->pc[i], sym, sizeof(sym)));
+		view_say(emit, opaque, VIEW_TEXT, "  guest <- %s",
+			 trace_symtab_format(&tf->syms, stack->pc[i], sym, sizeof(sym)));
 	if (r->site)
-		say(emit, opaque, VIEW_TEXT, "  kvmscope in %s:%u", trace_file_str(tf, site->file),
-		    site->line);
+		view_say(emit, opaque, VIEW_TEXT, "  kvmscope in %s:%u",
+			 trace_file_str(tf, site->file), site->line);
 	if (q && q->from)
-		say(emit, opaque, VIEW_TEXT, "  QEMU from %s", q->from);
+		view_say(emit, opaque, VIEW_TEXT, "  QEMU from %s", q->from);
 	if (q && q->file)
-		say(emit, opaque, VIEW_TEXT, "  QEMU in %s", q->file);
+		view_say(emit, opaque, VIEW_TEXT, "  QEMU in %s", q->file);
 	if (q && q->note)
-		say(emit, opaque, VIEW_DIM, "  %s", q->note);
+		view_say(emit, opaque, VIEW_DIM, "  %s", q->note);
 }

@@ -176,49 +176,77 @@ static void filter_menu(struct view_ui *ui, struct view *v)
 	snprintf(v->msg, sizeof(v->msg), "%zu of %zu events shown", v->nrows, v->tf->nrec);
 }
 
-static void help(struct view_ui *ui, struct view *v)
+/* What is under a popup, redrawn on resize. */
+typedef void (*redraw_fn)(const struct view_ui *ui, void *opaque);
+
+static void help(struct view_ui *ui, redraw_fn redraw, void *opaque)
 {
 	int ch;
 	timeout(-1);
 	do {
-		view_draw(ui, v);
+		redraw(ui, opaque);
 		view_draw_help(ui);
 	} while ((ch = getch()) == KEY_RESIZE);
+}
+
+/* The keys every screen has: moving among nrows rows (*delta), z, ?, Ctrl-L. False: not one. */
+static bool common_key(struct view_ui *ui, int ch, size_t nrows, long *delta, redraw_fn redraw,
+		       void *opaque)
+{
+	long page = LINES > 6 ? LINES / 2 - 2 : 1;
+	*delta = 0;
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+	case KEY_DOWN:
+	case 'j':
+		*delta = ch == KEY_UP || ch == 'k' ? -1 : 1;
+		return true;
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+		*delta = ch == KEY_PPAGE ? -page : page;
+		return true;
+	case KEY_HOME:
+	case '<':
+	case KEY_END:
+	case '>':
+		*delta = ch == KEY_HOME || ch == '<' ? -(long)nrows : (long)nrows;
+		return true;
+	case 'z':
+		ui->zoom = !ui->zoom;
+		return true;
+	case '?':
+	case 'h':
+		help(ui, redraw, opaque);
+		return true;
+	case 12: /* Ctrl-L */
+		clearok(curscr, TRUE);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void redraw_view(const struct view_ui *ui, void *v)
+{
+	view_draw(ui, v);
 }
 
 /* One key the replay and the live viewer share; false for q (or end of input). */
 static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 {
-	int page = LINES > 6 ? LINES / 2 - 2 : 1;
 	char buf[128];
+	long delta;
 
+	if (common_key(ui, ch, v->nrows, &delta, redraw_view, v)) {
+		view_move(v, delta);
+		return true;
+	}
 	switch (ch) {
 	case 'q':
 	case 'Q':
 	case 3: /* Ctrl-C in raw mode */
 		return false;
-	case KEY_UP:
-	case 'k':
-		view_move(v, -1);
-		break;
-	case KEY_DOWN:
-	case 'j':
-		view_move(v, 1);
-		break;
-	case KEY_PPAGE:
-		view_move(v, -page);
-		break;
-	case KEY_NPAGE:
-		view_move(v, page);
-		break;
-	case KEY_HOME:
-	case '<':
-		view_move(v, -(long)v->nrows);
-		break;
-	case KEY_END:
-	case '>':
-		view_move(v, (long)v->nrows);
-		break;
 	case 'n':
 	case 'p':
 		if (!live)
@@ -245,16 +273,6 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 	case '-':
 		if (!live)
 			view_speed(v, ch == '-' ? -1 : 1, view_now_ns());
-		break;
-	case 'z':
-		ui->zoom = !ui->zoom;
-		break;
-	case '?':
-	case 'h':
-		help(ui, v);
-		break;
-	case 12: /* Ctrl-L */
-		clearok(curscr, TRUE);
 		break;
 	default:
 		break;
@@ -295,20 +313,91 @@ int view_loop(struct view_ui *ui, struct view *v, const struct view_source *src)
 	}
 }
 
+/* --- `view A --compare B`: the aligned pair, its own keys, the same terminal. --- */
+static void redraw_compare(const struct view_ui *ui, void *c)
+{
+	view_draw_compare(ui, c);
+}
+
+static bool cmp_key(struct view_ui *ui, struct view_cmp *c, int ch)
+{
+	long delta;
+
+	if (common_key(ui, ch, c->nrows, &delta, redraw_compare, c)) {
+		view_cmp_move(c, delta);
+		return true;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+	case 3:
+		return false;
+	case 'n':
+	case 'p':
+		view_cmp_step(c, ch == 'n' ? 1 : -1);
+		break;
+	case 'd':
+	case 'D':
+	case 'm':
+	case 'M':
+		view_cmp_diff(c, ch == 'd' || ch == 'm' ? 1 : -1, ch == 'm' || ch == 'M');
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+static int compare_main(const char *a, const char *b)
+{
+	struct view_cmp c;
+	struct view_ui ui = {.title = a, .compare = true};
+	char err[512];
+	int r = view_cmp_load(&c, a, b, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "kvmscope view: %s\n", err);
+		return r == -ENOMEM ? 1 : 2;
+	}
+	for (int k = 0; k < 2 && !c.msg[0]; k++)
+		if (c.side[k].tf.warning[0])
+			snprintf(c.msg, sizeof(c.msg), "warning: %s", c.side[k].tf.warning);
+	int ret = view_term_open(&ui, "view", false) < 0 ? 2 : 0;
+	if (!ret) {
+		for (;;) {
+			view_draw_compare(&ui, &c);
+			timeout(-1);
+			int ch = getch();
+			if (ch == ERR)
+				break; /* end of input */
+			if (ch != KEY_RESIZE)
+				c.msg[0] = 0;
+			if (!cmp_key(&ui, &c, ch))
+				break;
+		}
+		view_term_close();
+	}
+	view_cmp_free(&c);
+	return ret;
+}
+
 static const char usage[] =
     "Usage: kvmscope view FILE [--events GLOB,...]\n"
+    "       kvmscope view A --compare B\n"
     "Replay a trace beside the virtio init and IO paths, in the terminal (80x24 or more).\n"
     "Panes: Timeline, Detail (with the guest, kvmscope and QEMU 7.2 functions), Path (virtio\n"
     "1.2 3.1.1 init steps, or notify -> pop -> backend -> complete -> used -> interrupt) and\n"
     "Queue (the virtqueue as of the selected event). Press ? inside for the keys.\n"
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"
+    "  --compare B        A and B side by side, aligned as `kvmscope diff A B` aligns them\n"
+    "                     (each a kvmscope trace or a QEMU log; docs/compare.md)\n"
     "\n"
     "Exit status: 0; 2 for a bad file or option, or without a terminal.\n";
 
 int view_cmd_main(int argc, char **argv)
 {
-	const char *path = NULL, *events = NULL;
+	const char *path = NULL, *events = NULL, *other = NULL;
 	struct trace_file tf;
 	struct view v;
 	struct view_ui ui = {0};
@@ -324,6 +413,13 @@ int view_cmd_main(int argc, char **argv)
 				fprintf(stderr, "kvmscope view: --events needs a value\n");
 				return 2;
 			}
+		} else if (!strncmp(argv[i], "--compare", 9) &&
+			   (argv[i][9] == '=' || !argv[i][9])) {
+			other = argv[i][9] ? argv[i] + 10 : i + 1 < argc ? argv[++i] : NULL;
+			if (!other) {
+				fprintf(stderr, "kvmscope view: --compare needs a file\n");
+				return 2;
+			}
 		} else if (argv[i][0] == '-' || path) {
 			fprintf(stderr, "kvmscope view: unexpected '%s'\n%s", argv[i], usage);
 			return 2;
@@ -335,6 +431,12 @@ int view_cmd_main(int argc, char **argv)
 		fprintf(stderr, "kvmscope view: which trace file?\n%s", usage);
 		return 2;
 	}
+	if (other && events) {
+		fprintf(stderr, "kvmscope view: --events does not apply to --compare\n");
+		return 2;
+	}
+	if (other)
+		return compare_main(path, other);
 	uint64_t show = TRACE_MASK_ALL;
 	if (events && trace_events_mask(events, TRACE_MASK_ALL, &show, err, sizeof(err))) {
 		fprintf(stderr, "kvmscope view: --events %s: %s\n", events, err);

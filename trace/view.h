@@ -5,6 +5,7 @@
 #ifndef KVMSCOPE_TRACE_VIEW_H
 #define KVMSCOPE_TRACE_VIEW_H
 
+#include "trace/diff.h"
 #include "trace/internal.h"
 
 /* --- Arguments by meaning, whatever their slot (trace/view-model.c). --- */
@@ -175,6 +176,8 @@ size_t view_selected(const struct view *v); /* the record, SIZE_MAX when nothing
 void view_select_record(struct view *v, size_t rec);
 void view_move(struct view *v, long delta);	      /* by rows, clamped */
 void view_scroll_to(struct view *v, unsigned height); /* keeps the selection on screen */
+/* The first row on screen (*top) that keeps row on screen, height rows of nrows. */
+void view_scroll_fit(size_t row, size_t nrows, unsigned height, size_t *top);
 /* n/p: the next or previous step of the path, among shown records; false with v->msg set. */
 bool view_step(struct view *v, int dir);
 /* Search names, decoded arguments, functions and guest symbols; wraps. false: not found. */
@@ -203,6 +206,47 @@ const char *view_func_name(const struct trace_file *tf, const struct trace_rec *
 typedef void (*view_line_fn)(void *opaque, int attr, const char *text);
 enum view_attr { VIEW_TEXT, VIEW_HEAD, VIEW_DIM, VIEW_KEY };
 void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque);
+/* emit() with a formatted line. */
+void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* --- Two runs side by side: `kvmscope view A --compare B` (trace/view-compare.c). The rows are
+ * `kvmscope diff`'s alignment of each pair of devices' handshakes (trace/diff.h), not another. */
+#define VIEW_CMP_NOTES_MAX 32
+struct view_cmp_row {
+	uint8_t op;	 /* enum diff_op */
+	uint8_t step;	 /* the init step reached (view tags of A's record, else B's; never back) */
+	bool step_start; /* the first row of its step */
+	unsigned pair;	 /* the device pair: index in cmp[] */
+	unsigned note;	 /* the label's number, 1.. (0: none) */
+	const char *label; /* why the difference is expected; NULL: same, or a mismatch */
+	const struct diff_step *a, *b;
+};
+struct view_cmp {
+	struct diff_side side[2];
+	struct diff_cmp *cmp;
+	size_t ncmp;
+	struct view_tags tags[2];
+	struct view_cmp_row *rows;
+	size_t nrows, row, top;
+	const char *notes[VIEW_CMP_NOTES_MAX];
+	unsigned nnotes;
+	size_t same, expected, mismatches;
+	char msg[320];
+};
+/* 0; -1 with err naming the file (bad input); -ENOMEM with err. */
+int view_cmp_load(struct view_cmp *c, const char *a, const char *b, char *err, size_t len);
+void view_cmp_free(struct view_cmp *c);
+/* "same", "differs", "only in A", "only in B" */
+const char *view_cmp_mark(const struct view_cmp_row *r);
+void view_cmp_move(struct view_cmp *c, long delta);
+/* n/p: the first row of the next or previous init step; false with c->msg set. */
+bool view_cmp_step(struct view_cmp *c, int dir);
+/* d/D: the next or previous run of differences; m/M (mismatch_only): of unexplained ones. */
+bool view_cmp_diff(struct view_cmp *c, int dir, bool mismatch_only);
+/* The detail of the selected row: side -1 what the row is (mark, label, step), 0 A's event, 1
+ * B's event (its decoded fields, functions, as view_detail). */
+void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void *opaque);
 
 /* --- The screen (trace/view-draw.c): where the panes go, and drawing them with ncurses. --- */
 struct view_box {
@@ -210,15 +254,19 @@ struct view_box {
 };
 struct view_layout {
 	struct view_box head, timeline, detail, path, queue, console, status;
+	struct view_box side[2]; /* compare: A's and B's event; detail is then the row's marks */
 };
 #define VIEW_PATH_ROWS 11 /* a title and the ten init steps */
 void view_layout(int lines, int cols, int console_rows, bool zoom, struct view_layout *l);
+/* Compare: the aligned rows on top, what the row is, then A's and B's event side by side. */
+void view_layout_compare(int lines, int cols, bool zoom, struct view_layout *l);
 
 #define VIEW_CONSOLE_LINES 8
 #define VIEW_CONSOLE_COLS  160
 struct view_ui {
 	const char *title; /* the file, or "live" */
 	bool zoom;	   /* the detail pane over the whole body */
+	bool compare;	   /* view A --compare B: the help says its keys */
 	bool utf8, color;
 	/* live stepping (trace/view-live.c fills these before each draw) */
 	bool live;
@@ -228,6 +276,7 @@ struct view_ui {
 };
 void view_draw(const struct view_ui *ui, struct view *v);
 void view_draw_help(const struct view_ui *ui);
+void view_draw_compare(const struct view_ui *ui, struct view_cmp *c);
 void view_draw_filter(const struct view_ui *ui, const struct view *v);
 void view_draw_prompt(const struct view_ui *ui, const char *label, const char *text);
 void view_colors_init(struct view_ui *ui);

@@ -469,6 +469,102 @@ static void test_layout(void)
 	CHECK(l.detail.w == 200 && l.detail.h == 48 && l.timeline.h == 0, "layout: zoomed detail");
 }
 
+/* --- view A --compare B: diff's alignment as rows, n/p by init step, d/m by difference. --- */
+static bool cmp_row_is(const struct view_cmp *c, size_t k, uint8_t op, const char *text)
+{
+	const struct view_cmp_row *r = &c->rows[k];
+	return r->op == op &&
+	       (!text || (r->a && strstr(r->a->text, text)) || (r->b && strstr(r->b->text, text)));
+}
+
+static void cmp_collect(const struct view_cmp *c, int side)
+{
+	ndetail = 0;
+	view_cmp_detail(c, side, collect, NULL);
+}
+
+static void test_compare(const char *sample)
+{
+	struct view_cmp c;
+	char err[512] = "";
+	unsigned steps[VIEW_STEP_NR], nsteps = 0;
+
+	CHECK(view_cmp_load(&c, sample, "tests/fixtures/qemu-modern.log", err, sizeof(err)) == 0,
+	      "compare: the sample against QEMU's modern log loads (%s)", err);
+	CHECK(c.ncmp == 1 && c.nrows == (size_t)c.cmp[0].nrows && c.nrows > 10,
+	      "compare: one device pair, its rows are diff's alignment (%zu)", c.nrows);
+	CHECK(c.same == c.cmp[0].same && c.expected == c.cmp[0].labelled &&
+		  c.mismatches == c.cmp[0].mismatches && c.expected && c.mismatches,
+	      "compare: the counts are diff's (%zu same, %zu expected, %zu mismatches)", c.same,
+	      c.expected, c.mismatches);
+	CHECK(cmp_row_is(&c, 0, DIFF_SAME, "reset") && c.rows[0].step == VIEW_STEP_RESET &&
+		  c.rows[0].step_start,
+	      "compare: the first row is the reset, on both sides, step 1");
+	size_t both = 0;
+	for (size_t k = 0; k < c.nrows; k++)
+		both += cmp_row_is(&c, k, DIFF_SAME, "status ACKNOWLEDGE") && c.rows[k].a &&
+			c.rows[k].b;
+	CHECK(both == 4, "compare: the four status writes on both sides (%zu)", both);
+	do
+		steps[nsteps++] = c.rows[c.row].step;
+	while (nsteps < VIEW_STEP_NR && view_cmp_step(&c, 1));
+	bool rising = true;
+	for (unsigned i = 1; i < nsteps; i++)
+		rising &= steps[i] > steps[i - 1];
+	CHECK(rising && steps[nsteps - 1] == VIEW_STEP_DRIVER_OK && nsteps >= 6,
+	      "compare: n walks the init steps in order to DRIVER_OK (%u steps)", nsteps);
+	CHECK(!view_cmp_step(&c, 1) && strstr(c.msg, "no later"), "compare: n at the end says so");
+	CHECK(cmp_row_is(&c, c.row, DIFF_SAME, "DRIVER_OK"), "compare: DRIVER_OK on both sides");
+	size_t last = c.row;
+	view_cmp_step(&c, -1);
+	CHECK(c.row < last && c.rows[c.row].step_start, "compare: p goes back a step");
+
+	c.row = 0;
+	CHECK(view_cmp_diff(&c, 1, false) && c.rows[c.row].op == DIFF_ONLY_A &&
+		  c.rows[c.row].label && strstr(c.msg, "expected"),
+	      "compare: d finds the first difference, labelled (%s)", c.msg);
+	cmp_collect(&c, -1);
+	CHECK(detail_has("only in A: expected [") && detail_has("transport register"),
+	      "compare: the detail explains the label");
+	cmp_collect(&c, 0);
+	CHECK(detail_has("common_cfg_read") || detail_has("common_cfg_write"),
+	      "compare: the detail shows A's event");
+	cmp_collect(&c, 1);
+	CHECK(detail_has("- not in B: QEMU 7.2 has no trace event"),
+	      "compare: ... and why B has none");
+	size_t first = c.row;
+	view_cmp_diff(&c, 1, false);
+	CHECK(c.row > first + 1 && c.rows[c.row - 1].op == DIFF_SAME,
+	      "compare: d skips the rest of a run (to row %zu)", c.row);
+	c.row = 0;
+	CHECK(view_cmp_diff(&c, 1, true) && c.rows[c.row].op == DIFF_ONLY_B &&
+		  !c.rows[c.row].label && strstr(c.msg, "4 rows: 4 mismatches"),
+	      "compare: m finds the unexplained run (%s)", c.msg);
+	cmp_collect(&c, -1);
+	CHECK(detail_has("a mismatch, no label explains it"), "compare: the detail says mismatch");
+	cmp_collect(&c, 1);
+	CHECK(detail_has("[pci]"), "compare: the detail shows B's event from QEMU's log");
+	CHECK(view_cmp_diff(&c, -1, false) && c.row < first + 20, "compare: D goes back");
+	view_cmp_free(&c);
+
+	CHECK(view_cmp_load(&c, "tests/fixtures/qemu-legacy.log", "tests/fixtures/qemu-modern.log",
+			    err, sizeof(err)) == 0 &&
+		  view_cmp_diff(&c, 1, true) && cmp_row_is(&c, c.row, DIFF_ONLY_B, "FEATURES_OK"),
+	      "compare: QEMU legacy against modern: m finds FEATURES_OK only in B");
+	view_cmp_free(&c);
+	CHECK(view_cmp_load(&c, sample, "/nonexistent.log", err, sizeof(err)) == -1 &&
+		  strstr(err, "/nonexistent.log"),
+	      "compare: a missing file is named (%s)", err);
+
+	struct view_layout l;
+	view_layout_compare(24, 80, false, &l);
+	CHECK(l.timeline.h >= 8 && l.detail.y == l.timeline.y + l.timeline.h &&
+		  l.side[0].y + l.side[0].h == 23 && l.side[0].w + 1 + l.side[1].w == 80 &&
+		  l.side[0].h >= 8,
+	      "compare layout 80x24: %d rows, detail %d, sides %d", l.timeline.h - 1, l.detail.h,
+	      l.side[0].h);
+}
+
 int main(int argc, char **argv)
 {
 	char path[] = "/tmp/kvmscope-view-XXXXXX", err[256];
@@ -482,6 +578,7 @@ int main(int argc, char **argv)
 	close(mkstemp(path));
 	CHECK(write_sample(path) == 0, "sample trace written");
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "sample trace read (%s)", err);
+	test_compare(path);
 	unlink(path);
 	CHECK(view_init(&v, &tf) == 0, "view_init");
 	test_tags();
