@@ -462,12 +462,33 @@ void view_layout_compare(int lines, int cols, bool zoom, struct view_layout *l)
 	    (struct view_box){1 + top + info, half + 1, body - top - info, cols - half - 1};
 }
 
+/* Status bits in short, all of them, when a column is too narrow for the text (80 columns): the
+ * detail has them in full. DRIVER_OK before DRIVER. */
+static const char *fit(const char *text, int w, char *buf, size_t len)
+{
+	static const char *const words[][2] = {{"ACKNOWLEDGE", "ACK"},
+					       {"FEATURES_OK", "FEAT_OK"},
+					       {"DRIVER_OK", "DRV_OK"},
+					       {"DRIVER", "DRV"}};
+	snprintf(buf, len, "%s", text);
+	for (unsigned k = 0; k < 4 && (int)strlen(text) > w; k++) {
+		char *at;
+		size_t from = strlen(words[k][0]), to = strlen(words[k][1]);
+		while ((at = strstr(buf, words[k][0]))) {
+			memcpy(at, words[k][1], to);
+			memmove(at + to, at + from, strlen(at + from) + 1);
+		}
+	}
+	return buf;
+}
+
 /* One column of a row: a step's text in its record's class colour, "-" when the side has none. */
 static void cmp_cell(const struct view_ui *ui, const struct view_cmp *c, int side,
 		     const struct diff_step *s, int y, int x, int w, attr_t sel)
 {
 	attr_t a = s ? class_attr(ui, trace_events[c->side[side].tf.rec[s->rec].ev].cls) : A_DIM;
-	put(ui, y, x, w, a | sel, true, s ? s->text : "-");
+	char buf[DIFF_TEXT];
+	put(ui, y, x, w, a | sel, true, s ? fit(s->text, w, buf, sizeof(buf)) : "-");
 }
 
 static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const struct view_box *b)

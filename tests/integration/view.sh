@@ -276,6 +276,76 @@ else
 	pkill -9 -f "$out/live.kvt" 2>/dev/null
 fi
 
+# Compare: the Linux boot's trace beside QEMU 7.2's log of the same guest, aligned as diff does.
+qlog=tests/fixtures/qemu-modern.log
+if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
+	start "$linux --compare $qlog"
+	check "compare: opens at 80x24 with both files over their columns" \
+		wait_for "A $linux (kvmscope"
+	check "compare: B's column is QEMU's log" shows "| B $qlog"
+	check "compare: the first row is the reset in both columns" wait_for ">= reset"
+	keys n
+	# on_row RE: the selected row matches RE (up to 5 s)
+	on_row() {
+		n=0
+		while [ $n -lt 50 ]; do
+			screen | grep -q "^>$1" && return 0
+			sleep 0.1
+			n=$((n + 1))
+		done
+		screen | sed 's/^/# /'
+		return 1
+	}
+	check "compare: n goes to step 2, ACKNOWLEDGE written on both sides" \
+		on_row "= status ACKNOWLEDGE  *| status ACKNOWLEDGE *$"
+	check "compare: ... and says which step" shows "step 2 ACKNOWLEDGE"
+	check "compare: both events decoded side by side" \
+		sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'virtio_status \[virtio-status\].*virtio_status \[virtio-status\]'"
+	keys n n n
+	check "compare: n n n: DRIVER, features, FEATURES_OK in both columns (short at 80 columns)" \
+		on_row "= status ACK|DRV|FEAT_OK  *| status ACK|DRV|FEAT_OK *$"
+	keys Home d
+	check "compare: d: a difference, labelled as expected" \
+		wait_for "only in A: expected [1] QEMU 7.2 has no trace event"
+	check "compare: its row: only in A, nothing in B, note [1]" \
+		on_row "< .*| -  *\[1\]$"
+	n=0
+	while [ $n -lt 30 ] && ! shows "~ PCI write command"; do
+		keys d
+		sleep 0.1
+		n=$((n + 1))
+	done
+	check "compare: d reaches the command register that differs (SERR#), labelled" \
+		wait_for "differs: expected ["
+	check "compare: ... and explains it" shows "SeaBIOS turns on SERR#"
+	keys m
+	check "compare: m: no mismatch in this pair" wait_for "no mismatch further down"
+	keys End
+	check "compare: End: DRIVER_OK in both columns" \
+		on_row "= status ACK|DRV|FEAT_OK|DRV_OK  *| status ACK|DRV|FEAT_OK|DRV_OK *$"
+	T resize-window -t v -x 132 -y 43
+	check "compare: resize to 132x43 redraws (the whole B path)" \
+		wait_for "| B $qlog (QEMU 7.2 log)"
+	T resize-window -t v -x 80 -y 24
+	keys '?'
+	check "compare: ? shows its keys" wait_for "d / D           next / previous run of differences"
+	keys x q
+	check "compare: q: exit status 0" exited 0
+	check "compare: q: the terminal is restored (stty)" restored
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+	$KVMSCOPE view "$linux" --compare "$qlog" </dev/null >"$out/o" 2>"$out/e"
+	rc=$?
+	check "compare without a terminal: one line, exit 2 ($rc)" \
+		sh -c "[ $rc = 2 ] && [ \$(wc -l <$out/e) = 1 ]"
+	$KVMSCOPE view "$linux" --compare "$out/bad.log" </dev/null >"$out/o" 2>"$out/e"
+	rc=$?
+	check "compare with a missing B: one line naming it, exit 2 ($rc)" \
+		sh -c "[ $rc = 2 ] && [ \$(wc -l <$out/e) = 1 ] && grep -q $out/bad.log $out/e"
+else
+	echo "SKIP view: compare (no Linux boot trace: $linux comes from tests/integration/linux.sh)"
+fi
+
 # No terminal, bad files: one line, exit 2.
 $VIEW "$out/s.kvt" </dev/null >"$out/o" 2>"$out/e"
 rc=$?
