@@ -30,17 +30,19 @@ fi
 check "synthetic trace written" [ -s "$out/s.kvt" ]
 
 screen() { T capture-pane -t v -p; }
-# wait_for TEXT: up to 5 s for the screen to show TEXT (a fixed string).
-wait_for() {
+# within5 CMD...: up to 5 s for CMD to succeed; the screen goes to the log when it does not.
+within5() {
 	n=0
 	while [ $n -lt 50 ]; do
-		screen | grep -qF -- "$1" && return 0
+		"$@" && return 0
 		sleep 0.1
 		n=$((n + 1))
 	done
 	screen | sed 's/^/# /'
 	return 1
 }
+# wait_for TEXT: up to 5 s for the screen to show TEXT (a fixed string).
+wait_for() { within5 shows "$1"; }
 # gone TEXT: up to 5 s for TEXT to leave the screen.
 gone() {
 	n=0
@@ -286,16 +288,8 @@ if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
 	check "compare: the first row is the reset in both columns" wait_for ">= reset"
 	keys n
 	# on_row RE: the selected row matches RE (up to 5 s)
-	on_row() {
-		n=0
-		while [ $n -lt 50 ]; do
-			screen | grep -q "^>$1" && return 0
-			sleep 0.1
-			n=$((n + 1))
-		done
-		screen | sed 's/^/# /'
-		return 1
-	}
+	selected() { screen | grep -q "^>$1"; }
+	on_row() { within5 selected "$1"; }
 	check "compare: n goes to step 2, ACKNOWLEDGE written on both sides" \
 		on_row "= status ACKNOWLEDGE  *| status ACKNOWLEDGE *$"
 	check "compare: ... and says which step" shows "step 2 ACKNOWLEDGE"
