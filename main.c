@@ -20,7 +20,7 @@ static const char usage_main[] =
     "Commands:\n"
     "  run       boot a kernel (Linux bzImage or vmlinux, or the mini test guest)\n"
     "  trace     read a trace: dump, stats, events\n"
-    "  view      replay a trace in the ncurses viewer (docs/viewer.md)\n"
+    "  view      replay a trace in the ncurses viewer, or two side by side (--compare)\n"
     "  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
     "  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
     "  help      this text; `kvmscope COMMAND --help` for a command's options\n"
