@@ -1,0 +1,335 @@
+#!/bin/bash
+# tests/bench/fio.sh [options]: fio inside the Linux guest on /dev/vda, through each of kvmscope's
+# virtio-blk IO paths and through QEMU's nearest configuration, side by side in one run. A
+# benchmark, not a test: a boot costs minutes on a software KVM (docs/bench.md).
+#   -j JOB[,JOB]      randread-qd1 randread-qd32 randwrite-qd32 seqread-1m (default: all)
+#   -p PATH[,PATH]    vcpu iothread uring (default: all)
+#   -n N              timed boots per configuration, round-robin (default 1); medians are shown
+#   --runtime S       measured seconds per job (default 10), after --ramp S (default 2)
+#   --no-qemu         kvmscope only (no ratios, no QEMU exit counts)
+#   --no-exits        skip the counting boots (one per VMM and path, after the timed ones)
+#   --trace-overhead  instead: each path with full tracing (--trace FILE, default events) and
+#                     without, N times each, and the ratio traced/untraced (goal >= 0.95)
+#   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job)
+# One boot runs all the chosen jobs, one fio process each (guest/bench/init), on a fresh copy of one
+# 256 MiB image of random bytes. Counting boots: kvmscope's own trace (kvm_exit, queue_notify,
+# chain_pop, irq_raise: exact, per job by disk region) and, as root with bpftrace, the host's KVM
+# tracepoints for both VMMs. Needs ./kvmscope, /dev/kvm, guest/out/{vmlinux,initrd-fio.img}
+# (make -C guest -f linux.mk bench), qemu-system-x86_64. Logs and traces: tests/out/bench/fio/.
+# Exit status 1 when a job failed or printed nothing: its cell reads FAIL, never a figure.
+cd "$(dirname "$0")/../.." || exit 2
+ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
+ALL_PATHS="vcpu iothread uring"
+jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-j) jobs=${2//,/ }; shift ;;
+	-p) paths=${2//,/ }; shift ;;
+	-n) runs=$2; shift ;;
+	-t) timeout=$2; shift ;;
+	--runtime) runtime=$2; shift ;;
+	--ramp) ramp=$2; shift ;;
+	--no-qemu) qemu=0 ;;
+	--no-exits) exits=0 ;;
+	--trace-overhead) overhead=1 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+# one_of WHAT LIST WORD...: every WORD is in LIST
+one_of() {
+	local what=$1 list=$2 w
+	shift 2
+	for w in "$@"; do
+		case " $list " in *" $w "*) ;; *) echo "fio.sh: unknown $what '$w' ($what: $list)" >&2; exit 2 ;; esac
+	done
+}
+one_of job "$ALL_JOBS" $jobs
+one_of path "$ALL_PATHS" $paths
+for v in "$runs" "$runtime" "$ramp" ${timeout:+"$timeout"}; do
+	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, -t, --runtime, --ramp want positive numbers, got '$v'" >&2; exit 2 ;; esac
+done
+njobs=$(echo $jobs | wc -w)
+timeout=${timeout:-$((400 + (60 + ramp + runtime) * njobs))}
+kernel=guest/out/vmlinux initrd=guest/out/initrd-fio.img
+[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: make guest-linux" >&2; exit 2; }
+[ -r $initrd ] || { echo "fio.sh: $initrd missing; build it with: make -C guest -f linux.mk bench" >&2; exit 2; }
+[ -x ./kvmscope ] || { echo "fio.sh: ./kvmscope missing; build it with: make kvmscope" >&2; exit 2; }
+[ -w /dev/kvm ] || { echo "fio.sh: /dev/kvm missing or not writable" >&2; exit 2; }
+[ $overhead = 1 ] && qemu=0 exits=0
+if [ $qemu = 1 ] && ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "fio.sh: qemu-system-x86_64 missing (apt-get install qemu-system-x86), or use --no-qemu" >&2
+	exit 2
+fi
+hostcount=0
+if [ $exits = 1 ]; then
+	if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null && [ -d /sys/kernel/tracing/events/kvm ]; then
+		hostcount=1
+	else
+		echo "fio.sh: no host KVM counts (they need root, bpftrace and tracefs at /sys/kernel/tracing)" >&2
+	fi
+fi
+out=tests/out/bench/fio
+mkdir -p $out
+rm -f $out/*.log $out/*.kvt $out/*.bpf* $out/rows $out/exits $out/host
+base=$out/base.img scratch=$out/disk.img
+if [ "$(stat -c %s $base 2>/dev/null)" != 268435456 ]; then
+	head -c 256M /dev/urandom >$base.tmp && mv $base.tmp $base || exit 1
+fi
+# tsc=reliable: fio times with the guest clock. Its TSC is the host's, but the clocksource watchdog
+# compares it with jiffies, which fall behind on a loaded host, and then moves the guest to jiffies.
+append="kvmscope.fio=$(echo $jobs | tr ' ' ,) kvmscope.fio_runtime=$runtime kvmscope.fio_ramp=$ramp tsc=reliable"
+tsc="" fail=0
+
+# qemu_args PATH: QEMU's nearest configuration to kvmscope's PATH, added to guest/qemu-run.sh's
+# command line. Both VMMs serve the image through the host page cache (kvmscope opens it without
+# O_DIRECT), so QEMU's drive gets cache.direct=off: cache=writeback, not qemu-run.sh's cache=none.
+qemu_args() {
+	echo "-set drive.vda.cache.direct=off"
+	case $1 in
+	vcpu) echo "-global virtio-blk-pci.ioeventfd=off" ;; # served in the vCPU's exit
+	iothread) echo "-object iothread,id=io0 -global virtio-blk-pci.iothread=io0" ;;
+	uring) echo "-object iothread,id=io0 -global virtio-blk-pci.iothread=io0 -set drive.vda.aio=io_uring" ;;
+	esac
+}
+
+# The host's view, per VMM process, every 250 ms (kvm_pvm fires no kvm_exit tracepoint): exits to
+# the VMM's user space, instructions the host kernel emulated for the guest, and the VMM's disk
+# system calls, which show when a job's IO ran.
+BT='tracepoint:kvm:kvm_userspace_exit /pid == $1/ { @user = count(); }
+tracepoint:kvm:kvm_emulate_insn /pid == $1/ { @emulated = count(); }
+tracepoint:syscalls:sys_enter_preadv, tracepoint:syscalls:sys_enter_preadv2,
+tracepoint:syscalls:sys_enter_pwritev, tracepoint:syscalls:sys_enter_pwritev2,
+tracepoint:syscalls:sys_enter_pread64, tracepoint:syscalls:sys_enter_pwrite64,
+tracepoint:syscalls:sys_enter_io_uring_enter /pid == $1/ { @disk = count(); }
+interval:ms:250 { print(@user); print(@emulated); print(@disk); }'
+
+# stamp START: each line of stdin with milliseconds since START (microseconds since the epoch)
+stamp() {
+	local line t
+	while IFS= read -r line; do
+		t=$(((${EPOCHREALTIME/./} - $1) / 1000))
+		printf '%d.%03d %s\n' $((t / 1000)) $((t % 1000)) "${line%$'\r'}"
+	done
+}
+
+# boot NAME REP CMD...: boot once on a fresh copy of the image, the console stamped into
+# $out/NAME-REP.log (with $hostcount_boot=1, the host counts into $out/NAME-REP.bpf). Each
+# KVMSCOPE-FIO line becomes a row of $out/rows: "NAME REP END_S HOST_S CLOCK key=value...", END_S
+# when the job ended, HOST_S how long it took by the host's clock. A failed job sets fail=1.
+boot() {
+	local name=$1 rep=$2 log=$out/$1-$2.log line start fd ppid vmm="" bt="" t done=0 ok=0 job
+	local -A t0 t1 clk
+	shift 2
+	cp --sparse=never $base $scratch || exit 1
+	start=${EPOCHREALTIME/./}
+	exec {fd}< <(exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
+	ppid=$!
+	if [ "$hostcount_boot" = 1 ]; then
+		for t in 1 2 3 4 5 6 7 8 9 10; do vmm=$(pgrep -P $ppid) && break; sleep 0.2; done
+		if [ -n "$vmm" ]; then
+			bpftrace -e "$BT" "$vmm" 2>$out/$name-$rep.bpf.err > >(stamp $start >$out/$name-$rep.bpf) &
+			bt=$!
+		else
+			echo "fio.sh: $name: no VMM process to count" >&2
+		fi
+	fi
+	while IFS= read -r -u $fd line; do
+		line=${line%$'\r'}
+		t=$(((${EPOCHREALTIME/./} - start) / 1000))
+		printf '%d.%03d %s\n' $((t / 1000)) $((t % 1000)) "$line" >>"$log"
+		job=${line#* job=}
+		job=${job%% *}
+		case "$line" in
+		*"Kernel command line:"*tsc_early_khz=*)
+			[ -z "$tsc" ] && tsc="tsc_early_khz=${line##*tsc_early_khz=}" && tsc=${tsc%% *} ;;
+		KVMSCOPE-FIO-START*) t0[$job]=$t clk[$job]=${line##*clock=} ;;
+		KVMSCOPE-FIO-END*) t1[$job]=$t ;;
+		KVMSCOPE-FIO\ *)
+			t=$((${t1[$job]:-0} - ${t0[$job]:-0}))
+			echo "$name $rep $((${t1[$job]:-0} / 1000)).$(printf %03d $((${t1[$job]:-0} % 1000)))" \
+				"$((t / 1000)).$(printf %03d $((t % 1000))) ${clk[$job]:-?} ${line#KVMSCOPE-FIO }" >>$out/rows
+			ok=$((ok + 1)) ;;
+		KVMSCOPE-FIO-FAIL*) echo "fio.sh: $name run $rep: $line ($log)" >&2; fail=1 ;;
+		KVMSCOPE-FIO-DONE*) done=1 ;;
+		esac
+	done
+	exec {fd}<&-
+	wait $ppid || echo "fio.sh: $name run $rep: exit status $? ($log)" >&2
+	[ -n "$bt" ] && kill $bt 2>/dev/null && wait $bt 2>/dev/null
+	if [ $done = 0 ] || [ $ok != $njobs ]; then
+		echo "fio.sh: $name run $rep: $ok of $njobs jobs reported, KVMSCOPE-FIO-DONE seen: $done ($log)" >&2
+		fail=1
+	fi
+	printf '  %-20s run %d: %4d s, %d of %d jobs\n' "$name" "$rep" \
+		$(((${EPOCHREALTIME/./} - start) / 1000000)) $ok $njobs
+}
+
+kvmscope_boot() { # kvmscope_boot NAME REP PATH [RUN-OPTIONS...]
+	local name=$1 rep=$2 path=$3
+	shift 3
+	boot "$name" "$rep" ./kvmscope run --kernel $kernel --initrd $initrd --disk $scratch \
+		--blk-io "$path" --append "$append" "$@"
+}
+
+qemu_boot() { # qemu_boot NAME REP PATH
+	boot "$1" "$2" guest/qemu-run.sh --initrd $initrd --disk $scratch --append "$append $tsc" \
+		-- $(qemu_args "$3")
+}
+
+# no_drops TRACE LABEL: a trace that lost records under-counts; say so and fail the run.
+no_drops() {
+	local d
+	d=$(./kvmscope trace stats "$1" | grep '^drops' | grep -v '^drops: 0 ')
+	[ -z "$d" ] && return
+	echo "fio.sh: $2: $d" >&2
+	fail=1
+}
+
+# trace_counts TRACE NAME: from a trace with kvm_exit, queue_notify, chain_pop and irq_raise, per
+# job (its disk region, from the guest's own line) the records between the region's first and last
+# chain_pop, per chain_pop. Rows of $out/exits: "NAME JOB EXITS NOTIFIES IRQS REQUESTS REASONS".
+trace_counts() {
+	local trace=$1 name=$2 regions
+	regions=$(awk -v n="$name" '$1 == n { o = s = j = ""; for (i = 6; i <= NF; i++) {
+			split($i, kv, "="); if (kv[1] == "job") j = kv[2]
+			if (kv[1] == "offset_mib") o = kv[2]; if (kv[1] == "size_mib") s = kv[2] }
+		printf "%s:%d:%d ", j, o * 2048, (o + s) * 2048 }' $out/rows)
+	no_drops "$trace" "$name"
+	./kvmscope trace dump "$trace" --events kvm_exit,queue_notify,chain_pop,irq_raise |
+		awk -v name="$name" -v regions="$regions" '
+		BEGIN { nr = split(regions, r, " ")
+			for (i = 1; i <= nr; i++) { split(r[i], f, ":"); job[i] = f[1]; lo[i] = f[2]; hi[i] = f[3] } }
+		# running counts; a chain_pop in a region takes a snapshot (its first and its last)
+		/:kvm_exit / { e++; match($0, /reason=[^ ]*/); why = substr($0, RSTART + 7, RLENGTH - 7)
+			c[why]++; reasons[why] = 1; next }
+		/:queue_notify / { q++; next }
+		/:irq_raise / { irq++; next }
+		/:chain_pop / { match($0, /sector=[0-9]*/); s = substr($0, RSTART + 7, RLENGTH - 7) + 0
+			for (i = 1; i <= nr; i++) if (s >= lo[i] && s < hi[i]) break
+			if (i > nr) next
+			if (!n[i]++) { e0[i] = e; q0[i] = q; i0[i] = irq; for (w in reasons) c0[i, w] = c[w] }
+			e1[i] = e; q1[i] = q; i1[i] = irq; for (w in reasons) c1[i, w] = c[w] }
+		END { for (i = 1; i <= nr; i++) {
+			if (n[i] < 2) { printf "%s %s - - - %d -\n", name, job[i], n[i]; continue }
+			d = ""
+			for (w in reasons) if (c1[i, w] - c0[i, w] > 0)
+				d = d sprintf("%s%s:%.2f", d == "" ? "" : ",", w, (c1[i, w] - c0[i, w]) / n[i])
+			printf "%s %s %.2f %.2f %.2f %d %s\n", name, job[i], (e1[i] - e0[i]) / n[i],
+				(q1[i] - q0[i]) / n[i], (i1[i] - i0[i]) / n[i], n[i], d } }' >>$out/exits
+}
+
+# host_counts NAME: the host's counts per IO while each job ran: the rates inside the job's burst
+# of disk system calls (bursts in job order, at least half a job long, 0.5 s trimmed off each
+# end), divided by that boot's IOPS. Rows of $out/host: "NAME JOB USER_EXITS/IO EMULATED/IO".
+host_counts() {
+	[ -s $out/$1-1.bpf ] || { echo "fio.sh: $1: bpftrace counted nothing ($out/$1-1.bpf.err)" >&2; return; }
+	awk -v name="$1" -v io_s=$((ramp + runtime)) '
+		FILENAME ~ /rows$/ { if ($1 != name) next
+			for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0
+			nj++; job[nj] = f["job"]; iops[nj] = f["kib"] / bs / (f["runtime_ms"] / 1000)
+			next }
+		$2 == "@user:" { n++; t[n] = $1; u[n] = $3 }
+		$2 == "@emulated:" { m[n] = $3 }
+		$2 == "@disk:" { d[n] = $3 }
+		END {
+			# bursts: samples with disk calls, gaps up to 1 s bridged
+			for (k = 2; k <= n; k++) {
+				if (d[k] + 0 <= d[k - 1] + 0) continue
+				if (nb && t[k] - t[last[nb]] <= 1) last[nb] = k
+				else { nb++; first[nb] = k - 1; last[nb] = k }
+			}
+			for (b = 1; b <= nb; b++) if (t[last[b]] - t[first[b]] >= io_s / 2) { nl++; lo[nl] = first[b]; hi[nl] = last[b] }
+			if (nl != nj) printf "fio.sh: %s: %d bursts of disk IO for %d jobs: no host counts\n", name, nl, nj >"/dev/stderr"
+			for (j = 1; j <= nj; j++) {
+				if (nl != nj) { printf "%s %s - -\n", name, job[j]; continue }
+				for (a = lo[j]; a < hi[j] && t[a] < t[lo[j]] + 0.5; a++);
+				for (b = hi[j]; b > a && t[b] > t[hi[j]] - 0.5; b--);
+				dt = t[b] - t[a]
+				if (dt <= 0 || iops[j] <= 0) { printf "%s %s - -\n", name, job[j]; continue }
+				printf "%s %s %.2f %.1f\n", name, job[j], (u[b] - u[a]) / dt / iops[j], (m[b] - m[a]) / dt / iops[j]
+			}
+		}' $out/rows $out/$1-1.bpf >>$out/host
+}
+
+echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp"
+hostcount_boot=0
+for rep in $(seq 1 "$runs"); do
+	for p in $paths; do
+		kvmscope_boot "kvmscope-$p" "$rep" "$p"
+		if [ $overhead = 1 ]; then
+			kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt
+			no_drops $out/traced-$p-$rep.kvt "traced-$p run $rep"
+		fi
+		[ $qemu = 1 ] && qemu_boot "qemu-$p" "$rep" "$p"
+	done
+done
+if [ $exits = 1 ]; then
+	hostcount_boot=$hostcount
+	for p in $paths; do
+		kvmscope_boot "exits-kvmscope-$p" 1 "$p" --trace $out/exits-$p.kvt --trace-buffer 64M \
+			--trace-events kvm_exit,queue_notify,chain_pop,irq_raise
+		trace_counts $out/exits-$p.kvt "exits-kvmscope-$p"
+		[ $hostcount = 1 ] && host_counts "exits-kvmscope-$p"
+		if [ $qemu = 1 ] && [ $hostcount = 1 ]; then
+			qemu_boot "exits-qemu-$p" 1 "$p"
+			host_counts "exits-qemu-$p"
+		fi
+	done
+fi
+[ -s $out/rows ] || { echo "fio.sh: no job printed a result (logs in $out)" >&2; exit 1; }
+touch $out/exits $out/host
+
+# The tables: medians over the runs. IOPS and MB/s from fio's own totals (KiB moved in the measured
+# runtime, by the guest's clock); lat_us is fio's mean completion latency.
+awk -v jobs="$jobs" -v paths="$paths" -v mode=$overhead -v qemu=$qemu -v runs="$runs" '
+	function med(key,   n, i, j, t, v) {
+		n = split(vals[key], v, " "); if (!n) return ""
+		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function cell(x, fmt) { return x == "-" ? x : x == "" ? "FAIL" : sprintf(fmt, x) }
+	function ratio(a, b) { return a == "" || a == "-" || b == "" || b == "-" || b == 0 ? "-" : sprintf("%.2f", a / b) }
+	function get(arr, k) { return k in arr ? arr[k] : "-" }
+	FILENAME ~ /exits$/ { ex[$1, $2] = $3; nt[$1, $2] = $4; iq[$1, $2] = $5; why[$1, $2] = $7; next }
+	FILENAME ~ /host$/ { hu[$1, $2] = $3; he[$1, $2] = $4; next }
+	{ for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	  bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0; sec = f["runtime_ms"] / 1000
+	  key = $1 SUBSEP f["job"]
+	  vals[key, "iops"] = vals[key, "iops"] " " f["kib"] / bs / sec
+	  vals[key, "mbs"] = vals[key, "mbs"] " " f["kib"] * 1024 / 1e6 / sec
+	  vals[key, "lat"] = vals[key, "lat"] " " f["lat_us"]
+	  if ($5 !~ /^tsc/) clockwarn = clockwarn " " $1 "/" f["job"] "(" $5 ")" }
+	END {
+		# mode 0: kvmscope against QEMU; mode 1: traced kvmscope against untraced
+		b = mode ? "traced" : "qemu"; B = mode ? "traced" : "QEMU"
+		if (mode) printf "fio IOPS with full tracing (--trace FILE, default events) and without, median of %d\n", runs
+		else printf "fio in the guest, median of %d; ratio = kvmscope / QEMU (nearest configuration)\n", runs
+		printf "%-15s %-9s %9s %9s %6s %9s %9s %6s %8s %8s\n", "job", "path", "IOPS", B " IOPS",
+			"ratio", "MB/s", B " MB/s", "ratio", "lat_us", B " lat"
+		nj = split(jobs, J, " "); np = split(paths, P, " ")
+		for (x = 1; x <= nj; x++) for (y = 1; y <= np; y++) {
+			j = J[x]; p = P[y]; k1 = "kvmscope-" p SUBSEP j; k2 = b "-" p SUBSEP j
+			i1 = med(k1 SUBSEP "iops"); i2 = med(k2 SUBSEP "iops")
+			m1 = med(k1 SUBSEP "mbs"); m2 = med(k2 SUBSEP "mbs")
+			l1 = med(k1 SUBSEP "lat"); l2 = med(k2 SUBSEP "lat")
+			if (!mode && !qemu) i2 = m2 = l2 = "-"
+			printf "%-15s %-9s %9s %9s %6s %9s %9s %6s %8s %8s\n", j, p, cell(i1, "%.0f"), cell(i2, "%.0f"),
+				ratio(i1, i2), cell(m1, "%.2f"), cell(m2, "%.2f"), ratio(m1, m2), cell(l1, "%.0f"), cell(l2, "%.0f")
+		}
+		if (length(ex) || length(hu)) {
+			printf "\nper IO in the measured phase of one counting boot (kvmscope: its trace; host: bpftrace)\n"
+			printf "%-15s %-9s %8s %8s %8s %10s %10s %11s %11s  %s\n", "job", "path", "exits", "notifies",
+				"irqs", "user exits", "QEMU user", "emulated", "QEMU emul", "kvmscope exit reasons"
+			for (x = 1; x <= nj; x++) for (y = 1; y <= np; y++) {
+				j = J[x]; p = P[y]; k = "exits-kvmscope-" p SUBSEP j; q = "exits-qemu-" p SUBSEP j
+				printf "%-15s %-9s %8s %8s %8s %10s %10s %11s %11s  %s\n", j, p, get(ex, k), get(nt, k),
+					get(iq, k), get(hu, k), get(hu, q), get(he, k), get(he, q), get(why, k)
+			}
+		}
+		if (clockwarn != "") printf "warning: the guest clock was not the TSC in:%s (fio times are coarse)\n", clockwarn
+	}' $out/exits $out/host $out/rows
+[ $fail = 0 ] || echo "fio.sh: some runs failed (see above and the logs in $out)" >&2
+exit $fail
