@@ -99,20 +99,20 @@ static void build_long_mode(struct guest_mem *mem)
 	gdt[3] = 0x00cf93000000ffffULL; /* 0x18: flat data, __BOOT_DS */
 }
 
-int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t pml4, uint64_t gdt)
+int vcpu_enter_flat(struct vcpu *vcpu, const struct kvm_regs *r, bool long_mode, uint64_t gdt,
+		    uint64_t pml4)
 {
 	struct kvm_sregs s;
-	struct kvm_regs r = {.rip = rip, .rsi = rsi, .rsp = BOOT_STACK, .rflags = 0x2};
-	struct kvm_segment code = {.base = 0,
-				   .limit = 0xffffffff,
+	/* Flat 4 GiB segments in the GDT's slots 0x10 (code) and 0x18 (data). */
+	struct kvm_segment code = {.limit = 0xffffffff,
 				   .selector = 0x10,
 				   .type = 11,
 				   .present = 1,
 				   .s = 1,
-				   .l = 1,
+				   .l = long_mode,
+				   .db = !long_mode,
 				   .g = 1};
-	struct kvm_segment data = {.base = 0,
-				   .limit = 0xffffffff,
+	struct kvm_segment data = {.limit = 0xffffffff,
 				   .selector = 0x18,
 				   .type = 3,
 				   .present = 1,
@@ -126,13 +126,17 @@ int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
 	s.gdt.base = gdt;
 	s.gdt.limit = 4 * 8 - 1;
-	s.cr3 = pml4;
-	s.cr4 = 0x20;	    /* PAE */
-	s.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
-	s.efer = 0x500;	    /* LME, LMA */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)
-		return -errno;
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &r) < 0)
+	if (long_mode) {
+		s.cr3 = pml4;
+		s.cr4 = 0x20;	    /* PAE */
+		s.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
+		s.efer = 0x500;	    /* LME, LMA */
+	} else {
+		s.cr4 = 0;
+		s.cr0 = 0x11; /* PE, ET: protected mode, paging off */
+		s.efer = 0;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0 || ioctl(vcpu->fd, KVM_SET_REGS, r) < 0)
 		return -errno;
 	return 0;
 }
@@ -332,7 +336,11 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 	if (bc->pvh)
 		r = pvh_enter(vm, k.entry, zp, GDT_ADDR);
 	else
-		r = vcpu_enter_long_mode(&vm->vcpu, k.entry, ZERO_PAGE_ADDR, PML4_ADDR, GDT_ADDR);
+		r = vcpu_enter_flat(
+		    &vm->vcpu,
+		    &(struct kvm_regs){
+			.rip = k.entry, .rsi = ZERO_PAGE_ADDR, .rsp = BOOT_STACK, .rflags = 0x2},
+		    true, GDT_ADDR, PML4_ADDR);
 	if (r < 0)
 		return boot_err(bc->kernel, "cannot set the vCPU's registers", r);
 	return 0;

@@ -40,8 +40,10 @@ struct boot_image {
 	uint64_t initrd_max;  /* highest address the initrd may end at */
 	uint64_t cmdline_max; /* longest command line the kernel takes */
 };
-int vcpu_enter_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsi, uint64_t pml4,
-			 uint64_t gdt);
+/* Flat segments from the GDT at gdt (code 0x10, data 0x18) and registers r: 64-bit long mode
+ * with the page tables at pml4, or 32-bit protected mode with paging off (PVH). */
+int vcpu_enter_flat(struct vcpu *vcpu, const struct kvm_regs *r, bool long_mode, uint64_t gdt,
+		    uint64_t pml4);
 void boot_e820(struct boot_params *zp, const struct guest_mem *mem);
 void boot_header_for_elf(struct setup_header *h);
 int boot_place_initrd(const struct guest_mem *mem, uint64_t kernel_end, uint64_t initrd_max,

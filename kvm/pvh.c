@@ -75,22 +75,7 @@ int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint6
 	struct hvm_start_info *si = (void *)page;
 	struct hvm_modlist_entry *mod = (void *)(si + 1);
 	struct hvm_memmap_entry *map = (void *)(mod + 1);
-	struct kvm_sregs s;
 	struct kvm_regs r = {.rip = entry, .rbx = PVH_INFO_ADDR, .rflags = 0x2};
-	struct kvm_segment code = {.limit = 0xffffffff,
-				   .selector = 0x10,
-				   .type = 11,
-				   .present = 1,
-				   .s = 1,
-				   .db = 1,
-				   .g = 1};
-	struct kvm_segment data = {.limit = 0xffffffff,
-				   .selector = 0x18,
-				   .type = 3,
-				   .present = 1,
-				   .s = 1,
-				   .db = 1,
-				   .g = 1};
 	uint64_t *gdt_entries = guest_ptr(&vm->mem, gdt, 4 * 8);
 
 	memset(page, 0, 4096);
@@ -111,16 +96,5 @@ int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint6
 
 	/* The same GDT slots as the 64-bit entry, but a 32-bit code segment. */
 	gdt_entries[2] = 0x00cf9b000000ffffULL;
-	if (ioctl(vm->vcpu.fd, KVM_GET_SREGS, &s) < 0)
-		return -errno;
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.gdt.base = gdt;
-	s.gdt.limit = 4 * 8 - 1;
-	s.cr0 = 0x11; /* PE, ET: protected mode, paging off */
-	s.cr4 = 0;
-	s.efer = 0;
-	if (ioctl(vm->vcpu.fd, KVM_SET_SREGS, &s) < 0 || ioctl(vm->vcpu.fd, KVM_SET_REGS, &r) < 0)
-		return -errno;
-	return 0;
+	return vcpu_enter_flat(&vm->vcpu, &r, false, gdt, 0);
 }
