@@ -11,6 +11,8 @@
 #   --trace-overhead  instead: each path with full tracing (--trace FILE, default events) and
 #                     without, N times each, and the ratio traced/untraced (goal >= 0.95)
 #   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job)
+#   --report          no boots: the tables again from the last run's files (give the same -j, -p,
+#                     -n, --trace-overhead), the host's figures recounted from its samples
 # One boot runs all the chosen jobs, one fio process each (guest/bench/init), on a fresh copy of one
 # 256 MiB image of random bytes. Counting boots: kvmscope's own trace (kvm_exit, queue_notify,
 # chain_pop, irq_raise: exact, per job by disk region) and, as root with bpftrace, the host's KVM
@@ -20,7 +22,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
 ALL_PATHS="vcpu iothread uring"
-jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0
+jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-j) jobs=${2//,/ }; shift ;;
@@ -32,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--no-qemu) qemu=0 ;;
 	--no-exits) exits=0 ;;
 	--trace-overhead) overhead=1 ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--report) report=1 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -53,17 +56,19 @@ done
 njobs=$(echo $jobs | wc -w)
 timeout=${timeout:-$((400 + (60 + ramp + runtime) * njobs))}
 kernel=guest/out/vmlinux initrd=guest/out/initrd-fio.img
-[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: make guest-linux" >&2; exit 2; }
-[ -r $initrd ] || { echo "fio.sh: $initrd missing; build it with: make -C guest -f linux.mk bench" >&2; exit 2; }
-[ -x ./kvmscope ] || { echo "fio.sh: ./kvmscope missing; build it with: make kvmscope" >&2; exit 2; }
-[ -w /dev/kvm ] || { echo "fio.sh: /dev/kvm missing or not writable" >&2; exit 2; }
+if [ $report = 0 ]; then
+	[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: make guest-linux" >&2; exit 2; }
+	[ -r $initrd ] || { echo "fio.sh: $initrd missing; build it with: make -C guest -f linux.mk bench" >&2; exit 2; }
+	[ -x ./kvmscope ] || { echo "fio.sh: ./kvmscope missing; build it with: make kvmscope" >&2; exit 2; }
+	[ -w /dev/kvm ] || { echo "fio.sh: /dev/kvm missing or not writable" >&2; exit 2; }
+fi
 [ $overhead = 1 ] && qemu=0 exits=0
-if [ $qemu = 1 ] && ! command -v qemu-system-x86_64 >/dev/null; then
+if [ $report = 0 ] && [ $qemu = 1 ] && ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "fio.sh: qemu-system-x86_64 missing (apt-get install qemu-system-x86), or use --no-qemu" >&2
 	exit 2
 fi
 hostcount=0
-if [ $exits = 1 ]; then
+if [ $report = 0 ] && [ $exits = 1 ]; then
 	if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null && [ -d /sys/kernel/tracing/events/kvm ]; then
 		hostcount=1
 	else
@@ -72,10 +77,12 @@ if [ $exits = 1 ]; then
 fi
 out=tests/out/bench/fio
 mkdir -p $out
-rm -f $out/*.log $out/*.kvt $out/*.bpf* $out/rows $out/exits $out/host
-base=$out/base.img scratch=$out/disk.img
-if [ "$(stat -c %s $base 2>/dev/null)" != 268435456 ]; then
-	head -c 256M /dev/urandom >$base.tmp && mv $base.tmp $base || exit 1
+if [ $report = 0 ]; then
+	rm -f $out/*.log $out/*.kvt $out/*.bpf* $out/rows $out/exits $out/host
+	base=$out/base.img scratch=$out/disk.img
+	if [ "$(stat -c %s $base 2>/dev/null)" != 268435456 ]; then
+		head -c 256M /dev/urandom >$base.tmp && mv $base.tmp $base || exit 1
+	fi
 fi
 # tsc=reliable: fio times with the guest clock. Its TSC is the host's, but the clocksource watchdog
 # compares it with jiffies, which fall behind on a loaded host, and then moves the guest to jiffies.
@@ -221,8 +228,8 @@ trace_counts() {
 }
 
 # host_counts NAME: the host's counts per IO while each job ran: the rates inside the job's burst
-# of disk system calls (bursts in job order, at least half a job long, 0.5 s trimmed off each
-# end), divided by that boot's IOPS. Rows of $out/host: "NAME JOB USER_EXITS/IO EMULATED/IO".
+# of disk system calls (bursts in job order, at least half a job long, gaps up to 5 s bridged,
+# 0.5 s trimmed off each end), divided by that boot's IOPS. Rows of $out/host: "NAME JOB USER_EXITS/IO EMULATED/IO".
 host_counts() {
 	[ -s $out/$1-1.bpf ] || { echo "fio.sh: $1: bpftrace counted nothing ($out/$1-1.bpf.err)" >&2; return; }
 	awk -v name="$1" -v io_s=$((ramp + runtime)) '
@@ -235,10 +242,11 @@ host_counts() {
 		$2 == "@emulated:" { m[n] = $3 }
 		$2 == "@disk:" { d[n] = $3 }
 		END {
-			# bursts: samples with disk calls, gaps up to 1 s bridged
+			# bursts: samples with disk calls, gaps up to 5 s bridged (1 MiB reads came 2 s apart
+			# in a counting boot; the start-up of fio puts 30 s between jobs)
 			for (k = 2; k <= n; k++) {
 				if (d[k] + 0 <= d[k - 1] + 0) continue
-				if (nb && t[k] - t[last[nb]] <= 1) last[nb] = k
+				if (nb && t[k] - t[last[nb]] <= 5) last[nb] = k
 				else { nb++; first[nb] = k - 1; last[nb] = k }
 			}
 			for (b = 1; b <= nb; b++) if (t[last[b]] - t[first[b]] >= io_s / 2) { nl++; lo[nl] = first[b]; hi[nl] = last[b] }
@@ -254,30 +262,39 @@ host_counts() {
 		}' $out/rows $out/$1-1.bpf >>$out/host
 }
 
-echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp"
-hostcount_boot=0
-for rep in $(seq 1 "$runs"); do
-	for p in $paths; do
-		kvmscope_boot "kvmscope-$p" "$rep" "$p"
-		if [ $overhead = 1 ]; then
-			kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt
-			no_drops $out/traced-$p-$rep.kvt "traced-$p run $rep"
-		fi
-		[ $qemu = 1 ] && qemu_boot "qemu-$p" "$rep" "$p"
+if [ $report = 1 ]; then
+	rm -f $out/host
+	for f in $out/exits-*-1.bpf; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		host_counts "${f%-1.bpf}"
 	done
-done
-if [ $exits = 1 ]; then
-	hostcount_boot=$hostcount
-	for p in $paths; do
-		kvmscope_boot "exits-kvmscope-$p" 1 "$p" --trace $out/exits-$p.kvt --trace-buffer 64M \
-			--trace-events kvm_exit,queue_notify,chain_pop,irq_raise
-		trace_counts $out/exits-$p.kvt "exits-kvmscope-$p"
-		[ $hostcount = 1 ] && host_counts "exits-kvmscope-$p"
-		if [ $qemu = 1 ] && [ $hostcount = 1 ]; then
-			qemu_boot "exits-qemu-$p" 1 "$p"
-			host_counts "exits-qemu-$p"
-		fi
+else
+	echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp"
+	hostcount_boot=0
+	for rep in $(seq 1 "$runs"); do
+		for p in $paths; do
+			kvmscope_boot "kvmscope-$p" "$rep" "$p"
+			if [ $overhead = 1 ]; then
+				kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt
+				no_drops $out/traced-$p-$rep.kvt "traced-$p run $rep"
+			fi
+			[ $qemu = 1 ] && qemu_boot "qemu-$p" "$rep" "$p"
+		done
 	done
+	if [ $exits = 1 ]; then
+		hostcount_boot=$hostcount
+		for p in $paths; do
+			kvmscope_boot "exits-kvmscope-$p" 1 "$p" --trace $out/exits-$p.kvt --trace-buffer 64M \
+				--trace-events kvm_exit,queue_notify,chain_pop,irq_raise
+			trace_counts $out/exits-$p.kvt "exits-kvmscope-$p"
+			[ $hostcount = 1 ] && host_counts "exits-kvmscope-$p"
+			if [ $qemu = 1 ] && [ $hostcount = 1 ]; then
+				qemu_boot "exits-qemu-$p" 1 "$p"
+				host_counts "exits-qemu-$p"
+			fi
+		done
+	fi
 fi
 [ -s $out/rows ] || { echo "fio.sh: no job printed a result (logs in $out)" >&2; exit 1; }
 touch $out/exits $out/host
@@ -326,7 +343,7 @@ awk -v jobs="$jobs" -v paths="$paths" -v mode=$overhead -v qemu=$qemu -v runs="$
 			for (x = 1; x <= nj; x++) for (y = 1; y <= np; y++) {
 				j = J[x]; p = P[y]; k = "exits-kvmscope-" p SUBSEP j; q = "exits-qemu-" p SUBSEP j
 				printf "%-15s %-9s %8s %8s %8s %10s %10s %11s %11s  %s\n", j, p, get(ex, k), get(nt, k),
-					get(iq, k), get(hu, k), get(hu, q), get(he, k), get(he, q), get(why, k)
+					get(iq, k), get(hu, k), get(hu, q), get(he, k), get(he, q), why[k] == "" ? "-" : why[k]
 			}
 		}
 		if (clockwarn != "") printf "warning: the guest clock was not the TSC in:%s (fio times are coarse)\n", clockwarn
