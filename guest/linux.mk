@@ -4,8 +4,8 @@
 #   bzImage     the same kernel for bzImage loaders (hardware KVM)
 #   initrd.img  uncompressed newc cpio: static busybox + initrd/init
 #   disk.img    64 MiB raw disk for virtio-blk (made once, never overwritten)
-# `make -C guest -f linux.mk bench` adds initrd-fio.img: the same with fio, its shared libraries and
-# guest/bench/init, for tests/bench/fio.sh (docs/bench.md).
+# `make -C guest -f linux.mk bench` adds initrd-fio.img: the same with a static fio (built from
+# Debian's source package) and guest/bench/init, for tests/bench/fio.sh (docs/bench.md).
 # Each is rebuilt only when its inputs change. Details: docs/guest.md, docs/guest-patches.md.
 
 OUT      := out
@@ -48,12 +48,19 @@ $(OUT)/bzImage: $(OUT)/vmlinux
 $(OUT)/gen_init_cpio: | $(SRC)/.kvmscope-patched
 	$(CC) -O2 -o $@ $(SRC)/usr/gen_init_cpio.c
 
-# Debian's fio: what tests/bench/fio.sh runs in the guest (guest/bench/build.sh copies its libraries).
-FIO ?= /usr/bin/fio
+# The fio that tests/bench/fio.sh runs in the guest: by default a static one built from Debian's fio
+# source package (bench/build-fio.sh); FIO=/usr/bin/fio takes Debian's dynamically linked binary,
+# whose 63 shared objects cost minutes per boot here (docs/bench.md).
+FIO      ?= $(OUT)/fio
+FIO_PKGS := dpkg-dev libaio-dev zlib1g-dev binutils
 bench-deps:
-	@sh ../tests/deps.sh fio
+	@sh ../tests/deps.sh $(if $(filter $(OUT)/fio,$(FIO)),$(FIO_PKGS),fio)
+$(OUT)/fio: bench/build-fio.sh | bench-deps
+	@JOBS=$(JOBS) sh bench/build-fio.sh $@ $(OUT)/fio-build
+ifneq ($(FIO),$(OUT)/fio)
 $(FIO): | bench-deps
 	@test -x $@ || { echo "guest: $@ missing (package fio, installed by tests/deps.sh)" >&2; exit 1; }
+endif
 
 $(OUT)/initrd-fio.img: bench/init bench/build.sh initrd/fstab build-initrd.sh $(BUSYBOX) $(FIO) \
 		$(OUT)/gen_init_cpio | deps
@@ -70,7 +77,7 @@ $(OUT)/disk.img:
 # guest/out/ is shared with the other guests (mini): remove only what this file makes.
 clean:
 	rm -rf $(KBUILD) $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/initrd-fio.img \
-		$(OUT)/gen_init_cpio
+		$(OUT)/gen_init_cpio $(OUT)/fio $(OUT)/fio-build
 
 distclean: clean
 	rm -rf $(SRC) $(OUT)/disk.img
