@@ -10,6 +10,7 @@
 #   --no-exits        skip the counting boots (one per VMM and path, after the timed ones)
 #   --trace-overhead  instead: each path with full tracing (--trace FILE, default events) and
 #                     without, N times each, and the ratio traced/untraced (goal >= 0.95)
+#   --trace-events L  with --trace-overhead: the traced boots record L ('*': every KVM exit too)
 #   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job)
 #   --report          no boots: the tables again from the last run's files (give the same -j, -p,
 #                     -n, --trace-overhead), the host's figures recounted from its samples
@@ -22,7 +23,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
 ALL_PATHS="vcpu iothread uring"
-jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0
+jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-j) jobs=${2//,/ }; shift ;;
@@ -34,8 +35,9 @@ while [ $# -gt 0 ]; do
 	--no-qemu) qemu=0 ;;
 	--no-exits) exits=0 ;;
 	--trace-overhead) overhead=1 ;;
+	--trace-events) events=$2; shift ;;
 	--report) report=1 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -276,7 +278,8 @@ else
 		for p in $paths; do
 			kvmscope_boot "kvmscope-$p" "$rep" "$p"
 			if [ $overhead = 1 ]; then
-				kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt
+				kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt \
+					${events:+--trace-events "$events"} --trace-buffer 64M
 				no_drops $out/traced-$p-$rep.kvt "traced-$p run $rep"
 			fi
 			[ $qemu = 1 ] && qemu_boot "qemu-$p" "$rep" "$p"
@@ -301,7 +304,7 @@ touch $out/exits $out/host
 
 # The tables: medians over the runs. IOPS and MB/s from fio's own totals (KiB moved in the measured
 # runtime, by the guest's clock); lat_us is fio's mean completion latency.
-awk -v jobs="$jobs" -v paths="$paths" -v mode=$overhead -v qemu=$qemu -v runs="$runs" '
+awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" '
 	function med(key,   n, i, j, t, v) {
 		n = split(vals[key], v, " "); if (!n) return ""
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
@@ -322,7 +325,7 @@ awk -v jobs="$jobs" -v paths="$paths" -v mode=$overhead -v qemu=$qemu -v runs="$
 	END {
 		# mode 0: kvmscope against QEMU; mode 1: traced kvmscope against untraced
 		b = mode ? "traced" : "qemu"; B = mode ? "traced" : "QEMU"
-		if (mode) printf "fio IOPS with full tracing (--trace FILE, default events) and without, median of %d\n", runs
+		if (mode) printf "fio IOPS with full tracing (--trace FILE, %s) and without, median of %d\n", events, runs
 		else printf "fio in the guest, median of %d; ratio = kvmscope / QEMU (nearest configuration)\n", runs
 		printf "%-15s %-9s %9s %9s %6s %9s %9s %6s %8s %8s\n", "job", "path", "IOPS", B " IOPS",
 			"ratio", "MB/s", B " MB/s", "ratio", "lat_us", B " lat"
