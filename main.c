@@ -89,9 +89,9 @@ static const char *virtio_words_of(enum virtio_pci_mode m)
 
 static int run_status(int r)
 {
-	/* Bad input from the user is 2; everything else that fails at run time is 1. */
+	/* Bad input from the user is 2 (a disk in use counts); other run-time failures are 1. */
 	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
-		       r == -EISDIR
+		       r == -EISDIR || r == -EBUSY
 		   ? 2
 		   : 1;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -335,6 +336,18 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 			r == -EACCES || r == -EROFS ? " (add ,ro for a read-only disk)" : "");
 		free(b);
 		return r;
+	}
+	/* Two VMMs writing one image corrupt it: a writer takes the image for itself, readers
+	 * share it (flock(2), as flock(1) and other kvmscopes see it). */
+	if (flock(b->fd, (cfg->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		r = -errno;
+		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
+			r == -EWOULDBLOCK ? (cfg->ro ? "locked for writing by another process"
+						     : "in use by another process (it holds a lock)")
+					  : strerror(-r));
+		if (r == -EWOULDBLOCK)
+			r = -EBUSY;
+		goto fail;
 	}
 	r = disk_geometry(b->fd, &size, &pblk);
 	if (r < 0) {
