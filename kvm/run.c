@@ -1,4 +1,5 @@
 /* kvm/run.c - running the guest: the vCPU thread and its exits, the console, stopping. */
+#include <asm/processor-flags.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -129,6 +130,28 @@ static bool handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * With the in-kernel LAPIC a HLT never reaches us: a guest that halts with interrupts off (Linux's
+ * `poweroff -f` without ACPI ends so, in a loop of cli; hlt) would keep kvmscope waiting for ever.
+ * The console loop interrupts KVM_RUN now and then (HALT_CHECK_MS); a vCPU found halted with IF
+ * clear can only be woken by an NMI, which nothing here sends, so the run ends as a power-off.
+ */
+static bool halted_for_good(struct vcpu *vcpu)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || (r.rflags & X86_EFLAGS_IF))
+		return false;
+	fprintf(stderr, "kvmscope: the guest halted with interrupts off at RIP 0x%llx (a power-off "
+			"without ACPI, or a stopped guest): nothing can wake it, stopping\n",
+		(unsigned long long)r.rip);
+	vm_stop(vcpu->vm, VM_STOP_HALTED, 0);
+	return true;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -138,6 +161,8 @@ static void *vcpu_thread(void *arg)
 	trace_guest_source(guest_context, vcpu);
 	while (vm->stop_reason == VM_RUNNING) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && halted_for_good(vcpu))
+				break;
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "kvmscope: KVM_RUN: %s\n", strerror(errno));
@@ -177,6 +202,8 @@ static int exit_status(const struct vm *vm)
 	}
 }
 
+#define HALT_CHECK_MS 1000 /* a quiet console this long: look for a guest halted for good */
+
 /* Forward console input until the guest stops. Returns when the vCPU thread is done. */
 static void console_loop(struct vm *vm, int in_fd)
 {
@@ -186,7 +213,11 @@ static void console_loop(struct vm *vm, int in_fd)
 
 	while (vm->stop_reason == VM_RUNNING) {
 		pfd[1].fd = in_fd; /* a negative fd is skipped by poll() */
-		if (poll(pfd, 2, -1) <= 0 || !(pfd[1].revents & (POLLIN | POLLHUP)))
+		int n = poll(pfd, 2, HALT_CHECK_MS);
+
+		if (n == 0) /* quiet for a while: is the guest halted for good? */
+			pthread_kill(vm->vcpu.thread, SIGUSR1);
+		if (n <= 0 || !(pfd[1].revents & (POLLIN | POLLHUP)))
 			continue;
 		ssize_t len = read(in_fd, buf, sizeof(buf));
 		if (len <= 0) {

@@ -75,6 +75,10 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_LOAD;
 		else if (word_is(v, vn, "emu"))
 			a->test = TEST_EMU;
+		else if (word_is(v, vn, "spin"))
+			a->test = TEST_SPIN;
+		else if (word_is(v, vn, "halt"))
+			a->test = TEST_HALT;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
 		else

@@ -37,6 +37,13 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		blk_run(&a);
 	case TEST_EMU:
 		emu_run();
+	case TEST_SPIN:
+		spin_run(&a);
+	case TEST_HALT:
+		/* As Linux ends a power-off without ACPI: the VMM must notice on its own. */
+		kprintf("halt: cli; hlt\n");
+		for (;;)
+			__asm__ volatile("cli\n\thlt");
 	}
 	kprintf("kvmscope mini guest: exit %u\n", a.exit);
 	mini_exit((int)a.exit);

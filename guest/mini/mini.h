@@ -25,13 +25,13 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
 /* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
-enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU };
+enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
 	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu */
+	enum mini_test test;	       /* test=blk|load|emu|spin|halt */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -39,7 +39,7 @@ struct mini_args {
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
-	uint32_t count;		       /* count=C, requests in total for test=load */
+	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
@@ -49,5 +49,7 @@ int args_parse(const char *cmdline, struct mini_args *a);
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
 /* emu.c */
 __attribute__((noreturn)) void emu_run(void);
+/* spin.c */
+__attribute__((noreturn)) void spin_run(const struct mini_args *a);
 
 #endif
