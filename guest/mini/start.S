@@ -12,6 +12,7 @@
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
+	.type _start, @function
 _start:
 	cli
 	lea	stack_top(%rip), %rsp
@@ -27,6 +28,7 @@ _start:
 
 	.code32
 	.globl pvh_start
+	.type pvh_start, @function
 pvh_start:
 	cli
 	mov	%ebx, %esi		/* hvm_start_info, kept in ESI across rep stosb */
@@ -77,6 +79,7 @@ pvh64:
 	xor	%r12d, %r12d
 	mov	%esi, %r13d		/* zero-extends: hvm_start_info is below 4 GiB */
 
+	.type common64, @function	/* named, so that traced guest stacks end in common64+N */
 common64:
 	/* our own GDT: the loader's may not be in guest memory, and iretq reloads SS from it */
 	lgdt	gdt_desc(%rip)
@@ -92,6 +95,7 @@ common64:
 	mov	%eax, %gs
 	mov	%r12, %rdi
 	mov	%r13, %rsi
+	xor	%ebp, %ebp		/* the end of the frame-pointer chain kvmscope's trace walks */
 	call	mini_main
 4:	cli
 	hlt
