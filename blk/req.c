@@ -369,8 +369,7 @@ void blk_signal(struct blk_dev *b, struct virtqueue *vq)
 	STAT_ADD(b, irqs_signalled, 1);
 	if (b->call_fd >= 0) {
 		eventfd_write(b->call_fd, 1); /* irqfd: KVM injects it, no exit to us */
-		TRACE(IRQ_RAISE, b->vdev.trace_id, TRACE_PAIR(vq->index, TRACE_IRQ_MSIX_IRQFD),
-		      vq->msix_vector, 0, 0);
+		b->vdev.transport->traced_guest_notifier(&b->vdev, vq);
 	} else {
 		b->vdev.transport->signal_vq(&b->vdev, vq);
 	}

@@ -111,20 +111,31 @@ void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t
 
 /* --- struct virtio_transport_ops --- */
 
-/* Send vector's message; the trace shows it, or that a masked vector held it pending. */
-static void signal_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector)
+/* The trace of vector's message, sent by us (kind msix) or by KVM from an irqfd (msix-irqfd):
+ * its address and data, or that a masked vector held it pending. */
+static void trace_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector, unsigned kind)
 {
 	uint64_t addr;
 	uint32_t data;
 
-	pci_msix_notify(&vp->pci, vector);
 	if (!trace_on(TRACE_EV_IRQ_RAISE) && !trace_on(TRACE_EV_IRQ_SUPPRESS))
 		return;
 	if (pci_msix_message(&vp->pci, vector, &addr, &data))
 		TRACE(IRQ_SUPPRESS, vp->vdev->trace_id, queue, TRACE_SUPPRESS_MASKED, 0, 0);
 	else
-		TRACE(IRQ_RAISE, vp->vdev->trace_id, TRACE_PAIR(queue, TRACE_IRQ_MSIX), vector,
-		      addr, data);
+		TRACE(IRQ_RAISE, vp->vdev->trace_id, TRACE_PAIR(queue, kind), vector, addr, data);
+}
+
+/* Send vector's message, and trace it. */
+static void signal_msix(struct virtio_pci *vp, unsigned queue, uint16_t vector)
+{
+	pci_msix_notify(&vp->pci, vector);
+	trace_msix(vp, queue, vector, TRACE_IRQ_MSIX);
+}
+
+static void traced_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	trace_msix(vp_of(vdev), vq->index, vq->msix_vector, TRACE_IRQ_MSIX_IRQFD);
 }
 
 static void signal_vq(struct virtio_dev *vdev, struct virtqueue *vq)
@@ -223,6 +234,7 @@ static int set_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int
 	{                                                                                          \
 		.name = n, .signal_vq = signal_vq, .signal_config = signal_config,                 \
 		.set_host_notifier = set_host_notifier, .set_guest_notifier = set_guest_notifier,  \
+		.traced_guest_notifier = traced_guest_notifier,                                    \
 	}
 
 static const struct virtio_transport_ops transport_ops[] = {

@@ -95,6 +95,8 @@ struct virtio_transport_ops {
 	/* Dataplane: writing eventfd fd raises vq's interrupt (irqfd); fd < 0 undoes it.
 	 * -ENOTSUP where the transport cannot (INTx): call virtio_signal_vq() instead. */
 	int (*set_guest_notifier)(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
+	/* Dataplane: vq's irqfd was written; trace the interrupt KVM sends for it. Any thread. */
+	void (*traced_guest_notifier)(struct virtio_dev *vdev, struct virtqueue *vq);
 };
 
 /* --- The device model shared by both sides (virtio/core.c). --- */
