@@ -69,9 +69,18 @@ static int fake_guest(struct virtio_dev *d, struct virtqueue *q, int fd)
 	return 0;
 }
 
-static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config, NULL, NULL};
+static int irqfd_traced; /* traced_guest_notifier calls: one per irqfd write */
+static void fake_traced(struct virtio_dev *d, struct virtqueue *q)
+{
+	(void)d;
+	(void)q;
+	__atomic_fetch_add(&irqfd_traced, 1, __ATOMIC_SEQ_CST);
+}
+
+static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config, NULL, NULL,
+						  NULL};
 static const struct virtio_transport_ops wired = {"fake-eventfd", fake_signal, fake_config,
-						  fake_host, fake_guest};
+						  fake_host,	  fake_guest,  fake_traced};
 
 /* Interrupts seen so far, through signal_vq or the irqfd. */
 static int interrupts(void)
@@ -465,6 +474,14 @@ static void run_suite(const char *name, enum blk_io io, const struct virtio_tran
 	check_batch();
 	check_interrupts();
 	blk_get_stats(vdev, &s);
+	if (t->traced_guest_notifier)
+		CHECK(s.irqs_signalled > 0 &&
+			  (uint64_t)__atomic_load_n(&irqfd_traced, __ATOMIC_SEQ_CST) ==
+			      s.irqs_signalled,
+		      "%s: every irqfd interrupt is traced by the transport (%d of %llu)", name,
+		      __atomic_load_n(&irqfd_traced, __ATOMIC_SEQ_CST),
+		      (unsigned long long)s.irqs_signalled);
+	__atomic_store_n(&irqfd_traced, 0, __ATOMIC_SEQ_CST);
 	CHECK(s.requests == s.reads + s.writes + s.flushes + s.discards + s.write_zeroes +
 				s.get_ids + 2 &&
 		  s.bytes_read >= 3 * 4096 && s.bytes_written == 4096 && s.notifies > 0,
