@@ -164,6 +164,8 @@ static const struct view_qemu map[TRACE_EV_NR] = {
       "address_space_rw() for MMIO",
       "accel/kvm/kvm-all.c", NULL),
     Q(TRACE_DROPS, NULL, NULL, NULL, "kvmscope's own bookkeeping"),
+    Q(TRACE_PAUSE, NULL, NULL, NULL,
+      "kvmscope's own bookkeeping (QEMU: the monitor's trace-event command)"),
     Q(IMPORTED, NULL, NULL, NULL, "an event of another tracer, kept as its text"),
 };
 

@@ -120,6 +120,9 @@
 	  A(addr, HEX), P(len, U, rw, RW), A(data, HEX))                                           \
 	X(TRACE_DROPS, "trace_drops", TRACE, "the ring was full: records lost since the last one", \
 	  A(dropped, U), A(total, U))                                                              \
+	X(TRACE_PAUSE, "trace_pause", TRACE,                                                       \
+	  "recording paused (1) or resumed (0) by a SIGUSR2 to kvmscope", A(paused, U),            \
+	  A(signals, U))                                                                           \
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
 	  A(event, STR), A(args, STR), A(line, U))

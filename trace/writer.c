@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -32,9 +34,15 @@ static struct {
 	long *sym_pending;
 	size_t nsym_pending, sym_pending_cap;
 	struct trace_buf out;
-	struct trace_rec batch[BATCH + 1];
+	struct trace_rec batch[BATCH + 2]; /* + a trace_drops and a trace_pause record */
 	uint64_t drops_reported, records;
+	/* SIGUSR2 pauses and resumes recording: the handler counts, the writer applies */
+	unsigned toggles_seen;
+	bool rec_off, pause_pending;
+	uint64_t mask_saved, pause_ns;
 } w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .fd = -1};
+
+static unsigned toggles_asked; /* SIGUSR2s so far: written only by the signal handler */
 
 static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trace_buf info_pending;
@@ -143,6 +151,15 @@ static void flush(void)
 					       .a = {drops - w.drops_reported, drops}};
 			w.drops_reported = drops;
 		}
+		if (w.pause_pending) { /* recorded whatever the mask: the gap must show */
+			w.batch[nrec++] =
+			    (struct trace_rec){.ts = w.pause_ns,
+					       .seq = UINT32_MAX,
+					       .ev = TRACE_EV_TRACE_PAUSE,
+					       .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
+					       .a = {w.rec_off, w.toggles_seen}};
+			w.pause_pending = false;
+		}
 		put_info(&w.out);
 		trace_tables_export(&w.cursor, &w.out, w.sym_sent ? want_symbol : NULL, NULL);
 		for (size_t i = 0; w.sym_sent && i < nrec; i++)
@@ -159,12 +176,41 @@ static void flush(void)
 	} while (n == BATCH);
 }
 
+static void on_sigusr2(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(&toggles_asked, 1, __ATOMIC_RELAXED);
+}
+
+/* An odd number of SIGUSR2s since the last look: pause recording (every event off) or resume it
+ * (the events chosen at start), and say so once on stderr and once in the file. */
+static void apply_toggles(void)
+{
+	unsigned asked = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
+	bool flip = (asked - w.toggles_seen) & 1;
+
+	w.toggles_seen = asked;
+	if (!flip || w.failed)
+		return;
+	w.rec_off = !w.rec_off;
+	w.pause_ns = trace_now_ns();
+	if (w.rec_off) {
+		w.mask_saved = __atomic_exchange_n(&trace_mask, 0, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&trace_mask, w.mask_saved, __ATOMIC_RELAXED);
+	}
+	w.pause_pending = true;
+	fprintf(stderr, "kvmscope: trace %s: recording %s (SIGUSR2 to %s it)\n", w.path,
+		w.rec_off ? "paused" : "resumed", w.rec_off ? "resume" : "pause");
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
 	trace_thread_set(TRACE_THREAD_WRITER, 0);
 	pthread_mutex_lock(&w.lock);
 	while (!w.stop) {
+		apply_toggles();
 		if (!w.paused) {
 			pthread_mutex_unlock(&w.lock);
 			flush();
@@ -262,6 +308,8 @@ static void writer_reset(void)
 	w.cursor = (struct trace_cursor){0};
 	w.stop = w.paused = w.failed = false;
 	w.records = 0;
+	w.rec_off = w.pause_pending = false;
+	w.toggles_seen = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
 }
 
 int trace_start(const struct trace_options *o)
@@ -316,6 +364,9 @@ int trace_start(const struct trace_options *o)
 	}
 	w.running = true;
 	__atomic_store_n(&trace_mask, mask, __ATOMIC_RELEASE);
+	/* SA_RESTART: a write or read of another thread must not fail for it */
+	sigaction(SIGUSR2, &(struct sigaction){.sa_handler = on_sigusr2, .sa_flags = SA_RESTART},
+		  NULL);
 	return 0;
 }
 

@@ -86,6 +86,27 @@ if command -v flock >/dev/null; then
 	rc=$?
 	check "the lock goes with its holder: the disk opens again ($rc)" [ "$rc" = 0 ]
 fi
+# SIGUSR2 pauses and resumes recording; the file says so, and records nothing in between.
+truncate -s 16M "$out/load.img"
+$KVMSCOPE run --kernel $MINI --disk "$out/load.img" --append "test=load count=8000" \
+	--trace "$out/pause.kvt" >"$out/o" 2>"$out/e" </dev/null &
+vmm=$!
+for _ in $(seq 100); do grep -q "load start\|blk: capacity" "$out/o" && break; sleep 0.05; done
+sleep 0.2; kill -USR2 $vmm; sleep 0.3; kill -USR2 $vmm
+wait $vmm
+rc=$?
+check "SIGUSR2 twice during a traced run: the guest still finishes ($rc)" [ "$rc" = 0 ]
+check "SIGUSR2: stderr says paused, then resumed" \
+	sh -c "grep -q 'recording paused' '$out/e' && grep -q 'recording resumed' '$out/e'"
+$KVMSCOPE trace dump "$out/pause.kvt" | awk '
+	/:trace_pause paused=1/ { if (state == 0) state = 1; next }
+	/:trace_pause paused=0/ { if (state == 1) state = 2; next }
+	/^writer@/ { next }
+	state == 1 { inside++ } state == 2 && /:chain_pop / { after++ }
+	END { printf "%d %d %d\n", state, inside, after }' >"$out/p"
+read -r state inside after <"$out/p"
+check "trace_pause 1 then 0 in the file, nothing recorded between them ($inside), requests after ($after)" \
+	[ "$state" = 2 -a "$inside" = 0 -a "${after:-0}" -gt 0 ]
 check "no core dump left behind" [ ! -e core ]
 
 # No /dev/kvm: a VMM with no KVM says so in one line (run where the device node is hidden).
