@@ -8,9 +8,13 @@
 #   --runtime S       measured seconds per job (default 10), after --ramp S (default 2)
 #   --no-qemu         kvmscope only (no ratios, no QEMU exit counts)
 #   --no-exits        skip the counting boots (one per VMM and path, after the timed ones)
-#   --trace-overhead  instead: each path with full tracing (--trace FILE, default events) and
-#                     without, N times each, and the ratio traced/untraced (goal >= 0.95)
-#   --trace-events L  with --trace-overhead: the traced boots record L ('*': every KVM exit too)
+#   --trace-overhead  instead: tracing on against off inside one boot per path (N boots with -n).
+#                     kvmscope runs with --trace FILE; each job runs 2 x PAIRS times, recording
+#                     paused by SIGUSR2 for half of them (off,on then on,off, alternately), and
+#                     the table gives IOPS traced / paused (goal >= 0.95)
+#   --pairs R         with --trace-overhead: runs of each job per state and boot (default 3)
+#   --trace-events L  with --trace-overhead: record L (default: kvmscope's default events;
+#                     '*': every event, each KVM exit too)
 #   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job)
 #   --report          no boots: the tables again from the last run's files (give the same -j, -p,
 #                     -n, --trace-overhead), the host's figures recounted from its samples
@@ -23,7 +27,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
 ALL_PATHS="vcpu iothread uring"
-jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events=""
+jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events="" pairs=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-j) jobs=${2//,/ }; shift ;;
@@ -36,8 +40,9 @@ while [ $# -gt 0 ]; do
 	--no-exits) exits=0 ;;
 	--trace-overhead) overhead=1 ;;
 	--trace-events) events=$2; shift ;;
+	--pairs) pairs=$2; shift ;;
 	--report) report=1 ;;
-	-h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -52,11 +57,23 @@ one_of() {
 }
 one_of job "$ALL_JOBS" $jobs
 one_of path "$ALL_PATHS" $paths
-for v in "$runs" "$runtime" "$ramp" ${timeout:+"$timeout"}; do
-	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, -t, --runtime, --ramp want positive numbers, got '$v'" >&2; exit 2 ;; esac
+for v in "$runs" "$runtime" "$ramp" "$pairs" ${timeout:+"$timeout"}; do
+	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, -t, --runtime, --ramp, --pairs want positive numbers, got '$v'" >&2; exit 2 ;; esac
 done
 njobs=$(echo $jobs | wc -w)
-timeout=${timeout:-$((400 + (60 + ramp + runtime) * njobs))}
+# --trace-overhead: the guest's job list, and whether recording is on (1) or paused (0) for each
+boot_jobs=$jobs toggle_seq=""
+if [ $overhead = 1 ]; then
+	boot_jobs=""
+	for r in $(seq 1 "$pairs"); do
+		for j in $jobs; do
+			boot_jobs="$boot_jobs $j $j"
+			if [ $((r % 2)) = 1 ]; then toggle_seq="$toggle_seq 0 1"; else toggle_seq="$toggle_seq 1 0"; fi
+		done
+	done
+fi
+nboot_jobs=$(echo $boot_jobs | wc -w)
+timeout=${timeout:-$((400 + (60 + ramp + runtime) * nboot_jobs))}
 kernel=guest/out/vmlinux initrd=guest/out/initrd-fio.img
 if [ $report = 0 ]; then
 	[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: make guest-linux" >&2; exit 2; }
@@ -88,7 +105,7 @@ if [ $report = 0 ]; then
 fi
 # tsc=reliable: fio times with the guest clock. Its TSC is the host's, but the clocksource watchdog
 # compares it with jiffies, which fall behind on a loaded host, and then moves the guest to jiffies.
-append="kvmscope.fio=$(echo $jobs | tr ' ' ,) kvmscope.fio_runtime=$runtime kvmscope.fio_ramp=$ramp tsc=reliable"
+append="kvmscope.fio=$(echo $boot_jobs | tr ' ' ,) kvmscope.fio_runtime=$runtime kvmscope.fio_ramp=$ramp tsc=reliable"
 tsc="" fail=0
 
 # qemu_args PATH: QEMU's nearest configuration to kvmscope's PATH, added to guest/qemu-run.sh's
@@ -127,21 +144,26 @@ stamp() {
 # $out/NAME-REP.log (with $hostcount_boot=1, the host counts into $out/NAME-REP.bpf). Each
 # KVMSCOPE-FIO line becomes a row of $out/rows: "NAME REP END_S HOST_S CLOCK key=value...", END_S
 # when the job ended, HOST_S how long it took by the host's clock. A failed job sets fail=1.
+# With $toggle_path set (--trace-overhead), recording is paused or resumed (SIGUSR2) as each job
+# starts, as $toggle_seq says, and the row is "traced-PATH" or "kvmscope-PATH" (paused), REP.PAIR.
 boot() {
 	local name=$1 rep=$2 log=$out/$1-$2.log line start fd ppid vmm="" bt="" t done=0 ok=0 job
+	local k=0 rec=1 want row=$1 rowrep=$2
+	local -a seq=($toggle_seq)
 	local -A t0 t1 clk
 	shift 2
 	cp --sparse=never $base $scratch || exit 1
 	start=${EPOCHREALTIME/./}
 	exec {fd}< <(exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
 	ppid=$!
-	if [ "$hostcount_boot" = 1 ]; then
+	if [ "$hostcount_boot" = 1 ] || [ -n "$toggle_path" ]; then
 		for t in 1 2 3 4 5 6 7 8 9 10; do vmm=$(pgrep -P $ppid) && break; sleep 0.2; done
+		[ -n "$vmm" ] || { echo "fio.sh: $name: no VMM process found" >&2; fail=1; }
+	fi
+	if [ "$hostcount_boot" = 1 ]; then
 		if [ -n "$vmm" ]; then
 			bpftrace -e "$BT" "$vmm" 2>$out/$name-$rep.bpf.err > >(stamp $start >$out/$name-$rep.bpf) &
 			bt=$!
-		else
-			echo "fio.sh: $name: no VMM process to count" >&2
 		fi
 	fi
 	while IFS= read -r -u $fd line; do
@@ -153,11 +175,19 @@ boot() {
 		case "$line" in
 		*"Kernel command line:"*tsc_early_khz=*)
 			[ -z "$tsc" ] && tsc="tsc_early_khz=${line##*tsc_early_khz=}" && tsc=${tsc%% *} ;;
-		KVMSCOPE-FIO-START*) t0[$job]=$t clk[$job]=${line##*clock=} ;;
+		KVMSCOPE-FIO-START*)
+			t0[$job]=$t clk[$job]=${line##*clock=}
+			if [ -n "$toggle_path" ]; then
+				want=${seq[$k]:-1}
+				[ "$want" != $rec ] && [ -n "$vmm" ] && kill -USR2 "$vmm" && rec=$want
+				if [ $rec = 1 ]; then row=traced-$toggle_path; else row=kvmscope-$toggle_path; fi
+				rowrep=$rep.$((k / (2 * njobs) + 1))
+			fi
+			k=$((k + 1)) ;;
 		KVMSCOPE-FIO-END*) t1[$job]=$t ;;
 		KVMSCOPE-FIO\ *)
 			t=$((${t1[$job]:-0} - ${t0[$job]:-0}))
-			echo "$name $rep $((${t1[$job]:-0} / 1000)).$(printf %03d $((${t1[$job]:-0} % 1000)))" \
+			echo "$row $rowrep $((${t1[$job]:-0} / 1000)).$(printf %03d $((${t1[$job]:-0} % 1000)))" \
 				"$((t / 1000)).$(printf %03d $((t % 1000))) ${clk[$job]:-?} ${line#KVMSCOPE-FIO }" >>$out/rows
 			ok=$((ok + 1)) ;;
 		KVMSCOPE-FIO-FAIL*) echo "fio.sh: $name run $rep: $line ($log)" >&2; fail=1 ;;
@@ -167,12 +197,12 @@ boot() {
 	exec {fd}<&-
 	wait $ppid || echo "fio.sh: $name run $rep: exit status $? ($log)" >&2
 	[ -n "$bt" ] && kill $bt 2>/dev/null && wait $bt 2>/dev/null
-	if [ $done = 0 ] || [ $ok != $njobs ]; then
-		echo "fio.sh: $name run $rep: $ok of $njobs jobs reported, KVMSCOPE-FIO-DONE seen: $done ($log)" >&2
+	if [ $done = 0 ] || [ $ok != $nboot_jobs ]; then
+		echo "fio.sh: $name run $rep: $ok of $nboot_jobs jobs reported, KVMSCOPE-FIO-DONE seen: $done ($log)" >&2
 		fail=1
 	fi
 	printf '  %-20s run %d: %4d s, %d of %d jobs\n' "$name" "$rep" \
-		$(((${EPOCHREALTIME/./} - start) / 1000000)) $ok $njobs
+		$(((${EPOCHREALTIME/./} - start) / 1000000)) $ok $nboot_jobs
 }
 
 kvmscope_boot() { # kvmscope_boot NAME REP PATH [RUN-OPTIONS...]
@@ -273,15 +303,18 @@ if [ $report = 1 ]; then
 	done
 else
 	echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp"
-	hostcount_boot=0
+	hostcount_boot=0 toggle_path=""
 	for rep in $(seq 1 "$runs"); do
 		for p in $paths; do
-			kvmscope_boot "kvmscope-$p" "$rep" "$p"
 			if [ $overhead = 1 ]; then
-				kvmscope_boot "traced-$p" "$rep" "$p" --trace $out/traced-$p-$rep.kvt \
+				toggle_path=$p
+				kvmscope_boot "toggle-$p" "$rep" "$p" --trace $out/toggle-$p-$rep.kvt \
 					${events:+--trace-events "$events"} --trace-buffer 64M
-				no_drops $out/traced-$p-$rep.kvt "traced-$p run $rep"
+				toggle_path=""
+				no_drops $out/toggle-$p-$rep.kvt "toggle-$p run $rep"
+				continue
 			fi
+			kvmscope_boot "kvmscope-$p" "$rep" "$p"
 			[ $qemu = 1 ] && qemu_boot "qemu-$p" "$rep" "$p"
 		done
 	done
@@ -304,7 +337,7 @@ touch $out/exits $out/host
 
 # The tables: medians over the runs. IOPS and MB/s from fio's own totals (KiB moved in the measured
 # runtime, by the guest's clock); lat_us is fio's mean completion latency.
-awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" '
+awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" -v pairs="$pairs" '
 	function med(key,   n, i, j, t, v) {
 		n = split(vals[key], v, " "); if (!n) return ""
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
@@ -321,14 +354,19 @@ awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v m
 	  vals[key, "iops"] = vals[key, "iops"] " " f["kib"] / bs / sec
 	  vals[key, "mbs"] = vals[key, "mbs"] " " f["kib"] * 1024 / 1e6 / sec
 	  vals[key, "lat"] = vals[key, "lat"] " " f["lat_us"]
+	  # --trace-overhead: the two runs of a pair (same boot, job and pair number), by state
+	  if (mode) { st = substr($1, 1, index($1, "-") - 1); pk = substr($1, index($1, "-") + 1) SUBSEP f["job"] SUBSEP $2
+		pv[st, pk] = f["kib"] / bs / sec; pkeys[pk] = 1 }
 	  if ($5 !~ /^tsc/) clockwarn = clockwarn " " $1 "/" f["job"] "(" $5 ")" }
 	END {
 		# mode 0: kvmscope against QEMU; mode 1: traced kvmscope against untraced
 		b = mode ? "traced" : "qemu"; B = mode ? "traced" : "QEMU"
-		if (mode) printf "fio IOPS with full tracing (--trace FILE, %s) and without, median of %d\n", events, runs
+		if (mode) printf "fio IOPS with tracing on (--trace FILE, %s) and paused (SIGUSR2), in the same boot: " \
+			"medians of %d runs per state (%d boot(s) x %d pairs)\n", events, runs * pairs, runs, pairs
 		else printf "fio in the guest, median of %d; ratio = kvmscope / QEMU (nearest configuration)\n", runs
-		printf "%-15s %-9s %9s %9s %6s %9s %9s %6s %8s %8s\n", "job", "path", "IOPS", B " IOPS",
-			"ratio", "MB/s", B " MB/s", "ratio", "lat_us", B " lat"
+		A = mode ? "paused " : ""
+		printf "%-15s %-9s %11s %11s %6s %11s %11s %6s %11s %11s\n", "job", "path", A "IOPS", B " IOPS",
+			"ratio", A "MB/s", B " MB/s", "ratio", A "lat_us", B " lat_us"
 		nj = split(jobs, J, " "); np = split(paths, P, " ")
 		for (x = 1; x <= nj; x++) for (y = 1; y <= np; y++) {
 			j = J[x]; p = P[y]; k1 = "kvmscope-" p SUBSEP j; k2 = b "-" p SUBSEP j
@@ -336,8 +374,25 @@ awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v m
 			m1 = med(k1 SUBSEP "mbs"); m2 = med(k2 SUBSEP "mbs")
 			l1 = med(k1 SUBSEP "lat"); l2 = med(k2 SUBSEP "lat")
 			if (!mode && !qemu) i2 = m2 = l2 = "-"
-			printf "%-15s %-9s %9s %9s %6s %9s %9s %6s %8s %8s\n", j, p, cell(i1, "%.0f"), cell(i2, "%.0f"),
-				ratio(i1, i2), cell(m1, "%.2f"), cell(m2, "%.2f"), ratio(m1, m2), cell(l1, "%.0f"), cell(l2, "%.0f")
+			# the ratio is kvmscope / QEMU, or traced / paused
+			printf "%-15s %-9s %11s %11s %6s %11s %11s %6s %11s %11s\n", j, p, cell(i1, "%.0f"), cell(i2, "%.0f"),
+				mode ? ratio(i2, i1) : ratio(i1, i2), cell(m1, "%.2f"), cell(m2, "%.2f"),
+				mode ? ratio(m2, m1) : ratio(m1, m2), cell(l1, "%.0f"), cell(l2, "%.0f")
+		}
+		if (mode) {
+			printf "\ntraced / paused for each pair of runs (the two runs of a job back to back in one boot)\n"
+			for (x = 1; x <= nj; x++) for (y = 1; y <= np; y++) {
+				j = J[x]; p = P[y]; n = 0; list = ""
+				for (pk in pkeys) {
+					split(pk, pq, SUBSEP)
+					if (pq[1] != p || pq[2] != j || !(("traced", pk) in pv) || !(("kvmscope", pk) in pv) || !pv["kvmscope", pk]) continue
+					r[++n] = pv["traced", pk] / pv["kvmscope", pk]
+				}
+				for (a = 2; a <= n; a++) { t = r[a]; for (c = a - 1; c && r[c] > t; c--) r[c + 1] = r[c]; r[c + 1] = t }
+				for (a = 1; a <= n; a++) list = list sprintf(" %.2f", r[a])
+				printf "%-15s %-9s median %s of %d pairs:%s\n", j, p,
+					n ? sprintf("%.2f", n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2) : "-", n, list
+			}
 		}
 		if (length(ex) || length(hu)) {
 			printf "\nper IO in the measured phase of one counting boot (kvmscope: its trace; host: bpftrace)\n"
