@@ -168,11 +168,23 @@ int trace_cmd_stats(int argc, char **argv)
 	if (ret)
 		return ret;
 	uint64_t count[TRACE_EV_NR] = {0}, drops = 0, exit_notifies = 0;
+	uint64_t pauses = 0, paused_ns = 0, paused_since = 0, last_ts = 0;
+	bool paused = false;
 	for (size_t i = 0; i < tf.nrec; i++) {
 		const struct trace_rec *r = &tf.rec[i];
 		count[r->ev]++;
+		if (r->ts > last_ts)
+			last_ts = r->ts;
 		if (r->ev == TRACE_EV_TRACE_DROPS)
 			drops += r->a[0];
+		if (r->ev == TRACE_EV_TRACE_PAUSE && r->a[0] && !paused) {
+			paused = true;
+			paused_since = r->ts;
+			pauses++;
+		} else if (r->ev == TRACE_EV_TRACE_PAUSE && !r->a[0] && paused) {
+			paused = false;
+			paused_ns += r->ts - paused_since;
+		}
 		if (r->ev == TRACE_EV_QUEUE_NOTIFY && r->a[1] == TRACE_VIA_EXIT)
 			exit_notifies++;
 	}
@@ -184,6 +196,12 @@ int trace_cmd_stats(int argc, char **argv)
 			       trace_events[ev].name, trace_class_names[trace_events[ev].cls]);
 	printf("drops: %llu records lost to a full ring%s\n", (unsigned long long)drops,
 	       drops ? " (raise --trace-buffer)" : "");
+	if (paused) /* paused to the end: up to the last record */
+		paused_ns += last_ts - paused_since;
+	if (pauses)
+		printf("paused: recording was off %llu time(s), %.3f s in all (SIGUSR2); what "
+		       "happened then is not counted below\n",
+		       (unsigned long long)pauses, paused_ns / 1e9);
 	print_requests(stdout, &tf, count, exit_notifies);
 	if (tf.warning[0])
 		printf("warning: %s\n", tf.warning);

@@ -33,7 +33,7 @@ dpkg-source --no-check -x "$dsc" "$src" >"$work/dpkg-source.log" 2>&1 ||
 	{ echo "guest/bench: dpkg-source -x $dsc failed; see $work/dpkg-source.log" >&2; exit 1; }
 
 # --disable-native: the guest runs without XSAVE (docs/platform.md), so no AVX in fio's own code.
-echo "guest/bench: building a static fio ($(basename "$dsc" .dsc)), about 1 min"
+echo "guest/bench: building a static fio ($(basename "$dsc" .dsc))"
 (
 	cd "$src"
 	./configure --build-static --disable-native --disable-numa --disable-rdma --disable-rados \

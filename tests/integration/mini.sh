@@ -105,6 +105,7 @@ $KVMSCOPE trace dump "$out/pause.kvt" | awk '
 	state == 1 { inside++ } state == 2 && /:chain_pop / { after++ }
 	END { printf "%d %d %d\n", state, inside, after }' >"$out/p"
 read -r state inside after <"$out/p"
+check "trace stats counts the pause" sh -c "$KVMSCOPE trace stats '$out/pause.kvt' | grep -q '^paused: recording was off 1 time(s), 0\.[0-9]* s in all'"
 check "trace_pause 1 then 0 in the file, nothing recorded between them ($inside), requests after ($after)" \
 	[ "$state" = 2 -a "$inside" = 0 -a "${after:-0}" -gt 0 ]
 check "no core dump left behind" [ ! -e core ]
