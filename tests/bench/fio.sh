@@ -61,15 +61,13 @@ for v in "$runs" "$runtime" "$ramp" "$pairs" ${timeout:+"$timeout"}; do
 	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, -t, --runtime, --ramp, --pairs want positive numbers, got '$v'" >&2; exit 2 ;; esac
 done
 njobs=$(echo $jobs | wc -w)
-# --trace-overhead: the guest's job list, and whether recording is on (1) or paused (0) for each
-boot_jobs=$jobs toggle_seq=""
+# --trace-overhead: the guest runs each job twice per pair, back to back (boot() pauses recording
+# for one run of each: the first in odd pairs, the second in even ones)
+boot_jobs=$jobs
 if [ $overhead = 1 ]; then
 	boot_jobs=""
 	for r in $(seq 1 "$pairs"); do
-		for j in $jobs; do
-			boot_jobs="$boot_jobs $j $j"
-			if [ $((r % 2)) = 1 ]; then toggle_seq="$toggle_seq 0 1"; else toggle_seq="$toggle_seq 1 0"; fi
-		done
+		for j in $jobs; do boot_jobs="$boot_jobs $j $j"; done
 	done
 fi
 nboot_jobs=$(echo $boot_jobs | wc -w)
@@ -145,11 +143,11 @@ stamp() {
 # KVMSCOPE-FIO line becomes a row of $out/rows: "NAME REP END_S HOST_S CLOCK key=value...", END_S
 # when the job ended, HOST_S how long it took by the host's clock. A failed job sets fail=1.
 # With $toggle_path set (--trace-overhead), recording is paused or resumed (SIGUSR2) as each job
-# starts, as $toggle_seq says, and the row is "traced-PATH" or "kvmscope-PATH" (paused), REP.PAIR.
+# starts: job k of the boot, in pair k / (2 x njobs), runs paused first in odd pairs (off,on) and
+# second in even ones (on,off). Its row is "traced-PATH" or "kvmscope-PATH" (paused), REP.PAIR.
 boot() {
 	local name=$1 rep=$2 log=$out/$1-$2.log line start fd ppid vmm="" bt="" t done=0 ok=0 job
 	local k=0 rec=1 want row=$1 rowrep=$2
-	local -a seq=($toggle_seq)
 	local -A t0 t1 clk
 	shift 2
 	cp --sparse=never $base $scratch || exit 1
@@ -178,7 +176,7 @@ boot() {
 		KVMSCOPE-FIO-START*)
 			t0[$job]=$t clk[$job]=${line##*clock=}
 			if [ -n "$toggle_path" ]; then
-				want=${seq[$k]:-1}
+				want=$(((k % 2) ^ (k / (2 * njobs) % 2)))
 				[ "$want" != $rec ] && [ -n "$vmm" ] && kill -USR2 "$vmm" && rec=$want
 				if [ $rec = 1 ]; then row=traced-$toggle_path; else row=kvmscope-$toggle_path; fi
 				rowrep=$rep.$((k / (2 * njobs) + 1))
