@@ -168,22 +168,21 @@ int trace_cmd_stats(int argc, char **argv)
 	if (ret)
 		return ret;
 	uint64_t count[TRACE_EV_NR] = {0}, drops = 0, exit_notifies = 0;
-	uint64_t pauses = 0, paused_ns = 0, paused_since = 0, last_ts = 0;
+	uint64_t pauses = 0, paused_ns = 0, paused_since = 0;
 	bool paused = false;
 	for (size_t i = 0; i < tf.nrec; i++) {
 		const struct trace_rec *r = &tf.rec[i];
 		count[r->ev]++;
-		if (r->ts > last_ts)
-			last_ts = r->ts;
 		if (r->ev == TRACE_EV_TRACE_DROPS)
 			drops += r->a[0];
-		if (r->ev == TRACE_EV_TRACE_PAUSE && r->a[0] && !paused) {
-			paused = true;
-			paused_since = r->ts;
-			pauses++;
-		} else if (r->ev == TRACE_EV_TRACE_PAUSE && !r->a[0] && paused) {
-			paused = false;
-			paused_ns += r->ts - paused_since;
+		if (r->ev == TRACE_EV_TRACE_PAUSE && (r->a[0] != 0) != paused) {
+			paused = !paused;
+			if (paused) {
+				paused_since = r->ts;
+				pauses++;
+			} else {
+				paused_ns += r->ts - paused_since;
+			}
 		}
 		if (r->ev == TRACE_EV_QUEUE_NOTIFY && r->a[1] == TRACE_VIA_EXIT)
 			exit_notifies++;
@@ -196,8 +195,8 @@ int trace_cmd_stats(int argc, char **argv)
 			       trace_events[ev].name, trace_class_names[trace_events[ev].cls]);
 	printf("drops: %llu records lost to a full ring%s\n", (unsigned long long)drops,
 	       drops ? " (raise --trace-buffer)" : "");
-	if (paused) /* paused to the end: up to the last record */
-		paused_ns += last_ts - paused_since;
+	if (paused) /* paused to the end: up to the last record, where the header's span ends */
+		paused_ns += tf.rec[tf.nrec - 1].ts - paused_since;
 	if (pauses)
 		printf("paused: recording was off %llu time(s), %.3f s in all (SIGUSR2); what "
 		       "happened then is not counted below\n",

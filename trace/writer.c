@@ -134,6 +134,16 @@ static void write_out(struct trace_buf *b)
 	b->oom = false;
 }
 
+/* A record of the writer's own, outside the ring (so a full ring or a zero mask cannot lose it). */
+static struct trace_rec writer_rec(unsigned ev, uint64_t ts, uint64_t a0, uint64_t a1)
+{
+	return (struct trace_rec){.ts = ts,
+				  .seq = UINT32_MAX,
+				  .ev = ev,
+				  .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
+				  .a = {a0, a1}};
+}
+
 /* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS chunks. */
 static void flush(void)
 {
@@ -143,21 +153,13 @@ static void flush(void)
 		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
 		size_t nrec = n;
 		if (drops != w.drops_reported) { /* never silent: the loss is itself a record */
-			w.batch[nrec++] =
-			    (struct trace_rec){.ts = trace_now_ns(),
-					       .seq = UINT32_MAX,
-					       .ev = TRACE_EV_TRACE_DROPS,
-					       .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
-					       .a = {drops - w.drops_reported, drops}};
+			w.batch[nrec++] = writer_rec(TRACE_EV_TRACE_DROPS, trace_now_ns(),
+						     drops - w.drops_reported, drops);
 			w.drops_reported = drops;
 		}
 		if (w.pause_pending) { /* recorded whatever the mask: the gap must show */
 			w.batch[nrec++] =
-			    (struct trace_rec){.ts = w.pause_ns,
-					       .seq = UINT32_MAX,
-					       .ev = TRACE_EV_TRACE_PAUSE,
-					       .tid = TRACE_TID(TRACE_THREAD_WRITER, 0),
-					       .a = {w.rec_off, w.toggles_seen}};
+			    writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, w.rec_off, w.toggles_seen);
 			w.pause_pending = false;
 		}
 		put_info(&w.out);
