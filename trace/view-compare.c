@@ -122,10 +122,7 @@ void view_cmp_free(struct view_cmp *c)
 
 void view_cmp_move(struct view_cmp *c, long delta)
 {
-	if (!c->nrows)
-		return;
-	long row = (long)c->row + delta;
-	c->row = row < 0 ? 0 : (size_t)row >= c->nrows ? c->nrows - 1 : (size_t)row;
+	c->row = view_row_moved(c->row, delta, c->nrows);
 }
 
 /* The next (dir > 0) or previous row after c->row where is(c, k) holds; SIZE_MAX: none. */

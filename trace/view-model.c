@@ -142,12 +142,18 @@ int view_set_filter(struct view *v, uint64_t show)
 	return err;
 }
 
+size_t view_row_moved(size_t row, long delta, size_t nrows)
+{
+	long to = (long)row + delta;
+
+	if (!nrows)
+		return row;
+	return to < 0 ? 0 : (size_t)to >= nrows ? nrows - 1 : (size_t)to;
+}
+
 void view_move(struct view *v, long delta)
 {
-	if (!v->nrows)
-		return;
-	long row = (long)v->row + delta;
-	v->row = row < 0 ? 0 : (size_t)row >= v->nrows ? v->nrows - 1 : (size_t)row;
+	v->row = view_row_moved(v->row, delta, v->nrows);
 }
 
 void view_scroll_fit(size_t row, size_t nrows, unsigned height, size_t *top)

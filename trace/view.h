@@ -178,6 +178,8 @@ void view_move(struct view *v, long delta);	      /* by rows, clamped */
 void view_scroll_to(struct view *v, unsigned height); /* keeps the selection on screen */
 /* The first row on screen (*top) that keeps row on screen, height rows of nrows. */
 void view_scroll_fit(size_t row, size_t nrows, unsigned height, size_t *top);
+/* row moved by delta, clamped to [0, nrows); row itself when there are no rows. */
+size_t view_row_moved(size_t row, long delta, size_t nrows);
 /* n/p: the next or previous step of the path, among shown records; false with v->msg set. */
 bool view_step(struct view *v, int dir);
 /* Search names, decoded arguments, functions and guest symbols; wraps. false: not found. */
