@@ -44,17 +44,20 @@ within5() {
 # wait_for TEXT: up to 5 s for the screen to show TEXT (a fixed string).
 wait_for() { within5 shows "$1"; }
 # gone TEXT: up to 5 s for TEXT to leave the screen.
-gone() {
+gone() { within5 hidden "$1"; }
+shows() { screen | grep -qF -- "$1"; }
+hidden() { ! shows "$1"; }
+keys() { T send-keys -t v "$@"; }
+# press_until KEY TEXT MAX PAUSE: KEY, PAUSE seconds, again, until the screen shows TEXT, at most
+# MAX times; the presses are left in $n.
+press_until() {
 	n=0
-	while [ $n -lt 50 ]; do
-		screen | grep -qF -- "$1" || return 0
-		sleep 0.1
+	while [ $n -lt "$3" ] && ! shows "$2"; do
+		keys "$1"
+		sleep "$4"
 		n=$((n + 1))
 	done
-	return 1
 }
-shows() { screen | grep -qF -- "$1"; }
-keys() { T send-keys -t v "$@"; }
 # exited STATUS: up to 5 s for the viewer to exit with STATUS.
 exited() {
 	n=0
@@ -242,12 +245,7 @@ else
 		wait_for "paused at device_reset (virtio-status)"
 	keys b
 	check "step: b again clears it" wait_for "breakpoint on virtio-status: off"
-	n=0
-	while [ $n -lt 60 ] && ! shows "[>] 8 DRIVER_OK"; do
-		keys n
-		sleep 0.2
-		n=$((n + 1))
-	done
+	press_until n "[>] 8 DRIVER_OK" 60 0.2
 	check "step: n after n reaches DRIVER_OK ($n steps)" wait_for "[>] 8 DRIVER_OK"
 	check "step: steps 1..7 are marked done" shows "[x] 7 device setup"
 	keys c
@@ -273,8 +271,8 @@ else
 	live
 	wait_for "paused at virtio_status" >/dev/null
 	T kill-session -t v
-	gone() { for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -f "$out/live.kvt" >/dev/null || return 0; sleep 0.5; done; return 1; }
-	check "step: a terminal that hangs up while paused ends kvmscope" gone
+	vm_ended() { ! pgrep -f "$out/live.kvt" >/dev/null; }
+	check "step: a terminal that hangs up while paused ends kvmscope" within5 vm_ended
 	pkill -9 -f "$out/live.kvt" 2>/dev/null
 fi
 
@@ -303,12 +301,7 @@ if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
 		wait_for "only in A: expected [1] QEMU 7.2 has no trace event"
 	check "compare: its row: only in A, nothing in B, note [1]" \
 		on_row "< .*| -  *\[1\]$"
-	n=0
-	while [ $n -lt 30 ] && ! shows "~ PCI write command"; do
-		keys d
-		sleep 0.1
-		n=$((n + 1))
-	done
+	press_until d "~ PCI write command" 30 0.1
 	check "compare: d reaches the command register that differs (SERR#), labelled" \
 		wait_for "differs: expected ["
 	check "compare: ... and explains it" shows "SeaBIOS turns on SERR#"
