@@ -11,7 +11,9 @@ out=$1; gen=$2; initdir=$3; busybox=$4; extra=$5
 tmp=$out.d
 rm -rf "$tmp"; mkdir -p "$tmp"
 [ -x "$busybox" ] || { echo "guest: $busybox missing (package busybox-static)" >&2; exit 1; }
-file "$busybox" 2>/dev/null | grep -q "statically linked" ||
+# static: an ELF without a program interpreter (readelf comes with gcc's binutils; file(1) may
+# not be on a fresh machine)
+readelf -l "$busybox" 2>/dev/null | grep -q 'LOAD' && ! readelf -l "$busybox" | grep -q 'INTERP' ||
 	{ echo "guest: $busybox is not statically linked (want package busybox-static)" >&2; exit 1; }
 
 # pattern TAG: 128 sectors of 512 bytes, each naming its tag and index, so a lost, stale or

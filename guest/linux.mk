@@ -16,7 +16,7 @@ FRAGMENT := config/kvmscope.config
 PATCHES  := $(sort $(wildcard patches/*.patch))
 BUSYBOX  ?= /bin/busybox
 JOBS     ?= 2
-PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make busybox-static cpio
+PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make binutils busybox-static cpio
 
 .PHONY: all bench deps bench-deps clean distclean
 all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
