@@ -27,9 +27,11 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the host build, the guest build and the tests need.
 HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
 OPT_PKGS   := liburing-dev tmux bpftrace
+# the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check)
+TEST_PKGS  := procps python3
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
 
-.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps asan clean format help
+.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help
 
 all: kvmscope
 
@@ -65,6 +67,9 @@ kvmscope-asan: $(BUILD)/main.o $(BUILD)/libkvmscope.a
 deps:
 	@sh tests/deps.sh $(HOST_PKGS) -- $(OPT_PKGS)
 
+test-deps:
+	@sh tests/deps.sh $(TEST_PKGS)
+
 guest-deps:
 	@sh tests/deps.sh $(GUEST_PKGS)
 
@@ -81,7 +86,7 @@ unit: $(TEST_BINS)
 tools:
 	$(MAKE) -C tests/tools
 
-check: deps guest-deps
+check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
 	$(MAKE) asan
