@@ -163,6 +163,9 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && halted_for_good(vcpu))
 				break;
+			/* KVM did return to user space (kvm_userspace_exit with -EINTR): record it. */
+			if (errno == EINTR)
+				TRACE(KVM_EXIT, 0, KVM_EXIT_INTR, 0, 0, 0);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "kvmscope: KVM_RUN: %s\n", strerror(errno));

@@ -116,7 +116,10 @@ static void put(struct bimp *im, const struct bline *l, uint16_t site)
 {
 	struct trace_rec *r;
 	if (l->ev == B_USER_EXIT && (r = trace_build_rec(im->b, l->ts, TRACE_EV_KVM_EXIT))) {
-		struct bline *a = access_of(im, l - im->l);
+		/* Only an IO or MMIO exit was for an access: an EINTR exit (KVM_EXIT_INTR) after an
+		 * in-kernel LAPIC write must not take that write as its own. */
+		bool io = l->v[0] == KVM_EXIT_IO || l->v[0] == KVM_EXIT_MMIO;
+		struct bline *a = io ? access_of(im, l - im->l) : NULL;
 		r->tid = tid_of(im, l->tid);
 		r->site = site;
 		trace_rec_set(r, "reason", l->v[0]);
