@@ -77,7 +77,7 @@ size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 bool trace_ring_busy(struct trace_ring *r);
 
 extern struct trace_ring trace_ring_main; /* the one trace_emit() writes */
-/* Live stepping (trace/view-live.c): when set, trace_emit() calls it on the emitting thread after
+/* Live stepping (trace/view/live.c): when set, trace_emit() calls it on the emitting thread after
  * committing each record, with a copy whose seq is the claim order; it may block that thread. */
 extern void (*trace_step_hook)(const struct trace_rec *r);
 
@@ -257,7 +257,7 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
 
-/* --- What dump and stats share (trace/stats.c, trace/dump.c). --- */
+/* --- What dump and stats share (trace/report/stats.c, trace/report/dump.c). --- */
 /* Pairs each req_complete with its chain_pop: same device, queue and head. */
 struct trace_req_match {
 	struct trace_req_pending *v;
@@ -272,7 +272,7 @@ int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf);
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);
 
-/* --- Traces from other tracers (trace/import*.c, docs/compare.md): an importer fills a
+/* --- Traces from other tracers (trace/compare/import*.c, docs/compare.md): an importer fills a
  * struct trace_file in memory, the same shape the reader makes, so dump, stats and diff read it
  * unchanged; trace_file_save() writes it in the format above. --- */
 #define TRACE_CLOCK_IMPORTED 2 /* header clock: timestamps from the other tracer's clock */

@@ -1,4 +1,4 @@
-/* tests/unit/test_import_bpftrace.c - `kvmscope import bpftrace` on lines trace/kvm.bt printed here
+/* tests/unit/test_import_bpftrace.c - `kvmscope import bpftrace` on lines trace/compare/kvm.bt printed here
  * for the mini guest's test=blk under kvmscope (kvm_pvm: no kvm_exit tracepoint, so exits to user
  * space are kvm_userspace_exit), cut from one real run, plus two malformed lines. */
 #include <linux/kvm.h>

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 /* Guest functions for the RIPs and stacks: symbols of this binary, named as Linux's. The
  * addresses are the symbol table's (as a vmlinux gives them), not where they run here. */

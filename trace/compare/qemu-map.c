@@ -1,10 +1,10 @@
-/* trace/qemu-map.c - for each event, the QEMU 7.2 function that does the same job, the callers
+/* trace/compare/qemu-map.c - for each event, the QEMU 7.2 function that does the same job, the callers
  * that reach it and its file, so the viewer sets kvmscope's path beside QEMU's. Names are from
  * QEMU 7.2's hw/virtio/virtio-pci.c, hw/virtio/virtio.c, hw/virtio/virtio-bus.c,
  * hw/block/virtio-blk.c, hw/block/dataplane/virtio-blk.c, hw/pci/pci.c, hw/pci/msix.c and
  * accel/kvm/kvm-all.c; the older names in the seed's walk (virtio_pci_init, pci_qdev_init,
  * virtio_blk_device_init) became the realize functions named here. */
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 #define Q(ev, ...) [TRACE_EV_##ev] = {__VA_ARGS__}
 

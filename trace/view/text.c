@@ -1,11 +1,11 @@
-/* trace/view-text.c - a record in words for the viewer: the timeline's one-line summary and the
+/* trace/view/text.c - a record in words for the viewer: the timeline's one-line summary and the
  * detail pane's lines (decoded and raw arguments, guest symbol and stack, the kvmscope function
  * that emitted it, the QEMU function that does the same job). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 uint64_t view_time(const struct trace_file *tf, const struct trace_rec *r)
 {

@@ -1,4 +1,4 @@
-/* trace/import.c - `kvmscope import qemu|bpftrace LOG [-o FILE]`: another tracer's text turned into
+/* trace/compare/import.c - `kvmscope import qemu|bpftrace LOG [-o FILE]`: another tracer's text turned into
  * a kvmscope trace. Here: the in-memory trace file an importer fills (the same struct trace_file
  * the reader makes, so dump, stats, view and diff read it unchanged), saving it in the format of
  * docs/trace-format.md, and loading either kind of input for `kvmscope diff`. */
@@ -325,7 +325,7 @@ static int usage(FILE *f, int status)
 	    "Turns another tracer's log into a kvmscope trace (docs/compare.md):\n"
 	    "  qemu      QEMU's `log` trace backend (-trace enable=... -D LOG), with or without\n"
 	    "            -msg timestamp=on; guest/qemu-trace.sh makes one\n"
-	    "  bpftrace  the output of trace/kvm.bt (the host's KVM tracepoints)\n"
+	    "  bpftrace  the output of trace/compare/kvm.bt (the host's KVM tracepoints)\n"
 	    "  -o FILE   the trace to write (default: LOG with its extension replaced by .kvt)\n"
 	    "Then: kvmscope trace dump FILE, kvmscope diff FILE OTHER.\n");
 	return status;

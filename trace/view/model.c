@@ -1,11 +1,11 @@
-/* trace/view-model.c - what the viewer shows and where it stands: the filtered rows, the
+/* trace/view/model.c - what the viewer shows and where it stands: the filtered rows, the
  * selection, n/p along the path, search, go-to, and playback in recorded time. No drawing. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 static const char *const arg_names[VA_NR] = {[VA_QUEUE] = "queue",
 					     [VA_HEAD] = "head",

@@ -1,4 +1,4 @@
-/* trace/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, per-request
+/* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, per-request
  * latency percentiles and exits per IO. */
 #include <stdlib.h>
 #include <string.h>

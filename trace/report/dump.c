@@ -1,4 +1,4 @@
-/* trace/dump.c - `kvmscope trace dump FILE [--format text|json|chrome] [--events GLOB,...]`.
+/* trace/report/dump.c - `kvmscope trace dump FILE [--format text|json|chrome] [--events GLOB,...]`.
  * text reads like QEMU's log trace backend (TID@SECONDS.MICROS:event args), so the two sit side
  * by side; json is one object a line; chrome is Trace Event JSON that ui.perfetto.dev opens. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* trace/diff.c - `kvmscope diff A B [--format text|json] [--requests N] [--all]`: two runs of the
+/* trace/compare/diff.c - `kvmscope diff A B [--format text|json] [--requests N] [--all]`: two runs of the
  * same guest side by side, a kvmscope trace or a QEMU log on each side (docs/compare.md). Here:
  * pairing the virtio devices of the two sides, comparing them, the labels of the differences one
  * side cannot help (QEMU logs no feature negotiation, SeaBIOS drives the device first, ioeventfd
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define REQUESTS_DEFAULT 8
 

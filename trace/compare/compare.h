@@ -1,4 +1,4 @@
-/* trace/diff.h - `kvmscope diff A B`'s model, shared by trace/diff*.c and the diff unit tests
+/* trace/compare/compare.h - `kvmscope diff A B`'s model, shared by trace/diff*.c and the diff unit tests
  * (not a front door: other layers use trace/trace.h). Each side is a trace file (a kvmscope
  * trace, or a QEMU log imported on the fly); each virtio device in it is cut into driver sessions
  * (reset ... DRIVER_OK ... the next reset), and the last session that reached DRIVER_OK is
@@ -96,7 +96,7 @@ void diff_side_free(struct diff_side *s);
 /* "QEMU 7.2 log" or "kvmscope trace" */
 const char *diff_side_kind(const struct diff_side *s);
 
-/* --- Alignment (trace/diff-align.c). --- */
+/* --- Alignment (trace/compare/diff-align.c). --- */
 /* Edit distance between two sequences: cmp(ctx, i, j) is 0 when a[i] and b[j] are the same, 1 when
  * one may stand for the other (a change), 2 when not. *pairs (malloc'd) gets the alignment in
  * order: (i, j), (i, DIFF_NONE) only in a, (DIFF_NONE, j) only in b. Returns its length or -1. */
@@ -118,8 +118,8 @@ long diff_align(const struct diff_side *sa, const struct diff_dev *a, const stru
 /* Why side `other` has no step like s, when it could not have recorded one; NULL otherwise. */
 const char *diff_unrecorded(const struct diff_side *other, uint16_t ev);
 
-/* --- A device of A and its counterpart in B, compared (trace/diff.c) and reported
- * (trace/diff-report.c). --- */
+/* --- A device of A and its counterpart in B, compared (trace/compare/diff.c) and reported
+ * (trace/compare/diff-report.c). --- */
 struct diff_opts {
 	bool json, all; /* all: no folding of long one-sided runs */
 	size_t requests;
