@@ -1,5 +1,5 @@
-/* trace/compare/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each side
- * cannot have recorded (so that its absence is labelled rather than called a mismatch). */
+/* trace/compare/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each
+ * side cannot have recorded (so that its absence is labelled rather than called a mismatch). */
 #include <linux/pci_regs.h>
 #include <stdlib.h>
 #include <string.h>

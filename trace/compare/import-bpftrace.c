@@ -1,14 +1,15 @@
-/* trace/compare/import-bpftrace.c - `kvmscope import bpftrace LOG`: the host's view of a VMM process, as
- * trace/compare/kvm.bt prints the KVM tracepoints ("kvmbt NS TID EVENT key=value ..."). Each exit to user
- * space (kvm_userspace_exit) becomes a kvm_exit record with the port or address it was for; every
- * line is also kept as `imported`, so what KVM handled without user space (ioeventfd kicks as
- * kvm_fast_mmio or a kvm_pio with no exit, irqfd interrupts as kvm_msi_set_irq) stays visible. */
+/* trace/compare/import-bpftrace.c - `kvmscope import bpftrace LOG`: the host's view of a VMM
+ * process, as trace/compare/kvm.bt prints the KVM tracepoints ("kvmbt NS TID EVENT key=value ...").
+ * Each exit to user space (kvm_userspace_exit) becomes a kvm_exit record with the port or address
+ * it was for; every line is also kept as `imported`, so what KVM handled without user space
+ * (ioeventfd kicks as kvm_fast_mmio or a kvm_pio with no exit, irqfd interrupts as kvm_msi_set_irq)
+ * stays visible. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define NVAL 6
 
@@ -163,9 +164,10 @@ int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t err
 		snprintf(err, errlen, "%s: %s", b->tf.path, strerror(EIO));
 		ret = -1;
 	} else if (!im.n) {
-		snprintf(err, errlen,
-			 "%s: no kvmbt lines in %zu lines (expected the output of trace/compare/kvm.bt)",
-			 b->tf.path, b->lines);
+		snprintf(
+		    err, errlen,
+		    "%s: no kvmbt lines in %zu lines (expected the output of trace/compare/kvm.bt)",
+		    b->tf.path, b->lines);
 		ret = -1;
 	}
 	for (size_t i = 0; !ret && i < im.n; i++) { /* vCPUs: the threads that exit to user space */

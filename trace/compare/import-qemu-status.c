@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define QUEUES_MAX 16
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define NVAL	     6
 #define PCI_ROM_SLOT 6	  /* QEMU numbers the expansion ROM as BAR 6 */

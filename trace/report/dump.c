@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/report/report.h"
 
 enum format { TEXT, JSON, CHROME };
 
@@ -18,18 +18,6 @@ struct dump {
 	bool first;
 	bool slices; /* both ends of a request are shown: draw it as a slice */
 };
-
-int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf)
-{
-	char err[512];
-	if (trace_file_load(tf, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kvmscope trace %s: %s\n", cmd, err);
-		return 2;
-	}
-	if (tf->warning[0])
-		fprintf(stderr, "kvmscope trace %s: warning: %s\n", cmd, tf->warning);
-	return 0;
-}
 
 /* Writes s as the inside of a JSON string (quote true) or a C-like quoted word. */
 static void put_escaped(FILE *f, const char *s)

@@ -1,7 +1,7 @@
 /* trace/view/compare.c - `kvmscope view A --compare B`'s model: the rows are what `kvmscope diff`
- * aligned (trace/compare/compare.h: the same loading, pairing and edit distance), each tagged with the init
- * step it is on (trace/view/path.c's tags, virtio 1.2 §3.1.1), so that n/p walk the handshake of
- * both runs at once and d/D, m/M jump between differences. */
+ * aligned (trace/compare/compare.h: the same loading, pairing and edit distance), each tagged with
+ * the init step it is on (trace/view/path.c's tags, virtio 1.2 §3.1.1), so that n/p walk the
+ * handshake of both runs at once and d/D, m/M jump between differences. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>

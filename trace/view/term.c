@@ -1,5 +1,5 @@
-/* trace/view/term.c - `kvmscope view FILE`: the terminal, the keys, and the terminal given back as it
- * was on every way out: q, end of input, SIGTERM/SIGHUP/SIGINT, and crashes. The live stepper
+/* trace/view/term.c - `kvmscope view FILE`: the terminal, the keys, and the terminal given back as
+ * it was on every way out: q, end of input, SIGTERM/SIGHUP/SIGINT, and crashes. The live stepper
  * (trace/view/live.c) runs the same loop with a source that feeds records and takes n/c/b/q. */
 #include <poll.h>
 #include <curses.h>
