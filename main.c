@@ -48,6 +48,9 @@ static const char usage_run[] =
     "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
     "  --irq MODE           device interrupts: msix (default) or intx\n"
     "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
+    "  --ring LAYOUT        virtqueue layouts offered: split (default) or packed, which\n"
+    "                       also offers VIRTIO_F_RING_PACKED (the driver picks; needs\n"
+    "                       --virtio modern or transitional)\n"
     "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
     "                       virtualized, switch off the guest features it cannot run\n"
     "                       ("
@@ -71,6 +74,7 @@ struct machine_options {
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
 	enum blk_io blk_io;
+	enum virtio_ring ring;
 	struct trace_options trace;
 	const char *step; /* --step[=CLASSES]: "" for the default classes; NULL: no stepping */
 };
@@ -142,6 +146,7 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
 		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
 		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
+		trace_info("ring", "%s", mo->ring == VIRTIO_RING_PACKED ? "packed" : "split");
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
 		trace_info("cmdline", "%s", cmdline);
@@ -156,7 +161,8 @@ static int machine_run(const struct machine_options *mo)
 		goto out;
 	}
 	if (mo->disk) {
-		struct blk_config bcfg = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+		struct blk_config bcfg = {
+		    .path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io, .ring = mo->ring};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -274,6 +280,7 @@ static int cmd_run(int argc, char **argv)
 					     {"virtio", required_argument, NULL, 'v'},
 					     {"irq", required_argument, NULL, 'q'},
 					     {"blk-io", required_argument, NULL, 'b'},
+					     {"ring", required_argument, NULL, 'r'},
 					     {"pvh", no_argument, NULL, 'p'},
 					     {"step", optional_argument, NULL, 's'},
 					     {"help", no_argument, NULL, 'h'},
@@ -281,6 +288,7 @@ static int cmd_run(int argc, char **argv)
 	static const char *const compat_words[] = {"auto", "on", "off"};
 	static const char *const virtio_words[] = {"legacy", "modern", "transitional"};
 	static const char *const irq_words[] = {"msix", "intx"};
+	static const char *const ring_words[] = {"split", "packed"};
 	static const enum virtio_pci_mode virtio_modes[] = {VIRTIO_PCI_LEGACY, VIRTIO_PCI_MODERN,
 							    VIRTIO_PCI_TRANSITIONAL};
 	struct machine_options mo = {.mem_size = 256ULL << 20,
@@ -347,6 +355,11 @@ static int cmd_run(int argc, char **argv)
 			if (blk_io_parse(optarg, &mo.blk_io) < 0)
 				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
 			break;
+		case 'r':
+			if ((c = pick(optarg, ring_words, 2)) < 0)
+				return bad("--ring %s: expected split or packed", optarg);
+			mo.ring = c == 1 ? VIRTIO_RING_PACKED : VIRTIO_RING_SPLIT;
+			break;
 		case 'p':
 			mo.pvh = true;
 			break;
@@ -365,6 +378,11 @@ static int cmd_run(int argc, char **argv)
 		return bad("run: unexpected argument '%s'", argv[optind]);
 	if (!mo.kernel)
 		return bad("run: %s", "--kernel FILE is required (try 'kvmscope run --help')");
+	/* A legacy driver sees 32 feature bits: VIRTIO_F_RING_PACKED (34) is beyond them. */
+	if (mo.ring == VIRTIO_RING_PACKED && mo.virtio == VIRTIO_PCI_LEGACY)
+		return bad("--ring packed: %s",
+			   "needs --virtio modern or transitional (a legacy driver cannot see "
+			   "feature bit 34, VIRTIO_F_RING_PACKED)");
 	if (mo.step && !isatty(STDIN_FILENO))
 		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
 					     "'kvmscope trace dump FILE')");

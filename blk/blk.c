@@ -368,7 +368,7 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 		goto fail;
 	}
 	blk_reqs_reset(b);
-	r = virtio_dev_init(&b->vdev, vm, &vm->mem, &blk_ops, b);
+	r = virtio_dev_init(&b->vdev, vm, &vm->mem, &blk_ops, b, cfg->ring);
 	if (r < 0) {
 		fprintf(stderr, "kvmscope: %s: virtio device setup failed: %s\n", cfg->path,
 			strerror(-r));

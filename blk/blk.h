@@ -22,6 +22,7 @@ struct blk_config {
 	bool ro;	  /* --disk FILE,ro: offer VIRTIO_BLK_F_RO, fail every write */
 	enum blk_io io;
 	const char *serial; /* the GET_ID answer (up to 20 bytes); NULL: the file's base name */
+	enum virtio_ring ring; /* the ring layouts offered (--ring), handed to virtio/ unread */
 };
 
 /* Counters kept by the device, for stats and the trace. Read with blk_get_stats(). */

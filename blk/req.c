@@ -258,7 +258,7 @@ void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res)
 	STAT_ADD(b, requests, 1);
 	*r->status = r->st;
 	/* Fails only if the driver moved the used ring under us; a reset is on its way then. */
-	if (vq_push(r->vq, r->chain.head, r->written) == 0)
+	if (vq_push(r->vq, &r->chain, r->written) == 0)
 		b->signal_pending = true;
 	req_put(b, r);
 }

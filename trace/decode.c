@@ -384,7 +384,15 @@ static const struct name irq_kinds[] = {
 static const struct name suppress[] = {{TRACE_SUPPRESS_NO_INTERRUPT, "NO_INTERRUPT"},
 				       {TRACE_SUPPRESS_EVENT_IDX, "EVENT_IDX"},
 				       {TRACE_SUPPRESS_MASKED, "masked"},
-				       {TRACE_SUPPRESS_NO_VECTOR, "NO_VECTOR"}};
+				       {TRACE_SUPPRESS_NO_VECTOR, "NO_VECTOR"},
+				       {TRACE_SUPPRESS_EVENT_DISABLE, "EVENT_DISABLE"},
+				       {TRACE_SUPPRESS_EVENT_DESC, "EVENT_DESC"}};
+/* Descriptor flags (virtio 1.2 §2.7.5, §2.8.1): the split ring's, then the packed ring's two. */
+static const struct name desc_flags[] = {{VRING_DESC_F_NEXT, "NEXT"},
+					 {VRING_DESC_F_WRITE, "WRITE"},
+					 {VRING_DESC_F_INDIRECT, "INDIRECT"},
+					 {1 << VRING_PACKED_DESC_F_AVAIL, "AVAIL"},
+					 {1 << VRING_PACKED_DESC_F_USED, "USED"}};
 static const struct name vm_states[] = {
     {TRACE_VM_RUNNING, "running"}, {TRACE_VM_PAUSED, "paused"}, {TRACE_VM_STOPPED, "stopped"}};
 static const struct name wiring[] = {{TRACE_WIRE_IOEVENTFD, "ioeventfd"},
@@ -488,6 +496,14 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 		return one_of(v, vm_states, COUNT(vm_states), 0, buf, len);
 	case TRACE_FMT_WIRING:
 		return v ? bits(v, wiring, COUNT(wiring), 0, buf, len) : say(buf, len, "none");
+	case TRACE_FMT_RINGIDX: /* TRACE_RING_IDX_PACKED(): slot(wrapN) */
+		if (v >> 16 == 1)
+			return say(buf, len, "%llu(wrap%llu)", (unsigned long long)(v & 0x7fff),
+				   (unsigned long long)(v >> 15 & 1));
+		return say(buf, len, "%llu", (unsigned long long)v);
+	case TRACE_FMT_DESCFLAGS:
+		return v ? bits(v, desc_flags, COUNT(desc_flags), 0, buf, len)
+			 : say(buf, len, "none");
 	default:
 		return say(buf, len, "%llu", (unsigned long long)v);
 	}

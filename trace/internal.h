@@ -90,7 +90,7 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(STR)                                                                                     \
 	F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC)      \
 	    F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS)       \
-		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING) F(RINGIDX) F(DESCFLAGS)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 

@@ -96,19 +96,25 @@
 	  A(val, HEX))                                                                             \
 	/* the IO path */                                                                          \
 	X(QUEUE_NOTIFY, "queue_notify", NOTIFY, "driver notified a queue (virtio 1.2 §4.1.5.2)",   \
-	  A(queue, U), A(via, VIA), A(avail_idx, U))                                               \
+	  A(queue, U), A(via, VIA), A(avail_idx, RINGIDX))                                         \
+	X(PACKED_POP, "packed_pop", REQUEST,                                                       \
+	  "packed ring: the device found a chain available at slot with its wrap counter "         \
+	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                            \
+	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))               \
 	X(CHAIN_POP, "chain_pop", REQUEST, "descriptor chain popped: a virtio-blk request",        \
 	  P(queue, U, head, U), A(type, BLKTYPE), A(sector, U), P(segs, U, bytes, U))              \
 	X(REQ_COMPLETE, "req_complete", REQUEST, "request done (virtio 1.2 §5.2.6)",               \
 	  P(queue, U, head, U), A(status, BLKSTATUS), A(ns, U), A(written, U))                     \
-	X(USED_PUSH, "used_push", REQUEST, "chain published in the used ring",                     \
-	  P(queue, U, head, U), A(len, U), A(used_idx, U))                                         \
+	X(USED_PUSH, "used_push", REQUEST,                                                         \
+	  "chain published in the used ring (packed: head is the buffer id, used_idx the next "    \
+	  "used slot and wrap)",                                                                   \
+	  P(queue, U, head, U), A(len, U), A(used_idx, RINGIDX))                                   \
 	X(IRQ_RAISE, "irq_raise", IRQ,                                                             \
 	  "interrupt raised (virtio 1.2 §4.1.5.3); INTx: vector=GSI, data=level",                  \
 	  P(queue, QUEUE, kind, IRQKIND), A(vector, VEC), A(addr, HEX), A(data, HEX))              \
 	X(IRQ_SUPPRESS, "irq_suppress", IRQ,                                                       \
 	  "interrupt not raised: the driver asked not to be told (virtio 1.2 §2.7.7)",             \
-	  A(queue, QUEUE), A(why, SUPPRESS), A(used_idx, U), A(used_event, U))                     \
+	  A(queue, QUEUE), A(why, SUPPRESS), A(used_idx, RINGIDX), A(used_event, RINGIDX))         \
 	X(ISR_READ, "isr_read", IRQ, "driver read (and cleared) the ISR (virtio 1.2 §4.1.4.5)",    \
 	  A(isr, ISR))                                                                             \
 	/* the guest, errors, exits */                                                             \
@@ -171,8 +177,14 @@ enum {
 	TRACE_SUPPRESS_NO_INTERRUPT = 0,
 	TRACE_SUPPRESS_EVENT_IDX = 1,
 	TRACE_SUPPRESS_MASKED = 2,
-	TRACE_SUPPRESS_NO_VECTOR = 3
+	TRACE_SUPPRESS_NO_VECTOR = 3,
+	TRACE_SUPPRESS_EVENT_DISABLE = 4, /* packed: the driver's event flags say DISABLE */
+	TRACE_SUPPRESS_EVENT_DESC = 5	  /* packed: its event offset was not reached */
 };									  /* SUPPRESS */
+/* RINGIDX: a split ring's 16-bit index as it is; a packed ring's slot and wrap counter marked
+ * with bit 16 (the wrap counter in bit 15, as the spec's off_wrap words carry it). */
+#define TRACE_RING_IDX_PACKED(slot, wrap)                                                          \
+	((uint64_t)1 << 16 | (uint64_t)!!(wrap) << 15 | ((uint64_t)(slot) & 0x7fff))
 enum { TRACE_VM_RUNNING = 0, TRACE_VM_PAUSED = 1, TRACE_VM_STOPPED = 2 }; /* VMSTATE */
 enum { TRACE_WIRE_IOEVENTFD = 1, TRACE_WIRE_IRQFD = 2 };		  /* WIRING: bits */
 #define TRACE_QUEUE_CONFIG 0xffff /* QUEUE: the configuration-change interrupt */

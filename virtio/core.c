@@ -8,13 +8,14 @@
 #include "trace/trace.h"
 #include "virtio/virtio.h"
 
-/* Ring features virtio/virtqueue.c implements, offered with every device's own. */
+/* Ring features virtio/virtqueue.c implements, offered with every device's own (and
+ * VIRTIO_F_RING_PACKED, packed.c, when asked for). */
 #define RING_FEATURES                                                                              \
 	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
 	 1ULL << VIRTIO_F_VERSION_1)
 
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
-		    const struct virtio_device_ops *ops, void *device_priv)
+		    const struct virtio_device_ops *ops, void *device_priv, enum virtio_ring ring)
 {
 	pthread_mutexattr_t attr;
 	uint16_t qmax = ops ? ops->queue_max_size : 0;
@@ -35,6 +36,8 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	pthread_mutexattr_destroy(&attr);
 
 	vdev->host_features = (ops->get_features ? ops->get_features(vdev) : 0) | RING_FEATURES;
+	if (ring == VIRTIO_RING_PACKED)
+		vdev->host_features |= 1ULL << VIRTIO_F_RING_PACKED;
 	vdev->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vdev->nr_vqs = ops->nr_queues;
 	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
@@ -108,9 +111,18 @@ static bool features_ok(const struct virtio_dev *vdev)
 	       (vdev->driver_features & 1ULL << VIRTIO_F_VERSION_1);
 }
 
+/* The negotiated ring features into each queue: at FEATURES_OK, and at DRIVER_OK for a legacy
+ * driver, which has no FEATURES_OK. */
+static void ring_features(struct virtio_dev *vdev)
+{
+	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
+		vdev->vqs[q].event_idx = vdev->driver_features & 1ULL << VIRTIO_RING_F_EVENT_IDX;
+		vdev->vqs[q].packed = vdev->driver_features & 1ULL << VIRTIO_F_RING_PACKED;
+	}
+}
+
 static void driver_ok(struct virtio_dev *vdev)
 {
-	bool event_idx = vdev->driver_features & 1ULL << VIRTIO_RING_F_EVENT_IDX;
 	int r;
 
 	/* A legacy driver skips FEATURES_OK: check its features here. */
@@ -119,8 +131,7 @@ static void driver_ok(struct virtio_dev *vdev)
 		virtio_needs_reset(vdev, "DRIVER_OK with features the device did not offer");
 		return;
 	}
-	for (unsigned q = 0; q < vdev->nr_vqs; q++)
-		vdev->vqs[q].event_idx = event_idx;
+	ring_features(vdev);
 	r = vdev->ops->start ? vdev->ops->start(vdev) : 0;
 	if (r < 0) {
 		/* start() failed: nothing runs, so NEEDS_RESET without stop(). */
@@ -157,6 +168,7 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* §3.1.1: refused, reads back clear */
 	} else if (status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) {
 		TRACE(FEATURES_OK, vdev->trace_id, vdev->driver_features);
+		ring_features(vdev);
 	}
 	vdev->status = status;
 	if (status & ~old & VIRTIO_CONFIG_S_DRIVER_OK)

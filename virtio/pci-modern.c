@@ -99,14 +99,15 @@ static uint32_t common_read(struct virtio_pci *vp, uint64_t off)
 }
 
 /* §4.1.4.3.2: the driver configures a queue only while it is disabled; the device ignores
- * what it may not do: sizes that are not a power of two up to the maximum, disabling. */
+ * what it may not do: sizes over the maximum, split sizes that are not a power of two (§2.7;
+ * a packed ring takes any, §2.8.10.1), disabling. */
 static void queue_write(struct virtqueue *vq, uint64_t off, uint32_t val)
 {
 	if (!vq || vq->ready)
 		return;
 	if (is_queue_addr(off))
 		*queue_addr(vq, off) = with_half(*queue_addr(vq, off), off % 8, val);
-	else if (off == VIRTIO_PCI_COMMON_Q_SIZE && val && !(val & (val - 1)) &&
+	else if (off == VIRTIO_PCI_COMMON_Q_SIZE && val && (vq->packed || !(val & (val - 1))) &&
 		 val <= vq->max_size)
 		vq->size = val;
 	else if (off == VIRTIO_PCI_COMMON_Q_ENABLE && val == 1)

@@ -1,7 +1,8 @@
 /* virtio/virtio.h - front door of the virtio layer, on pci/ and kvm/: the device model, the split
- * virtqueue, and the two ops tables that keep a device and its transport apart (the kvmtool way).
- * Inside, from the bottom up: virtqueue.c, core.c, then the virtio-pci transport (pci-common.c,
- * pci-legacy.c and pci-modern.c, pci.c). blk/ stands on it. */
+ * and packed virtqueues behind one set of vq_* calls, and the two ops tables that keep a device
+ * and its transport apart (the kvmtool way). Inside, from the bottom up: virtqueue.c and
+ * packed.c (sharing ring.h), core.c, then the virtio-pci transport (pci-common.c, pci-legacy.c
+ * and pci-modern.c, pci.c). blk/ stands on it. */
 #ifndef KVMSCOPE_VIRTIO_H
 #define KVMSCOPE_VIRTIO_H
 
@@ -20,7 +21,13 @@
 
 struct virtio_dev;
 
-/* --- Split virtqueue (virtio 1.2 §2.7). Owned by one consumer thread at a time. --- */
+/* The ring layouts a device offers (--ring): split only, or packed too (VIRTIO_F_RING_PACKED;
+ * the driver picks one at FEATURES_OK). */
+enum virtio_ring { VIRTIO_RING_SPLIT, VIRTIO_RING_PACKED };
+
+/* --- A virtqueue, split (virtio 1.2 §2.7) or packed (§2.8): which one the driver negotiated is
+ * the virtqueue's business; a device calls the same vq_* functions for both. Owned by one
+ * consumer thread at a time. --- */
 struct virtqueue {
 	struct virtio_dev *vdev;
 	const struct guest_mem *mem;
@@ -29,21 +36,29 @@ struct virtqueue {
 	/* Set by the transport from the driver's registers. */
 	uint16_t max_size; /* the device's maximum */
 	uint16_t size;     /* what the driver chose (legacy: always max_size) */
-	uint64_t desc, avail, used; /* guest-physical */
+	uint64_t desc, avail, used; /* guest-physical; packed: ring, driver and device event areas */
 	bool ready;
 	uint16_t msix_vector; /* VIRTIO_MSI_NO_VECTOR when none */
 
 	/* Device-side ring state. */
 	bool event_idx;         /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	uint16_t last_avail;    /* next avail entry to pop */
-	uint16_t used_idx;      /* our copy of used->idx */
+	bool packed;            /* VIRTIO_F_RING_PACKED negotiated (set at FEATURES_OK) */
+	uint16_t last_avail;    /* next avail entry to pop; packed: the next ring slot to look at */
+	uint16_t used_idx;      /* our copy of used->idx; packed: the slot of the next used one */
 	uint16_t signalled_used; /* used_idx when the guest was last interrupted */
 	bool signalled_used_valid;
+	/* Packed only (§2.8.1): the wrap counters of last_avail and used_idx, both 1 after reset,
+	 * and how many ring slots popped chains hold until they are used. */
+	bool avail_wrap, used_wrap;
+	uint16_t inflight;
+	uint32_t pushed; /* slots used since the last signal decision */
 };
 
 /* One popped descriptor chain: device-readable segments first, then device-writable. */
 struct vq_chain {
-	uint16_t head;
+	uint16_t head;     /* split: the head descriptor; packed: the buffer id */
+	uint16_t ndescs;   /* ring descriptors the chain takes (packed: what its used slot skips) */
+	unsigned walked;   /* descriptors read, empty and indirect ones too (at most VQ_MAX_SEGS) */
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
 	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
@@ -52,17 +67,21 @@ struct vq_chain {
 /* 1 when a chain was popped, 0 when the avail ring is empty, -EINVAL on a guest error
  * (bad address, loop, over-long chain, bad index): the caller marks the device NEEDS_RESET. */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
-/* Publish a completed chain in the used ring (with the write barrier the spec requires). */
-int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
-/* Whether the driver wants an interrupt for what was pushed since the last one (EVENT_IDX or
- * VRING_AVAIL_F_NO_INTERRUPT); moves the signalled position to used_idx each time
- * (as vhost does), so ask once per batch: with EVENT_IDX a second call answers false. */
+/* Publish a completed chain (as vq_pop gave it) as used, with the write barrier the spec
+ * requires; chains may complete in any order. */
+int vq_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t written);
+/* Whether the driver wants an interrupt for what was pushed since the last one (EVENT_IDX,
+ * VRING_AVAIL_F_NO_INTERRUPT, or the packed driver event structure); moves the signalled
+ * position to used_idx each time (as vhost does), so ask once per batch: with EVENT_IDX a
+ * second call answers false. */
 bool vq_should_signal(struct virtqueue *vq);
-/* Ask the driver to notify (or not) for new buffers: used->flags or avail_event. */
+/* Ask the driver to notify (or not) for new buffers: used->flags or avail_event; packed: the
+ * device event structure. */
 void vq_set_notify(struct virtqueue *vq, bool enable);
 void vq_reset(struct virtqueue *vq);
-/* The driver's avail->idx, for the trace; 0 while the rings are not set up. */
-uint16_t vq_avail_idx(struct virtqueue *vq);
+/* For the trace: the driver's avail->idx; packed: the slot and wrap counter the driver will
+ * fill next as TRACE_RING_IDX_PACKED(); 0 while the rings are not set up. */
+uint64_t vq_avail_idx(struct virtqueue *vq);
 
 /* --- Device side: a device (blk/) fills this; it never learns its transport. --- */
 struct virtio_device_ops {
@@ -122,9 +141,10 @@ struct virtio_dev {
 	uint16_t trace_id; /* the device in trace events (virtio_dev_init registers it) */
 };
 
-/* Set up vdev for a device; host features = device's | ring features | VIRTIO_F_VERSION_1. */
+/* Set up vdev for a device; host features = device's | ring features | VIRTIO_F_VERSION_1, and
+ * VIRTIO_F_RING_PACKED when ring is VIRTIO_RING_PACKED. */
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
-		    const struct virtio_device_ops *ops, void *device_priv);
+		    const struct virtio_device_ops *ops, void *device_priv, enum virtio_ring ring);
 /* virtio 1.2 §3.1 / §2.1: the status register write, with reset on 0, FEATURES_OK refused for
  * unsupported features, start() on DRIVER_OK. Called by transports with vdev->lock held. */
 void virtio_set_status(struct virtio_dev *vdev, uint8_t status);

@@ -1,27 +1,17 @@
-/* virtio/virtqueue.c - the split virtqueue, device side (virtio 1.2 §2.7). */
-#include <endian.h>
+/* virtio/virtqueue.c - the split virtqueue, device side (virtio 1.2 §2.7), what both layouts
+ * share (chains, indirect tables), and the vq_* entry points that send a packed queue to
+ * packed.c. */
 #include <errno.h>
 #include <linux/virtio_pci.h>
 #include <string.h>
 
 #include "trace/trace.h"
-#include "virtio/virtio.h"
+#include "virtio/ring.h"
 
 /* Ring layouts (virtio 1.2 §2.7.6, §2.7.8): flags, idx, ring[size], then the event word. */
 #define AVAIL_BYTES(n) (4 + 2 * (uint64_t)(n) + 2)
 #define USED_BYTES(n)  (4 + 8 * (uint64_t)(n) + 2)
 #define DESC_BYTES(n)  (16 * (uint64_t)(n))
-
-/* Guest memory is shared with a running vCPU: every ring word is read or written exactly once. */
-static uint16_t load16(const void *p, int order)
-{
-	return le16toh(__atomic_load_n((const uint16_t *)p, order));
-}
-
-static void store16(void *p, uint16_t v, int order)
-{
-	__atomic_store_n((uint16_t *)p, htole16(v), order);
-}
 
 /* virtio 1.2 §2.7 table "Virtqueue Part Alignment": desc 16, avail 2, used 4. */
 static int vq_rings(struct virtqueue *vq, struct vring_desc **desc, struct vring_avail **avail,
@@ -41,16 +31,13 @@ static int vq_rings(struct virtqueue *vq, struct vring_desc **desc, struct vring
 	return 0;
 }
 
-static unsigned trace_id(const struct virtqueue *vq)
-{
-	return vq->vdev ? vq->vdev->trace_id : 0;
-}
-
-uint16_t vq_avail_idx(struct virtqueue *vq)
+uint64_t vq_avail_idx(struct virtqueue *vq)
 {
 	struct vring_avail *avail;
 
-	return vq_rings(vq, NULL, &avail, NULL) < 0 ? 0 : load16(&avail->idx, __ATOMIC_ACQUIRE);
+	if (vq->packed)
+		return vq_packed_avail_idx(vq);
+	return vq_rings(vq, NULL, &avail, NULL) < 0 ? 0 : vq_load16(&avail->idx, __ATOMIC_ACQUIRE);
 }
 
 /* Copy one descriptor out of guest memory once, so a racing driver cannot change it under us. */
@@ -66,13 +53,22 @@ static void desc_read(const struct vring_desc *d, uint64_t *addr, uint32_t *len,
 	*next = le16toh(copy.next);
 }
 
-/* Append one buffer to the chain; the buffer must lie entirely inside guest RAM. */
-static int chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32_t len,
-		     bool writable)
+void vq_chain_init(struct vq_chain *c)
+{
+	c->ndescs = 0;
+	c->walked = 0;
+	c->nr_out = c->nr_in = 0;
+	c->out_bytes = c->in_bytes = 0;
+}
+
+int vq_chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32_t len,
+		 bool writable)
 {
 	unsigned n = c->nr_out + c->nr_in;
 	void *p;
 
+	if (++c->walked > VQ_MAX_SEGS)
+		return -EINVAL;
 	/* virtio 1.2 §2.7.5: device-writable descriptors come after all device-readable ones. */
 	if (!writable && c->nr_in)
 		return -EINVAL;
@@ -99,11 +95,19 @@ static int chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, ui
 	return 0;
 }
 
+const void *vq_indirect_table(struct virtqueue *vq, uint64_t addr, uint32_t len, uint32_t *n)
+{
+	if (len == 0 || len % 16)
+		return NULL;
+	*n = len / 16;
+	return guest_ptr(vq->mem, addr, len);
+}
+
 /* Walk the chain starting at head: direct descriptors, then at most one indirect table. */
 static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint16_t head,
 		      struct vq_chain *c)
 {
-	uint32_t tsize = vq->size, seen = 0, total = 0;
+	uint32_t tsize = vq->size, seen = 0;
 	bool indirect = false;
 	uint16_t idx = head, flags, next;
 	uint64_t addr;
@@ -118,21 +122,17 @@ static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint
 		if (flags & VRING_DESC_F_INDIRECT) {
 			/* virtio 1.2 §2.7.5.3.1: no nested table, no NEXT beside INDIRECT,
 			 * a table of whole descriptors. */
-			if (indirect || (flags & VRING_DESC_F_NEXT) || len == 0 || len % 16)
+			if (indirect || (flags & VRING_DESC_F_NEXT))
 				return -EINVAL;
-			table = guest_ptr(vq->mem, addr, len);
+			table = vq_indirect_table(vq, addr, len, &tsize);
 			if (!table)
 				return -EINVAL;
-			tsize = len / 16;
 			indirect = true;
 			seen = 0;
 			idx = 0;
 			continue;
 		}
-		/* Empty descriptors count too, so a huge indirect table cannot keep us walking. */
-		if (++total > VQ_MAX_SEGS)
-			return -EINVAL;
-		r = chain_add(vq, c, addr, len, flags & VRING_DESC_F_WRITE);
+		r = vq_chain_add(vq, c, addr, len, flags & VRING_DESC_F_WRITE);
 		if (r < 0)
 			return r;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -150,22 +150,24 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 
 	if (!vq->ready)
 		return 0; /* a notify before QUEUE_ENABLE: nothing to serve yet */
+	if (vq->packed)
+		return vq_packed_pop(vq, c);
 	r = vq_rings(vq, &desc, &avail, NULL);
 	if (r < 0)
 		return r;
 	/* Acquire pairs with the driver's barrier before its idx update (§2.7.13.3): the
 	 * entries and descriptors it publishes are read after idx. */
-	avail_idx = load16(&avail->idx, __ATOMIC_ACQUIRE);
+	avail_idx = vq_load16(&avail->idx, __ATOMIC_ACQUIRE);
 	pending = (uint16_t)(avail_idx - vq->last_avail); /* indices wrap at 2^16 (§2.7.6) */
 	if (pending == 0)
 		return 0;
 	if (pending > vq->size)
 		return -EINVAL; /* the driver cannot have more buffers out than the ring holds */
-	head = load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
+	head = vq_load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 
+	vq_chain_init(c);
 	c->head = head;
-	c->nr_out = c->nr_in = 0;
-	c->out_bytes = c->in_bytes = 0;
+	c->ndescs = 1; /* the split ring's used entry names the head alone */
 	r = chain_walk(vq, desc, head, c);
 	if (r < 0)
 		return r;
@@ -173,12 +175,15 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	return 1;
 }
 
-int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
+int vq_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t written)
 {
 	struct vring_used *used;
 	struct vring_used_elem *e;
+	uint16_t head = c->head;
 	int r;
 
+	if (vq->packed)
+		return vq_packed_push(vq, c, written);
 	r = vq_rings(vq, NULL, NULL, &used);
 	if (r < 0)
 		return r;
@@ -189,8 +194,8 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	e->len = htole32(written);
 	/* virtio 1.2 §2.7.8: release: the element (and the data) before the index publishing it. */
 	vq->used_idx++;
-	store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
-	TRACE(USED_PUSH, trace_id(vq), TRACE_PAIR(vq->index, head), written, vq->used_idx);
+	vq_store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
+	TRACE(USED_PUSH, vq_trace_id(vq), TRACE_PAIR(vq->index, head), written, vq->used_idx);
 	return 0;
 }
 
@@ -200,14 +205,16 @@ bool vq_should_signal(struct virtqueue *vq)
 	uint16_t old, new, event;
 	bool valid, want;
 
+	if (vq->packed)
+		return vq_packed_should_signal(vq);
 	/* virtio 1.2 §2.7.7: used->idx is written before flags / used_event are read. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq_rings(vq, NULL, &avail, NULL) < 0)
 		return true; /* a broken ring: an extra interrupt is harmless */
 	if (!vq->event_idx) {
-		want = !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+		want = !(vq_load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
 		if (!want)
-			TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_NO_INTERRUPT,
+			TRACE(IRQ_SUPPRESS, vq_trace_id(vq), vq->index, TRACE_SUPPRESS_NO_INTERRUPT,
 			      vq->used_idx, 0);
 		return want;
 	}
@@ -220,10 +227,10 @@ bool vq_should_signal(struct virtqueue *vq)
 	vq->signalled_used_valid = true;
 	if (!valid)
 		return true;
-	event = load16(&avail->ring[vq->size], __ATOMIC_RELAXED); /* used_event */
+	event = vq_load16(&avail->ring[vq->size], __ATOMIC_RELAXED); /* used_event */
 	want = vring_need_event(event, new, old);
 	if (!want)
-		TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_EVENT_IDX, new, event);
+		TRACE(IRQ_SUPPRESS, vq_trace_id(vq), vq->index, TRACE_SUPPRESS_EVENT_IDX, new, event);
 	return want;
 }
 
@@ -231,16 +238,20 @@ void vq_set_notify(struct virtqueue *vq, bool enable)
 {
 	struct vring_used *used;
 
+	if (vq->packed) {
+		vq_packed_set_notify(vq, enable);
+		return;
+	}
 	if (vq_rings(vq, NULL, NULL, &used) < 0)
 		return;
 	if (vq->event_idx) {
 		/* §2.7.10: avail_event = the next entry we want to hear about; when disabling,
 		 * leaving it behind is enough: the driver only notifies on crossing it. */
 		if (enable)
-			store16(&used->ring[vq->size], vq->last_avail,
+			vq_store16(&used->ring[vq->size], vq->last_avail,
 				__ATOMIC_RELAXED); /* avail_event */
 	} else {
-		store16(&used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+		vq_store16(&used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 	}
 	/* The caller re-reads avail->idx next: that read must not pass this write (§2.7.10). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -253,8 +264,12 @@ void vq_reset(struct virtqueue *vq)
 	vq->ready = false;
 	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vq->event_idx = false;
+	vq->packed = false;
 	vq->last_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
 	vq->signalled_used_valid = false;
+	vq->avail_wrap = vq->used_wrap = true; /* §2.8.1: both counters start at 1 */
+	vq->inflight = 0;
+	vq->pushed = 0;
 }

@@ -80,7 +80,7 @@ static struct fake devs[NR_DEVS];
 
 static int create(int slot, enum virtio_pci_mode mode, bool msix)
 {
-	virtio_dev_init(&devs[slot].vdev, &vm, &mem, &fake_ops, &devs[slot]);
+	virtio_dev_init(&devs[slot].vdev, &vm, &mem, &fake_ops, &devs[slot], VIRTIO_RING_SPLIT);
 	return virtio_pci_create(&pci, &devs[slot].vdev, mode, msix);
 }
 
@@ -186,7 +186,7 @@ static void test_ids(void)
 	CHECK(cfg_rd(LEGACY, PCI_INTERRUPT_PIN, 1) == 1, "INTA wired");
 	CHECK(find_cap(MODERN_INTX, 1) && !find_cap(MODERN_INTX, 0), "modern INTx: no MSI-X cap");
 	gpu.device_id = VIRTIO_ID_GPU;
-	virtio_dev_init(&v, &vm, &mem, &gpu, NULL);
+	virtio_dev_init(&v, &vm, &mem, &gpu, NULL, VIRTIO_RING_SPLIT);
 	CHECK(virtio_pci_create(&pci, &v, VIRTIO_PCI_LEGACY, false) == -ENOTSUP,
 	      "no transitional id for the device: legacy refused");
 }

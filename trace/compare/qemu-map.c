@@ -128,6 +128,9 @@ static const struct qemu_func map[TRACE_EV_NR] = {
       "virtio_blk_handle_output()",
       "hw/virtio/virtio.c",
       "with ioeventfd QEMU sees no exit; kvmscope records the kick either way"),
+    Q(PACKED_POP, "virtqueue_packed_pop()",
+      "virtqueue_pop() when VIRTIO_F_RING_PACKED was negotiated", "hw/virtio/virtio.c",
+      "QEMU keeps last_avail_idx and last_avail_wrap_counter; no trace event of its own"),
     Q(CHAIN_POP, "virtqueue_pop()",
       "virtio_blk_handle_vq() -> virtio_blk_get_request(); parsed by "
       "virtio_blk_handle_request()",
