@@ -94,6 +94,13 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			goto bad;
 		return 0;
 	}
+	if (word_is(k, kn, "ring")) {
+		if (word_is(v, vn, "split") || word_is(v, vn, "packed"))
+			a->packed = word_is(v, vn, "packed");
+		else
+			goto bad;
+		return 0;
+	}
 	if (word_is(k, kn, "irq")) {
 		if (word_is(v, vn, "msix"))
 			a->irq = IRQ_MSIX;

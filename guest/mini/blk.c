@@ -95,15 +95,17 @@ static void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_F_VERSION_1; /* §6.1: a modern driver must accept it */
 	if (a->event_idx)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	if (a->packed)
+		need |= 1ull << VIRTIO_F_RING_PACKED; /* bit 34: only a modern transport has it */
 	virtio_start(&B.v, &B.q, want, need, a->irq);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));
-	kprintf("blk: capacity %lu sectors, %s, irq=%s%s\n", B.capacity, B.v.ops->name,
+	kprintf("blk: capacity %lu sectors, %s, irq=%s%s%s\n", B.capacity, B.v.ops->name,
 		a->irq == IRQ_MSIX   ? "msix"
 		: a->irq == IRQ_INTX ? "intx"
 				     : "poll",
-		B.q.event_idx ? ", event_idx" : "");
+		B.q.event_idx ? ", event_idx" : "", B.q.packed ? ", packed ring" : "");
 }
 
 static void submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)

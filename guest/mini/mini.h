@@ -38,6 +38,7 @@ struct mini_args {
 	uint32_t sectors;	       /* sectors=N, length of the pattern */
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
+	bool packed;		       /* ring=packed: negotiate VIRTIO_F_RING_PACKED */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
 };

@@ -73,12 +73,17 @@ void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, en
 	if (!size || size > VQ_MAX || (size & (size - 1)))
 		virtio_fail(v, ST_QUEUE, "queue 0 size %u (max %u), need a power of 2 in 1-%u",
 			    size, max, VQ_MAX);
-	vq_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX), irq == IRQ_POLL);
+	if (v->features & (1ull << VIRTIO_F_RING_PACKED))
+		vq_packed_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX),
+			       irq == IRQ_POLL);
+	else
+		vq_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX), irq == IRQ_POLL);
 	uint16_t vec = o->queue_enable(v, q, msix ? 1 : VIRTIO_MSI_NO_VECTOR);
 
 	if (msix && vec != 1)
 		virtio_fail(v, ST_MSIX_VECTOR, "queue 0 vector 1 refused (reads 0x%x)", vec);
-	kprintf("virtio: queue 0 size %u (max %u) at 0x%lx\n", size, max, (uint64_t)ring_mem);
+	kprintf("virtio: queue 0 size %u (max %u) at 0x%lx, %s ring\n", size, max, q->desc_pa,
+		q->packed ? "packed" : "split");
 	add_status(v, VIRTIO_CONFIG_S_DRIVER_OK);
 	st = o->get_status(v);
 	if (st & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED))
@@ -113,6 +118,9 @@ void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool n
 			 .event_idx = event_idx,
 			 .no_interrupt = no_interrupt};
 	vring_init(&q->vr, size, ring_mem, VIRTIO_PCI_VRING_ALIGN);
+	q->desc_pa = (uint64_t)q->vr.desc;
+	q->driver_pa = (uint64_t)q->vr.avail;
+	q->device_pa = (uint64_t)q->vr.used;
 	/* Free descriptors are linked through their own next fields. */
 	for (uint16_t i = 0; i < size; i++)
 		q->vr.desc[i].next = (uint16_t)(i + 1);
@@ -127,6 +135,8 @@ bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
 {
 	uint16_t i = q->free_head;
 
+	if (q->packed)
+		return vq_packed_add(q, bufs, n, head);
 	if (n == 0 || n > q->num_free)
 		return false;
 	*head = i;
@@ -153,6 +163,10 @@ void vq_kick(struct vdev *v, struct vq *q)
 {
 	bool notify;
 
+	if (q->packed) {
+		vq_packed_kick(v, q);
+		return;
+	}
 	/* A store (avail->idx) then loads of the device's fields: only mfence orders those. */
 	mb();
 	if (q->event_idx) {
@@ -169,6 +183,8 @@ void vq_kick(struct vdev *v, struct vq *q)
 
 bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 {
+	if (q->packed)
+		return vq_packed_get_used(q, head, len);
 	uint16_t used = *(volatile uint16_t *)&q->vr.used->idx;
 
 	if (used == q->last_used)

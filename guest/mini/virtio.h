@@ -1,7 +1,7 @@
 /*
  * guest/mini/virtio.h - the virtio-pci driver side: a transport (legacy or modern, one ops table
- * each, as kvmscope's own transports are split) under a handshake and a split virtqueue that
- * know nothing of which transport carries them.
+ * each, as kvmscope's own transports are split) under a handshake and a split or packed
+ * virtqueue (vq_packed.c) that know nothing of which transport carries them.
  */
 #ifndef MINI_VIRTIO_H
 #define MINI_VIRTIO_H
@@ -60,6 +60,13 @@ struct vq {
 	uint16_t avail_idx, last_used; /* our shadows of avail->idx and of what we consumed */
 	uint16_t kicked_idx;	       /* avail_idx at the last kick, for vring_need_event */
 	bool event_idx, no_interrupt;
+	uint64_t desc_pa, driver_pa, device_pa; /* the three areas the transport hands over */
+	/* Packed (§2.8): our next slot and wrap counter, where the next used descriptor lands and
+	 * its counter, and our position (slot + size when wrap is 0) at the last kick. */
+	bool packed;
+	uint16_t next_avail, next_used;
+	bool avail_wrap, used_wrap;
+	uint32_t kicked_pos;
 };
 
 /* One buffer of a chain: device-readable (out) or device-writable (in). */
@@ -88,5 +95,11 @@ bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
 void vq_kick(struct vdev *v, struct vq *q);
 /* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id. */
 bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len);
+
+/* vq_packed.c: the same four for a packed ring (any size up to VQ_MAX); 'head' is the id. */
+void vq_packed_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt);
+bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);
+void vq_packed_kick(struct vdev *v, struct vq *q);
+bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len);
 
 #endif

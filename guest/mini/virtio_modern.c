@@ -137,9 +137,9 @@ static uint16_t modern_queue_enable(struct vdev *v, struct vq *q, uint16_t vecto
 		region_write16(&v->common, VIRTIO_PCI_COMMON_Q_MSIX, vector);
 		got = region_read16(&v->common, VIRTIO_PCI_COMMON_Q_MSIX);
 	}
-	write64(&v->common, VIRTIO_PCI_COMMON_Q_DESCLO, (uint64_t)q->vr.desc);
-	write64(&v->common, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint64_t)q->vr.avail);
-	write64(&v->common, VIRTIO_PCI_COMMON_Q_USEDLO, (uint64_t)q->vr.used);
+	write64(&v->common, VIRTIO_PCI_COMMON_Q_DESCLO, q->desc_pa);
+	write64(&v->common, VIRTIO_PCI_COMMON_Q_AVAILLO, q->driver_pa);
+	write64(&v->common, VIRTIO_PCI_COMMON_Q_USEDLO, q->device_pa);
 	q->notify_off = region_read16(&v->common, VIRTIO_PCI_COMMON_Q_NOFF);
 	/* §4.1.4.4: the queue's doorbell is at notify_off * multiplier inside the NOTIFY window */
 	if ((uint64_t)q->notify_off * v->notify_mult + 2 > v->notify.len)
