@@ -64,6 +64,9 @@ objcopy --remove-section .note.Xen $MINI "$out/nonote.elf"
 bad_input "--pvh with an ELF without a PVH note" "no PVH entry note" run --kernel "$out/nonote.elf" --pvh
 bad_input "unknown command" "unknown command" frobnicate
 bad_input "unknown --virtio" "--virtio" run --kernel $MINI --virtio=pci
+bad_input "unknown --ring" "--ring circular" run --kernel $MINI --ring circular
+bad_input "--ring packed on the legacy transport" "needs --virtio modern or transitional" \
+	run --kernel $MINI --virtio legacy --ring packed
 # A disk image in use: a writer holds it alone, readers share it (flock(1) takes the other side).
 truncate -s 1M "$out/disk.img"
 if command -v flock >/dev/null; then

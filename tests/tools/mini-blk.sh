@@ -1,6 +1,8 @@
 #!/bin/bash
 # tests/tools/mini-blk.sh [kvmscope|qemu] - mini.elf's test=blk over every transport x irq x
-# event_idx, each on a fresh zeroed image checked afterwards by patcheck; then test=load.
+# event_idx on the split ring, and over irq x event_idx on the packed ring (modern transport
+# only: VIRTIO_F_RING_PACKED is bit 34), each on a fresh zeroed image checked afterwards by
+# patcheck; then test=load on each.
 # BLK_IO=vcpu|iothread|uring picks kvmscope's IO path (default vcpu).
 # Prints "ok"/"FAIL" lines as tests/run.sh counts them. Run from the repository root after
 # `make -C guest/mini && make -C tests/tools`. qemu is the reference device: a failure there is
@@ -17,14 +19,15 @@ for f in "$MINI" "$PATCHECK"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "FAIL mini-blk: $f not built"; exit 1; }
 done
 
-# run_guest TRANSPORT IRQ APPEND: boots mini.elf on $out/disk.img, sets $status and $log.
+# run_guest TRANSPORT IRQ APPEND [RING]: boots mini.elf on $out/disk.img, sets $status and $log.
 run_guest() {
-	local transport=$1 irq=$2 append=$3 rc
+	local transport=$1 irq=$2 append=$3 ring=${4:-split} rc
 	log=$out/log
 	if [ "$vmm" = qemu ]; then
 		local dev=virtio-blk-pci,drive=d0,serial=mini
 		[ "$transport" = legacy ] && dev=$dev,disable-modern=on
 		[ "$transport" = modern ] && dev=$dev,disable-legacy=on
+		[ "$ring" = packed ] && dev=$dev,packed=on
 		timeout 120 qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
 			-no-reboot -kernel "$MINI" -append "$append" \
 			-device isa-debug-exit,iobase=0xf4,iosize=1 \
@@ -36,7 +39,7 @@ run_guest() {
 		local virq=$irq
 		[ "$irq" = poll ] && virq=msix # the device side is the same; the guest just polls
 		timeout 60 "$KVMSCOPE" run --kernel "$MINI" --disk "$out/disk.img" \
-			--virtio "$transport" --irq "$virq" --blk-io "${BLK_IO:-vcpu}" \
+			--virtio "$transport" --irq "$virq" --blk-io "${BLK_IO:-vcpu}" --ring "$ring" \
 			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
 	fi
@@ -52,14 +55,15 @@ result() { # NAME: ok when $status is 0, else FAIL with the guest's last line
 }
 
 n=0
-for transport in legacy modern; do
+for tr in legacy/split modern/split modern/packed; do
+	transport=${tr%/*} ring=${tr#*/}
 	for irq in msix intx poll; do
 		for ev in 0 1; do
 			n=$((n + 1))
 			sector=$((n * 13)) seed=$((n * 101)) sectors=$((40 + n))
 			rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-			run_guest "$transport" "$irq" "test=blk transport=$transport irq=$irq event_idx=$ev sector=$sector sectors=$sectors seed=$seed"
-			name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=blk transport=$transport irq=$irq event_idx=$ev"
+			run_guest "$transport" "$irq" "test=blk transport=$transport irq=$irq event_idx=$ev ring=$ring sector=$sector sectors=$sectors seed=$seed" "$ring"
+			name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=blk transport=$transport ring=$ring irq=$irq event_idx=$ev"
 			result "$name"
 			if "$PATCHECK" "$out/disk.img" sector=$sector sectors=$sectors seed=$seed >"$out/pc"; then
 				echo "ok $name: image holds the pattern"
@@ -70,9 +74,10 @@ for transport in legacy modern; do
 	done
 done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-for transport in legacy modern; do
-	run_guest "$transport" msix "test=load transport=$transport depth=8 count=500"
-	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport depth=8 count=500"
+for tr in legacy/split modern/split modern/packed; do
+	transport=${tr%/*} ring=${tr#*/}
+	run_guest "$transport" msix "test=load transport=$transport ring=$ring depth=8 count=500" "$ring"
+	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport ring=$ring depth=8 count=500"
 	grep -a '^load:' "$log"
 done
 exit $failed
