@@ -326,6 +326,41 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 
 /* --- Queue --- */
 
+/* An index a notify or used event carried: a split ring's number, a packed ring's slot/wrap. */
+static void ring_idx(bool have, uint32_t v, char *buf, size_t len)
+{
+	if (!have)
+		snprintf(buf, len, "-");
+	else if (v >> 16 == 1)
+		snprintf(buf, len, "%u/w%u", v & 0x7fff, v >> 15 & 1);
+	else
+		snprintf(buf, len, "%u", v);
+}
+
+/* A packed ring as itself (virtio 1.2 §2.8): one character per slot, its flags as the trace
+ * last showed them, a legend, then as many rows of slots as fit. Returns the next free row. */
+static int draw_slots(const struct view_ui *ui, const struct view_box *b,
+		      const struct view_queue *q, int n)
+{
+	uint32_t size = q->size ? q->size : q->max_size, shown = size, per = 64;
+	char row[80];
+
+	if (shown > VIEW_QUEUE_SLOTS)
+		shown = VIEW_QUEUE_SLOTS;
+	if (n < b->h - 1)
+		put(ui, b->y + 1 + n++, b->x, b->w, A_DIM, false,
+		    "A/a avail wrap 1/0  U/u used  - skipped  . unseen");
+	for (uint32_t at = 0; at < shown && n < b->h - 1; at += per, n++) {
+		uint32_t k = shown - at < per ? shown - at : per;
+
+		snprintf(row, sizeof(row), "%3u %.*s", at, (int)k, q->slot + at);
+		put(ui, b->y + 1 + n, b->x, b->w, 0, false, row);
+	}
+	if (size > shown && n < b->h - 1)
+		put(ui, b->y + 1 + n++, b->x, b->w, A_DIM, false, "(first 256 slots shown)");
+	return n;
+}
+
 static void draw_queue(const struct view_ui *ui, struct view *v, const struct view_box *b)
 {
 	struct view_queue q;
@@ -357,9 +392,13 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 		 q.legacy ? " (PFN)" : "");
 	snprintf(line[n++], sizeof(line[0]), "driver 0x%llx", (unsigned long long)q.driver);
 	snprintf(line[n++], sizeof(line[0]), "device 0x%llx", (unsigned long long)q.device);
-	snprintf(avail, sizeof(avail), q.have_avail ? "%u" : "-", q.avail_idx);
-	snprintf(used, sizeof(used), q.have_used ? "%u" : "-", q.used_idx);
-	snprintf(line[n++], sizeof(line[0]), "avail idx %s  used idx %s", avail, used);
+	ring_idx(q.have_avail, q.avail_idx, avail, sizeof(avail));
+	ring_idx(q.have_used, q.used_idx, used, sizeof(used));
+	if (q.packed)
+		snprintf(line[n++], sizeof(line[0]), "packed: driver next %s  next used %s", avail,
+			 used);
+	else
+		snprintf(line[n++], sizeof(line[0]), "avail idx %s  used idx %s", avail, used);
 	snprintf(line[n++], sizeof(line[0]), "kicks %llu pops %llu done %llu irqs %llu/%llu",
 		 (unsigned long long)q.notifies, (unsigned long long)q.pops,
 		 (unsigned long long)q.completes, (unsigned long long)q.irqs,
@@ -367,6 +406,8 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 	snprintf(line[n++], sizeof(line[0]), "in flight %llu", (unsigned long long)q.inflight_all);
 	for (int i = 0; i < n && i < b->h - 1; i++)
 		put(ui, b->y + 1 + i, b->x, b->w, 0, false, line[i]);
+	if (q.packed)
+		n = draw_slots(ui, b, &q, n);
 	for (unsigned k = 0; k < q.ninflight && n < b->h - 1; k++, n++) {
 		char req[128], text[200];
 		const struct view_inflight *f = &q.inflight[k];

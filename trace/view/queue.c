@@ -1,6 +1,9 @@
 /* trace/view/queue.c - a virtqueue as it stood at a record, rebuilt from the trace alone: the
  * setup writes, the indices the notify and used events carry, the chains popped and not yet
- * published. The trace holds no descriptors, so a chain shows as its head, request and size. */
+ * published; for a packed ring, each slot's flags from the slots and wrap counters of its pops
+ * and used descriptors. The trace holds no descriptors, so a chain shows as its head, request
+ * and size. */
+#include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +65,41 @@ static void reset(struct view_queue *q, struct flight *f, size_t at)
 	q->known = max != 0;
 	q->vector = VIRTIO_MSI_NO_VECTOR;
 	q->last_reset = at;
+	memset(q->slot, '.', VIEW_QUEUE_SLOTS);
+	q->used_wrap = true; /* virtio 1.2 §2.8.1: the counters start at 1 */
 	f->n = 0;
+}
+
+/* Packed: mark n slots from slot with wrap counter wrap as c (upper case for wrap 1), moving
+ * over the end of the ring as the counters do. */
+static void mark_slots(struct view_queue *q, uint32_t slot, bool wrap, uint32_t n, char c)
+{
+	uint32_t size = q->size ? q->size : q->max_size;
+
+	for (uint32_t i = 0; i < n && size; i++) {
+		if (slot < VIEW_QUEUE_SLOTS)
+			q->slot[slot] = c == '-' ? c : wrap ? c : (char)(c - 'A' + 'a');
+		if (++slot >= size) {
+			slot = 0;
+			wrap = !wrap;
+		}
+	}
+}
+
+/* Packed: the used descriptor of a list went to the last used position; its other slots are
+ * skipped up to the new position the event carries (a TRACE_RING_IDX_PACKED word). */
+static void packed_used(struct view_queue *q, uint32_t next)
+{
+	uint32_t size = q->size ? q->size : q->max_size, slot = next & 0x7fff, n;
+	bool wrap = next >> 15 & 1;
+
+	if (!size || next >> 16 != 1)
+		return;
+	n = (slot + (wrap == q->used_wrap ? 0 : size) + 2 * size - q->used_slot) % (2 * size);
+	mark_slots(q, q->used_slot, q->used_wrap, n, '-');
+	mark_slots(q, q->used_slot, q->used_wrap, 1, 'U');
+	q->used_slot = slot;
+	q->used_wrap = wrap;
 }
 
 /* Legacy: one PFN places all three parts (virtio 1.2 §2.7.2: the layout, 4096-byte aligned). */
@@ -126,10 +163,16 @@ static void apply(struct view_queue *q, struct flight *f, const struct trace_rec
 		if ((k = flight_find(f, head)) >= 0)
 			f->v[k].completed = true;
 		break;
+	case TRACE_EV_PACKED_POP:
+		mark_slots(q, view_arg(r, VA_SLOT, 0), view_arg(r, VA_WRAP, 1),
+			   view_arg(r, VA_DESCS, 1), 'A');
+		break;
 	case TRACE_EV_USED_PUSH:
 		q->used++;
 		q->used_idx = view_arg(r, VA_USED_IDX, 0);
 		q->have_used = true;
+		if (q->packed)
+			packed_used(q, q->used_idx);
 		flight_del(f, head);
 		break;
 	case TRACE_EV_IRQ_RAISE:
@@ -154,6 +197,8 @@ void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *
 		return;
 	q->dev = tf->rec[sel].dev;
 	q->queue = queue_of(tf, sel);
+	memset(q->slot, '.', VIEW_QUEUE_SLOTS);
+	q->used_wrap = true;
 	for (size_t i = 0; i <= sel; i++) {
 		const struct trace_rec *r = &tf->rec[i];
 		if (r->dev != q->dev)
@@ -161,6 +206,8 @@ void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *
 		if (r->ev == TRACE_EV_DEVICE_RESET ||
 		    (r->ev == TRACE_EV_VIRTIO_STATUS && view_arg(r, VA_NEW, 1) == 0))
 			reset(q, &f, i);
+		else if (r->ev == TRACE_EV_FEATURES_OK)
+			q->packed = view_arg(r, VA_FEATURES, 0) >> VIRTIO_F_RING_PACKED & 1;
 		else if (view_has(r, VA_QUEUE) && view_arg(r, VA_QUEUE, 0) == q->queue)
 			apply(q, &f, r, i);
 	}

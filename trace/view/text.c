@@ -32,7 +32,12 @@ static const char *const arg_names[VA_NR] = {[VA_QUEUE] = "queue",
 					     [VA_BACKEND] = "backend",
 					     [VA_VIA] = "via",
 					     [VA_KIND] = "kind",
-					     [VA_RESULT] = "result"};
+					     [VA_RESULT] = "result",
+					     [VA_ID] = "id",
+					     [VA_SLOT] = "slot",
+					     [VA_WRAP] = "wrap",
+					     [VA_DESCS] = "descs",
+					     [VA_FEATURES] = "features"};
 
 /* arg_index[ev][a]: the position of argument a in event ev's table, -1 when it has none. */
 static int8_t arg_index[TRACE_EV_NR][VA_NR];

@@ -59,6 +59,11 @@ enum view_arg {
 	VA_VIA,
 	VA_KIND,
 	VA_RESULT,
+	VA_ID,
+	VA_SLOT,
+	VA_WRAP,
+	VA_DESCS,
+	VA_FEATURES,
 	VA_NR
 };
 bool view_has(const struct trace_rec *r, enum view_arg a);
@@ -139,6 +144,7 @@ size_t view_step_next(const struct trace_file *tf, const struct view_tags *t, si
 
 /* --- The virtqueue as of a record (trace/view/queue.c). --- */
 #define VIEW_QUEUE_INFLIGHT_MAX 16
+#define VIEW_QUEUE_SLOTS	256 /* packed ring slots drawn; a larger ring is drawn in part */
 struct view_inflight {
 	uint32_t head;
 	size_t pop;	/* the chain_pop record */
@@ -153,7 +159,15 @@ struct view_queue {
 	uint32_t max_size, size, vector;
 	uint64_t desc, driver, device, pfn;
 	bool have_avail, have_used;
-	uint32_t avail_idx, used_idx;
+	uint32_t avail_idx, used_idx; /* packed: TRACE_RING_IDX_PACKED() words */
+	/* Packed ring (VIRTIO_F_RING_PACKED in the device's features_ok): each slot's flags as the
+	 * trace last showed them, up to VIEW_QUEUE_SLOTS slots: '.' nothing seen, 'A'/'a'
+	 * available (AVAIL != USED, wrap 1/0), 'U'/'u' used (AVAIL = USED = 1/0), '-' a slot its
+	 * list's used descriptor skipped; the slot and wrap of the next used descriptor. */
+	bool packed;
+	char slot[VIEW_QUEUE_SLOTS + 1];
+	uint32_t used_slot;
+	bool used_wrap;
 	uint64_t pops, completes, used, irqs, suppressed, notifies;
 	struct view_inflight inflight[VIEW_QUEUE_INFLIGHT_MAX];
 	unsigned ninflight;    /* shown (at most VIEW_QUEUE_INFLIGHT_MAX) */
