@@ -97,10 +97,6 @@
 	/* the IO path */                                                                          \
 	X(QUEUE_NOTIFY, "queue_notify", NOTIFY, "driver notified a queue (virtio 1.2 §4.1.5.2)",   \
 	  A(queue, U), A(via, VIA), A(avail_idx, RINGIDX))                                         \
-	X(PACKED_POP, "packed_pop", REQUEST,                                                       \
-	  "packed ring: the device found a chain available at slot with its wrap counter "         \
-	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                            \
-	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))               \
 	X(CHAIN_POP, "chain_pop", REQUEST, "descriptor chain popped: a virtio-blk request",        \
 	  P(queue, U, head, U), A(type, BLKTYPE), A(sector, U), P(segs, U, bytes, U))              \
 	X(REQ_COMPLETE, "req_complete", REQUEST, "request done (virtio 1.2 §5.2.6)",               \
@@ -133,7 +129,12 @@
 	  A(signals, U))                                                                           \
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
-	  A(event, STR), A(args, STR), A(line, U))
+	  A(event, STR), A(args, STR), A(line, U))                                                 \
+	/* Appended, not placed by class: an event's number is its code in trace files. */         \
+	X(PACKED_POP, "packed_pop", REQUEST,                                                       \
+	  "packed ring: the device found a chain available at slot with its wrap counter "         \
+	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                            \
+	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \

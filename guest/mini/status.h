@@ -23,7 +23,7 @@ enum mini_status {
 	ST_NO_TRANSPORT = 13, /* the device does not offer the transport= asked for */
 	/* 20-29: virtio handshake (step 3) */
 	ST_RESET = 20,	     /* device_status does not read 0 after reset */
-	ST_FEATURES = 21,    /* a required feature is not offered (VERSION_1, EVENT_IDX) */
+	ST_FEATURES = 21,    /* a required feature is not offered (VERSION_1, EVENT_IDX, RING_PACKED) */
 	ST_FEATURES_OK = 22, /* FEATURES_OK did not stick */
 	ST_QUEUE = 23,	     /* queue 0 missing (size 0), too big, or already enabled */
 	ST_MSIX_VECTOR = 24, /* the device answered VIRTIO_MSI_NO_VECTOR */
