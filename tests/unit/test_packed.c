@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "tests/check.h"
+#include "tests/unit/test_vq_harness.h"
 #include "trace/trace.h"
-#include "virtio/virtio.h"
 
-#define RAM_SIZE   (1 << 20)
 #define DESC_GPA   0x1000
 #define DRIVER_GPA 0x3000 /* driver event suppression (read by the device) */
 #define DEVICE_GPA 0x3100 /* device event suppression (written by the device) */
@@ -20,17 +19,9 @@
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED	(1u << VRING_PACKED_DESC_F_USED)
 
-static struct guest_mem mem;
-static struct virtqueue vq;
-
 /* The driver's side of the ring (§2.8.21.1): its next slot and wrap counter. */
 static uint16_t drv_next;
 static bool drv_wrap;
-
-static void *gp(uint64_t gpa)
-{
-	return guest_ptr(&mem, gpa, 1);
-}
 
 static struct vring_packed_desc *slot(unsigned i)
 {
@@ -49,15 +40,7 @@ static struct vring_packed_desc_event *device_ev(void)
 
 static void setup(uint16_t size)
 {
-	memset(mem.lo, 0, RAM_SIZE);
-	memset(&vq, 0, sizeof(vq));
-	vq.mem = &mem;
-	vq.max_size = size;
-	vq_reset(&vq);
-	vq.desc = DESC_GPA;
-	vq.avail = DRIVER_GPA;
-	vq.used = DEVICE_GPA;
-	vq.ready = true;
+	vq_setup(size, DESC_GPA, DRIVER_GPA, DEVICE_GPA);
 	vq.packed = true;
 	drv_next = 0;
 	drv_wrap = true;
@@ -374,53 +357,61 @@ static void set_driver_event(uint16_t flags, uint16_t off, bool wrap)
 	driver_ev()->flags = htole16(flags);
 }
 
-static void test_signal(void)
+/* Steps of the interrupt decision: the driver event structure set, n more slots used, and
+ * whether the device should interrupt. */
+struct signal_step {
+	uint16_t flags, off;
+	bool wrap;
+	unsigned n;
+	bool want;
+	const char *what;
+};
+
+static void signal_steps(bool event_idx, const struct signal_step *s, size_t n)
 {
 	setup(8);
-	sig = signal_after(1);
-	CHECK(sig, "packed: driver event ENABLE (zeroed): interrupt");
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DISABLE, 0, 0);
-	sig = signal_after(1);
-	CHECK(!sig, "packed: driver event DISABLE: no interrupt");
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 0, 0);
-	sig = signal_after(1);
-	CHECK(sig, "packed: DESC without EVENT_IDX negotiated: interrupt");
+	vq.event_idx = event_idx;
+	for (size_t i = 0; i < n; i++) {
+		set_driver_event(s[i].flags, s[i].off, s[i].wrap);
+		sig = signal_after(s[i].n);
+		CHECK(sig == s[i].want, "packed%s: %s", event_idx ? " EVENT_IDX" : "", s[i].what);
+	}
+}
 
-	setup(8);
-	vq.event_idx = true;
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 5, 1);
-	sig = signal_after(1);
-	CHECK(sig, "packed EVENT_IDX: the first decision always interrupts");
-	sig = signal_after(2);
-	CHECK(!sig, "packed EVENT_IDX: slots 1-2 used, event at slot 5: suppressed");
-	sig = signal_after(2);
-	CHECK(!sig, "packed EVENT_IDX: slots 3-4: not yet");
-	sig = signal_after(1);
-	CHECK(sig, "packed EVENT_IDX: slot 5 used: interrupt");
-	sig = vq_should_signal(&vq);
-	CHECK(!sig, "packed EVENT_IDX: nothing new used: no interrupt");
+static void test_signal(void)
+{
+	static const struct signal_step plain[] = {
+	    {VRING_PACKED_EVENT_FLAG_ENABLE, 0, 0, 1, true, "driver event ENABLE: interrupt"},
+	    {VRING_PACKED_EVENT_FLAG_DISABLE, 0, 0, 1, false, "driver event DISABLE: none"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 0, 0, 1, true, "DESC, EVENT_IDX not negotiated: one"},
+	};
+	/* Used slots 0-5 in the first lap, then 6, 7 and on into the second lap (wrap 0). */
+	static const struct signal_step desc[] = {
+	    {VRING_PACKED_EVENT_FLAG_DESC, 5, 1, 1, true, "the first decision always interrupts"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 5, 1, 2, false, "slots 1-2 used, event at 5: none"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 5, 1, 2, false, "slots 3-4: not yet"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 5, 1, 1, true, "slot 5 used: interrupt"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 5, 1, 0, false, "nothing new used: none"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 1, 0, 3, false,
+	     "slots 6, 7, 0: event at 1 wrap 0 not yet"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 1, 0, 1, true, "slot 1 of the second lap: interrupt"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 3, 1, 2, false, "event at 3 of the third lap: not yet"},
+	    {VRING_PACKED_EVENT_FLAG_DESC, 2, 0, 1, false,
+	     "event at 2 wrap 0 already passed: none"},
+	};
 
-	/* Across the end of the ring: used slots 6, 7, then 0 and 1 of the next lap (wrap 0). */
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 1, 0);
-	sig = signal_after(3);
-	CHECK(!sig, "packed EVENT_IDX: slots 6, 7, 0 (wrap 0): event at slot 1 wrap 0 not yet");
-	sig = signal_after(1);
-	CHECK(sig, "packed EVENT_IDX: slot 1 of the next lap used: interrupt");
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 3, 1);
-	sig = signal_after(2);
-	CHECK(!sig, "packed EVENT_IDX: event at slot 3 of the lap after (wrap 1): not yet");
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 2, 0);
-	sig = signal_after(1);
-	CHECK(!sig, "packed EVENT_IDX: event at slot 2 wrap 0 already passed: none");
+	signal_steps(false, plain, sizeof(plain) / sizeof(plain[0]));
+	signal_steps(true, desc, sizeof(desc) / sizeof(desc[0]));
 
-	/* A whole ring used between two decisions: interrupt whatever the offset says. */
+	/* Two whole laps used between two decisions (a busy IO thread can): the positions
+	 * compare equal modulo twice the ring, yet slot 2 was used twice over: interrupt. */
 	setup(4);
 	vq.event_idx = true;
 	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 0, 1);
 	sig = signal_after(1);
-	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 0, 0);
-	sig = signal_after(4);
-	CHECK(sig, "packed EVENT_IDX: a whole ring used since the last decision: interrupt");
+	set_driver_event(VRING_PACKED_EVENT_FLAG_DESC, 2, 0);
+	sig = signal_after(8);
+	CHECK(sig, "packed EVENT_IDX: two laps used since the last decision: interrupt");
 }
 
 static void test_reset(void)
@@ -437,8 +428,7 @@ static void test_reset(void)
 
 int main(void)
 {
-	mem.lo = aligned_alloc(4096, RAM_SIZE);
-	mem.lo_size = RAM_SIZE;
+	ram_init();
 	test_simple();
 	test_chain();
 	test_wrap();

@@ -6,23 +6,14 @@
 #include <string.h>
 
 #include "tests/check.h"
-#include "virtio/virtio.h"
+#include "tests/unit/test_vq_harness.h"
 
 /* Guest layout: rings at fixed pages, buffers from BUF on. */
-#define RAM_SIZE  (1 << 20)
 #define DESC_GPA  0x1000
 #define AVAIL_GPA 0x3000
 #define USED_GPA  0x4000
 #define INDIR_GPA 0x8000
 #define BUF_GPA	  0x10000
-
-static struct guest_mem mem;
-static struct virtqueue vq;
-
-static void *gp(uint64_t gpa)
-{
-	return guest_ptr(&mem, gpa, 1);
-}
 
 static struct vring_desc *desc_at(uint64_t table, unsigned i)
 {
@@ -61,15 +52,7 @@ static void drv_publish(uint16_t head)
 
 static void setup(uint16_t size)
 {
-	memset(mem.lo, 0, RAM_SIZE);
-	memset(&vq, 0, sizeof(vq));
-	vq.mem = &mem;
-	vq.max_size = size;
-	vq_reset(&vq);
-	vq.desc = DESC_GPA;
-	vq.avail = AVAIL_GPA;
-	vq.used = USED_GPA;
-	vq.ready = true;
+	vq_setup(size, DESC_GPA, AVAIL_GPA, USED_GPA);
 }
 
 /* CHECK evaluates its condition twice: side effects go into these first. */
@@ -358,8 +341,7 @@ static void test_reset(void)
 
 int main(void)
 {
-	mem.lo = aligned_alloc(4096, RAM_SIZE);
-	mem.lo_size = RAM_SIZE;
+	ram_init();
 	test_simple();
 	test_out_in();
 	test_indirect();
