@@ -368,6 +368,11 @@ static void test_queue_setup(int s)
 	CHECK(mrd(size, 2) == 64 && vq->size == 64, "queue_size 64 accepted");
 	mwr(size, 32, 4);
 	CHECK(vq->size == 64 && mrd(size, 4) == 0, "dword access to a word field: ignored");
+	vq->packed = true; /* as FEATURES_OK with VIRTIO_F_RING_PACKED leaves it */
+	mwr(size, 100, 2);
+	CHECK(vq->size == 100, "packed ring: queue_size 100, not a power of 2, accepted (§2.8)");
+	mwr(size, 64, 2);
+	vq->packed = false;
 
 	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCLO), 0x1000, 4);
 	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCHI), 0x1, 4);
