@@ -248,7 +248,7 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 	}
 	switch (r->ev) {
 	case TRACE_EV_QUEUE_NOTIFY:
-		snprintf(buf, len, "avail %llu", (unsigned long long)view_arg(r, VA_AVAIL_IDX, 0));
+		snprintf(buf, len, "avail %s", word(tf, r, TRACE_FMT_RINGIDX, a, sizeof(a)));
 		break;
 	case TRACE_EV_CHAIN_POP:
 		request_words(tf, r, buf, len);
@@ -257,8 +257,7 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 		snprintf(buf, len, "%s", word(tf, r, TRACE_FMT_BLKSTATUS, a, sizeof(a)));
 		break;
 	case TRACE_EV_USED_PUSH:
-		snprintf(buf, len, "used idx %llu",
-			 (unsigned long long)view_arg(r, VA_USED_IDX, 0));
+		snprintf(buf, len, "used idx %s", word(tf, r, TRACE_FMT_RINGIDX, a, sizeof(a)));
 		break;
 	case TRACE_EV_IRQ_RAISE:
 		snprintf(buf, len, "%s vector %llu", word(tf, r, TRACE_FMT_IRQKIND, a, sizeof(a)),
