@@ -534,7 +534,7 @@ static void run_ro(void)
 	if (r < 0)
 		return;
 	disk_fd = open(path, O_RDONLY);
-	pread(disk_fd, orig, sizeof(orig), 0);
+	CHECK(pread(disk_fd, orig, sizeof(orig), 0) == (ssize_t)sizeof(orig), "ro: disk read");
 	CHECK((vdev->host_features & (1ULL << VIRTIO_BLK_F_RO)) &&
 		  !(vdev->host_features & (1ULL << VIRTIO_BLK_F_DISCARD)),
 	      "ro: VIRTIO_BLK_F_RO offered, DISCARD not");
