@@ -38,7 +38,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # tarball (no .git of its own). A tagless history describes as RELEASE-gHASH.
 RELEASE := $(shell cat VERSION)
 VERSION := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
-	{ d=$$(git describe --tags --dirty 2>/dev/null) && echo "$${d\#v}" || \
+	{ git describe --tags --dirty 2>/dev/null | sed -n 's/^v//; p; q' | grep . || \
 	  echo "$(RELEASE)-g$$(git describe --always --dirty)"; })
 VERSION := $(or $(VERSION),$(RELEASE))
 
@@ -142,7 +142,7 @@ DOCS         := $(wildcard docs/*.md)
 # The man pages, from the binary's own --help texts (docs/man/mkman.sh), one per command.
 man: kvmscope
 	@rm -rf $(BUILD)/man
-	DATADIR=$(DATADIR) GUESTDIR=$(GUESTDIR) sh docs/man/mkman.sh ./kvmscope $(BUILD)/man
+	DATADIR=$(DATADIR) GUESTDIR=$(GUESTDIR) DOCDIR=$(DOCDIR) sh docs/man/mkman.sh ./kvmscope $(BUILD)/man
 
 install: kvmscope mini man
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DATADIR)/traces \

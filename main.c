@@ -68,6 +68,7 @@ static const char usage_run[] =
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
+	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
 	bool disk_ro, msix, pvh;
 	uint64_t mem_size;
 	enum compat_mode compat;
@@ -158,7 +159,8 @@ static int machine_run(const struct machine_options *mo)
 		goto out;
 	}
 	if (mo->disk) {
-		struct blk_config bcfg = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+		struct blk_config bcfg = {
+		    .path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io, .serial = mo->disk_serial};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -287,6 +289,7 @@ static int default_guest(struct machine_options *mo, struct shipped_guest *sg)
 			return 1;
 		}
 		mo->disk = disk; /* fd stays open until kvmscope exits */
+		mo->disk_serial = "kvmscope-scratch";
 	}
 	fprintf(stderr, "kvmscope: no --kernel: booting the installed %s %s%s%s%s\n",
 		sg->mini ? "mini guest" : "Linux guest", sg->kernel, mo->initrd ? " with " : "",

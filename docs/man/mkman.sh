@@ -2,8 +2,8 @@
 # docs/man/mkman.sh KVMSCOPE OUTDIR: writes the man pages kvmscope.1 and kvmscope-COMMAND.1, one
 # per command that `KVMSCOPE --help` lists, from the binary's own --help texts, so the pages
 # cannot disagree with it. docs/man/PAGE.extra (roff, optional) is appended to a page: examples,
-# files, notes that --help has no room for; @DATADIR@ and @GUESTDIR@ in it are replaced from the
-# environment (the Makefile passes its install paths).
+# files, notes that --help has no room for; @DATADIR@, @GUESTDIR@ and @DOCDIR@ in it are replaced
+# from the environment (the Makefile passes its install paths).
 set -e
 bin=$1 out=$2
 here=$(dirname "$0")
@@ -13,7 +13,8 @@ version=$("$bin" --version | sed 's/^kvmscope //')
 
 # A --help text as roff: the usage lines become the SYNOPSIS (done by the caller), "Word:" lines
 # subsections, "  TERM  description" lines tagged paragraphs, deeper-indented lines their
-# continuation, blank lines paragraph breaks. Every '-' is an ASCII minus (\-), so options copy.
+# continuation, blank lines and "Word: ..." lines paragraph breaks. Every '-' is an ASCII minus
+# (\-), so options copy.
 body() {
 	awk '
 	function esc(s) { gsub(/\\/, "\\e", s); gsub(/-/, "\\-", s); if (s ~ /^[.\047]/) s = "\\&" s; return s }
@@ -26,6 +27,7 @@ body() {
 		sub(/^ +/, "", term); sub(/^ +/, "", desc)
 		print ".TP"; print "\\fB" esc(term) "\\fR"; print esc(desc); next
 	}
+	/^[A-Z][a-z]+( [a-z]+)?: / { print ".PP" } # "Exit status: ...", "Options: ...": a paragraph
 	{ line = $0; sub(/^ +/, "", line); print esc(line) }'
 }
 
@@ -38,7 +40,8 @@ synopsis() {
 extra() {
 	[ -f "$here/$1.extra" ] || return 0
 	sed -e "s|@DATADIR@|${DATADIR:-/usr/local/share/kvmscope}|g" \
-		-e "s|@GUESTDIR@|${GUESTDIR:-/usr/local/share/kvmscope}|g" "$here/$1.extra"
+		-e "s|@GUESTDIR@|${GUESTDIR:-/usr/local/share/kvmscope}|g" \
+		-e "s|@DOCDIR@|${DOCDIR:-/usr/local/share/doc/kvmscope}|g" "$here/$1.extra"
 }
 
 header() { # PAGE NAME-LINE
