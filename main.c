@@ -159,8 +159,10 @@ static int machine_run(const struct machine_options *mo)
 		goto out;
 	}
 	if (mo->disk) {
-		struct blk_config bcfg = {
-		    .path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io, .serial = mo->disk_serial};
+		struct blk_config bcfg = {.path = mo->disk,
+					  .ro = mo->disk_ro,
+					  .io = mo->blk_io,
+					  .serial = mo->disk_serial};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -274,16 +276,18 @@ static int default_guest(struct machine_options *mo, struct shipped_guest *sg)
 	int fd;
 
 	if (shipped_guest(sg) < 0)
-		return bad("run: no --kernel given and no guest installed (%s); pass --kernel FILE, "
-			   "or build and install one with 'make install-guest' in the source tree",
-			   sg->kernel);
+		return bad(
+		    "run: no --kernel given and no guest installed (%s); pass --kernel FILE, "
+		    "or build and install one with 'make install-guest' in the source tree",
+		    sg->kernel);
 	mo->kernel = sg->kernel;
 	if (!mo->initrd && sg->initrd[0])
 		mo->initrd = sg->initrd;
 	if (sg->mini && !mo->append)
 		mo->append = "test=blk";
 	if (!mo->disk && (sg->disk[0] || sg->mini)) {
-		fd = blk_scratch_disk(sg->disk[0] ? sg->disk : NULL, 64ULL << 20, disk, sizeof(disk));
+		fd = blk_scratch_disk(sg->disk[0] ? sg->disk : NULL, 64ULL << 20, disk,
+				      sizeof(disk));
 		if (fd < 0) {
 			fprintf(stderr, "kvmscope: run: scratch disk: %s\n", strerror(-fd));
 			return 1;

@@ -88,13 +88,13 @@ mv "$d/demo.away" "$share/traces/demo.kvt"
 # --- Man pages: one per command, each renders without a warning and names every --help option. ---
 man1=$prefix/share/man/man1
 if command -v man >/dev/null; then
-	# help_of PAGE: the --help texts the page is made of (trace: its subcommands' too).
+	# help_of PAGE: the --help texts the page is made of, with its subcommands' (trace dump, ...).
 	help_of() {
-		case $1 in
-		kvmscope) "$bin" --help ;;
-		kvmscope-trace) "$bin" trace --help; for s in dump stats events; do "$bin" trace $s --help; done ;;
-		*) "$bin" "${1#kvmscope-}" --help ;;
-		esac
+		[ "$1" = kvmscope ] && { "$bin" --help; return; }
+		"$bin" "${1#kvmscope-}" --help
+		for sub in $("$bin" "${1#kvmscope-}" --help | awk '/^  [a-z]+ / { print $1 }'); do
+			"$bin" "${1#kvmscope-}" "$sub" --help 2>/dev/null
+		done
 	}
 	pages="kvmscope $("$bin" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { if ($1 != "help") print "kvmscope-" $1; next } { on = 0 }')"
 	for p in $pages; do
