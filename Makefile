@@ -62,7 +62,7 @@ help:
 	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
 	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
 	@echo "make install    install under PREFIX (/usr/local), DESTDIR honoured; make uninstall"
-	@echo "make install-guest  build the Linux guest, then make install with it"
+	@echo "make install-guest  build the Linux guest and install it (only it) in GUESTDIR"
 	@echo "make deb        build the Debian package in build/deb/ (dpkg-buildpackage, lintian)"
 
 kvmscope: $(BUILD)/main.o $(BUILD)/libkvmscope.a
@@ -159,9 +159,11 @@ install: kvmscope mini man
 	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 	@$(if $(LINUX_GUEST),,echo "install: no Linux guest in guest/out (make install-guest builds and installs it); 'kvmscope run' without --kernel will boot the mini guest")
 
-# The Linux guest (minutes: it builds a kernel), then install with it; kept out of `make deb`.
+# The Linux guest alone (minutes: it builds a kernel), into GUESTDIR; kept out of `make deb`. For
+# the Debian package's kvmscope: make install-guest GUESTDIR=/usr/lib/kvmscope (as root).
 install-guest: guest-linux
-	$(MAKE) install
+	$(INSTALL) -d $(DESTDIR)$(GUESTDIR)
+	$(INSTALL) -m 644 guest/out/vmlinux guest/out/initrd.img guest/out/disk.img $(DESTDIR)$(GUESTDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmscope $(DESTDIR)$(BASHCOMPDIR)/kvmscope \

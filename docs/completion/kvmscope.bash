@@ -34,14 +34,16 @@ _kvmscope_files()
 
 _kvmscope()
 {
-	local bin=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} prev= i
+	local bin=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} prev= eq=
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	# --opt=value: bash splits it at '=' (COMP_WORDBREAKS).
 	if [[ $cur == = ]]; then
-		cur=
+		cur= eq=1
 	elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
-		prev=${COMP_WORDS[COMP_CWORD - 2]}
+		prev=${COMP_WORDS[COMP_CWORD - 2]} eq=1
 	fi
+	# --step takes its value only as --step=CLASSES.
+	[[ $prev == --step && -z $eq ]] && prev=
 	COMPREPLY=()
 	if ((COMP_CWORD == 1)); then
 		local cmds

@@ -139,6 +139,8 @@ check "completion: import -> qemu" offers qemu import ''
 check "completion: --events vir -> virtio-status" offers virtio-status trace dump x --events vir
 check "completion: --events pci,vir -> pci,virtio-status" offers pci,virtio-status view --events pci,vir
 check "completion: --virtio=le -> legacy" offers legacy run --virtio = le
+check "completion: --step=vir -> virtio-status" offers virtio-status run --step = vir
+check "completion: --step then a space: options again, not classes" offers --kernel run --step --ke
 check "completion: view tr -> the traces/ folder" sh -c "cd '$share' && bash -c '. \"\$1\"; COMP_WORDS=(\"\$2\" view tr); COMP_CWORD=2; _kvmscope; printf \"%s\\n\" \"\${COMPREPLY[@]}\"' sh '$comp' '$bin' | grep -qx traces"
 # Each value the completion offers is one the binary takes.
 for spec in virtio irq blk-io compat; do
