@@ -79,6 +79,8 @@ if command -v tmux >/dev/null; then
 else
 	echo "SKIP view of the demo trace in a terminal: tmux is not installed"
 fi
+"$bin" diff "$share/traces/demo.kvt" "$share/qemu/qemu-modern.log" >"$d/diff" 2>&1
+check "the demo trace's handshake matches the shipped QEMU log's (kvmscope diff: $?)" [ $? = 0 ]
 mv "$share/traces/demo.kvt" "$d/demo.away"
 "$bin" view </dev/null >"$d/err" 2>&1
 check "view without a file and no demo trace: status 2, naming where it looked" \
