@@ -382,6 +382,7 @@ static int compare_main(const char *a, const char *b)
 	return ret;
 }
 
+/* A printf format: its one %s is the data directory (shipped_dir()); a literal percent is %%. */
 static const char usage[] =
     "Usage: kvmscope view [FILE] [--events GLOB,...]\n"
     "       kvmscope view A --compare B\n"
