@@ -21,8 +21,12 @@ bin=$prefix/bin/kvmscope
 share=$prefix/share/kvmscope
 
 check "installed kvmscope --version is the build's" [ "$($bin --version)" = "$($KVMSCOPE --version)" ]
-want=$(git describe --tags --dirty 2>/dev/null || echo "$(cat VERSION)-g$(git describe --always --dirty)")
-check "--version comes from git describe ($want)" [ "$($bin --version)" = "kvmscope ${want#v}" ]
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
+	want=$(git describe --tags --dirty 2>/dev/null || echo "$(cat VERSION)-g$(git describe --always --dirty)")
+	check "--version comes from git describe ($want)" [ "$($bin --version)" = "kvmscope ${want#v}" ]
+else
+	check "--version is the release in VERSION (no .git here)" [ "$($bin --version)" = "kvmscope $(cat VERSION)" ]
+fi
 for f in "$share/mini.elf" "$share/traces/demo.kvt" "$share/qemu/qemu-modern.log" "$share/kvm.bt" \
 	"$prefix/share/man/man1/kvmscope.1" "$prefix/share/man/man1/kvmscope-run.1" \
 	"$prefix/share/bash-completion/completions/kvmscope" "$prefix/share/doc/kvmscope/README.md" \
