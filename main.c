@@ -10,7 +10,10 @@
 #include "build-info.h"
 #include "kvm/kvm.h"
 #include "pci/pci.h"
+#include "trace/compare/compare.h"
+#include "trace/report/report.h"
 #include "trace/trace.h"
+#include "trace/view/view.h"
 #include "virtio/virtio.h"
 
 static const char usage_main[] =
