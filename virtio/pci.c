@@ -299,6 +299,7 @@ int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_
 		     modern ? VIRTIO_PCI_MODERN_ID + id : transitional_ids[id], modern ? 1 : 0,
 		     ops->pci_class, &pci_ops, vp);
 	vp->pci.trace_id = vdev->trace_id;
+	virtio_dev_plugged(vdev, mode != VIRTIO_PCI_LEGACY);
 	/* §4.1.2.3: a transitional device's subsystem id is the virtio id; a modern one has
 	 * QEMU's default, 1af4:1100, as any QEMU PCI device. */
 	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID,

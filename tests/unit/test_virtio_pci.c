@@ -11,7 +11,10 @@
 #include "virtio/virtio.h"
 
 #define DEV_FEATURES (1ULL << 1 | 1ULL << 9)
-#define RING_LOW     (1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX)
+/* What every device offers, as QEMU 7.2: ring features, NOTIFY_ON_EMPTY, ANY_LAYOUT, bit 30. */
+#define RING_LOW                                                                                   \
+	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
+	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT | 1ULL << VIRTIO_F_BAD_FEATURE)
 #define S_ACK	     VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRIVER     VIRTIO_CONFIG_S_DRIVER
 #define S_FEAT	     VIRTIO_CONFIG_S_FEATURES_OK
@@ -25,9 +28,9 @@ struct fake {
 	int notifies, last_notify, starts, stops;
 };
 
-static uint64_t fake_features(UNUSED struct virtio_dev *vdev)
+static uint64_t fake_features(UNUSED struct virtio_dev *vdev, uint64_t offered)
 {
-	return DEV_FEATURES;
+	return offered | DEV_FEATURES;
 }
 
 static void fake_config(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,
@@ -257,6 +260,12 @@ static void test_legacy(void)
 	CHECK(f->vdev.status == 0, "wrong-width status write ignored");
 	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1 << 1, 4);
 	CHECK(lrd(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 4) == 2, "guest features read back");
+	CHECK(!(f->vdev.host_features >> 32) && (devs[TRANS].vdev.host_features >> 32) == 1,
+	      "VERSION_1 offered by the transitional device, not by the legacy-only one");
+	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1u << VIRTIO_F_BAD_FEATURE | 1 << 1, 4);
+	CHECK(lrd(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 4) == 0,
+	      "a driver acking bit 30 did not negotiate: no features (QEMU's rule)");
+	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1 << 1, 4);
 	lwr(LEGACY, VIRTIO_PCI_QUEUE_NOTIFY, 0, 2);
 	CHECK(f->notifies == 0, "no notify before DRIVER_OK");
 	lwr(LEGACY, VIRTIO_PCI_STATUS, S_ACK | S_DRIVER | S_OK, 1);
