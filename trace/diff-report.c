@@ -192,6 +192,15 @@ static void text_sessions(FILE *f, const struct diff_cmp *p, struct notes *ns)
 	}
 }
 
+static void text_slot(FILE *f, const struct diff_cmp *p, struct notes *ns)
+{
+	char n[16];
+
+	if (p->a->slot >= 0 && p->b->slot >= 0 && p->a->slot != p->b->slot)
+		fprintf(f, "   slot: A 00:%02x.0, B 00:%02x.0%s\n", p->a->slot, p->b->slot,
+			note(ns, diff_slot_label(p), n, sizeof(n)));
+}
+
 static void text_pci(FILE *f, const struct diff_cmp *p, struct notes *ns)
 {
 	char a[96], b[96], n[16], ra[64], rb[64];
@@ -268,16 +277,17 @@ static void summary(FILE *f, const struct diff_cmp *p, struct notes *ns, const c
 		fprintf(f, "       %s\n", extra);
 }
 
-/* "only A: BLK_F_SIZE_MAX; only B: BLK_F_GEOMETRY" */
-static const char *features_apart(const struct diff_dev *d, uint64_t a, uint64_t b, char *buf,
-				  size_t len)
+/* "only A: BLK_F_SIZE_MAX; only B: BLK_F_GEOMETRY", and the note that explains it if any */
+static const char *features_apart(const struct diff_cmp *p, struct notes *ns, uint64_t a,
+				  uint64_t b, char *buf, size_t len)
 {
-	char x[256] = "none", y[256] = "none";
+	char x[256] = "none", y[256] = "none", n[16];
 	if (a & ~b)
-		trace_decode_features(a & ~b, 0, d->kind, x, sizeof(x));
+		trace_decode_features(a & ~b, 0, p->a->kind, x, sizeof(x));
 	if (b & ~a)
-		trace_decode_features(b & ~a, 0, d->kind, y, sizeof(y));
-	snprintf(buf, len, "only A: %s; only B: %s", x, y);
+		trace_decode_features(b & ~a, 0, p->a->kind, y, sizeof(y));
+	snprintf(buf, len, "only A: %s; only B: %s%s", x, y,
+		 a != b ? note(ns, diff_features_label(p, a, b), n, sizeof(n)) : "");
 	return buf;
 }
 
@@ -292,15 +302,15 @@ static void text_state(FILE *f, const struct diff_cmp *p, struct notes *ns)
 			features_words(da, da->host_features, true, a, sizeof(a)),
 			db->has_host_features,
 			features_words(db, db->host_features, true, b, sizeof(b)),
-			features_apart(da, da->host_features, db->host_features, x, sizeof(x)));
+			features_apart(p, ns, da->host_features, db->host_features, x, sizeof(x)));
 	summary(f, p, ns, "device features the driver read", TRACE_EV_DEVICE_FEATURES_READ,
 		da->has_dev_features, features_words(da, da->dev_features, true, a, sizeof(a)),
 		db->has_dev_features, features_words(db, db->dev_features, true, b, sizeof(b)),
-		features_apart(da, da->dev_features, db->dev_features, x, sizeof(x)));
+		features_apart(p, ns, da->dev_features, db->dev_features, x, sizeof(x)));
 	summary(f, p, ns, "features the driver accepted", TRACE_EV_DRIVER_FEATURES_WRITE,
 		da->has_drv_features, features_words(da, da->drv_features, true, a, sizeof(a)),
 		db->has_drv_features, features_words(db, db->drv_features, true, b, sizeof(b)),
-		features_apart(da, da->drv_features, db->drv_features, x, sizeof(x)));
+		features_apart(p, ns, da->drv_features, db->drv_features, x, sizeof(x)));
 	unsigned nq = nqueues(da) > nqueues(db) ? nqueues(da) : nqueues(db);
 	snprintf(a, sizeof(a), "%u", nqueues(da));
 	snprintf(b, sizeof(b), "%u", nqueues(db));
@@ -377,6 +387,7 @@ void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side
 		const struct diff_cmp *p = &cmp[i];
 		struct notes ns = {0};
 		fprintf(f, "\n== virtio device %zu: A %s, B %s\n", i + 1, p->a->name, p->b->name);
+		text_slot(f, p, &ns);
 		text_sessions(f, p, &ns);
 		text_pci(f, p, &ns);
 		text_handshake(f, p, o, &ns);

@@ -4,6 +4,7 @@
  * side cannot help (QEMU logs no feature negotiation, SeaBIOS drives the device first, ioeventfd
  * hides kicks), and the exit status: 0 the handshakes match, 1 they differ, 2 bad input. */
 #include <errno.h>
+#include <linux/virtio_config.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,9 +45,12 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 	}
 	p->match = reached_driver_ok(p->a) && reached_driver_ok(p->b) && !p->mismatches;
 	const struct diff_dev *a = p->a, *b = p->b;
-	p->state_differs =
-	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features) ||
-	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features);
+	p->state_differs = (a->has_dev_features && b->has_dev_features &&
+			    a->dev_features != b->dev_features &&
+			    !diff_features_label(p, a->dev_features, b->dev_features)) ||
+			   (a->has_drv_features && b->has_drv_features &&
+			    a->drv_features != b->drv_features &&
+			    !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
 		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
 	return 0;
@@ -100,6 +104,26 @@ const char *diff_irq_label(const struct diff_cmp *p)
 		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "
 		     "from the vCPU thread)"
 		   : NULL;
+}
+
+const char *diff_slot_label(const struct diff_cmp *p)
+{
+	if (p->a->slot < 0 || p->b->slot < 0 || p->a->slot == p->b->slot ||
+	    p->sa->qemu == p->sb->qemu)
+		return NULL;
+	return "QEMU's pc machine has its PIIX3 south bridge at 00:01.x, so its first added device "
+	       "is 00:02.0; kvmscope has no south bridge and starts at 00:01.0 (docs/pci.md)";
+}
+
+/* kvmscope offers QEMU 7.2's features but one: it does not implement virtqueue reset. */
+#define FEATURES_EXPLAINED (1ULL << VIRTIO_F_RING_RESET)
+
+const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b)
+{
+	if (a == b || ((a ^ b) & ~FEATURES_EXPLAINED) || p->sa->qemu == p->sb->qemu)
+		return NULL;
+	return "QEMU 7.2 offers VIRTIO_F_RING_RESET (virtio 1.2 §2.6.1) and Linux takes it; "
+	       "kvmscope does not implement virtqueue reset, so does not offer it (docs/pci.md)";
 }
 
 /* --- The command. --- */

@@ -56,6 +56,7 @@ struct diff_dev {
 	uint16_t dev;
 	uint32_t kind;
 	const char *name;
+	int slot; /* its PCI slot on bus 0 (kvmscope's dev_create, QEMU's device name); -1: unknown */
 	struct diff_session sess[DIFF_SESSIONS_MAX];
 	unsigned nsess;
 	int cmp; /* the compared session: the last to reach DRIVER_OK (else the last); -1: none */
@@ -147,6 +148,9 @@ const char *diff_sessions_label(const struct diff_cmp *p);
 const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
 const char *diff_irq_label(const struct diff_cmp *p);
+const char *diff_slot_label(const struct diff_cmp *p);
+/* Why feature sets a and b differ, when every bit apart is explained (docs/pci.md); or NULL. */
+const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b);
 void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side *b,
 		      const struct diff_cmp *cmp, size_t n, const struct diff_opts *o);
 void diff_report_json(FILE *f, const struct diff_side *a, const struct diff_side *b,
