@@ -76,9 +76,10 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
 		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
 	if (*same || a->mapped != b->mapped || a->size != b->size || a->type != b->type)
 		return NULL;
-	return p->sa->qemu != p->sb->qemu ? "BAR addresses are the platform's choice (SeaBIOS "
-					    "places them under QEMU, Linux under kvmscope)"
-					  : NULL;
+	return p->sa->qemu != p->sb->qemu
+		   ? "BAR addresses are the platform's choice (SeaBIOS places them under QEMU, "
+		     "kvmscope itself as firmware would; docs/pci.md)"
+		   : NULL;
 }
 
 const char *diff_notify_label(const struct diff_cmp *p)
