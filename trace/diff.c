@@ -4,6 +4,7 @@
  * side cannot help (QEMU logs no feature negotiation, SeaBIOS drives the device first, ioeventfd
  * hides kicks), and the exit status: 0 the handshakes match, 1 they differ, 2 bad input. */
 #include <errno.h>
+#include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,24 @@ static int req_cmp(void *ctx, size_t i, size_t j)
 static bool reached_driver_ok(const struct diff_dev *d)
 {
 	return d->cmp >= 0 && d->sess[d->cmp].driver_ok != DIFF_NONE;
+}
+
+/* The summary's differences that carry a label: BARs, the three feature sets, queue layouts. */
+static void count_state_labels(struct diff_cmp *p)
+{
+	const struct diff_dev *a = p->a, *b = p->b;
+	const uint64_t fa[] = {a->host_features, a->dev_features, a->drv_features};
+	const uint64_t fb[] = {b->host_features, b->dev_features, b->drv_features};
+	const bool ka[] = {a->has_host_features, a->has_dev_features, a->has_drv_features};
+	const bool kb[] = {b->has_host_features, b->has_dev_features, b->has_drv_features};
+	bool same;
+
+	for (unsigned i = 0; i < DIFF_BARS; i++)
+		p->state_labelled += diff_bar_label(p, i, &same) && !same;
+	for (unsigned k = 0; k < 3; k++)
+		p->state_labelled += ka[k] && kb[k] && diff_features_label(p, fa[k], fb[k]);
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
+		p->state_labelled += a->q[q].seen && b->q[q].seen && diff_queue_label(p);
 }
 
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
@@ -53,6 +72,7 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 			    !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
 		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
+	count_state_labels(p);
 	return 0;
 }
 
@@ -74,6 +94,9 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
 	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
 	*same = a->mapped == b->mapped &&
 		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
+	if (!*same && a->mapped != b->mapped && diff_interfaces_differ(p->sa, p->sb))
+		return "the legacy registers are in I/O BAR0 (virtio 1.2 §4.1.4.8); the modern "
+		       "capabilities point into memory BAR4 (§4.1.4)";
 	if (*same || a->mapped != b->mapped || a->size != b->size || a->type != b->type)
 		return NULL;
 	return p->sa->qemu != p->sb->qemu
@@ -116,15 +139,137 @@ const char *diff_slot_label(const struct diff_cmp *p)
 	       "is 00:02.0; kvmscope has no south bridge and starts at 00:01.0 (docs/pci.md)";
 }
 
+#define LABEL_FEATURE_BITS                                                                         \
+	"VERSION_1 comes with the modern interface; virtio-blk offers ANY_LAYOUT with it and SCSI "  \
+	"without (virtio 1.2 §5.2.3.1); a legacy driver sees feature bits 0-31 only"
+
 /* kvmscope offers QEMU 7.2's features but one: it does not implement virtqueue reset. */
 #define FEATURES_EXPLAINED (1ULL << VIRTIO_F_RING_RESET)
+/* Legacy against modern: VERSION_1 comes with the modern interface, virtio-blk offers
+ * ANY_LAYOUT with it and SCSI without, and a legacy driver sees bits 0-31 only. */
+#define FEATURES_BY_INTERFACE                                                                      \
+	(~0xffffffffULL | 1ULL << VIRTIO_F_ANY_LAYOUT | 1ULL << VIRTIO_BLK_F_SCSI)
 
 const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b)
 {
-	if (a == b || ((a ^ b) & ~FEATURES_EXPLAINED) || p->sa->qemu == p->sb->qemu)
+	bool interfaces = diff_interfaces_differ(p->sa, p->sb);
+	if (a == b)
+		return NULL;
+	if (interfaces && !((a ^ b) & ~FEATURES_BY_INTERFACE))
+		return LABEL_FEATURE_BITS;
+	if (((a ^ b) & ~FEATURES_EXPLAINED) || p->sa->qemu == p->sb->qemu)
 		return NULL;
 	return "QEMU 7.2 offers VIRTIO_F_RING_RESET (virtio 1.2 §2.6.1) and Linux takes it; "
 	       "kvmscope does not implement virtqueue reset, so does not offer it (docs/pci.md)";
+}
+
+static bool is_legacy(const struct diff_side *s)
+{
+	return !strcmp(s->transport, "legacy");
+}
+
+bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *sb)
+{
+	return strcmp(sa->transport, "?") && strcmp(sb->transport, "?") &&
+	       is_legacy(sa) != is_legacy(sb);
+}
+
+#define LABEL_NO_FEATURES_OK                                                                       \
+	"virtio 1.2 §3.1.2: a legacy driver has no FEATURES_OK step (nor the status re-read after "  \
+	"it); its features hold as written"
+
+/* The handshake steps each interface has in its own way. */
+static const char *interface_step(uint16_t ev)
+{
+	switch (ev) {
+	case TRACE_EV_QUEUE_PFN:
+	case TRACE_EV_QUEUE_DESC:
+	case TRACE_EV_QUEUE_DRIVER:
+	case TRACE_EV_QUEUE_DEVICE:
+	case TRACE_EV_QUEUE_SIZE:
+	case TRACE_EV_QUEUE_ENABLE:
+		return "queue setup: a legacy driver writes one page frame number and the rings "
+		       "follow in a fixed layout (virtio 1.2 §2.7.2, §4.1.4.8); a modern one writes "
+		       "the size, the desc/driver/device addresses and queue_enable (§4.1.4.3)";
+	case TRACE_EV_DEVICE_FEATURES_READ:
+	case TRACE_EV_DRIVER_FEATURES_WRITE:
+		return "a legacy driver reads and writes one 32-bit feature word; a modern one "
+		       "selects two windows (virtio 1.2 §4.1.4.3, §4.1.4.8)";
+	case TRACE_EV_COMMON_CFG_READ:
+	case TRACE_EV_COMMON_CFG_WRITE:
+	case TRACE_EV_CONFIG_MSIX_VECTOR:
+	case TRACE_EV_QUEUE_MSIX_VECTOR:
+	case TRACE_EV_QUEUE_SELECT:
+		return "the two interfaces' registers: legacy I/O BAR0 (virtio 1.2 §4.1.4.8) "
+		       "against the modern common configuration in BAR4 (§4.1.4.3)";
+	}
+	return NULL;
+}
+
+const char *diff_queue_label(const struct diff_cmp *p)
+{
+	return diff_interfaces_differ(p->sa, p->sb) ? interface_step(TRACE_EV_QUEUE_PFN) : NULL;
+}
+
+static uint64_t arg_of(const struct diff_side *s, const struct diff_step *st, const char *arg)
+{
+	return trace_rec_arg(&s->tf.rec[st->rec], arg, 0);
+}
+
+/* Two steps of one event that differ: a legacy register against a modern one, or feature
+ * words apart by the bits the interfaces decide. Another value (a queue size) is a mismatch. */
+static const char *same_event_label(const struct diff_side *sa, const struct diff_step *a,
+				    const struct diff_side *sb, const struct diff_step *b)
+{
+	switch (a->ev) {
+	case TRACE_EV_COMMON_CFG_READ:
+	case TRACE_EV_COMMON_CFG_WRITE:
+		return (arg_of(sa, a, "reg") ^ arg_of(sb, b, "reg")) & TRACE_VREG_LEGACY
+			   ? interface_step(a->ev)
+			   : NULL;
+	case TRACE_EV_DEVICE_FEATURES_READ:
+	case TRACE_EV_DRIVER_FEATURES_WRITE:
+		return arg_of(sa, a, "sel") == arg_of(sb, b, "sel") &&
+			       !((arg_of(sa, a, "bits") ^ arg_of(sb, b, "bits")) &
+				 ~FEATURES_BY_INTERFACE)
+			   ? LABEL_FEATURE_BITS
+			   : NULL;
+	}
+	return NULL;
+}
+
+const char *diff_interface_label(const struct diff_side *sa, const struct diff_step *a,
+				 const struct diff_side *sb, const struct diff_step *b)
+{
+	const struct diff_side *s = a ? sa : sb;
+	const struct diff_step *one = a ? a : b;
+	const uint64_t fok = VIRTIO_CONFIG_S_FEATURES_OK;
+
+	if (!diff_interfaces_differ(sa, sb) || !one)
+		return NULL;
+	if (one->ev == TRACE_EV_FEATURES_OK && (!a || !b))
+		return LABEL_NO_FEATURES_OK;
+	/* byte by byte on the legacy side, field by field on the modern one */
+	if (one->ev == TRACE_EV_CONFIG_READ &&
+	    (a && b ? b->ev == one->ev && arg_of(sa, a, "len") != arg_of(sb, b, "len")
+		    : is_legacy(s) && arg_of(s, one, "len") == 1))
+		return "Linux's legacy driver reads the device configuration a byte at a time (no "
+		       "generation counter to make a wider read safe, virtio 1.2 §2.5.4); its "
+		       "modern driver reads each field at its width";
+	if (one->ev == TRACE_EV_VIRTIO_STATUS && (!a || !b)) /* one side's own status step */
+		return (arg_of(s, one, "new") & ~arg_of(s, one, "old") & fok)
+			   ? LABEL_NO_FEATURES_OK
+			   : NULL;
+	if (one->ev == TRACE_EV_VIRTIO_STATUS)
+		return b->ev == one->ev && (arg_of(sa, a, "new") ^ arg_of(sb, b, "new")) == fok
+			   ? "the same step; the modern driver's status keeps FEATURES_OK, which a "
+			     "legacy driver never sets (virtio 1.2 §3.1.2)"
+			   : NULL;
+	if (a && b && interface_step(a->ev) != interface_step(b->ev))
+		return NULL;
+	if (a && b && a->ev == b->ev) /* the same event differs: only for an interface's reason */
+		return same_event_label(sa, a, sb, b);
+	return interface_step(one->ev);
 }
 
 /* --- The command. --- */

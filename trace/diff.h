@@ -133,6 +133,7 @@ struct diff_cmp {
 	struct diff_pair *reqs; /* the first requests */
 	long nreqs;
 	size_t same, changed, mismatches, labelled;
+	size_t state_labelled; /* BARs, feature sets and queues that differ, each labelled */
 	bool match;	    /* both reached DRIVER_OK and every difference is labelled */
 	bool state_differs; /* features or queues both sides know differ (summary, not steps) */
 };
@@ -149,6 +150,14 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
 const char *diff_irq_label(const struct diff_cmp *p);
 const char *diff_slot_label(const struct diff_cmp *p);
+/* One side a legacy device, the other driven through the modern interface (transitional or
+ * modern): the differences virtio 1.2 requires are labelled, not mismatches. */
+bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *sb);
+/* Why queue placement differs (legacy PFN against addresses), or NULL. */
+const char *diff_queue_label(const struct diff_cmp *p);
+/* Why a handshake row (a, b: either may be NULL) differs between the two interfaces, or NULL. */
+const char *diff_interface_label(const struct diff_side *sa, const struct diff_step *a,
+				 const struct diff_side *sb, const struct diff_step *b);
 /* Why feature sets a and b differ, when every bit apart is explained (docs/pci.md); or NULL. */
 const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b);
 void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side *b,

@@ -178,10 +178,23 @@ static void test_qemu_logs(void)
 		  !strstr(out, "<- mismatch") &&
 		  strstr(out, "=  status ACKNOWLEDGE|DRIVER|DRIVER_OK"),
 	      "a QEMU log against itself: match, exit 0");
-	CHECK(diff(QEMU_LEGACY, QEMU_MODERN, NULL) == 1 && strstr(out, "Handshake: DIFFERENT") &&
-		  strstr(out, "status ACKNOWLEDGE|DRIVER|FEATURES_OK ") &&
-		  count(out, "   <- mismatch\n") == 2,
-	      "legacy against modern: FEATURES_OK is the difference, exit 1");
+	CHECK(diff(QEMU_LEGACY, QEMU_MODERN, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  !strstr(out, "<- mismatch") &&
+		  strstr(out, "Verdict: match, 7 expected differences (legacy vs modern)\n"),
+	      "legacy against modern: exit 0, every difference the spec's (7 labelled)");
+	CHECK(strstr(out, ">  -                                                status "
+			  "ACKNOWLEDGE|DRIVER|FEATURES_OK ") &&
+		  strstr(out, "a legacy driver has no FEATURES_OK step") &&
+		  strstr(out, "the modern driver's status keeps FEATURES_OK") &&
+		  strstr(out, "only A: BLK_F_SCSI; only B: F_ANY_LAYOUT|F_VERSION_1 [") &&
+		  strstr(out, "VERSION_1 comes with the modern interface") &&
+		  strstr(out, "placed two ways [") && strstr(out, "one page frame number") &&
+		  strstr(out, "the modern capabilities point into memory BAR4"),
+	      "legacy against modern: FEATURES_OK, VERSION_1/ANY_LAYOUT/SCSI, PFN against "
+	      "addresses and BAR4 each labelled with the spec's reason");
+	CHECK(diff(QEMU_LEGACY, QEMU_MODERN, "--format=json") == 0 &&
+		  strstr(out, "\"match\":true}\n"),
+	      "legacy against modern, --format json: a match too");
 	CHECK(diff(QEMU_LEGACY, QEMU_NO_IOEVENTFD, NULL) == 0 &&
 		  strstr(out, "with ioeventfd a kick does not exit") &&
 		  strstr(out, "notifies: 6 by ioeventfd, 1 with nothing to pop") &&
@@ -239,6 +252,10 @@ static void test_kvmscope_traces(void)
 	      "--format json: one document with the same verdict and labels");
 	CHECK(diff(good, QEMU_LEGACY, "--all") == 0 && !strstr(out, "more (--all shows them)"),
 	      "--all: nothing folded");
+	CHECK(diff(bad, QEMU_MODERN, NULL) == 1 && strstr(out, "<- mismatch") &&
+		  strstr(out, "Verdict: the handshakes differ"),
+	      "legacy against modern labels only the spec's differences: a missing DRIVER is "
+	      "still a mismatch, exit 1");
 	unlink(good);
 	unlink(bad);
 }
