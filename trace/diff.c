@@ -64,12 +64,11 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 	}
 	p->match = reached_driver_ok(p->a) && reached_driver_ok(p->b) && !p->mismatches;
 	const struct diff_dev *a = p->a, *b = p->b;
-	p->state_differs = (a->has_dev_features && b->has_dev_features &&
-			    a->dev_features != b->dev_features &&
-			    !diff_features_label(p, a->dev_features, b->dev_features)) ||
-			   (a->has_drv_features && b->has_drv_features &&
-			    a->drv_features != b->drv_features &&
-			    !diff_features_label(p, a->drv_features, b->drv_features));
+	p->state_differs =
+	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features &&
+	     !diff_features_label(p, a->dev_features, b->dev_features)) ||
+	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features &&
+	     !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
 		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
 	count_state_labels(p);
@@ -140,7 +139,8 @@ const char *diff_slot_label(const struct diff_cmp *p)
 }
 
 #define LABEL_FEATURE_BITS                                                                         \
-	"VERSION_1 comes with the modern interface; virtio-blk offers ANY_LAYOUT with it and SCSI "  \
+	"VERSION_1 comes with the modern interface; virtio-blk offers ANY_LAYOUT with it and "     \
+	"SCSI "                                                                                    \
 	"without (virtio 1.2 §5.2.3.1); a legacy driver sees feature bits 0-31 only"
 
 /* kvmscope offers QEMU 7.2's features but one: it does not implement virtqueue reset. */
@@ -175,7 +175,8 @@ bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *
 }
 
 #define LABEL_NO_FEATURES_OK                                                                       \
-	"virtio 1.2 §3.1.2: a legacy driver has no FEATURES_OK step (nor the status re-read after "  \
+	"virtio 1.2 §3.1.2: a legacy driver has no FEATURES_OK step (nor the status re-read "     \
+	"after "                                                                                   \
 	"it); its features hold as written"
 
 /* The handshake steps each interface has in its own way. */
@@ -189,7 +190,8 @@ static const char *interface_step(uint16_t ev)
 	case TRACE_EV_QUEUE_SIZE:
 	case TRACE_EV_QUEUE_ENABLE:
 		return "queue setup: a legacy driver writes one page frame number and the rings "
-		       "follow in a fixed layout (virtio 1.2 §2.7.2, §4.1.4.8); a modern one writes "
+		       "follow in a fixed layout (virtio 1.2 §2.7.2, §4.1.4.8); a modern one "
+		       "writes "
 		       "the size, the desc/driver/device addresses and queue_enable (§4.1.4.3)";
 	case TRACE_EV_DEVICE_FEATURES_READ:
 	case TRACE_EV_DRIVER_FEATURES_WRITE:
@@ -257,9 +259,8 @@ const char *diff_interface_label(const struct diff_side *sa, const struct diff_s
 		       "generation counter to make a wider read safe, virtio 1.2 §2.5.4); its "
 		       "modern driver reads each field at its width";
 	if (one->ev == TRACE_EV_VIRTIO_STATUS && (!a || !b)) /* one side's own status step */
-		return (arg_of(s, one, "new") & ~arg_of(s, one, "old") & fok)
-			   ? LABEL_NO_FEATURES_OK
-			   : NULL;
+		return (arg_of(s, one, "new") & ~arg_of(s, one, "old") & fok) ? LABEL_NO_FEATURES_OK
+									      : NULL;
 	if (one->ev == TRACE_EV_VIRTIO_STATUS)
 		return b->ev == one->ev && (arg_of(sa, a, "new") ^ arg_of(sb, b, "new")) == fok
 			   ? "the same step; the modern driver's status keeps FEATURES_OK, which a "

@@ -56,7 +56,8 @@ struct diff_dev {
 	uint16_t dev;
 	uint32_t kind;
 	const char *name;
-	int slot; /* its PCI slot on bus 0 (kvmscope's dev_create, QEMU's device name); -1: unknown */
+	int slot; /* its PCI slot on bus 0 (kvmscope's dev_create, QEMU's device name); -1: unknown
+		   */
 	struct diff_session sess[DIFF_SESSIONS_MAX];
 	unsigned nsess;
 	int cmp; /* the compared session: the last to reach DRIVER_OK (else the last); -1: none */
@@ -134,8 +135,8 @@ struct diff_cmp {
 	long nreqs;
 	size_t same, changed, mismatches, labelled;
 	size_t state_labelled; /* BARs, feature sets and queues that differ, each labelled */
-	bool match;	    /* both reached DRIVER_OK and every difference is labelled */
-	bool state_differs; /* features or queues both sides know differ (summary, not steps) */
+	bool match;	       /* both reached DRIVER_OK and every difference is labelled */
+	bool state_differs;    /* features or queues both sides know differ (summary, not steps) */
 };
 /* Pairs each virtio device of A with the next unpaired one of B of the same kind: cmp (room for
  * the smaller side's ndev) gets sa, sb, a, b set; returns how many pairs. */

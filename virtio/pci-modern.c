@@ -289,7 +289,8 @@ int virtio_pci_modern_init(struct virtio_pci *vp)
 		return -EINVAL;
 	/* Prefetchable, as QEMU's: sizing reads 0xffffc00c. */
 	r = pci_bar_init(&vp->pci, bar, VIRTIO_PCI_MODERN_SIZE,
-			 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH, modern_io, vp);
+			 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH, modern_io,
+			 vp);
 	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]) && r >= 0; i++)
 		r = add_cap(vp, caps[i].cap, caps[i].len, caps[i].type, bar, caps[i].off, page);
 	if (r < 0)

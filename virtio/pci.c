@@ -302,8 +302,7 @@ int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_
 	virtio_dev_plugged(vdev, mode != VIRTIO_PCI_LEGACY);
 	/* §4.1.2.3: a transitional device's subsystem id is the virtio id; a modern one has
 	 * QEMU's default, 1af4:1100, as any QEMU PCI device. */
-	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID,
-			      modern ? VIRTIO_PCI_SUBSYS_QEMU : id);
+	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, modern ? VIRTIO_PCI_SUBSYS_QEMU : id);
 	if (!modern)
 		r = virtio_pci_legacy_init(vp);
 	/* MSI-X last: QEMU adds its capability after the modern ones, so a walk finds it first. */

@@ -209,7 +209,8 @@ static void test_cap_space(void)
 	pci_dev_init(&d, "full", 0x1234, 0x5678, 0, 0x010000, NULL, NULL);
 	while (n < 8 && (off = pci_cap_add(&d, cap, sizeof(cap))) >= 0)
 		n++;
-	CHECK(n == 4 && off == -ENOSPC, "four 48-byte capabilities fill 0x40..0xff, a fifth: ENOSPC");
+	CHECK(n == 4 && off == -ENOSPC,
+	      "four 48-byte capabilities fill 0x40..0xff, a fifth: ENOSPC");
 	CHECK(pci_cap_add(&d, cap, 4) == -ENOSPC && d.cfg[PCI_VENDOR_ID] == 0x34,
 	      "a full config space stays full (the header is never reused)");
 }

@@ -37,8 +37,7 @@ static int load_dump(const char *path, struct dump *d)
 		    off <= PCI_BASE_ADDRESS_5 && off % 4 == 0) {
 			d->sizing[(off - PCI_BASE_ADDRESS_0) / 4] = v;
 			d->sizings++;
-		} else if (sscanf(line,
-				  "%x: %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x", &off,
+		} else if (sscanf(line, "%x: %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x", &off,
 				  &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8],
 				  &b[9], &b[10], &b[11], &b[12], &b[13], &b[14], &b[15]) == 17 &&
 			   off % 16 == 0 && off < PCI_CFG_SIZE) {
@@ -115,8 +114,9 @@ static void compare(const char *mode, int slot, const uint8_t allowed[PCI_CFG_SI
 		strict += allowed[o] == 0;
 		excused += x && !(x & ~allowed[o]);
 		if ((x & ~allowed[o]) && bad++ < 16)
-			printf("  %s: 0x%02x: QEMU 0x%02x, kvmscope 0x%02x (bits 0x%02x not in %s)\n",
-			       mode, o, q.cfg[o], k.cfg[o], x & ~allowed[o], TABLE_DOC);
+			printf(
+			    "  %s: 0x%02x: QEMU 0x%02x, kvmscope 0x%02x (bits 0x%02x not in %s)\n",
+			    mode, o, q.cfg[o], k.cfg[o], x & ~allowed[o], TABLE_DOC);
 	}
 	CHECK(bad == 0, "%s: config space is QEMU 7.2's but for %u documented bytes (%u differ)",
 	      mode, excused, bad);

@@ -14,12 +14,13 @@
 /* What every device offers, as QEMU 7.2: ring features, NOTIFY_ON_EMPTY, ANY_LAYOUT, bit 30. */
 #define RING_LOW                                                                                   \
 	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
-	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT | 1ULL << VIRTIO_F_BAD_FEATURE)
-#define S_ACK	     VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRIVER     VIRTIO_CONFIG_S_DRIVER
-#define S_FEAT	     VIRTIO_CONFIG_S_FEATURES_OK
-#define S_OK	     VIRTIO_CONFIG_S_DRIVER_OK
-#define S_RESET	     VIRTIO_CONFIG_S_NEEDS_RESET
+	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT |                          \
+	 1ULL << VIRTIO_F_BAD_FEATURE)
+#define S_ACK	 VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define S_DRIVER VIRTIO_CONFIG_S_DRIVER
+#define S_FEAT	 VIRTIO_CONFIG_S_FEATURES_OK
+#define S_OK	 VIRTIO_CONFIG_S_DRIVER_OK
+#define S_RESET	 VIRTIO_CONFIG_S_NEEDS_RESET
 
 /* --- the fake device --- */
 struct fake {
@@ -204,10 +205,14 @@ static void test_caps(void)
 	uint32_t n = find_cap(MODERN, VIRTIO_PCI_CAP_NOTIFY_CFG);
 	uint32_t d = find_cap(MODERN, VIRTIO_PCI_CAP_DEVICE_CFG);
 
-	/* QEMU's chain: MSI-X 0x98, pci-cfg 0x84, notify 0x70, device 0x60, ISR 0x50, common 0x40. */
+	/* QEMU's chain: MSI-X 0x98, pci-cfg 0x84, notify 0x70, device 0x60, ISR 0x50, common 0x40.
+	 */
 	static const uint8_t want_off[] = {0x98, 0x84, 0x70, 0x60, 0x50, 0x40};
-	static const uint8_t want_type[] = {0, VIRTIO_PCI_CAP_PCI_CFG, VIRTIO_PCI_CAP_NOTIFY_CFG,
-					    VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_CAP_ISR_CFG,
+	static const uint8_t want_type[] = {0,
+					    VIRTIO_PCI_CAP_PCI_CFG,
+					    VIRTIO_PCI_CAP_NOTIFY_CFG,
+					    VIRTIO_PCI_CAP_DEVICE_CFG,
+					    VIRTIO_PCI_CAP_ISR_CFG,
 					    VIRTIO_PCI_CAP_COMMON_CFG};
 	unsigned n_caps = 0, in_order = 0;
 
@@ -222,7 +227,8 @@ static void test_caps(void)
 		  cfg_rd(MODERN, c + VIRTIO_PCI_CAP_LENGTH, 4) == 0x1000,
 	      "common cfg cap in BAR4, its whole page (0x1000) as QEMU");
 	CHECK(n && cfg_rd(MODERN, n + VIRTIO_PCI_NOTIFY_CAP_MULT, 4) == 4 &&
-		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LEN, 1) == sizeof(struct virtio_pci_notify_cap) &&
+		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LEN, 1) ==
+		      sizeof(struct virtio_pci_notify_cap) &&
 		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LENGTH, 4) == 0x1000,
 	      "notify cap with notify_off_multiplier 4, length 0x1000");
 	CHECK(cfg_rd(MODERN, find_cap(MODERN, VIRTIO_PCI_CAP_ISR_CFG) + VIRTIO_PCI_CAP_LENGTH, 4) ==
