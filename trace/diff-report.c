@@ -585,10 +585,13 @@ static void json_pair(FILE *f, const struct diff_cmp *p)
 	fputs("]", f);
 	jkey(f, "notifies_label", diff_notify_label(p), true);
 	jkey(f, "interrupts_label", diff_irq_label(p), true);
+	jkey(f, "slot_label", diff_slot_label(p), true);
 	fprintf(f,
 		",\"same\":%zu,\"differ\":%zu,\"unexplained\":%zu,\"labelled\":%zu,"
-		"\"state_differs\":%s,\"match\":%s}",
-		p->same, p->changed, p->mismatches, p->labelled,
+		"\"state_labelled\":%zu,\"legacy_vs_modern\":%s,\"state_differs\":%s,"
+		"\"match\":%s}",
+		p->same, p->changed, p->mismatches, p->labelled, p->state_labelled,
+		diff_interfaces_differ(p->sa, p->sb) ? "true" : "false",
 		p->state_differs ? "true" : "false", p->match ? "true" : "false");
 }
 

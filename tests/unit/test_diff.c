@@ -193,8 +193,9 @@ static void test_qemu_logs(void)
 	      "legacy against modern: FEATURES_OK, VERSION_1/ANY_LAYOUT/SCSI, PFN against "
 	      "addresses and BAR4 each labelled with the spec's reason");
 	CHECK(diff(QEMU_LEGACY, QEMU_MODERN, "--format=json") == 0 &&
+		  strstr(out, "\"labelled\":2,\"state_labelled\":5,\"legacy_vs_modern\":true,") &&
 		  strstr(out, "\"match\":true}\n"),
-	      "legacy against modern, --format json: a match too");
+	      "legacy against modern, --format json: a match with 2 + 5 labelled differences");
 	CHECK(diff(QEMU_LEGACY, QEMU_NO_IOEVENTFD, NULL) == 0 &&
 		  strstr(out, "with ioeventfd a kick does not exit") &&
 		  strstr(out, "notifies: 6 by ioeventfd, 1 with nothing to pop") &&
