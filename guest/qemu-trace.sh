@@ -7,7 +7,7 @@
 #   legacy           virtio-blk-pci,disable-modern=on: the 0.9.5 transport in BAR0 I/O ports
 #   modern           QEMU's default transitional device: Linux drives its virtio 1.x transport
 #   --ioeventfd=off  the device takes every notify as an exit, so virtio_queue_notify shows them
-#   --tcg            no KVM: QEMU's emulator (slower; no ioeventfds, so every notify is logged)
+#   --tcg            no KVM: QEMU's own CPU emulator; the same log but no kvm_set_ioeventfd lines
 #   --no-status      reboot right after the guest's IO test, without the status snapshot below
 #   --timeout S      give up after S seconds (default 900; a boot takes about a minute here)
 # QEMU 7.2 logs no feature negotiation and no queue setup, so once the guest's IO test is done
