@@ -4,6 +4,7 @@
  * side cannot help (QEMU logs no feature negotiation, SeaBIOS drives the device first, ioeventfd
  * hides kicks), and the exit status: 0 the handshakes match, 1 they differ, 2 bad input. */
 #include <errno.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <stdlib.h>
@@ -93,9 +94,15 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
 	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
 	*same = a->mapped == b->mapped &&
 		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
-	if (!*same && a->mapped != b->mapped && diff_interfaces_differ(p->sa, p->sb))
-		return "the legacy registers are in I/O BAR0 (virtio 1.2 §4.1.4.8); the modern "
-		       "capabilities point into memory BAR4 (§4.1.4)";
+	const struct diff_bar *one = a->mapped ? a : b;
+	if (!*same && a->mapped != b->mapped && strcmp(p->sa->transport, "?") &&
+	    strcmp(p->sb->transport, "?") && strcmp(p->sa->transport, p->sb->transport))
+		return one->type & PCI_BASE_ADDRESS_SPACE_IO
+			   ? "only a legacy-capable device (legacy, transitional) has the legacy "
+			     "registers' I/O BAR0 (virtio 1.2 §4.1.4.8)"
+			   : "the legacy registers are in I/O BAR0 (virtio 1.2 §4.1.4.8); the "
+			     "modern "
+			     "capabilities point into memory BAR4 (§4.1.4)";
 	if (*same || a->mapped != b->mapped || a->size != b->size || a->type != b->type)
 		return NULL;
 	return p->sa->qemu != p->sb->qemu

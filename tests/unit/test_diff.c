@@ -88,8 +88,9 @@ static void pci_write(struct gen *g, uint64_t off, uint64_t val, uint64_t cap)
 }
 
 /* What kvmscope recorded of a legacy Linux boot, reduced; skip_driver: the driver forgets to set
- * DRIVER (a broken handshake). */
-static void write_kvmscope_legacy(const char *path, bool skip_driver)
+ * DRIVER (a broken handshake). transport: what the trace says the device was; a "modern" one
+ * has no I/O BAR0 (the steps stay the legacy driver's, which the BAR test does not mind). */
+static void write_kvmscope(const char *path, bool skip_driver, const char *transport)
 {
 	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
 	const uint64_t msix = TRACE_PCI_CAP(0x40, PCI_CAP_ID_MSIX, 0), ctrl = 0x42;
@@ -101,11 +102,13 @@ static void write_kvmscope_legacy(const char *path, bool skip_driver)
 	trace_build_init(&g.b, path);
 	g.dev = trace_build_dev(&g.b, "virtio-blk", 2);
 	g.site = trace_build_site(&g.b, "test_generator", "tests/unit/test_diff.c");
-	trace_build_info(&g.b, "transport", "legacy");
+	trace_build_info(&g.b, "transport", transport);
 	trace_build_info(&g.b, "io_path", "vcpu");
 	R2(&g, DEV_CREATE, "slot", 1, "function", 0);
 	R1(&g, HOST_FEATURES, "features", 0x71006ed4); /* QEMU 7.2's legacy set, no RING_RESET */
-	R4(&g, BAR_MAP, "bar", 0, "addr", 0xc000, "size", 0x80, "type", PCI_BASE_ADDRESS_SPACE_IO);
+	if (strcmp(transport, "modern"))
+		R4(&g, BAR_MAP, "bar", 0, "addr", 0xc000, "size", 0x80, "type",
+		   PCI_BASE_ADDRESS_SPACE_IO);
 	R4(&g, BAR_MAP, "bar", 1, "addr", 0xc0000000, "size", 0x1000, "type", 0);
 	status(&g, 0, 0);
 	status(&g, 0, ack);
@@ -208,8 +211,8 @@ static void test_kvmscope_traces(void)
 	char good[] = "/tmp/kvmscope-test-diff-XXXXXX", bad[] = "/tmp/kvmscope-test-diff-XXXXXX";
 	close(mkstemp(good));
 	close(mkstemp(bad));
-	write_kvmscope_legacy(good, false);
-	write_kvmscope_legacy(bad, true);
+	write_kvmscope(good, false, "legacy");
+	write_kvmscope(bad, true, "legacy");
 
 	CHECK(diff(good, good, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
 		  strstr(out, "=  status ACKNOWLEDGE|DRIVER|DRIVER_OK") &&
@@ -253,6 +256,14 @@ static void test_kvmscope_traces(void)
 	      "--format json: one document with the same verdict and labels");
 	CHECK(diff(good, QEMU_LEGACY, "--all") == 0 && !strstr(out, "more (--all shows them)"),
 	      "--all: nothing folded");
+	write_kvmscope(good, false, "transitional");
+	write_kvmscope(bad, false, "modern");
+	CHECK(diff(good, bad, NULL) == 0 && strstr(out, "Verdict: the handshakes match") &&
+		  strstr(out, "~  BAR0 io 128 B @0xc000") &&
+		  strstr(out, "only a legacy-capable device (legacy, transitional) has the legacy "
+			      "registers' I/O BAR0"),
+	      "transitional against modern: BAR0 on one side only, labelled");
+	write_kvmscope(bad, true, "legacy");
 	CHECK(diff(bad, QEMU_MODERN, NULL) == 1 && strstr(out, "<- mismatch") &&
 		  strstr(out, "Verdict: the handshakes differ"),
 	      "legacy against modern labels only the spec's differences: a missing DRIVER is "
