@@ -1,10 +1,12 @@
-/* trace/diff-report.c - what `kvmscope diff` prints: a text report that fits a slide (two
+/* trace/compare/diff-report.c - what `kvmscope diff` prints: a text report that fits a slide (two
  * columns, A and B, with marks = same, ~ differs, < only in A, > only in B, and every expected
- * difference pointed to a numbered note), or one JSON document with the same content. */
+ * difference pointed to a numbered note), or one JSON document with the same content; and the
+ * labels of the differences one side cannot help (QEMU logs no feature negotiation, SeaBIOS
+ * drives the device first, ioeventfd hides kicks). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define COL	   48 /* characters of a side's column */
 #define FOLD_AFTER 3  /* a run of labelled one-sided steps longer than this is folded */
