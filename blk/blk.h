@@ -22,7 +22,6 @@ struct blk_config {
 	bool ro;	  /* --disk FILE,ro: offer VIRTIO_BLK_F_RO, fail every write */
 	enum blk_io io;
 	const char *serial; /* the GET_ID answer (up to 20 bytes); NULL: the file's base name */
-	enum virtio_ring ring; /* the ring layouts offered (--ring), handed to virtio/ unread */
 };
 
 /* Counters kept by the device, for stats and the trace. Read with blk_get_stats(). */
@@ -50,5 +49,10 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 /* Stops the backend if it still runs, closes the disk, frees the device. */
 void blk_destroy(struct virtio_dev *vdev);
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out);
+
+/* A private disk that vanishes when kvmscope exits ($TMPDIR, else /var/tmp): a copy of src, or
+ * size blank bytes when src is NULL. Returns its fd (keep it open while it is in use) and puts a
+ * path blk_create() can open in path; -errno when src cannot be read or the copy made. */
+int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len);
 
 #endif

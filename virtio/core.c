@@ -8,14 +8,27 @@
 #include "trace/trace.h"
 #include "virtio/virtio.h"
 
-/* Ring features virtio/virtqueue.c implements, offered with every device's own (and
- * VIRTIO_F_RING_PACKED, packed.c, when asked for). */
-#define RING_FEATURES                                                                              \
+/* What QEMU 7.2 offers with every device's own features, and virtio/virtqueue.c implements:
+ * indirect descriptors, event index, an interrupt when the ring runs empty, any descriptor
+ * layout, and the bad-feature trap; VERSION_1 is the transport's to add. */
+#define COMMON_FEATURES                                                                            \
 	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
-	 1ULL << VIRTIO_F_VERSION_1)
+	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT |                          \
+	 1ULL << VIRTIO_F_BAD_FEATURE)
+
+static uint64_t offered_features(struct virtio_dev *vdev, bool version_1)
+{
+	uint64_t f = COMMON_FEATURES | (version_1 ? 1ULL << VIRTIO_F_VERSION_1 : 0);
+
+	/* --ring packed (packed.c): bit 34, beyond what a legacy-only transport can show. */
+	if (version_1 && vdev->ring == VIRTIO_RING_PACKED)
+		f |= 1ULL << VIRTIO_F_RING_PACKED;
+
+	return vdev->ops->get_features ? vdev->ops->get_features(vdev, f) : f;
+}
 
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
-		    const struct virtio_device_ops *ops, void *device_priv, enum virtio_ring ring)
+		    const struct virtio_device_ops *ops, void *device_priv)
 {
 	pthread_mutexattr_t attr;
 	uint16_t qmax = ops ? ops->queue_max_size : 0;
@@ -35,9 +48,7 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	pthread_mutex_init(&vdev->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 
-	vdev->host_features = (ops->get_features ? ops->get_features(vdev) : 0) | RING_FEATURES;
-	if (ring == VIRTIO_RING_PACKED)
-		vdev->host_features |= 1ULL << VIRTIO_F_RING_PACKED;
+	vdev->host_features = offered_features(vdev, true);
 	vdev->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vdev->nr_vqs = ops->nr_queues;
 	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
@@ -50,10 +61,21 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 		vq_reset(vq);
 	}
 	vdev->trace_id = trace_dev_register(ops->name, ops->device_id);
+	return 0;
+}
+
+void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring)
+{
+	vdev->ring = ring;
+	vdev->host_features = offered_features(vdev, true);
+}
+
+void virtio_dev_plugged(struct virtio_dev *vdev, bool version_1)
+{
+	vdev->host_features = offered_features(vdev, version_1);
 	TRACE(HOST_FEATURES, vdev->trace_id, vdev->host_features);
 	for (unsigned q = 0; q < vdev->nr_vqs; q++)
-		TRACE(QUEUE_ADD, vdev->trace_id, q, qmax);
-	return 0;
+		TRACE(QUEUE_ADD, vdev->trace_id, q, vdev->vqs[q].max_size);
 }
 
 /* The backend runs from a successful DRIVER_OK until reset or NEEDS_RESET. */
@@ -117,6 +139,8 @@ static void ring_features(struct virtio_dev *vdev)
 {
 	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
 		vdev->vqs[q].event_idx = vdev->driver_features & 1ULL << VIRTIO_RING_F_EVENT_IDX;
+		vdev->vqs[q].notify_on_empty =
+		    vdev->driver_features & 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY;
 		vdev->vqs[q].packed = vdev->driver_features & 1ULL << VIRTIO_F_RING_PACKED;
 	}
 }

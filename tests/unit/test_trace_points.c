@@ -123,7 +123,7 @@ int main(void)
 	close(mkstemp(path));
 	CHECK(trace_start(&o) == 0, "trace_start before the devices exist");
 	CHECK(harness_init() == 0, "a PCI bus without KVM");
-	CHECK(virtio_dev_init(&vdev, &vm, &mem, &ops, NULL, VIRTIO_RING_SPLIT) == 0 &&
+	CHECK(virtio_dev_init(&vdev, &vm, &mem, &ops, NULL) == 0 &&
 		  virtio_pci_create(&pci, &vdev, VIRTIO_PCI_MODERN, true) == 0,
 	      "a modern virtio-pci device with MSI-X");
 	handshake();
