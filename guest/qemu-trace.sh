@@ -1,5 +1,5 @@
 #!/bin/sh
-# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--tcg] [--no-status] [--timeout S]:
+# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--packed] [--tcg] [--no-status] [--timeout S]:
 # a reference trace. Boots the kvmscope guest (guest/out/vmlinux, initrd.img, a copy of disk.img)
 # under Debian's qemu-system-x86_64 through guest/qemu-run.sh (one flag list for both scripts)
 # with QEMU's `log` trace backend on for the events `kvmscope import qemu` maps, and writes the
@@ -7,6 +7,7 @@
 #   legacy           virtio-blk-pci,disable-modern=on: the 0.9.5 transport in BAR0 I/O ports
 #   modern           QEMU's default transitional device: Linux drives its virtio 1.x transport
 #   --ioeventfd=off  the device takes every notify as an exit, so virtio_queue_notify shows them
+#   --packed         packed=on: the device offers the packed virtqueue too (modern only)
 #   --tcg            no KVM: QEMU's own CPU emulator; the same log but no kvm_set_ioeventfd lines
 #   --no-status      reboot right after the guest's IO test, without the status snapshot below
 #   --timeout S      give up after S seconds (default 900; a boot takes about a minute here)
@@ -14,7 +15,7 @@
 # this asks QEMU's monitor (info virtio-status, info virtio-queue-status) what was negotiated,
 # and keeps its answer in STEM-status.log beside LOG; kvmscope import reads it (docs/compare.md).
 dir=$(cd "$(dirname "$0")" && pwd)
-mode=legacy log="" ioeventfd="" timeout=900 status=1 tcg=
+mode=legacy log="" ioeventfd="" timeout=900 status=1 tcg= packed=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	legacy | modern) mode=$1 ;;
@@ -23,9 +24,10 @@ while [ $# -gt 0 ]; do
 	--ioeventfd=off) ioeventfd=off ;;
 	--ioeventfd=on) ioeventfd="" ;;
 	--tcg) tcg=1 ;;
+	--packed) packed=1 ;;
 	--no-status) status="" ;;
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-trace.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -48,6 +50,7 @@ done
 [ "$tcg" ] && set -- --tcg "$@"
 [ "$status" ] && set -- --shell "$@" # /init waits in a shell instead of rebooting
 [ "$ioeventfd" = off ] && set -- "$@" -global virtio-blk-pci.ioeventfd=off
+[ "$packed" ] && set -- "$@" -global virtio-blk-pci.packed=on
 
 rm -f "$log" "$snap"
 start=$(date +%s)

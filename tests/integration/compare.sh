@@ -68,6 +68,20 @@ if [ "$failed" != 0 ]; then
 	cat "$out/diff"
 fi
 
+# The packed ring (docs/packed.md): linux.sh's --ring packed boot, when it is newer than
+# kvmscope, against QEMU 7.2's packed=on device (guest/qemu-trace.sh modern --packed).
+packed=tests/out/linux-packed.kvt
+if [ -s "$packed" ] && [ "$packed" -nt "$KVMSCOPE" ]; then
+	$KVMSCOPE diff "$packed" tests/fixtures/qemu-modern-packed.log >"$out/pdiff" 2>&1
+	rc=$?
+	check "compare: kvmscope --ring packed against QEMU packed=on: the handshakes match (exit $rc)" \
+		sh -c "[ $rc = 0 ] && ! grep -q '<- mismatch' '$out/pdiff'"
+	check "compare: both negotiated F_RING_PACKED; the same first requests" \
+		sh -c "[ \$(grep -c 'F_RING_PACKED' '$out/pdiff') -ge 2 ] && grep -q '^  =  IN    sector 0 ' '$out/pdiff'"
+else
+	echo "compare: no fresh tests/out/linux-packed.kvt (tests/integration/linux.sh makes it): packed diff not run"
+fi
+
 # The host's view (trace/compare/kvm.bt): the exits KVM sends to user space are the ones kvmscope counts.
 host_view() {
 	[ "$(id -u)" = 0 ] || { echo "SKIP compare host view: bpftrace needs root"; return; }

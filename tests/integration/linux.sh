@@ -50,14 +50,16 @@ fi
 # The packed ring (virtio 1.2 §2.8): Linux 6.1 negotiates VIRTIO_F_RING_PACKED when offered.
 cp guest/out/disk.img "$out/disk.img"
 start=$(date +%s)
+rm -f tests/out/linux-packed.kvt # compare.sh diffs it against QEMU's packed=on log
 timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux --initrd guest/out/initrd.img \
-	--disk "$out/disk.img" --virtio modern --ring packed --trace "$out/packed.kvt" \
+	--disk "$out/disk.img" --virtio modern --ring packed --trace tests/out/linux-packed.kvt \
 	>"$out/console" 2>"$out/err" </dev/null
 rc=$?
 echo "linux --ring packed: kvmscope exited $rc after $(($(date +%s) - start)) s"
 check "linux --ring packed: IO smoke test passed (KVMSCOPE-IO-OK) and the guest rebooted ($rc)" \
 	sh -c "grep -q KVMSCOPE-IO-OK '$out/console' && [ $rc = 0 ]"
-$KVMSCOPE trace dump "$out/packed.kvt" --events features_ok,packed_pop,used_push >"$out/dump"
+$KVMSCOPE trace dump tests/out/linux-packed.kvt --events features_ok,packed_pop,used_push \
+	>"$out/dump"
 check "linux --ring packed: the driver accepted F_RING_PACKED" \
 	grep -q ":features_ok .*F_RING_PACKED" "$out/dump"
 check "linux --ring packed: requests came through the packed ring (packed_pop, used_push with wrap)" \
