@@ -24,6 +24,7 @@ static const char *const io_names[] = {
     [BLK_IO_VCPU] = "vcpu",
     [BLK_IO_IOTHREAD] = "iothread",
     [BLK_IO_URING] = "uring",
+    [BLK_IO_VHOST_USER] = "vhost-user",
 };
 
 int blk_io_parse(const char *s, enum blk_io *out)
@@ -37,6 +38,23 @@ int blk_io_parse(const char *s, enum blk_io *out)
 		}
 	}
 	return -EINVAL;
+}
+
+int blk_io_parse_opts(char *s, enum blk_io *out, const char **socket)
+{
+	char *comma = strchr(s, ',');
+
+	*socket = NULL;
+	if (comma)
+		*comma = 0;
+	if (blk_io_parse(s, out) < 0)
+		return -EINVAL;
+	if (*out != BLK_IO_VHOST_USER)
+		return comma ? -EINVAL : 0;
+	if (!comma || strncmp(comma + 1, "socket=", 7) != 0 || !comma[8])
+		return -EINVAL;
+	*socket = comma + 8;
+	return 0;
 }
 
 const char *blk_io_name(enum blk_io io)
@@ -318,6 +336,8 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	unsigned pblk = 512;
 	int r;
 
+	if (cfg->io == BLK_IO_VHOST_USER)
+		return blk_vhost_user_create(vm, cfg, out);
 	if (cfg->io == BLK_IO_URING && !blk_uring_built()) {
 		fprintf(stderr,
 			"kvmscope was built without liburing: --blk-io=uring is unavailable\n");
@@ -388,6 +408,10 @@ void blk_destroy(struct virtio_dev *vdev)
 
 	if (!vdev)
 		return;
+	if (blk_vhost_user_is(vdev)) {
+		blk_vhost_user_destroy(vdev);
+		return;
+	}
 	b = to_blk(vdev);
 	backend_down(b);
 	close(b->fd);
@@ -397,10 +421,15 @@ void blk_destroy(struct virtio_dev *vdev)
 
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&to_blk(vdev)->stats;
+	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
 	size_t i;
 
+	if (blk_vhost_user_is(vdev)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	src = (const uint64_t *)&to_blk(vdev)->stats;
 	/* Counters move on other threads: read each one whole. */
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);

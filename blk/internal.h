@@ -109,4 +109,9 @@ void blk_uring_flush(struct blk_dev *b);
 void blk_uring_reap(struct blk_dev *b);
 void blk_uring_fini(struct blk_dev *b); /* waits for what is in flight, then frees */
 
+/* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */
+int blk_vhost_user_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);
+bool blk_vhost_user_is(const struct virtio_dev *vdev);
+void blk_vhost_user_destroy(struct virtio_dev *vdev);
+
 #endif
