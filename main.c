@@ -375,6 +375,10 @@ static int cmd_run(int argc, char **argv)
 		return bad("run: --disk %s: with --blk-io=vhost-user the backend serves the disk; "
 			   "drop --disk",
 			   mo.disk);
+	if (mo.vhost_socket && mo.virtio == VIRTIO_PCI_LEGACY)
+		return bad("run: --virtio %s: vhost-user backends serve virtio 1.0 drivers only "
+			   "(use modern or transitional)",
+			   "legacy");
 	if (mo.step && !isatty(STDIN_FILENO))
 		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
 					     "'kvmscope trace dump FILE')");

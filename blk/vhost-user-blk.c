@@ -296,6 +296,15 @@ static int vu_start(struct virtio_dev *vdev)
 		fprintf(stderr, "kvmscope: vhost-user-blk: DRIVER_OK without queue 0 set up\n");
 		return -EINVAL;
 	}
+	/* libvhost-user backends (QEMU's among them) drop a legacy driver's connection. */
+	if (!(features & 1ULL << VIRTIO_F_VERSION_1)) {
+		vhost_user_fail(c, "a legacy driver (no VERSION_1): not handed to the backend",
+				VHOST_USER_SET_FEATURES, -ENOTSUP);
+		fprintf(stderr, "kvmscope: vhost-user-blk: the driver did not accept "
+				"VIRTIO_F_VERSION_1 (a legacy driver); vhost-user backends serve "
+				"virtio 1.0 drivers only\n");
+		return -ENOTSUP;
+	}
 	if (has_pf(b))
 		features |= 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
 	r = vhost_user_set_u64(c, VHOST_USER_SET_FEATURES, features, -1);
@@ -320,7 +329,7 @@ static int vu_start(struct virtio_dev *vdev)
 		r = vhost_user_set_state(c, VHOST_USER_SET_VRING_ENABLE, vq->index, 1);
 	if (r < 0) {
 		if (r != -EINVAL)
-			say(b, r, "cannot hand the queue over");
+			say(b, r, "cannot hand the queue over (see the vhost_user_error event)");
 		unwire(b);
 		return r;
 	}
@@ -377,7 +386,8 @@ static void *monitor_thread(void *arg)
 			break;
 	}
 	if (!__atomic_load_n(&b->conn.dead, __ATOMIC_ACQUIRE))
-		vhost_user_fail(&b->conn, "the backend closed the socket", 0, -ECONNRESET);
+		vhost_user_fail(&b->conn, "the backend closed the socket", b->conn.last_request,
+				-ECONNRESET);
 	__atomic_store_n(&b->conn.dead, true, __ATOMIC_RELEASE);
 	virtio_device_failed(&b->vdev, "the vhost-user backend closed its socket");
 	return NULL;

@@ -120,8 +120,9 @@ int vhost_user_send(struct vhost_user_conn *c, struct vhost_user_msg *m)
 	if (m->hdr.size > sizeof(m->payload) || m->nfds > VHOST_USER_MAX_FDS)
 		return -EINVAL;
 	if (is_dead(c))
-		return -ENOTCONN;
+		return -ECONNRESET;
 	trace_msg(c, m, true);
+	c->last_request = m->hdr.request;
 	if (m->nfds) {
 		struct cmsghdr *cm;
 
@@ -235,7 +236,7 @@ int vhost_user_recv(struct vhost_user_conn *c, struct vhost_user_msg *m)
 	m->nfds = 0;
 	m->hdr = (struct vhost_user_hdr){0};
 	if (is_dead(c))
-		return -ENOTCONN;
+		return -ECONNRESET;
 	r = read_full(c, &m->hdr, sizeof(m->hdr), m);
 	if (r == 0 && ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
 		       m->hdr.size > sizeof(m->payload)))

@@ -25,6 +25,7 @@ struct vhost_user_conn {
 	int timeout_ms; /* how long a reply may take */
 	uint64_t protocol_features; /* negotiated; REPLY_ACK makes every SET_* answer */
 	bool dead;	/* the socket failed: every call fails at once (atomic) */
+	uint32_t last_request; /* the last request sent, to name what a failure interrupted */
 };
 
 /* Connect to the backend's socket at path. -errno; the caller names the path. */
