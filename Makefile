@@ -27,8 +27,9 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the host build, the guest build and the tests need.
 HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
 OPT_PKGS   := liburing-dev tmux bpftrace
-# the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check)
-TEST_PKGS  := procps python3
+# the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check),
+# qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh)
+TEST_PKGS  := procps python3 qemu-system-common
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
 
 .PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help

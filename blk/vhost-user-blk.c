@@ -99,7 +99,8 @@ static int handshake(struct vu_blk *b)
 			 (unsigned long long)missing);
 		vhost_user_fail(&b->conn, "the backend lacks a ring feature", VHOST_USER_GET_FEATURES,
 				-ENOTSUP);
-		return say(b, -ENOTSUP, need);
+		say(b, 0, need);
+		return -ENOTSUP;
 	}
 	if (has_pf(b)) {
 		r = vhost_user_get_u64(&b->conn, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
@@ -114,8 +115,9 @@ static int handshake(struct vu_blk *b)
 	if (!(pf & 1ULL << VHOST_USER_PROTOCOL_F_CONFIG)) {
 		vhost_user_fail(&b->conn, "the backend lacks VHOST_USER_PROTOCOL_F_CONFIG",
 				VHOST_USER_GET_PROTOCOL_FEATURES, -ENOTSUP);
-		return say(b, -ENOTSUP, "does not offer VHOST_USER_PROTOCOL_F_CONFIG (the "
-					"configuration space), which kvmscope needs");
+		say(b, 0, "does not offer VHOST_USER_PROTOCOL_F_CONFIG (the configuration "
+			  "space), which kvmscope needs");
+		return -ENOTSUP;
 	}
 	r = vhost_user_set_none(&b->conn, VHOST_USER_SET_OWNER);
 	if (r < 0)
@@ -328,8 +330,13 @@ static int vu_start(struct virtio_dev *vdev)
 	if (r == 0 && has_pf(b)) /* with PROTOCOL_FEATURES rings start disabled */
 		r = vhost_user_set_state(c, VHOST_USER_SET_VRING_ENABLE, vq->index, 1);
 	if (r < 0) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "cannot hand the queue over: %s %s",
+			 vhost_user_request_name(c->last_request),
+			 r == -EREMOTEIO ? "refused by the backend" : "failed");
 		if (r != -EINVAL)
-			say(b, r, "cannot hand the queue over (see the vhost_user_error event)");
+			say(b, r == -EREMOTEIO ? 0 : r, what);
 		unwire(b);
 		return r;
 	}

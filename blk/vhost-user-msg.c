@@ -13,6 +13,15 @@
 #include "blk/vhost-user.h"
 #include "trace/trace.h"
 
+#define NAME_(name, n) [n] = #name,
+static const char *const names[] = {VHOST_USER_REQUESTS(NAME_)};
+
+const char *vhost_user_request_name(uint32_t request)
+{
+	return request < sizeof(names) / sizeof(names[0]) && names[request] ? names[request]
+									     : "request";
+}
+
 static bool is_dead(struct vhost_user_conn *c)
 {
 	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);

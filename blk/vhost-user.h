@@ -57,6 +57,8 @@ int vhost_user_get_vring_base(struct vhost_user_conn *c, unsigned index, unsigne
 /* GET_CONFIG of size bytes from offset 0 into buf; -EREMOTEIO for an empty reply. */
 int vhost_user_get_config(struct vhost_user_conn *c, void *buf, uint32_t size);
 
+/* "SET_FEATURES" ... for messages to the user. */
+const char *vhost_user_request_name(uint32_t request);
 /* Record a failure as a vhost_user_error event (why: a short phrase). Returns err. */
 int vhost_user_fail(struct vhost_user_conn *c, const char *why, uint32_t request, int err);
 
