@@ -79,7 +79,8 @@ static void peer_reply(uint32_t request, const void *payload, uint32_t size, siz
 	struct vhost_user_hdr h = {request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, size};
 
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), payload, size);
+	if (size)
+		memcpy(buf + sizeof(h), payload, size);
 	peer_write(buf, sizeof(h) + size, chunk);
 }
 
