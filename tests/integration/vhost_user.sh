@@ -102,4 +102,37 @@ check "backend killed: trace has the backend stopping for it" \
 	dump_has 'backend_stop .*why="*the vhost-user backend closed its socket'
 check "backend killed: no guest_error blamed on the driver" \
 	sh -c "! grep -q guest_error '$out/dump'"
+
+# Linux once over vhost-user (about 30-90 s here): its IO smoke test on /dev/vda, served by the
+# backend; the trace has the guest's DRIVER_OK from virtblk_probe, then the backend's setup.
+if [ "${VHOST_USER_LINUX:-yes}" = no ]; then
+	echo "SKIP vhost_user linux: VHOST_USER_LINUX=no (asan.sh: the Linux boot runs in the plain build)"
+	exit $failed
+fi
+if [ ! -f guest/out/vmlinux ] || [ ! -f guest/out/initrd.img ] || [ ! -f guest/out/disk.img ]; then
+	echo "SKIP vhost_user linux: guest/out/vmlinux, initrd.img or disk.img not built (make guest-linux)"
+	exit $failed
+fi
+cp guest/out/disk.img "$out/linux.img"
+serve "$out/linux.img" || fail "backend starts for Linux"
+start=$(date +%s)
+timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux --initrd guest/out/initrd.img \
+	--blk-io=vhost-user,socket="$out/vu.sock" --trace "$out/l.kvt" >"$out/console" \
+	2>"$out/err" </dev/null
+rc=$?
+echo "vhost_user linux: kvmscope exited $rc after $(($(date +%s) - start)) s"
+stop_backend
+check "linux over vhost-user: IO smoke test passed (KVMSCOPE-IO-OK)" \
+	grep -q "KVMSCOPE-IO-OK" "$out/console"
+check "linux over vhost-user: rebooted, kvmscope exited 0 ($rc)" [ "$rc" = 0 ]
+$KVMSCOPE trace dump "$out/l.kvt" --events virtio-status,vhost-user >"$out/dump" 2>&1
+check "linux over vhost-user: DRIVER_OK from virtblk_probe, then SET_MEM_TABLE, then the kick" \
+	awk '/DRIVER_OK .*guest=.*virtblk_probe/ { d = NR } d && !m && /request=SET_MEM_TABLE/ { m = NR }
+		m && /request=SET_VRING_KICK .*fds=1/ { k = NR } END { exit !(d && m && k) }' "$out/dump"
+check "linux over vhost-user: the guest's reset at reboot stops the ring (GET_VRING_BASE)" \
+	dump_has "request=GET_VRING_BASE flags=v1|REPLY .*vp_reset"
+if [ "$failed" != 0 ]; then
+	echo "--- last console lines"; tail -n 20 "$out/console"
+	echo "--- kvmscope stderr"; cat "$out/err"
+fi
 exit $failed
