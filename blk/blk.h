@@ -12,9 +12,9 @@
 
 /* Where requests are served (--blk-io=). */
 enum blk_io {
-	BLK_IO_VCPU,	 /* inside queue_notify, on the vCPU thread (QEMU's classic virtio-blk) */
-	BLK_IO_IOTHREAD, /* a dedicated IO thread woken by ioeventfd, completing through irqfd */
-	BLK_IO_URING,	 /* the IO thread submits through io_uring, many requests in flight */
+	BLK_IO_VCPU,	   /* inside queue_notify, on the vCPU thread (QEMU's classic virtio-blk) */
+	BLK_IO_IOTHREAD,   /* a dedicated IO thread woken by ioeventfd, completing through irqfd */
+	BLK_IO_URING,	   /* the IO thread submits through io_uring, many requests in flight */
 	BLK_IO_VHOST_USER, /* a vhost-user backend process serves the queue (guest RAM shared) */
 };
 

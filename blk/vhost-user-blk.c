@@ -94,11 +94,12 @@ static int handshake(struct vu_blk *b)
 		return say(b, r, "GET_FEATURES failed");
 	missing = RING_FEATURES & ~b->backend_features;
 	if (missing) {
-		snprintf(need, sizeof(need), "features 0x%llx missing (kvmscope offers "
+		snprintf(need, sizeof(need),
+			 "features 0x%llx missing (kvmscope offers "
 			 "INDIRECT_DESC, EVENT_IDX and VERSION_1 to every driver)",
 			 (unsigned long long)missing);
-		vhost_user_fail(&b->conn, "the backend lacks a ring feature", VHOST_USER_GET_FEATURES,
-				-ENOTSUP);
+		vhost_user_fail(&b->conn, "the backend lacks a ring feature",
+				VHOST_USER_GET_FEATURES, -ENOTSUP);
 		say(b, 0, need);
 		return -ENOTSUP;
 	}
@@ -115,8 +116,9 @@ static int handshake(struct vu_blk *b)
 	if (!(pf & 1ULL << VHOST_USER_PROTOCOL_F_CONFIG)) {
 		vhost_user_fail(&b->conn, "the backend lacks VHOST_USER_PROTOCOL_F_CONFIG",
 				VHOST_USER_GET_PROTOCOL_FEATURES, -ENOTSUP);
-		say(b, 0, "does not offer VHOST_USER_PROTOCOL_F_CONFIG (the configuration "
-			  "space), which kvmscope needs");
+		say(b, 0,
+		    "does not offer VHOST_USER_PROTOCOL_F_CONFIG (the configuration "
+		    "space), which kvmscope needs");
 		return -ENOTSUP;
 	}
 	r = vhost_user_set_none(&b->conn, VHOST_USER_SET_OWNER);
@@ -245,8 +247,8 @@ static int wire(struct vu_blk *b)
 static int send_mem_table(struct vu_blk *b)
 {
 	const struct guest_mem *mem = &b->vm->mem;
-	struct vhost_user_msg m = {.hdr = {VHOST_USER_SET_MEM_TABLE, VHOST_USER_VERSION,
-					   sizeof(struct vhost_user_mem)}};
+	struct vhost_user_msg m = {
+	    .hdr = {VHOST_USER_SET_MEM_TABLE, VHOST_USER_VERSION, sizeof(struct vhost_user_mem)}};
 	struct vhost_user_mem *t = &m.payload.mem;
 	struct {
 		uint64_t gpa, size, off;
@@ -319,7 +321,8 @@ static int vu_start(struct virtio_dev *vdev)
 	if (r == 0) {
 		r = send_vring_addr(b, vq);
 		if (r == -EINVAL)
-			fprintf(stderr, "kvmscope: vhost-user-blk: queue 0's rings are not in RAM\n");
+			fprintf(stderr,
+				"kvmscope: vhost-user-blk: queue 0's rings are not in RAM\n");
 	}
 	if (r == 0)
 		r = wire(b);
@@ -384,6 +387,7 @@ static void *monitor_thread(void *arg)
 	struct pollfd pfd[2] = {{.fd = b->monitor_stop_fd, .events = POLLIN},
 				{.fd = b->conn.fd, .events = POLLRDHUP}};
 
+	trace_thread_set(TRACE_THREAD_IO, 1); /* its events show as io1 */
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			return NULL;
@@ -428,7 +432,8 @@ int blk_vhost_user_create(struct vm *vm, const struct blk_config *cfg, struct vi
 	int r;
 
 	if (vm->mem.fd < 0) {
-		fprintf(stderr, "kvmscope: vhost-user needs guest RAM in a memfd (vm_config.shared_ram)\n");
+		fprintf(stderr,
+			"kvmscope: vhost-user needs guest RAM in a memfd (vm_config.shared_ram)\n");
 		return -EINVAL;
 	}
 	b = calloc(1, sizeof(*b));

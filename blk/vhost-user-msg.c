@@ -19,7 +19,7 @@ static const char *const names[] = {VHOST_USER_REQUESTS(NAME_)};
 const char *vhost_user_request_name(uint32_t request)
 {
 	return request < sizeof(names) / sizeof(names[0]) && names[request] ? names[request]
-									     : "request";
+									    : "request";
 }
 
 static bool is_dead(struct vhost_user_conn *c)
@@ -153,14 +153,16 @@ int vhost_user_send(struct vhost_user_conn *c, struct vhost_user_msg *m)
 			int err = n < 0 ? -errno : -EIO;
 
 			set_dead(c);
-			return vhost_user_fail(c, "cannot send to the backend", m->hdr.request, err);
+			return vhost_user_fail(c, "cannot send to the backend", m->hdr.request,
+					       err);
 		}
 		left -= n;
 		/* A short send: the fds went with the first bytes; send the rest plainly. */
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
 		while (n > 0 && mh.msg_iovlen) {
-			size_t take = (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
+			size_t take =
+			    (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
 
 			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + take;
 			mh.msg_iov->iov_len -= take;
@@ -329,8 +331,7 @@ int vhost_user_set_u64(struct vhost_user_conn *c, uint32_t request, uint64_t v, 
 	return vhost_user_set(c, &m);
 }
 
-int vhost_user_set_state(struct vhost_user_conn *c, uint32_t request, unsigned index,
-			 unsigned num)
+int vhost_user_set_state(struct vhost_user_conn *c, uint32_t request, unsigned index, unsigned num)
 {
 	struct vhost_user_msg m;
 

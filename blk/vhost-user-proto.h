@@ -81,17 +81,17 @@ enum { VHOST_USER_PROTOCOL_FEATURES(VHOST_USER_PF_ENUM_) };
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 
 /* Header flags: the version in bits 0-1, then who answers. */
-#define VHOST_USER_VERSION	    0x1u
-#define VHOST_USER_VERSION_MASK	    0x3u
-#define VHOST_USER_REPLY_MASK	    (1u << 2)
-#define VHOST_USER_NEED_REPLY_MASK  (1u << 3)
+#define VHOST_USER_VERSION	   0x1u
+#define VHOST_USER_VERSION_MASK	   0x3u
+#define VHOST_USER_REPLY_MASK	   (1u << 2)
+#define VHOST_USER_NEED_REPLY_MASK (1u << 3)
 /* SET_VRING_KICK/CALL/ERR: the queue index in bits 0-7; this bit: no fd comes with it. */
-#define VHOST_USER_VRING_IDX_MASK   0xffu
-#define VHOST_USER_VRING_NOFD_MASK  (1u << 8)
-#define VHOST_USER_MAX_FDS	    8   /* fds one message may carry */
-#define VHOST_USER_MAX_RAM_SLOTS    8   /* regions in SET_MEM_TABLE */
-#define VHOST_USER_MAX_CONFIG_SIZE  256 /* GET/SET_CONFIG payload */
-#define VHOST_USER_CONFIG_WRITABLE  0   /* SET_CONFIG flags: a write by the driver */
+#define VHOST_USER_VRING_IDX_MASK  0xffu
+#define VHOST_USER_VRING_NOFD_MASK (1u << 8)
+#define VHOST_USER_MAX_FDS	   8   /* fds one message may carry */
+#define VHOST_USER_MAX_RAM_SLOTS   8   /* regions in SET_MEM_TABLE */
+#define VHOST_USER_MAX_CONFIG_SIZE 256 /* GET/SET_CONFIG payload */
+#define VHOST_USER_CONFIG_WRITABLE 0   /* SET_CONFIG flags: a write by the driver */
 
 /* The 12-byte header every message starts with, in host byte order. */
 struct vhost_user_hdr {
@@ -105,7 +105,8 @@ struct vhost_user_hdr {
 struct vhost_user_region {
 	uint64_t guest_phys_addr;
 	uint64_t memory_size;
-	uint64_t userspace_addr; /* where the front end mapped it: ring addresses are in this space */
+	uint64_t
+	    userspace_addr; /* where the front end mapped it: ring addresses are in this space */
 	uint64_t mmap_offset;
 };
 

@@ -20,12 +20,12 @@ struct vhost_user_msg {
 };
 
 struct vhost_user_conn {
-	int fd;		/* the unix socket, -1 once closed */
-	uint16_t dev;	/* the device's trace id */
-	int timeout_ms; /* how long a reply may take */
+	int fd;			    /* the unix socket, -1 once closed */
+	uint16_t dev;		    /* the device's trace id */
+	int timeout_ms;		    /* how long a reply may take */
 	uint64_t protocol_features; /* negotiated; REPLY_ACK makes every SET_* answer */
-	bool dead;	/* the socket failed: every call fails at once (atomic) */
-	uint32_t last_request; /* the last request sent, to name what a failure interrupted */
+	bool dead;		    /* the socket failed: every call fails at once (atomic) */
+	uint32_t last_request;	    /* the last request sent, to name what a failure interrupted */
 };
 
 /* Connect to the backend's socket at path. -errno; the caller names the path. */
@@ -47,8 +47,7 @@ int vhost_user_call(struct vhost_user_conn *c, struct vhost_user_msg *m,
  * negotiated (-EREMOTEIO when it refused). fd < 0: none (SET_VRING_KICK/CALL then say NOFD). */
 int vhost_user_get_u64(struct vhost_user_conn *c, uint32_t request, uint64_t *out);
 int vhost_user_set_u64(struct vhost_user_conn *c, uint32_t request, uint64_t v, int fd);
-int vhost_user_set_state(struct vhost_user_conn *c, uint32_t request, unsigned index,
-			 unsigned num);
+int vhost_user_set_state(struct vhost_user_conn *c, uint32_t request, unsigned index, unsigned num);
 int vhost_user_set_none(struct vhost_user_conn *c, uint32_t request); /* SET_OWNER */
 /* Any SET_* already built in m (the memory table, ring addresses, config). */
 int vhost_user_set(struct vhost_user_conn *c, struct vhost_user_msg *m);

@@ -80,9 +80,9 @@ static const char *payload(uint64_t req, uint64_t flags, uint64_t size, uint64_t
 	switch (req) {
 	case VHOST_USER_GET_FEATURES:
 	case VHOST_USER_SET_FEATURES:
-		trace_decode_features(v & ~(1ULL << VHOST_USER_F_PROTOCOL_FEATURES |
-					    1ULL << VHOST_F_LOG_ALL),
-				      0, VIRTIO_ID_BLOCK, f, sizeof(f));
+		trace_decode_features(
+		    v & ~(1ULL << VHOST_USER_F_PROTOCOL_FEATURES | 1ULL << VHOST_F_LOG_ALL), 0,
+		    VIRTIO_ID_BLOCK, f, sizeof(f));
 		snprintf(buf, len, "%s%s%s", f, v >> VHOST_F_LOG_ALL & 1 ? "|LOG_ALL" : "",
 			 v >> VHOST_USER_F_PROTOCOL_FEATURES & 1 ? "|PROTOCOL_FEATURES" : "");
 		return buf;

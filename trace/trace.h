@@ -125,9 +125,9 @@
 	  A(signals, U))                                                                           \
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
-	  A(event, STR), A(args, STR), A(line, U))                                                \
-	/* vhost-user: kvmscope <-> the backend serving the queues (QEMU docs/interop/vhost-user) */ \
-	X(VHOST_USER_SEND, "vhost_user_send", VHOST, "kvmscope sent a vhost-user message",        \
+	  A(event, STR), A(args, STR), A(line, U))                                                 \
+	/* vhost-user: kvmscope <-> the backend serving the queue (blk/vhost-user-proto.h) */      \
+	X(VHOST_USER_SEND, "vhost_user_send", VHOST, "kvmscope sent a vhost-user message",         \
 	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
 	  A(payload2, VUPAY))                                                                      \
 	X(VHOST_USER_RECV, "vhost_user_recv", VHOST, "the vhost-user backend replied",             \

@@ -38,7 +38,9 @@ static int peer_read(struct vhost_user_hdr *h, void *payload, int *fds, unsigned
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {h, sizeof(*h)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf)};
 	ssize_t n = recvmsg(peer_fd, &mh, MSG_WAITALL);
 
@@ -142,7 +144,8 @@ static int take(struct script *s)
 static void get_features_in_pieces(struct script *s)
 {
 	if (take(s) == 0)
-		peer_reply_u64(VHOST_USER_GET_FEATURES, 0x140000000ULL, 5); /* 20 bytes, 5 at a time */
+		peer_reply_u64(VHOST_USER_GET_FEATURES, 0x140000000ULL,
+			       5); /* 20 bytes, 5 at a time */
 }
 
 static void test_framing(void)
@@ -210,8 +213,8 @@ static void mem_table(struct script *s)
 static void test_mem_table(void)
 {
 	struct script s;
-	struct vhost_user_msg m = {.hdr = {VHOST_USER_SET_MEM_TABLE, VHOST_USER_VERSION,
-					   sizeof(struct vhost_user_mem)}};
+	struct vhost_user_msg m = {
+	    .hdr = {VHOST_USER_SET_MEM_TABLE, VHOST_USER_VERSION, sizeof(struct vhost_user_mem)}};
 	int fd = memfd_create("t", MFD_CLOEXEC), r;
 
 	m.payload.mem.nregions = 2;
@@ -221,8 +224,8 @@ static void test_mem_table(void)
 	start(&s, mem_table);
 	r = vhost_user_set(&conn, &m);
 	finish();
-	CHECK(r == 0 && s.h[0].size == 8 + 2 * 32 * 4 && s.nfds[0] == 2 && s.p[0].mem.nregions == 2 &&
-		  s.p[0].mem.regions[1].guest_phys_addr == 1ULL << 32 &&
+	CHECK(r == 0 && s.h[0].size == 8 + 2 * 32 * 4 && s.nfds[0] == 2 &&
+		  s.p[0].mem.nregions == 2 && s.p[0].mem.regions[1].guest_phys_addr == 1ULL << 32 &&
 		  s.p[0].mem.regions[1].mmap_offset == 8192,
 	      "SET_MEM_TABLE: 8 + 8 x 32 bytes, two regions, one fd for each (nfds=%u size=%u)",
 	      s.nfds[0], s.h[0].size);
@@ -243,7 +246,9 @@ static void reply_with_fds(struct script *s)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov[2] = {{&h, sizeof(h)}, {&payload, 8}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = 2,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
@@ -282,8 +287,8 @@ static void test_recv_fds(void)
 /* --- a peer that fails --- */
 static void half_then_close(struct script *s)
 {
-	struct vhost_user_hdr h = {VHOST_USER_GET_FEATURES, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
-				   8};
+	struct vhost_user_hdr h = {VHOST_USER_GET_FEATURES,
+				   VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8};
 	take(s);
 	peer_write(&h, 6, 6); /* half a header */
 	shutdown(peer_fd, SHUT_WR);
@@ -326,7 +331,8 @@ static void test_failures(void)
 	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
 	again = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
 	finish();
-	CHECK(r == -ECONNRESET && conn.dead, "peer closes mid-header: -ECONNRESET, connection dead");
+	CHECK(r == -ECONNRESET && conn.dead,
+	      "peer closes mid-header: -ECONNRESET, connection dead");
 	CHECK(again == -ECONNRESET && s.n == 1,
 	      "after that every call fails at once, nothing more is sent");
 
@@ -460,8 +466,8 @@ static void created_done(struct virtio_dev *vdev)
 
 static void test_device(void)
 {
-	const uint64_t ring = 1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |
-			      1ULL << VIRTIO_F_VERSION_1;
+	const uint64_t ring = 1ULL << VIRTIO_RING_F_INDIRECT_DESC |
+			      1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	const uint64_t pf = 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
 	const uint64_t config = 1ULL << VHOST_USER_PROTOCOL_F_CONFIG;
 	struct virtio_dev *vdev = NULL;
@@ -524,16 +530,16 @@ static int seen_at(uint32_t request)
 
 static void test_device_start(void)
 {
-	const uint64_t ring = 1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |
-			      1ULL << VIRTIO_F_VERSION_1 | 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
+	const uint64_t ring = 1ULL << VIRTIO_RING_F_INDIRECT_DESC |
+			      1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1 |
+			      1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
 	const uint64_t pf =
 	    1ULL << VHOST_USER_PROTOCOL_F_CONFIG | 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
 	static const uint32_t start_seq[] = {
-	    VHOST_USER_SET_FEATURES,	VHOST_USER_SET_MEM_TABLE, VHOST_USER_SET_VRING_NUM,
-	    VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_ADDR, VHOST_USER_SET_VRING_CALL,
+	    VHOST_USER_SET_FEATURES,   VHOST_USER_SET_MEM_TABLE,   VHOST_USER_SET_VRING_NUM,
+	    VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_ADDR,  VHOST_USER_SET_VRING_CALL,
 	    VHOST_USER_SET_VRING_KICK, VHOST_USER_SET_VRING_ENABLE};
-	static const uint32_t stop_seq[] = {VHOST_USER_SET_VRING_ENABLE,
-					    VHOST_USER_GET_VRING_BASE};
+	static const uint32_t stop_seq[] = {VHOST_USER_SET_VRING_ENABLE, VHOST_USER_GET_VRING_BASE};
 	struct virtio_dev *vdev = NULL;
 	int r, at;
 
@@ -603,10 +609,10 @@ static void test_decode(void)
 			  TRACE_PAIR(0, 15), 0),
 		      "queue=0 base=15"),
 	      "decode: GET_VRING_BASE's reply -> %s", buf);
-	CHECK(!strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_SET_VRING_NUM, reply), TRACE_PAIR(8, 0), 0,
-			  0),
-		      "ack=0 (ok)"),
-	      "decode: an ack -> %s", buf);
+	CHECK(
+	    !strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_SET_VRING_NUM, reply), TRACE_PAIR(8, 0), 0, 0),
+		    "ack=0 (ok)"),
+	    "decode: an ack -> %s", buf);
 	CHECK(!strcmp(arg(tx, 4, TRACE_PAIR(VHOST_USER_SET_VRING_CALL, 1), TRACE_PAIR(8, 0),
 			  VHOST_USER_VRING_NOFD_MASK, 0),
 		      "queue=0 no-fd"),
