@@ -178,6 +178,15 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+void blk_join(pthread_t thread, bool *live, int stop_fd)
+{
+	if (!*live)
+		return;
+	eventfd_write(stop_fd, 1);
+	pthread_join(thread, NULL);
+	*live = false;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -185,28 +194,30 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifier, bool irqfd,
+		int *kick_fd, int *call_fd, int *stop_fd)
+{
+	if (*host_notifier)
+		virtio_set_host_notifier(vdev, vq, -1);
+	if (irqfd)
+		virtio_set_guest_notifier(vdev, vq, -1);
+	*host_notifier = false;
+	close_fd(kick_fd);
+	close_fd(call_fd);
+	close_fd(stop_fd);
+}
+
 /* Undo backend_up(), from any state it may have reached. On the vCPU thread (or destroy). */
 static void backend_down(struct blk_dev *b)
 {
-	struct virtqueue *vq = &b->vdev.vqs[0];
-
 	b->started = false;
-	if (b->thread_live) {
+	if (b->thread_live)
 		__atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
-		eventfd_write(b->stop_fd, 1);
-		pthread_join(b->thread, NULL);
-		b->thread_live = false;
-	}
+	blk_join(b->thread, &b->thread_live, b->stop_fd);
 	if (b->uring)
 		blk_uring_fini(b);
-	if (b->host_notifier)
-		virtio_set_host_notifier(&b->vdev, vq, -1);
-	if (b->call_fd >= 0)
-		virtio_set_guest_notifier(&b->vdev, vq, -1);
-	b->host_notifier = false;
-	close_fd(&b->kick_fd);
-	close_fd(&b->call_fd);
-	close_fd(&b->stop_fd);
+	blk_unwire(&b->vdev, &b->vdev.vqs[0], &b->host_notifier, b->call_fd >= 0, &b->kick_fd,
+		   &b->call_fd, &b->stop_fd);
 }
 
 /* Dataplane: notifies arrive on an eventfd (ioeventfd), interrupts leave on one (irqfd). */
@@ -282,13 +293,8 @@ static void blk_stop(struct virtio_dev *vdev)
 }
 
 static const struct virtio_device_ops blk_ops = {
-    .name = "virtio-blk",
-    .device_id = VIRTIO_ID_BLOCK,
-    .pci_class = 0x010000, /* mass storage, SCSI: what virtio-blk has always used */
-    .nr_queues = 1,
-    .queue_max_size = BLK_QUEUE_SIZE,
+    BLK_OPS_IDENTITY,
     .get_features = blk_features,
-    .config_size = sizeof(struct virtio_blk_config),
     .config_access = blk_config_access,
     .queue_notify = blk_queue_notify,
     .start = blk_start,

@@ -193,32 +193,14 @@ static void *irq_thread(void *arg)
 	return NULL;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* Our side of the queue: notifiers unwired, the INTx thread joined, eventfds closed. */
+/* Our side of the queue: the INTx thread joined, notifiers unwired, eventfds closed. */
 static void unwire(struct vu_blk *b)
 {
-	struct virtqueue *vq = &b->vdev.vqs[0];
-
 	b->started = false;
-	if (b->irq_thread_live) {
-		eventfd_write(b->irq_stop_fd, 1);
-		pthread_join(b->irq_thread, NULL);
-		b->irq_thread_live = false;
-	}
-	if (b->host_notifier)
-		virtio_set_host_notifier(&b->vdev, vq, -1);
-	if (b->irqfd)
-		virtio_set_guest_notifier(&b->vdev, vq, -1);
-	b->host_notifier = b->irqfd = false;
-	close_fd(&b->kick_fd);
-	close_fd(&b->call_fd);
-	close_fd(&b->irq_stop_fd);
+	blk_join(b->irq_thread, &b->irq_thread_live, b->irq_stop_fd);
+	blk_unwire(&b->vdev, &b->vdev.vqs[0], &b->host_notifier, b->irqfd, &b->kick_fd, &b->call_fd,
+		   &b->irq_stop_fd);
+	b->irqfd = false;
 }
 
 /* Kick by ioeventfd (else queue_notify passes it on); call by irqfd, else the INTx thread. */
@@ -366,13 +348,8 @@ static void vu_stop(struct virtio_dev *vdev)
 }
 
 static const struct virtio_device_ops vu_ops = {
-    .name = "virtio-blk",
-    .device_id = VIRTIO_ID_BLOCK,
-    .pci_class = 0x010000,
-    .nr_queues = 1,
-    .queue_max_size = BLK_QUEUE_SIZE,
+    BLK_OPS_IDENTITY,
     .get_features = vu_features,
-    .config_size = sizeof(struct virtio_blk_config),
     .config_access = vu_config_access,
     .queue_notify = vu_queue_notify,
     .start = vu_start,
@@ -411,12 +388,10 @@ bool blk_vhost_user_is(const struct virtio_dev *vdev)
 
 static void vu_free(struct vu_blk *b)
 {
-	if (b->monitor_live) {
-		eventfd_write(b->monitor_stop_fd, 1);
-		pthread_join(b->monitor, NULL);
-	}
+	blk_join(b->monitor, &b->monitor_live, b->monitor_stop_fd);
 	unwire(b);
-	close_fd(&b->monitor_stop_fd);
+	if (b->monitor_stop_fd >= 0)
+		close(b->monitor_stop_fd);
 	vhost_user_close(&b->conn);
 	free(b);
 }

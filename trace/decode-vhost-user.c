@@ -60,6 +60,20 @@ static int returns_value(uint64_t req)
 	       req == VHOST_USER_GET_STATUS;
 }
 
+/* Payloads of two 32-bit halves (a vring state, the config's offset and size), by request. */
+static const struct {
+	uint32_t req;
+	const char *fmt;
+} pairs[] = {
+    {VHOST_USER_SET_VRING_NUM, "queue=%u num=%u"},
+    {VHOST_USER_SET_VRING_BASE, "queue=%u base=%u"},
+    {VHOST_USER_GET_VRING_BASE, "queue=%u base=%u"},
+    {VHOST_USER_SET_VRING_ENABLE, "queue=%u enable=%u"},
+    {VHOST_USER_SET_VRING_ADDR, "queue=%u flags=0x%x"},
+    {VHOST_USER_GET_CONFIG, "offset=%u size=%u"},
+    {VHOST_USER_SET_CONFIG, "offset=%u size=%u"},
+};
+
 /* The first payload slot, by request. */
 static const char *payload(uint64_t req, uint64_t flags, uint64_t size, uint64_t v, char *buf,
 			   size_t len)
@@ -92,34 +106,24 @@ static const char *payload(uint64_t req, uint64_t flags, uint64_t size, uint64_t
 	case VHOST_USER_SET_MEM_TABLE:
 		snprintf(buf, len, "%u region%s", lo, lo == 1 ? "" : "s");
 		return buf;
-	case VHOST_USER_SET_VRING_NUM:
-		snprintf(buf, len, "queue=%u num=%u", lo, hi);
-		return buf;
-	case VHOST_USER_SET_VRING_BASE:
-		snprintf(buf, len, "queue=%u base=%u", lo, hi);
-		return buf;
-	case VHOST_USER_GET_VRING_BASE:
-		if (flags & VHOST_USER_REPLY_MASK)
-			snprintf(buf, len, "queue=%u base=%u", lo, hi);
-		else
+	case VHOST_USER_GET_VRING_BASE: /* the request names the queue; the reply adds the base */
+		if (!(flags & VHOST_USER_REPLY_MASK)) {
 			snprintf(buf, len, "queue=%u", lo);
-		return buf;
-	case VHOST_USER_SET_VRING_ENABLE:
-		snprintf(buf, len, "queue=%u enable=%u", lo, hi);
-		return buf;
-	case VHOST_USER_SET_VRING_ADDR:
-		snprintf(buf, len, "queue=%u flags=0x%x", lo, hi);
-		return buf;
+			return buf;
+		}
+		break;
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
 	case VHOST_USER_SET_VRING_ERR:
 		snprintf(buf, len, "queue=%u%s", (unsigned)(v & VHOST_USER_VRING_IDX_MASK),
 			 v & VHOST_USER_VRING_NOFD_MASK ? " no-fd" : "");
 		return buf;
-	case VHOST_USER_GET_CONFIG:
-	case VHOST_USER_SET_CONFIG:
-		snprintf(buf, len, "offset=%u size=%u", lo, hi);
-		return buf;
+	}
+	for (unsigned i = 0; i < COUNT(pairs); i++) {
+		if (pairs[i].req == req) {
+			snprintf(buf, len, pairs[i].fmt, lo, hi);
+			return buf;
+		}
 	}
 	snprintf(buf, len, "0x%llx", (unsigned long long)v);
 	return buf;

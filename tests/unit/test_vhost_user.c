@@ -321,6 +321,20 @@ static void too_big(struct script *s)
 	peer_write(&h, sizeof(h), 64);
 }
 
+/* GET_FEATURES against a peer that misbehaves as fn says; the call's result. */
+static int get_features_against(void (*fn)(struct script *), int timeout_ms)
+{
+	struct script s;
+	uint64_t v;
+	int r;
+
+	start(&s, fn);
+	conn.timeout_ms = timeout_ms;
+	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
+	finish();
+	return r;
+}
+
 static void test_failures(void)
 {
 	struct script s;
@@ -336,25 +350,13 @@ static void test_failures(void)
 	CHECK(again == -ECONNRESET && s.n == 1,
 	      "after that every call fails at once, nothing more is sent");
 
-	start(&s, silent);
-	conn.timeout_ms = 100;
-	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
-	finish();
+	r = get_features_against(silent, 100);
 	CHECK(r == -ETIMEDOUT, "a backend that never answers: -ETIMEDOUT after timeout_ms (%d)", r);
-
-	start(&s, wrong_reply);
-	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
-	finish();
+	r = get_features_against(wrong_reply, 2000);
 	CHECK(r == -EPROTO, "a reply to another request: -EPROTO (%d)", r);
-
-	start(&s, bad_version);
-	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
-	finish();
+	r = get_features_against(bad_version, 2000);
 	CHECK(r == -EPROTO, "a header of another version: -EPROTO (%d)", r);
-
-	start(&s, too_big);
-	r = vhost_user_get_u64(&conn, VHOST_USER_GET_FEATURES, &v);
-	finish();
+	r = get_features_against(too_big, 2000);
 	CHECK(r == -EPROTO, "a payload larger than any message: -EPROTO, not a buffer overrun (%d)",
 	      r);
 }
@@ -589,41 +591,43 @@ static void test_decode(void)
 {
 	const uint32_t reply = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;
 	const enum trace_event rx = TRACE_EV_VHOST_USER_RECV, tx = TRACE_EV_VHOST_USER_SEND;
+	/* Slots: request|flags, size|fds, payload, payload2; args 0-1, 2-3, 4, 5. */
+	static const struct {
+		const char *what;
+		int rx;
+		unsigned arg;
+		uint32_t request, flags, size;
+		uint64_t payload, payload2;
+		const char *want;
+	} cases[] = {
+	    {"request", 0, 0, VHOST_USER_SET_VRING_KICK, 1, 8, 0, 0, "SET_VRING_KICK"},
+	    {"flags", 0, 1, 5, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0, 0, 0,
+	     "v1|NEED_REPLY"},
+	    {"protocol features", 1, 4, VHOST_USER_GET_PROTOCOL_FEATURES, 1, 8,
+	     1 << 3 | 1 << 9 | 1ULL << 40, 0, "REPLY_ACK|CONFIG|bit40"},
+	    {"features, with vhost-user's own bit", 1, 4, VHOST_USER_GET_FEATURES, 1, 8,
+	     1ULL << 32 | 1ULL << 30 | 1 << 9, 0, "BLK_F_FLUSH|F_VERSION_1|PROTOCOL_FEATURES"},
+	    {"GET_VRING_BASE's request", 0, 4, VHOST_USER_GET_VRING_BASE, 1, 8, 0, 0, "queue=0"},
+	    {"GET_VRING_BASE's reply", 1, 4, VHOST_USER_GET_VRING_BASE, 1, 8, TRACE_PAIR(0, 15), 0,
+	     "queue=0 base=15"},
+	    {"SET_VRING_NUM", 0, 4, VHOST_USER_SET_VRING_NUM, 1, 8, TRACE_PAIR(0, 256), 0,
+	     "queue=0 num=256"},
+	    {"an ack", 1, 4, VHOST_USER_SET_VRING_NUM, 1, 8, 0, 0, "ack=0 (ok)"},
+	    {"kick/call without an fd", 0, 4, VHOST_USER_SET_VRING_CALL, 1, 8,
+	     VHOST_USER_VRING_NOFD_MASK, 0, "queue=0 no-fd"},
+	    {"GET_CONFIG's reply shows the capacity", 1, 5, VHOST_USER_GET_CONFIG, 1, 72,
+	     TRACE_PAIR(0, 60), 16384, "capacity=16384"},
+	    {"an empty reply", 1, 4, VHOST_USER_GET_CONFIG, 1, 0, 0, 0,
+	     "empty (the backend could not answer)"},
+	};
 
-	CHECK(!strcmp(arg(tx, 0, TRACE_PAIR(VHOST_USER_SET_VRING_KICK, 1), 0, 0, 0),
-		      "SET_VRING_KICK"),
-	      "decode: request -> %s", buf);
-	CHECK(!strcmp(arg(tx, 1, TRACE_PAIR(5, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK), 0,
-			  0, 0),
-		      "v1|NEED_REPLY"),
-	      "decode: flags -> %s", buf);
-	CHECK(!strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_GET_PROTOCOL_FEATURES, reply),
-			  TRACE_PAIR(8, 0), 1 << 3 | 1 << 9 | 1ULL << 40, 0),
-		      "REPLY_ACK|CONFIG|bit40"),
-	      "decode: protocol features -> %s", buf);
-	CHECK(!strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_GET_FEATURES, reply), TRACE_PAIR(8, 0),
-			  1ULL << 32 | 1ULL << 30 | 1 << 9, 0),
-		      "BLK_F_FLUSH|F_VERSION_1|PROTOCOL_FEATURES"),
-	      "decode: features, with vhost-user's own bit -> %s", buf);
-	CHECK(!strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_GET_VRING_BASE, reply), TRACE_PAIR(8, 0),
-			  TRACE_PAIR(0, 15), 0),
-		      "queue=0 base=15"),
-	      "decode: GET_VRING_BASE's reply -> %s", buf);
-	CHECK(
-	    !strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_SET_VRING_NUM, reply), TRACE_PAIR(8, 0), 0, 0),
-		    "ack=0 (ok)"),
-	    "decode: an ack -> %s", buf);
-	CHECK(!strcmp(arg(tx, 4, TRACE_PAIR(VHOST_USER_SET_VRING_CALL, 1), TRACE_PAIR(8, 0),
-			  VHOST_USER_VRING_NOFD_MASK, 0),
-		      "queue=0 no-fd"),
-	      "decode: kick/call without an fd -> %s", buf);
-	CHECK(!strcmp(arg(rx, 5, TRACE_PAIR(VHOST_USER_GET_CONFIG, reply), TRACE_PAIR(72, 0),
-			  TRACE_PAIR(0, 60), 16384),
-		      "capacity=16384"),
-	      "decode: GET_CONFIG's reply shows the capacity -> %s", buf);
-	CHECK(!strcmp(arg(rx, 4, TRACE_PAIR(VHOST_USER_GET_CONFIG, reply), TRACE_PAIR(0, 0), 0, 0),
-		      "empty (the backend could not answer)"),
-	      "decode: an empty reply -> %s", buf);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t flags = cases[i].rx && cases[i].flags == 1 ? reply : cases[i].flags;
+		const char *got =
+		    arg(cases[i].rx ? rx : tx, cases[i].arg, TRACE_PAIR(cases[i].request, flags),
+			TRACE_PAIR(cases[i].size, 0), cases[i].payload, cases[i].payload2);
+		CHECK(!strcmp(got, cases[i].want), "decode: %s -> %s", cases[i].what, got);
+	}
 	CHECK(!strcmp(arg(TRACE_EV_VHOST_USER_ERROR, 2, 0, 0, (uint64_t)(int64_t)-ECONNRESET, 0),
 		      strerror(ECONNRESET)),
 	      "decode: errno -> %s", buf);
