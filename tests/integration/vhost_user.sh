@@ -18,10 +18,11 @@ TRANSPORTS=modern BLK_IO=vhost-user bash tests/tools/mini-blk.sh kvmscope || fai
 serve() { # serve IMAGE: a backend on $out/vu.sock
 	sh guest/vhost-user-blk.sh "$1" "$out/vu.sock" --pidfile "$out/vu.pid" >"$out/vu.log" 2>&1
 }
-stop_backend() {
+stop_backend() { # and wait until it is gone (its image complete, its socket closed)
 	pid=$(cat "$out/vu.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null
 	rm -f "$out/vu.pid"
 }
 run() { # run APPEND [kvmscope options...]: sets $status, output in $out/log
@@ -83,13 +84,15 @@ stop_backend
 # guest's wait for its requests times out (status 40), the trace names the failure.
 truncate -s 64M "$out/d.img"
 serve "$out/d.img" || fail "backend starts for the kill test"
-timeout 90 $KVMSCOPE run --kernel $MINI --blk-io=vhost-user,socket="$out/vu.sock" \
+backend=$(cat "$out/vu.pid")
+timeout 120 $KVMSCOPE run --kernel $MINI --blk-io=vhost-user,socket="$out/vu.sock" \
 	--trace "$out/k.kvt" --append "test=load transport=modern depth=8 count=1000000" \
 	>"$out/log" 2>&1 </dev/null &
 vmm=$!
-for _ in $(seq 100); do grep -q "load start\|io start" "$out/log" && break; sleep 0.1; done
-sleep 0.5
-kill -9 "$(cat "$out/vu.pid")"; rm -f "$out/vu.pid"
+# The guest prints the capacity just before its reads start; give them a second to get going.
+for _ in $(seq 600); do has "blk: capacity" && break; sleep 0.1; done
+sleep 1
+kill -9 "$backend"; rm -f "$out/vu.pid"
 wait $vmm; status=$?
 gave_up() { [ "$status" = 40 ] || [ "$status" = 41 ]; }
 check "backend killed: kvmscope ran on until the guest gave up (status $status: 40 or 41)" gave_up
@@ -102,6 +105,9 @@ check "backend killed: trace has the backend stopping for it" \
 	dump_has 'backend_stop .*why="*the vhost-user backend closed its socket'
 check "backend killed: no guest_error blamed on the driver" \
 	sh -c "! grep -q guest_error '$out/dump'"
+if [ "$failed" != 0 ]; then
+	echo "--- kill test: backend pid $backend, kvmscope status $status"; tail -n 5 "$out/log"
+fi
 
 # Linux once over vhost-user (about 30-90 s here): its IO smoke test on /dev/vda, served by the
 # backend; the trace has the guest's DRIVER_OK from virtblk_probe, then the backend's setup.
