@@ -62,6 +62,16 @@ first=$(grep -n "new=.*DRIVER_OK" "$out/dump" | head -1 | cut -d: -f1)
 memt=$(grep -n "request=SET_MEM_TABLE" "$out/dump" | head -1 | cut -d: -f1)
 check "trace: SET_MEM_TABLE follows the guest's DRIVER_OK" [ "${memt:-0}" -gt "${first:-999999}" ]
 
+# RAM above the PCI hole: two regions of the one memfd, the second at offset 3 GiB.
+serve "$out/d.img" || fail "backend starts for --mem 4G"
+run "test=blk transport=modern irq=msix sector=40 sectors=3 seed=9" --mem 4G \
+	--blk-io=vhost-user,socket="$out/vu.sock" --trace "$out/m.kvt"
+check "vhost-user --mem 4G: test=blk passes (status $status)" [ "$status" = 0 ]
+stop_backend
+$KVMSCOPE trace dump "$out/m.kvt" --events vhost_user_region >"$out/dump" 2>&1
+check "vhost-user --mem 4G: two regions, RAM above 4 GiB at memfd offset 3 GiB" \
+	dump_has "guest_addr=0x100000000 size=0x40000000 .*mmap_offset=0xc0000000"
+
 # What a user gets wrong: one line, status 2.
 run "test=blk" --blk-io=vhost-user,socket="$out/missing.sock"
 check "missing socket: status 2 ($status)" [ "$status" = 2 ]
