@@ -40,14 +40,19 @@ int blk_io_parse(const char *s, enum blk_io *out)
 	return -EINVAL;
 }
 
-int blk_io_parse_opts(char *s, enum blk_io *out, const char **socket)
+int blk_io_parse_opts(const char *s, enum blk_io *out, const char **socket)
 {
-	char *comma = strchr(s, ',');
+	const char *comma = strchr(s, ',');
+	char name[16];
+
+	size_t n = comma ? (size_t)(comma - s) : strlen(s);
 
 	*socket = NULL;
-	if (comma)
-		*comma = 0;
-	if (blk_io_parse(s, out) < 0)
+	if (n >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, s, n);
+	name[n] = 0;
+	if (blk_io_parse(name, out) < 0)
 		return -EINVAL;
 	if (*out != BLK_IO_VHOST_USER)
 		return comma ? -EINVAL : 0;

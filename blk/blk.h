@@ -43,8 +43,8 @@ struct blk_stats {
 /* "vcpu", "iothread", "uring" or "vhost-user": 0, or -EINVAL for anything else. */
 int blk_io_parse(const char *s, enum blk_io *out);
 /* --blk-io's value: one of the above, "vhost-user" followed by ",socket=PATH" (required;
- * *socket points into s, which is modified). -EINVAL for anything else. */
-int blk_io_parse_opts(char *s, enum blk_io *out, const char **socket);
+ * *socket points into s). -EINVAL for anything else. */
+int blk_io_parse_opts(const char *s, enum blk_io *out, const char **socket);
 const char *blk_io_name(enum blk_io io);
 
 /* Open the disk and set up a virtio-blk device on vm's memory (virtio_dev_init). -errno with a

@@ -633,8 +633,27 @@ static void test_decode(void)
 	      "decode: errno -> %s", buf);
 }
 
+static void test_parse(void)
+{
+	enum blk_io io;
+	const char *sock;
+
+	CHECK(blk_io_parse_opts("vhost-user,socket=/run/vu.sock", &io, &sock) == 0 &&
+		  io == BLK_IO_VHOST_USER && !strcmp(sock, "/run/vu.sock"),
+	      "--blk-io vhost-user,socket=PATH: the path");
+	CHECK(blk_io_parse_opts("uring", &io, &sock) == 0 && io == BLK_IO_URING && !sock,
+	      "--blk-io uring: no socket");
+	CHECK(blk_io_parse_opts("vhost-user", &io, &sock) == -EINVAL &&
+		  blk_io_parse_opts("vhost-user,socket=", &io, &sock) == -EINVAL &&
+		  blk_io_parse_opts("vhost-user,sock=/x", &io, &sock) == -EINVAL &&
+		  blk_io_parse_opts("vcpu,socket=/x", &io, &sock) == -EINVAL &&
+		  blk_io_parse_opts("vhost-user-with-a-long-tail,socket=/x", &io, &sock) == -EINVAL,
+	      "--blk-io: vhost-user needs socket=PATH, the others take no options");
+}
+
 int main(void)
 {
+	test_parse();
 	test_framing();
 	test_fds_and_acks();
 	test_mem_table();
