@@ -1,6 +1,8 @@
-/* blk/blk.h - front door of the blk layer: a virtio-blk device (virtio 1.2 §5.2) over a disk
- * file, with three IO paths to compare: on the vCPU thread, on an IO thread, through io_uring;
- * or with its queue handed to another process over vhost-user. */
+/* blk/blk.h - front door of the blk layer, the top of the device stack, on virtio/: a virtio-blk
+ * device (virtio 1.2 §5.2) over a disk file, with three IO paths to compare: on the vCPU thread,
+ * on an IO thread, through io_uring; or with its queue handed to another process over
+ * vhost-user. Inside, from the bottom up: uring.c, req.c, blk.c; vhost-user-msg.c (the
+ * protocol of trace/vhost-user-proto.h), vhost-user-blk.c. */
 #ifndef KVMSCOPE_BLK_H
 #define KVMSCOPE_BLK_H
 
@@ -57,5 +59,10 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 void blk_destroy(struct virtio_dev *vdev);
 /* All zero for a vhost-user device: its requests never pass through kvmscope. */
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out);
+
+/* A private disk that vanishes when kvmscope exits ($TMPDIR, else /var/tmp): a copy of src, or
+ * size blank bytes when src is NULL. Returns its fd (keep it open while it is in use) and puts a
+ * path blk_create() can open in path; -errno when src cannot be read or the copy made. */
+int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len);
 
 #endif

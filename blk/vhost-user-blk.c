@@ -27,10 +27,6 @@
 	 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_TOPOLOGY |                              \
 	 1ULL << VIRTIO_BLK_F_CONFIG_WCE | 1ULL << VIRTIO_BLK_F_DISCARD |                          \
 	 1ULL << VIRTIO_BLK_F_WRITE_ZEROES)
-/* What the transport offers every driver (virtio/core.c): the backend must serve them. */
-#define RING_FEATURES                                                                              \
-	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
-	 1ULL << VIRTIO_F_VERSION_1)
 /* Protocol features kvmscope uses when offered. */
 #define WANTED_PROTOCOL                                                                            \
 	(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK | 1ULL << VHOST_USER_PROTOCOL_F_CONFIG)
@@ -40,7 +36,8 @@ struct vu_blk {
 	struct vhost_user_conn conn;
 	struct vm *vm;
 	const char *socket;
-	int setup_err;		   /* the handshake's result (it runs inside virtio_dev_init) */
+	bool met;		   /* the handshake ran (inside virtio_dev_init) */
+	int setup_err;		   /* and its result */
 	uint64_t backend_features; /* GET_FEATURES */
 	uint8_t config[sizeof(struct virtio_blk_config)];
 
@@ -85,22 +82,17 @@ static int say(const struct vu_blk *b, int err, const char *what)
  * features, protocol features, owner, configuration space. */
 static int handshake(struct vu_blk *b)
 {
-	uint64_t pf = 0, missing;
-	char need[160];
+	uint64_t pf = 0;
 	int r;
 
 	r = vhost_user_get_u64(&b->conn, VHOST_USER_GET_FEATURES, &b->backend_features);
 	if (r < 0)
 		return say(b, r, "GET_FEATURES failed");
-	missing = RING_FEATURES & ~b->backend_features;
-	if (missing) {
-		snprintf(need, sizeof(need),
-			 "features 0x%llx missing (kvmscope offers "
-			 "INDIRECT_DESC, EVENT_IDX and VERSION_1 to every driver)",
-			 (unsigned long long)missing);
-		vhost_user_fail(&b->conn, "the backend lacks a ring feature",
+	/* libvhost-user, and so QEMU's backends, serve virtio 1.0 drivers only. */
+	if (!(b->backend_features & 1ULL << VIRTIO_F_VERSION_1)) {
+		vhost_user_fail(&b->conn, "the backend lacks VIRTIO_F_VERSION_1",
 				VHOST_USER_GET_FEATURES, -ENOTSUP);
-		say(b, 0, need);
+		say(b, 0, "does not offer VIRTIO_F_VERSION_1, which kvmscope needs");
 		return -ENOTSUP;
 	}
 	if (has_pf(b)) {
@@ -131,14 +123,24 @@ static int handshake(struct vu_blk *b)
 }
 
 /* virtio_dev_init asks for the features before anything else: the moment to meet the backend
- * (the device's trace id exists by then, so the handshake is recorded). */
-static uint64_t vu_features(struct virtio_dev *vdev)
+ * (the device's trace id exists by then, so the handshake is recorded); the transport asks
+ * again when it is plugged. Offered: the transport's common features where the backend serves
+ * them too, and the blk features kvmscope knows. Bit 30 is two things: in the backend's word
+ * PROTOCOL_FEATURES, never the guest's; in the transport's, BAD_FEATURE, a trap it keeps. */
+static uint64_t vu_features(struct virtio_dev *vdev, uint64_t offered)
 {
 	struct vu_blk *b = to_vu(vdev);
+	const uint64_t bit30 = 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
 
-	b->conn.dev = vdev->trace_id;
-	b->setup_err = handshake(b);
-	return b->setup_err ? 0 : b->backend_features & GUEST_FEATURES;
+	if (!b->met) {
+		b->met = true;
+		b->conn.dev = vdev->trace_id;
+		b->setup_err = handshake(b);
+	}
+	if (b->setup_err)
+		return 0;
+	return (b->backend_features & (GUEST_FEATURES | offered) & ~bit30) |
+	       (offered & 1ULL << VIRTIO_F_BAD_FEATURE);
 }
 
 static void vu_config_access(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,

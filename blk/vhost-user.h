@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "blk/vhost-user-proto.h"
+#include "trace/vhost-user-proto.h"
 
 #define VHOST_USER_TIMEOUT_MS 5000 /* a backend silent this long is dead to us */
 

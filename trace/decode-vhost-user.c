@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blk/vhost-user-proto.h"
+#include "trace/vhost-user-proto.h"
 #include "trace/internal.h"
 
 #define NAME_(name, n) [n] = #name,
