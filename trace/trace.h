@@ -130,10 +130,26 @@
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
 	  A(event, STR), A(args, STR), A(line, U))                                                 \
+	/* vhost-user: kvmscope <-> the backend serving the queue (trace/vhost-user-proto.h) */    \
+	X(VHOST_USER_SEND, "vhost_user_send", VHOST, "kvmscope sent a vhost-user message",         \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_RECV, "vhost_user_recv", VHOST, "the vhost-user backend replied",             \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_REGION, "vhost_user_region", VHOST,                                           \
+	  "one guest RAM region of SET_MEM_TABLE, its memfd passed with the message",              \
+	  A(guest_addr, HEX), A(size, HEX), A(user_addr, HEX), A(mmap_offset, HEX))                \
+	X(VHOST_USER_VRING_ADDR, "vhost_user_vring_addr", VHOST,                                   \
+	  "SET_VRING_ADDR's ring addresses, in kvmscope's mapping of guest RAM", A(desc, HEX),     \
+	  A(avail, HEX), A(used, HEX), A(log, HEX))                                                \
+	X(VHOST_USER_ERROR, "vhost_user_error", ERROR,                                             \
+	  "the vhost-user backend failed: socket closed, no reply, a request refused",             \
+	  A(why, STR), A(request, VUREQ), A(err, ERRNO))                                           \
 	/* Appended, not placed by class: an event's number is its code in trace files. */         \
 	X(PACKED_POP, "packed_pop", REQUEST,                                                       \
 	  "packed ring: the device found a chain available at slot with its wrap counter "         \
-	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                            \
+	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                           \
 	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
@@ -150,7 +166,8 @@
 	C(MARKER, "guest-marker")                                                                  \
 	C(ERROR, "error")                                                                          \
 	C(EXIT, "exit")                                                                            \
-	C(TRACE, "trace")
+	C(TRACE, "trace")                                                                          \
+	C(VHOST, "vhost-user")
 
 /* Helpers for expanding the table; TRACE_NARG counts arguments for the check in TRACE(). */
 #define TRACE_IGNORE_(...)
@@ -181,11 +198,11 @@ enum {
 	TRACE_SUPPRESS_NO_VECTOR = 3,
 	TRACE_SUPPRESS_EVENT_DISABLE = 4, /* packed: the driver's event flags say DISABLE */
 	TRACE_SUPPRESS_EVENT_DESC = 5	  /* packed: its event offset was not reached */
-};									  /* SUPPRESS */
+};					  /* SUPPRESS */
 /* RINGIDX: a split ring's 16-bit index as it is; a packed ring's slot and wrap counter marked
  * with bit 16 (the wrap counter in bit 15, as the spec's off_wrap words carry it). */
 #define TRACE_RING_IDX_PACKED(slot, wrap)                                                          \
-	((uint64_t)1 << 16 | (uint64_t)!!(wrap) << 15 | ((uint64_t)(slot) & 0x7fff))
+	((uint64_t)1 << 16 | (uint64_t) !!(wrap) << 15 | ((uint64_t)(slot)&0x7fff))
 enum { TRACE_VM_RUNNING = 0, TRACE_VM_PAUSED = 1, TRACE_VM_STOPPED = 2 }; /* VMSTATE */
 enum { TRACE_WIRE_IOEVENTFD = 1, TRACE_WIRE_IRQFD = 2 };		  /* WIRING: bits */
 #define TRACE_QUEUE_CONFIG 0xffff /* QUEUE: the configuration-change interrupt */

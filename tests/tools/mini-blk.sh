@@ -1,9 +1,11 @@
 #!/bin/bash
 # tests/tools/mini-blk.sh [kvmscope|qemu] - mini.elf's test=blk over every transport x irq x
 # event_idx on the split ring, and over irq x event_idx on the packed ring (modern transport
-# only: VIRTIO_F_RING_PACKED is bit 34), each on a fresh zeroed image checked afterwards by
-# patcheck; then test=load on each.
-# BLK_IO=vcpu|iothread|uring picks kvmscope's IO path (default vcpu).
+# only: VIRTIO_F_RING_PACKED is bit 34; not over vhost-user), each on a fresh zeroed image
+# checked afterwards by patcheck; then test=load on each.
+# BLK_IO=vcpu|iothread|uring|vhost-user picks kvmscope's IO path (default vcpu); vhost-user
+# starts qemu-storage-daemon on each image (guest/vhost-user-blk.sh). TRANSPORTS: the guest's
+# transports to run (default "legacy modern").
 # Prints "ok"/"FAIL" lines as tests/run.sh counts them. Run from the repository root after
 # `make -C guest/mini && make -C tests/tools`. qemu is the reference device: a failure there is
 # the guest's, a failure only under kvmscope is the VMM's.
@@ -38,11 +40,29 @@ run_guest() {
 	else
 		local virq=$irq
 		[ "$irq" = poll ] && virq=msix # the device side is the same; the guest just polls
-		timeout 60 "$KVMSCOPE" run --kernel "$MINI" --disk "$out/disk.img" \
-			--virtio "$transport" --irq "$virq" --blk-io "${BLK_IO:-vcpu}" --ring "$ring" \
+		local disk="--disk $out/disk.img" io=${BLK_IO:-vcpu}
+		if [ "$io" = vhost-user ]; then # the image is the backend's, kvmscope has a socket
+			backend_start || { status=1; return; }
+			disk= io=vhost-user,socket=$out/vu.sock
+		fi
+		timeout 60 "$KVMSCOPE" run --kernel "$MINI" $disk \
+			--virtio "$transport" --irq "$virq" --blk-io "$io" --ring "$ring" \
 			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
+		[ "${BLK_IO:-}" = vhost-user ] && backend_stop
 	fi
+}
+
+# BLK_IO=vhost-user: qemu-storage-daemon serves $out/disk.img on $out/vu.sock for one run.
+backend_start() {
+	sh guest/vhost-user-blk.sh "$out/disk.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+		>"$out/vu.log" 2>&1 || { echo "# backend: $(cat "$out/vu.log")"; return 1; }
+}
+backend_stop() { # and wait for it to go: the image is complete after that
+	local pid; pid=$(cat "$out/vu.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null
 }
 
 result() { # NAME: ok when $status is 0, else FAIL with the guest's last line
@@ -54,8 +74,14 @@ result() { # NAME: ok when $status is 0, else FAIL with the guest's last line
 	fi
 }
 
+# TRANSPORT/RING pairs: each transport with the split ring, and the packed ring on modern.
+pairs=
+for transport in ${TRANSPORTS:-legacy modern}; do pairs="$pairs $transport/split"; done
+case " ${TRANSPORTS:-legacy modern} " in
+*" modern "*) [ "${BLK_IO:-}" = vhost-user ] || pairs="$pairs modern/packed" ;;
+esac
 n=0
-for tr in legacy/split modern/split modern/packed; do
+for tr in $pairs; do
 	transport=${tr%/*} ring=${tr#*/}
 	for irq in msix intx poll; do
 		for ev in 0 1; do
@@ -74,7 +100,7 @@ for tr in legacy/split modern/split modern/packed; do
 	done
 done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-for tr in legacy/split modern/split modern/packed; do
+for tr in $pairs; do
 	transport=${tr%/*} ring=${tr#*/}
 	run_guest "$transport" msix "test=load transport=$transport ring=$ring depth=8 count=500" "$ring"
 	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport ring=$ring depth=8 count=500"
