@@ -185,6 +185,11 @@ static int machine_run(const struct machine_options *mo)
 			fprintf(stderr, "kvmscope: virtio-pci: %s\n", strerror(-r));
 			goto out;
 		}
+		/* A vhost-user backend serves the ring itself and may not offer the packed one. */
+		if (mo->ring == VIRTIO_RING_PACKED &&
+		    !(blk->host_features & 1ULL << VIRTIO_F_RING_PACKED))
+			fprintf(stderr, "kvmscope: --ring packed: the backend does not offer "
+					"VIRTIO_F_RING_PACKED; the driver gets the split ring\n");
 	}
 	struct boot_config bc = {
 	    .kernel = mo->kernel, .initrd = mo->initrd, .cmdline = cmdline, .pvh = mo->pvh};
