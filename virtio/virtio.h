@@ -61,7 +61,7 @@ struct virtqueue {
 /* One popped descriptor chain: device-readable segments first, then device-writable. */
 struct vq_chain {
 	uint16_t head;     /* split: the head descriptor; packed: the buffer id */
-	uint16_t ndescs;   /* ring descriptors the chain takes (packed: what its used slot skips) */
+	uint16_t ndescs;   /* packed: ring slots the chain takes, which its used one skips; split: 1 */
 	unsigned walked;   /* descriptors read, empty and indirect ones too (at most VQ_MAX_SEGS) */
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
