@@ -88,9 +88,10 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(U)                                                                                       \
 	F(HEX)                                                                                     \
 	F(STR)                                                                                     \
-	F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC)      \
-	    F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS)       \
-		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+	F(RW)                                                                                      \
+	F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE)   \
+	    F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) \
+		F(BYTES) F(VMSTATE) F(WIRING)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 
@@ -117,8 +118,8 @@ uint64_t trace_arg_value(const struct trace_event_info *e, unsigned i, const uin
 int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *err, size_t errlen);
 #define TRACE_MASK_ALL	   ((TRACE_EV_NR == 64 ? 0 : (1ULL << TRACE_EV_NR)) - 1)
 #define TRACE_MASK_DEFAULT (TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT))
-/* An argument by its name in the catalogue: set (0, or -1 when the event has none of that name)
- * and read (def when none). */
+/* An argument by its name in the catalogue: set (its index in the event's arguments, or -1 when
+ * the event has none of that name) and read (def when none). */
 int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);
 uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def);
 /* The catalogue as text (one event a line) or as the markdown table in docs/events.md. */
@@ -160,6 +161,7 @@ enum trace_chunk_type {
 	TRACE_CHUNK_SYMBOLS,
 	TRACE_CHUNK_RECORDS,
 	TRACE_CHUNK_END,
+	TRACE_CHUNK_ORIGIN,
 	TRACE_CHUNK_NR
 };
 
@@ -230,6 +232,15 @@ void trace_symtab_free(struct trace_symtab *t);
 /* "sym+0x1a" or "0xffffffff81234567" */
 const char *trace_symtab_format(const struct trace_symtab *t, uint64_t addr, char *buf, size_t len);
 
+/* Where an imported record came from, and which of its arguments the source did not record
+ * (ORIGIN chunks, docs/trace-format.md). Records without one are kvmscope's own: all known. */
+struct trace_origin {
+	uint32_t rec;	  /* the record's index in the file */
+	uint32_t unknown; /* bit i: argument i (catalogue order) not recorded: shown as "?" */
+	uint32_t line;	  /* the line of the source log, 0: none */
+	uint32_t raw;	  /* string id: that line as the source wrote it, 0: none */
+};
+
 /* --- A file read back (trace/reader.c). --- */
 struct trace_file {
 	const char *path;
@@ -240,6 +251,8 @@ struct trace_file {
 	struct trace_symtab syms;
 	struct trace_rec *rec;
 	size_t nrec, rec_cap;
+	struct trace_origin *origin; /* in record order; NULL: every record is kvmscope's own */
+	size_t norigin, origin_cap;
 	bool ended; /* an END chunk was read */
 	uint64_t end_records, end_drops;
 	char warning[256]; /* non-empty: the file is cut short, read up to there */
@@ -250,6 +263,15 @@ void trace_file_free(struct trace_file *tf);
 const char *trace_file_info(const struct trace_file *tf, const char *key, char *buf, size_t len);
 const char *trace_file_str(const struct trace_file *tf, uint32_t id);
 uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
+/* The origin of record r (a pointer into tf->rec), NULL for a record kvmscope made itself. */
+const struct trace_origin *trace_file_origin(const struct trace_file *tf,
+					     const struct trace_rec *r);
+/* "QEMU 7.2 log, line 812": where an imported record came from (the site's file is the source's
+ * name); NULL for a record kvmscope made itself. */
+const char *trace_rec_source(const struct trace_file *tf, const struct trace_rec *r, char *buf,
+			     size_t len);
+/* Whether argument i of r is one its source did not record (shown as "?", json null). */
+bool trace_arg_unknown(const struct trace_file *tf, const struct trace_rec *r, unsigned i);
 
 /* --- Numbers into words (trace/decode.c). Each returns buf. --- */
 const char *trace_decode_status(uint64_t status, char *buf, size_t len);

@@ -167,6 +167,24 @@ void trace_build_finish(struct trace_build *b, struct trace_file *tf)
 	b->named = NULL;
 }
 
+int trace_build_origin(struct trace_build *b, uint32_t unknown, uint32_t line, uint32_t raw)
+{
+	struct trace_file *tf = &b->tf;
+	if (!tf->nrec)
+		return -EINVAL;
+	struct trace_origin *o = tf->norigin ? &tf->origin[tf->norigin - 1] : NULL;
+	if (!o || o->rec != tf->nrec - 1) {
+		if (!(o = trace_build_push(b, &tf->origin, &tf->norigin, &tf->origin_cap,
+					   sizeof(*o))))
+			return -ENOMEM;
+		o->rec = tf->nrec - 1;
+	}
+	o->unknown |= unknown;
+	o->line = line;
+	o->raw = raw;
+	return 0;
+}
+
 void trace_build_free(struct trace_build *b)
 {
 	trace_file_free(&b->tf);
@@ -241,6 +259,12 @@ int trace_file_save(const struct trace_file *tf, const char *path, char *err, si
 		size_t n = tf->nrec - i > RECS_PER_CHUNK ? RECS_PER_CHUNK : tf->nrec - i;
 		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_RECORDS);
 		trace_buf_put(&out, &tf->rec[i], n * sizeof(tf->rec[0]));
+		trace_chunk_end(&out, at, n);
+	}
+	for (size_t i = 0; i < tf->norigin; i += RECS_PER_CHUNK) {
+		size_t n = tf->norigin - i > RECS_PER_CHUNK ? RECS_PER_CHUNK : tf->norigin - i;
+		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_ORIGIN);
+		trace_buf_put(&out, &tf->origin[i], n * sizeof(tf->origin[0]));
 		trace_chunk_end(&out, at, n);
 	}
 	struct {

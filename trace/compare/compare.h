@@ -35,6 +35,9 @@ uint16_t trace_build_site(struct trace_build *b, const char *func, const char *f
 void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size);
 /* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
 struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
+/* Says of the last record made where it came from (line, raw: the line's text as a string id)
+ * and which of its arguments the source did not record (bit i: argument i): 0 or -errno. */
+int trace_build_origin(struct trace_build *b, uint32_t unknown, uint32_t line, uint32_t raw);
 void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */

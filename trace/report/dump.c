@@ -84,7 +84,10 @@ static void text_record(struct dump *d, const struct trace_rec *r)
 		else
 			fputs(buf, d->out);
 	}
-	if (r->site)
+	char src[160];
+	if (trace_rec_source(d->tf, r, src, sizeof(src)))
+		fprintf(d->out, " [%s, %s]", func_name(d->tf, r->site), src);
+	else if (r->site)
 		fprintf(d->out, " [%s]", func_name(d->tf, r->site));
 	text_guest(d, r);
 	fputc('\n', d->out);
@@ -97,14 +100,18 @@ static void json_args(struct dump *d, const struct trace_rec *r, bool decoded_on
 	char buf[512];
 	if (!decoded_only) {
 		fputs("\"args\":{", d->out);
-		for (unsigned i = 0; e->args[i].name; i++)
-			fprintf(d->out, "%s\"%s\":%llu", i ? "," : "", e->args[i].name,
-				(unsigned long long)trace_arg_value(e, i, r->a));
+		for (unsigned i = 0; e->args[i].name; i++) /* null: the source did not record it */
+			if (trace_arg_unknown(d->tf, r, i))
+				fprintf(d->out, "%s\"%s\":null", i ? "," : "", e->args[i].name);
+			else
+				fprintf(d->out, "%s\"%s\":%llu", i ? "," : "", e->args[i].name,
+					(unsigned long long)trace_arg_value(e, i, r->a));
 		fputs("},\"decoded\":{", d->out);
 	}
 	bool first = true;
 	for (unsigned i = 0; e->args[i].name; i++) {
-		if (!decoded_only && trace_fmt_is_number(e->args[i].fmt))
+		if (!decoded_only && trace_fmt_is_number(e->args[i].fmt) &&
+		    !trace_arg_unknown(d->tf, r, i))
 			continue;
 		fprintf(d->out, "%s\"%s\":", first ? "" : ",", e->args[i].name);
 		put_escaped(d->out, trace_decode_arg(d->tf, r, i, buf, sizeof(buf)));
@@ -119,12 +126,21 @@ static void json_common(struct dump *d, const struct trace_rec *r)
 	char buf[256];
 	const char *dev = dev_name(d->tf, r->dev);
 	const struct trace_site_ent *site = &d->tf->names.site[r->site];
+	const struct trace_origin *o = trace_file_origin(d->tf, r);
 
 	if (dev) {
 		fputs(",\"dev\":", d->out);
 		put_escaped(d->out, dev);
 	}
-	if (r->site) {
+	if (o) { /* imported: the source's event, log and line, and the line as it was */
+		fputs(",\"func\":", d->out);
+		put_escaped(d->out, trace_file_str(d->tf, site->func));
+		fputs(",\"source\":{\"log\":", d->out);
+		put_escaped(d->out, trace_file_str(d->tf, site->file));
+		fprintf(d->out, ",\"line\":%u,\"text\":", o->line);
+		put_escaped(d->out, trace_file_str(d->tf, o->raw));
+		fputc('}', d->out);
+	} else if (r->site) {
 		fputs(",\"func\":", d->out);
 		put_escaped(d->out, trace_file_str(d->tf, site->func));
 		snprintf(buf, sizeof(buf), "%s:%u", trace_file_str(d->tf, site->file), site->line);
