@@ -89,9 +89,10 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(HEX)                                                                                     \
 	F(STR)                                                                                     \
 	F(RW)                                                                                      \
-	F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE)   \
-	    F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) \
-		F(BYTES) F(VMSTATE) F(WIRING)
+	F(STATUS)                                                                                  \
+	F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG)   \
+	    F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES)  \
+		F(VMSTATE) F(WIRING)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 
@@ -266,6 +267,9 @@ uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
 /* The origin of record r (a pointer into tf->rec), NULL for a record kvmscope made itself. */
 const struct trace_origin *trace_file_origin(const struct trace_file *tf,
 					     const struct trace_rec *r);
+/* The events the file could hold (bit per event): those a kvmscope run enabled, or those an
+ * imported log has (its `events` info line). What is not in it was not recorded, not absent. */
+uint64_t trace_file_recorded(const struct trace_file *tf);
 /* "QEMU 7.2 log, line 812": where an imported record came from (the site's file is the source's
  * name); NULL for a record kvmscope made itself. */
 const char *trace_rec_source(const struct trace_file *tf, const struct trace_rec *r, char *buf,

@@ -409,3 +409,13 @@ const char *trace_rec_source(const struct trace_file *tf, const struct trace_rec
 		snprintf(buf, len, "%s", from);
 	return buf;
 }
+
+uint64_t trace_file_recorded(const struct trace_file *tf)
+{
+	char buf[1024], err[128];
+	uint64_t mask;
+	if (trace_file_info(tf, "events", buf, sizeof(buf)) &&
+	    !trace_events_mask(buf, TRACE_MASK_DEFAULT, &mask, err, sizeof(err)))
+		return mask;
+	return TRACE_MASK_DEFAULT;
+}

@@ -187,6 +187,29 @@ static void test_qemu_logs(void)
 	      "ioeventfd on against off: the handshake matches, the notifies differ, labelled");
 }
 
+/* The modern log with its msix_write_config lines taken out, as a run whose -trace did not
+ * enable msix_*: what it lacks is "not recorded in B's log", never a mismatch. */
+static void test_family_not_logged(void)
+{
+	char dir[] = "/tmp/kvmscope-test-diff-XXXXXX", log[96], status[96], cmd[512];
+	if (!mkdtemp(dir))
+		return;
+	snprintf(log, sizeof(log), "%s/nomsix.log", dir);
+	snprintf(status, sizeof(status), "%s/nomsix-status.log", dir);
+	snprintf(cmd, sizeof(cmd), "grep -v msix_write_config %s > %s && cp %.*s-status.log %s",
+		 QEMU_MODERN, log, (int)strlen(QEMU_MODERN) - 4, QEMU_MODERN, status);
+	CHECK(system(cmd) == 0, "a modern log without msix_* events made");
+	CHECK(diff(QEMU_MODERN, log, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  !strstr(out, "<- mismatch") && count(out, "not recorded in B's log") == 1 &&
+		  strstr(out, "<  MSI-X enable=1 mask_all=1"),
+	      "a log with no msix_* events: the MSI-X steps are 'not recorded in B's log', exit 0");
+	CHECK(diff(log, QEMU_MODERN, NULL) == 0 && count(out, "not recorded in A's log") == 1,
+	      "and the other way round: 'not recorded in A's log'");
+	unlink(log);
+	unlink(status);
+	rmdir(dir);
+}
+
 static void test_kvmscope_traces(void)
 {
 	char good[] = "/tmp/kvmscope-test-diff-XXXXXX", bad[] = "/tmp/kvmscope-test-diff-XXXXXX";
@@ -268,6 +291,7 @@ int main(void)
 {
 	test_edit();
 	test_qemu_logs();
+	test_family_not_logged();
 	test_kvmscope_traces();
 	test_bad_input();
 	return CHECK_DONE();

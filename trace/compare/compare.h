@@ -109,6 +109,7 @@ struct diff_queue {
 };
 
 struct diff_req {
+	size_t pop; /* its chain_pop record: what the source did not log prints as "?" */
 	uint32_t queue, head;
 	uint64_t type, sector, bytes, status, ns;
 	bool done;
@@ -143,6 +144,7 @@ struct diff_dev {
 	size_t nreq, req_cap;
 	size_t notify_exit, notify_ioeventfd, notify_empty;
 	size_t irq_msix, irq_irqfd, irq_intx, irq_suppressed;
+	size_t irq_unknown; /* of a kind the source did not log (a QEMU log without MSI-X state) */
 	char backend[64];
 	uint64_t wiring;
 };
@@ -151,6 +153,8 @@ struct diff_side {
 	const char *path;
 	struct trace_file tf;
 	bool qemu;	   /* an imported QEMU log */
+	char letter;	   /* 'A' or 'B': how the reports name it */
+	uint64_t possible; /* QEMU: the events its log could hold had -trace enabled them */
 	uint64_t recorded; /* the events this side could have recorded */
 	char transport[32], io_path[96];
 	struct diff_dev *dev; /* the virtio devices, in id order */

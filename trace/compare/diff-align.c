@@ -64,6 +64,9 @@ const char *diff_unrecorded(const struct diff_side *other, uint16_t ev)
 {
 	if ((other->recorded >> ev) & 1)
 		return NULL;
+	if (other->qemu && (other->possible >> ev & 1)) /* QEMU has it; this log was run without */
+		return other->letter == 'A' ? "not recorded in A's log (-trace did not enable it)"
+					    : "not recorded in B's log (-trace did not enable it)";
 	if (!other->qemu)
 		return "not recorded in the other trace (--trace-events)";
 	switch (trace_events[ev].cls) {

@@ -790,11 +790,22 @@ static void put_info(struct imp *im)
 		trace_build_info(b, "io_path", "%s",
 				 ioeventfd ? "QEMU main loop, notifies by ioeventfd"
 					   : "QEMU vCPU thread, notifies by exit (ioeventfd=off)");
-	/* what this importer can make: `kvmscope diff` labels the rest as not in QEMU's log */
-	trace_build_info(b, "events",
+	/* what this importer can make from QEMU 7.2's events, and of that what this log holds: a
+	 * family the log has none of (no msix_* lines, say) was not enabled with -trace, and diff
+	 * and the viewer say "not recorded", not "absent" */
+	trace_build_info(b, "qemu_events",
 			 "pci_cfg_*,bar_map,bar_unmap,msix_enable,virtio_status,"
 			 "device_reset,queue_notify,chain_pop,req_complete,used_push,"
 			 "irq_raise,backend_*,imported");
+	uint64_t held = 0;
+	char names[1024] = "";
+	for (size_t i = 0; i < b->tf.nrec; i++)
+		held |= 1ULL << b->tf.rec[i].ev;
+	for (unsigned ev = 0; ev < TRACE_EV_NR; ev++)
+		if (held >> ev & 1)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? "," : "", trace_events[ev].name);
+	trace_build_info(b, "events", "%s", names[0] ? names : "-*");
 	trace_build_info(b, "not_in_log",
 			 "PCI access widths, MSI-X vector/address/data, avail_idx, descriptor "
 			 "heads: '?' (ORIGIN chunks mark them)");

@@ -83,6 +83,7 @@ int view_cmp_load(struct view_cmp *c, const char *a, const char *b, char *err, s
 			memset(c, 0, sizeof(*c));
 			return -1;
 		}
+		c->side[k].letter = 'A' + k;
 	}
 	size_t most = c->side[0].ndev > c->side[1].ndev ? c->side[0].ndev : c->side[1].ndev;
 	c->cmp = calloc(most + 1, sizeof(*c->cmp));
