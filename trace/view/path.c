@@ -119,7 +119,10 @@ static uint8_t tag_one(struct view_dev_state *s, const struct trace_rec *r)
 		return VIEW_STEP_DRIVER_OK;
 	case TRACE_EV_BACKEND_STOP:
 		return s->step == VIEW_STEP_RESET ? VIEW_STEP_RESET : VIEW_STEP_NONE;
-	case TRACE_EV_VIRTIO_STATUS:
+	case TRACE_EV_VIRTIO_STATUS: /* a 0 before any guest access: QEMU's machine-start reset */
+		if (!view_arg(r, VA_NEW, 0) && !view_arg(r, VA_OLD, 0) &&
+		    (s->step == VIEW_STEP_NONE || s->step == VIEW_STEP_DEVICE))
+			return enter(s, VIEW_STEP_DEVICE);
 		return status_step(s, view_arg(r, VA_OLD, 0), view_arg(r, VA_NEW, 0), carry);
 	case TRACE_EV_DEVICE_RESET:
 		s->ready = false;
@@ -243,11 +246,81 @@ static void init_round(const struct trace_file *tf, const struct view_tags *t, s
 	}
 	for (size_t i = 0; i < o->end; i++) {
 		uint8_t s = t->step[i];
-		if (!same_dev(tf, i, o->dev) || view_step_path(s) != VIEW_PATH_INIT)
+		if (!same_dev(tf, i, o->dev))
+			continue;
+		if (i < o->begin &&
+		    s == VIEW_STEP_DRIVER_OK) /* a session before: count from here */
+			o->pci_reads = o->pci_writes = 0;
+		if (i < o->begin) {
+			o->pci_reads += tf->rec[i].ev == TRACE_EV_PCI_CFG_READ;
+			o->pci_writes += tf->rec[i].ev == TRACE_EV_PCI_CFG_WRITE;
+		}
+		if (view_step_path(s) != VIEW_PATH_INIT)
 			continue;
 		if ((i >= o->begin || s <= VIEW_STEP_PCI) && o->at[s] == SIZE_MAX)
 			o->at[s] = i;
 	}
+	o->machine_reset = o->at[VIEW_STEP_DEVICE] != SIZE_MAX &&
+			   tf->rec[o->at[VIEW_STEP_DEVICE]].ev == TRACE_EV_VIRTIO_STATUS;
+	/* QEMU boots SeaBIOS, which drives virtio-blk to read the boot disk before the OS does:
+	 * in a QEMU log, a session that reached DRIVER_OK with another after it is SeaBIOS's */
+	char src[32];
+	if (o->at[VIEW_STEP_DRIVER_OK] != SIZE_MAX && o->at[VIEW_STEP_DRIVER_OK] >= o->begin &&
+	    trace_file_info(tf, "source", src, sizeof(src)) && !strcmp(src, "qemu-log"))
+		for (size_t i = o->end; i < n && !o->firmware; i++)
+			o->firmware = same_dev(tf, i, o->dev) && t->step[i] == VIEW_STEP_DRIVER_OK;
+}
+
+bool view_machine_reset(const struct trace_file *tf, const struct view_tags *t, size_t rec)
+{
+	return rec < t->n && t->step[rec] == VIEW_STEP_DEVICE &&
+	       tf->rec[rec].ev == TRACE_EV_VIRTIO_STATUS;
+}
+
+const char *view_unlogged_text(const struct trace_file *tf)
+{
+	char src[32];
+	if (!trace_file_info(tf, "source", src, sizeof(src)))
+		return "not recorded (--trace-events)";
+	return !strcmp(src, "qemu-log") ? "not in QEMU's log" : "not in the imported log";
+}
+
+/* The events that can realize a step: none of them recorded, the step cannot show. */
+static uint64_t step_events(unsigned s)
+{
+#define EV(x) (1ULL << TRACE_EV_##x)
+	const uint64_t status = EV(VIRTIO_STATUS) | EV(DEVICE_RESET);
+	const uint64_t common = EV(COMMON_CFG_READ) | EV(COMMON_CFG_WRITE);
+	switch (s) {
+	case VIEW_STEP_DEVICE:
+		return EV(DEV_CREATE) | EV(CFG_SPACE_BUILT) | EV(BAR_REGISTER) | EV(MSIX_ALLOC) |
+		       EV(QUEUE_ADD) | EV(HOST_FEATURES);
+	case VIEW_STEP_PCI:
+		return view_class_mask(TRACE_CLASS_PCI);
+	case VIEW_STEP_FEATURES:
+		return EV(DEVICE_FEATURES_READ) | EV(DRIVER_FEATURES_WRITE) | common;
+	case VIEW_STEP_FEATURES_OK:
+		return status | EV(FEATURES_OK) | EV(FEATURES_REFUSED);
+	case VIEW_STEP_REREAD:
+		return EV(COMMON_CFG_READ);
+	case VIEW_STEP_SETUP:
+		return view_class_mask(TRACE_CLASS_QUEUE) | EV(CONFIG_READ) | EV(CONFIG_WRITE) |
+		       common;
+	case VIEW_STEP_NOTIFY:
+		return EV(QUEUE_NOTIFY);
+	case VIEW_STEP_POP:
+		return EV(CHAIN_POP);
+	case VIEW_STEP_BACKEND:
+	case VIEW_STEP_COMPLETE:
+		return EV(REQ_COMPLETE);
+	case VIEW_STEP_USED:
+		return EV(USED_PUSH);
+	case VIEW_STEP_IRQ:
+		return EV(IRQ_RAISE) | EV(IRQ_SUPPRESS) | EV(ISR_READ);
+	default:
+		return status;
+	}
+#undef EV
 }
 
 /* The last (dir < 0) or first record from `from` on with this device, event and queue (and head
@@ -332,7 +405,7 @@ static void io_round(const struct trace_file *tf, size_t sel, struct view_round 
 		o->at[VIEW_STEP_IRQ] = find_irq(tf, used + 1, o->dev, o->queue);
 }
 
-static void mark(struct view_round *o, size_t sel)
+static void mark(struct view_round *o, size_t sel, uint64_t recorded)
 {
 	unsigned first = o->path == VIEW_PATH_INIT ? VIEW_INIT_FIRST : VIEW_IO_FIRST;
 	unsigned last = o->path == VIEW_PATH_INIT ? VIEW_INIT_LAST : VIEW_IO_LAST;
@@ -348,6 +421,8 @@ static void mark(struct view_round *o, size_t sel)
 								      : VIEW_MARK_TODO;
 		else if (at != SIZE_MAX && at <= sel)
 			o->mark[s] = VIEW_MARK_DONE;
+		else if (at == SIZE_MAX && !(recorded & step_events(s)))
+			o->mark[s] = VIEW_MARK_UNLOGGED;
 		else if (at == SIZE_MAX && later_done)
 			o->mark[s] = VIEW_MARK_SKIPPED;
 		else
@@ -375,7 +450,7 @@ int view_round_get(const struct trace_file *tf, const struct view_tags *t, size_
 		io_round(tf, sel, o);
 	if (o->at[o->cur] == SIZE_MAX || o->at[o->cur] > sel)
 		o->at[o->cur] = sel;
-	mark(o, sel);
+	mark(o, sel, trace_file_recorded(tf));
 	return 0;
 }
 

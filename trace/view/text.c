@@ -62,6 +62,23 @@ uint64_t view_arg(const struct trace_rec *r, enum view_arg a, uint64_t def)
 	return trace_arg_value(&trace_events[r->ev], arg_index[r->ev][a], r->a);
 }
 
+bool view_arg_known(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a)
+{
+	return view_has(r, a) && !trace_arg_unknown(tf, r, arg_index[r->ev][a]);
+}
+
+const char *view_arg_str(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a,
+			 char *buf, size_t len)
+{
+	if (!view_has(r, a))
+		snprintf(buf, len, "-");
+	else if (!view_arg_known(tf, r, a))
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)view_arg(r, a, 0));
+	return buf;
+}
+
 uint64_t view_time(const struct trace_file *tf, const struct trace_rec *r)
 {
 	return r->ts > tf->hdr.start_ns ? r->ts - tf->hdr.start_ns : 0;
@@ -166,7 +183,8 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 	    r->site < tf->names.nsite ? &tf->names.site[r->site] : &tf->names.site[0];
 	const struct trace_stack_ent *stack =
 	    r->stack < tf->names.nstack ? &tf->names.stack[r->stack] : &tf->names.stack[0];
-	char sym[256];
+	const struct trace_origin *origin = trace_file_origin(tf, r);
+	char sym[256], src[160];
 
 	/* first what a newcomer needs: what (when is in the pane's title), the three functions */
 	view_say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
@@ -182,7 +200,10 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 		}
 		emit(opaque, VIEW_KEY, line);
 	}
-	if (r->site)
+	if (origin) /* imported: the source's own event and where it is, not a kvmscope function */
+		view_say(emit, opaque, VIEW_KEY, "%s: %s",
+			 trace_rec_source(tf, r, src, sizeof(src)), trace_file_str(tf, site->func));
+	else if (r->site)
 		view_say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
 	view_say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s",
 		 q && q->func ? q->func : "(no counterpart)");
@@ -192,7 +213,9 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 	for (unsigned i = 0; i < stack->n; i++)
 		view_say(emit, opaque, VIEW_TEXT, "  guest <- %s",
 			 trace_symtab_format(&tf->syms, stack->pc[i], sym, sizeof(sym)));
-	if (r->site)
+	if (origin && origin->raw)
+		view_say(emit, opaque, VIEW_TEXT, "  log: %s", trace_file_str(tf, origin->raw));
+	else if (r->site)
 		view_say(emit, opaque, VIEW_TEXT, "  kvmscope in %s:%u",
 			 trace_file_str(tf, site->file), site->line);
 	if (q && q->from)

@@ -63,6 +63,11 @@ enum view_arg {
 };
 bool view_has(const struct trace_rec *r, enum view_arg a);
 uint64_t view_arg(const struct trace_rec *r, enum view_arg a, uint64_t def);
+/* The event has argument a and its source recorded it (imported traces may not). */
+bool view_arg_known(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a);
+/* Argument a as a number, or "?" when not recorded ("-" when the event has none). */
+const char *view_arg_str(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a,
+			 char *buf, size_t len);
 
 /* --- The two paths and their steps (trace/view/path.c). --- */
 enum view_path { VIEW_PATH_NONE, VIEW_PATH_INIT, VIEW_PATH_IO };
@@ -119,7 +124,13 @@ void view_tags_free(struct view_tags *t);
 
 /* One pass of a path around a selected record: for each step, the record that realized it
  * (SIZE_MAX: none). Init: since the device's last reset. IO: one request, found by its head. */
-enum view_mark { VIEW_MARK_TODO, VIEW_MARK_DONE, VIEW_MARK_NOW, VIEW_MARK_SKIPPED };
+enum view_mark {
+	VIEW_MARK_TODO,
+	VIEW_MARK_DONE,
+	VIEW_MARK_NOW,
+	VIEW_MARK_SKIPPED,
+	VIEW_MARK_UNLOGGED /* the trace could not hold this step: not in QEMU's log, say */
+};
 struct view_round {
 	enum view_path path;
 	uint16_t dev;
@@ -129,7 +140,15 @@ struct view_round {
 	size_t begin, end;	    /* init: the records of this round [begin, end) */
 	uint32_t queue, head;	    /* IO */
 	bool has_head;
+	/* init: the device's PCI config accesses since its previous session (or the start) */
+	size_t pci_reads, pci_writes;
+	bool firmware; /* a QEMU log's first session of several: SeaBIOS reading the boot disk */
+	bool machine_reset; /* the device step is QEMU's reset at machine start, not a build */
 };
+/* "not in QEMU's log" for a step the trace could not hold (VIEW_MARK_UNLOGGED). */
+const char *view_unlogged_text(const struct trace_file *tf);
+/* Whether record rec is QEMU's machine-start reset (a status 0 before any guest access). */
+bool view_machine_reset(const struct trace_file *tf, const struct view_tags *t, size_t rec);
 /* 0, or -1 when the record belongs to no path (the round is then empty). */
 int view_round_get(const struct trace_file *tf, const struct view_tags *t, size_t sel,
 		   struct view_round *out);
@@ -147,7 +166,10 @@ struct view_inflight {
 struct view_queue {
 	uint16_t dev;
 	uint32_t queue;
-	bool known;  /* the trace says anything about this queue */
+	bool known; /* the trace says anything about this queue */
+	/* the trace cannot hold queue setup (a QEMU log): size, rings and vector are not logged;
+	 * snapshot: they are what QEMU's monitor said after the run (the -status.log beside it) */
+	bool setup_unlogged, snapshot;
 	bool legacy; /* addresses from a PFN */
 	bool enabled;
 	uint32_t max_size, size, vector;
