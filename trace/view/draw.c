@@ -244,7 +244,7 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 		return;
 	r = &tf->rec[o->at[s]];
 	if (s == VIEW_STEP_DEVICE && o->machine_reset) {
-		snprintf(buf, len, "QEMU's machine-start reset");
+		snprintf(buf, len, "machine-start reset");
 		return;
 	}
 	if (o->path == VIEW_PATH_INIT) { /* when */
@@ -295,8 +295,8 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 	}
 	dev = view_dev_name(v->tf, o.dev);
 	if (o.path == VIEW_PATH_INIT)
-		snprintf(head, sizeof(head), " Path: init %s (virtio 1.2 3.1.1)%s", dev ? dev : "",
-			 o.firmware ? ": SeaBIOS's session" : "");
+		snprintf(head, sizeof(head), " Path: init%s %s (virtio 1.2 3.1.1)",
+			 o.firmware ? " by SeaBIOS" : "", dev ? dev : "");
 	else if (o.has_head) /* an imported log may have no heads: its request number stands in */
 		snprintf(head, sizeof(head), " Path: IO %s q%u %s %u", dev ? dev : "", o.queue,
 			 view_arg_known(v->tf, &v->tf->rec[o.at[VIEW_STEP_POP]], VA_HEAD)
@@ -327,8 +327,9 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		num[0] = 0;
 		if (o.path == VIEW_PATH_INIT) /* the spec's step number */
 			snprintf(num, sizeof(num), "%-1s ", view_steps[s].num);
-		snprintf(line, sizeof(line), "%s %s%-*s %-5s %s", marks[o.mark[s]], num,
-			 o.path == VIEW_PATH_INIT ? 14 : 9, view_steps[s].name, at, note);
+		snprintf(line, sizeof(line), "%s %s%-*s %-*s%s%s", marks[o.mark[s]], num,
+			 o.path == VIEW_PATH_INIT ? 14 : 9, view_steps[s].name, at[0] ? 5 : 0, at,
+			 at[0] ? " " : "", note);
 		attr_t a = o.mark[s] == VIEW_MARK_NOW
 			       ? (ui->color ? COLOR_PAIR(PAIR_NOW) | A_BOLD : A_REVERSE | A_BOLD)
 			   : o.mark[s] == VIEW_MARK_DONE ? 0

@@ -164,6 +164,21 @@ static void detail_args(const struct trace_file *tf, const struct trace_rec *r, 
 	}
 }
 
+/* A status 0 in an imported log before the guest touched the device: QEMU resets every device
+ * when the machine starts (qemu_system_reset), which its log shows as virtio_set_status 0. */
+static bool machine_reset(const struct trace_file *tf, size_t rec)
+{
+	const struct trace_rec *r = &tf->rec[rec];
+	if (r->ev != TRACE_EV_VIRTIO_STATUS || view_arg(r, VA_NEW, 1) || view_arg(r, VA_OLD, 1))
+		return false;
+	for (size_t i = 0; i < rec; i++)
+		if (tf->rec[i].dev == r->dev &&
+		    (TRACE_TID_KIND(tf->rec[i].tid) == TRACE_THREAD_VCPU ||
+		     trace_events[tf->rec[i].ev].cls == TRACE_CLASS_PCI))
+			return false;
+	return true;
+}
+
 const char *view_when(const struct trace_file *tf, const struct trace_rec *r, char *buf, size_t len)
 {
 	char t[32], tid[32];
@@ -189,6 +204,9 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 	/* first what a newcomer needs: what (when is in the pane's title), the three functions */
 	view_say(emit, opaque, VIEW_HEAD, "#%zu %s [%s]", rec, e->name, trace_class_names[e->cls]);
 	detail_args(tf, r, emit, opaque);
+	if (origin && machine_reset(tf, rec))
+		view_say(emit, opaque, VIEW_KEY,
+			 "QEMU's machine-start reset: no guest involved yet");
 	if (r->rip) { /* where, and the two callers that usually say why */
 		char line[512];
 		snprintf(line, sizeof(line), "guest    %s",
