@@ -96,6 +96,7 @@ check "n n n: PCI probe marked done" shows "[x]   PCI probe"
 check "n n n: DRIVER still to come" shows "[ ] 3 DRIVER"
 keys n n n
 check "n n n: DRIVER, features, FEATURES_OK lit" wait_for "[>] 5 FEATURES_OK"
+check "detail at 80x24: the spec step" shows "step 5 of"
 keys n
 check "n: the re-read of step 6 lit" wait_for "[>] 6 re-read status"
 keys p
@@ -113,6 +114,8 @@ check "n n n: pop, complete, used: used lit" wait_for "[>] used"
 check "notify, pop, backend, complete marked done" \
 	sh -c "tmux -L $sock capture-pane -t v -p | grep -c '^\[x\] \(notify\|pop\|backend\|complete\) ' | grep -qx 4"
 check "the queue pane: the avail and used indices" shows "avail idx 1  used idx 1"
+keys / virtio_add_queue Enter
+check "/ search: a QEMU function finds its event" wait_for "queue_add [host-init]"
 keys / "io start" Enter
 check "/ search: the marker row is selected" wait_for ">40 "
 keys g 48 Enter

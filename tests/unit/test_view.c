@@ -364,6 +364,17 @@ static void test_model(void)
 	      "search: marker text");
 	CHECK(view_search(&v, "DEV_CREATE", 1) == false || view_selected(&v) == at_rec.create,
 	      "search: case-insensitive, wraps");
+	view_select_record(&v, 0);
+	CHECK(view_search(&v, "virtio_add_queue", 1) &&
+		  tf.rec[view_selected(&v)].ev == TRACE_EV_QUEUE_ADD,
+	      "search: a QEMU function name finds the event doing its job (#%zu)",
+	      view_selected(&v));
+	view_select_record(&v, 0);
+	CHECK(view_search(&v, "3.1.1", 1) && v.tags.step[view_selected(&v)] == VIEW_STEP_RESET,
+	      "search: a spec section finds the first step of §3.1.1 (#%zu)", view_selected(&v));
+	CHECK(view_search(&v, "re-read status", 1) &&
+		  v.tags.step[view_selected(&v)] == VIEW_STEP_REREAD,
+	      "search: a step's name (#%zu)", view_selected(&v));
 	CHECK(!view_search(&v, "no-such-thing", 1) && strstr(v.msg, "not found"),
 	      "search: says when nothing matches");
 	CHECK(view_goto(&v, "5") && view_selected(&v) == 5, "go to: an event number");
@@ -437,7 +448,7 @@ static void test_detail(void)
 {
 	char sum[256];
 	ndetail = 0;
-	view_detail(&tf, at_rec.driver, collect, NULL);
+	view_detail(&tf, at_rec.driver, v.tags.step[at_rec.driver], collect, NULL);
 	CHECK(ndetail > 6 && strstr(detail[0], "virtio_status") &&
 		  strstr(detail[0], "virtio-status"),
 	      "detail: the event and its class first");
@@ -448,6 +459,10 @@ static void test_detail(void)
 	CHECK(detail_has("kvmscope status()") && detail_has("test_view.c:"),
 	      "detail: the kvmscope function that emitted it, and where");
 	CHECK(detail_has("QEMU 7.2 virtio_set_status()"), "detail: the QEMU counterpart");
+	CHECK(detail_has("step 3 of §3.1.1: DRIVER"), "detail: the spec step");
+	ndetail = 0;
+	view_detail(&tf, at_rec.pop1, v.tags.step[at_rec.pop1], collect, NULL);
+	CHECK(detail_has("IO path: pop (§2.7.13)"), "detail: an IO step");
 	CHECK(!strcmp(view_summary(&tf, &tf.rec[at_rec.marker], sum, sizeof(sum)),
 		      "guest_marker text=\"io start\""),
 	      "summary: name and decoded arguments (%s)", sum);

@@ -98,7 +98,7 @@ static void test_detail(const struct trace_file *tf)
 	struct lines l = {""};
 	char sum[512];
 	size_t notify = nth(tf, TRACE_EV_QUEUE_NOTIFY, 0);
-	view_detail(tf, notify, collect, &l);
+	view_detail(tf, notify, VIEW_STEP_NOTIFY, collect, &l);
 	CHECK(strstr(l.text, "QEMU 7.2 log, line 339: virtio_queue_notify") &&
 		  strstr(l.text, "log: ") && strstr(l.text, "virtio_queue_notify vdev 0x") &&
 		  !strstr(l.text, "kvmscope in") && !strstr(l.text, "kvmscope virtio_queue_notify"),

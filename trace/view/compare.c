@@ -239,5 +239,7 @@ void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void
 			 r->label ? ": " : "", r->label ? r->label : "");
 		return;
 	}
-	view_detail(&c->side[side].tf, st->rec, emit, opaque);
+	view_detail(&c->side[side].tf, st->rec,
+		    st->rec < c->tags[side].n ? c->tags[side].step[st->rec] : VIEW_STEP_NONE, emit,
+		    opaque);
 }

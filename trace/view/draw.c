@@ -193,7 +193,8 @@ static void draw_detail(const struct view_ui *ui, struct view *v, const struct v
 	snprintf(head, sizeof(head), " Detail %s  (z: %s)", when, ui->zoom ? "panes" : "zoom");
 	title(ui, b, head);
 	if (rec != SIZE_MAX)
-		view_detail(v->tf, rec, detail_line, &c);
+		view_detail(v->tf, rec, rec < v->tags.n ? v->tags.step[rec] : VIEW_STEP_NONE,
+			    detail_line, &c);
 }
 
 /* --- Path --- */

@@ -147,6 +147,15 @@ static bool matches(const struct view *v, size_t rec, const char *text)
 		return true;
 	if (r->rip && strcasestr(trace_symtab_format(&tf->syms, r->rip, buf, sizeof(buf)), text))
 		return true;
+	/* the QEMU 7.2 function doing the same job, the spec section and the step */
+	const struct qemu_func *q = qemu_func_for(r->ev);
+	if ((q && q->func && strcasestr(q->func, text)) ||
+	    (q && q->from && strcasestr(q->from, text)) ||
+	    strcasestr(trace_events[r->ev].doc, text))
+		return true;
+	if (rec < v->tags.n && v->tags.step[rec] != VIEW_STEP_NONE &&
+	    strcasestr(view_step_words(v->tags.step[rec], buf, sizeof(buf)), text))
+		return true;
 	const struct trace_stack_ent *s = &tf->names.stack[r->stack];
 	for (unsigned i = 0; i < s->n; i++)
 		if (strcasestr(trace_symtab_format(&tf->syms, s->pc[i], buf, sizeof(buf)), text))

@@ -40,6 +40,20 @@ enum view_path view_step_path(unsigned step)
 				      : VIEW_PATH_NONE;
 }
 
+const char *view_step_words(unsigned step, char *buf, size_t len)
+{
+	const struct view_step_info *s = step < VIEW_STEP_NR ? &view_steps[step] : NULL;
+	if (!s)
+		snprintf(buf, len, "%s", "");
+	else if (s->num[0])
+		snprintf(buf, len, "step %s of %s: %s", s->num, s->spec, s->name);
+	else if (view_step_path(step) == VIEW_PATH_IO)
+		snprintf(buf, len, "IO path: %s (%s)", s->name, s->spec);
+	else
+		snprintf(buf, len, "%s (%s)", s->name, s->spec);
+	return buf;
+}
+
 static bool is_status_reg(uint64_t reg)
 {
 	return reg == (TRACE_VREG_LEGACY | VIRTIO_PCI_STATUS) || reg == VIRTIO_PCI_COMMON_STATUS;

@@ -189,7 +189,8 @@ const char *view_when(const struct trace_file *tf, const struct trace_rec *r, ch
 	return buf;
 }
 
-void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque)
+void view_detail(const struct trace_file *tf, size_t rec, unsigned step, view_line_fn emit,
+		 void *opaque)
 {
 	const struct trace_rec *r = &tf->rec[rec];
 	const struct trace_event_info *e = &trace_events[r->ev];
@@ -225,6 +226,8 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 		view_say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
 	view_say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s",
 		 q && q->func ? q->func : "(no counterpart)");
+	if (step < VIEW_STEP_NR) /* where the student is in the spec */
+		view_say(emit, opaque, VIEW_KEY, "%s", view_step_words(step, sym, sizeof(sym)));
 
 	/* then the rest, for a taller pane or the zoomed one */
 	view_say(emit, opaque, VIEW_DIM, "%s", e->doc);

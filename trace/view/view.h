@@ -104,6 +104,9 @@ struct view_step_info {
 };
 extern const struct view_step_info view_steps[VIEW_STEP_NR];
 enum view_path view_step_path(unsigned step);
+/* "step 5 of §3.1.1: FEATURES_OK", "PCI probe (§4.1.2)", "IO path: pop (§2.7.13)"; "" for
+ * VIEW_STEP_NONE. Returns buf. */
+const char *view_step_words(unsigned step, char *buf, size_t len);
 
 /* Per device while tagging, in record order. */
 struct view_dev_state {
@@ -245,7 +248,9 @@ const char *view_func_name(const struct trace_file *tf, const struct trace_rec *
 /* The detail pane's lines, each call appends one (line, len) through emit. */
 typedef void (*view_line_fn)(void *opaque, int attr, const char *text);
 enum view_attr { VIEW_TEXT, VIEW_HEAD, VIEW_DIM, VIEW_KEY };
-void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque);
+/* step: the record's (view_tags), named under its header; VIEW_STEP_NONE for none. */
+void view_detail(const struct trace_file *tf, size_t rec, unsigned step, view_line_fn emit,
+		 void *opaque);
 /* emit() with a formatted line. */
 void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
