@@ -97,6 +97,7 @@ check "n n n: DRIVER still to come" shows "[ ] 3 DRIVER"
 keys n n n
 check "n n n: DRIVER, features, FEATURES_OK lit" wait_for "[>] 5 FEATURES_OK"
 check "detail at 80x24: the spec step" shows "step 5 of"
+check "timeline at 80x24: the status write keeps the bit it added" shows "virtio_status ..->FEAT_OK"
 keys n
 check "n: the re-read of step 6 lit" wait_for "[>] 6 re-read status"
 keys p

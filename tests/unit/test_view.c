@@ -463,6 +463,14 @@ static void test_detail(void)
 	ndetail = 0;
 	view_detail(&tf, at_rec.pop1, v.tags.step[at_rec.pop1], collect, NULL);
 	CHECK(detail_has("IO path: pop (§2.7.13)"), "detail: an IO step");
+	view_summary_fit(&tf, &tf.rec[at_rec.fok], 30, sum, sizeof(sum));
+	CHECK(strlen(sum) <= 30 && !strncmp(sum, "virtio_status ..", 16) && strstr(sum, "->") &&
+		  (!strcmp(sum + strlen(sum) - 9, "->FEAT_OK") ||
+		   !strcmp(sum + strlen(sum) - 8, "|FEAT_OK")),
+	      "timeline at 30 columns keeps the status that changed: %s", sum);
+	view_summary_fit(&tf, &tf.rec[at_rec.fok], 200, sum, sizeof(sum));
+	CHECK(!strcmp(sum, "virtio_status ACKNOWLEDGE|DRIVER->ACKNOWLEDGE|DRIVER|FEATURES_OK"),
+	      "timeline, wide: old->new in full: %s", sum);
 	CHECK(!strcmp(view_summary(&tf, &tf.rec[at_rec.marker], sum, sizeof(sum)),
 		      "guest_marker text=\"io start\""),
 	      "summary: name and decoded arguments (%s)", sum);

@@ -138,9 +138,10 @@ static void draw_timeline(const struct view_ui *ui, struct view *v, const struct
 		size_t row = v->top + i, rec = v->rows[row];
 		const struct trace_rec *r = &tf->rec[rec];
 		bool sel = row == v->row;
-		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec,
-			 view_time_str(view_time(tf, r), t, sizeof(t)),
-			 view_summary(tf, r, sum, sizeof(sum)));
+		view_time_str(view_time(tf, r), t, sizeof(t));
+		int room = b->w - digits - (int)strlen(t) - 3; /* after "> 123 0.000001 " */
+		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec, t,
+			 view_summary_fit(tf, r, room, sum, sizeof(sum)));
 		attr_t a = class_attr(ui, trace_events[r->ev].cls);
 		put(ui, b->y + 1 + i, b->x, b->w, sel ? (a | A_REVERSE) : a, sel, line);
 	}
@@ -488,33 +489,13 @@ void view_layout_compare(int lines, int cols, bool zoom, struct view_layout *l)
 	    (struct view_box){1 + top + info, half + 1, body - top - info, cols - half - 1};
 }
 
-/* Status bits in short, all of them, when a column is too narrow for the text (80 columns): the
- * detail has them in full. DRIVER_OK before DRIVER. */
-static const char *fit(const char *text, int w, char *buf, size_t len)
-{
-	static const char *const words[][2] = {{"ACKNOWLEDGE", "ACK"},
-					       {"FEATURES_OK", "FEAT_OK"},
-					       {"DRIVER_OK", "DRV_OK"},
-					       {"DRIVER", "DRV"}};
-	snprintf(buf, len, "%s", text);
-	for (unsigned k = 0; k < 4 && (int)strlen(text) > w; k++) {
-		char *at;
-		size_t from = strlen(words[k][0]), to = strlen(words[k][1]);
-		while ((at = strstr(buf, words[k][0]))) {
-			memcpy(at, words[k][1], to);
-			memmove(at + to, at + from, strlen(at + from) + 1);
-		}
-	}
-	return buf;
-}
-
 /* One column of a row: a step's text in its record's class colour, "-" when the side has none. */
 static void cmp_cell(const struct view_ui *ui, const struct view_cmp *c, int side,
 		     const struct diff_step *s, int y, int x, int w, attr_t sel)
 {
 	attr_t a = s ? class_attr(ui, trace_events[c->side[side].tf.rec[s->rec].ev].cls) : A_DIM;
 	char buf[DIFF_TEXT];
-	put(ui, y, x, w, a | sel, true, s ? fit(s->text, w, buf, sizeof(buf)) : "-");
+	put(ui, y, x, w, a | sel, true, s ? view_status_short(s->text, w, buf, sizeof(buf)) : "-");
 }
 
 static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const struct view_box *b)

@@ -132,6 +132,51 @@ const char *view_summary(const struct trace_file *tf, const struct trace_rec *r,
 	return buf;
 }
 
+/* Status bits in short, all of them, when a column is too narrow for the text (80 columns): the
+ * detail has them in full. DRIVER_OK before DRIVER. */
+const char *view_status_short(const char *text, int w, char *buf, size_t len)
+{
+	static const char *const words[][2] = {{"ACKNOWLEDGE", "ACK"},
+					       {"FEATURES_OK", "FEAT_OK"},
+					       {"DRIVER_OK", "DRV_OK"},
+					       {"DRIVER", "DRV"}};
+	snprintf(buf, len, "%s", text);
+	for (unsigned k = 0; k < 4 && (int)strlen(text) > w; k++) {
+		char *at;
+		size_t from = strlen(words[k][0]), to = strlen(words[k][1]);
+		while ((at = strstr(buf, words[k][0]))) {
+			memcpy(at, words[k][1], to);
+			memmove(at + to, at + from, strlen(at + from) + 1);
+		}
+	}
+	return buf;
+}
+
+const char *view_summary_fit(const struct trace_file *tf, const struct trace_rec *r, int width,
+			     char *buf, size_t len)
+{
+	if (r->ev != TRACE_EV_VIRTIO_STATUS)
+		return view_summary(tf, r, buf, len);
+	char old[128], new[128], change[260];
+	const struct trace_event_info *e = &trace_events[r->ev];
+	trace_decode_arg(tf, r, 0, old, sizeof(old));
+	trace_decode_arg(tf, r, 1, new, sizeof(new));
+	char full[260];
+	int room = width - (int)strlen(e->name) - 1;
+	snprintf(full, sizeof(full), "%s->%s", old, new);
+	view_status_short(full, room, change, sizeof(change));
+	int n = strlen(change), arrow = strstr(change, "->") - change;
+	if (room < 8 || n <= room)
+		snprintf(buf, len, "%s %s", e->name, change);
+	else if (n - arrow <= room - 2) /* the end of the old value, the whole new one */
+		snprintf(buf, len, "%s ..%s", e->name, change + n - (room - 2));
+	else { /* the end of the new value, whole bits: the ones the driver just added */
+		const char *tail = change + n - (room - 4), *bar = strchr(tail, '|');
+		snprintf(buf, len, "%s ..->%s", e->name, bar && bar[1] ? bar + 1 : tail);
+	}
+	return buf;
+}
+
 void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
 {
 	char line[1024];

@@ -240,7 +240,14 @@ const char *view_time_str(uint64_t ns, char *buf, size_t len);		    /* "1.234567
 /* "virtio_status old=ACKNOWLEDGE new=ACKNOWLEDGE|DRIVER" */
 const char *view_summary(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 			 size_t len);
+/* The summary in at most width columns, for the timeline: a status write is "name OLD->NEW",
+ * cut from the left when narrow ("virtio_status ..DRIVER->ACKNOWLEDGE|DRIVER|FEATURES_OK") so
+ * that what changed stays in view; other events as view_summary(), cut at the right. */
+const char *view_summary_fit(const struct trace_file *tf, const struct trace_rec *r, int width,
+			     char *buf, size_t len);
 const char *view_dev_name(const struct trace_file *tf, uint16_t dev); /* NULL: none */
+/* Status bits in short (ACK|DRV|FEAT_OK|DRV_OK) when text is wider than w; returns buf. */
+const char *view_status_short(const char *text, int w, char *buf, size_t len);
 /* "+0.012345678 s vcpu0 blk0": when, on which thread, about which device */
 const char *view_when(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 		      size_t len);
