@@ -90,8 +90,9 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(STR)                                                                                     \
 	F(RW)                                                                                      \
 	F(STATUS)                                                                                  \
-	F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG)   \
-	    F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES)  \
+	F(FEAT)                                                                                    \
+	F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG) F(VREG)   \
+	    F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES)          \
 		F(VMSTATE) F(WIRING)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
@@ -291,6 +292,62 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 			     char *buf, size_t len);
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
+
+/* --- The two paths and their steps (trace/steps.c): which step each record is. --- */
+enum trace_path { TRACE_PATH_NONE, TRACE_PATH_INIT, TRACE_PATH_IO };
+enum trace_step {
+	TRACE_STEP_DEVICE, /* host: the device built (before the driver) */
+	TRACE_STEP_PCI,	   /* guest: PCI enumeration, BARs, bus master */
+	TRACE_STEP_RESET,  /* virtio 1.2 §3.1.1 steps 1..8 */
+	TRACE_STEP_ACK,
+	TRACE_STEP_DRIVER,
+	TRACE_STEP_FEATURES,
+	TRACE_STEP_FEATURES_OK,
+	TRACE_STEP_REREAD,
+	TRACE_STEP_SETUP,
+	TRACE_STEP_DRIVER_OK,
+	TRACE_STEP_NOTIFY, /* the IO path */
+	TRACE_STEP_POP,
+	TRACE_STEP_BACKEND,
+	TRACE_STEP_COMPLETE,
+	TRACE_STEP_USED,
+	TRACE_STEP_IRQ,
+	TRACE_STEP_NR,
+	TRACE_STEP_NONE = 0xff
+};
+#define TRACE_INIT_FIRST TRACE_STEP_DEVICE
+#define TRACE_INIT_LAST	 TRACE_STEP_DRIVER_OK
+#define TRACE_IO_FIRST	 TRACE_STEP_NOTIFY
+#define TRACE_IO_LAST	 TRACE_STEP_IRQ
+
+struct trace_step_info {
+	const char *name; /* as the path pane shows it */
+	const char *num;  /* the step's number in virtio 1.2 §3.1.1, or "" */
+	const char *spec; /* the spec section */
+	const char *what; /* one line */
+};
+extern const struct trace_step_info trace_steps[TRACE_STEP_NR];
+enum trace_path trace_step_path(unsigned step);
+/* "step 5 of §3.1.1: FEATURES_OK", "PCI probe (§4.1.2)", "IO path: pop (§2.7.13)"; "" for
+ * TRACE_STEP_NONE. Returns buf. */
+const char *trace_step_words(unsigned step, char *buf, size_t len);
+
+/* Per device while tagging, in record order. */
+struct trace_dev_state {
+	uint8_t step;	/* the init step in progress, TRACE_STEP_NONE before any */
+	uint8_t status; /* the device status as last written */
+	bool ready;	/* DRIVER_OK set and not reset since */
+};
+
+/* Step tags of the records, computed in one pass and extended as records arrive (live). */
+struct trace_tags {
+	uint8_t *step; /* per record: enum trace_step or TRACE_STEP_NONE */
+	size_t n, cap;
+	struct trace_dev_state *dev;
+	size_t ndev;
+};
+int trace_tags_update(struct trace_tags *t, const struct trace_file *tf); /* 0 or -ENOMEM */
+void trace_tags_free(struct trace_tags *t);
 
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);

@@ -258,7 +258,8 @@ static void test_commands(void)
 	char *text[] = {"dump", path, "--events", "virtio-status,pci,guest-marker"};
 	CHECK(run(trace_cmd_dump, out, cap, 4, text) == 0, "dump: text exits 0");
 	CHECK(strstr(out, "vcpu0@0.") && strstr(out, ":virtio_status dev=blk0 old=ACKNOWLEDGE "
-						     "new=ACKNOWLEDGE|DRIVER [write_sample] "
+						     "new=ACKNOWLEDGE|DRIVER {step 3 of "
+						     "§3.1.1: DRIVER} [write_sample] "
 						     "guest=main+0x5 <- main <- 0x1234\n"),
 	      "dump: a QEMU-like line, decoded and symbolized");
 	CHECK(strstr(out, "pci_cfg_read dev=blk0 off=msix.control len=2 val=0x8001 cap=msix@0x50"),
@@ -271,6 +272,9 @@ static void test_commands(void)
 		  strstr(out, "\"event\":\"device_features_read\"") &&
 		  strstr(out, "\"decoded\":{\"bits\":\"F_VERSION_1\"}"),
 	      "dump: json, with feature bits of window 1 named");
+	CHECK(strstr(out, "\"step\":{\"path\":\"init\",\"num\":\"4\",\"name\":\"features\","
+			  "\"spec\":\"§3.1.1\"}"),
+	      "dump: json, the spec step as a field");
 
 	char *chrome[] = {"dump", path, "--format", "chrome"};
 	CHECK(run(trace_cmd_dump, out, cap, 4, chrome) == 0 && strstr(out, "\"ph\":\"b\"") &&

@@ -44,7 +44,7 @@ static void collect(void *opaque, int attr, const char *text)
 	snprintf(l->text + at, sizeof(l->text) - at, "%s\n", text);
 }
 
-static void test_path(const struct trace_file *tf, const struct view_tags *t)
+static void test_path(const struct trace_file *tf, const struct trace_tags *t)
 {
 	struct view_round o;
 	size_t first = nth(tf, TRACE_EV_VIRTIO_STATUS, 0), linux_ok = driver_ok(tf, 1);
@@ -55,22 +55,22 @@ static void test_path(const struct trace_file *tf, const struct view_tags *t)
 	CHECK(linux_ok != SIZE_MAX && view_round_get(tf, t, linux_ok, &o) == 0, "a round at #%zu",
 	      linux_ok);
 	bool none_skipped = true;
-	for (unsigned s = VIEW_INIT_FIRST; s <= VIEW_INIT_LAST; s++)
+	for (unsigned s = TRACE_INIT_FIRST; s <= TRACE_INIT_LAST; s++)
 		none_skipped &= o.mark[s] != VIEW_MARK_SKIPPED ||
-				(s != VIEW_STEP_FEATURES && s != VIEW_STEP_REREAD &&
-				 s != VIEW_STEP_SETUP && s != VIEW_STEP_PCI);
-	CHECK(o.mark[VIEW_STEP_FEATURES] == VIEW_MARK_UNLOGGED &&
-		  o.mark[VIEW_STEP_REREAD] == VIEW_MARK_UNLOGGED &&
-		  o.mark[VIEW_STEP_SETUP] == VIEW_MARK_UNLOGGED && none_skipped &&
+				(s != TRACE_STEP_FEATURES && s != TRACE_STEP_REREAD &&
+				 s != TRACE_STEP_SETUP && s != TRACE_STEP_PCI);
+	CHECK(o.mark[TRACE_STEP_FEATURES] == VIEW_MARK_UNLOGGED &&
+		  o.mark[TRACE_STEP_REREAD] == VIEW_MARK_UNLOGGED &&
+		  o.mark[TRACE_STEP_SETUP] == VIEW_MARK_UNLOGGED && none_skipped &&
 		  !strcmp(view_unlogged_text(tf), "not in QEMU's log"),
 	      "features, re-read and setup are 'not in QEMU's log', not 'skipped'");
-	CHECK(o.mark[VIEW_STEP_PCI] == VIEW_MARK_DONE && o.pci_reads > 100,
+	CHECK(o.mark[TRACE_STEP_PCI] == VIEW_MARK_DONE && o.pci_reads > 100,
 	      "the PCI probe is done, with the config reads the log has (%zu reads, %zu writes)",
 	      o.pci_reads, o.pci_writes);
 	CHECK(!o.firmware, "the last session is not SeaBIOS's");
 	size_t bios_ok = driver_ok(tf, 0);
 	CHECK(view_round_get(tf, t, bios_ok, &o) == 0 && o.firmware &&
-		  o.mark[VIEW_STEP_DEVICE] == VIEW_MARK_DONE && o.machine_reset,
+		  o.mark[TRACE_STEP_DEVICE] == VIEW_MARK_DONE && o.machine_reset,
 	      "the first session (DRIVER_OK #%zu) is SeaBIOS's; its device step is the "
 	      "machine-start reset",
 	      bios_ok);
@@ -98,7 +98,7 @@ static void test_detail(const struct trace_file *tf)
 	struct lines l = {""};
 	char sum[512];
 	size_t notify = nth(tf, TRACE_EV_QUEUE_NOTIFY, 0);
-	view_detail(tf, notify, VIEW_STEP_NOTIFY, collect, &l);
+	view_detail(tf, notify, TRACE_STEP_NOTIFY, collect, &l);
 	CHECK(strstr(l.text, "QEMU 7.2 log, line 339: virtio_queue_notify") &&
 		  strstr(l.text, "log: ") && strstr(l.text, "virtio_queue_notify vdev 0x") &&
 		  !strstr(l.text, "kvmscope in") && !strstr(l.text, "kvmscope virtio_queue_notify"),
@@ -110,17 +110,17 @@ static void test_detail(const struct trace_file *tf)
 int main(void)
 {
 	struct trace_file tf;
-	struct view_tags t = {0};
+	struct trace_tags t = {0};
 	char err[512], dir[] = "/tmp/kvmscope-test-view-XXXXXX", alone[96], cmd[256];
 
 	CHECK(trace_load_any(&tf, LOG, "test", err, sizeof(err)) == 0, "%s imports (%s)", LOG, err);
 	if (tf.nrec == 0)
 		return CHECK_DONE();
-	CHECK(view_tags_update(&t, &tf) == 0, "tags");
+	CHECK(trace_tags_update(&t, &tf) == 0, "tags");
 	test_path(&tf, &t);
 	test_queue_and_values(&tf, true);
 	test_detail(&tf);
-	view_tags_free(&t);
+	trace_tags_free(&t);
 	trace_file_free(&tf);
 
 	/* the same log without its -status.log */

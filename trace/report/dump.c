@@ -15,6 +15,7 @@ struct dump {
 	enum format format;
 	uint64_t mask;
 	struct trace_req_match req;
+	struct trace_tags tags; /* each record's init or IO step (trace/steps.c) */
 	bool first;
 	bool slices; /* both ends of a request are shown: draw it as a slice */
 };
@@ -64,6 +65,13 @@ static void text_guest(struct dump *d, const struct trace_rec *r)
 	}
 }
 
+/* The record's step, or TRACE_STEP_NONE. */
+static unsigned step_of(const struct dump *d, const struct trace_rec *r)
+{
+	size_t i = r - d->tf->rec;
+	return i < d->tags.n ? d->tags.step[i] : TRACE_STEP_NONE;
+}
+
 static void text_record(struct dump *d, const struct trace_rec *r)
 {
 	const struct trace_event_info *e = &trace_events[r->ev];
@@ -85,6 +93,8 @@ static void text_record(struct dump *d, const struct trace_rec *r)
 			fputs(buf, d->out);
 	}
 	char src[160];
+	if (step_of(d, r) != TRACE_STEP_NONE) /* where it is in the spec: {step 5 of §3.1.1: ...} */
+		fprintf(d->out, " {%s}", trace_step_words(step_of(d, r), src, sizeof(src)));
 	if (trace_rec_source(d->tf, r, src, sizeof(src)))
 		fprintf(d->out, " [%s, %s]", func_name(d->tf, r->site), src);
 	else if (r->site)
@@ -171,6 +181,15 @@ static void json_record(struct dump *d, const struct trace_rec *r)
 		trace_tid_name(r->tid, tid, sizeof(tid)), e->name, trace_class_names[e->cls]);
 	json_args(d, r, false);
 	json_common(d, r);
+	unsigned s = step_of(d, r);
+	if (s != TRACE_STEP_NONE) {
+		fprintf(d->out, ",\"step\":{\"path\":\"%s\",\"num\":\"%s\",\"name\":",
+			trace_step_path(s) == TRACE_PATH_INIT ? "init" : "io", trace_steps[s].num);
+		put_escaped(d->out, trace_steps[s].name);
+		fputs(",\"spec\":", d->out);
+		put_escaped(d->out, trace_steps[s].spec);
+		fputc('}', d->out);
+	}
 	fputs("}\n", d->out);
 }
 
@@ -323,6 +342,11 @@ int trace_cmd_dump(int argc, char **argv)
 	if (ret)
 		return ret;
 	d.tf = &tf;
+	if (trace_tags_update(&d.tags, &tf) < 0) {
+		fprintf(stderr, "kvmscope trace dump: %s: out of memory\n", path);
+		trace_file_free(&tf);
+		return 1;
+	}
 	if (d.format == CHROME)
 		chrome_begin(&d);
 	for (size_t i = 0; i < tf.nrec; i++) {
@@ -338,6 +362,7 @@ int trace_cmd_dump(int argc, char **argv)
 	if (d.format == CHROME)
 		fputs("\n]}\n", d.out);
 	trace_req_free(&d.req);
+	trace_tags_free(&d.tags);
 	trace_file_free(&tf);
 	if (fflush(d.out) || ferror(d.out)) {
 		fprintf(stderr, "kvmscope trace dump: writing the output: %s\n", strerror(errno));

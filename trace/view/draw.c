@@ -194,7 +194,7 @@ static void draw_detail(const struct view_ui *ui, struct view *v, const struct v
 	snprintf(head, sizeof(head), " Detail %s  (z: %s)", when, ui->zoom ? "panes" : "zoom");
 	title(ui, b, head);
 	if (rec != SIZE_MAX)
-		view_detail(v->tf, rec, rec < v->tags.n ? v->tags.step[rec] : VIEW_STEP_NONE,
+		view_detail(v->tf, rec, rec < v->tags.n ? v->tags.step[rec] : TRACE_STEP_NONE,
 			    detail_line, &c);
 }
 
@@ -234,22 +234,22 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 	char a[64];
 
 	buf[0] = 0;
-	if (s == VIEW_STEP_BACKEND) {
-		size_t c = o->at[VIEW_STEP_COMPLETE];
+	if (s == TRACE_STEP_BACKEND) {
+		size_t c = o->at[TRACE_STEP_COMPLETE];
 		if (c != SIZE_MAX && view_arg_known(tf, &tf->rec[c], VA_NS))
 			snprintf(buf, len, "%.1f us", view_arg(&tf->rec[c], VA_NS, 0) / 1000.0);
 		return;
 	}
-	if (s == VIEW_STEP_PCI && o->pci_reads + o->pci_writes) /* what the trace has of it */
+	if (s == TRACE_STEP_PCI && o->pci_reads + o->pci_writes) /* what the trace has of it */
 		snprintf(buf, len, "%zu reads, %zu writes", o->pci_reads, o->pci_writes);
 	if (o->at[s] == SIZE_MAX || buf[0])
 		return;
 	r = &tf->rec[o->at[s]];
-	if (s == VIEW_STEP_DEVICE && o->machine_reset) {
+	if (s == TRACE_STEP_DEVICE && o->machine_reset) {
 		snprintf(buf, len, "machine-start reset");
 		return;
 	}
-	if (o->path == VIEW_PATH_INIT) { /* when */
+	if (o->path == TRACE_PATH_INIT) { /* when */
 		snprintf(buf, len, "%s", view_time_str(view_time(tf, r), a, sizeof(a)));
 		return;
 	}
@@ -296,12 +296,12 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		return;
 	}
 	dev = view_dev_name(v->tf, o.dev);
-	if (o.path == VIEW_PATH_INIT)
+	if (o.path == TRACE_PATH_INIT)
 		snprintf(head, sizeof(head), " Path: init%s %s (virtio 1.2 3.1.1)",
 			 o.firmware ? " by SeaBIOS" : "", dev ? dev : "");
 	else if (o.has_head) /* an imported log may have no heads: its request number stands in */
 		snprintf(head, sizeof(head), " Path: IO %s q%u %s %u", dev ? dev : "", o.queue,
-			 view_arg_known(v->tf, &v->tf->rec[o.at[VIEW_STEP_POP]], VA_HEAD)
+			 view_arg_known(v->tf, &v->tf->rec[o.at[TRACE_STEP_POP]], VA_HEAD)
 			     ? "head"
 			     : "request",
 			 o.head);
@@ -309,8 +309,8 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		snprintf(head, sizeof(head), " Path: IO %s q%u", dev ? dev : "", o.queue);
 	title(ui, b, head);
 
-	unsigned first = o.path == VIEW_PATH_INIT ? VIEW_INIT_FIRST : VIEW_IO_FIRST;
-	unsigned last = o.path == VIEW_PATH_INIT ? VIEW_INIT_LAST : VIEW_IO_LAST;
+	unsigned first = o.path == TRACE_PATH_INIT ? TRACE_INIT_FIRST : TRACE_IO_FIRST;
+	unsigned last = o.path == TRACE_PATH_INIT ? TRACE_INIT_LAST : TRACE_IO_LAST;
 	int rows = b->h - 1, nsteps = last - first + 1, skip = 0;
 	if (nsteps > rows) { /* keep the lit step in view */
 		skip = (int)(o.cur - first) - rows / 2;
@@ -327,10 +327,10 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		else if (o.mark[s] == VIEW_MARK_UNLOGGED && !note[0])
 			snprintf(note, sizeof(note), "%s", view_unlogged_text(v->tf));
 		num[0] = 0;
-		if (o.path == VIEW_PATH_INIT) /* the spec's step number */
-			snprintf(num, sizeof(num), "%-1s ", view_steps[s].num);
+		if (o.path == TRACE_PATH_INIT) /* the spec's step number */
+			snprintf(num, sizeof(num), "%-1s ", trace_steps[s].num);
 		snprintf(line, sizeof(line), "%s %s%-*s %-*s%s%s", marks[o.mark[s]], num,
-			 o.path == VIEW_PATH_INIT ? 14 : 9, view_steps[s].name, at[0] ? 5 : 0, at,
+			 o.path == TRACE_PATH_INIT ? 14 : 9, trace_steps[s].name, at[0] ? 5 : 0, at,
 			 at[0] ? " " : "", note);
 		attr_t a = o.mark[s] == VIEW_MARK_NOW
 			       ? (ui->color ? COLOR_PAIR(PAIR_NOW) | A_BOLD : A_REVERSE | A_BOLD)

@@ -271,8 +271,8 @@ void view_detail(const struct trace_file *tf, size_t rec, unsigned step, view_li
 		view_say(emit, opaque, VIEW_KEY, "kvmscope %s()", trace_file_str(tf, site->func));
 	view_say(emit, opaque, VIEW_KEY, "QEMU 7.2 %s",
 		 q && q->func ? q->func : "(no counterpart)");
-	if (step < VIEW_STEP_NR) /* where the student is in the spec */
-		view_say(emit, opaque, VIEW_KEY, "%s", view_step_words(step, sym, sizeof(sym)));
+	if (step < TRACE_STEP_NR) /* where the student is in the spec */
+		view_say(emit, opaque, VIEW_KEY, "%s", trace_step_words(step, sym, sizeof(sym)));
 
 	/* then the rest, for a taller pane or the zoomed one */
 	view_say(emit, opaque, VIEW_DIM, "%s", e->doc);

@@ -69,62 +69,7 @@ bool view_arg_known(const struct trace_file *tf, const struct trace_rec *r, enum
 const char *view_arg_str(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a,
 			 char *buf, size_t len);
 
-/* --- The two paths and their steps (trace/view/path.c). --- */
-enum view_path { VIEW_PATH_NONE, VIEW_PATH_INIT, VIEW_PATH_IO };
-enum view_step {
-	VIEW_STEP_DEVICE, /* host: the device built (before the driver) */
-	VIEW_STEP_PCI,	  /* guest: PCI enumeration, BARs, bus master */
-	VIEW_STEP_RESET,  /* virtio 1.2 §3.1.1 steps 1..8 */
-	VIEW_STEP_ACK,
-	VIEW_STEP_DRIVER,
-	VIEW_STEP_FEATURES,
-	VIEW_STEP_FEATURES_OK,
-	VIEW_STEP_REREAD,
-	VIEW_STEP_SETUP,
-	VIEW_STEP_DRIVER_OK,
-	VIEW_STEP_NOTIFY, /* the IO path */
-	VIEW_STEP_POP,
-	VIEW_STEP_BACKEND,
-	VIEW_STEP_COMPLETE,
-	VIEW_STEP_USED,
-	VIEW_STEP_IRQ,
-	VIEW_STEP_NR,
-	VIEW_STEP_NONE = 0xff
-};
-#define VIEW_INIT_FIRST VIEW_STEP_DEVICE
-#define VIEW_INIT_LAST	VIEW_STEP_DRIVER_OK
-#define VIEW_IO_FIRST	VIEW_STEP_NOTIFY
-#define VIEW_IO_LAST	VIEW_STEP_IRQ
-
-struct view_step_info {
-	const char *name; /* as the path pane shows it */
-	const char *num;  /* the step's number in virtio 1.2 §3.1.1, or "" */
-	const char *spec; /* the spec section */
-	const char *what; /* one line */
-};
-extern const struct view_step_info view_steps[VIEW_STEP_NR];
-enum view_path view_step_path(unsigned step);
-/* "step 5 of §3.1.1: FEATURES_OK", "PCI probe (§4.1.2)", "IO path: pop (§2.7.13)"; "" for
- * VIEW_STEP_NONE. Returns buf. */
-const char *view_step_words(unsigned step, char *buf, size_t len);
-
-/* Per device while tagging, in record order. */
-struct view_dev_state {
-	uint8_t step;	/* the init step in progress, VIEW_STEP_NONE before any */
-	uint8_t status; /* the device status as last written */
-	bool ready;	/* DRIVER_OK set and not reset since */
-};
-
-/* Step tags of the records, computed in one pass and extended as records arrive (live). */
-struct view_tags {
-	uint8_t *step; /* per record: enum view_step or VIEW_STEP_NONE */
-	size_t n, cap;
-	struct view_dev_state *dev;
-	size_t ndev;
-};
-int view_tags_update(struct view_tags *t, const struct trace_file *tf); /* 0 or -ENOMEM */
-void view_tags_free(struct view_tags *t);
-
+/* --- A path around a record (trace/view/path.c); the steps are trace/steps.c's. --- */
 /* One pass of a path around a selected record: for each step, the record that realized it
  * (SIZE_MAX: none). Init: since the device's last reset. IO: one request, found by its head. */
 enum view_mark {
@@ -135,13 +80,13 @@ enum view_mark {
 	VIEW_MARK_UNLOGGED /* the trace could not hold this step: not in QEMU's log, say */
 };
 struct view_round {
-	enum view_path path;
+	enum trace_path path;
 	uint16_t dev;
 	uint8_t cur; /* the selected record's step */
-	size_t at[VIEW_STEP_NR];
-	uint8_t mark[VIEW_STEP_NR]; /* enum view_mark */
-	size_t begin, end;	    /* init: the records of this round [begin, end) */
-	uint32_t queue, head;	    /* IO */
+	size_t at[TRACE_STEP_NR];
+	uint8_t mark[TRACE_STEP_NR]; /* enum view_mark */
+	size_t begin, end;	     /* init: the records of this round [begin, end) */
+	uint32_t queue, head;	     /* IO */
 	bool has_head;
 	/* init: the device's PCI config accesses since its previous session (or the start) */
 	size_t pci_reads, pci_writes;
@@ -151,13 +96,13 @@ struct view_round {
 /* "not in QEMU's log" for a step the trace could not hold (VIEW_MARK_UNLOGGED). */
 const char *view_unlogged_text(const struct trace_file *tf);
 /* Whether record rec is QEMU's machine-start reset (a status 0 before any guest access). */
-bool view_machine_reset(const struct trace_file *tf, const struct view_tags *t, size_t rec);
+bool view_machine_reset(const struct trace_file *tf, const struct trace_tags *t, size_t rec);
 /* 0, or -1 when the record belongs to no path (the round is then empty). */
-int view_round_get(const struct trace_file *tf, const struct view_tags *t, size_t sel,
+int view_round_get(const struct trace_file *tf, const struct trace_tags *t, size_t sel,
 		   struct view_round *out);
 /* The record of the next (dir > 0) or previous step of the selected record's path; SIZE_MAX when
  * there is none. Records hidden by the filter are the caller's business. */
-size_t view_step_next(const struct trace_file *tf, const struct view_tags *t, size_t sel, int dir);
+size_t view_step_next(const struct trace_file *tf, const struct trace_tags *t, size_t sel, int dir);
 
 /* --- The virtqueue as of a record (trace/view/queue.c). --- */
 #define VIEW_QUEUE_INFLIGHT_MAX 16
@@ -194,7 +139,7 @@ enum view_speed { VIEW_SPEED_MIN = -16, VIEW_SPEED_MAX = 16 }; /* powers of two 
 
 struct view {
 	const struct trace_file *tf;
-	struct view_tags tags;
+	struct trace_tags tags;
 	uint64_t show; /* events shown: bit per enum trace_event */
 	size_t *rows;  /* records shown, in order */
 	size_t nrows, rows_cap, scanned;
@@ -255,7 +200,7 @@ const char *view_func_name(const struct trace_file *tf, const struct trace_rec *
 /* The detail pane's lines, each call appends one (line, len) through emit. */
 typedef void (*view_line_fn)(void *opaque, int attr, const char *text);
 enum view_attr { VIEW_TEXT, VIEW_HEAD, VIEW_DIM, VIEW_KEY };
-/* step: the record's (view_tags), named under its header; VIEW_STEP_NONE for none. */
+/* step: the record's (view_tags), named under its header; TRACE_STEP_NONE for none. */
 void view_detail(const struct trace_file *tf, size_t rec, unsigned step, view_line_fn emit,
 		 void *opaque);
 /* emit() with a formatted line. */
@@ -279,7 +224,7 @@ struct view_cmp {
 	struct diff_side side[2];
 	struct diff_cmp *cmp;
 	size_t ncmp;
-	struct view_tags tags[2];
+	struct trace_tags tags[2];
 	struct view_cmp_row *rows;
 	size_t nrows, row, top;
 	const char *notes[VIEW_CMP_NOTES_MAX];
