@@ -51,6 +51,7 @@ for dir in $(echo "$FLOORS" | tr ' ' '\n'); do
 			tr ' ' '\n' | grep '\.h$'); do
 			hd=$(dirname "$h")
 			[ "$hd" = "$dir" ] && continue
+			[ "$hd" = "$BUILD" ] && continue # made by the Makefile (build-info.h): no floor's
 			f=$(floor_of "$hd")
 			if [ -z "$f" ] || [ "$f" -ge "$mine" ]; then
 				bad="$bad $s->$h"
