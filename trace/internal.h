@@ -1,5 +1,6 @@
 /* trace/internal.h - the inside of the trace layer: the record, the ring, the catalogue expanded,
- * the file format, the id tables, guest symbols, a file read back and the decoder. Shared by the
+ * the file format, the id tables, guest symbols, a file read back (with what an imported record's
+ * source did not record), the decoder and the spec steps records belong to. Shared by the
  * files of trace/, by the readers in its subfolders (trace/report/, trace/compare/, trace/view/)
  * and by the trace unit tests. The other layers include trace/trace.h only. */
 #ifndef KVMSCOPE_TRACE_INTERNAL_H
@@ -91,9 +92,10 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(RW)                                                                                      \
 	F(STATUS)                                                                                  \
 	F(FEAT)                                                                                    \
-	F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG) F(VREG)   \
-	    F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES)          \
-		F(VMSTATE) F(WIRING)
+	F(FEATWIN)                                                                                 \
+	F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG) F(VREG) F(VIA)       \
+	    F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES) F(VMSTATE)      \
+		F(WIRING)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 

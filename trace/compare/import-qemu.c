@@ -408,8 +408,8 @@ static void learn(struct imp *im)
 /* --- Records. Arguments are set by their names in the catalogue, so a change there fails the
  * import loudly (im->bad_arg) instead of filling the wrong slot. --- */
 struct arg {
-	const char
-	    *name; /* "?name": QEMU did not log it; v is a placeholder, the record says "?" */
+	/* "?name": QEMU did not log it; v is a placeholder, the record says "?" */
+	const char *name;
 	uint64_t v;
 };
 #define ARGS(...)	       ((const struct arg[]){__VA_ARGS__, {NULL, 0}})
@@ -491,7 +491,8 @@ static uint64_t cap_at(const struct pcidev *p, unsigned off)
 }
 
 /* An access that covers MSI-X Message Control (PCI 3.0 §6.8.2.3, at cap + 2) shows whether
- * MSI-X is on, whether or not the log has msix_* events: QEMU logs the value, not the width. */
+ * MSI-X is on, whether or not the log has msix_* events. QEMU logs the value, not the width: an
+ * access at cap + 2 is taken as the 16-bit word Linux and SeaBIOS read and write there. */
 static void msix_control_seen(struct pcidev *p, uint64_t cap, unsigned off, uint64_t val)
 {
 	unsigned at = cap & 0xff;

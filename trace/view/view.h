@@ -3,8 +3,8 @@
  * viewer's unit tests. The top floor of the trace layer: it reads files through trace/internal.h
  * and takes --compare's rows from trace/compare/compare.h; nothing below includes it. Everything
  * but draw.c, term.c and live.c is plain computation on a struct trace_file: what is selected
- * and shown, which init or IO step an event is (virtio 1.2 §3.1.1), the virtqueue rebuilt as of
- * an event. trace/view/draw.c draws it. */
+ * and shown, the round of init or IO steps around an event (which step each record is:
+ * trace/steps.c), the virtqueue rebuilt as of an event. trace/view/draw.c draws it. */
 #ifndef KVMSCOPE_TRACE_VIEW_H
 #define KVMSCOPE_TRACE_VIEW_H
 
