@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "blk/blk.h"
 #include "build-info.h"
 #include "kvm/kvm.h"
@@ -27,6 +28,7 @@ static const char usage_main[] =
     "  view      replay a trace in the ncurses viewer, or two side by side (--compare)\n"
     "  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
     "  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
+    "  bench     the IO paths against QEMU's: a table, results.csv, a chart and report.md\n"
     "  help      this text; `kvmscope COMMAND --help` for a command's options\n"
     "\n"
     "Options: --help, --version\n"
@@ -464,7 +466,8 @@ int main(int argc, char **argv)
 {
 	static const struct command cmds[] = {{"run", cmd_run},	       {"trace", cmd_trace},
 					      {"view", view_cmd_main}, {"import", import_cmd_main},
-					      {"diff", diff_cmd_main}, {"--version", cmd_version}};
+					      {"diff", diff_cmd_main}, {"bench", bench_cmd_main},
+					      {"--version", cmd_version}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }
