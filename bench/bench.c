@@ -63,7 +63,8 @@ static void all_rows(char *buf, size_t len)
 	for (unsigned i = 0; strcmp(blk_io_name(i), "?") != 0; i++)
 		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s ", blk_io_name(i));
 	for (size_t i = 0; i < sizeof(other_rows) / sizeof(other_rows[0]); i++)
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s ", other_rows[i]);
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", i ? " " : "",
+				      other_rows[i]);
 }
 
 /* LIST "a,b" into "a b " in buf; -EINVAL (with *bad set) at the first unknown name. */
@@ -75,7 +76,7 @@ static int rows_of(const char *list, char *buf, size_t len, char *bad, size_t ba
 
 	if (!copy)
 		return -ENOMEM;
-	buf[0] = 0;
+	buf[0] = bad[0] = 0;
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		if (!row_known(w)) {
 			snprintf(bad, badlen, "%s", w);
@@ -168,8 +169,11 @@ int bench_cmd_main(int argc, char **argv)
 	if (paths) {
 		if (rows_of(paths, rows, sizeof(rows), bad, sizeof(bad)) < 0) {
 			all_rows(rows, sizeof(rows));
-			fprintf(stderr, "kvmscope bench: unknown row '%s' in --paths (known: %s)\n",
-				paths[0] ? bad : "", rows);
+			if (bad[0])
+				fprintf(stderr, "kvmscope bench: unknown row '%s' in --paths", bad);
+			else
+				fprintf(stderr, "kvmscope bench: --paths names no row");
+			fprintf(stderr, " (known: %s)\n", rows);
 			return 2;
 		}
 	} else {
