@@ -59,7 +59,7 @@ run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
 	local io=$1 depth=$2 log=$3
 	shift 3
 	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --disk "$out/disk.img" --blk-io "$io" \
-		--append "test=load count=$count depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
+		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
 }
 
 run_qemu() { # CONFIG DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md)
@@ -142,13 +142,24 @@ for step in "${plan[@]}"; do
 		record_load "$c" "$d" "$log" ;;
 	kvmscope-*)
 		if [ "$rep" = count ]; then
-			kvt=$out/logs/$c-d$d.kvt
-			run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
-			"$KVMSCOPE" trace stats "$kvt" >"$log.stats" 2>&1
-			awk -v c="$c" -v d="$d" '/^exits per IO:/ { print "trace", c, "depth " d, "exits_per_request", $4 }
-				/^interrupts per IO:/ { print "trace", c, "depth " d, "irqs_per_request", $4 }' \
-				"$log.stats" >>"$out/raw"
-			grep -q '^exits per IO' "$log.stats" || { say "$c depth $d: no exit count ($log.stats)"; failed=1; }
+			# N reads, then 2N: the difference is N reads' exits and interrupts, without the
+			# enumeration and handshake every run starts with
+			for reads in $count $((2 * count)); do
+				kvt=$out/logs/$c-d$d-$reads.kvt
+				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
+				"$KVMSCOPE" trace stats "$kvt" >"$log.$reads.stats" 2>&1
+			done
+			reads=""
+			# exits per IO: X (kvm_exit E / R requests); interrupts per IO: X (irq_raise I, ...)
+			awk -v c="$c" -v d="$d" '/^exits per IO:/ { e[FILENAME] = $6; r[FILENAME] = $8 }
+				/^interrupts per IO:/ { i[FILENAME] = $6 + 0 }
+				END { a = ARGV[1]; b = ARGV[2]; n = r[b] - r[a]; if (n <= 0) exit
+					print "trace", c, "depth " d, "exits_per_request", (e[b] - e[a]) / n
+					print "trace", c, "depth " d, "irqs_per_request", (i[b] - i[a]) / n }' \
+				"$log.$count.stats" "$log.$((2 * count)).stats" >"$log.per-request"
+			cat "$log.per-request" >>"$out/raw"
+			grep -q exits_per_request "$log.per-request" ||
+				{ say "$c depth $d: no exit count ($log.$count.stats)"; failed=1; }
 		else
 			run_kvmscope "${c#kvmscope-}" "$d" "$log"
 			record_load "$c" "$d" "$log"
@@ -231,7 +242,7 @@ table=$(awk -F, -v hz="$tsc_hz" '
 		h = 0
 		for (i = 1; i <= n; i++) {
 			k = order[i]; if (sect[k] != "trace") continue
-			if (!h++) printf "\n%-28s %-12s %12s %12s   (one run, every event traced)\n", "from the trace", "", "exits/req", "irqs/req"
+			if (!h++) printf "\n%-28s %-12s %12s %12s   (trace of N reads against 2N)\n", "from the trace", "", "exits/req", "irqs/req"
 			split(k, f, SUBSEP)
 			printf "%-28s %-12s %12.2f %12.2f\n", f[2], f[3], med[k, "exits_per_request"], med[k, "irqs_per_request"]
 		}
