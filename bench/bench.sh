@@ -176,6 +176,8 @@ if [ "$quick" = 1 ]; then
 elif [ -z "$src" ] || [ ! -r "$src/guest/out/vmlinux" ]; then
 	long_note="boot and fio need a source tree with the Linux guest built (make guest-linux): not run"
 	say "$long_note"
+elif [ -z "$paths" ]; then
+	long_note="no kvmscope IO path in --paths: no boot times, no fio"
 else
 	say "boot to /init, $repeat boot(s) per VMM (tests/bench/boot.sh)"
 	(cd "$src" && bash tests/bench/boot.sh -n "$repeat" $([ -z "$qemus" ] && echo --kvmscope-only)) \
