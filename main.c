@@ -464,10 +464,11 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct command cmds[] = {{"run", cmd_run},	       {"trace", cmd_trace},
-					      {"view", view_cmd_main}, {"import", import_cmd_main},
-					      {"diff", diff_cmd_main}, {"bench", bench_cmd_main},
-					      {"--version", cmd_version}};
+	static const struct command cmds[] = {
+	    {"run", cmd_run},	       {"trace", cmd_trace},
+	    {"view", view_cmd_main},   {"import", import_cmd_main},
+	    {"diff", diff_cmd_main},   {"bench", bench_cmd_main},
+	    {"--version", cmd_version}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }

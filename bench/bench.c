@@ -116,12 +116,10 @@ static int find_files(char *script, char *mini, char *src, size_t len)
 
 int bench_cmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
-					     {"out", required_argument, 0, 'o'},
-					     {"paths", required_argument, 0, 'p'},
-					     {"repeat", required_argument, 0, 'r'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"quick", no_argument, 0, 'q'},	  {"out", required_argument, 0, 'o'},
+	    {"paths", required_argument, 0, 'p'}, {"repeat", required_argument, 0, 'r'},
+	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
 	char rows[512], bad[64], script[PATH_MAX], mini[PATH_MAX], src[PATH_MAX], exe[PATH_MAX];
 	const char *out = "bench-out", *paths = NULL, *repeat = NULL;
 	bool quick = false;
@@ -180,8 +178,9 @@ int bench_cmd_main(int argc, char **argv)
 		all_rows(rows, sizeof(rows));
 	}
 	if (find_files(script, mini, src, sizeof(script)) < 0) {
-		fprintf(stderr, "kvmscope bench: %s missing (install kvmscope with 'make install', or "
-				"run ./kvmscope in its source tree)\n",
+		fprintf(stderr,
+			"kvmscope bench: %s missing (install kvmscope with 'make install', or "
+			"run ./kvmscope in its source tree)\n",
 			script);
 		return 1;
 	}
@@ -190,7 +189,11 @@ int bench_cmd_main(int argc, char **argv)
 	exe[n > 0 ? n : 0] = 0;
 	if (setenv("KVMSCOPE", exe, 1) || setenv("BENCH_QUICK", quick ? "1" : "0", 1) ||
 	    setenv("BENCH_OUT", out, 1) || setenv("BENCH_ROWS", rows, 1) ||
-	    setenv("BENCH_REPEAT", repeat ? repeat : quick ? "2" : "3", 1) ||
+	    setenv("BENCH_REPEAT",
+		   repeat  ? repeat
+		   : quick ? "2"
+			   : "3",
+		   1) ||
 	    setenv("BENCH_MINI", mini, 1) || setenv("BENCH_SRC", src, 1)) {
 		perror("kvmscope bench: setenv");
 		return 1;

@@ -26,11 +26,16 @@ for r in $BENCH_ROWS; do
 	*) paths="$paths $r" ;;
 	esac
 done
-qemu_note=""
+qemu_note="" host_note=""
 if [ -n "$qemus" ] && ! command -v qemu-system-x86_64 >/dev/null; then
 	qemu_note="qemu-system-x86_64 is not installed: no QEMU rows"
 	say "$qemu_note"
 	qemus=""
+fi
+if [ $host = 1 ] && ! command -v python3 >/dev/null; then
+	host_note="python3 is not installed: no host row"
+	say "$host_note"
+	host=0
 fi
 # tracing on (default events) against off, on the vcpu path, as a row of its own
 traced=""
@@ -312,7 +317,7 @@ fi
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
-	for note in "$qemu_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
+	for note in "$qemu_note" "$host_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
 	echo
 	echo '```'
 	echo "$table"
