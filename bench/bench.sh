@@ -199,7 +199,7 @@ else
 		# job path IOPS QEMU_IOPS ratio MB/s QEMU_MB/s ratio lat_us QEMU_lat_us (medians)
 		awk '/^(randread|randwrite|seqread)/ && NF == 10 {
 			if ($3 + 0 > 0) print "fio", "kvmscope-" $2, $1, "iops", $3
-			if ($4 + 0 > 0) print "fio", "qemu-" $2, $1, "iops", $4 }' "$out/logs/fio.txt" >>"$out/raw"
+			if ($4 + 0 > 0) print "fio", "qemu-nearest-" $2, $1, "iops", $4 }' "$out/logs/fio.txt" >>"$out/raw"
 	else
 		long_note="fio needs guest/out/initrd-fio.img (make -C guest -f linux.mk bench): not run"
 		say "$long_note"
