@@ -125,7 +125,7 @@ progress() { # DONE WHAT
 	if [ -n "$cr" ]; then printf '%s%s' "$cr" "$line" >&2; else echo "$line" >&2; fi
 }
 
-echo "kvmscope bench: $total runs of the mini guest ($count random 4 KiB reads each, ${repeat}x round-robin)${quick:+$([ "$quick" = 1 ] && echo ', --quick')}; $out"
+echo "kvmscope bench: $total steps ($count random 4 KiB reads a run of the mini guest, ${repeat}x round-robin$([ "$quick" = 1 ] && echo ', --quick')); $out"
 i=0
 for step in "${plan[@]}"; do
 	read -r rep d c <<<"$step"
