@@ -261,6 +261,9 @@ table=$(awk -F, -v hz="$tsc_hz" '
 			printf "%-28s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
 				sect[k] == "boot" ? "s to /init" : "IOPS (fio)"
 		}
+		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
+		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
+			printf "boot to /init, kvmscope / QEMU: %.2f (goal <= 0.5)\n", med[bk, "seconds"] / med[bq, "seconds"]
 	}' "$out/results.csv")
 # Two rows can be ranked when their ranges do not overlap: neighbours by median, per depth.
 ranking=$(awk -F, 'NR > 1 && $1 == "io" && $4 == "ticks_per_read" { print $3 "," $5 "," $6 "," $7 "," $8 "," $2 }' \
