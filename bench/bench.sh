@@ -315,10 +315,11 @@ fi
 	echo "# kvmscope bench"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick') --repeat $repeat\`, rows: $BENCH_ROWS"
+	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
 	echo "- kvmscope: $("$KVMSCOPE" --version)$(command -v qemu-system-x86_64 >/dev/null && echo "; $(qemu-system-x86_64 --version | head -1)")"
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { if (l > n) printf "- **loaded**: a load average above the %d cores at the start; other work shared the CPUs, so these figures show that bench ran, not how fast anything is\n", n }'
 	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
 	for note in "$qemu_note" "$host_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
 	echo
