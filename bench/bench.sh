@@ -37,6 +37,23 @@ if [ $host = 1 ] && ! command -v python3 >/dev/null; then
 	say "$host_note"
 	host=0
 fi
+# vhost-user: one qemu-storage-daemon serves the whole run (the source tree's
+# guest/vhost-user-blk.sh starts it), on an image of its own like the others'
+vhost_note=""
+case " $paths " in *" vhost-user "*)
+	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
+		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
+	else
+		truncate -s 64M "$out/vu.img" && trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null' EXIT &&
+			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
+			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
+	fi
+	if [ -n "$vhost_note" ]; then
+		say "$vhost_note"
+		paths=$(echo " $paths " | sed 's/ vhost-user / /')
+	fi ;;
+esac
 # tracing on (default events) against off, on the vcpu path, as a row of its own
 traced=""
 case " $paths " in *" vcpu "*) traced="vcpu-traced" ;; esac
@@ -63,7 +80,9 @@ record_load() { # CONFIG DEPTH LOG
 run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
 	local io=$1 depth=$2 log=$3
 	shift 3
-	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --disk "$out/disk.img" --blk-io "$io" \
+	local disk=(--disk "$out/disk.img" --blk-io "$io")
+	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
+	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" "${disk[@]}" \
 		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
 }
 
@@ -116,7 +135,11 @@ for rep in $(seq "$repeat"); do
 	done
 done
 # the counting runs: every event traced, kvm_exit too (not timed)
-for p in $paths; do for d in $depths; do plan+=("count $d kvmscope-$p"); done; done
+# (not vhost-user's: its requests never pass through kvmscope, so its trace has none to count)
+for p in $paths; do
+	[ "$p" = vhost-user ] && continue
+	for d in $depths; do plan+=("count $d kvmscope-$p"); done
+done
 total=${#plan[@]}
 [ -t 2 ] && cr=$'\r\033[K' || cr=""
 progress() { # DONE WHAT
@@ -194,7 +217,7 @@ else
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
 	if [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
-		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' ,)" -n "$repeat" --no-exits \
+		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)" -n "$repeat" --no-exits \
 			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
 		# job path IOPS QEMU_IOPS ratio MB/s QEMU_MB/s ratio lat_us QEMU_lat_us (medians)
 		awk '/^(randread|randwrite|seqread)/ && NF == 10 {
@@ -321,7 +344,7 @@ fi
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { if (l > n) printf "- **loaded**: a load average above the %d cores at the start; other work shared the CPUs, so these figures show that bench ran, not how fast anything is\n", n }'
 	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
-	for note in "$qemu_note" "$host_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
+	for note in "$qemu_note" "$host_note" "$vhost_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
 	echo
 	echo '```'
 	echo "$table"

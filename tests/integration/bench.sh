@@ -58,6 +58,12 @@ for r in $rows; do
 		else
 			echo "SKIP row $r: qemu-system-x86_64 not installed"
 		fi ;;
+	vhost-user)
+		if command -v qemu-storage-daemon >/dev/null; then
+			for d in 1 32; do check "row kvmscope-$r depth $d: ticks per read" has io "kvmscope-$r" "depth $d" ticks_per_read; done
+		else
+			echo "SKIP row kvmscope-$r: qemu-storage-daemon not installed"
+		fi ;;
 	*)
 		for d in 1 32; do
 			check "row kvmscope-$r depth $d: ticks and reads per second" has io "kvmscope-$r" "depth $d" reads_per_s
