@@ -209,40 +209,6 @@ out:
 	return r < 0 ? run_status(r) : r;
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'G':
-	case 'g':
-		v <<= 30;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		v <<= 20;
-		end++;
-		break;
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	}
-	if (*end == 'B' || *end == 'b' || *end == 'i')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end || v > (1ULL << 40))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "kvmscope: ");
@@ -319,8 +285,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (parse_size(optarg, &mo.mem_size) < 0)
-				return bad("--mem %s: not a size (e.g. 256M, 1G)", optarg);
+			if (trace_parse_size(optarg, &mo.mem_size) < 0 || mo.mem_size > (1ULL << 40))
+				return bad("--mem %s: not a size from 16M to 1T (e.g. 256M, 1G)",
+					   optarg);
 			if (mo.mem_size < (16ULL << 20))
 				return bad("--mem %s: at least 16M of guest RAM is needed", optarg);
 			break;
