@@ -93,9 +93,23 @@ static int run_status(int r)
 {
 	/* Bad input from the user is 2 (a disk in use counts); other run-time failures are 1. */
 	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
-		       r == -EISDIR || r == -EBUSY
+		       r == -EISDIR || r == -EBUSY || r == -ENOTDIR || r == -EROFS
 		   ? 2
 		   : 1;
+}
+
+/* The user's files, checked before /dev/kvm is opened: a bad one is named even on a machine
+ * without KVM. One line on stderr, the exit status; 0 when all are fine. */
+static int check_files(const struct machine_options *mo)
+{
+	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .pvh = mo->pvh};
+	struct blk_config disk = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+	int r = boot_check(&bc);
+	if (!r && mo->disk)
+		r = blk_check(&disk);
+	if (!r)
+		r = trace_check(&mo->trace);
+	return r < 0 ? run_status(r) : 0;
 }
 
 /* The machine: a VM, its devices, the kernel; runs until the guest stops. */
@@ -111,10 +125,10 @@ static int machine_run(const struct machine_options *mo)
 	bool compat, traced = false;
 	int r;
 
-	if (!vm || !pci) {
+	if ((r = check_files(mo)) || !vm || !pci) {
 		free(vm);
 		free(pci);
-		return 1;
+		return r ? r : 1;
 	}
 	r = vm_create(vm, &vc);
 	if (r < 0) {

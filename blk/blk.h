@@ -45,6 +45,9 @@ const char *blk_io_name(enum blk_io io);
  * one-line message on stderr: the file, or "built without liburing" for BLK_IO_URING. The
  * caller hands *out to a transport (virtio_pci_create) and later calls blk_destroy(). */
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);
+/* Opens and measures the disk as blk_create() does, before any VM exists: 0, or -errno after
+ * one line naming the file. */
+int blk_check(const struct blk_config *cfg);
 /* Stops the backend if it still runs, closes the disk, frees the device. */
 void blk_destroy(struct virtio_dev *vdev);
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out);

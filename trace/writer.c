@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +314,25 @@ static void writer_reset(void)
 	w.records = 0;
 	w.rec_off = w.pause_pending = false;
 	w.toggles_seen = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
+}
+
+int trace_check(const struct trace_options *o)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+	int r = 0;
+	if (!o->path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", o->path);
+	if (stat(o->path, &st) == 0)
+		r = S_ISDIR(st.st_mode) ? -EISDIR : access(o->path, W_OK) ? -errno : 0;
+	else if (errno != ENOENT)
+		r = -errno;
+	else if (access(dirname(dir), W_OK | X_OK)) /* the file is created in it */
+		r = -errno;
+	if (r < 0)
+		fprintf(stderr, "kvmscope: --trace %s: %s\n", o->path, strerror(-r));
+	return r;
 }
 
 int trace_start(const struct trace_options *o)
