@@ -201,8 +201,8 @@ static int parse_line(struct imp *im, char *s, struct line *l)
 		l->ok = trace_scan(l->args, events[l->ev].args, l->v, NVAL, &l->word,
 				   &l->word_len) >= 0;
 		if (!l->ok)
-			trace_build_malformed(im->b, l->no, "%s: arguments '%s' do not match '%s'",
-					      events[l->ev].name, l->args, events[l->ev].args);
+			trace_build_bad_args(im->b, l->no, events[l->ev].name, l->args,
+					     events[l->ev].args);
 	}
 	return 1;
 }

@@ -293,6 +293,12 @@ int trace_file_load(struct trace_file *tf, const char *path, char *err, size_t e
 			close(fd);
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) { /* mmap would say "No such device" */
+		snprintf(err, errlen, "%s: %s, not a trace file", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		close(fd);
+		return -1;
+	}
 	r.size = st.st_size;
 	if (r.size) {
 		r.base = mmap(NULL, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
