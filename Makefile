@@ -7,6 +7,11 @@ CFLAGS   ?= -O2 -g
 ifeq ($(SANITIZE),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=fuzz (make fuzz, with CC=clang): the same plus libFuzzer's coverage, in build-fuzz/.
+ifeq ($(SANITIZE),fuzz)
+CFLAGS   := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+endif
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP -I.
 LDLIBS   += -lelf -lpthread
 
@@ -41,6 +46,7 @@ help:
 	@echo "make check      build everything and run every test"
 	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
 	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
+	@echo "make fuzz       run each libFuzzer target for FUZZ_TIME seconds (docs/reliability.md)"
 
 kvmscope: $(BUILD)/main.o $(BUILD)/libkvmscope.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -89,7 +95,7 @@ tools:
 check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
-	$(MAKE) asan
+	$(MAKE) asan fuzz-replay
 	sh tests/run.sh
 
 test: kvmscope unit mini tools
@@ -103,6 +109,8 @@ format:
 	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h) $(TEST_SRCS)
 
 clean:
-	rm -rf build build-asan kvmscope kvmscope-asan
+	rm -rf build build-asan build-fuzz kvmscope kvmscope-asan
+
+include tests/fuzz/fuzz.mk
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
