@@ -1,5 +1,6 @@
-/* blk/blk.h - front door of the blk layer: a virtio-blk device (virtio 1.2 §5.2) over a disk
- * file, with three IO paths to compare: on the vCPU thread, on an IO thread, through io_uring. */
+/* blk/blk.h - front door of the blk layer, the top of the device stack, on virtio/: a virtio-blk
+ * device (virtio 1.2 §5.2) over a disk file, with three IO paths to compare: on the vCPU thread,
+ * on an IO thread, through io_uring. Inside, from the bottom up: uring.c, req.c, blk.c. */
 #ifndef KVMSCOPE_BLK_H
 #define KVMSCOPE_BLK_H
 
@@ -51,5 +52,10 @@ int blk_check(const struct blk_config *cfg);
 /* Stops the backend if it still runs, closes the disk, frees the device. */
 void blk_destroy(struct virtio_dev *vdev);
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out);
+
+/* A private disk that vanishes when kvmscope exits ($TMPDIR, else /var/tmp): a copy of src, or
+ * size blank bytes when src is NULL. Returns its fd (keep it open while it is in use) and puts a
+ * path blk_create() can open in path; -errno when src cannot be read or the copy made. */
+int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len);
 
 #endif

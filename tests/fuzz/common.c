@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "trace/internal.h"
-#include "trace/view.h"
+#include "trace/compare/compare.h"
+#include "trace/report/report.h"
+#include "trace/view/view.h"
 
 static char scratch[64];
 

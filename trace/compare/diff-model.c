@@ -1,0 +1,496 @@
+/* trace/compare/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver
+ * sessions, and, for the session compared, the PCI enumeration before it, the handshake steps,
+ * features, queues, config fields read and the requests after DRIVER_OK (compare.h). */
+#include <linux/virtio_config.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/compare/compare.h"
+
+#define ARG(r, name) trace_rec_arg(r, name, 0)
+
+const char *diff_side_kind(const struct diff_side *s)
+{
+	return s->qemu ? "QEMU 7.2 log" : "kvmscope trace";
+}
+
+/* --- Sessions. --- */
+static void path_add(struct diff_session *s, const char *word)
+{
+	size_t at = strlen(s->path);
+	snprintf(s->path + at, sizeof(s->path) - at, "%s%s", at ? " > " : "", word);
+}
+
+/* A session starts at the reset before the driver's first status write and ends where the next
+ * reset after a non-zero status begins; a run of resets is one step. */
+static void find_sessions(const struct trace_file *tf, struct diff_dev *d)
+{
+	struct diff_session *cur = NULL;
+	size_t reset_at = DIFF_NONE, last = 0;
+	char buf[128];
+
+	for (size_t i = 0; i < tf->nrec; i++) {
+		const struct trace_rec *r = &tf->rec[i];
+		if (r->dev != d->dev)
+			continue;
+		last = i;
+		if (r->ev != TRACE_EV_VIRTIO_STATUS)
+			continue;
+		uint64_t val = ARG(r, "new");
+		if (!val) {
+			if (cur) {
+				cur->last = i - 1;
+				cur = NULL;
+			}
+			if (reset_at == DIFF_NONE)
+				reset_at = i;
+			continue;
+		}
+		if (!cur) {
+			if (d->nsess == DIFF_SESSIONS_MAX) /* keep the latest ones */
+				memmove(d->sess, d->sess + 1, --d->nsess * sizeof(d->sess[0]));
+			cur = &d->sess[d->nsess++];
+			*cur = (struct diff_session){.first = reset_at == DIFF_NONE ? i : reset_at,
+						     .driver_ok = DIFF_NONE};
+			if (reset_at != DIFF_NONE)
+				path_add(cur, "reset");
+			reset_at = DIFF_NONE;
+		}
+		cur->last_status = i;
+		path_add(cur, trace_decode_status(val, buf, sizeof(buf)));
+		if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && cur->driver_ok == DIFF_NONE)
+			cur->driver_ok = i;
+	}
+	if (cur)
+		cur->last = last;
+	d->cmp = d->nsess ? (int)d->nsess - 1 : -1;
+	for (int k = d->nsess - 1; k >= 0; k--)
+		if (d->sess[k].driver_ok != DIFF_NONE) {
+			d->cmp = k;
+			break;
+		}
+}
+
+/* --- Steps. --- */
+static void add_step(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+		     const char *key, const char *extra)
+{
+	if (d->nsteps && !strcmp(d->steps[d->nsteps - 1].key, key) &&
+	    (kind == DK_STATUS || kind == DK_MSIX))
+		return; /* QEMU logs one reset as two status writes; MSI-X: one state once */
+	if (trace_vec_grow(&d->steps, &d->steps_cap, d->nsteps + 1, sizeof(*d->steps)))
+		return;
+	struct diff_step *s = &d->steps[d->nsteps++];
+	s->ev = r->ev;
+	s->kind = kind;
+	s->rec = rec;
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	snprintf(s->text, sizeof(s->text), "%s%s", key, extra ? extra : "");
+}
+
+static void stepf(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void stepf(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+		  const char *fmt, ...)
+{
+	char key[DIFF_TEXT];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof(key), fmt, ap);
+	va_end(ap);
+	add_step(d, r, rec, kind, key, NULL);
+}
+
+/* "4K-aligned", "64-aligned": what stays the same when the guest allocates elsewhere. */
+static const char *alignment(uint64_t addr, char *buf, size_t len)
+{
+	unsigned shift = 0;
+	while (shift < 12 && addr && !(addr & (1ULL << shift)))
+		shift++;
+	if (!addr)
+		snprintf(buf, len, "0");
+	else if (shift >= 12)
+		snprintf(buf, len, "4K-aligned");
+	else
+		snprintf(buf, len, "%u-aligned", 1u << shift);
+	return buf;
+}
+
+/* The name of the register or field at off, without "+N" (a byte inside it). */
+static const char *field(const char *decoded, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", decoded);
+	buf[strcspn(buf, "+/")] = 0;
+	return buf;
+}
+
+static void queue_step(const struct trace_file *tf, struct diff_dev *d, const struct trace_rec *r,
+		       size_t i)
+{
+	unsigned q = ARG(r, "queue");
+	struct diff_queue *dq = q < DIFF_QUEUES_MAX ? &d->q[q] : NULL;
+	char key[DIFF_TEXT], extra[64] = "", a[32], dec[64];
+	bool write = ARG(r, "rw") == TRACE_WRITE;
+	uint64_t addr = ARG(r, "addr");
+
+	switch (r->ev) {
+	case TRACE_EV_QUEUE_SELECT:
+		snprintf(key, sizeof(key), "queue_select %u", q);
+		break;
+	case TRACE_EV_QUEUE_SIZE:
+		snprintf(key, sizeof(key), "queue %u size %s %llu", q, write ? "write" : "read",
+			 (unsigned long long)ARG(r, "size"));
+		if (dq && write)
+			dq->size = ARG(r, "size");
+		else if (dq)
+			dq->max_size = dq->size = ARG(r, "size");
+		break;
+	case TRACE_EV_QUEUE_PFN:
+		addr = ARG(r, "pfn") << 12;
+		snprintf(key, sizeof(key), "queue %u pfn %s %s", q, write ? "write" : "read",
+			 addr ? "(ring at a page)" : "0");
+		snprintf(extra, sizeof(extra), ": 0x%llx", (unsigned long long)ARG(r, "pfn"));
+		if (dq && write && addr) {
+			dq->legacy = dq->seen = true;
+			dq->desc = addr;
+		}
+		break;
+	case TRACE_EV_QUEUE_DESC:
+	case TRACE_EV_QUEUE_DRIVER:
+	case TRACE_EV_QUEUE_DEVICE:
+		snprintf(key, sizeof(key), "queue %u %s %s", q, trace_events[r->ev].name + 6,
+			 alignment(addr, a, sizeof(a)));
+		snprintf(extra, sizeof(extra), ": 0x%llx", (unsigned long long)addr);
+		if (dq && r->ev == TRACE_EV_QUEUE_DESC)
+			dq->desc = addr;
+		else if (dq)
+			*(r->ev == TRACE_EV_QUEUE_DRIVER ? &dq->driver : &dq->device) = addr;
+		if (dq)
+			dq->seen = true;
+		break;
+	case TRACE_EV_QUEUE_ENABLE:
+		snprintf(key, sizeof(key), "queue %u enable %s %llu", q, write ? "write" : "read",
+			 (unsigned long long)ARG(r, "enable"));
+		break;
+	case TRACE_EV_QUEUE_MSIX_VECTOR:
+		snprintf(key, sizeof(key), "queue %u msix_vector %s", q,
+			 trace_decode_arg(tf, r, 1, dec, sizeof(dec)));
+		if (dq) {
+			dq->vector = ARG(r, "result");
+			dq->has_vector = true;
+		}
+		break;
+	default: /* CONFIG_MSIX_VECTOR */
+		snprintf(key, sizeof(key), "config msix_vector %s",
+			 trace_decode_arg(tf, r, 0, dec, sizeof(dec)));
+		break;
+	}
+	add_step(d, r, i, DK_QUEUE, key, extra);
+}
+
+static void config_read(const struct trace_file *tf, struct diff_dev *d, const struct trace_rec *r)
+{
+	char dec[64], name[64];
+	trace_decode_devcfg(ARG(r, "off"), 1, d->kind, dec, sizeof(dec));
+	field(dec, name, sizeof(name));
+	size_t len = strlen(name), at = strlen(d->config);
+	(void)tf;
+	for (const char *p = d->config; (p = strstr(p, name)); p += len)
+		if ((p == d->config || p[-1] == ' ') && (p[len] == ',' || !p[len]))
+			return;
+	snprintf(d->config + at, sizeof(d->config) - at, "%s%s", at ? ", " : "", name);
+}
+
+/* One record of the handshake as a step (or a summary field). */
+static void handshake_record(const struct trace_file *tf, struct diff_dev *d, size_t i)
+{
+	const struct trace_rec *r = &tf->rec[i];
+	char dec[96], name[64];
+	uint64_t sel = ARG(r, "sel"), bits = ARG(r, "bits");
+
+	switch (r->ev) {
+	case TRACE_EV_VIRTIO_STATUS:
+	case TRACE_EV_DEVICE_RESET:
+		if (r->ev == TRACE_EV_DEVICE_RESET || !ARG(r, "new"))
+			stepf(d, r, i, DK_STATUS, "reset");
+		else
+			stepf(d, r, i, DK_STATUS, "status %s",
+			      trace_decode_status(ARG(r, "new"), dec, sizeof(dec)));
+		break;
+	case TRACE_EV_DEVICE_FEATURES_READ:
+	case TRACE_EV_DRIVER_FEATURES_WRITE:
+		if (sel > 1)
+			break;
+		if (r->ev == TRACE_EV_DEVICE_FEATURES_READ) {
+			d->dev_features =
+			    (d->dev_features & ~(0xffffffffULL << 32 * sel)) | bits << 32 * sel;
+			d->has_dev_features = true;
+		} else {
+			d->drv_features =
+			    (d->drv_features & ~(0xffffffffULL << 32 * sel)) | bits << 32 * sel;
+			d->has_drv_features = true;
+		}
+		stepf(d, r, i, DK_FEATURES, "%s[%llu] 0x%08llx",
+		      r->ev == TRACE_EV_DEVICE_FEATURES_READ ? "device_features"
+							     : "driver_features",
+		      (unsigned long long)sel, (unsigned long long)bits);
+		break;
+	case TRACE_EV_FEATURES_OK:
+	case TRACE_EV_FEATURES_REFUSED:
+		d->accepted = ARG(r, "features");
+		d->has_accepted = r->ev == TRACE_EV_FEATURES_OK;
+		d->refused = r->ev == TRACE_EV_FEATURES_REFUSED;
+		stepf(d, r, i, DK_FEATURES, "FEATURES_OK %s 0x%llx",
+		      d->refused ? "refused" : "accepted", (unsigned long long)d->accepted);
+		break;
+	case TRACE_EV_QUEUE_SELECT:
+	case TRACE_EV_QUEUE_SIZE:
+	case TRACE_EV_QUEUE_PFN:
+	case TRACE_EV_QUEUE_DESC:
+	case TRACE_EV_QUEUE_DRIVER:
+	case TRACE_EV_QUEUE_DEVICE:
+	case TRACE_EV_QUEUE_ENABLE:
+	case TRACE_EV_QUEUE_MSIX_VECTOR:
+	case TRACE_EV_CONFIG_MSIX_VECTOR:
+		queue_step(tf, d, r, i);
+		break;
+	case TRACE_EV_CONFIG_READ:
+	case TRACE_EV_CONFIG_WRITE:
+		if (r->ev == TRACE_EV_CONFIG_READ)
+			config_read(tf, d, r);
+		stepf(d, r, i, DK_CONFIG, "config %s %s = 0x%llx",
+		      r->ev == TRACE_EV_CONFIG_READ ? "read" : "write",
+		      trace_decode_devcfg(ARG(r, "off"), ARG(r, "len"), d->kind, dec, sizeof(dec)),
+		      (unsigned long long)ARG(r, "val"));
+		break;
+	case TRACE_EV_COMMON_CFG_READ:
+	case TRACE_EV_COMMON_CFG_WRITE:
+		stepf(d, r, i, DK_TRANSPORT, "%s %s = 0x%llx",
+		      r->ev == TRACE_EV_COMMON_CFG_READ ? "read" : "write",
+		      trace_decode_vreg(ARG(r, "reg"), ARG(r, "len"), dec, sizeof(dec)),
+		      (unsigned long long)ARG(r, "val"));
+		break;
+	case TRACE_EV_MSIX_ENABLE:
+		stepf(d, r, i, DK_MSIX, "MSI-X enable=%llu mask_all=%llu",
+		      (unsigned long long)ARG(r, "enabled"), (unsigned long long)ARG(r, "masked"));
+		break;
+	case TRACE_EV_MSIX_TABLE_WRITE:
+		stepf(d, r, i, DK_MSIX, "MSI-X table[%llu].%s", (unsigned long long)ARG(r, "entry"),
+		      trace_decode_arg(tf, r, 1, dec, sizeof(dec)));
+		break;
+	case TRACE_EV_MSIX_MASK:
+		stepf(d, r, i, DK_MSIX, "MSI-X vector %llu masked=%llu",
+		      (unsigned long long)ARG(r, "entry"), (unsigned long long)ARG(r, "masked"));
+		break;
+	case TRACE_EV_PCI_CFG_WRITE: /* reads are many and say little: counted, not listed */
+		field(trace_decode_pci_reg(ARG(r, "off"), 1, ARG(r, "cap"), dec, sizeof(dec)), name,
+		      sizeof(name));
+		stepf(d, r, i, DK_PCI, "PCI write %s = 0x%llx", name,
+		      (unsigned long long)ARG(r, "val"));
+		break;
+	}
+}
+
+/* --- IO after DRIVER_OK. --- */
+static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i, size_t end)
+{
+	const struct trace_rec *r = &tf->rec[i];
+	struct diff_req *q;
+
+	switch (r->ev) {
+	case TRACE_EV_QUEUE_NOTIFY:
+		if (ARG(r, "via") == TRACE_VIA_EXIT)
+			d->notify_exit++;
+		else
+			d->notify_ioeventfd++;
+		for (size_t k = i + 1; k <= end; k++) { /* a notify with nothing to pop */
+			const struct trace_rec *n = &tf->rec[k];
+			if (n->dev == d->dev && n->ev == TRACE_EV_CHAIN_POP)
+				break;
+			if (k == end || (n->dev == d->dev && n->ev == TRACE_EV_QUEUE_NOTIFY)) {
+				d->notify_empty++;
+				break;
+			}
+		}
+		break;
+	case TRACE_EV_CHAIN_POP:
+		if (trace_vec_grow(&d->req, &d->req_cap, d->nreq + 1, sizeof(*d->req)))
+			break;
+		d->req[d->nreq++] = (struct diff_req){.queue = ARG(r, "queue"),
+						      .head = ARG(r, "head"),
+						      .type = ARG(r, "type"),
+						      .sector = ARG(r, "sector"),
+						      .bytes = ARG(r, "bytes")};
+		break;
+	case TRACE_EV_REQ_COMPLETE:
+		for (size_t k = d->nreq; k-- > 0;) { /* by index: before any chain_pop, req is NULL */
+			q = &d->req[k];
+			if (!q->done && q->queue == ARG(r, "queue") && q->head == ARG(r, "head")) {
+				q->done = true;
+				q->status = ARG(r, "status");
+				q->ns = ARG(r, "ns");
+				break;
+			}
+		}
+		break;
+	case TRACE_EV_IRQ_RAISE:
+		switch (ARG(r, "kind")) {
+		case TRACE_IRQ_MSIX:
+			d->irq_msix++;
+			break;
+		case TRACE_IRQ_MSIX_IRQFD:
+			d->irq_irqfd++;
+			break;
+		default:
+			d->irq_intx++;
+		}
+		break;
+	case TRACE_EV_IRQ_SUPPRESS:
+		d->irq_suppressed++;
+		break;
+	case TRACE_EV_BACKEND_START:
+		if (!d->backend[0]) {
+			snprintf(d->backend, sizeof(d->backend), "%s",
+				 trace_file_str(tf, ARG(r, "backend")));
+			d->wiring = ARG(r, "wiring");
+		}
+		break;
+	}
+}
+
+static void build_dev(const struct trace_file *tf, struct diff_dev *d)
+{
+	find_sessions(tf, d);
+	if (d->cmp < 0)
+		return;
+	const struct diff_session *s = &d->sess[d->cmp];
+	size_t pci_from = d->cmp > 0 ? d->sess[d->cmp - 1].last_status + 1 : 0;
+	size_t hs_end = s->driver_ok != DIFF_NONE ? s->driver_ok : s->last;
+
+	for (size_t i = 0; i <= s->last && i < tf->nrec; i++) {
+		const struct trace_rec *r = &tf->rec[i];
+		if (r->dev != d->dev)
+			continue;
+		if (r->ev == TRACE_EV_DEV_CREATE) {
+			d->slot = ARG(r, "slot");
+		} else if (r->ev == TRACE_EV_HOST_FEATURES) {
+			d->host_features = ARG(r, "features");
+			d->has_host_features = true;
+		} else if (r->ev == TRACE_EV_QUEUE_ADD && ARG(r, "queue") < DIFF_QUEUES_MAX) {
+			d->q[ARG(r, "queue")].max_size = ARG(r, "size");
+		} else if ((r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP) &&
+			   i <= hs_end && ARG(r, "bar") < DIFF_BARS) {
+			d->bar[ARG(r, "bar")] =
+			    (struct diff_bar){r->ev == TRACE_EV_BAR_MAP, ARG(r, "addr"),
+					      ARG(r, "size"), ARG(r, "type")};
+		}
+		if (i >= pci_from && i < s->first) {
+			d->pci_reads += r->ev == TRACE_EV_PCI_CFG_READ;
+			d->pci_writes += r->ev == TRACE_EV_PCI_CFG_WRITE;
+		} else if (i >= s->first && i <= hs_end) {
+			handshake_record(tf, d, i);
+		} else if (i > hs_end) {
+			io_record(tf, d, i, s->last);
+		}
+	}
+}
+
+/* The events a side could have recorded: a kvmscope trace says which it enabled; an imported log,
+ * which its importer makes. */
+static uint64_t recorded(const struct trace_file *tf)
+{
+	char buf[1024], err[128];
+	uint64_t mask;
+	if (trace_file_info(tf, "events", buf, sizeof(buf)) &&
+	    !trace_events_mask(buf, TRACE_MASK_DEFAULT, &mask, err, sizeof(err)))
+		return mask;
+	return TRACE_MASK_DEFAULT;
+}
+
+/* What QEMU's monitor said after the run (trace/compare/import-qemu-status.c): the outcome of
+ * feature negotiation and queue setup, which QEMU 7.2 does not log. */
+static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
+{
+	char buf[256], key[32];
+	unsigned long long v, size, desc, driver, device;
+	const struct trace_file *tf = &s->tf;
+	if (!trace_file_info(tf, "qemu_host_features", buf, sizeof(buf)) ||
+	    sscanf(buf, "0x%llx", &v) != 1 || d->kind != 2)
+		return;
+	d->snapshot = true;
+	d->host_features = v;
+	d->has_host_features = true;
+	/* what the driver could read: a legacy header has one 32-bit word */
+	d->dev_features = !strcmp(s->transport, "legacy") ? v & 0xffffffff : v;
+	d->has_dev_features = true;
+	if (trace_file_info(tf, "qemu_guest_features", buf, sizeof(buf)) &&
+	    sscanf(buf, "0x%llx", &v) == 1) {
+		d->drv_features = v;
+		d->has_drv_features = true;
+	}
+	d->has_queues = true;
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX; q++) {
+		snprintf(key, sizeof(key), "qemu_queue%u", q);
+		if (trace_file_info(tf, key, buf, sizeof(buf)) &&
+		    sscanf(buf, "size=%llu desc=0x%llx driver=0x%llx device=0x%llx", &size, &desc,
+			   &driver, &device) == 4)
+			d->q[q] = (struct diff_queue){.seen = true,
+						      .legacy = !strcmp(s->transport, "legacy"),
+						      .size = size,
+						      .max_size = size,
+						      .desc = desc,
+						      .driver = driver,
+						      .device = device};
+	}
+}
+
+int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errlen)
+{
+	char buf[256];
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	if (trace_load_any(&s->tf, path, "kvmscope diff", err, errlen) < 0)
+		return -1;
+	const struct trace_file *tf = &s->tf;
+	s->qemu = trace_file_info(tf, "source", buf, sizeof(buf)) && !strcmp(buf, "qemu-log");
+	s->recorded = recorded(tf);
+	if (!trace_file_info(tf, "transport", s->transport, sizeof(s->transport)))
+		strcpy(s->transport, "?");
+	if (!trace_file_info(tf, "io_path", s->io_path, sizeof(s->io_path)))
+		strcpy(s->io_path, "?");
+	for (size_t id = 1; id < tf->names.ndev; id++) {
+		if (!tf->names.dev[id].kind)
+			continue;
+		if (trace_vec_grow(&s->dev, &s->dev_cap, s->ndev + 1, sizeof(*s->dev))) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -1;
+		}
+		struct diff_dev *d = &s->dev[s->ndev++];
+		memset(d, 0, sizeof(*d));
+		d->dev = id;
+		d->kind = tf->names.dev[id].kind;
+		d->name = trace_file_str(tf, tf->names.dev[id].name);
+		/* QEMU names its devices "virtio-blk-pci 00:02.0" */
+		if (!s->qemu || sscanf(d->name, "%*s %*x:%x.%*x", (unsigned *)&d->slot) != 1)
+			d->slot = -1;
+		build_dev(tf, d);
+		d->has_queues = !diff_unrecorded(s, TRACE_EV_QUEUE_SIZE);
+		d->has_config = !diff_unrecorded(s, TRACE_EV_CONFIG_READ);
+		if (s->qemu)
+			apply_snapshot(s, d);
+	}
+	return 0;
+}
+
+void diff_side_free(struct diff_side *s)
+{
+	for (size_t i = 0; i < s->ndev; i++) {
+		free(s->dev[i].steps);
+		free(s->dev[i].req);
+	}
+	free(s->dev);
+	trace_file_free(&s->tf);
+	s->dev = NULL;
+	s->ndev = 0;
+}

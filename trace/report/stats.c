@@ -1,0 +1,163 @@
+/* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, per-request
+ * latency percentiles and exits per IO. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/report/report.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of a sorted array. */
+static uint64_t percentile(const uint64_t *v, size_t n, unsigned p)
+{
+	size_t rank = (n * p + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
+static void print_ns(FILE *f, const char *label, uint64_t ns)
+{
+	if (ns >= 10000000)
+		fprintf(f, "  %s %.1f ms", label, ns / 1e6);
+	else if (ns >= 10000)
+		fprintf(f, "  %s %.1f us", label, ns / 1e3);
+	else
+		fprintf(f, "  %s %llu ns", label, (unsigned long long)ns);
+}
+
+static void print_header(FILE *f, const struct trace_file *tf)
+{
+	static const char *const keys[] = {"kernel", "transport", "io_path", "host_kvm", "version"};
+	char buf[512];
+	uint64_t span = tf->nrec ? tf->rec[tf->nrec - 1].ts - tf->hdr.start_ns : 0;
+
+	fprintf(f, "%s: %zu records over %.6f s\n", tf->path, tf->nrec, span / 1e9);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (trace_file_info(tf, keys[i], buf, sizeof(buf)))
+			fprintf(f, "  %s: %s\n", keys[i], buf);
+}
+
+/* Latency of each completed request: from its chain_pop when the trace has it, else the
+ * service time the device measured (req_complete's ns). */
+static size_t latencies(const struct trace_file *tf, uint64_t *lat)
+{
+	struct trace_req_match m = {0};
+	size_t n = 0;
+	for (size_t i = 0; i < tf->nrec; i++) {
+		const struct trace_rec *r = &tf->rec[i];
+		if (r->ev == TRACE_EV_CHAIN_POP) {
+			trace_req_begin(&m, r, i);
+		} else if (r->ev == TRACE_EV_REQ_COMPLETE) {
+			long pop = trace_req_end(&m, r);
+			lat[n++] = pop >= 0 ? r->ts - tf->rec[pop].ts : r->a[2];
+		}
+	}
+	trace_req_free(&m);
+	return n;
+}
+
+static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t *count,
+			   uint64_t exit_notifies)
+{
+	uint64_t reqs = count[TRACE_EV_REQ_COMPLETE];
+	uint64_t *lat = reqs ? malloc(reqs * sizeof(*lat)) : NULL;
+
+	fprintf(f, "requests: %llu completed\n", (unsigned long long)reqs);
+	if (lat) {
+		size_t n = latencies(tf, lat);
+		qsort(lat, n, sizeof(*lat), cmp_u64);
+		fprintf(f, "latency (chain_pop -> req_complete):");
+		print_ns(f, "p50", percentile(lat, n, 50));
+		print_ns(f, "p90", percentile(lat, n, 90));
+		print_ns(f, "p99", percentile(lat, n, 99));
+		print_ns(f, "max", lat[n - 1]);
+		fputc('\n', f);
+		free(lat);
+	}
+	if (count[TRACE_EV_KVM_EXIT])
+		fprintf(f, "exits per IO: %.2f (kvm_exit %llu / %llu requests)\n",
+			reqs ? (double)count[TRACE_EV_KVM_EXIT] / reqs : 0.0,
+			(unsigned long long)count[TRACE_EV_KVM_EXIT], (unsigned long long)reqs);
+	else
+		fprintf(f,
+			"exits per IO: %.2f (queue_notify by exit %llu / %llu requests; "
+			"%llu by ioeventfd; all exits: --trace-events '*')\n",
+			reqs ? (double)exit_notifies / reqs : 0.0,
+			(unsigned long long)exit_notifies, (unsigned long long)reqs,
+			(unsigned long long)(count[TRACE_EV_QUEUE_NOTIFY] - exit_notifies));
+	fprintf(f, "interrupts per IO: %.2f (irq_raise %llu, irq_suppress %llu)\n",
+		reqs ? (double)count[TRACE_EV_IRQ_RAISE] / reqs : 0.0,
+		(unsigned long long)count[TRACE_EV_IRQ_RAISE],
+		(unsigned long long)count[TRACE_EV_IRQ_SUPPRESS]);
+}
+
+int trace_cmd_stats(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf(
+			    "usage: kvmscope trace stats FILE\n"
+			    "Counts per event, records lost to a full ring, per-request latency\n"
+			    "percentiles (p50/p90/p99/max) and exits per IO of a trace file.\n");
+			return 0;
+		}
+		if (argv[i][0] == '-' || path) {
+			fprintf(stderr, "kvmscope trace stats: unexpected argument '%s'\n",
+				argv[i]);
+			return 2;
+		}
+		path = argv[i];
+	}
+	if (!path) {
+		fprintf(stderr, "usage: kvmscope trace stats FILE\n");
+		return 2;
+	}
+
+	struct trace_file tf;
+	int ret = trace_cli_load("stats", path, &tf);
+	if (ret)
+		return ret;
+	uint64_t count[TRACE_EV_NR] = {0}, drops = 0, exit_notifies = 0;
+	uint64_t pauses = 0, paused_ns = 0, paused_since = 0;
+	bool paused = false;
+	for (size_t i = 0; i < tf.nrec; i++) {
+		const struct trace_rec *r = &tf.rec[i];
+		count[r->ev]++;
+		if (r->ev == TRACE_EV_TRACE_DROPS)
+			drops += r->a[0];
+		if (r->ev == TRACE_EV_TRACE_PAUSE && (r->a[0] != 0) != paused) {
+			paused = !paused;
+			if (paused) {
+				paused_since = r->ts;
+				pauses++;
+			} else {
+				paused_ns += r->ts - paused_since;
+			}
+		}
+		if (r->ev == TRACE_EV_QUEUE_NOTIFY && r->a[1] == TRACE_VIA_EXIT)
+			exit_notifies++;
+	}
+	print_header(stdout, &tf);
+	printf("%10s  %-22s %s\n", "count", "event", "class");
+	for (unsigned ev = 0; ev < TRACE_EV_NR; ev++)
+		if (count[ev])
+			printf("%10llu  %-22s %s\n", (unsigned long long)count[ev],
+			       trace_events[ev].name, trace_class_names[trace_events[ev].cls]);
+	printf("drops: %llu records lost to a full ring%s\n", (unsigned long long)drops,
+	       drops ? " (raise --trace-buffer)" : "");
+	if (paused) /* paused to the end: up to the last record, where the header's span ends */
+		paused_ns += tf.rec[tf.nrec - 1].ts - paused_since;
+	if (pauses)
+		printf("paused: recording was off %llu time(s), %.3f s in all (SIGUSR2); what "
+		       "happened then is not counted below\n",
+		       (unsigned long long)pauses, paused_ns / 1e9);
+	print_requests(stdout, &tf, count, exit_notifies);
+	if (tf.warning[0])
+		printf("warning: %s\n", tf.warning);
+	trace_file_free(&tf);
+	return fflush(stdout) ? 1 : 0;
+}
