@@ -7,6 +7,11 @@ CFLAGS   ?= -O2 -g
 ifeq ($(SANITIZE),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=fuzz (make fuzz, with CC=clang): the same plus libFuzzer's coverage, in build-fuzz/.
+ifeq ($(SANITIZE),fuzz)
+CFLAGS   := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+endif
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP -I. -I$(BUILD)
 LDLIBS   += -lelf -lpthread
 
@@ -64,6 +69,7 @@ help:
 	@echo "make check      build everything and run every test"
 	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
 	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
+	@echo "make fuzz       run each libFuzzer target for FUZZ_TIME seconds (docs/reliability.md)"
 	@echo "make install    install under PREFIX (/usr/local), DESTDIR honoured; make uninstall"
 	@echo "make install-guest  build the Linux guest and install it (only it) in GUESTDIR"
 	@echo "make deb        build the Debian package in build/deb/ (dpkg-buildpackage, lintian)"
@@ -124,7 +130,7 @@ tools:
 check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
-	$(MAKE) asan
+	$(MAKE) asan fuzz-replay
 	sh tests/run.sh
 
 test: kvmscope unit mini tools
@@ -194,6 +200,8 @@ format:
 	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h */*/*.h) $(TEST_SRCS)
 
 clean:
-	rm -rf build build-asan kvmscope kvmscope-asan
+	rm -rf build build-asan build-fuzz kvmscope kvmscope-asan
+
+include tests/fuzz/fuzz.mk
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

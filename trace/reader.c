@@ -91,8 +91,10 @@ static int read_table(struct reader *r, size_t off, uint32_t type, struct cur *c
 				get(c, &n->dev[n->ndev++], sizeof(*n->dev));
 		} else {
 			struct trace_stack_ent s = {.n = get32(c)};
-			if (s.n > TRACE_STACK_MAX)
+			if (s.n > TRACE_STACK_MAX) { /* never read more than pc[] holds */
 				c->ok = false;
+				break;
+			}
 			get(c, s.pc, s.n * sizeof(s.pc[0]));
 			if (!(err = trace_vec_grow(&n->stack, &n->stack_cap, n->nstack + 1,
 						   sizeof(s))))
@@ -316,6 +318,12 @@ int trace_file_load(struct trace_file *tf, const char *path, char *err, size_t e
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) { /* mmap would say "No such device" */
+		snprintf(err, errlen, "%s: %s, not a trace file", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		close(fd);
 		return -1;
 	}
 	r.size = st.st_size;

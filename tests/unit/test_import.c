@@ -380,6 +380,51 @@ static void test_msix_unlogged(void)
 		trace_file_free(&r.tf);
 }
 
+/* More devices and queues than the importer's arrays first hold (16): what it knows of a queue
+ * (its device, its requests) must survive the arrays growing. */
+static void test_many_queues(void)
+{
+	struct result r;
+	size_t cap = 1 << 16, at = 0;
+	char *log = malloc(cap);
+	/* 20 devices with one notified queue each; the first starts its data plane */
+	for (int d = 0; d < 20; d++)
+		at += snprintf(log + at, cap - at, "virtio_queue_notify vdev 0x%x n 0 vq 0x%x\n",
+			       0x1000 + d, 0x5000 + d);
+	at += snprintf(log + at, cap - at,
+		       "virtio_set_status vdev 0x1000 val 15\n"
+		       "virtio_blk_data_plane_start dataplane 0x9000\n");
+	/* one device with 20 queues seen first in virtqueue_pop, each request completed later */
+	for (int q = 0; q < 20; q++)
+		at += snprintf(log + at, cap - at,
+			       "virtqueue_pop vq 0x%x elem 0x%x in_num 2 out_num 1\n", 0x7000 + q,
+			       0x8000 + q);
+	for (int q = 0; q < 20; q++)
+		at += snprintf(log + at, cap - at,
+			       "virtio_blk_req_complete vdev 0x2000 req 0x%x status 0\n"
+			       "virtqueue_fill vq 0x%x elem 0x%x len 1 idx 0\n"
+			       "virtqueue_flush vq 0x%x count 1\n",
+			       0x8000 + q, 0x7000 + q, 0x8000 + q, 0x7000 + q);
+	import_text(&r, log);
+	free(log);
+	CHECK(r.ret == 0, "20 devices, 20 queues: imports (%s)", r.err);
+	const struct trace_rec *start = nth(&r.tf, TRACE_EV_BACKEND_START, 0);
+	CHECK(start && trace_rec_arg(start, "queues", 0) == 1,
+	      "20 devices: the first one's data plane serves its 1 queue (%llu)",
+	      start ? (unsigned long long)trace_rec_arg(start, "queues", 0) : 0ULL);
+	CHECK(count(&r.tf, TRACE_EV_REQ_COMPLETE) == 20 && count(&r.tf, TRACE_EV_USED_PUSH) == 20,
+	      "20 queues: every request completed and pushed (%zu, %zu)",
+	      count(&r.tf, TRACE_EV_REQ_COMPLETE), count(&r.tf, TRACE_EV_USED_PUSH));
+	bool queues_ok = true;
+	for (int q = 0; q < 20; q++) {
+		const struct trace_rec *p = nth(&r.tf, TRACE_EV_USED_PUSH, q);
+		queues_ok &= p && trace_rec_arg(p, "queue", 99) == (uint64_t)q;
+	}
+	CHECK(queues_ok, "20 queues: each used_push names its queue 0..19 in order");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+}
+
 int main(void)
 {
 	test_msix_unlogged();
@@ -390,5 +435,6 @@ int main(void)
 	test_formats();
 	test_bad_input();
 	test_save();
+	test_many_queues();
 	return CHECK_DONE();
 }

@@ -218,6 +218,37 @@ static void test_corrupted(void)
 	free(buf);
 }
 
+/* A STACKS chunk whose one entry claims n return addresses: more than TRACE_STACK_MAX is refused
+ * before anything is read into the entry (a 56-byte file used to smash the reader's stack). */
+static void stacks_case(uint32_t n, size_t pcs)
+{
+	struct {
+		struct trace_file_header h;
+		struct trace_chunk_header c;
+		uint32_t first, n;
+		uint64_t pc[9];
+	} f = {.h = {.version = TRACE_VERSION,
+		     .header_size = sizeof(struct trace_file_header),
+		     .record_size = sizeof(struct trace_rec)},
+	       .c = {.type = TRACE_CHUNK_STACKS, .len = 8 + pcs * 8, .count = 1},
+	       .first = 1,
+	       .n = n};
+	struct trace_file tf;
+	char err[256] = "";
+	memcpy(f.h.magic, TRACE_MAGIC, sizeof(f.h.magic));
+	f.c.crc = trace_crc32c(&f.first, f.c.len);
+	spill(cut_path, (const uint8_t *)&f, sizeof(f.h) + sizeof(f.c) + f.c.len);
+	int ret = trace_file_load(&tf, cut_path, err, sizeof(err));
+	CHECK(ret < 0 && strstr(err, "offset 48: chunk type 5 does not hold the 1 entries"),
+	      "corrupt: a stack of %u return addresses in a %u-byte chunk -> %s", n, f.c.len, err);
+}
+
+static void test_bad_stacks(void)
+{
+	stacks_case(0x10000000, 0); /* the 56-byte file */
+	stacks_case(TRACE_STACK_MAX + 1, TRACE_STACK_MAX + 1);
+}
+
 /* Runs a `kvmscope trace` subcommand with stdout in a file; returns its status. */
 static int run(int (*cmd)(int, char **), char *out, size_t outlen, int argc, char **argv)
 {
@@ -326,6 +357,7 @@ int main(void)
 	test_round_trip();
 	test_truncated();
 	test_corrupted();
+	test_bad_stacks();
 	test_commands();
 	unlink(path);
 	unlink(cut_path);

@@ -13,7 +13,9 @@
 
 #define RECS_PER_CHUNK	  4096
 #define ENTRIES_PER_CHUNK 4096
-#define MALFORMED_SHOWN	  20 /* lines reported one by one; the rest are counted */
+#define MALFORMED_SHOWN	  20  /* lines reported one by one; the rest are counted */
+#define MALFORMED_CHARS	  240 /* one report at most */
+#define ARGS_QUOTED	  64  /* of a line's arguments */
 
 int trace_build_init(struct trace_build *b, const char *path)
 {
@@ -141,14 +143,24 @@ void trace_build_info(struct trace_build *b, const char *key, const char *fmt, .
 
 void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
 {
+	char msg[MALFORMED_CHARS];
 	va_list ap;
 	if (b->malformed++ >= MALFORMED_SHOWN || !b->diag)
 		return;
-	fprintf(b->diag, "%s: %s:%zu: ", b->cmd ? b->cmd : "kvmscope import", b->tf.path, line);
 	va_start(ap, fmt);
-	vfprintf(b->diag, fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap); /* a line of any length quotes a part */
 	va_end(ap);
-	fputc('\n', b->diag);
+	fprintf(b->diag, "%s: %s:%zu: %s%s\n", b->cmd ? b->cmd : "kvmscope import", b->tf.path, line,
+		msg, n >= (int)sizeof(msg) ? "..." : "");
+}
+
+void trace_build_bad_args(struct trace_build *b, size_t line, const char *event, const char *args,
+			  const char *expected)
+{
+	size_t len = strlen(args);
+	trace_build_malformed(b, line, "%s: arguments '%.*s%s' do not match '%s'", event,
+			      len > ARGS_QUOTED ? ARGS_QUOTED : (int)len, args,
+			      len > ARGS_QUOTED ? "..." : "", expected);
 }
 
 void trace_build_finish(struct trace_build *b, struct trace_file *tf)

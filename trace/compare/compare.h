@@ -41,6 +41,9 @@ struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t e
 int trace_build_origin(struct trace_build *b, uint32_t unknown, uint32_t line, uint32_t raw);
 void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "EVENT: arguments 'ARGS' do not match 'EXPECTED'", quoting at most a screen line of ARGS. */
+void trace_build_bad_args(struct trace_build *b, size_t line, const char *event, const char *args,
+			  const char *expected);
 /* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */
 void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -325,13 +325,15 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 						      .bytes = ARG(r, "bytes")};
 		break;
 	case TRACE_EV_REQ_COMPLETE:
-		for (q = d->req + d->nreq; q-- > d->req;)
+		for (size_t k = d->nreq; k-- > 0;) { /* by index: before any chain_pop, req is NULL */
+			q = &d->req[k];
 			if (!q->done && q->queue == ARG(r, "queue") && q->head == ARG(r, "head")) {
 				q->done = true;
 				q->status = ARG(r, "status");
 				q->ns = ARG(r, "ns");
 				break;
 			}
+		}
 		break;
 	case TRACE_EV_IRQ_RAISE:
 		if (trace_arg_unknown(tf, r, 1)) { /* never guessed: counted as not known */

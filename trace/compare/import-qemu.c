@@ -104,19 +104,23 @@ struct vdev {
 	uint32_t kind;
 	uint8_t status;
 	bool irqfd;
-	struct pcidev *pci;
+	size_t pci; /* its PCI proxy in imp.pci, NONE */
 };
+
+/* The arrays grow (realloc) as the log names new things: what one entry knows of another is its
+ * index, never a pointer. */
+#define NONE SIZE_MAX
 
 struct vq {
 	uint64_t ptr;
-	struct vdev *vd;
+	size_t vd; /* imp.vdev, NONE */
 	int index; /* -1 until known */
 	uint32_t used_idx;
 };
 
 struct req {
 	uint64_t elem;
-	struct vq *vq;
+	size_t vq; /* imp.vq, NONE */
 	uint32_t head;	  /* the request's number: QEMU does not log descriptor indexes */
 	unsigned in, out; /* iovecs, header and status included */
 	uint64_t pop_ts;
@@ -150,7 +154,7 @@ struct imp {
 	struct thread *thr;
 	size_t nthr, thr_cap;
 	uint64_t dataplane; /* the last data-plane pointer seen, with its device */
-	struct vdev *dataplane_vd, *last_status_vd;
+	size_t dataplane_vd, last_status_vd; /* imp.vdev, NONE */
 	uint32_t next_head;
 	bool timestamps, modern;
 	unsigned nvcpu, nio;
@@ -202,8 +206,8 @@ static int parse_line(struct imp *im, char *s, struct line *l)
 		l->ok = trace_scan(l->args, events[l->ev].args, l->v, NVAL, &l->word,
 				   &l->word_len) >= 0;
 		if (!l->ok)
-			trace_build_malformed(im->b, l->no, "%s: arguments '%s' do not match '%s'",
-					      events[l->ev].name, l->args, events[l->ev].args);
+			trace_build_bad_args(im->b, l->no, events[l->ev].name, l->args,
+					     events[l->ev].args);
 	}
 	return 1;
 }
@@ -321,8 +325,13 @@ static struct vdev *vdev_of(struct imp *im, uint64_t ptr)
 			return &im->vdev[i];
 	struct vdev *v = trace_build_push(im->b, &im->vdev, &im->nvdev, &im->vdev_cap, sizeof(*v));
 	if (v)
-		v->ptr = ptr;
+		v->ptr = ptr, v->pci = NONE;
 	return v;
+}
+
+static size_t vdev_index(struct imp *im, const struct vdev *v)
+{
+	return v ? (size_t)(v - im->vdev) : NONE;
 }
 
 /* A virtio device is the PCI proxy of its kind that QEMU's log names, when there is one. */
@@ -330,13 +339,13 @@ static uint16_t vdev_dev(struct imp *im, struct vdev *v)
 {
 	if (v->dev)
 		return v->dev;
-	for (size_t i = 0; !v->pci && i < im->npci; i++)
+	for (size_t i = 0; v->pci == NONE && i < im->npci; i++)
 		if (im->pci[i].kind && im->pci[i].kind == v->kind && !im->pci[i].claimed) {
-			v->pci = &im->pci[i];
-			v->pci->claimed = true;
+			v->pci = i;
+			im->pci[i].claimed = true;
 		}
-	if (v->pci) {
-		v->dev = v->pci->dev;
+	if (v->pci != NONE) {
+		v->dev = im->pci[v->pci].dev;
 	} else {
 		char name[64];
 		snprintf(name, sizeof(name), "%s (vdev %zu)",
@@ -347,11 +356,11 @@ static uint16_t vdev_dev(struct imp *im, struct vdev *v)
 	return v->dev;
 }
 
-static struct vq *vq_of(struct imp *im, uint64_t ptr, struct vdev *vd)
+static struct vq *vq_of(struct imp *im, uint64_t ptr, size_t vd)
 {
 	for (size_t i = 0; i < im->nvq; i++)
 		if (im->vq[i].ptr == ptr) {
-			if (vd && !im->vq[i].vd)
+			if (vd != NONE && im->vq[i].vd == NONE)
 				im->vq[i].vd = vd;
 			return &im->vq[i];
 		}
@@ -366,6 +375,8 @@ static struct vq *vq_of(struct imp *im, uint64_t ptr, struct vdev *vd)
 
 static uint32_t vq_index(struct imp *im, struct vq *q)
 {
+	if (!q)
+		return 0;
 	if (q->index < 0) { /* never notified: number the device's queues in order of appearance */
 		int n = 0;
 		for (size_t i = 0; i < im->nvq; i++)
@@ -393,11 +404,11 @@ static void learn(struct imp *im)
 			if ((v = vdev_of(im, l->v[0])))
 				v->kind = VIRTIO_ID_BLOCK;
 		} else if (e->h == H_QUEUE_NOTIFY) {
-			struct vq *q = vq_of(im, l->v[2], vdev_of(im, l->v[0]));
+			struct vq *q = vq_of(im, l->v[2], vdev_index(im, vdev_of(im, l->v[0])));
 			if (q)
 				q->index = l->v[1];
 		} else if (e->h == H_IRQ && (v = vdev_of(im, l->v[0]))) {
-			vq_of(im, l->v[1], v);
+			vq_of(im, l->v[1], vdev_index(im, v));
 			v->irqfd |= e->flag == TRACE_IRQ_MSIX_IRQFD;
 		} else if (e->h == H_STATUS) {
 			im->modern |= (l->v[1] & VIRTIO_CONFIG_S_FEATURES_OK) != 0;
@@ -543,9 +554,14 @@ static struct req *req_of(struct imp *im, uint64_t elem)
 	return NULL;
 }
 
-static uint16_t vq_dev(struct imp *im, struct vq *q)
+static struct vq *vq_at(struct imp *im, size_t i)
 {
-	return q && q->vd ? vdev_dev(im, q->vd) : 0;
+	return i < im->nvq ? &im->vq[i] : NULL;
+}
+
+static uint16_t vq_dev(struct imp *im, const struct vq *q)
+{
+	return q && q->vd != NONE ? vdev_dev(im, &im->vdev[q->vd]) : 0;
 }
 
 /* chain_pop once the request's type is known (QEMU logs it after virtqueue_pop, and only for
@@ -558,9 +574,10 @@ static void put_pop(struct imp *im, struct req *rq, uint64_t type, uint64_t sect
 	bool logged = type != UINT64_MAX; /* virtio_blk_handle_read/write said type and sector */
 	if (!logged)
 		type = rq->in == 1 && rq->out == 1 ? VIRTIO_BLK_T_FLUSH : TYPE_UNKNOWN;
+	struct vq *q = vq_at(im, rq->vq);
 	put_at(im, &im->lines[rq->pop_line], rq->pop_ts, rq->pop_tid, rq->pop_site,
-	       TRACE_EV_CHAIN_POP, vq_dev(im, rq->vq),
-	       ARGS({"queue", vq_index(im, rq->vq)}, {"?head", rq->head},
+	       TRACE_EV_CHAIN_POP, vq_dev(im, q),
+	       ARGS({"queue", vq_index(im, q)}, {"?head", rq->head},
 		    {NOT_LOGGED("type", type == TYPE_UNKNOWN), type},
 		    {NOT_LOGGED("sector", !logged), sector}, {"segs", rq->in + rq->out},
 		    {NOT_LOGGED("bytes", !logged && type != VIRTIO_BLK_T_FLUSH), bytes}));
@@ -573,10 +590,12 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 	if (h == H_POP) {
 		if (rq)
 			put_pop(im, rq, UINT64_MAX, 0, 0);
+		struct vq *q = vq_of(im, l->v[0], NONE);
+		size_t qi = q ? (size_t)(q - im->vq) : NONE;
 		if (!(rq = trace_build_push(im->b, &im->req, &im->nreq, &im->req_cap, sizeof(*rq))))
 			return;
 		*rq = (struct req){.elem = l->v[1],
-				   .vq = vq_of(im, l->v[0], NULL),
+				   .vq = qi,
 				   .head = ++im->next_head & 0xffff,
 				   .in = l->v[2],
 				   .out = l->v[3],
@@ -608,8 +627,8 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 	rq->len = l->v[2];
 	if (rq->done)
 		put_at(im, &im->lines[rq->done_line], rq->done_ts, rq->done_tid, rq->done_site,
-		       TRACE_EV_REQ_COMPLETE, vq_dev(im, rq->vq),
-		       ARGS({"queue", vq_index(im, rq->vq)}, {"?head", rq->head},
+		       TRACE_EV_REQ_COMPLETE, vq_dev(im, vq_at(im, rq->vq)),
+		       ARGS({"queue", vq_index(im, vq_at(im, rq->vq))}, {"?head", rq->head},
 			    {"status", rq->status},
 			    {NOT_LOGGED("ns", !im->timestamps), rq->done_ts - rq->pop_ts},
 			    {"written", rq->len}));
@@ -617,11 +636,11 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 
 static void on_flush(struct imp *im, struct line *l)
 {
-	struct vq *q = vq_of(im, l->v[0], NULL);
+	struct vq *q = vq_of(im, l->v[0], NONE);
 	uint64_t count = l->v[1];
 	for (size_t i = 0; q && i < im->nreq && count;) {
 		struct req *rq = &im->req[i];
-		if (rq->vq != q || !rq->filled) {
+		if (rq->vq != (size_t)(q - im->vq) || !rq->filled) {
 			i++;
 			continue;
 		}
@@ -644,26 +663,26 @@ static void on_status(struct imp *im, struct line *l)
 	if (!val && old)
 		put(im, l, TRACE_EV_DEVICE_RESET, dev, ARGS({"old", old}));
 	for (size_t i = 0; !val && i < im->nvq; i++)
-		if (im->vq[i].vd == v)
+		if (im->vq[i].vd == vdev_index(im, v))
 			im->vq[i].used_idx = 0;
 	v->status = val;
-	im->last_status_vd = v;
+	im->last_status_vd = vdev_index(im, v);
 }
 
 static void on_dataplane(struct imp *im, struct line *l, bool start)
 {
-	if (im->dataplane != l->v[0] || !im->dataplane_vd) {
+	if (im->dataplane != l->v[0] || im->dataplane_vd == NONE) {
 		im->dataplane = l->v[0];
 		im->dataplane_vd = im->last_status_vd; /* started by DRIVER_OK, stopped by reset */
 	}
-	struct vdev *v = im->dataplane_vd;
-	if (!v) {
+	if (im->dataplane_vd == NONE) {
 		put_raw(im, l);
 		return;
 	}
+	struct vdev *v = &im->vdev[im->dataplane_vd];
 	uint64_t queues = 0;
 	for (size_t i = 0; i < im->nvq; i++)
-		queues += im->vq[i].vd == v;
+		queues += im->vq[i].vd == im->dataplane_vd;
 	if (start)
 		put(im, l, TRACE_EV_BACKEND_START, vdev_dev(im, v),
 		    ARGS({"wiring", TRACE_WIRE_IOEVENTFD | (v->irqfd ? TRACE_WIRE_IRQFD : 0)},
@@ -677,7 +696,7 @@ static void on_dataplane(struct imp *im, struct line *l, bool start)
 static void on_notify(struct imp *im, struct line *l, struct thread *t)
 {
 	struct vdev *v = vdev_of(im, l->v[0]);
-	struct vq *q = vq_of(im, l->v[2], v);
+	struct vq *q = vq_of(im, l->v[2], vdev_index(im, v));
 	if (!v || !q)
 		return;
 	/* by exit: on a vCPU thread, or after a notify register write on this thread */
@@ -691,12 +710,13 @@ static void on_notify(struct imp *im, struct line *l, struct thread *t)
 static void on_irq(struct imp *im, struct line *l, unsigned kind)
 {
 	struct vdev *v = vdev_of(im, l->v[0]);
-	struct vq *q = vq_of(im, l->v[1], v);
+	struct vq *q = vq_of(im, l->v[1], vdev_index(im, v));
 	if (!v || !q)
 		return;
 	/* INTx only when the log showed MSI-X off; with no sight of Message Control, not known */
-	bool known = v->pci && v->pci->msix_known;
-	if (known && !v->pci->msix)
+	const struct pcidev *p = v->pci != NONE ? &im->pci[v->pci] : NULL;
+	bool known = p && p->msix_known;
+	if (known && !p->msix)
 		kind = TRACE_IRQ_INTX;
 	put(im, l, TRACE_EV_IRQ_RAISE, vdev_dev(im, v),
 	    ARGS({"queue", vq_index(im, q)}, {NOT_LOGGED("kind", !known), kind}, {"?vector", 0},
@@ -814,7 +834,7 @@ static void put_info(struct imp *im)
 
 int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen)
 {
-	struct imp im = {.b = b};
+	struct imp im = {.b = b, .dataplane_vd = NONE, .last_status_vd = NONE};
 	int ret = read_lines(&im, in);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", b->tf.path, strerror(-ret));
