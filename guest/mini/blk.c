@@ -113,7 +113,7 @@ static void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (a->packed)
 		need |= 1ull << VIRTIO_F_RING_PACKED; /* bit 34: only a modern transport has it */
-	virtio_start(&B.v, &B.q, want, need, a->irq);
+	virtio_start(&B.v, &B.q, want, need, a->irq, (uint16_t)a->qsize);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));
