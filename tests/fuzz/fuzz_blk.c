@@ -1,6 +1,7 @@
 /* tests/fuzz/fuzz_blk.c - the virtio-blk device over guest memory the fuzzer writes: descriptor
  * table, avail ring, headers and data are the input's bytes, on each IO path (vcpu, iothread,
- * uring), with the features and the queue size the input picks. The device must answer every
+ * uring), with the features, the ring layout (split or packed) and the queue size the input
+ * picks. The device must answer every
  * chain (IOERR, UNSUPP or NEEDS_RESET for a broken one) without touching memory outside RAM. */
 #include <endian.h>
 #include <errno.h>
@@ -47,14 +48,28 @@ static int no_guest(struct virtio_dev *d, struct virtqueue *q, int fd)
 	return -ENOTSUP; /* INTx-like: the device signals through signal_vq */
 }
 
-static const struct virtio_transport_ops transport = {"fuzz", no_signal, no_config, take_host,
-						      no_guest, NULL};
+static const struct virtio_transport_ops transport = {"fuzz",	 no_signal, no_config,
+						      take_host, no_guest,  NULL};
 
 static void set_status(struct virtio_dev *v, uint8_t s)
 {
 	pthread_mutex_lock(&v->lock);
 	virtio_set_status(v, s);
 	pthread_mutex_unlock(&v->lock);
+}
+
+/* A packed ring is done when nothing is in flight and the slot the device looks at next is not
+ * available (virtio 1.2 §2.8.1); the device's fields are read as they move, so loosely. */
+static bool packed_done(const struct virtqueue *q)
+{
+	uint16_t slot = __atomic_load_n(&q->last_avail, __ATOMIC_RELAXED);
+	bool wrap = __atomic_load_n(&q->avail_wrap, __ATOMIC_RELAXED);
+	const struct vring_packed_desc *d = guest_ptr(&vm.mem, q->desc + 16ULL * slot, 16);
+	uint16_t f = d ? le16toh(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE)) : 0;
+	bool avail = !!(f & 1 << VRING_PACKED_DESC_F_AVAIL) == wrap &&
+		     !!(f & 1 << VRING_PACKED_DESC_F_USED) != wrap;
+
+	return __atomic_load_n(&q->inflight, __ATOMIC_RELAXED) == 0 && (!d || !avail);
 }
 
 /* Until the device used what the avail ring offers, or stopped (NEEDS_RESET), 20 ms at most. */
@@ -67,7 +82,9 @@ static void wait_used(struct virtio_dev *v)
 		pthread_mutex_lock(&v->lock);
 		bool stopped = v->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 		pthread_mutex_unlock(&v->lock);
-		if (stopped || used == __atomic_load_n(&a->idx, __ATOMIC_RELAXED))
+		if (stopped ||
+		    (v->vqs[0].packed ? packed_done(&v->vqs[0])
+				      : used == __atomic_load_n(&a->idx, __ATOMIC_RELAXED)))
 			return;
 		nanosleep(&(struct timespec){0, 100000}, NULL);
 	}
@@ -102,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_fd = -1;
 	if (blk_create(&vm, &cfg, &v) < 0)
 		return 0; /* uring in a build without liburing */
+	/* bit 3: offer the packed ring; the input's features say whether the driver takes it */
+	virtio_dev_set_ring(v, pick & 8 ? VIRTIO_RING_PACKED : VIRTIO_RING_SPLIT);
 	v->transport = &transport;
 	set_status(v, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	v->driver_features = v->host_features & features;

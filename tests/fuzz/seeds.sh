@@ -57,6 +57,24 @@ seed("flush-uring", 2, 4, 0, 0, False)
 seed("get-id-vcpu", 0, 8, 0, 20, True)
 seed("out-indirect-uring", 2, 1, 4, 512, False, True)
 seed("out-readonly-iothread", 4, 1, 0, 512, False)
+# the packed ring (pick bit 3 offers it, the all-ones features take it): the descriptors in
+# ring order with AVAIL set for wrap counter 1, the id in the last (virtio 1.2 §2.8)
+def packed_seed(name, pick, kind, sector, data_len, write_data, indirect=False):
+    ram = bytearray(0x3400)
+    hdr, status, data = 0x3000, 0x3010, 0x3100
+    chain = [(hdr, 16, 0), (data, data_len, 2 if write_data else 0), (status, 1, 2)]
+    chain = [c for c in chain if c[1]]
+    table = 0x2800 if indirect else 0
+    for i, (addr, ln, fl) in enumerate(chain):
+        nxt = 1 if i + 1 < len(chain) and not indirect else 0
+        struct.pack_into("<QIHH", ram, table + 16 * i, addr, ln, 7, fl | nxt | (0 if indirect else 0x80))
+    if indirect:
+        struct.pack_into("<QIHH", ram, 0, table, 16 * len(chain), 7, 4 | 0x80)
+    struct.pack_into("<IIQ", ram, hdr, kind, 0, sector)
+    head = struct.pack("<BQHB", pick | 8, (1 << 64) - 1, 128, 0)
+    open("%s/%s" % (sys.argv[1], name), "wb").write(head + bytes(ram))
+packed_seed("packed-in-vcpu", 0, 0, 0, 512, True)
+packed_seed("packed-out-indirect-uring", 2, 1, 4, 512, False, True)
 PY
 # pci: access sequences as tests/fuzz/fuzz_pci.c reads them (op, slot, log2 len, operands)
 python3 - "$C/pci" <<'PY'
