@@ -48,8 +48,8 @@ static int no_guest(struct virtio_dev *d, struct virtqueue *q, int fd)
 	return -ENOTSUP; /* INTx-like: the device signals through signal_vq */
 }
 
-static const struct virtio_transport_ops transport = {"fuzz",	 no_signal, no_config,
-						      take_host, no_guest,  NULL};
+static const struct virtio_transport_ops transport = {"fuzz", no_signal, no_config, take_host,
+						      no_guest, NULL};
 
 static void set_status(struct virtio_dev *v, uint8_t s)
 {
