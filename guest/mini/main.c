@@ -34,6 +34,7 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		break;
 	case TEST_BLK:
 	case TEST_LOAD:
+	case TEST_SMP:
 		blk_run(&a);
 	case TEST_EMU:
 		emu_run();
