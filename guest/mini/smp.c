@@ -3,6 +3,8 @@
  * each application processor with INIT-SIPI-SIPI through the local APIC, and have every CPU
  * write, read back and check its own sectors through the one virtqueue, a lock serializing the
  * requests. Passes when every CPU started and completed all its requests.
+ * test=smp-halt: the boot CPU halts with interrupts off while the APs still run for a while,
+ * then halt too: the VMM must wait for the last one (its halt check looks at every vCPU).
  */
 #include <linux/virtio_blk.h>
 
@@ -33,6 +35,7 @@ struct cpu {
 static struct cpu cpus[MAX_CPUS];
 static unsigned nr_cpus;
 static volatile unsigned ap_next; /* the index the starting AP takes */
+static void (*ap_work)(unsigned i);
 static volatile int queue_lock;
 static const struct mini_args *args;
 static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
@@ -159,7 +162,8 @@ static void work(unsigned i)
 		unlock();
 		for (unsigned k = 0; k < CHUNK_SECT; k++)
 			for (unsigned b = 0; b < PATTERN_SECTOR_SIZE; b++)
-				if (buf[k * PATTERN_SECTOR_SIZE + b] != pattern_byte(s + k, b, seed))
+				if (buf[k * PATTERN_SECTOR_SIZE + b] !=
+				    pattern_byte(s + k, b, seed))
 					fail(ST_MISMATCH, "CPU %u: sector %lu byte %u differs", i,
 					     s + k, b);
 	}
@@ -175,30 +179,41 @@ void ap_main(void)
 		fail(ST_SMP, "CPU %u started with APIC id %u, expected %u", i,
 		     (uint8_t)(mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24), cpus[i].apic_id);
 	cpus[i].started = true;
-	work(i);
+	ap_work(i);
 	for (;;) /* done: wait, interrupts off, for the boot CPU to end the run */
 		__asm__ volatile("cli\n\thlt");
 }
 
-void smp_test(const struct mini_args *a, uint64_t capacity)
+/* Every AP of the MP table (mp_find_cpus() first) started into work(i); fails with why if one
+ * does not start. Needs at least two CPUs. */
+static void start_aps(void (*work)(unsigned i))
 {
 	uint64_t cr3;
 
-	args = a;
-	mp_find_cpus();
 	if (nr_cpus < 2)
-		fail(ST_UNSUITABLE, "test=smp: the MP table lists 1 CPU (run with --smp 2 or more)");
-	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
-		fail(ST_UNSUITABLE, "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
-				    "%lu sectors", nr_cpus, a->count, a->sector, capacity);
+		fail(ST_UNSUITABLE, "the MP table lists 1 CPU (run with --smp 2 or more)");
 	kprintf("smp: %u CPUs in the MP table; starting the APs\n", nr_cpus);
+	lapic_init(); /* a software-disabled local APIC sends no IPI (irq=poll never enabled it) */
 	memcpy((void *)AP_TRAMP_ADDR, ap_tramp, (size_t)(ap_tramp_end - ap_tramp));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	*(uint32_t *)(AP_TRAMP_ADDR + (ap_tramp_cr3 - ap_tramp)) = (uint32_t)cr3;
 	mark("smp start");
+	ap_work = work;
 	for (unsigned i = 1; i < nr_cpus; i++)
 		start_ap(i);
 	cpus[0].started = true;
+}
+
+void smp_test(const struct mini_args *a, uint64_t capacity)
+{
+	args = a;
+	mp_find_cpus();
+	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
+		fail(ST_UNSUITABLE,
+		     "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
+		     "%lu sectors",
+		     nr_cpus, a->count, a->sector, capacity);
+	start_aps(work);
 	work(0);
 	for (unsigned i = 1; i < nr_cpus; i++)
 		if (!wait_flag(&cpus[i].done, DONE_TSC))
@@ -209,4 +224,29 @@ void smp_test(const struct mini_args *a, uint64_t capacity)
 	for (unsigned i = 0; i < nr_cpus; i++)
 		kprintf(" %u", cpus[i].requests);
 	kprintf("\n");
+}
+
+/* An AP of test=smp-halt: busy for count million TSC ticks, then halted for good. */
+static void spin_then_halt(unsigned i)
+{
+	uint64_t t0 = rdtsc();
+
+	while (rdtsc() - t0 < (uint64_t)args->count * 1000000)
+		cpu_relax();
+	lock(); /* one line at a time on the console */
+	kprintf("smp-halt: CPU %u halts too\n", i);
+	unlock();
+}
+
+void smp_halt_run(const struct mini_args *a)
+{
+	args = a;
+	mp_find_cpus();
+	start_aps(spin_then_halt);
+	lock();
+	kprintf("smp-halt: CPU 0 halts with interrupts off; %u other CPU(s) still run\n",
+		nr_cpus - 1);
+	unlock();
+	for (;;)
+		__asm__ volatile("cli\n\thlt");
 }

@@ -1,0 +1,55 @@
+# --smp N with the mini guest: the APs start by INIT-SIPI-SIPI through the in-kernel LAPIC and
+# each CPU drives IO through the one queue (test=smp); the trace and `trace stats` say which vCPU
+# did what; the halt check waits for every vCPU (test=smp-halt); bad --smp values are one line.
+. tests/lib.sh
+need_kvm smp
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+truncate -s 16M "$out/disk.img"
+
+# smp_run NAME ARGS...: the mini guest on a fresh disk; status in $rc, console in $out/o.
+smp_run() {
+	$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" "$@" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+}
+
+smp_run --smp 2 --append "test=smp count=4" --trace "$out/t.kvt"
+check "test=smp on --smp 2 exits 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp: both CPUs started, each did its 8 requests" \
+	grep -q "^smp: ok: 2 CPUs started, requests per CPU: 8 8" "$out/o"
+$KVMSCOPE trace dump "$out/t.kvt" >"$out/d"
+check "trace dump: vCPU 1's queue notifies carry its number" grep -q "^vcpu1@.*queue_notify" "$out/d"
+check "trace dump: vCPU 1's guest stack is the AP's code" grep -q "^vcpu1@.*<- ap_main" "$out/d"
+$KVMSCOPE trace stats "$out/t.kvt" >"$out/s"
+check "trace stats: the vCPU count" grep -q "^  vcpus: 2$" "$out/s"
+check "trace stats: 8 queue notifies from each vCPU" \
+	sh -c "grep -Eq '^ +[0-9]+  vcpu0 +8$' '$out/s' && grep -Eq '^ +[0-9]+  vcpu1 +8$' '$out/s'"
+
+# Three CPUs, legacy transport, INTx, and the IO thread: the same test passes.
+smp_run --smp 3 --blk-io iothread --append "test=smp count=2 transport=legacy irq=intx"
+check "test=smp on --smp 3, legacy, intx, iothread exits 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp: three CPUs did their requests" \
+	grep -q "^smp: ok: 3 CPUs started, requests per CPU: 4 4 4" "$out/o"
+
+smp_run --smp 1 --append "test=smp count=2"
+check "test=smp on one vCPU: status 46 (unsuitable) ($rc)" [ "$rc" = 46 ]
+check "test=smp on one vCPU says why" grep -q "the MP table lists 1 CPU" "$out/o"
+
+# The boot CPU halts with interrupts off while the AP still runs: kvmscope must wait for the AP
+# to halt too (looking at vCPU 0 alone, it stopped before "CPU 1 halts too").
+timeout 60 $KVMSCOPE run --kernel $MINI --smp 2 --append "test=smp-halt count=2000" \
+	>"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "test=smp-halt: kvmscope stops on its own with status 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp-halt: it waited for the AP to halt too" grep -q "CPU 1 halts too" "$out/o"
+check "test=smp-halt: kvmscope says every vCPU was idle" grep -q "every other vCPU idle too" "$out/e"
+# An AP never started (waiting for INIT/SIPI) counts as idle.
+timeout 60 $KVMSCOPE run --kernel $MINI --smp 2 --append "test=halt" >"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "test=halt on --smp 2 (the AP never started): kvmscope stops with status 0 ($rc)" [ "$rc" = 0 ]
+
+for bad in 0 65 two -1; do
+	$KVMSCOPE run --kernel $MINI --smp "$bad" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+	check "bad input: --smp $bad -> exit 2, one line naming it ($rc)" \
+		sh -c "[ $rc = 2 ] && [ \$(wc -l <'$out/e') = 1 ] && grep -q -- '--smp $bad' '$out/e'"
+done
