@@ -53,3 +53,4 @@ for bad in 0 65 two -1; do
 	check "bad input: --smp $bad -> exit 2, one line naming it ($rc)" \
 		sh -c "[ $rc = 2 ] && [ \$(wc -l <'$out/e') = 1 ] && grep -q -- '--smp $bad' '$out/e'"
 done
+exit $failed
