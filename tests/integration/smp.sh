@@ -24,6 +24,29 @@ check "trace stats: the vCPU count" grep -q "^  vcpus: 2$" "$out/s"
 check "trace stats: 8 queue notifies from each vCPU" \
 	sh -c "grep -Eq '^ +[0-9]+  vcpu0 +8$' '$out/s' && grep -Eq '^ +[0-9]+  vcpu1 +8$' '$out/s'"
 
+# The viewer's timeline names the thread of each row when the run had several vCPUs: go to the
+# first record of vCPU 1 (dump prints one line per record, in the viewer's numbering from 0).
+if command -v tmux >/dev/null; then
+	first=$(grep -n "^vcpu1@" "$out/d" | head -1 | cut -d: -f1)
+	sock="kvmscope-smp-$$"
+	tmux -L "$sock" new-session -d -x 120 -y 40 "$KVMSCOPE view '$out/t.kvt'"
+	sleep 1
+	tmux -L "$sock" send-keys g
+	sleep 0.3
+	tmux -L "$sock" send-keys "$((first - 1))" Enter
+	n=0
+	until tmux -L "$sock" capture-pane -p | grep -Eq "^>.* vcpu1 " || [ $n -ge 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	tmux -L "$sock" capture-pane -p >"$out/screen"
+	tmux -L "$sock" kill-server 2>/dev/null
+	check "viewer: the timeline row of vCPU 1's first record says vcpu1, the rows before vcpu0" \
+		sh -c "grep -Eq '^>.* vcpu1 ' '$out/screen' && grep -Eq '^ .* vcpu0 ' '$out/screen'"
+else
+	echo "SKIP smp viewer: tmux is not installed"
+fi
+
 # Three CPUs, legacy transport, INTx, and the IO thread: the same test passes.
 smp_run --smp 3 --blk-io iothread --append "test=smp count=2 transport=legacy irq=intx"
 check "test=smp on --smp 3, legacy, intx, iothread exits 0 ($rc)" [ "$rc" = 0 ]

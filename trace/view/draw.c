@@ -3,6 +3,7 @@
  * console. Works from 80x24 up; everything is redrawn from the model on every frame. */
 #include <curses.h>
 #include <linux/virtio_pci.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace/view/view.h"
@@ -120,8 +121,10 @@ static void title(const struct view_ui *ui, const struct view_box *b, const char
 static void draw_timeline(const struct view_ui *ui, struct view *v, const struct view_box *b)
 {
 	const struct trace_file *tf = v->tf;
-	char line[512], sum[400], t[32], head[96];
+	char line[512], sum[400], t[32], head[96], who[32] = "", tid[24], info[16];
 	int rows = b->h - 1, digits = 1;
+	/* a run on several vCPUs (kvmscope run --smp N): each row says which thread recorded it */
+	bool threads = trace_file_info(tf, "vcpus", info, sizeof(info)) && atoi(info) > 1;
 
 	for (size_t n = tf->nrec; n >= 10; n /= 10)
 		digits++;
@@ -138,8 +141,10 @@ static void draw_timeline(const struct view_ui *ui, struct view *v, const struct
 		size_t row = v->top + i, rec = v->rows[row];
 		const struct trace_rec *r = &tf->rec[rec];
 		bool sel = row == v->row;
-		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec,
-			 view_time_str(view_time(tf, r), t, sizeof(t)),
+		if (threads)
+			snprintf(who, sizeof(who), "%-6s ", trace_tid_name(r->tid, tid, sizeof(tid)));
+		snprintf(line, sizeof(line), "%c%*zu %s %s%s", sel ? '>' : ' ', digits, rec,
+			 view_time_str(view_time(tf, r), t, sizeof(t)), who,
 			 view_summary(tf, r, sum, sizeof(sum)));
 		attr_t a = class_attr(ui, trace_events[r->ev].cls);
 		put(ui, b->y + 1 + i, b->x, b->w, sel ? (a | A_REVERSE) : a, sel, line);
