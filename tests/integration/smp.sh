@@ -70,6 +70,24 @@ timeout 60 $KVMSCOPE run --kernel $MINI --smp 2 --append "test=halt" >"$out/o" 2
 rc=$?
 check "test=halt on --smp 2 (the AP never started): kvmscope stops with status 0 ($rc)" [ "$rc" = 0 ]
 
+# Ctrl-C while both vCPUs run (the AP spins, the boot CPU halts): every thread stops, status 130.
+$KVMSCOPE run --kernel $MINI --smp 2 --append "test=smp-halt count=100000" >"$out/o" 2>"$out/e" \
+	</dev/null &
+pid=$!
+n=0
+until grep -q "still run" "$out/o" || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -INT $pid
+n=0
+while kill -0 $pid 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	kill -9 $pid
+	fail "SIGINT with two vCPUs running: kvmscope did not stop within 10 s"
+else
+	wait $pid
+	rc=$?
+	check "SIGINT with two vCPUs running: kvmscope stops with status 130 ($rc)" [ "$rc" = 130 ]
+fi
+
 for bad in 0 65 two -1; do
 	$KVMSCOPE run --kernel $MINI --smp "$bad" >"$out/o" 2>"$out/e" </dev/null
 	rc=$?
