@@ -130,8 +130,8 @@ static int check_vcpus(struct vm *vm, int n)
 	}
 	if (n > recommended)
 		fprintf(stderr,
-			"kvmscope: --smp %d: more vCPUs than KVM recommends here (%d, the host's "
-			"CPUs): the guest will run, slowly\n",
+			"kvmscope: note: %d vCPUs, more than KVM recommends here (%d, the host's "
+			"CPUs): they share the CPUs, the guest runs slower\n",
 			n, recommended);
 	return 0;
 }
