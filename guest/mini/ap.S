@@ -4,6 +4,7 @@
  * tables, EFER.LME, then PE and PG in one write to CR0) with a GDT of its own in the same page,
  * and calls ap_main() on the stack the BSP left at ap_tramp_stack. Copied there by smp.c.
  */
+#include "longmode.h"
 #include "smp.h"
 
 #define CODE64 0x10
@@ -20,17 +21,7 @@ ap_tramp:
 	mov	%ax, %ds
 	lgdtl	tr_gdtr - ap_tramp
 	movl	ap_tramp_cr3 - ap_tramp, %eax
-	mov	%eax, %cr3
-	mov	%cr4, %eax
-	or	$0x20, %eax		/* CR4.PAE */
-	mov	%eax, %cr4
-	mov	$0xC0000080, %ecx	/* EFER */
-	rdmsr
-	or	$0x100, %eax		/* EFER.LME */
-	wrmsr
-	mov	%cr0, %eax
-	or	$0x80000001, %eax	/* CR0.PG | CR0.PE: long mode, compatibility until the jump */
-	mov	%eax, %cr0
+	LONG_MODE_ON			/* compatibility mode until the far jump */
 	.byte	0x66, 0xea		/* ljmpl $CODE64, $AT(tr_long) */
 	.long	AT(tr_long)
 	.word	CODE64
