@@ -40,9 +40,22 @@ if command -v tmux >/dev/null; then
 		n=$((n + 1))
 	done
 	tmux -L "$sock" capture-pane -p >"$out/screen"
-	tmux -L "$sock" kill-server 2>/dev/null
 	check "viewer: the timeline row of vCPU 1's first record says vcpu1, the rows before vcpu0" \
 		sh -c "grep -Eq '^>.* vcpu1 ' '$out/screen' && grep -Eq '^ .* vcpu0 ' '$out/screen'"
+	# f, 1, Enter: only vCPU 1's records; the count is the dump's.
+	tmux -L "$sock" send-keys f
+	sleep 0.3
+	tmux -L "$sock" send-keys 1 Enter
+	want=$(grep -c "^vcpu1@" "$out/d")
+	n=0
+	until tmux -L "$sock" capture-pane -p | grep -q "Timeline  $want/" || [ $n -ge 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	tmux -L "$sock" capture-pane -p >"$out/screen"
+	tmux -L "$sock" kill-server 2>/dev/null
+	check "viewer: f 1 shows only vCPU 1's $want records" \
+		sh -c "grep -q 'Timeline  $want/' '$out/screen' && ! grep -Eq '^[ >] *[0-9]+ [0-9.]+ (vcpu0|main) ' '$out/screen'"
 else
 	echo "SKIP smp viewer: tmux is not installed"
 fi

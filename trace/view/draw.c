@@ -391,7 +391,7 @@ static void draw_header(const struct view_ui *ui, const struct view *v, const st
 		view_speed_name(v->speed, sp, sizeof(sp));
 	snprintf(line, sizeof(line), " kvmscope %s %s  %zu events%s%s%s%s  ? help",
 		 ui->live ? "run --step" : "view", ui->title, v->tf->nrec,
-		 v->show != TRACE_MASK_ALL ? "  [filtered]" : "", v->playing ? "  [playing " : "",
+		 v->show != TRACE_MASK_ALL || v->vcpu >= 0 ? "  [filtered]" : "", v->playing ? "  [playing " : "",
 		 sp, v->playing ? "]" : "");
 	put(ui, b->y, b->x, b->w, title_attr(ui) | A_BOLD, true, line);
 }
@@ -607,7 +607,7 @@ void view_draw_help(const struct view_ui *ui)
 	    "Home/End        first/last      g           go to #N or a time (1.5s, 40us)",
 	    "n / p           next / previous step of the init or IO path",
 	    "/               search (Enter on an empty line: again)",
-	    "f               filter by class  z          zoom the detail pane",
+	    "f               filter by class or vCPU  z   zoom the detail pane",
 	    "space           play in recorded time        + / -   faster / slower",
 	    "?               this help        q          quit",
 	    "",
@@ -647,8 +647,8 @@ void view_draw_help(const struct view_ui *ui)
 
 void view_draw_filter(const struct view_ui *ui, const struct view *v)
 {
-	char text[TRACE_CLASS_NR + 3][64];
-	const char *lines[TRACE_CLASS_NR + 3];
+	char text[TRACE_CLASS_NR + 4][64];
+	const char *lines[TRACE_CLASS_NR + 4];
 	int n = 0;
 
 	snprintf(text[n++], sizeof(text[0]), "Show classes (letter: on/off, *: all)");
@@ -660,6 +660,11 @@ void view_draw_filter(const struct view_ui *ui, const struct view *v)
 					    : ' ',
 			 trace_class_names[c]);
 	}
+	if (v->vcpu < 0)
+		snprintf(text[n++], sizeof(text[0]), "0-9 only vCPU N's events (now: every thread)");
+	else
+		snprintf(text[n++], sizeof(text[0]), "0-9 only vCPU N's events (now: vcpu%d)",
+			 v->vcpu);
 	snprintf(text[n++], sizeof(text[0]), "Enter or Esc: done");
 	for (int i = 0; i < n; i++)
 		lines[i] = text[i];
