@@ -29,17 +29,21 @@ check "trace stats: 8 queue notifies from each vCPU" \
 if command -v tmux >/dev/null; then
 	first=$(grep -n "^vcpu1@" "$out/d" | head -1 | cut -d: -f1)
 	sock="kvmscope-smp-$$"
+	# screen_when PATTERN: up to 5 s for the screen to match (grep -E), then it is in $out/screen.
+	screen_when() {
+		n=0
+		until tmux -L "$sock" capture-pane -p | grep -Eq "$1" || [ $n -ge 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		tmux -L "$sock" capture-pane -p >"$out/screen"
+	}
 	tmux -L "$sock" new-session -d -x 120 -y 40 "$KVMSCOPE view '$out/t.kvt'"
 	sleep 1
 	tmux -L "$sock" send-keys g
 	sleep 0.3
 	tmux -L "$sock" send-keys "$((first - 1))" Enter
-	n=0
-	until tmux -L "$sock" capture-pane -p | grep -Eq "^>.* vcpu1 " || [ $n -ge 50 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	tmux -L "$sock" capture-pane -p >"$out/screen"
+	screen_when "^>.* vcpu1 "
 	check "viewer: the timeline row of vCPU 1's first record says vcpu1, the rows before vcpu0" \
 		sh -c "grep -Eq '^>.* vcpu1 ' '$out/screen' && grep -Eq '^ .* vcpu0 ' '$out/screen'"
 	# f, 1, Enter: only vCPU 1's records; the count is the dump's.
@@ -47,12 +51,7 @@ if command -v tmux >/dev/null; then
 	sleep 0.3
 	tmux -L "$sock" send-keys 1 Enter
 	want=$(grep -c "^vcpu1@" "$out/d")
-	n=0
-	until tmux -L "$sock" capture-pane -p | grep -q "Timeline  $want/" || [ $n -ge 50 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	tmux -L "$sock" capture-pane -p >"$out/screen"
+	screen_when "Timeline  $want/"
 	tmux -L "$sock" kill-server 2>/dev/null
 	check "viewer: f 1 shows only vCPU 1's $want records" \
 		sh -c "grep -q 'Timeline  $want/' '$out/screen' && ! grep -Eq '^[ >] *[0-9]+ [0-9.]+ (vcpu0|main) ' '$out/screen'"
