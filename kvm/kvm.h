@@ -32,6 +32,9 @@ struct guest_mem {
 	uint64_t lo_size;
 	uint8_t *hi; /* guest [4 GiB, 4 GiB + hi_size) */
 	uint64_t hi_size;
+	/* With vm_config.shared_ram: one memfd holds all RAM, lo at offset 0, hi at lo_size, so
+	 * another process (a vhost-user backend) can map it. -1 otherwise. */
+	int fd;
 };
 
 /* Host pointer to guest [gpa, gpa + len), or NULL when any byte of it is outside RAM. */
@@ -126,6 +129,7 @@ struct vm_config {
 	uint64_t mem_size;
 	int serial_out_fd; /* where the guest console goes, or -1 */
 	int nr_vcpus;	   /* 0 means 1 */
+	bool shared_ram;   /* guest RAM in a memfd another process may map (vhost-user) */
 };
 
 /* -errno; message on stderr. -E2BIG: more vCPUs than the host's KVM allows. */
@@ -166,6 +170,9 @@ struct boot_config {
 };
 
 int boot_load(struct vm *vm, const struct boot_config *bc); /* -errno, one line on stderr */
+/* The kernel and initrd checked as boot_load() reads them, before any VM exists: the user hears
+ * of a bad file first (-errno, one line on stderr naming it). */
+int boot_check(const struct boot_config *bc);
 enum kernel_kind kernel_kind_of(const void *buf, size_t len);
 
 /* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */
