@@ -44,11 +44,13 @@ struct vq_chain {
 	uint16_t head;
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
+	const char *fault; /* after -EINVAL: the rule the driver broke, for the trace */
 	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
 };
 
 /* 1 when a chain was popped, 0 when the avail ring is empty, -EINVAL on a guest error
- * (bad address, loop, over-long chain, bad index): the caller marks the device NEEDS_RESET. */
+ * (bad address, loop, over-long chain, bad index; c->fault names it): the caller marks the
+ * device NEEDS_RESET. */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Publish a completed chain in the used ring (with the write barrier the spec requires). */
 int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);

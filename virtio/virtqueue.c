@@ -66,6 +66,13 @@ static void desc_read(const struct vring_desc *d, uint64_t *addr, uint32_t *len,
 	*next = le16toh(copy.next);
 }
 
+/* A guest error: the chain is refused and c->fault names the rule it broke (for the trace). */
+static int fault(struct vq_chain *c, const char *why)
+{
+	c->fault = why;
+	return -EINVAL;
+}
+
 /* Append one buffer to the chain; the buffer must lie entirely inside guest RAM. */
 static int chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32_t len,
 		     bool writable)
@@ -75,22 +82,22 @@ static int chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, ui
 
 	/* virtio 1.2 §2.7.5: device-writable descriptors come after all device-readable ones. */
 	if (!writable && c->nr_in)
-		return -EINVAL;
+		return fault(c, "device-readable descriptor after a device-writable one");
 	if (len == 0)
 		return 0; /* nothing to transfer: no segment, but the chain goes on */
 	if (n >= VQ_MAX_SEGS)
-		return -EINVAL;
+		return fault(c, "chain of more buffers than the device accepts");
 	p = guest_ptr(vq->mem, addr, len);
 	if (!p)
-		return -EINVAL;
+		return fault(c, "buffer outside guest RAM");
 	if (writable) {
 		if (len > UINT32_MAX - c->in_bytes)
-			return -EINVAL;
+			return fault(c, "chain longer than 4 GiB");
 		c->in_bytes += len;
 		c->nr_in++;
 	} else {
 		if (len > UINT32_MAX - c->out_bytes)
-			return -EINVAL;
+			return fault(c, "chain longer than 4 GiB");
 		c->out_bytes += len;
 		c->nr_out++;
 	}
@@ -111,18 +118,24 @@ static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint
 	int r;
 
 	for (;;) {
+		if (idx >= tsize)
+			return fault(c, indirect ? "next index beyond the indirect table"
+						 : "descriptor index beyond the queue");
 		/* A chain can visit each descriptor of its table once: more means a loop. */
-		if (idx >= tsize || ++seen > tsize)
-			return -EINVAL;
+		if (++seen > tsize)
+			return fault(c, indirect ? "indirect chain longer than its table (a loop)"
+						 : "chain longer than the queue (a loop)");
 		desc_read(&table[idx], &addr, &len, &flags, &next);
 		if (flags & VRING_DESC_F_INDIRECT) {
 			/* virtio 1.2 §2.7.5.3.1: no nested table, no NEXT beside INDIRECT,
 			 * a table of whole descriptors. */
-			if (indirect || (flags & VRING_DESC_F_NEXT) || len == 0 || len % 16)
-				return -EINVAL;
+			if (indirect)
+				return fault(c, "indirect table inside an indirect table");
+			if ((flags & VRING_DESC_F_NEXT) || len == 0 || len % 16)
+				return fault(c, "indirect descriptor with NEXT or a partial table");
 			table = guest_ptr(vq->mem, addr, len);
 			if (!table)
-				return -EINVAL;
+				return fault(c, "indirect table outside guest RAM");
 			tsize = len / 16;
 			indirect = true;
 			seen = 0;
@@ -131,7 +144,7 @@ static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint
 		}
 		/* Empty descriptors count too, so a huge indirect table cannot keep us walking. */
 		if (++total > VQ_MAX_SEGS)
-			return -EINVAL;
+			return fault(c, "chain of more buffers than the device accepts");
 		r = chain_add(vq, c, addr, len, flags & VRING_DESC_F_WRITE);
 		if (r < 0)
 			return r;
@@ -148,19 +161,20 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	uint16_t avail_idx, pending, head;
 	int r;
 
+	c->fault = NULL;
 	if (!vq->ready)
 		return 0; /* a notify before QUEUE_ENABLE: nothing to serve yet */
 	r = vq_rings(vq, &desc, &avail, NULL);
 	if (r < 0)
-		return r;
+		return fault(c, "rings misaligned or outside guest RAM");
 	/* Acquire pairs with the driver's barrier before its idx update (§2.7.13.3): the
 	 * entries and descriptors it publishes are read after idx. */
 	avail_idx = load16(&avail->idx, __ATOMIC_ACQUIRE);
 	pending = (uint16_t)(avail_idx - vq->last_avail); /* indices wrap at 2^16 (§2.7.6) */
 	if (pending == 0)
 		return 0;
-	if (pending > vq->size)
-		return -EINVAL; /* the driver cannot have more buffers out than the ring holds */
+	if (pending > vq->size) /* the driver cannot have more buffers out than the ring holds */
+		return fault(c, "avail index ahead of the ring by more than its size");
 	head = load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 
 	c->head = head;

@@ -77,12 +77,14 @@ static struct vq_chain chain;
 static int r;
 static bool sig;
 
-/* Publish head and expect the pop to report a guest error. */
-static void pop_fails(uint16_t head, const char *what)
+/* Publish head and expect the pop to report a guest error whose name contains fault. */
+static void pop_fails(uint16_t head, const char *what, const char *fault)
 {
 	drv_publish(head);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == -EINVAL, "%s", what);
+	CHECK(chain.fault && strstr(chain.fault, fault), "%s: named '%s' (got '%s')", what, fault,
+	      chain.fault ? chain.fault : "(none)");
 }
 
 static void test_simple(void)
@@ -129,7 +131,8 @@ static void test_out_in(void)
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
 	set_desc(DESC_GPA, 1, BUF_GPA, 16, 0, 0);
-	pop_fails(0, "readable after writable is a guest error");
+	pop_fails(0, "readable after writable is a guest error",
+		  "device-readable descriptor after a device-writable");
 }
 
 static void test_indirect(void)
@@ -154,20 +157,21 @@ static void test_indirect(void)
 	      "direct descriptor then indirect table");
 
 	set_desc(INDIR_GPA, 2, INDIR_GPA, 16, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(4, "nested indirect is rejected");
+	pop_fails(4, "nested indirect is rejected", "indirect table inside an indirect table");
 
 	setup(8);
 	set_desc(INDIR_GPA, 0, BUF_GPA, 16, 0, 0);
 	set_desc(DESC_GPA, 0, INDIR_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
-	pop_fails(0, "INDIRECT with NEXT is rejected");
+	pop_fails(0, "INDIRECT with NEXT is rejected", "indirect descriptor with NEXT");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, INDIR_GPA, 20, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "indirect table length not a multiple of 16");
+	pop_fails(0, "indirect table length not a multiple of 16", "partial table");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE - 32, 64, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "indirect table straddling the end of RAM");
+	pop_fails(0, "indirect table straddling the end of RAM",
+		  "indirect table outside guest RAM");
 }
 
 /* Complete n chains (head 0), then ask whether the driver wants an interrupt. */
@@ -265,19 +269,20 @@ static void test_bad(void)
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE + 0x1000, 16, 0, 0);
-	pop_fails(0, "buffer outside RAM");
+	pop_fails(0, "buffer outside RAM", "buffer outside guest RAM");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE - 8, 16, 0, 0);
-	pop_fails(0, "buffer straddling the end of RAM");
+	pop_fails(0, "buffer straddling the end of RAM", "buffer outside guest RAM");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, 0xfffffffffffff000ULL, 0x2000, 0, 0);
-	pop_fails(0, "buffer whose end overflows 64 bits");
+	pop_fails(0, "buffer whose end overflows 64 bits", "buffer outside guest RAM");
 
 	setup(8);
 	vq.desc = RAM_SIZE - 64;
-	pop_fails(0, "descriptor table straddling the end of RAM");
+	pop_fails(0, "descriptor table straddling the end of RAM",
+		  "rings misaligned or outside guest RAM");
 
 	setup(8);
 	vq.used = RAM_SIZE;
@@ -287,25 +292,27 @@ static void test_bad(void)
 	setup(8);
 	vq.avail = AVAIL_GPA + 1;
 	r = vq_pop(&vq, &chain);
-	CHECK(r == -EINVAL, "misaligned avail ring");
+	CHECK(r == -EINVAL && strstr(chain.fault, "rings misaligned"), "misaligned avail ring");
 
 	setup(8);
-	pop_fails(9, "head outside the descriptor table");
+	pop_fails(9, "head outside the descriptor table", "descriptor index beyond the queue");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
 	set_desc(DESC_GPA, 1, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
 	set_desc(DESC_GPA, 2, BUF_GPA, 16, VRING_DESC_F_NEXT, 0);
-	pop_fails(0, "descriptor loop returns -EINVAL");
+	pop_fails(0, "descriptor loop returns -EINVAL", "chain longer than the queue (a loop)");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0); /* empty self-loop */
-	pop_fails(0, "empty self-looping descriptor returns -EINVAL");
+	pop_fails(0, "empty self-looping descriptor returns -EINVAL",
+		  "chain longer than the queue (a loop)");
 
 	setup(8);
 	avail()->idx = htole16(9);
 	r = vq_pop(&vq, &chain);
-	CHECK(r == -EINVAL, "avail idx more than size ahead");
+	CHECK(r == -EINVAL && strstr(chain.fault, "avail index ahead"),
+	      "avail idx more than size ahead");
 	avail()->idx = htole16(0xffff);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == -EINVAL, "avail idx behind last_avail (wraps huge)");
@@ -328,13 +335,15 @@ static void test_bad(void)
 	set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, VRING_DESC_F_NEXT, VQ_MAX_SEGS);
 	set_desc(INDIR_GPA, VQ_MAX_SEGS, BUF_GPA, 1, 0, 0);
 	set_desc(DESC_GPA, 0, INDIR_GPA, (VQ_MAX_SEGS + 1) * 16, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "a chain of VQ_MAX_SEGS + 1 descriptors: -EINVAL");
+	pop_fails(0, "a chain of VQ_MAX_SEGS + 1 descriptors: -EINVAL",
+		  "more buffers than the device accepts");
 
 	setup(512);
 	for (i = 0; i < 300; i++)
 		set_desc(DESC_GPA, i, BUF_GPA, 0, VRING_DESC_F_NEXT, i + 1);
 	set_desc(DESC_GPA, 299, BUF_GPA, 1, 0, 0);
-	pop_fails(0, "a direct chain of 300 (empty) descriptors: -EINVAL");
+	pop_fails(0, "a direct chain of 300 (empty) descriptors: -EINVAL",
+		  "more buffers than the device accepts");
 }
 
 static void test_reset(void)
