@@ -81,8 +81,15 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_HALT;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
+		else if (word_is(v, vn, "hostile"))
+			a->test = TEST_HOSTILE;
 		else
 			goto bad;
+		return 0;
+	}
+	if (word_is(k, kn, "case")) { /* hostile.c checks the name */
+		a->hcase = v;
+		a->hcase_len = vn;
 		return 0;
 	}
 	if (word_is(k, kn, "transport")) {

@@ -6,39 +6,23 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_pci.h>
 
+#include "blk.h"
 #include "irq.h"
 #include "pattern.h"
-#include "virtio.h"
 
 #define VIRTIO_VENDOR	    0x1AF4
 #define ID_TRANSITIONAL_BLK 0x1001
 #define ID_MODERN_BLK	    0x1042 /* 0x1040 + VIRTIO_ID_BLOCK (§4.1.2.1) */
 #define MSI_ADDRESS	    0xFEE00000u
-#define CHUNK_SECTORS	    8	 /* test=blk: 4 KiB per request */
-#define LOAD_BYTES	    4096 /* test=load: one random 4 KiB read per request */
-#define MAX_DEPTH	    32
+#define CHUNK_SECTORS	    8 /* test=blk: 4 KiB per request */
 /* Bounded waits in TSC ticks (the TSC rate is unknown here: 10^10 is 3-10 s at 1-3 GHz). */
 #define SPIN_TSC      10000000000ull
 #define IRQ_GRACE_TSC 1000000000ull
 #define SPIN_MAX      4000000000ull /* and in loop turns, in case the TSC does not move */
 
-/* One request's device-visible header and status; data buffers are separate. */
-struct req {
-	struct virtio_blk_outhdr hdr;
-	uint8_t status;
-};
-
-static struct {
-	struct pci_dev pci;
-	struct vdev v;
-	struct vq q;
-	struct msix msix;
-	enum mini_irq irq;
-	uint64_t capacity;
-	uint16_t head_slot[VQ_MAX]; /* descriptor head -> request slot */
-} B;
-static struct req reqs[MAX_DEPTH];
-static uint8_t data[MAX_DEPTH][LOAD_BYTES] __attribute__((aligned(4096)));
+struct blkdev B;
+struct blk_req reqs[MAX_DEPTH];
+uint8_t blk_data[MAX_DEPTH][LOAD_BYTES] __attribute__((aligned(4096)));
 
 static uint8_t isr_reader(void *ctx)
 {
@@ -48,7 +32,7 @@ static uint8_t isr_reader(void *ctx)
 }
 
 /* Steps 1-4: find the device, size its BARs, wire up interrupts, handshake. */
-static void blk_setup(const struct mini_args *a)
+void blk_setup(const struct mini_args *a)
 {
 	static const uint16_t ids[] = {ID_TRANSITIONAL_BLK, ID_MODERN_BLK};
 	uint64_t want = 1ull << VIRTIO_BLK_F_FLUSH, need = 0;
@@ -95,6 +79,8 @@ static void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_F_VERSION_1; /* §6.1: a modern driver must accept it */
 	if (a->event_idx)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	B.want = want;
+	B.need = need;
 	virtio_start(&B.v, &B.q, want, need, a->irq);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
@@ -106,19 +92,21 @@ static void blk_setup(const struct mini_args *a)
 		B.q.event_idx ? ", event_idx" : "");
 }
 
-static void submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
-	struct req *r = &reqs[slot];
+	struct blk_req *r = &reqs[slot];
 	struct vq_buf bufs[3];
 	unsigned n = 0;
 	uint16_t head;
 
 	r->hdr = (struct virtio_blk_outhdr){.type = type, .ioprio = 0, .sector = sector};
 	r->status = 0xFF; /* not a VIRTIO_BLK_S_* value: shows a device that never wrote it */
-	/* §5.2.6: header (device-readable), data, status byte (device-writable) */
+	/* §5.2.6: header (device-readable), data (device-writable for IN and GET_ID only: a write,
+	 * discard or write-zeroes table is read by the device), status byte (device-writable) */
 	bufs[n++] = (struct vq_buf){&r->hdr, sizeof(r->hdr), false};
 	if (len)
-		bufs[n++] = (struct vq_buf){buf, len, type != VIRTIO_BLK_T_OUT};
+		bufs[n++] = (struct vq_buf){buf, len,
+					    type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID};
 	bufs[n++] = (struct vq_buf){&r->status, 1, true};
 	if (!vq_add(&B.q, bufs, n, &head))
 		fail(ST_QUEUE, "no free descriptors for slot %u", slot);
@@ -155,12 +143,11 @@ static void wait_irq(uint32_t before, const char *what)
 	}
 }
 
-/* One synchronous request; returns its status byte. */
-static uint8_t do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+uint8_t blk_do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
 	uint32_t before = irq_queue_count, used_len;
 
-	submit(0, type, sector, buf, len);
+	blk_submit(0, type, sector, buf, len);
 	vq_kick(&B.v, &B.q);
 	wait_used(what, &used_len);
 	wait_irq(before, what);
@@ -180,7 +167,7 @@ static void expect_ok(const char *what, uint8_t status, uint64_t sector)
 static void blk_test(const struct mini_args *a)
 {
 	uint64_t end = a->sector + a->sectors, s;
-	uint8_t *buf = data[0], st;
+	uint8_t *buf = blk_data[0], st;
 	bool flush = B.v.features & (1ull << VIRTIO_BLK_F_FLUSH);
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 
@@ -196,16 +183,17 @@ static void blk_test(const struct mini_args *a)
 		for (uint32_t k = 0; k < n; k++)
 			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, a->seed);
 		expect_ok("write",
-			  do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE), s);
+			  blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE),
+			  s);
 	}
 	if (flush)
-		expect_ok("flush", do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
+		expect_ok("flush", blk_do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
 
 		memset(buf, 0xEE, n * PATTERN_SECTOR_SIZE); /* stale data must not pass the check */
-		expect_ok("read", do_req("read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE),
-			  s);
+		expect_ok("read",
+			  blk_do_req("read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE), s);
 		for (uint32_t k = 0; k < n; k++)
 			for (uint32_t i = 0; i < PATTERN_SECTOR_SIZE; i++) {
 				uint8_t got = buf[k * PATTERN_SECTOR_SIZE + i];
@@ -218,11 +206,11 @@ static void blk_test(const struct mini_args *a)
 			}
 	}
 	memset(id, 0, sizeof(id));
-	st = do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
+	st = blk_do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
 	if (st != VIRTIO_BLK_S_OK || !id[0])
 		fail(ST_GET_ID, "status %u, id '%s'", st, id);
 	/* a request beyond capacity must fail with IOERR, not wrap around or succeed */
-	st = do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
+	st = blk_do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
 	if (st != VIRTIO_BLK_S_IOERR)
 		fail(ST_PAST_END, "read of sector %lu (capacity %lu) returned status %u",
 		     B.capacity, B.capacity, st);
@@ -256,8 +244,8 @@ static void load_test(const struct mini_args *a)
 	uint64_t t0 = rdtsc();
 
 	for (unsigned slot = 0; slot < depth && submitted < a->count; slot++, submitted++)
-		submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8, data[slot],
-		       LOAD_BYTES);
+		blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8, blk_data[slot],
+			   LOAD_BYTES);
 	vq_kick(&B.v, &B.q);
 	while (done < a->count) {
 		unsigned slot = wait_used("load read", &len);
@@ -267,8 +255,8 @@ static void load_test(const struct mini_args *a)
 			expect_ok("load read", reqs[slot].status, reqs[slot].hdr.sector);
 			done++;
 			if (submitted < a->count) {
-				submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
-				       data[slot], LOAD_BYTES);
+				blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
+					   blk_data[slot], LOAD_BYTES);
 				submitted++;
 				refill = true;
 			}

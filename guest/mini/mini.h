@@ -25,7 +25,7 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
 /* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
-enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT };
+enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT, TEST_HOSTILE };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
@@ -40,13 +40,20 @@ struct mini_args {
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
+	const char *hcase;	       /* case=NAME of test=hostile (not NUL-terminated) */
+	size_t hcase_len;
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
 int args_parse(const char *cmdline, struct mini_args *a);
 
+/* End of the RAM below 4 GiB, from the e820 map of kvmscope's zero page; 0 when unknown. */
+extern uint64_t mini_ram_end;
+
 /* blk.c */
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
+/* hostile.c */
+__attribute__((noreturn)) void hostile_run(const struct mini_args *a);
 /* emu.c */
 __attribute__((noreturn)) void emu_run(void);
 /* spin.c */
