@@ -81,7 +81,8 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_dev *vdev, struct virtqueue *vq);
 	/* DRIVER_OK was set: start the backend. Returns -errno to refuse (DEVICE_NEEDS_RESET). */
 	int (*start)(struct virtio_dev *vdev);
-	/* Reset or NEEDS_RESET: stop the backend and drop in-flight work before queues go away. */
+	/* Reset or NEEDS_RESET: stop the backend and drop in-flight work before queues go away.
+	 * A reset after NEEDS_RESET calls it again: it must be idempotent. */
 	void (*stop)(struct virtio_dev *vdev);
 };
 

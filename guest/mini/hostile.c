@@ -423,6 +423,44 @@ static void reset_inflight(void)
 		RESET_ROUNDS, RESET_DEPTH);
 }
 
+/* Large reads in flight when a broken chain makes the device need a reset; the driver resets
+ * at once. Once device_status reads 0, no read may land any more: the last byte of each buffer,
+ * written by the driver after the reset, must stay (a device that lets its IO thread run on
+ * past the reset fails here). */
+static void error_inflight(void)
+{
+	const uint32_t len = 1u << 20;
+	uint64_t at = 16u << 20;
+	uint8_t st;
+
+	if (mini_ram_end < at + RESET_DEPTH * (uint64_t)len || B.capacity * 512 < len)
+		fail(ST_BAD_ARG, "case=error-inflight needs 32 MiB of RAM and a 1 MiB disk");
+	for (unsigned s = 0; s < RESET_DEPTH; s++)
+		blk_submit(s, VIRTIO_BLK_T_IN, 0, (void *)(uintptr_t)(at + s * len), len);
+	request(VIRTIO_BLK_T_OUT, 0);
+	put(direct(), 60, ADDR(&H.hdr), sizeof(H.hdr), VRING_DESC_F_NEXT, 61);
+	put(direct(), 61, ADDR(buf), 512, VRING_DESC_F_NEXT, 60);
+	publish(60);
+	for (uint64_t t0 = rdtsc(), n = 0; !((st = status()) & VIRTIO_CONFIG_S_NEEDS_RESET); n++)
+		if (rdtsc() - t0 > WAIT_TSC || n > WAIT_TURNS)
+			fail(ST_HOSTILE, "device_status stays 0x%x: no DEVICE_NEEDS_RESET", st);
+	reset();
+	uint16_t u0 = used_idx();
+
+	for (unsigned s = 0; s < RESET_DEPTH; s++)
+		*(volatile uint8_t *)(uintptr_t)(at + s * len + len - 1) = 0xCC;
+	for (uint64_t t0 = rdtsc(), n = 0; rdtsc() - t0 < QUIET_TSC && n < WAIT_TURNS; n++)
+		cpu_relax();
+	for (unsigned s = 0; s < RESET_DEPTH; s++)
+		if (*(volatile uint8_t *)(uintptr_t)(at + s * len + len - 1) != 0xCC)
+			fail(ST_HOSTILE, "read %u landed after the reset", s);
+	if (used_idx() != u0)
+		fail(ST_HOSTILE, "used idx moved from %u to %u after the reset", u0, used_idx());
+	kprintf("hostile: %u reads of 1 MiB in flight at DEVICE_NEEDS_RESET: none landed after "
+		"the reset\n",
+		RESET_DEPTH);
+}
+
 /* §3.1.1: features the device never offered. Modern: FEATURES_OK must not stick, and DRIVER_OK
  * anyway makes the device need a reset; legacy (no FEATURES_OK): DRIVER_OK does. */
 static void features_unoffered(void)
@@ -570,7 +608,8 @@ static const struct hostile_case {
     {"notify-unset", notify_unset},	{"avail-jump", avail_jump},
     {"sector-past", sector_past},	{"huge-len", huge_len},
     {"huge-chain", huge_chain},		{"write-ro", write_ro},
-    {"reset-inflight", reset_inflight}, {"features-unoffered", features_unoffered},
+    {"reset-inflight", reset_inflight},
+    {"error-inflight", error_inflight}, {"features-unoffered", features_unoffered},
     {"msix-range", msix_range},		{"config-ro", config_ro},
 };
 

@@ -71,6 +71,7 @@ huge-len           modern        vcpu,iothread,uring rw buffer outside guest RAM
 huge-chain         modern        vcpu,iothread,uring rw chain longer than 4 GiB
 write-ro           modern,legacy vcpu,iothread,uring ro -
 reset-inflight     modern,legacy vcpu,iothread,uring rw -
+error-inflight     modern        vcpu,iothread,uring rw chain longer than the queue (a loop)
 features-unoffered modern,legacy vcpu                rw DRIVER_OK with features the device did not offer
 msix-range         modern,legacy vcpu                rw -
 config-ro          modern,legacy vcpu                rw -
