@@ -59,11 +59,14 @@ static const char usage_run[] =
     "                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
     "  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
     "                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
+    "  --no-sandbox         let the vCPU and IO threads make any system call (by default\n"
+    "                       they run under a seccomp allow-list once the machine is\n"
+    "                       built; a forbidden call is named and stops the guest)\n"
     "  --help               this text\n";
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
-	bool disk_ro, msix, pvh;
+	bool disk_ro, msix, pvh, no_sandbox;
 	uint64_t mem_size;
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
@@ -123,6 +126,7 @@ static int machine_run(const struct machine_options *mo)
 		free(pci);
 		return r == -ENOENT || r == -EACCES ? 2 : 1;
 	}
+	vm->sandbox = !mo->no_sandbox;
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
 	char words[160];
 	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
@@ -273,6 +277,7 @@ static int cmd_run(int argc, char **argv)
 					     {"blk-io", required_argument, NULL, 'b'},
 					     {"pvh", no_argument, NULL, 'p'},
 					     {"step", optional_argument, NULL, 's'},
+					     {"no-sandbox", no_argument, NULL, 'S'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
@@ -349,6 +354,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			mo.step = optarg ? optarg : "";
+			break;
+		case 'S':
+			mo.no_sandbox = true;
 			break;
 		case 'h':
 			fputs(usage_run, stdout);

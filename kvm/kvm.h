@@ -108,6 +108,7 @@ struct vm {
 	unsigned marker_len;
 
 	uint64_t emu_count[EMU_NR];
+	bool sandbox;		  /* the vCPU thread enters sandbox_enter() (--no-sandbox: not) */
 	volatile int stop_reason; /* enum vm_stop_reason */
 	int stop_fd;		  /* eventfd written by vm_stop(): wakes the console loop */
 	int exit_status;
@@ -125,6 +126,12 @@ void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), voi
 /* Runs the guest until it stops, the console on the terminal; returns kvmscope's exit status. */
 int vm_run(struct vm *vm, int console_in_fd);
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
+/* The calling thread (and the threads it starts) from now on may make only the system calls a
+ * running guest needs (kvm/sandbox.c); a forbidden one is named on stderr, fails with EPERM and
+ * stops vm. -errno if the kernel refuses the filter. */
+int sandbox_enter(struct vm *vm);
+/* "openat" for 257 (x86-64), or NULL. */
+const char *sandbox_syscall_name(long nr);
 
 /* Interrupts. All are safe to call from any thread. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
