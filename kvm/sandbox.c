@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -204,6 +205,9 @@ int sandbox_enter(struct vm *vm)
 	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
 
 	sandboxed_vm = vm;
+	/* Lazy set-up that would open files later: the RTC's gmtime_r() reads /etc/localtime on
+	 * its first call (found by booting Linux with the sandbox on). */
+	tzset();
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;
 	/* Without no_new_privs an unprivileged process may not install a filter. */

@@ -63,6 +63,8 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(event_idx, 1),
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
+		NUM(writeback, 1),
+		NUM(hold, 1),
 	};
 #undef NUM
 	// clang-format on
@@ -146,6 +148,8 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .event_idx = false,
 	    .depth = 4,
 	    .count = 1000,
+	    .writeback = 2,
+	    .hold = false,
 	};
 	if (!cmdline)
 		return 0;

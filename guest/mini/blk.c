@@ -79,12 +79,23 @@ void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_F_VERSION_1; /* §6.1: a modern driver must accept it */
 	if (a->event_idx)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	if (a->writeback != 2)
+		need |= 1ull << VIRTIO_BLK_F_CONFIG_WCE;
 	B.want = want;
 	B.need = need;
 	virtio_start(&B.v, &B.q, want, need, a->irq);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));
+	if (a->writeback != 2) { /* §5.2.5.2: 0 is writethrough, 1 writeback */
+		uint32_t off = offsetof(struct virtio_blk_config, wce);
+
+		B.v.ops->config_write(&B.v, off, a->writeback, 1);
+		if ((B.v.ops->config_read32(&B.v, off) & 0xFF) != a->writeback)
+			fail(ST_FEATURES, "the writeback field did not take %u", a->writeback);
+		kprintf("blk: writeback %u (%s)\n", a->writeback,
+			a->writeback ? "writeback" : "writethrough");
+	}
 	kprintf("blk: capacity %lu sectors, %s, irq=%s%s\n", B.capacity, B.v.ops->name,
 		a->irq == IRQ_MSIX   ? "msix"
 		: a->irq == IRQ_INTX ? "intx"
@@ -186,8 +197,15 @@ static void blk_test(const struct mini_args *a)
 			  blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE),
 			  s);
 	}
-	if (flush)
+	if (flush && a->writeback != 0) /* writethrough: each write was stable at completion */
 		expect_ok("flush", blk_do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
+	if (a->hold) { /* for a kill -9 from the host: what the driver saw complete must be there */
+		mark("written, holding");
+		kprintf("blk: %u sectors written%s, holding\n", a->sectors,
+			flush && a->writeback != 0 ? " and flushed" : " (writethrough)");
+		for (;;)
+			cpu_relax();
+	}
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
 

@@ -574,7 +574,7 @@ static void config_ro(void)
 	for (unsigned i = 0; i < sizeof(dev_cfg) / sizeof(dev_cfg[0]); i++) {
 		uint32_t v = B.v.ops->config_read32(&B.v, dev_cfg[i]), got;
 
-		B.v.ops->config_write32(&B.v, dev_cfg[i], ~v);
+		B.v.ops->config_write(&B.v, dev_cfg[i], ~v, 4);
 		got = B.v.ops->config_read32(&B.v, dev_cfg[i]);
 		if (got != v)
 			fail(ST_HOSTILE, "device config 0x%x changed: 0x%x -> 0x%x", dev_cfg[i], v,

@@ -35,7 +35,8 @@ struct vtransport_ops {
 	void (*notify)(struct vdev *v, struct vq *q);
 	uint8_t (*read_isr)(struct vdev *v);
 	uint32_t (*config_read32)(struct vdev *v, uint32_t off);
-	void (*config_write32)(struct vdev *v, uint32_t off, uint32_t val); /* test=hostile */
+	/* A 1- or 4-byte device config write (writeback= and test=hostile). */
+	void (*config_write)(struct vdev *v, uint32_t off, uint32_t val, unsigned len);
 	uint8_t (*config_generation)(struct vdev *v); /* NULL: legacy has none */
 	bool has_features_ok;			      /* legacy has no FEATURES_OK step */
 	bool size_fixed;			      /* legacy: the queue size is the device's */
