@@ -18,8 +18,6 @@
 #include "blk/internal.h"
 #include "trace/trace.h"
 
-_Thread_local bool blk_on_io_thread;
-
 static const char *const io_names[] = {
     [BLK_IO_VCPU] = "vcpu",
     [BLK_IO_IOTHREAD] = "iothread",
@@ -129,6 +127,8 @@ static void *io_thread(void *arg)
 	    {.fd = b->uring ? blk_uring_fd(b) : -1, .events = POLLIN},
 	};
 	eventfd_t v;
+	struct blk_req *r;
+	ssize_t res;
 
 	blk_on_io_thread = true;
 	trace_thread_set(TRACE_THREAD_IO, 0);
@@ -148,7 +148,8 @@ static void *io_thread(void *arg)
 			      vq_avail_idx(vq));
 		}
 		if (b->uring)
-			blk_uring_reap(b);
+			while ((r = blk_uring_reap(b, &res)))
+				blk_req_end(b, r, res);
 		blk_kick(b, vq);
 		if (b->uring)
 			blk_uring_flush(b);

@@ -1,5 +1,6 @@
-/* pci/pci.h - front door of the pci layer: host bridge, configuration mechanism #1, config
- * space with write masks, BAR allocation and decoding, capabilities, MSI-X and INTx. */
+/* pci/pci.h - front door of the pci layer, on kvm/: host bridge, configuration mechanism #1,
+ * config space with write masks, BAR allocation and decoding, capabilities, MSI-X and INTx.
+ * Inside, from the bottom up: config.c, irq.c, bus.c. virtio/'s transport stands on it. */
 #ifndef KVMSCOPE_PCI_H
 #define KVMSCOPE_PCI_H
 

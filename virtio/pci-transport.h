@@ -1,5 +1,6 @@
-/* virtio/pci-transport.h - what virtio/pci.c, pci-legacy.c and pci-modern.c share; only they
- * include it. The transport knows its device through struct virtio_dev and the ops only. */
+/* virtio/pci-transport.h - what the transport's files share (pci-common.c, then pci-legacy.c and
+ * pci-modern.c, then pci.c); only they include it. The transport knows its device through
+ * struct virtio_dev and the ops only. */
 #ifndef KVMSCOPE_VIRTIO_PCI_TRANSPORT_H
 #define KVMSCOPE_VIRTIO_PCI_TRANSPORT_H
 
@@ -36,7 +37,7 @@ struct virtio_pci {
 	uint16_t guest_vector[VIRTIO_MAX_QUEUES];
 };
 
-/* pci.c: register semantics both interfaces share. These four with vdev->lock held: */
+/* pci-common.c: register semantics both interfaces share. These four with vdev->lock held: */
 struct virtqueue *virtio_pci_selected_vq(struct virtio_pci *vp);
 uint16_t virtio_pci_vector(struct virtio_pci *vp, uint16_t vector); /* NO_VECTOR if invalid */
 void virtio_pci_write_status(struct virtio_pci *vp, uint8_t status);

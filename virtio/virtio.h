@@ -1,5 +1,7 @@
-/* virtio/virtio.h - front door of the virtio layer: the device model, the split virtqueue,
- * and the two ops tables that keep a device and its transport apart (the kvmtool way). */
+/* virtio/virtio.h - front door of the virtio layer, on pci/ and kvm/: the device model, the split
+ * virtqueue, and the two ops tables that keep a device and its transport apart (the kvmtool way).
+ * Inside, from the bottom up: virtqueue.c, core.c, then the virtio-pci transport (pci-common.c,
+ * pci-legacy.c and pci-modern.c, pci.c). blk/ stands on it. */
 #ifndef KVMSCOPE_VIRTIO_H
 #define KVMSCOPE_VIRTIO_H
 

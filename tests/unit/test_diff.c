@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define QEMU_LEGACY	  "tests/fixtures/qemu-legacy.log"
 #define QEMU_MODERN	  "tests/fixtures/qemu-modern.log"

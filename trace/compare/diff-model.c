@@ -1,12 +1,12 @@
-/* trace/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver sessions,
- * and, for the session compared, the PCI enumeration before it, the handshake steps, features,
- * queues, config fields read and the requests after DRIVER_OK (trace/diff.h). */
+/* trace/compare/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver
+ * sessions, and, for the session compared, the PCI enumeration before it, the handshake steps,
+ * features, queues, config fields read and the requests after DRIVER_OK (compare.h). */
 #include <linux/virtio_config.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define ARG(r, name) trace_rec_arg(r, name, 0)
 
@@ -404,8 +404,8 @@ static uint64_t recorded(const struct trace_file *tf)
 	return TRACE_MASK_DEFAULT;
 }
 
-/* What QEMU's monitor said after the run (trace/import-qemu-status.c): the outcome of feature
- * negotiation and queue setup, which QEMU 7.2 does not log. */
+/* What QEMU's monitor said after the run (trace/compare/import-qemu-status.c): the outcome of
+ * feature negotiation and queue setup, which QEMU 7.2 does not log. */
 static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
 {
 	char buf[256], key[32];

@@ -1,10 +1,12 @@
-/* trace/diff-report.c - what `kvmscope diff` prints: a text report that fits a slide (two
+/* trace/compare/diff-report.c - what `kvmscope diff` prints: a text report that fits a slide (two
  * columns, A and B, with marks = same, ~ differs, < only in A, > only in B, and every expected
- * difference pointed to a numbered note), or one JSON document with the same content. */
+ * difference pointed to a numbered note), or one JSON document with the same content; and the
+ * labels of the differences one side cannot help (QEMU logs no feature negotiation, SeaBIOS
+ * drives the device first, ioeventfd hides kicks). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define COL	   48 /* characters of a side's column */
 #define FOLD_AFTER 3  /* a run of labelled one-sided steps longer than this is folded */
@@ -122,6 +124,56 @@ static unsigned nqueues(const struct diff_dev *d)
 static const char *absent(const struct diff_side *s, uint16_t ev)
 {
 	return diff_unrecorded(s, ev);
+}
+
+/* --- Expected differences. --- */
+const char *diff_sessions_label(const struct diff_cmp *p)
+{
+	if (p->a->cmp == p->b->cmp)
+		return NULL;
+	const struct diff_side *more = p->a->cmp > p->b->cmp ? p->sa : p->sb;
+	const struct diff_side *less = more == p->sa ? p->sb : p->sa;
+	return more->qemu && !less->qemu
+		   ? "QEMU boots through SeaBIOS, which drives the device before Linux does; "
+		     "kvmscope starts Linux directly"
+		   : NULL;
+}
+
+const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
+{
+	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
+	*same = a->mapped == b->mapped &&
+		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
+	if (*same || a->mapped != b->mapped || a->size != b->size || a->type != b->type)
+		return NULL;
+	return p->sa->qemu != p->sb->qemu ? "BAR addresses are the platform's choice (SeaBIOS "
+					    "places them under QEMU, Linux under kvmscope)"
+					  : NULL;
+}
+
+const char *diff_notify_label(const struct diff_cmp *p)
+{
+	const struct diff_dev *a = p->a, *b = p->b;
+	if (a->notify_exit == b->notify_exit && a->notify_ioeventfd == b->notify_ioeventfd)
+		return NULL;
+	return a->notify_ioeventfd || b->notify_ioeventfd
+		   ? "with ioeventfd a kick does not exit: the trace shows the handler waking "
+		     "(kicks may coalesce), and QEMU kicks its queue itself when its data plane "
+		     "starts (a notify with nothing to pop)"
+		   : NULL;
+}
+
+const char *diff_irq_label(const struct diff_cmp *p)
+{
+	const struct diff_dev *a = p->a, *b = p->b;
+	if (a->irq_msix == b->irq_msix && a->irq_irqfd == b->irq_irqfd &&
+	    a->irq_intx == b->irq_intx)
+		return NULL;
+	return a->irq_msix + a->irq_irqfd == b->irq_msix + b->irq_irqfd &&
+		       a->irq_intx == b->irq_intx
+		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "
+		     "from the vCPU thread)"
+		   : NULL;
 }
 
 /* --- Text. --- */

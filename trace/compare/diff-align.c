@@ -1,10 +1,10 @@
-/* trace/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each side
- * cannot have recorded (so that its absence is labelled rather than called a mismatch). */
+/* trace/compare/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each
+ * side cannot have recorded (so that its absence is labelled rather than called a mismatch). */
 #include <linux/pci_regs.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define CELLS_MAX (16u << 20) /* a longer pair is aligned by its first steps, the rest after */
 

@@ -1,12 +1,76 @@
-/* trace/diff.h - `kvmscope diff A B`'s model, shared by trace/diff*.c and the diff unit tests
- * (not a front door: other layers use trace/trace.h). Each side is a trace file (a kvmscope
- * trace, or a QEMU log imported on the fly); each virtio device in it is cut into driver sessions
- * (reset ... DRIVER_OK ... the next reset), and the last session that reached DRIVER_OK is
- * compared: its PCI enumeration, handshake steps, features, queues, config reads and requests. */
-#ifndef KVMSCOPE_TRACE_DIFF_H
-#define KVMSCOPE_TRACE_DIFF_H
+/* trace/compare/compare.h - front door of the comparison: other tracers' logs imported into
+ * kvmscope's format (trace/compare/import*.c, build.c), the QEMU 7.2 function for each event
+ * (qemu-map.c), and `kvmscope diff A B` (diff*.c), whose model the viewer's --compare reuses.
+ * Each side of a diff is a trace file (a kvmscope trace, or a QEMU log imported on the fly); each
+ * virtio device in it is cut into driver sessions (reset ... DRIVER_OK ... the next reset), and
+ * the last session that reached DRIVER_OK is compared: its PCI enumeration, handshake steps,
+ * features, queues, config reads and requests. */
+#ifndef KVMSCOPE_TRACE_COMPARE_H
+#define KVMSCOPE_TRACE_COMPARE_H
 
 #include "trace/internal.h"
+
+/* `kvmscope import qemu|bpftrace LOG -o FILE` and `kvmscope diff A B` (docs/compare.md). */
+int import_cmd_main(int argc, char **argv);
+int diff_cmd_main(int argc, char **argv);
+
+/* --- Traces from other tracers (trace/compare/build.c, import*.c; docs/compare.md): an importer
+ * fills a struct trace_file in memory, the same shape the reader makes, so dump, stats, view and
+ * diff read it unchanged; trace_file_save() writes it in the format of docs/trace-format.md. --- */
+struct trace_build {
+	struct trace_file tf;
+	uint32_t *named; /* string ids deduplicated by trace_build_str() */
+	size_t nnamed, named_cap;
+	bool oom;
+	FILE *diag;	 /* malformed lines are reported here (NULL: only counted) */
+	const char *cmd; /* prefix of those reports */
+	size_t lines, events, raw, skipped, malformed;
+};
+int trace_build_init(struct trace_build *b, const char *path);	/* 0 or -ENOMEM */
+uint32_t trace_build_str(struct trace_build *b, const char *s); /* a name: deduplicated */
+uint32_t trace_build_text(struct trace_build *b, const char *s, size_t len); /* one-off text */
+uint16_t trace_build_dev(struct trace_build *b, const char *name, uint32_t kind);
+uint16_t trace_build_site(struct trace_build *b, const char *func, const char *file);
+/* Grows an array (trace_vec_grow) by one zeroed element; NULL when out of memory (b->oom set). */
+void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size);
+/* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
+struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
+void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */
+void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void trace_build_finish(struct trace_build *b, struct trace_file *tf); /* moves the file out */
+void trace_build_free(struct trace_build *b);
+int trace_file_save(const struct trace_file *tf, const char *path, char *err, size_t errlen);
+/* Importers: 0, or -1 with "path: what" in err when the input is not that tracer's log. */
+int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen);
+int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t errlen);
+/* QEMU's monitor's answers saved beside the log (STEM-status.log), if there, as info keys. */
+void trace_import_qemu_status(struct trace_build *b, const char *log);
+int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
+		      size_t errlen);
+bool trace_path_is_kvt(const char *path); /* starts with the trace magic */
+/* Matches a whole line of text against pat, sscanf-like but exact: other characters stand for
+ * themselves; %s a word (into *word, *wlen), %d/%u decimal, %x hex digits, %p a pointer (0x... or
+ * "(nil)"), numbers into v[0..nv). The number of numbers read, or -1 when the text differs. */
+int trace_scan(const char *in, const char *pat, uint64_t *v, unsigned nv, const char **word,
+	       size_t *wlen);
+/* A kvmscope trace, or a QEMU log imported on the fly (malformed lines reported on stderr
+ * prefixed with cmd): 0, or -1 with the reason in err. */
+int trace_load_any(struct trace_file *tf, const char *path, const char *cmd, char *err,
+		   size_t errlen);
+
+/* --- The QEMU 7.2 function doing the same job as an event (trace/compare/qemu-map.c). --- */
+struct qemu_func {
+	const char *func; /* "virtio_set_status()" or NULL: QEMU has no counterpart */
+	const char *from; /* the callers that reach it, "a() / b()" */
+	const char *file; /* in QEMU's tree */
+	const char *note; /* what differs, or NULL */
+};
+const struct qemu_func *qemu_func_for(unsigned ev);
+
+/* --- `kvmscope diff`'s model (trace/compare/diff-model.c). --- */
 
 #define DIFF_SESSIONS_MAX 16
 #define DIFF_QUEUES_MAX	  16
@@ -96,7 +160,7 @@ void diff_side_free(struct diff_side *s);
 /* "QEMU 7.2 log" or "kvmscope trace" */
 const char *diff_side_kind(const struct diff_side *s);
 
-/* --- Alignment (trace/diff-align.c). --- */
+/* --- Alignment (trace/compare/diff-align.c). --- */
 /* Edit distance between two sequences: cmp(ctx, i, j) is 0 when a[i] and b[j] are the same, 1 when
  * one may stand for the other (a change), 2 when not. *pairs (malloc'd) gets the alignment in
  * order: (i, j), (i, DIFF_NONE) only in a, (DIFF_NONE, j) only in b. Returns its length or -1. */
@@ -118,8 +182,8 @@ long diff_align(const struct diff_side *sa, const struct diff_dev *a, const stru
 /* Why side `other` has no step like s, when it could not have recorded one; NULL otherwise. */
 const char *diff_unrecorded(const struct diff_side *other, uint16_t ev);
 
-/* --- A device of A and its counterpart in B, compared (trace/diff.c) and reported
- * (trace/diff-report.c). --- */
+/* --- A device of A and its counterpart in B, compared (trace/compare/diff.c) and reported
+ * (trace/compare/diff-report.c). --- */
 struct diff_opts {
 	bool json, all; /* all: no folding of long one-sided runs */
 	size_t requests;
@@ -142,7 +206,8 @@ size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b,
 /* Aligns a pair's handshake and first requests, counts and the verdict: 0 or -ENOMEM (what was
  * allocated is in p->rows and p->reqs either way, for the caller to free). */
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o);
-/* Labels of expected differences, NULL when there is none to explain. */
+/* Labels of expected differences (trace/compare/diff-report.c), NULL when there is none to
+ * explain. */
 const char *diff_sessions_label(const struct diff_cmp *p);
 const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
