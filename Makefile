@@ -55,13 +55,13 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # kvm/sandbox.c names a refused system call: the x86-64 numbers of <asm/unistd_64.h> as a table.
-$(BUILD)/gen/syscall-names.h:
+$(BUILD)/gen/kvm/syscall-names.h:
 	@mkdir -p $(dir $@)
 	echo | $(CC) -E -dM -include asm/unistd_64.h - | \
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' >$@.tmp
 	@test -s $@.tmp || { echo "no system call numbers in asm/unistd_64.h" >&2; exit 1; }
 	mv $@.tmp $@
-$(BUILD)/kvm/sandbox.o: $(BUILD)/gen/syscall-names.h
+$(BUILD)/kvm/sandbox.o: $(BUILD)/gen/kvm/syscall-names.h
 $(BUILD)/kvm/sandbox.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmscope.a

@@ -29,7 +29,7 @@
 
 /* x86-64 system call names by number, generated from <asm/unistd_64.h> by the Makefile. */
 static const char *const syscall_names[] = {
-#include "syscall-names.h"
+#include "kvm/syscall-names.h"
 };
 
 /* What a vCPU or IO thread may call after setup, and why (docs/reliability.md, "Sandbox"). */
