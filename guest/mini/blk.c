@@ -19,6 +19,8 @@
 #define SPIN_TSC      10000000000ull
 #define IRQ_GRACE_TSC 1000000000ull
 #define SPIN_MAX      4000000000ull /* and in loop turns, in case the TSC does not move */
+#define HOLD_TSC      (6 * SPIN_TSC) /* hold=1: 20-60 s */
+#define HOLD_TURNS    (6 * SPIN_MAX)
 
 struct blkdev B;
 struct blk_req reqs[MAX_DEPTH];
@@ -203,8 +205,10 @@ static void blk_test(const struct mini_args *a)
 		mark("written, holding");
 		kprintf("blk: %u sectors written%s, holding\n", a->sectors,
 			flush && a->writeback != 0 ? " and flushed" : " (writethrough)");
-		for (;;)
+		/* bounded, like every wait here: a harness that never kills still gets its run back */
+		for (uint64_t t0 = rdtsc(), n = 0; rdtsc() - t0 < HOLD_TSC && n < HOLD_TURNS; n++)
 			cpu_relax();
+		fail(ST_TIMEOUT, "hold=1: nobody stopped the VM");
 	}
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
