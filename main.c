@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "blk/blk.h"
+#include "build-info.h"
 #include "kvm/kvm.h"
 #include "pci/pci.h"
 #include "trace/compare/compare.h"
@@ -33,13 +34,17 @@ static const char usage_main[] =
     "failed; 2 for bad input.\n";
 
 static const char usage_run[] =
-    "Usage: kvmscope run --kernel FILE [OPTIONS]\n"
+    "Usage: kvmscope run [--kernel FILE] [OPTIONS]\n"
     "Boot FILE (a bzImage, an ELF vmlinux, or guest/out/mini.elf) with the guest console on\n"
     "this terminal. kvmscope exits when the guest reboots (Linux: `reboot -f`, reboot=k) or\n"
     "writes its exit status to port 0xf4, or halts with interrupts off (a power-off\n"
     "without ACPI). Ctrl-C stops the guest. The --disk image is locked meanwhile.\n"
     "\n"
-    "  --kernel FILE        kernel to boot (required)\n"
+    "  --kernel FILE        kernel to boot; without it, the installed Linux guest\n"
+    "                       (" KVMSCOPE_GUESTDIR "/vmlinux, initrd.img, and a scratch copy\n"
+    "                       of disk.img that is gone after the run), or the mini guest\n"
+    "                       (mini.elf, test=blk on a blank scratch disk) when that is all\n"
+    "                       there is\n"
     "  --initrd FILE        initial ramdisk (an uncompressed cpio boots fastest)\n"
     "  --append STR         more kernel command-line words (after kvmscope's own:\n"
     "                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
@@ -69,6 +74,7 @@ static const char usage_run[] =
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk;
+	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
 	bool disk_ro, msix, pvh, no_sandbox;
 	uint64_t mem_size;
 	enum compat_mode compat;
@@ -160,7 +166,10 @@ static int machine_run(const struct machine_options *mo)
 		goto out;
 	}
 	if (mo->disk) {
-		struct blk_config bcfg = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+		struct blk_config bcfg = {.path = mo->disk,
+					  .ro = mo->disk_ro,
+					  .io = mo->blk_io,
+					  .serial = mo->disk_serial};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -267,6 +276,38 @@ static int pick(const char *s, const char *const *words, int n)
 	return -1;
 }
 
+/* No --kernel: the guest make install shipped; the guest writes to a scratch disk, not to it. */
+static int default_guest(struct machine_options *mo, struct shipped_guest *sg)
+{
+	static char disk[64];
+	int fd;
+
+	if (shipped_guest(sg) < 0)
+		return bad(
+		    "run: no --kernel given and no guest installed (%s); pass --kernel FILE, "
+		    "or build and install one with 'make install-guest' in the source tree",
+		    sg->kernel);
+	mo->kernel = sg->kernel;
+	if (!mo->initrd && sg->initrd[0])
+		mo->initrd = sg->initrd;
+	if (sg->mini && !mo->append)
+		mo->append = "test=blk";
+	if (!mo->disk && (sg->disk[0] || sg->mini)) {
+		fd = blk_scratch_disk(sg->disk[0] ? sg->disk : NULL, 64ULL << 20, disk,
+				      sizeof(disk));
+		if (fd < 0) {
+			fprintf(stderr, "kvmscope: run: scratch disk: %s\n", strerror(-fd));
+			return 1;
+		}
+		mo->disk = disk; /* fd stays open until kvmscope exits */
+		mo->disk_serial = "kvmscope-scratch";
+	}
+	fprintf(stderr, "kvmscope: no --kernel: booting the installed %s %s%s%s%s\n",
+		sg->mini ? "mini guest" : "Linux guest", sg->kernel, mo->initrd ? " with " : "",
+		mo->initrd ? mo->initrd : "", mo->disk == disk ? " and a scratch disk" : "");
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {{"kernel", required_argument, NULL, 'k'},
@@ -371,8 +412,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad("run: unexpected argument '%s'", argv[optind]);
-	if (!mo.kernel)
-		return bad("run: %s", "--kernel FILE is required (try 'kvmscope run --help')");
+	struct shipped_guest sg;
+	if (!mo.kernel && (n = default_guest(&mo, &sg)) != 0)
+		return n;
 	if (mo.step && !isatty(STDIN_FILENO))
 		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
 					     "'kvmscope trace dump FILE')");

@@ -50,4 +50,9 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 void blk_destroy(struct virtio_dev *vdev);
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out);
 
+/* A private disk that vanishes when kvmscope exits ($TMPDIR, else /var/tmp): a copy of src, or
+ * size blank bytes when src is NULL. Returns its fd (keep it open while it is in use) and puts a
+ * path blk_create() can open in path; -errno when src cannot be read or the copy made. */
+int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len);
+
 #endif

@@ -12,7 +12,6 @@
 #define BLK_URING_DEPTH 64  /* requests in flight at once on the uring path */
 
 /* Limits offered in the configuration space (virtio 1.2 §5.2.4). */
-#define BLK_SIZE_MAX	     (1u << 20)	       /* bytes in one segment */
 #define BLK_SEG_MAX	     (VQ_MAX_SEGS - 2) /* the header and the status byte take two */
 #define BLK_MAX_DISCARD_SECT (1u << 22)
 #define BLK_MAX_DISCARD_SEG  16

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KVMSCOPE_VERSION "0.1.0"
-
 /* Guest-physical layout. RAM above GUEST_PCI_HOLE moves to 4 GiB, as on a PC. */
 #define GUEST_PCI_HOLE	   0xC0000000ULL
 #define GUEST_4G	   0x100000000ULL
@@ -173,5 +171,20 @@ bool host_is_pvm(void);
  * tsc_khz: the guest's TSC frequency (vm_tsc_khz()), or 0 to leave it out. */
 void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len);
 unsigned vm_tsc_khz(struct vm *vm); /* KVM_GET_TSC_KHZ; 0 when KVM cannot say */
+
+/* The files `make install` ships: the guests (vmlinux, initrd.img, disk.img, mini.elf) and the
+ * demo trace (traces/demo.kvt). shipped_path() fills buf with where NAME is for this binary and
+ * returns 0, or -errno when it is not there (buf still names where it looked). */
+enum shipped_dir { SHIPPED_GUEST, SHIPPED_DATA };
+const char *shipped_dir(enum shipped_dir dir);
+int shipped_path(enum shipped_dir dir, const char *name, char *buf, size_t len);
+/* What `kvmscope run` boots without --kernel: the Linux guest (vmlinux, with initrd.img and
+ * disk.img when they are there, else ""), or the mini guest when only mini.elf is installed.
+ * -ENOENT when neither is; kernel then names where vmlinux was looked for. */
+struct shipped_guest {
+	char kernel[4096], initrd[4096], disk[4096];
+	bool mini;
+};
+int shipped_guest(struct shipped_guest *g);
 
 #endif

@@ -99,19 +99,14 @@ int pci_bar_init(struct pci_dev *dev, int bar, uint64_t size, uint32_t type, io_
 
 int pci_cap_add(struct pci_dev *dev, const void *cap, uint8_t len)
 {
-	uint32_t off = dev->next_cap, last;
+	uint32_t off = dev->next_cap;
 
 	if (len < 2 || off + len > PCI_CFG_SIZE)
 		return -ENOSPC;
 	memcpy(&dev->cfg[off], cap, len);
-	dev->cfg[off + PCI_CAP_LIST_NEXT] = 0;
-	if (!dev->cfg[PCI_CAPABILITY_LIST]) {
-		dev->cfg[PCI_CAPABILITY_LIST] = off;
-	} else {
-		for (last = dev->cfg[PCI_CAPABILITY_LIST]; dev->cfg[last + PCI_CAP_LIST_NEXT];)
-			last = dev->cfg[last + PCI_CAP_LIST_NEXT];
-		dev->cfg[last + PCI_CAP_LIST_NEXT] = off;
-	}
+	/* Linked at the head, as QEMU's pci_add_capability does: the newest is found first. */
+	dev->cfg[off + PCI_CAP_LIST_NEXT] = dev->cfg[PCI_CAPABILITY_LIST];
+	dev->cfg[PCI_CAPABILITY_LIST] = off;
 	pci_cfg_put(dev, PCI_STATUS, pci_cfg_get(dev, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST, 2);
 	dev->next_cap = (off + len + 3) & ~3u;
 	return off;

@@ -9,12 +9,13 @@
 #include "pci/pci.h"
 #include "virtio/virtio.h"
 
-#define VIRTIO_PCI_VENDOR_ID  0x1AF4
-#define VIRTIO_PCI_MODERN_ID  0x1040 /* + virtio device id (virtio 1.2 §4.1.2.1) */
-#define VIRTIO_PCI_ISR_QUEUE  0x1    /* virtio 1.2 §4.1.4.5: bit 0, used buffers */
-#define VIRTIO_PCI_LEGACY_BAR 0
-#define VIRTIO_PCI_MSIX_BAR   1
-#define VIRTIO_PCI_MODERN_BAR 4 /* 64-bit, so it takes BAR5 too */
+#define VIRTIO_PCI_VENDOR_ID   0x1AF4
+#define VIRTIO_PCI_MODERN_ID   0x1040 /* + virtio device id (virtio 1.2 §4.1.2.1) */
+#define VIRTIO_PCI_SUBSYS_QEMU 0x1100 /* QEMU's subsystem id for its devices, modern virtio's */
+#define VIRTIO_PCI_ISR_QUEUE   0x1    /* virtio 1.2 §4.1.4.5: bit 0, used buffers */
+#define VIRTIO_PCI_LEGACY_BAR  0
+#define VIRTIO_PCI_MSIX_BAR    1
+#define VIRTIO_PCI_MODERN_BAR  4 /* 64-bit prefetchable, so it takes BAR5 too */
 
 /* The modern BAR: one 4 KiB page per structure, as QEMU lays it out. */
 #define VIRTIO_PCI_COMMON_OFF  0x0000

@@ -220,13 +220,17 @@ int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_
 		     modern ? VIRTIO_PCI_MODERN_ID + id : transitional_ids[id], modern ? 1 : 0,
 		     ops->pci_class, &pci_ops, vp);
 	vp->pci.trace_id = vdev->trace_id;
-	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, id);
+	virtio_dev_plugged(vdev, mode != VIRTIO_PCI_LEGACY);
+	/* §4.1.2.3: a transitional device's subsystem id is the virtio id; a modern one has
+	 * QEMU's default, 1af4:1100, as any QEMU PCI device. */
+	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, modern ? VIRTIO_PCI_SUBSYS_QEMU : id);
 	if (!modern)
 		r = virtio_pci_legacy_init(vp);
-	if (r == 0 && msix)
-		r = pci_msix_init(&vp->pci, vdev->nr_vqs + 1, VIRTIO_PCI_MSIX_BAR);
+	/* MSI-X last: QEMU adds its capability after the modern ones, so a walk finds it first. */
 	if (r == 0 && mode != VIRTIO_PCI_LEGACY)
 		r = virtio_pci_modern_init(vp);
+	if (r == 0 && msix)
+		r = pci_msix_init(&vp->pci, vdev->nr_vqs + 1, VIRTIO_PCI_MSIX_BAR);
 	if (r == 0) {
 		vdev->transport = &transport_ops[mode];
 		vdev->transport_priv = vp;

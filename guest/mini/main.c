@@ -55,6 +55,8 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		emu_run();
 	case TEST_SPIN:
 		spin_run(&a);
+	case TEST_PCIDUMP:
+		blk_pcidump();
 	case TEST_HOSTILE:
 		hostile_run(&a);
 	case TEST_HALT:

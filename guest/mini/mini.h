@@ -25,13 +25,22 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
 /* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
-enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT, TEST_HOSTILE };
+enum mini_test {
+	TEST_NONE,
+	TEST_BLK,
+	TEST_LOAD,
+	TEST_EMU,
+	TEST_SPIN,
+	TEST_HALT,
+	TEST_PCIDUMP,
+	TEST_HOSTILE
+};
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
 	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu|spin|halt */
+	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump|hostile */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -54,6 +63,8 @@ extern uint64_t mini_ram_end;
 
 /* blk.c */
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
+/* test=pcidump: the virtio-blk function's config space and BAR sizing on the console. */
+__attribute__((noreturn)) void blk_pcidump(void);
 /* hostile.c */
 __attribute__((noreturn)) void hostile_run(const struct mini_args *a);
 /* emu.c */

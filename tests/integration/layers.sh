@@ -52,6 +52,7 @@ for dir in $(echo "$FLOORS" | tr ' ' '\n'); do
 			h=${h#"$BUILD"/gen/} # a generated header belongs to the folder it is made for
 			hd=$(dirname "$h")
 			[ "$hd" = "$dir" ] && continue
+			[ "$hd" = "$BUILD" ] && continue # made by the Makefile (build-info.h): no floor's
 			f=$(floor_of "$hd")
 			if [ -z "$f" ] || [ "$f" -ge "$mine" ]; then
 				bad="$bad $s->$h"

@@ -248,7 +248,9 @@ static int bring_up(const char *path, bool ro, enum blk_io io, const struct virt
 		return r;
 	vdev->transport = t;
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	vdev->driver_features = vdev->host_features & ~drop_features;
+	/* As Linux: NOTIFY_ON_EMPTY (a legacy driver's request) and the bit-30 trap never acked. */
+	vdev->driver_features = vdev->host_features & ~drop_features &
+				~(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_BAD_FEATURE);
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
 	vq = &vdev->vqs[0];
@@ -534,7 +536,7 @@ static void run_ro(void)
 	if (r < 0)
 		return;
 	disk_fd = open(path, O_RDONLY);
-	pread(disk_fd, orig, sizeof(orig), 0);
+	CHECK(pread(disk_fd, orig, sizeof(orig), 0) == (ssize_t)sizeof(orig), "ro: disk read");
 	CHECK((vdev->host_features & (1ULL << VIRTIO_BLK_F_RO)) &&
 		  !(vdev->host_features & (1ULL << VIRTIO_BLK_F_DISCARD)),
 	      "ro: VIRTIO_BLK_F_RO offered, DISCARD not");

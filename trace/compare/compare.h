@@ -1,6 +1,7 @@
 /* trace/compare/compare.h - front door of the comparison: other tracers' logs imported into
  * kvmscope's format (trace/compare/import*.c, build.c), the QEMU 7.2 function for each event
- * (qemu-map.c), and `kvmscope diff A B` (diff*.c), whose model the viewer's --compare reuses.
+ * (qemu-map.c), and `kvmscope diff A B` (diff*.c; diff-labels.c says why a difference is
+ * expected), whose model the viewer's --compare reuses.
  * Each side of a diff is a trace file (a kvmscope trace, or a QEMU log imported on the fly); each
  * virtio device in it is cut into driver sessions (reset ... DRIVER_OK ... the next reset), and
  * the last session that reached DRIVER_OK is compared: its PCI enumeration, handshake steps,
@@ -120,6 +121,8 @@ struct diff_dev {
 	uint16_t dev;
 	uint32_t kind;
 	const char *name;
+	int slot; /* its PCI slot on bus 0 (kvmscope's dev_create, QEMU's device name); -1: unknown
+		   */
 	struct diff_session sess[DIFF_SESSIONS_MAX];
 	unsigned nsess;
 	int cmp; /* the compared session: the last to reach DRIVER_OK (else the last); -1: none */
@@ -196,8 +199,9 @@ struct diff_cmp {
 	struct diff_pair *reqs; /* the first requests */
 	long nreqs;
 	size_t same, changed, mismatches, labelled;
-	bool match;	    /* both reached DRIVER_OK and every difference is labelled */
-	bool state_differs; /* features or queues both sides know differ (summary, not steps) */
+	size_t state_labelled; /* BARs, feature sets and queues that differ, each labelled */
+	bool match;	       /* both reached DRIVER_OK and every difference is labelled */
+	bool state_differs;    /* features or queues both sides know differ (summary, not steps) */
 };
 /* Pairs each virtio device of A with the next unpaired one of B of the same kind: cmp (room for
  * the smaller side's ndev) gets sa, sb, a, b set; returns how many pairs. */
@@ -206,12 +210,23 @@ size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b,
 /* Aligns a pair's handshake and first requests, counts and the verdict: 0 or -ENOMEM (what was
  * allocated is in p->rows and p->reqs either way, for the caller to free). */
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o);
-/* Labels of expected differences (trace/compare/diff-report.c), NULL when there is none to
+/* Labels of expected differences (trace/compare/diff-labels.c), NULL when there is none to
  * explain. */
 const char *diff_sessions_label(const struct diff_cmp *p);
 const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
 const char *diff_irq_label(const struct diff_cmp *p);
+const char *diff_slot_label(const struct diff_cmp *p);
+/* One side a legacy device, the other driven through the modern interface (transitional or
+ * modern): the differences virtio 1.2 requires are labelled, not mismatches. */
+bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *sb);
+/* Why queue placement differs (legacy PFN against addresses), or NULL. */
+const char *diff_queue_label(const struct diff_cmp *p);
+/* Why a handshake row (a, b: either may be NULL) differs between the two interfaces, or NULL. */
+const char *diff_interface_label(const struct diff_side *sa, const struct diff_step *a,
+				 const struct diff_side *sb, const struct diff_step *b);
+/* Why feature sets a and b differ, when every bit apart is explained (docs/pci.md); or NULL. */
+const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b);
 void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side *b,
 		      const struct diff_cmp *cmp, size_t n, const struct diff_opts *o);
 void diff_report_json(FILE *f, const struct diff_side *a, const struct diff_side *b,

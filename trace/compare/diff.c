@@ -26,6 +26,24 @@ static bool reached_driver_ok(const struct diff_dev *d)
 	return d->cmp >= 0 && d->sess[d->cmp].driver_ok != DIFF_NONE;
 }
 
+/* The summary's differences that carry a label: BARs, the three feature sets, queue layouts. */
+static void count_state_labels(struct diff_cmp *p)
+{
+	const struct diff_dev *a = p->a, *b = p->b;
+	const uint64_t fa[] = {a->host_features, a->dev_features, a->drv_features};
+	const uint64_t fb[] = {b->host_features, b->dev_features, b->drv_features};
+	const bool ka[] = {a->has_host_features, a->has_dev_features, a->has_drv_features};
+	const bool kb[] = {b->has_host_features, b->has_dev_features, b->has_drv_features};
+	bool same;
+
+	for (unsigned i = 0; i < DIFF_BARS; i++)
+		p->state_labelled += diff_bar_label(p, i, &same) && !same;
+	for (unsigned k = 0; k < 3; k++)
+		p->state_labelled += ka[k] && kb[k] && diff_features_label(p, fa[k], fb[k]);
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
+		p->state_labelled += a->q[q].seen && b->q[q].seen && diff_queue_label(p);
+}
+
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 {
 	p->nrows = diff_align(p->sa, p->a, p->sb, p->b, &p->rows);
@@ -44,10 +62,13 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 	p->match = reached_driver_ok(p->a) && reached_driver_ok(p->b) && !p->mismatches;
 	const struct diff_dev *a = p->a, *b = p->b;
 	p->state_differs =
-	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features) ||
-	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features);
+	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features &&
+	     !diff_features_label(p, a->dev_features, b->dev_features)) ||
+	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features &&
+	     !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
 		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
+	count_state_labels(p);
 	return 0;
 }
 
@@ -61,7 +82,9 @@ static int usage(FILE *f, int status)
 	    "enumeration, the handshake aligned step by step, features, queues, config fields\n"
 	    "read and the first requests. A and B are each a kvmscope trace (run --trace) or a\n"
 	    "QEMU log (-trace ... -D LOG, as guest/qemu-trace.sh makes it).\n"
-	    "Differences one side cannot show are labelled as expected, not counted.\n"
+	    "Differences one side cannot show are labelled as expected, not counted; so are,\n"
+	    "legacy against modern, those virtio 1.2 requires (no FEATURES_OK for a legacy\n"
+	    "driver, VERSION_1, PFN against ring addresses, BAR0 against BAR4).\n"
 	    "  --format json  one JSON document instead of the text report\n"
 	    "  --requests N   requests shown side by side (default %d)\n"
 	    "  --all          every handshake step, no folding of long one-sided runs\n"
