@@ -260,6 +260,46 @@ static void notify_raw(uint16_t queue)
 		region_write16(&B.v.legacy, VIRTIO_PCI_QUEUE_NOTIFY, queue);
 }
 
+/* Queue 0 set up by hand with its rings ending past RAM: modern, the descriptor table's last
+ * 512 bytes past the end; legacy, a page frame whose avail and used rings lie past it. */
+static void ring_straddle(void)
+{
+	uint64_t desc = mini_ram_end - 512;
+
+	if (mini_ram_end < (64u << 20))
+		fail(ST_BAD_ARG,
+		     "case=ring-straddle needs kvmscope's e820 map with 64 MiB or more");
+	reset();
+	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	B.v.ops->set_features(&B.v, B.v.ops->get_features(&B.v) & (B.want | B.need));
+	if (B.v.ops->has_features_ok)
+		set_status(B.v.status | VIRTIO_CONFIG_S_FEATURES_OK);
+	if (B.irq == IRQ_MSIX)
+		B.v.ops->set_config_vector(&B.v, 0);
+	if (modern()) {
+		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SELECT, 0);
+		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SIZE, B.q.size);
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)desc);
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(desc >> 32));
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_AVAILLO,
+			       (uint32_t)ADDR(B.q.vr.avail));
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_AVAILHI, 0);
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_USEDLO,
+			       (uint32_t)ADDR(B.q.vr.used));
+		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_USEDHI, 0);
+		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+	} else {
+		region_write16(&B.v.legacy, VIRTIO_PCI_QUEUE_SEL, 0);
+		region_write32(&B.v.legacy, VIRTIO_PCI_QUEUE_PFN,
+			       (uint32_t)((mini_ram_end - 4096) >> VIRTIO_PCI_QUEUE_ADDR_SHIFT));
+	}
+	set_status(B.v.status | VIRTIO_CONFIG_S_DRIVER_OK);
+	request(VIRTIO_BLK_T_IN, 0);
+	config_irqs = irq_config_count;
+	notify_raw(0);
+	needs_reset(false);
+}
+
 /* Notifies of a queue before it exists, before DRIVER_OK, and of queues the device lacks. */
 static void notify_unset(void)
 {
@@ -597,21 +637,33 @@ static void config_ro(void)
 	alive("writes to read-only fields");
 }
 
+// clang-format off: one case a line
 static const struct hostile_case {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
-    {"desc-loop", desc_loop},		{"chain-long", chain_long},
-    {"head-range", head_range},		{"indirect-nested", indirect_nested},
-    {"indirect-long", indirect_long},	{"addr-outside", addr_outside},
-    {"addr-straddle", addr_straddle},	{"queue-size", queue_size},
-    {"notify-unset", notify_unset},	{"avail-jump", avail_jump},
-    {"sector-past", sector_past},	{"huge-len", huge_len},
-    {"huge-chain", huge_chain},		{"write-ro", write_ro},
+    {"desc-loop", desc_loop},
+    {"chain-long", chain_long},
+    {"head-range", head_range},
+    {"indirect-nested", indirect_nested},
+    {"indirect-long", indirect_long},
+    {"addr-outside", addr_outside},
+    {"addr-straddle", addr_straddle},
+    {"ring-straddle", ring_straddle},
+    {"queue-size", queue_size},
+    {"notify-unset", notify_unset},
+    {"avail-jump", avail_jump},
+    {"sector-past", sector_past},
+    {"huge-len", huge_len},
+    {"huge-chain", huge_chain},
+    {"write-ro", write_ro},
     {"reset-inflight", reset_inflight},
-    {"error-inflight", error_inflight}, {"features-unoffered", features_unoffered},
-    {"msix-range", msix_range},		{"config-ro", config_ro},
+    {"error-inflight", error_inflight},
+    {"features-unoffered", features_unoffered},
+    {"msix-range", msix_range},
+    {"config-ro", config_ro},
 };
+// clang-format on
 
 void hostile_run(const struct mini_args *a)
 {

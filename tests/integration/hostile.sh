@@ -65,6 +65,7 @@ addr-outside       modern        vcpu,iothread,uring rw buffer outside guest RAM
 addr-straddle      modern        vcpu,iothread,uring rw buffer outside guest RAM
 queue-size         modern,legacy vcpu                rw -
 notify-unset       modern,legacy vcpu,iothread,uring rw -
+ring-straddle      modern,legacy vcpu,iothread,uring rw rings misaligned or outside guest RAM
 avail-jump         modern        vcpu,iothread,uring rw avail index ahead of the ring by more than its size
 sector-past        modern        vcpu,iothread,uring rw -
 huge-len           modern        vcpu,iothread,uring rw buffer outside guest RAM
