@@ -52,7 +52,9 @@ static const char usage_run[] =
     "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
     "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
     "  --irq MODE           device interrupts: msix (default) or intx\n"
-    "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
+    "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring,\n"
+    "                       or vhost-user,socket=SOCK: a vhost-user-blk backend (e.g.\n"
+    "                       guest/vhost-user-blk.sh IMAGE SOCK) serves them, without --disk\n"
     "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
     "                       virtualized, switch off the guest features it cannot run\n"
     "                       ("
@@ -73,7 +75,7 @@ static const char usage_run[] =
     "  --help               this text\n";
 
 struct machine_options {
-	const char *kernel, *initrd, *append, *disk;
+	const char *kernel, *initrd, *append, *disk, *vhost_socket;
 	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
 	bool disk_ro, msix, pvh, no_sandbox;
 	uint64_t mem_size;
@@ -115,7 +117,8 @@ static int machine_run(const struct machine_options *mo)
 {
 	/* Stepping: the guest console goes to the viewer's pane, not the terminal. */
 	struct vm_config vc = {.mem_size = mo->mem_size,
-			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO};
+			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO,
+			       .shared_ram = mo->blk_io == BLK_IO_VHOST_USER};
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct pci *pci = calloc(1, sizeof(*pci));
 	struct virtio_dev *blk = NULL;
@@ -149,7 +152,8 @@ static int machine_run(const struct machine_options *mo)
 		struct trace_options to = mo->trace;
 		to.kernel = mo->kernel;
 		trace_info("kernel", "%s", mo->kernel);
-		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
+		trace_info("transport", "%s",
+			   mo->disk || mo->vhost_socket ? virtio_words_of(mo->virtio) : "none");
 		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
 		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
@@ -165,11 +169,12 @@ static int machine_run(const struct machine_options *mo)
 		fprintf(stderr, "kvmscope: PCI bus: %s\n", strerror(-r));
 		goto out;
 	}
-	if (mo->disk) {
+	if (mo->disk || mo->vhost_socket) {
 		struct blk_config bcfg = {.path = mo->disk,
 					  .ro = mo->disk_ro,
 					  .io = mo->blk_io,
-					  .serial = mo->disk_serial};
+					  .serial = mo->disk_serial,
+					  .socket = mo->vhost_socket};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -292,7 +297,7 @@ static int default_guest(struct machine_options *mo, struct shipped_guest *sg)
 		mo->initrd = sg->initrd;
 	if (sg->mini && !mo->append)
 		mo->append = "test=blk";
-	if (!mo->disk && (sg->disk[0] || sg->mini)) {
+	if (!mo->disk && !mo->vhost_socket && (sg->disk[0] || sg->mini)) {
 		fd = blk_scratch_disk(sg->disk[0] ? sg->disk : NULL, 64ULL << 20, disk,
 				      sizeof(disk));
 		if (fd < 0) {
@@ -390,8 +395,10 @@ static int cmd_run(int argc, char **argv)
 			mo.msix = c == 0;
 			break;
 		case 'b':
-			if (blk_io_parse(optarg, &mo.blk_io) < 0)
-				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
+			if (blk_io_parse_opts(optarg, &mo.blk_io, &mo.vhost_socket) < 0)
+				return bad("--blk-io %s: expected vcpu, iothread, uring or "
+					   "vhost-user,socket=PATH",
+					   optarg);
 			break;
 		case 'p':
 			mo.pvh = true;
@@ -412,6 +419,14 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad("run: unexpected argument '%s'", argv[optind]);
+	if (mo.vhost_socket && mo.disk)
+		return bad("run: --disk %s: with --blk-io=vhost-user the backend serves the disk; "
+			   "drop --disk",
+			   mo.disk);
+	if (mo.vhost_socket && mo.virtio == VIRTIO_PCI_LEGACY)
+		return bad("run: --virtio %s: vhost-user backends serve virtio 1.0 drivers only "
+			   "(use modern or transitional)",
+			   "legacy");
 	struct shipped_guest sg;
 	if (!mo.kernel && (n = default_guest(&mo, &sg)) != 0)
 		return n;

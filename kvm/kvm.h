@@ -32,6 +32,9 @@ struct guest_mem {
 	uint64_t lo_size;
 	uint8_t *hi; /* guest [4 GiB, 4 GiB + hi_size) */
 	uint64_t hi_size;
+	/* With vm_config.shared_ram: one memfd holds all RAM, lo at offset 0, hi at lo_size, so
+	 * another process (a vhost-user backend) can map it. -1 otherwise. */
+	int fd;
 };
 
 /* Host pointer to guest [gpa, gpa + len), or NULL when any byte of it is outside RAM. */
@@ -117,6 +120,7 @@ struct vm {
 struct vm_config {
 	uint64_t mem_size;
 	int serial_out_fd; /* where the guest console goes, or -1 */
+	bool shared_ram;   /* guest RAM in a memfd another process may map (vhost-user) */
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */

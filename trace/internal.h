@@ -90,7 +90,7 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(STR)                                                                                     \
 	F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC)      \
 	    F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS)       \
-		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING) F(VUREQ) F(VUFLAGS) F(VUPAY) F(ERRNO)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 
@@ -253,6 +253,9 @@ uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
 
 /* --- Numbers into words (trace/decode.c). Each returns buf. --- */
 const char *trace_decode_status(uint64_t status, char *buf, size_t len);
+/* VUREQ, VUFLAGS and VUPAY arguments of the vhost_user_* events (trace/decode-vhost-user.c). */
+const char *trace_decode_vhost_user(const struct trace_event_info *e, const uint64_t a[4],
+				    unsigned i, char *buf, size_t len);
 const char *trace_decode_features(uint64_t bits, unsigned first_bit, uint32_t dev_kind, char *buf,
 				  size_t len);
 /* Registers by offset; an access of width bytes that covers several names them all. */

@@ -127,7 +127,23 @@
 	  A(signals, U))                                                                           \
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
-	  A(event, STR), A(args, STR), A(line, U))
+	  A(event, STR), A(args, STR), A(line, U))                                                 \
+	/* vhost-user: kvmscope <-> the backend serving the queue (trace/vhost-user-proto.h) */      \
+	X(VHOST_USER_SEND, "vhost_user_send", VHOST, "kvmscope sent a vhost-user message",         \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_RECV, "vhost_user_recv", VHOST, "the vhost-user backend replied",             \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_REGION, "vhost_user_region", VHOST,                                           \
+	  "one guest RAM region of SET_MEM_TABLE, its memfd passed with the message",              \
+	  A(guest_addr, HEX), A(size, HEX), A(user_addr, HEX), A(mmap_offset, HEX))                \
+	X(VHOST_USER_VRING_ADDR, "vhost_user_vring_addr", VHOST,                                   \
+	  "SET_VRING_ADDR's ring addresses, in kvmscope's mapping of guest RAM", A(desc, HEX),     \
+	  A(avail, HEX), A(used, HEX), A(log, HEX))                                                \
+	X(VHOST_USER_ERROR, "vhost_user_error", ERROR,                                             \
+	  "the vhost-user backend failed: socket closed, no reply, a request refused",             \
+	  A(why, STR), A(request, VUREQ), A(err, ERRNO))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \
@@ -143,7 +159,8 @@
 	C(MARKER, "guest-marker")                                                                  \
 	C(ERROR, "error")                                                                          \
 	C(EXIT, "exit")                                                                            \
-	C(TRACE, "trace")
+	C(TRACE, "trace")                                                                          \
+	C(VHOST, "vhost-user")
 
 /* Helpers for expanding the table; TRACE_NARG counts arguments for the check in TRACE(). */
 #define TRACE_IGNORE_(...)

@@ -9,7 +9,8 @@
 #   COUNT=500 DEPTHS=4 VMMS=kvmscope sh tests/bench/io.sh
 #
 # Needs /dev/kvm, ./kvmscope (KVMSCOPE=...) and guest/out/mini.elf; QEMU rows need
-# qemu-system-x86_64. Not part of tests/run.sh: it takes minutes on a software KVM.
+# qemu-system-x86_64; the kvmscope-vhost-user row qemu-storage-daemon (guest/vhost-user-blk.sh).
+# Not part of tests/run.sh: it takes minutes on a software KVM.
 cd "$(dirname "$0")/../.." || exit 2
 KVMSCOPE=${KVMSCOPE:-./kvmscope}
 MINI=guest/out/mini.elf
@@ -24,6 +25,13 @@ trap 'rm -rf "$out"' EXIT
 [ -f "$MINI" ] || { echo "io bench: $MINI not built (make mini)"; exit 2; }
 # 64 MiB, sparse: reads come from the page cache, so the VMM's cost per request dominates.
 truncate -s 64M "$out/disk.img"
+# kvmscope's vhost-user path: one qemu-storage-daemon for every run, on an image of its own.
+vhost=0
+if [[ " $VMMS " == *" kvmscope "* ]] && command -v qemu-storage-daemon >/dev/null; then
+	truncate -s 64M "$out/vu.img"
+	sh guest/vhost-user-blk.sh "$out/vu.img" "$out/vu.sock" --pidfile "$out/vu.pid" && vhost=1
+	trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$out"' EXIT
+fi
 
 # run NAME DEPTH CMD...: one guest run; prints "NAME DEPTH TICKS_PER_READ IRQS WALL_S".
 # Failures go to stderr, so the table below has only rows that ran.
@@ -63,6 +71,9 @@ for depth in $DEPTHS; do
 					--disk "$out/disk.img" --blk-io "$io" \
 					--append "test=load count=$COUNT depth=$depth"
 			done
+			[ $vhost = 1 ] && run kvmscope-vhost-user "$depth" timeout 600 "$KVMSCOPE" run \
+				--kernel "$MINI" --blk-io "vhost-user,socket=$out/vu.sock" \
+				--append "test=load count=$COUNT depth=$depth"
 			;;
 		qemu)
 			command -v qemu-system-x86_64 >/dev/null || continue

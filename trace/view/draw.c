@@ -53,6 +53,7 @@ static const struct {
     [TRACE_CLASS_ERROR] = {COLOR_WHITE, COLOR_RED, A_BOLD},
     [TRACE_CLASS_EXIT] = {-1, -1, A_DIM},
     [TRACE_CLASS_TRACE] = {-1, -1, A_DIM},
+    [TRACE_CLASS_VHOST] = {COLOR_BLUE, -1, 0},
 };
 
 void view_colors_init(struct view_ui *ui)
