@@ -58,6 +58,10 @@ static const int allowed[] = {
     SYS_lseek,
     SYS_fstat,
     SYS_newfstatat,
+    /* --blk-io=vhost-user: the queue is handed over at DRIVER_OK and taken back at reset, in
+     * messages on the socket connected before (file descriptors ride along) */
+    SYS_sendmsg,
+    SYS_recvmsg,
     /* --blk-io=uring: the ring is set up at DRIVER_OK, on this thread */
     SYS_io_uring_setup,
     SYS_io_uring_enter,
