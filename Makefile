@@ -7,6 +7,11 @@ CFLAGS   ?= -O2 -g
 ifeq ($(SANITIZE),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# SANITIZE=fuzz (make fuzz, with CC=clang): the same plus libFuzzer's coverage, in build-fuzz/.
+ifeq ($(SANITIZE),fuzz)
+CFLAGS   := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+endif
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP -I. -I$(BUILD)
 LDLIBS   += -lelf -lpthread
 
@@ -20,7 +25,7 @@ NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses
 LDLIBS   += $(NCURSES_LIBS)
 
 # trace/'s rooms (view/, compare/, report/) are folders of their own: one wildcard level deeper.
-LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c trace/*/*.c))
+LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c trace/*/*.c bench/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -45,7 +50,8 @@ VERSION := $(or $(VERSION),$(RELEASE))
 
 # Debian packages the host build, the guest build and the tests need.
 HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
-OPT_PKGS   := liburing-dev tmux bpftrace
+# gnuplot-nox draws kvmscope bench's chart (without it: no chart.png, said so)
+OPT_PKGS   := liburing-dev tmux bpftrace gnuplot-nox
 # the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check), man and
 # bash-completion's loader (install.sh checks the installed man pages and completion),
 # qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh)
@@ -63,6 +69,7 @@ help:
 	@echo "make check      build everything and run every test"
 	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
 	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
+	@echo "make fuzz       run each libFuzzer target for FUZZ_TIME seconds (docs/reliability.md)"
 	@echo "make install    install under PREFIX (/usr/local), DESTDIR honoured; make uninstall"
 	@echo "make install-guest  build the Linux guest and install it (only it) in GUESTDIR"
 	@echo "make deb        build the Debian package in build/deb/ (dpkg-buildpackage, lintian)"
@@ -133,7 +140,7 @@ tools:
 check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
-	$(MAKE) asan
+	$(MAKE) asan fuzz-replay
 	sh tests/run.sh
 
 test: kvmscope unit mini tools
@@ -164,7 +171,7 @@ install: kvmscope mini man
 	$(INSTALL) -m 644 guest/out/mini.elf $(LINUX_GUEST) $(DESTDIR)$(GUESTDIR)/
 	$(if $(TRACES),$(INSTALL) -m 644 $(TRACES) $(DESTDIR)$(DATADIR)/traces/)
 	$(INSTALL) -m 644 $(QEMU_LOGS) $(DESTDIR)$(DATADIR)/qemu/
-	$(INSTALL) -m 755 trace/compare/kvm.bt $(DESTDIR)$(DATADIR)/
+	$(INSTALL) -m 755 trace/compare/kvm.bt bench/bench.sh $(DESTDIR)$(DATADIR)/
 	$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(shell cat $(BUILD)/man/pages)) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 docs/completion/kvmscope.bash $(DESTDIR)$(BASHCOMPDIR)/kvmscope
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
@@ -181,7 +188,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmscope $(DESTDIR)$(BASHCOMPDIR)/kvmscope \
 		$(DESTDIR)$(MANDIR)/man1/kvmscope.1 $(DESTDIR)$(MANDIR)/man1/kvmscope-*.1
 	rm -f $(addprefix $(DESTDIR)$(GUESTDIR)/,mini.elf vmlinux initrd.img disk.img)
-	rm -rf $(DESTDIR)$(DATADIR)/traces $(DESTDIR)$(DATADIR)/qemu $(DESTDIR)$(DATADIR)/kvm.bt \
+	rm -rf $(DESTDIR)$(DATADIR)/traces $(DESTDIR)$(DATADIR)/qemu $(DESTDIR)$(DATADIR)/kvm.bt $(DESTDIR)$(DATADIR)/bench.sh \
 		$(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DATADIR) 2>/dev/null
 
@@ -203,6 +210,8 @@ format:
 	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h */*/*.h) $(TEST_SRCS)
 
 clean:
-	rm -rf build build-asan kvmscope kvmscope-asan
+	rm -rf build build-asan build-fuzz kvmscope kvmscope-asan
+
+include tests/fuzz/fuzz.mk
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "blk/blk.h"
 #include "build-info.h"
 #include "kvm/kvm.h"
@@ -27,6 +28,7 @@ static const char usage_main[] =
     "  view      replay a trace in the ncurses viewer, or two side by side (--compare)\n"
     "  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
     "  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
+    "  bench     the IO paths against QEMU's: a table, results.csv, a chart and report.md\n"
     "  help      this text; `kvmscope COMMAND --help` for a command's options\n"
     "\n"
     "Options: --help, --version\n"
@@ -49,7 +51,7 @@ static const char usage_run[] =
     "  --append STR         more kernel command-line words (after kvmscope's own:\n"
     "                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
     "  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
-    "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
+    "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M; 16M to 1T)\n"
     "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
     "  --irq MODE           device interrupts: msix (default) or intx\n"
     "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring,\n"
@@ -62,7 +64,8 @@ static const char usage_run[] =
     "  --trace FILE         record the virtio handshake and IO path into FILE; a SIGUSR2\n"
     "                       to kvmscope pauses recording, the next resumes it\n"
     "  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
-    "  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
+    "  --trace-buffer SIZE  trace ring size (default 8M; 64K to 1G); a full ring\n"
+    "                       drops and counts\n"
     "  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
     "  --step[=CLASSES]     step through the run in the viewer: the VM pauses at each event\n"
     "                       of CLASSES (default virtio-status,features,queue-setup); n next,\n"
@@ -107,9 +110,23 @@ static int run_status(int r)
 {
 	/* Bad input from the user is 2 (a disk in use counts); other run-time failures are 1. */
 	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
-		       r == -EISDIR || r == -EBUSY
+		       r == -EISDIR || r == -EBUSY || r == -ENOTDIR || r == -EROFS
 		   ? 2
 		   : 1;
+}
+
+/* The user's files, checked before /dev/kvm is opened: a bad one is named even on a machine
+ * without KVM. One line on stderr, the exit status; 0 when all are fine. */
+static int check_files(const struct machine_options *mo)
+{
+	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .pvh = mo->pvh};
+	struct blk_config disk = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+	int r = boot_check(&bc);
+	if (!r && mo->disk)
+		r = blk_check(&disk);
+	if (!r)
+		r = trace_check(&mo->trace);
+	return r < 0 ? run_status(r) : 0;
 }
 
 /* The machine: a VM, its devices, the kernel; runs until the guest stops. */
@@ -126,10 +143,10 @@ static int machine_run(const struct machine_options *mo)
 	bool compat, traced = false;
 	int r;
 
-	if (!vm || !pci) {
+	if ((r = check_files(mo)) || !vm || !pci) {
 		free(vm);
 		free(pci);
-		return 1;
+		return r ? r : 1;
 	}
 	r = vm_create(vm, &vc);
 	if (r < 0) {
@@ -228,40 +245,6 @@ out:
 	free(pci);
 	free(cmdline);
 	return r < 0 ? run_status(r) : r;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'G':
-	case 'g':
-		v <<= 30;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		v <<= 20;
-		end++;
-		break;
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	}
-	if (*end == 'B' || *end == 'b' || *end == 'i')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end || v > (1ULL << 40))
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -373,8 +356,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (parse_size(optarg, &mo.mem_size) < 0)
-				return bad("--mem %s: not a size (e.g. 256M, 1G)", optarg);
+			if (trace_parse_size(optarg, &mo.mem_size) < 0 || mo.mem_size > (1ULL << 40))
+				return bad("--mem %s: not a size from 16M to 1T (e.g. 256M, 1G)",
+					   optarg);
 			if (mo.mem_size < (16ULL << 20))
 				return bad("--mem %s: at least 16M of guest RAM is needed", optarg);
 			break;
@@ -485,9 +469,11 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct command cmds[] = {{"run", cmd_run},	       {"trace", cmd_trace},
-					      {"view", view_cmd_main}, {"import", import_cmd_main},
-					      {"diff", diff_cmd_main}, {"--version", cmd_version}};
+	static const struct command cmds[] = {
+	    {"run", cmd_run},	       {"trace", cmd_trace},
+	    {"view", view_cmd_main},   {"import", import_cmd_main},
+	    {"diff", diff_cmd_main},   {"bench", bench_cmd_main},
+	    {"--version", cmd_version}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }

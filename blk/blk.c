@@ -357,6 +357,38 @@ static void set_serial(struct blk_dev *b, const struct blk_config *cfg)
 	memcpy(b->serial, s, strnlen(s, sizeof(b->serial)));
 }
 
+/* The image opened as the device will use it and measured: the fd, or -errno after one line
+ * naming the file. */
+static int open_disk(const struct blk_config *cfg, uint64_t *size, unsigned *pblk)
+{
+	int fd = open(cfg->path, (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC), r;
+	if (fd < 0) {
+		r = -errno;
+		fprintf(stderr, "kvmscope: %s: %s%s\n", cfg->path, strerror(-r),
+			r == -EACCES || r == -EROFS ? " (add ,ro for a read-only disk)" : "");
+		return r;
+	}
+	r = disk_geometry(fd, size, pblk);
+	if (r < 0) {
+		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
+			r == -EINVAL ? "not a regular file or block device" : strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int blk_check(const struct blk_config *cfg)
+{
+	uint64_t size;
+	unsigned pblk;
+	int fd = open_disk(cfg, &size, &pblk);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out)
 {
 	struct blk_dev *b;
@@ -377,11 +409,9 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	b->io = cfg->io;
 	b->ro = cfg->ro;
 	b->kick_fd = b->call_fd = b->stop_fd = -1;
-	b->fd = open(cfg->path, (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	b->fd = open_disk(cfg, &size, &pblk);
 	if (b->fd < 0) {
-		r = -errno;
-		fprintf(stderr, "kvmscope: %s: %s%s\n", cfg->path, strerror(-r),
-			r == -EACCES || r == -EROFS ? " (add ,ro for a read-only disk)" : "");
+		r = b->fd;
 		free(b);
 		return r;
 	}
@@ -395,12 +425,6 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 					  : strerror(-r));
 		if (r == -EWOULDBLOCK)
 			r = -EBUSY;
-		goto fail;
-	}
-	r = disk_geometry(b->fd, &size, &pblk);
-	if (r < 0) {
-		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
-			r == -EINVAL ? "not a regular file or block device" : strerror(-r));
 		goto fail;
 	}
 	b->sectors = size / 512; /* a partial last sector is not part of the disk */

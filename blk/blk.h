@@ -55,6 +55,9 @@ const char *blk_io_name(enum blk_io io);
  * BLK_IO_VHOST_USER connects to cfg->socket instead and meets the backend (vm needs
  * vm_config.shared_ram); its message names the socket. */
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);
+/* Opens and measures the disk as blk_create() does, before any VM exists: 0, or -errno after
+ * one line naming the file. */
+int blk_check(const struct blk_config *cfg);
 /* Stops the backend if it still runs, closes the disk, frees the device. */
 void blk_destroy(struct virtio_dev *vdev);
 /* All zero for a vhost-user device: its requests never pass through kvmscope. */

@@ -166,6 +166,9 @@ struct boot_config {
 };
 
 int boot_load(struct vm *vm, const struct boot_config *bc); /* -errno, one line on stderr */
+/* The kernel and initrd checked as boot_load() reads them, before any VM exists: the user hears
+ * of a bad file first (-errno, one line on stderr naming it). */
+int boot_check(const struct boot_config *bc);
 enum kernel_kind kernel_kind_of(const void *buf, size_t len);
 
 /* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */

@@ -428,6 +428,8 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 	uint32_t kind = tf ? trace_file_dev_kind(tf, r->dev) : 0;
 	unsigned width = arg_named(e, r->a, "len", 1);
 
+	if (trace_arg_unknown(tf, r, i))
+		return say(buf, len, "?");
 	switch (e->args[i].fmt) {
 	case TRACE_FMT_HEX:
 		return say(buf, len, "0x%llx", (unsigned long long)v);

@@ -306,11 +306,19 @@ struct trace_options {
 };
 #define TRACE_BUFFER_DEFAULT (8u << 20)
 #define TRACE_BUFFER_MIN     (64u << 10)
+#define TRACE_BUFFER_MAX     (1u << 30) /* 16 M records: the ring is allocated and touched whole */
+
+/* "64K", "16M", "1G", "1GiB", "1048576" (binary units) into *out: 0, -EINVAL for no size, -ERANGE
+ * when it does not fit in 64 bits. The size options of `kvmscope run` (--mem, --trace-buffer). */
+int trace_parse_size(const char *s, uint64_t *out);
 
 /* If argv[*i] is one of the options above, take it and its value ("--opt V" or "--opt=V"),
  * leave *i on the last argument taken and return 1; 0 when it is not a trace option; -1 after
  * one line on stderr. */
 int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i);
+/* Whether the --trace file can be written (not a directory, its folder writable), before any VM
+ * exists: 0, or -errno after one line on stderr naming the file. */
+int trace_check(const struct trace_options *o);
 /* Opens the file, writes the header, starts the writer, enables the events; -errno after one line
  * on stderr naming the file or value. */
 int trace_start(const struct trace_options *o);

@@ -19,6 +19,17 @@ _kvmscope_events()
 	compopt -o nospace 2>/dev/null
 }
 
+# kvmscope bench --paths: its row names, after the last comma, as the binary's error lists them.
+_kvmscope_bench_rows()
+{
+	local bin=$1 cur=$2 head=
+	[[ $cur == *,* ]] && head=${cur%,*},
+	local words
+	words=$("$bin" bench --paths , 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p')
+	COMPREPLY=($(compgen -P "$head" -W "$words" -- "${cur##*,}"))
+	compopt -o nospace 2>/dev/null
+}
+
 # Files, keeping those whose names end in one of the given suffixes, and directories.
 _kvmscope_files()
 {
@@ -73,7 +84,9 @@ _kvmscope()
 		fi
 		return ;;
 	--events | --trace-events | --step) _kvmscope_events "$bin" "$cur"; return ;;
-	--append | --requests) return ;;
+	--out) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	--paths) _kvmscope_bench_rows "$bin" "$cur"; return ;;
+	--append | --requests | --repeat) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_kvmscope_options "$bin" $cmd $sub)" -- "$cur"))

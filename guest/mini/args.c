@@ -4,6 +4,7 @@
  * key appears twice the last one wins, so a user's word can override a default in front of it.
  */
 #include "mini.h"
+#include "virtio.h" /* VQ_MAX, VQ_WANT: qsize= */
 
 #define CMDLINE_MAX 4096 /* never walk further than this into guest memory */
 
@@ -63,6 +64,7 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(event_idx, 1),
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
+		NUM(qsize, VQ_MAX),
 		NUM(writeback, 1),
 		NUM(hold, 1),
 	};
@@ -150,6 +152,7 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .event_idx = false,
 	    .depth = 4,
 	    .count = 1000,
+	    .qsize = VQ_WANT,
 	    .writeback = 2,
 	    .hold = false,
 	};

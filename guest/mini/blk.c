@@ -101,7 +101,8 @@ void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_BLK_F_CONFIG_WCE;
 	B.want = want;
 	B.need = need;
-	virtio_start(&B.v, &B.q, want, need, a->irq);
+	B.qsize = (uint16_t)a->qsize;
+	virtio_start(&B.v, &B.q, want, need, a->irq, B.qsize);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));

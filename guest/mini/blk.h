@@ -24,6 +24,7 @@ struct blkdev {
 	enum mini_irq irq;
 	uint64_t capacity;
 	uint64_t want, need;	    /* the feature bits blk_setup() negotiated with */
+	uint16_t qsize;		    /* qsize=: the modern queue size blk_setup() asked for */
 	uint16_t head_slot[VQ_MAX]; /* descriptor head -> request slot */
 };
 

@@ -144,7 +144,7 @@ static uint8_t complete(uint16_t head, const char *what)
 /* Reset and handshake again, then one read: the device is usable after what it was shown. */
 static void recover(void)
 {
-	virtio_start(&B.v, &B.q, B.want, B.need, B.irq);
+	virtio_start(&B.v, &B.q, B.want, B.need, B.irq, B.qsize);
 	memset(buf, 0xEE, 512);
 	uint8_t st = blk_do_req("read after reset", VIRTIO_BLK_T_IN, 0, buf, 512);
 
@@ -457,7 +457,7 @@ static void reset_inflight(void)
 					fail(ST_HOSTILE,
 					     "round %u: read buffer %u written after the reset",
 					     round, s);
-		virtio_start(&B.v, &B.q, B.want, B.need, B.irq);
+		virtio_start(&B.v, &B.q, B.want, B.need, B.irq, B.qsize);
 	}
 	kprintf("hostile: %u resets with %u requests in flight: nothing landed after them\n",
 		RESET_ROUNDS, RESET_DEPTH);

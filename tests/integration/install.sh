@@ -28,11 +28,22 @@ else
 	check "--version is the release in VERSION (no .git here)" [ "$($bin --version)" = "kvmscope $(cat VERSION)" ]
 fi
 for f in "$share/mini.elf" "$share/traces/demo.kvt" "$share/qemu/qemu-modern.log" "$share/kvm.bt" \
+	"$share/bench.sh" "$prefix/share/man/man1/kvmscope-bench.1" \
 	"$prefix/share/man/man1/kvmscope.1" "$prefix/share/man/man1/kvmscope-run.1" \
 	"$prefix/share/bash-completion/completions/kvmscope" "$prefix/share/doc/kvmscope/README.md" \
 	"$prefix/share/doc/kvmscope/docs/viewer.md"; do
 	check "installed ${f#"$prefix"/}" [ -s "$f" ]
 done
+
+# The installed kvmscope bench runs its installed script on its installed mini guest (the host row
+# alone: the rest is tests/integration/bench.sh's); without a source tree it skips boot and fio.
+if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+	(cd "$d" && "$bin" bench --paths host --repeat 1 --out "$d/bench") >"$d/bench.out" 2>&1
+	check "installed kvmscope bench runs its installed bench.sh ($(tail -1 "$d/bench.out"))" \
+		grep -q '^io,host,depth 1,reads_per_s,' "$d/bench/results.csv"
+	check "installed kvmscope bench says it has no source tree for boot and fio" \
+		grep -q "boot and fio need a source tree" "$d/bench/report.md"
+fi
 
 # --- The installed guest: Linux when guest/out had it, else the mini guest; a scratch disk. ---
 if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then

@@ -77,8 +77,8 @@ static void fake_traced(struct virtio_dev *d, struct virtqueue *q)
 	__atomic_fetch_add(&irqfd_traced, 1, __ATOMIC_SEQ_CST);
 }
 
-static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config, NULL, NULL,
-						  NULL};
+static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config,
+						  NULL,	  NULL,	       NULL};
 static const struct virtio_transport_ops wired = {"fake-eventfd", fake_signal, fake_config,
 						  fake_host,	  fake_guest,  fake_traced};
 

@@ -391,6 +391,7 @@ static const char usage[] =
     "Panes: Timeline, Detail (with the guest, kvmscope and QEMU 7.2 functions), Path (virtio\n"
     "1.2 3.1.1 init steps, or notify -> pop -> backend -> complete -> used -> interrupt) and\n"
     "Queue (the virtqueue as of the selected event). Press ? inside for the keys.\n"
+    "FILE is a kvmscope trace, or a QEMU log (imported on the fly, as `kvmscope import qemu`).\n"
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"
     "  --compare B        A and B side by side, aligned as `kvmscope diff A B` aligns them\n"
@@ -449,7 +450,10 @@ int view_cmd_main(int argc, char **argv)
 		fprintf(stderr, "kvmscope view: --events %s: %s\n", events, err);
 		return 2;
 	}
-	if (trace_file_load(&tf, path, err, sizeof(err)) < 0) {
+	size_t plen = strlen(path); /* a .kvt is read as a trace, so a bad one says why */
+	bool kvt = plen > 4 && !strcmp(path + plen - 4, ".kvt");
+	if ((kvt ? trace_file_load(&tf, path, err, sizeof(err))
+		 : trace_load_any(&tf, path, "kvmscope view", err, sizeof(err))) < 0) {
 		fprintf(stderr, "kvmscope view: %s\n", err);
 		return 2;
 	}
