@@ -140,6 +140,7 @@ tools:
 check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
+	$(MAKE) -C guest -f linux.mk smp
 	$(MAKE) asan fuzz-replay
 	sh tests/run.sh
 

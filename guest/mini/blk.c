@@ -9,6 +9,8 @@
 #include "blk.h"
 #include "irq.h"
 #include "pattern.h"
+#include "smp.h"
+#include "virtio.h"
 
 #define VIRTIO_VENDOR	    0x1AF4
 #define ID_TRANSITIONAL_BLK 0x1001
@@ -322,6 +324,8 @@ void blk_run(const struct mini_args *a)
 	blk_setup(a);
 	if (a->test == TEST_LOAD)
 		load_test(a);
+	else if (a->test == TEST_SMP)
+		smp_test(a, B.capacity);
 	else
 		blk_test(a);
 	mini_exit(ST_OK);

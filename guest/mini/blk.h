@@ -36,7 +36,8 @@ extern uint8_t blk_data[MAX_DEPTH][LOAD_BYTES];
 void blk_setup(const struct mini_args *a);
 /* Queues one request in slot (header, data unless len is 0, status byte); no kick. */
 void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len);
-/* One synchronous request in slot 0, its completion and interrupt awaited; its status byte. */
+/* One synchronous request in slot 0, its completion and interrupt awaited; its status byte.
+ * test=smp calls it from any CPU, holding the queue's lock. */
 uint8_t blk_do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len);
 
 #endif

@@ -33,14 +33,16 @@ enum mini_test {
 	TEST_SPIN,
 	TEST_HALT,
 	TEST_PCIDUMP,
+	TEST_SMP,
+	TEST_SMP_HALT,
 	TEST_HOSTILE
 };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
-	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump|hostile */
+	uint32_t exit;	     /* exit=N, status when no test= is given */
+	enum mini_test test; /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt|hostile */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -48,11 +50,12 @@ struct mini_args {
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
-	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
-	uint32_t qsize;		       /* qsize=N: modern queue size asked for (power of 2) */
-	uint32_t writeback;	       /* writeback=0|1: CONFIG_WCE and its field; 2: not asked */
-	bool hold;		       /* hold=1: test=blk stops after the writes (and flush) */
-	const char *hcase;	       /* case=NAME of test=hostile (not NUL-terminated) */
+	uint32_t count; /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
+			 * test=smp-halt millions of TSC ticks before an AP halts */
+	uint32_t qsize; /* qsize=N: modern queue size asked for (power of 2) */
+	uint32_t writeback; /* writeback=0|1: CONFIG_WCE and its field; 2: not asked */
+	bool hold;	    /* hold=1: test=blk stops after the writes (and flush) */
+	const char *hcase;  /* case=NAME of test=hostile (not NUL-terminated) */
 	size_t hcase_len;
 };
 
