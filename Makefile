@@ -54,8 +54,9 @@ HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
 OPT_PKGS   := liburing-dev tmux bpftrace gnuplot-nox
 # the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check), man and
 # bash-completion's loader (install.sh checks the installed man pages and completion),
-# qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh)
-TEST_PKGS  := procps python3 man-db bash-completion qemu-system-common
+# qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh), strace (durability.sh sees
+# RWF_DSYNC on writethrough writes)
+TEST_PKGS  := procps python3 man-db bash-completion qemu-system-common strace
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
 
 .PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help \
