@@ -85,7 +85,8 @@ static void view_model(const struct trace_file *tf)
 		struct view_queue q;
 		view_summary(tf, &tf->rec[i], buf, sizeof(buf));
 		view_when(tf, &tf->rec[i], buf, sizeof(buf));
-		view_detail(tf, i, discard_line, &chars);
+		view_detail(tf, i, i < v.tags.n ? v.tags.step[i] : TRACE_STEP_NONE, discard_line,
+			    &chars);
 		view_round_get(tf, &v.tags, i, &round);
 		view_step_next(tf, &v.tags, i, 1);
 		view_step_next(tf, &v.tags, i, -1);
