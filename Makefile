@@ -30,8 +30,14 @@ OPT_PKGS   := liburing-dev tmux bpftrace
 # the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check)
 TEST_PKGS  := procps python3
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
+# L1, the emulated machine with a real KVM (guest/l1/): QEMU, and what builds its image from
+# Debian's kernel package (apt-get download, dpkg-deb, depmod). L1=0 leaves it out of make check.
+L1_PKGS    := qemu-system-x86 busybox-static cpio kmod dpkg apt coreutils
+L1         ?= 1
+L1_OUT     := guest/out/l1
 
-.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help
+.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help \
+	l1 l1-deps
 
 all: kvmscope
 
@@ -41,6 +47,8 @@ help:
 	@echo "make check      build everything and run every test"
 	@echo "make guest      build guest/out/{vmlinux,bzImage,initrd.img,disk.img,mini.elf}"
 	@echo "make asan       build ./kvmscope-asan with AddressSanitizer and UBSan"
+	@echo "make l1         build L1, the emulated machine with a real KVM (guest/l1/run.sh runs in it)"
+	@echo "                make check and make demo use it; L1=0 turns it off"
 
 kvmscope: $(BUILD)/main.o $(BUILD)/libkvmscope.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -81,6 +89,14 @@ guest-linux: guest-deps
 mini:
 	$(MAKE) -C guest/mini
 
+l1-deps:
+	@sh tests/deps.sh $(L1_PKGS)
+
+l1: $(L1_OUT)/vmlinuz
+
+$(L1_OUT)/vmlinuz: guest/l1/build.sh guest/l1/init | l1-deps
+	@sh guest/l1/build.sh $(L1_OUT)
+
 unit: $(TEST_BINS)
 
 tools:
@@ -90,7 +106,8 @@ check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
 	$(MAKE) asan
-	sh tests/run.sh
+	$(if $(filter 0,$(L1)),,$(MAKE) l1)
+	L1=$(L1) sh tests/run.sh
 
 test: kvmscope unit mini tools
 	sh tests/run.sh
