@@ -122,4 +122,4 @@ format:
 clean:
 	rm -rf build build-asan kvmscope kvmscope-asan
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/main.d $(TEST_BINS:=.d)

@@ -63,6 +63,7 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(event_idx, 1),
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
+		NUM(report, UINT32_MAX),
 	};
 #undef NUM
 	// clang-format on
@@ -139,6 +140,7 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .event_idx = false,
 	    .depth = 4,
 	    .count = 1000,
+	    .report = 0,
 	};
 	if (!cmdline)
 		return 0;

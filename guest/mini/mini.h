@@ -40,6 +40,7 @@ struct mini_args {
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
+	uint32_t report;	       /* report=N: test=load prints "load: R reads" every N */
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
