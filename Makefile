@@ -112,9 +112,11 @@ check: deps test-deps guest-deps
 test: kvmscope unit mini tools
 	sh tests/run.sh
 
-demo: deps guest-deps
-	$(MAKE) kvmscope guest
-	sh tests/demo.sh
+# Where the guest can boot is asked first: no minutes of building for a demo that cannot run.
+demo:
+	@where=$$(L1=$(L1) sh tests/demo.sh --where) || exit 2; \
+	l1=; [ "$$where" = l1 ] && l1=l1; \
+	$(MAKE) deps guest-deps $${l1:+l1-deps} && $(MAKE) kvmscope guest $$l1 && L1=$(L1) sh tests/demo.sh
 
 format:
 	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h) $(TEST_SRCS)

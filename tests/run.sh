@@ -26,14 +26,7 @@ run_one() {
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 }
 
-# The KVM behind /dev/kvm when it opens read-write here (the module's name), else nothing.
-kvm_here() {
-	(exec 3<>/dev/kvm) 2>/dev/null || return 0
-	for m in kvm_pvm kvm_amd kvm_intel; do
-		[ -d /sys/module/$m ] && { echo $m; return; }
-	done
-	echo kvm
-}
+. tests/lib.sh
 kvm=$(kvm_here)
 if [ -n "$L1_INSIDE" ]; then here="${kvm:-no KVM} in L1"; else here="${kvm:-no KVM} on this machine"; fi
 
