@@ -6,7 +6,8 @@
 # status is ours. Ours when L1 fails instead: 124 timed out or stopped making progress, 125 L1
 # could not start or died; one line on stderr says which.
 #   --timeout S   give up after S seconds of host time in all (default 3600)
-#   --stall S     give up when L1's heartbeat stops for S seconds: a frozen L1 kernel (default 120)
+#   --stall S     give up when L1's heartbeat stops for S seconds: a frozen L1 kernel (default 120;
+#                 before the first beat L1 has $L1_BOOT_TIMEOUT, default 300 s, to come up)
 #   --rw DIR      share DIR read-write at its own path (repeatable): where results come back
 #   --tty         COMMAND gets this terminal (stdin, size, Ctrl-C) instead of pipes
 #   --mem MIB     L1's memory (default $L1_MEM or 4096)   --smp N  its vCPUs (default 2)
@@ -16,8 +17,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 L1_OUT=${L1_OUT:-$top/guest/out/l1}
-timeout=3600; stall=120; mem=${L1_MEM:-4096}; smp=2; tty=0; quiet=0; console=""; shares=""
-usage() { sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+timeout=3600; stall=120; boot=${L1_BOOT_TIMEOUT:-300}; mem=${L1_MEM:-4096}; smp=2; tty=0; quiet=0; console=""; shares=""
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;
@@ -60,6 +61,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo
 } >"$ctl/cmd.sh"
 : >"$ctl/shares"
+[ $quiet = 1 ] && : >"$ctl/quiet"
 virtfs=""; i=0
 for d in $shares; do
 	echo "rw$i $d" >>"$ctl/shares"
@@ -99,12 +101,14 @@ watch() {
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 1
 		now=$(date +%s)
-		beat=$(stat -c %Y "$ctl/beat" 2>/dev/null || echo "$start")
+		beat=$(stat -c %Y "$ctl/beat" 2>/dev/null)
 		if [ $((now - start)) -ge "$timeout" ]; then
 			echo "timed out after $timeout s" >"$ctl/verdict"
 		elif [ -f "$ctl/status" ]; then
 			continue
-		elif [ $((now - beat)) -ge "$stall" ]; then
+		elif [ -z "$beat" ] && [ $((now - start)) -ge "$boot" ]; then
+			echo "did not come up in $boot s (no heartbeat yet)" >"$ctl/verdict"
+		elif [ -n "$beat" ] && [ $((now - beat)) -ge "$stall" ]; then
 			where=$(regs)
 			echo "stopped making progress: no heartbeat for $((now - beat)) s${where:+ ($where)}" >"$ctl/verdict"
 		else
@@ -157,7 +161,7 @@ if [ -f "$ctl/verdict" ]; then
 fi
 if [ ! -f "$ctl/status" ]; then
 	why=$(cat "$ctl/error" 2>/dev/null)
-	[ -n "$why" ] || why=$(grep -v '^\s*$' "$ctl/qemu.err" | tail -n1)
+	[ -n "$why" ] || why=$(grep -v -e '^\s*$' -e 'warning:' "$ctl/qemu.err" | tail -n1)
 	[ -n "$why" ] || why="last L1 console line: $(grep -E -m1 'Kernel panic|BUG:|Oops' "$ctl/console" || grep -v '^\s*$' "$ctl/console" | tail -n1)"
 	echo "l1: L1 ended after $elapsed s without finishing the command (QEMU status $qrc): $why" >&2
 	exit 125
