@@ -15,6 +15,16 @@ kvm_here() {
 	done
 	echo kvm
 }
+# fails_with NAME STATUS TEXT COMMAND...: COMMAND (stdin closed) exits STATUS and says why in one
+# stderr line matching TEXT (grep -E). Uses the script's scratch directory $out.
+fails_with() {
+	name=$1; want=$2; text=$3; shift 3
+	"$@" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+	check "$name -> status $want ($rc)" [ "$rc" = "$want" ]
+	check "$name -> one line saying so ($(wc -l <"$out/e") lines)" \
+		sh -c "[ \$(wc -l <'$out/e') = 1 ] && grep -Eq -- '$text' '$out/e'"
+}
 # Skip the whole script (status 77) where there is no KVM to run a guest on.
 need_kvm() {
 	if [ -z "$(kvm_here)" ]; then
