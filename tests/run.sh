@@ -79,7 +79,14 @@ if [ -n "$l1" ]; then
 	run_one "L1:$l1" in_l1
 	l1_line="kvm_amd in L1 (QEMU TCG):$l1 - $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped in $(($(date +%s) - start)) s"
 fi
-echo "where: $here: unit tests,$here_list"
+units=""
+[ "${UNIT:-1}" != 0 ] && units=" unit tests,"
+echo "where: $here:$units$here_list"
 [ -n "$l1" ] && echo "where: $l1_line"
-echo "$pass passed, $fail failed, $skip skipped (VM tests on $here${l1:+ and on kvm_amd in L1})"
+if [ -z "$kvm" ] && [ -n "$l1" ]; then
+	vm="VM tests on kvm_amd in L1; no KVM on this machine"
+else
+	vm="VM tests on $here${l1:+, and on kvm_amd in L1}"
+fi
+echo "$pass passed, $fail failed, $skip skipped ($vm)"
 [ "$fail" = 0 ]
