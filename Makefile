@@ -19,7 +19,8 @@ endif
 NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 LDLIBS   += $(NCURSES_LIBS)
 
-LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c))
+# trace/'s rooms (view/, compare/, report/) are folders of their own: one wildcard level deeper.
+LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c trace/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -119,7 +120,7 @@ demo:
 	$(MAKE) deps guest-deps $${l1:+l1-deps} && $(MAKE) kvmscope guest $$l1 && L1=$(L1) sh tests/demo.sh
 
 format:
-	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h) $(TEST_SRCS)
+	clang-format -i main.c $(LIB_SRCS) $(wildcard */*.h */*/*.h) $(TEST_SRCS)
 
 clean:
 	rm -rf build build-asan kvmscope kvmscope-asan

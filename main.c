@@ -9,7 +9,10 @@
 #include "blk/blk.h"
 #include "kvm/kvm.h"
 #include "pci/pci.h"
+#include "trace/compare/compare.h"
+#include "trace/report/report.h"
 #include "trace/trace.h"
+#include "trace/view/view.h"
 #include "virtio/virtio.h"
 
 static const char usage_main[] =

@@ -18,8 +18,6 @@
 #include "blk/internal.h"
 #include "trace/trace.h"
 
-_Thread_local bool blk_on_io_thread;
-
 static const char *const io_names[] = {
     [BLK_IO_VCPU] = "vcpu",
     [BLK_IO_IOTHREAD] = "iothread",
@@ -49,17 +47,33 @@ static struct blk_dev *to_blk(struct virtio_dev *vdev)
 	return vdev->device_priv;
 }
 
-static uint64_t blk_features(struct virtio_dev *vdev)
+/* QEMU 7.2's virtio-blk set (docs/blk.md): no SIZE_MAX; SCSI (whose requests are answered
+ * UNSUPP) only without VERSION_1, and then no ANY_LAYOUT either. */
+static uint64_t blk_features(struct virtio_dev *vdev, uint64_t offered)
 {
 	struct blk_dev *b = to_blk(vdev);
-	uint64_t f = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+	uint64_t f = offered | 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_GEOMETRY |
 		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_TOPOLOGY |
 		     1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_CONFIG_WCE;
 
+	if (!(offered & 1ULL << VIRTIO_F_VERSION_1))
+		f = (f & ~(1ULL << VIRTIO_F_ANY_LAYOUT)) | 1ULL << VIRTIO_BLK_F_SCSI;
 	/* A read-only disk says so, and offers nothing that would write. */
 	if (b->ro)
 		return f | 1ULL << VIRTIO_BLK_F_RO;
 	return f | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+}
+
+/* QEMU's geometry for a disk without a partition table: 16 heads, 63 sectors a track, and
+ * the cylinders that fit, from 2 to 16383 (QEMU reads an MBR's geometry first; kvmscope
+ * does not). */
+static void blk_geometry(uint64_t sectors, struct virtio_blk_config *c)
+{
+	uint64_t cyl = sectors / (16 * 63);
+
+	c->geometry.cylinders = htole16(cyl < 2 ? 2 : cyl > 16383 ? 16383 : cyl);
+	c->geometry.heads = 16;
+	c->geometry.sectors = 63;
 }
 
 /* The configuration space as the driver reads it: little-endian (§5.2.4; legacy is guest
@@ -70,8 +84,8 @@ static void blk_fill_config(struct blk_dev *b, struct virtio_blk_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->capacity = htole64(b->sectors);
-	c->size_max = htole32(BLK_SIZE_MAX);
 	c->seg_max = htole32(BLK_SEG_MAX);
+	blk_geometry(b->sectors, c);
 	c->blk_size = htole32(512);
 	c->physical_block_exp = b->phys_exp;
 	c->min_io_size = htole16(1);
@@ -129,6 +143,8 @@ static void *io_thread(void *arg)
 	    {.fd = b->uring ? blk_uring_fd(b) : -1, .events = POLLIN},
 	};
 	eventfd_t v;
+	struct blk_req *r;
+	ssize_t res;
 
 	blk_on_io_thread = true;
 	trace_thread_set(TRACE_THREAD_IO, 0);
@@ -148,7 +164,8 @@ static void *io_thread(void *arg)
 			      vq_avail_idx(vq));
 		}
 		if (b->uring)
-			blk_uring_reap(b);
+			while ((r = blk_uring_reap(b, &res)))
+				blk_req_end(b, r, res);
 		blk_kick(b, vq);
 		if (b->uring)
 			blk_uring_flush(b);

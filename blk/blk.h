@@ -1,5 +1,6 @@
-/* blk/blk.h - front door of the blk layer: a virtio-blk device (virtio 1.2 §5.2) over a disk
- * file, with three IO paths to compare: on the vCPU thread, on an IO thread, through io_uring. */
+/* blk/blk.h - front door of the blk layer, the top of the device stack, on virtio/: a virtio-blk
+ * device (virtio 1.2 §5.2) over a disk file, with three IO paths to compare: on the vCPU thread,
+ * on an IO thread, through io_uring. Inside, from the bottom up: uring.c, req.c, blk.c. */
 #ifndef KVMSCOPE_BLK_H
 #define KVMSCOPE_BLK_H
 

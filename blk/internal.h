@@ -12,7 +12,6 @@
 #define BLK_URING_DEPTH 64  /* requests in flight at once on the uring path */
 
 /* Limits offered in the configuration space (virtio 1.2 §5.2.4). */
-#define BLK_SIZE_MAX	     (1u << 20)	       /* bytes in one segment */
 #define BLK_SEG_MAX	     (VQ_MAX_SEGS - 2) /* the header and the status byte take two */
 #define BLK_MAX_DISCARD_SECT (1u << 22)
 #define BLK_MAX_DISCARD_SEG  16
@@ -87,7 +86,28 @@ static inline void blk_set_broken(struct blk_dev *b, bool v)
 	__atomic_store_n(&b->broken, v, __ATOMIC_RELEASE);
 }
 
-/* True on a device's IO thread (blk/blk.c sets it there). */
+/* The write cache the driver chose: what the config space shows (blk.c) and how writes are issued
+ * on every IO path (req.c, uring.c). */
+static inline uint8_t blk_writeback(struct blk_dev *b)
+{
+	/* §5.2.5.2: CONFIG_WCE without FLUSH starts writethrough; we start writeback otherwise. */
+	if (__atomic_load_n(&b->writeback_set, __ATOMIC_RELAXED))
+		return __atomic_load_n(&b->writeback, __ATOMIC_RELAXED);
+	return !!(b->vdev.driver_features & (1ULL << VIRTIO_BLK_F_FLUSH));
+}
+
+/* §5.2.6.2: a write is stable at completion when the driver has no way to ask for a flush
+ * (neither FLUSH nor CONFIG_WCE negotiated) or it chose writethrough (writeback = 0). */
+static inline bool blk_writethrough(struct blk_dev *b)
+{
+	uint64_t f = b->vdev.driver_features;
+
+	if (f & (1ULL << VIRTIO_BLK_F_CONFIG_WCE))
+		return blk_writeback(b) == 0;
+	return !(f & (1ULL << VIRTIO_BLK_F_FLUSH));
+}
+
+/* True on a device's IO thread (defined in blk/req.c, which reads it; blk/blk.c sets it). */
 extern _Thread_local bool blk_on_io_thread;
 
 #define STAT_ADD(b, field, n) __atomic_fetch_add(&(b)->stats.field, (n), __ATOMIC_RELAXED)
@@ -97,8 +117,6 @@ int blk_kick(struct blk_dev *b, struct virtqueue *vq);
 void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res);
 void blk_signal(struct blk_dev *b, struct virtqueue *vq);
 void blk_reqs_reset(struct blk_dev *b);
-bool blk_writethrough(struct blk_dev *b);
-uint8_t blk_writeback(struct blk_dev *b);
 
 /* blk/uring.c: the io_uring backend; without liburing, init says -ENOTSUP. */
 bool blk_uring_built(void);
@@ -106,7 +124,9 @@ int blk_uring_init(struct blk_dev *b);
 int blk_uring_fd(struct blk_dev *b);
 int blk_uring_submit(struct blk_dev *b, struct blk_req *r); /* prepare; flush sends */
 void blk_uring_flush(struct blk_dev *b);
-void blk_uring_reap(struct blk_dev *b);
+/* The next request the kernel completed and what its IO returned (bytes or -errno), or NULL when
+ * none is waiting; the caller completes it (blk_req_end). */
+struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res);
 void blk_uring_fini(struct blk_dev *b); /* waits for what is in flight, then frees */
 
 #endif

@@ -53,24 +53,7 @@ static enum blk_op answer(struct blk_req *r, uint8_t st)
 	return BLK_OP_DONE;
 }
 
-uint8_t blk_writeback(struct blk_dev *b)
-{
-	/* §5.2.5.2: CONFIG_WCE without FLUSH starts writethrough; we start writeback otherwise. */
-	if (__atomic_load_n(&b->writeback_set, __ATOMIC_RELAXED))
-		return __atomic_load_n(&b->writeback, __ATOMIC_RELAXED);
-	return !!(b->vdev.driver_features & (1ULL << VIRTIO_BLK_F_FLUSH));
-}
-
-/* §5.2.6.2: a write is stable at completion when the driver has no way to ask for a flush
- * (neither FLUSH nor CONFIG_WCE negotiated) or it chose writethrough (writeback = 0). */
-bool blk_writethrough(struct blk_dev *b)
-{
-	uint64_t f = b->vdev.driver_features;
-
-	if (f & (1ULL << VIRTIO_BLK_F_CONFIG_WCE))
-		return blk_writeback(b) == 0;
-	return !(f & (1ULL << VIRTIO_BLK_F_FLUSH));
-}
+_Thread_local bool blk_on_io_thread;
 
 static bool range_ok(struct blk_dev *b, uint64_t sector, uint64_t nr_sectors)
 {

@@ -85,20 +85,19 @@ void blk_uring_flush(struct blk_dev *b)
 	u->prepared = 0;
 }
 
-void blk_uring_reap(struct blk_dev *b)
+struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res)
 {
 	struct blk_uring *u = b->uring;
 	struct io_uring_cqe *cqe;
 	struct blk_req *r;
-	int res;
 
-	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-		r = io_uring_cqe_get_data(cqe);
-		res = cqe->res;
-		io_uring_cqe_seen(&u->ring, cqe);
-		u->inflight--;
-		blk_req_end(b, r, res);
-	}
+	if (io_uring_peek_cqe(&u->ring, &cqe) != 0)
+		return NULL;
+	r = io_uring_cqe_get_data(cqe);
+	*res = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	u->inflight--;
+	return r;
 }
 
 void blk_uring_fini(struct blk_dev *b)
@@ -158,9 +157,11 @@ void blk_uring_flush(struct blk_dev *b)
 	(void)b;
 }
 
-void blk_uring_reap(struct blk_dev *b)
+struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res)
 {
 	(void)b;
+	(void)res;
+	return NULL;
 }
 
 void blk_uring_fini(struct blk_dev *b)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--no-status] [--timeout S]:
+# guest/qemu-trace.sh [legacy|modern] [-o LOG] [--ioeventfd=off] [--tcg] [--no-status] [--timeout S]:
 # a reference trace. Boots the kvmscope guest (guest/out/vmlinux, initrd.img, a copy of disk.img)
 # under Debian's qemu-system-x86_64 through guest/qemu-run.sh (one flag list for both scripts)
 # with QEMU's `log` trace backend on for the events `kvmscope import qemu` maps, and writes the
@@ -7,13 +7,14 @@
 #   legacy           virtio-blk-pci,disable-modern=on: the 0.9.5 transport in BAR0 I/O ports
 #   modern           QEMU's default transitional device: Linux drives its virtio 1.x transport
 #   --ioeventfd=off  the device takes every notify as an exit, so virtio_queue_notify shows them
+#   --tcg            no KVM: QEMU's own CPU emulator; the same log but no kvm_set_ioeventfd lines
 #   --no-status      reboot right after the guest's IO test, without the status snapshot below
 #   --timeout S      give up after S seconds (default 900; a boot takes about a minute here)
 # QEMU 7.2 logs no feature negotiation and no queue setup, so once the guest's IO test is done
 # this asks QEMU's monitor (info virtio-status, info virtio-queue-status) what was negotiated,
 # and keeps its answer in STEM-status.log beside LOG; kvmscope import reads it (docs/compare.md).
 dir=$(cd "$(dirname "$0")" && pwd)
-mode=legacy log="" ioeventfd="" timeout=900 status=1
+mode=legacy log="" ioeventfd="" timeout=900 status=1 tcg=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	legacy | modern) mode=$1 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
 	-o*) log=${1#-o} ;;
 	--ioeventfd=off) ioeventfd=off ;;
 	--ioeventfd=on) ioeventfd="" ;;
+	--tcg) tcg=1 ;;
 	--no-status) status="" ;;
 	--timeout) timeout=$2; shift ;;
 	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -43,12 +45,13 @@ for ev in 'virtqueue_*' 'pci_update_mappings_*' 'msix_*' 'kvm_set_ioeventfd_*'; 
 	set -- "$@" -trace "enable=$ev"
 done
 [ "$mode" = legacy ] && set -- --legacy "$@"
+[ "$tcg" ] && set -- --tcg "$@"
 [ "$status" ] && set -- --shell "$@" # /init waits in a shell instead of rebooting
 [ "$ioeventfd" = off ] && set -- "$@" -global virtio-blk-pci.ioeventfd=off
 
 rm -f "$log" "$snap"
 start=$(date +%s)
-echo "qemu-trace.sh: booting $mode${ioeventfd:+ (ioeventfd=off)} under QEMU; trace to $log (minutes here)" >&2
+echo "qemu-trace.sh: booting $mode${ioeventfd:+ (ioeventfd=off)} under QEMU${tcg:+ (TCG, no KVM)}; trace to $log (minutes here)" >&2
 mkfifo "$tmp/in" || exit 1
 timeout "$timeout" sh "$dir/qemu-run.sh" "$@" >"$log.console" 2>&1 <"$tmp/in" &
 qemu=$!

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,48 +96,6 @@ static void build_long_mode(struct guest_mem *mem)
 	gdt[1] = 0;
 	gdt[2] = 0x00af9b000000ffffULL; /* 0x10: 64-bit code, the boot protocol's __BOOT_CS */
 	gdt[3] = 0x00cf93000000ffffULL; /* 0x18: flat data, __BOOT_DS */
-}
-
-int vcpu_enter_flat(struct vcpu *vcpu, const struct kvm_regs *r, bool long_mode, uint64_t gdt,
-		    uint64_t pml4)
-{
-	struct kvm_sregs s;
-	/* Flat 4 GiB segments in the GDT's slots 0x10 (code) and 0x18 (data). */
-	struct kvm_segment code = {.limit = 0xffffffff,
-				   .selector = 0x10,
-				   .type = 11,
-				   .present = 1,
-				   .s = 1,
-				   .l = long_mode,
-				   .db = !long_mode,
-				   .g = 1};
-	struct kvm_segment data = {.limit = 0xffffffff,
-				   .selector = 0x18,
-				   .type = 3,
-				   .present = 1,
-				   .s = 1,
-				   .db = 1,
-				   .g = 1};
-
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
-		return -errno;
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.gdt.base = gdt;
-	s.gdt.limit = 4 * 8 - 1;
-	if (long_mode) {
-		s.cr3 = pml4;
-		s.cr4 = 0x20;	    /* PAE */
-		s.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
-		s.efer = 0x500;	    /* LME, LMA */
-	} else {
-		s.cr4 = 0;
-		s.cr0 = 0x11; /* PE, ET: protected mode, paging off */
-		s.efer = 0;
-	}
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0 || ioctl(vcpu->fd, KVM_SET_REGS, r) < 0)
-		return -errno;
-	return 0;
 }
 
 /* bzImage: the protected-mode kernel at 1 MiB, its setup header copied into the zero page. */

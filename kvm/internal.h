@@ -41,7 +41,8 @@ struct boot_image {
 	uint64_t cmdline_max; /* longest command line the kernel takes */
 };
 /* Flat segments from the GDT at gdt (code 0x10, data 0x18) and registers r: 64-bit long mode
- * with the page tables at pml4, or 32-bit protected mode with paging off (PVH). */
+ * with the page tables at pml4, or 32-bit protected mode with paging off (PVH); vm.c, beneath
+ * both entries (boot.c, pvh.c). */
 int vcpu_enter_flat(struct vcpu *vcpu, const struct kvm_regs *r, bool long_mode, uint64_t gdt,
 		    uint64_t pml4);
 void boot_e820(struct boot_params *zp, const struct guest_mem *mem);

@@ -1,4 +1,6 @@
-/* kvm/kvm.h - front door of the kvm layer: VM, vCPU, guest memory, I/O buses, interrupts, boot. */
+/* kvm/kvm.h - front door of the kvm layer, where a guest's access enters: VM, vCPU, guest memory,
+ * I/O buses, interrupts, boot. It stands on trace/trace.h alone (every layer records into the
+ * trace); pci/ stands on it. */
 #ifndef KVMSCOPE_KVM_H
 #define KVMSCOPE_KVM_H
 

@@ -12,6 +12,18 @@
 #include "kvm/internal.h"
 #include "trace/trace.h"
 
+void vm_stop(struct vm *vm, enum vm_stop_reason why, int status)
+{
+	/* The first reason wins: a reset after an error is still an error. */
+	if (__sync_bool_compare_and_swap(&vm->stop_reason, VM_RUNNING, why))
+		vm->exit_status = status;
+	if (vm->vcpu.run)
+		vm->vcpu.run->immediate_exit = 1;
+	uint64_t one = 1;
+	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0)
+		return; /* the counter is saturated: a wake-up is pending anyway */
+}
+
 /* An access's value as the trace shows it (little-endian, up to 8 bytes). */
 static uint64_t read_le(const uint8_t *p, uint32_t len)
 {
@@ -163,6 +175,9 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && halted_for_good(vcpu))
 				break;
+			/* KVM did return to user space (kvm_userspace_exit with -EINTR): record it. */
+			if (errno == EINTR)
+				TRACE(KVM_EXIT, 0, KVM_EXIT_INTR, 0, 0, 0);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "kvmscope: KVM_RUN: %s\n", strerror(errno));

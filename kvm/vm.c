@@ -1,4 +1,5 @@
-/* kvm/vm.c - the VM: /dev/kvm, guest RAM, the in-kernel irqchip and PIT, one vCPU, the run loop. */
+/* kvm/vm.c - the VM: /dev/kvm, guest RAM, the in-kernel irqchip and PIT, one vCPU and its entry
+ * in flat protected or long mode, the serial port and platform ports. kvm/run.c runs it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -57,6 +58,48 @@ static int create_vcpu(struct vm *vm, struct vcpu *vcpu, int id)
 		return -errno;
 	}
 	return cpuid_init(vm, vcpu);
+}
+
+int vcpu_enter_flat(struct vcpu *vcpu, const struct kvm_regs *r, bool long_mode, uint64_t gdt,
+		    uint64_t pml4)
+{
+	struct kvm_sregs s;
+	/* Flat 4 GiB segments in the GDT's slots 0x10 (code) and 0x18 (data). */
+	struct kvm_segment code = {.limit = 0xffffffff,
+				   .selector = 0x10,
+				   .type = 11,
+				   .present = 1,
+				   .s = 1,
+				   .l = long_mode,
+				   .db = !long_mode,
+				   .g = 1};
+	struct kvm_segment data = {.limit = 0xffffffff,
+				   .selector = 0x18,
+				   .type = 3,
+				   .present = 1,
+				   .s = 1,
+				   .db = 1,
+				   .g = 1};
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.gdt.base = gdt;
+	s.gdt.limit = 4 * 8 - 1;
+	if (long_mode) {
+		s.cr3 = pml4;
+		s.cr4 = 0x20;	    /* PAE */
+		s.cr0 = 0x80050033; /* PG, AM, WP, NE, ET, MP, PE */
+		s.efer = 0x500;	    /* LME, LMA */
+	} else {
+		s.cr4 = 0;
+		s.cr0 = 0x11; /* PE, ET: protected mode, paging off */
+		s.efer = 0;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0 || ioctl(vcpu->fd, KVM_SET_REGS, r) < 0)
+		return -errno;
+	return 0;
 }
 
 static int fail(const char *what, int err)
@@ -149,16 +192,4 @@ void vm_destroy(struct vm *vm)
 	vm->vm_fd = vm->kvm_fd = vm->vcpu.fd = vm->stop_fd = -1;
 	vm->vcpu.run = NULL;
 	vm->mem = (struct guest_mem){0};
-}
-
-void vm_stop(struct vm *vm, enum vm_stop_reason why, int status)
-{
-	/* The first reason wins: a reset after an error is still an error. */
-	if (__sync_bool_compare_and_swap(&vm->stop_reason, VM_RUNNING, why))
-		vm->exit_status = status;
-	if (vm->vcpu.run)
-		vm->vcpu.run->immediate_exit = 1;
-	uint64_t one = 1;
-	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0)
-		return; /* the counter is saturated: a wake-up is pending anyway */
 }

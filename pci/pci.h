@@ -1,5 +1,6 @@
-/* pci/pci.h - front door of the pci layer: host bridge, configuration mechanism #1, config
- * space with write masks, BAR allocation and decoding, capabilities, MSI-X and INTx. */
+/* pci/pci.h - front door of the pci layer, on kvm/: host bridge, configuration mechanism #1,
+ * config space with write masks, BAR allocation and decoding, capabilities, MSI-X and INTx.
+ * Inside, from the bottom up: config.c, irq.c, bus.c. virtio/'s transport stands on it. */
 #ifndef KVMSCOPE_PCI_H
 #define KVMSCOPE_PCI_H
 
@@ -85,7 +86,7 @@ struct pci_dev {
 	uint8_t gsi; /* INTA's IOAPIC pin, also written to PCI_INTERRUPT_LINE as a BIOS would */
 	uint8_t cfg[PCI_CFG_SIZE];
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits of cfg the guest may change */
-	uint8_t next_cap;
+	uint16_t next_cap; /* the next free dword for a capability; PCI_CFG_SIZE when full */
 	struct pci_bar bars[PCI_STD_NUM_BARS];
 
 	pthread_mutex_t lock; /* MSI-X and INTx: any thread */
@@ -144,8 +145,10 @@ void pci_dev_set_subsystem(struct pci_dev *dev, uint16_t vendor, uint16_t id);
 /* size: a power of two (I/O: >= 4, memory: >= 16); io handles accesses relative to the BAR. */
 int pci_bar_init(struct pci_dev *dev, int bar, uint64_t size, uint32_t type, io_fn io,
 		 void *opaque);
-/* Appends a capability (its first byte is the ID; the next pointer is filled in). Returns its
- * config-space offset or -ENOSPC. Its bytes are read-only until pci_cfg_wmask(). */
+/* Adds a capability (its first byte is the ID; the next pointer is filled in) at the next free
+ * dword from 0x40 and links it at the head of the list, so a walk finds the newest first (the
+ * order QEMU gives, docs/pci.md). Returns its config-space offset or -ENOSPC. Its bytes are
+ * read-only until pci_cfg_wmask(). */
 int pci_cap_add(struct pci_dev *dev, const void *cap, uint8_t len);
 /* Lets the guest change the bits of mask in the len (1, 2, 4) bytes at off. */
 void pci_cfg_wmask(struct pci_dev *dev, uint32_t off, uint32_t mask, uint32_t len);

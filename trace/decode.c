@@ -119,11 +119,16 @@ const char *trace_decode_status(uint64_t status, char *buf, size_t len)
 	{                                                                                          \
 		1ULL << c, #c                                                                      \
 	}
+/* Bit 30 has no uapi name: QEMU's, VIRTIO_F_BAD_FEATURE, a trap a legacy driver never acks. */
+#define F_BIT(bit, name)                                                                           \
+	{                                                                                          \
+		1ULL << (bit), name                                                                \
+	}
 static const struct name transport_features[] = {
-    F(VIRTIO_F_NOTIFY_ON_EMPTY), F(VIRTIO_F_ANY_LAYOUT), F(VIRTIO_RING_F_INDIRECT_DESC),
-    F(VIRTIO_RING_F_EVENT_IDX),	 F(VIRTIO_F_VERSION_1),	 F(VIRTIO_F_ACCESS_PLATFORM),
-    F(VIRTIO_F_RING_PACKED),	 F(VIRTIO_F_IN_ORDER),	 F(VIRTIO_F_ORDER_PLATFORM),
-    F(VIRTIO_F_SR_IOV),		 F(VIRTIO_F_RING_RESET)};
+    F(VIRTIO_F_NOTIFY_ON_EMPTY),       F(VIRTIO_F_ANY_LAYOUT),	   F(VIRTIO_RING_F_INDIRECT_DESC),
+    F_BIT(30, "VIRTIO_F_BAD_FEATURE"), F(VIRTIO_RING_F_EVENT_IDX), F(VIRTIO_F_VERSION_1),
+    F(VIRTIO_F_ACCESS_PLATFORM),       F(VIRTIO_F_RING_PACKED),	   F(VIRTIO_F_IN_ORDER),
+    F(VIRTIO_F_ORDER_PLATFORM),	       F(VIRTIO_F_SR_IOV),	   F(VIRTIO_F_RING_RESET)};
 static const struct name blk_features[] = {
     F(VIRTIO_BLK_F_BARRIER),	  F(VIRTIO_BLK_F_SIZE_MAX),    F(VIRTIO_BLK_F_SEG_MAX),
     F(VIRTIO_BLK_F_GEOMETRY),	  F(VIRTIO_BLK_F_RO),	       F(VIRTIO_BLK_F_BLK_SIZE),

@@ -1,5 +1,5 @@
 /* trace/events.c - the catalogue of trace/trace.h expanded into a table the decoder, the
- * filters and `kvmscope trace events` read. */
+ * filters and every reader use: event and class names, arguments by name, the catalogue printed. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -108,6 +108,41 @@ int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *er
 	return 0;
 }
 
+/* --- Arguments by name. --- */
+static int arg_index(const struct trace_event_info *e, const char *name)
+{
+	for (unsigned i = 0; e->args[i].name; i++)
+		if (!strcmp(e->args[i].name, name))
+			return i;
+	return -1;
+}
+
+int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	int i = arg_index(e, name);
+	if (i < 0)
+		return -1;
+	unsigned slot = 0;
+	for (int j = 0; j < i; j++)
+		if (e->args[j].half != 1) /* a whole slot or a high half ends a slot */
+			slot++;
+	if (e->args[i].half == 1)
+		r->a[slot] = (r->a[slot] & ~0xffffffffULL) | (uint32_t)v;
+	else if (e->args[i].half == 2)
+		r->a[slot] = (uint32_t)r->a[slot] | (uint64_t)(uint32_t)v << 32;
+	else
+		r->a[slot] = v;
+	return 0;
+}
+
+uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def)
+{
+	const struct trace_event_info *e = &trace_events[r->ev];
+	int i = arg_index(e, name);
+	return i < 0 ? def : trace_arg_value(e, i, r->a);
+}
+
 const char *trace_tid_name(uint16_t tid, char *buf, size_t len)
 {
 	static const char *const kinds[] = {"main", "vcpu", "io", "writer"};
@@ -147,25 +182,4 @@ void trace_events_print(FILE *f, bool markdown)
 			fprintf(f, "\n%37s%s\n", "", e->doc);
 		}
 	}
-}
-
-int trace_cmd_events(int argc, char **argv)
-{
-	bool markdown = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--markdown")) {
-			markdown = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf(
-			    "usage: kvmscope trace events [--markdown]\n"
-			    "Lists every trace event: name, class, arguments and meaning.\n"
-			    "--trace-events and --events take these names and classes as globs.\n");
-			return 0;
-		} else {
-			fprintf(stderr, "kvmscope trace events: unknown option '%s'\n", argv[i]);
-			return 2;
-		}
-	}
-	trace_events_print(stdout, markdown);
-	return 0;
 }

@@ -1,5 +1,7 @@
-/* trace/internal.h - shared by the files of trace/ and by the trace unit tests. Other layers
- * include trace/trace.h only. */
+/* trace/internal.h - the inside of the trace layer: the record, the ring, the catalogue expanded,
+ * the file format, the id tables, guest symbols, a file read back and the decoder. Shared by the
+ * files of trace/, by the readers in its subfolders (trace/report/, trace/compare/, trace/view/)
+ * and by the trace unit tests. The other layers include trace/trace.h only. */
 #ifndef KVMSCOPE_TRACE_INTERNAL_H
 #define KVMSCOPE_TRACE_INTERNAL_H
 
@@ -77,16 +79,18 @@ size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 bool trace_ring_busy(struct trace_ring *r);
 
 extern struct trace_ring trace_ring_main; /* the one trace_emit() writes */
-/* Live stepping (trace/view-live.c): when set, trace_emit() calls it on the emitting thread after
+/* Live stepping (trace/view/live.c): when set, trace_emit() calls it on the emitting thread after
  * committing each record, with a copy whose seq is the claim order; it may block that thread. */
 extern void (*trace_step_hook)(const struct trace_rec *r);
 
 /* --- The catalogue, expanded (trace/events.c). --- */
 #define TRACE_FMTS(F)                                                                              \
 	F(U)                                                                                       \
-	F(HEX) F(STR) F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE)            \
-	    F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS)          \
-		F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+	F(HEX)                                                                                     \
+	F(STR)                                                                                     \
+	F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC)      \
+	    F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS)       \
+		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 
@@ -113,6 +117,10 @@ uint64_t trace_arg_value(const struct trace_event_info *e, unsigned i, const uin
 int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *err, size_t errlen);
 #define TRACE_MASK_ALL	   ((TRACE_EV_NR == 64 ? 0 : (1ULL << TRACE_EV_NR)) - 1)
 #define TRACE_MASK_DEFAULT (TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT))
+/* An argument by its name in the catalogue: set (0, or -1 when the event has none of that name)
+ * and read (def when none). */
+int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);
+uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def);
 /* The catalogue as text (one event a line) or as the markdown table in docs/events.md. */
 void trace_events_print(FILE *f, bool markdown);
 
@@ -128,11 +136,12 @@ void trace_buf_put(struct trace_buf *b, const void *data, size_t len);
 void trace_buf_free(struct trace_buf *b);
 
 /* --- The file (docs/trace-format.md). --- */
-#define TRACE_MAGIC	 "KVMTRACE"
-#define TRACE_VERSION	 1
-#define TRACE_CLOCK_MONO 1
-#define TRACE_CHUNK_MAX	 (64u << 20)
-#define TRACE_STRING_MAX 4096
+#define TRACE_MAGIC	     "KVMTRACE"
+#define TRACE_VERSION	     1
+#define TRACE_CLOCK_MONO     1
+#define TRACE_CLOCK_IMPORTED 2 /* header clock: timestamps from another tracer's clock */
+#define TRACE_CHUNK_MAX	     (64u << 20)
+#define TRACE_STRING_MAX     4096
 
 struct trace_file_header {
 	char magic[8];
@@ -257,71 +266,7 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
 
-/* --- What dump and stats share (trace/stats.c, trace/dump.c). --- */
-/* Pairs each req_complete with its chain_pop: same device, queue and head. */
-struct trace_req_match {
-	struct trace_req_pending *v;
-	size_t n, cap;
-};
-void trace_req_begin(struct trace_req_match *m, const struct trace_rec *pop, size_t idx);
-long trace_req_end(struct trace_req_match *m, const struct trace_rec *complete); /* pop's idx */
-void trace_req_free(struct trace_req_match *m);
-/* Loads path for `kvmscope trace CMD`: 0, or 2 after one line on stderr; warnings on stderr. */
-int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf);
-
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);
-
-/* --- Traces from other tracers (trace/import*.c, docs/compare.md): an importer fills a
- * struct trace_file in memory, the same shape the reader makes, so dump, stats and diff read it
- * unchanged; trace_file_save() writes it in the format above. --- */
-#define TRACE_CLOCK_IMPORTED 2 /* header clock: timestamps from the other tracer's clock */
-struct trace_build {
-	struct trace_file tf;
-	uint32_t *named; /* string ids deduplicated by trace_build_str() */
-	size_t nnamed, named_cap;
-	bool oom;
-	FILE *diag;      /* malformed lines are reported here (NULL: only counted) */
-	const char *cmd; /* prefix of those reports */
-	size_t lines, events, raw, skipped, malformed;
-};
-int trace_build_init(struct trace_build *b, const char *path); /* 0 or -ENOMEM */
-uint32_t trace_build_str(struct trace_build *b, const char *s); /* a name: deduplicated */
-uint32_t trace_build_text(struct trace_build *b, const char *s, size_t len); /* one-off text */
-uint16_t trace_build_dev(struct trace_build *b, const char *name, uint32_t kind);
-uint16_t trace_build_site(struct trace_build *b, const char *func, const char *file);
-/* Grows an array (trace_vec_grow) by one zeroed element; NULL when out of memory (b->oom set). */
-void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size);
-/* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
-struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
-void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */
-void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void trace_build_finish(struct trace_build *b, struct trace_file *tf); /* moves the file out */
-void trace_build_free(struct trace_build *b);
-int trace_file_save(const struct trace_file *tf, const char *path, char *err, size_t errlen);
-/* An argument by its name in the catalogue: set (0, or -1 when the event has none of that name)
- * and read (def when none). */
-int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);
-uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def);
-/* Importers: 0, or -1 with "path: what" in err when the input is not that tracer's log. */
-int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen);
-int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t errlen);
-/* QEMU's monitor's answers saved beside the log (STEM-status.log), if there, as info keys. */
-void trace_import_qemu_status(struct trace_build *b, const char *log);
-int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, char *err,
-		      size_t errlen);
-bool trace_path_is_kvt(const char *path); /* starts with the trace magic */
-/* Matches a whole line of text against pat, sscanf-like but exact: other characters stand for
- * themselves; %s a word (into *word, *wlen), %d/%u decimal, %x hex digits, %p a pointer (0x... or
- * "(nil)"), numbers into v[0..nv). The number of numbers read, or -1 when the text differs. */
-int trace_scan(const char *in, const char *pat, uint64_t *v, unsigned nv, const char **word,
-	       size_t *wlen);
-/* A kvmscope trace, or a QEMU log imported on the fly (malformed lines reported on stderr
- * prefixed with cmd): 0, or -1 with the reason in err. */
-int trace_load_any(struct trace_file *tf, const char *path, const char *cmd, char *err,
-		   size_t errlen);
 
 #endif

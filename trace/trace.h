@@ -1,5 +1,7 @@
-/* trace/trace.h - front door of the trace layer: the event catalogue, the one-line TRACE()
- * point, guest context, and the entry points main.c calls (run --trace, trace dump/stats).
+/* trace/trace.h - front door of the trace layer, the floor every other layer records into: the
+ * event catalogue, the one-line TRACE() point, guest context, and `run --trace`'s options. The
+ * readers live in rooms of their own under trace/ (report/, compare/, view/), each with its own
+ * front door; nothing here knows them.
  * File format: docs/trace-format.md. Events: docs/events.md (generated from the table below). */
 #ifndef KVMSCOPE_TRACE_H
 #define KVMSCOPE_TRACE_H
@@ -300,36 +302,5 @@ void trace_stop(void);
 /* A key=value line for the file's info block (transport, io_path, version, host_kvm ...); may be
  * called before trace_start(). */
 void trace_info(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* --- `kvmscope trace ...` subcommands; argv[0] is the subcommand name. Exit status. --- */
-int trace_cmd_dump(int argc, char **argv);  /* dump FILE [--format text|json|chrome] [--events G] */
-int trace_cmd_stats(int argc, char **argv); /* stats FILE */
-int trace_cmd_events(int argc, char **argv); /* events [--markdown]: the catalogue */
-
-/* `kvmscope import qemu|bpftrace LOG -o FILE` and `kvmscope diff A B` (docs/compare.md). */
-int import_cmd_main(int argc, char **argv);
-int diff_cmd_main(int argc, char **argv);
-
-/* `kvmscope view FILE [--events GLOB,...]`: the ncurses viewer (docs/viewer.md); argv[0] "view". */
-int view_cmd_main(int argc, char **argv);
-
-/* `kvmscope run --trace FILE --step[=CLASSES]`: the same viewer on the VM as it runs. The VM
- * pauses at each event of CLASSES (default: virtio-status,features,queue-setup), every thread
- * that emits an event waiting, until the user presses n (to the next such event) or c (to the
- * next breakpoint); q stops it. The guest console goes to a pane (a serial sink). */
-struct view_live_config {
-	const char *trace_path;           /* the --trace FILE (required: the viewer reads it) */
-	const char *classes;              /* --step=CLASSES, or NULL */
-	void (*stop_vm)(void *opaque);    /* q: stop the VM cleanly */
-	bool (*vm_stopped)(void *opaque); /* the VM is stopping: paused threads go on */
-	void *opaque;
-};
-/* After trace_start(), before the VM runs: takes the terminal, starts the viewer thread and the
- * hook. 0, or -errno after one line on stderr (-ENOTTY: no terminal; -EINVAL: bad CLASSES). */
-int view_live_start(const struct view_live_config *c);
-void view_live_console(void *opaque, uint8_t c); /* a serial sink: one byte the guest printed */
-/* After the VM stopped, before trace_stop(): with wait, shows the exit status until q; gives the
- * terminal back and removes the hook. */
-void view_live_end(int status, bool wait);
 
 #endif

@@ -8,10 +8,20 @@
 #include "trace/trace.h"
 #include "virtio/virtio.h"
 
-/* Ring features virtio/virtqueue.c implements, offered with every device's own. */
-#define RING_FEATURES                                                                              \
+/* What QEMU 7.2 offers with every device's own features, and virtio/virtqueue.c implements:
+ * indirect descriptors, event index, an interrupt when the ring runs empty, any descriptor
+ * layout, and the bad-feature trap; VERSION_1 is the transport's to add. */
+#define COMMON_FEATURES                                                                            \
 	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
-	 1ULL << VIRTIO_F_VERSION_1)
+	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT |                          \
+	 1ULL << VIRTIO_F_BAD_FEATURE)
+
+static uint64_t offered_features(struct virtio_dev *vdev, bool version_1)
+{
+	uint64_t f = COMMON_FEATURES | (version_1 ? 1ULL << VIRTIO_F_VERSION_1 : 0);
+
+	return vdev->ops->get_features ? vdev->ops->get_features(vdev, f) : f;
+}
 
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
 		    const struct virtio_device_ops *ops, void *device_priv)
@@ -34,7 +44,7 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	pthread_mutex_init(&vdev->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 
-	vdev->host_features = (ops->get_features ? ops->get_features(vdev) : 0) | RING_FEATURES;
+	vdev->host_features = offered_features(vdev, true);
 	vdev->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vdev->nr_vqs = ops->nr_queues;
 	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
@@ -47,10 +57,15 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 		vq_reset(vq);
 	}
 	vdev->trace_id = trace_dev_register(ops->name, ops->device_id);
+	return 0;
+}
+
+void virtio_dev_plugged(struct virtio_dev *vdev, bool version_1)
+{
+	vdev->host_features = offered_features(vdev, version_1);
 	TRACE(HOST_FEATURES, vdev->trace_id, vdev->host_features);
 	for (unsigned q = 0; q < vdev->nr_vqs; q++)
-		TRACE(QUEUE_ADD, vdev->trace_id, q, qmax);
-	return 0;
+		TRACE(QUEUE_ADD, vdev->trace_id, q, vdev->vqs[q].max_size);
 }
 
 /* The backend runs from a successful DRIVER_OK until reset or NEEDS_RESET. */
@@ -119,8 +134,11 @@ static void driver_ok(struct virtio_dev *vdev)
 		virtio_needs_reset(vdev, "DRIVER_OK with features the device did not offer");
 		return;
 	}
-	for (unsigned q = 0; q < vdev->nr_vqs; q++)
+	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
 		vdev->vqs[q].event_idx = event_idx;
+		vdev->vqs[q].notify_on_empty =
+		    vdev->driver_features & 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY;
+	}
 	r = vdev->ops->start ? vdev->ops->start(vdev) : 0;
 	if (r < 0) {
 		/* start() failed: nothing runs, so NEEDS_RESET without stop(). */

@@ -90,6 +90,8 @@ static void reg_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 
 	switch (off) {
 	case VIRTIO_PCI_GUEST_FEATURES:
+		if (val & 1u << VIRTIO_F_BAD_FEATURE) /* did not negotiate: assume nothing (QEMU) */
+			val = 0;
 		if (!live) /* features are settled once the device runs */
 			vdev->driver_features = val;
 		break;

@@ -263,36 +263,36 @@ static int add_cap(struct virtio_pci *vp, void *cap, uint8_t len, uint8_t type, 
 	return pci_cap_add(&vp->pci, cap, len);
 }
 
+/* The capabilities in QEMU's order and with its lengths (docs/pci.md): each structure's
+ * capability spans its whole page, so a driver maps 4 KiB of each; the notify page holds
+ * 1024 queues' addresses, of which those past nr_vqs do nothing. */
 int virtio_pci_modern_init(struct virtio_pci *vp)
 {
 	struct virtio_pci_cap common = {0}, isr = {0}, device = {0};
 	struct virtio_pci_notify_cap notify = {.notify_off_multiplier = VIRTIO_PCI_NOTIFY_MULT};
 	struct virtio_pci_cfg_cap window = {0};
-	uint32_t config_size = vp->vdev->ops->config_size;
 	const uint8_t bar = VIRTIO_PCI_MODERN_BAR;
+	const uint32_t page = VIRTIO_PCI_REGION_SIZE;
 	struct {
 		void *cap;
 		uint8_t len, type;
-		uint32_t off, length;
+		uint32_t off;
 	} caps[] = {
-	    {&common, sizeof(common), VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
-	     sizeof(struct virtio_pci_common_cfg)},
-	    {&notify, sizeof(notify), VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
-	     vp->vdev->nr_vqs * VIRTIO_PCI_NOTIFY_MULT},
-	    {&isr, sizeof(isr), VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1},
-	    {&device, sizeof(device), VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
-	     config_size},
+	    {&common, sizeof(common), VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF},
+	    {&isr, sizeof(isr), VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF},
+	    {&device, sizeof(device), VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF},
+	    {&notify, sizeof(notify), VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF},
 	};
 	int r, off;
 
-	if (config_size > VIRTIO_PCI_REGION_SIZE)
+	if (vp->vdev->ops->config_size > page)
 		return -EINVAL;
-	r = pci_bar_init(&vp->pci, bar, VIRTIO_PCI_MODERN_SIZE, PCI_BASE_ADDRESS_MEM_TYPE_64,
-			 modern_io, vp);
+	/* Prefetchable, as QEMU's: sizing reads 0xffffc00c. */
+	r = pci_bar_init(&vp->pci, bar, VIRTIO_PCI_MODERN_SIZE,
+			 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH, modern_io,
+			 vp);
 	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]) && r >= 0; i++)
-		if (caps[i].length) /* no device configuration, no capability for it */
-			r = add_cap(vp, caps[i].cap, caps[i].len, caps[i].type, bar, caps[i].off,
-				    caps[i].length);
+		r = add_cap(vp, caps[i].cap, caps[i].len, caps[i].type, bar, caps[i].off, page);
 	if (r < 0)
 		return r;
 	/* §4.1.4.9: the window's bar, offset, length and data are the driver's to write. */

@@ -1,5 +1,6 @@
-/* virtio/pci-transport.h - what virtio/pci.c, pci-legacy.c and pci-modern.c share; only they
- * include it. The transport knows its device through struct virtio_dev and the ops only. */
+/* virtio/pci-transport.h - what the transport's files share (pci-common.c, then pci-legacy.c and
+ * pci-modern.c, then pci.c); only they include it. The transport knows its device through
+ * struct virtio_dev and the ops only. */
 #ifndef KVMSCOPE_VIRTIO_PCI_TRANSPORT_H
 #define KVMSCOPE_VIRTIO_PCI_TRANSPORT_H
 
@@ -8,12 +9,13 @@
 #include "pci/pci.h"
 #include "virtio/virtio.h"
 
-#define VIRTIO_PCI_VENDOR_ID  0x1AF4
-#define VIRTIO_PCI_MODERN_ID  0x1040 /* + virtio device id (virtio 1.2 §4.1.2.1) */
-#define VIRTIO_PCI_ISR_QUEUE  0x1    /* virtio 1.2 §4.1.4.5: bit 0, used buffers */
-#define VIRTIO_PCI_LEGACY_BAR 0
-#define VIRTIO_PCI_MSIX_BAR   1
-#define VIRTIO_PCI_MODERN_BAR 4 /* 64-bit, so it takes BAR5 too */
+#define VIRTIO_PCI_VENDOR_ID   0x1AF4
+#define VIRTIO_PCI_MODERN_ID   0x1040 /* + virtio device id (virtio 1.2 §4.1.2.1) */
+#define VIRTIO_PCI_SUBSYS_QEMU 0x1100 /* QEMU's subsystem id for its devices, modern virtio's */
+#define VIRTIO_PCI_ISR_QUEUE   0x1    /* virtio 1.2 §4.1.4.5: bit 0, used buffers */
+#define VIRTIO_PCI_LEGACY_BAR  0
+#define VIRTIO_PCI_MSIX_BAR    1
+#define VIRTIO_PCI_MODERN_BAR  4 /* 64-bit prefetchable, so it takes BAR5 too */
 
 /* The modern BAR: one 4 KiB page per structure, as QEMU lays it out. */
 #define VIRTIO_PCI_COMMON_OFF  0x0000
@@ -36,7 +38,7 @@ struct virtio_pci {
 	uint16_t guest_vector[VIRTIO_MAX_QUEUES];
 };
 
-/* pci.c: register semantics both interfaces share. These four with vdev->lock held: */
+/* pci-common.c: register semantics both interfaces share. These four with vdev->lock held: */
 struct virtqueue *virtio_pci_selected_vq(struct virtio_pci *vp);
 uint16_t virtio_pci_vector(struct virtio_pci *vp, uint16_t vector); /* NO_VECTOR if invalid */
 void virtio_pci_write_status(struct virtio_pci *vp, uint8_t status);

@@ -1,6 +1,6 @@
-/* virtio/pci.c - the virtio-pci transport's shared half: the constructor for the legacy,
- * modern and transitional devices, interrupts (MSI-X, or INTx with the ISR), notifies, and
- * the dataplane's ioeventfds and irqfds. */
+/* virtio/pci.c - the virtio-pci transport's top: the constructor for the legacy, modern and
+ * transitional devices (pci-legacy.c, pci-modern.c), interrupts (MSI-X, or INTx with the ISR),
+ * and the dataplane's ioeventfds and irqfds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,24 +21,6 @@ static struct virtio_pci *vp_of(struct virtio_dev *vdev)
 	return vdev->transport_priv;
 }
 
-struct virtqueue *virtio_pci_selected_vq(struct virtio_pci *vp)
-{
-	struct virtio_dev *vdev = vp->vdev;
-
-	return vdev->queue_sel < vdev->nr_vqs ? &vdev->vqs[vdev->queue_sel] : NULL;
-}
-
-/* virtio 1.2 §4.1.4.3: a vector the device cannot use reads back as NO_VECTOR. */
-uint16_t virtio_pci_vector(struct virtio_pci *vp, uint16_t vector)
-{
-	return vector < vp->pci.msix.nr ? vector : VIRTIO_MSI_NO_VECTOR;
-}
-
-uint32_t virtio_pci_feature_window(uint64_t features, uint32_t sel)
-{
-	return sel == 0 ? (uint32_t)features : sel == 1 ? features >> 32 : 0;
-}
-
 /* Set ISR bits and hold INTx up until the driver reads the ISR (§4.1.4.5). */
 static void raise_isr(struct virtio_pci *vp, uint8_t bits)
 {
@@ -46,67 +28,6 @@ static void raise_isr(struct virtio_pci *vp, uint8_t bits)
 	vp->vdev->isr |= bits;
 	pci_intx_set(&vp->pci, true);
 	pthread_mutex_unlock(&vp->lock);
-}
-
-uint8_t virtio_pci_read_isr(struct virtio_pci *vp)
-{
-	pthread_mutex_lock(&vp->lock);
-	uint8_t isr = vp->vdev->isr;
-	vp->vdev->isr = 0;
-	pci_intx_set(&vp->pci, false);
-	pthread_mutex_unlock(&vp->lock);
-	return isr;
-}
-
-void virtio_pci_write_status(struct virtio_pci *vp, uint8_t status)
-{
-	virtio_set_status(vp->vdev, status);
-	if (vp->vdev->status == 0)
-		virtio_pci_read_isr(vp); /* a reset drops a pending INTx with the ISR */
-}
-
-void virtio_pci_notify(struct virtio_pci *vp, unsigned queue)
-{
-	struct virtio_dev *vdev = vp->vdev;
-	uint64_t one = 1;
-	int fd;
-
-	TRACE(QUEUE_NOTIFY, vdev->trace_id, queue, TRACE_VIA_EXIT,
-	      queue < vdev->nr_vqs ? vq_avail_idx(&vdev->vqs[queue]) : 0);
-	if (queue >= vdev->nr_vqs || !vdev->vqs[queue].ready ||
-	    (vdev->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET)) !=
-		VIRTIO_CONFIG_S_DRIVER_OK)
-		return;
-	pthread_mutex_lock(&vp->lock);
-	fd = vp->host_fd[queue];
-	pthread_mutex_unlock(&vp->lock);
-	/* A notify that missed the ioeventfd (another width, the PCI_CFG window) still goes there.
-	 */
-	if (fd >= 0) {
-		if (write(fd, &one, sizeof(one)) < 0)
-			virtio_needs_reset(vdev, "cannot signal the queue's ioeventfd");
-	} else if (vdev->ops->queue_notify) {
-		vdev->ops->queue_notify(vdev, &vdev->vqs[queue]);
-	}
-}
-
-void virtio_pci_config(struct virtio_pci *vp, uint64_t off, void *data, uint32_t len, bool is_write)
-{
-	const struct virtio_device_ops *ops = vp->vdev->ops;
-	uint64_t val = 0;
-
-	if (off < ops->config_size && len <= ops->config_size - off && ops->config_access) {
-		pthread_mutex_lock(&vp->vdev->lock);
-		ops->config_access(vp->vdev, off, data, len, is_write);
-		pthread_mutex_unlock(&vp->vdev->lock);
-	} else if (!is_write) {
-		memset(data, 0, len);
-	}
-	memcpy(&val, data, len < sizeof(val) ? len : sizeof(val));
-	if (is_write)
-		TRACE(CONFIG_WRITE, vp->vdev->trace_id, off, len, val);
-	else
-		TRACE(CONFIG_READ, vp->vdev->trace_id, off, len, val);
 }
 
 /* --- struct virtio_transport_ops --- */
@@ -299,13 +220,17 @@ int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_
 		     modern ? VIRTIO_PCI_MODERN_ID + id : transitional_ids[id], modern ? 1 : 0,
 		     ops->pci_class, &pci_ops, vp);
 	vp->pci.trace_id = vdev->trace_id;
-	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, id);
+	virtio_dev_plugged(vdev, mode != VIRTIO_PCI_LEGACY);
+	/* §4.1.2.3: a transitional device's subsystem id is the virtio id; a modern one has
+	 * QEMU's default, 1af4:1100, as any QEMU PCI device. */
+	pci_dev_set_subsystem(&vp->pci, VIRTIO_PCI_VENDOR_ID, modern ? VIRTIO_PCI_SUBSYS_QEMU : id);
 	if (!modern)
 		r = virtio_pci_legacy_init(vp);
-	if (r == 0 && msix)
-		r = pci_msix_init(&vp->pci, vdev->nr_vqs + 1, VIRTIO_PCI_MSIX_BAR);
+	/* MSI-X last: QEMU adds its capability after the modern ones, so a walk finds it first. */
 	if (r == 0 && mode != VIRTIO_PCI_LEGACY)
 		r = virtio_pci_modern_init(vp);
+	if (r == 0 && msix)
+		r = pci_msix_init(&vp->pci, vdev->nr_vqs + 1, VIRTIO_PCI_MSIX_BAR);
 	if (r == 0) {
 		vdev->transport = &transport_ops[mode];
 		vdev->transport_priv = vp;

@@ -1,5 +1,7 @@
-/* virtio/virtio.h - front door of the virtio layer: the device model, the split virtqueue,
- * and the two ops tables that keep a device and its transport apart (the kvmtool way). */
+/* virtio/virtio.h - front door of the virtio layer, on pci/ and kvm/: the device model, the split
+ * virtqueue, and the two ops tables that keep a device and its transport apart (the kvmtool way).
+ * Inside, from the bottom up: virtqueue.c, core.c, then the virtio-pci transport (pci-common.c,
+ * pci-legacy.c and pci-modern.c, pci.c). blk/ stands on it. */
 #ifndef KVMSCOPE_VIRTIO_H
 #define KVMSCOPE_VIRTIO_H
 
@@ -14,6 +16,9 @@
 #include "kvm/kvm.h"
 
 #define VIRTIO_MAX_QUEUES 8
+/* Offered by QEMU to every device and never acked by a correct legacy driver: one that acks
+ * it did not negotiate, and gets no features (virtio 0.9.5's reserved bit 30). */
+#define VIRTIO_F_BAD_FEATURE 30
 #define VQ_MAX_SEGS       256 /* longest chain a device accepts; longer is a guest error */
 
 struct virtio_dev;
@@ -33,6 +38,7 @@ struct virtqueue {
 
 	/* Device-side ring state. */
 	bool event_idx;         /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool notify_on_empty;   /* VIRTIO_F_NOTIFY_ON_EMPTY negotiated (legacy drivers) */
 	uint16_t last_avail;    /* next avail entry to pop */
 	uint16_t used_idx;      /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx when the guest was last interrupted */
@@ -69,7 +75,10 @@ struct virtio_device_ops {
 	uint32_t pci_class;  /* class code for the PCI transport: 0x010000 for block */
 	unsigned nr_queues;
 	uint16_t queue_max_size;
-	uint64_t (*get_features)(struct virtio_dev *vdev); /* device-specific feature bits */
+	/* The features to offer, given what the virtqueue and transport offer (`offered`: ring
+	 * features, NOTIFY_ON_EMPTY, ANY_LAYOUT, bit 30, and VERSION_1 unless the transport is
+	 * legacy only): the device adds its own and may drop some, as QEMU's get_features does. */
+	uint64_t (*get_features)(struct virtio_dev *vdev, uint64_t offered);
 	uint32_t config_size;
 	/* Device-specific configuration space; off + len <= config_size, checked by the caller. */
 	void (*config_access)(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,
@@ -120,9 +129,12 @@ struct virtio_dev {
 	uint16_t trace_id; /* the device in trace events (virtio_dev_init registers it) */
 };
 
-/* Set up vdev for a device; host features = device's | ring features | VIRTIO_F_VERSION_1. */
+/* Set up vdev for a device, offering its features with VERSION_1 (until a transport says). */
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
 		    const struct virtio_device_ops *ops, void *device_priv);
+/* A transport took the device (QEMU's virtio_bus_device_plugged): the features it offers,
+ * VERSION_1 only where the transport has a modern interface, recorded with the queues. */
+void virtio_dev_plugged(struct virtio_dev *vdev, bool version_1);
 /* virtio 1.2 §3.1 / §2.1: the status register write, with reset on 0, FEATURES_OK refused for
  * unsupported features, start() on DRIVER_OK. Called by transports with vdev->lock held. */
 void virtio_set_status(struct virtio_dev *vdev, uint8_t status);

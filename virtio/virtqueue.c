@@ -198,14 +198,17 @@ bool vq_should_signal(struct virtqueue *vq)
 {
 	struct vring_avail *avail;
 	uint16_t old, new, event;
-	bool valid, want;
+	bool valid, want, empty;
 
 	/* virtio 1.2 §2.7.7: used->idx is written before flags / used_event are read. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq_rings(vq, NULL, &avail, NULL) < 0)
 		return true; /* a broken ring: an extra interrupt is harmless */
+	/* virtio 1.2 §6.3 NOTIFY_ON_EMPTY: out of buffers, the driver is told whatever it asked. */
+	empty = vq->notify_on_empty && load16(&avail->idx, __ATOMIC_ACQUIRE) == vq->last_avail;
 	if (!vq->event_idx) {
-		want = !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+		want = empty ||
+		       !(load16(&avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
 		if (!want)
 			TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_NO_INTERRUPT,
 			      vq->used_idx, 0);
@@ -221,7 +224,7 @@ bool vq_should_signal(struct virtqueue *vq)
 	if (!valid)
 		return true;
 	event = load16(&avail->ring[vq->size], __ATOMIC_RELAXED); /* used_event */
-	want = vring_need_event(event, new, old);
+	want = empty || vring_need_event(event, new, old);
 	if (!want)
 		TRACE(IRQ_SUPPRESS, trace_id(vq), vq->index, TRACE_SUPPRESS_EVENT_IDX, new, event);
 	return want;
@@ -253,6 +256,7 @@ void vq_reset(struct virtqueue *vq)
 	vq->ready = false;
 	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vq->event_idx = false;
+	vq->notify_on_empty = false;
 	vq->last_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;

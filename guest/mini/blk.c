@@ -47,17 +47,33 @@ static uint8_t isr_reader(void *ctx)
 	return v->ops->read_isr(v);
 }
 
+/* Step 1: the first virtio-blk function on bus 0, transitional or modern. */
+static void blk_find(struct pci_dev *d)
+{
+	static const uint16_t ids[] = {ID_TRANSITIONAL_BLK, ID_MODERN_BLK};
+
+	if (!pci_find(VIRTIO_VENDOR, ids, 2, d))
+		fail(ST_NO_DEVICE, "no %04x:%04x or %04x:%04x on bus 0", VIRTIO_VENDOR, ids[0],
+		     VIRTIO_VENDOR, ids[1]);
+}
+
+__attribute__((noreturn)) void blk_pcidump(void)
+{
+	struct pci_dev d;
+
+	blk_find(&d);
+	pci_dump(&d);
+	mini_exit(ST_OK);
+}
+
 /* Steps 1-4: find the device, size its BARs, wire up interrupts, handshake. */
 static void blk_setup(const struct mini_args *a)
 {
-	static const uint16_t ids[] = {ID_TRANSITIONAL_BLK, ID_MODERN_BLK};
 	uint64_t want = 1ull << VIRTIO_BLK_F_FLUSH, need = 0;
 
 	B.irq = a->irq;
 	mark("pci scan");
-	if (!pci_find(VIRTIO_VENDOR, ids, 2, &B.pci))
-		fail(ST_NO_DEVICE, "no %04x:%04x or %04x:%04x on bus 0", VIRTIO_VENDOR, ids[0],
-		     VIRTIO_VENDOR, ids[1]);
+	blk_find(&B.pci);
 	pci_size_bars(&B.pci);
 	pci_enable(&B.pci, a->irq == IRQ_INTX);
 	B.v.pci = &B.pci;

@@ -39,6 +39,8 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		emu_run();
 	case TEST_SPIN:
 		spin_run(&a);
+	case TEST_PCIDUMP:
+		blk_pcidump();
 	case TEST_HALT:
 		/* As Linux ends a power-off without ACPI: the VMM must notice on its own. */
 		kprintf("halt: cli; hlt\n");

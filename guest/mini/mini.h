@@ -25,13 +25,13 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
 /* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
-enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT };
+enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT, TEST_PCIDUMP };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
 	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu|spin|halt */
+	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -48,6 +48,8 @@ int args_parse(const char *cmdline, struct mini_args *a);
 
 /* blk.c */
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
+/* test=pcidump: the virtio-blk function's config space and BAR sizing on the console. */
+__attribute__((noreturn)) void blk_pcidump(void);
 /* emu.c */
 __attribute__((noreturn)) void emu_run(void);
 /* spin.c */

@@ -88,6 +88,30 @@ static uint32_t bar_probe(const struct pci_dev *d, uint8_t off)
 	return mask;
 }
 
+void pci_dump(const struct pci_dev *d)
+{
+	uint16_t cmd = pci_read16(d, PCI_COMMAND);
+
+	kprintf("pcidump %02x:%02x.%u %04x:%04x\n", d->bus, d->dev, d->fn, d->vendor, d->device);
+	for (unsigned row = 0; row < 256; row += 16) {
+		uint32_t dw[4];
+
+		for (unsigned i = 0; i < 4; i++)
+			dw[i] = pci_read32(d, (uint8_t)(row + 4 * i));
+		kprintf("pcidump %02x:", row);
+		for (unsigned i = 0; i < 16; i++)
+			kprintf(" %02x", (dw[i / 4] >> (8 * (i % 4))) & 0xFF);
+		kprintf("\n");
+	}
+	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+	for (unsigned i = 0; i < 6; i++) {
+		uint8_t off = (uint8_t)(PCI_BASE_ADDRESS_0 + 4 * i);
+
+		kprintf("pcidump sizing %02x: %08x\n", off, bar_probe(d, off));
+	}
+	pci_write16(d, PCI_COMMAND, cmd);
+}
+
 void pci_size_bars(struct pci_dev *d)
 {
 	uint16_t cmd = pci_read16(d, PCI_COMMAND);

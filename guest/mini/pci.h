@@ -32,6 +32,9 @@ void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v);
 
 /* Step 1: the first function on bus 0 with this vendor and one of the ids; false if none. */
 bool pci_find(uint16_t vendor, const uint16_t *ids, int nids, struct pci_dev *d);
+/* test=pcidump: the 256 bytes of config space as `lspci -xxx` prints them, then each BAR's
+ * sizing answer (all ones written with decoding off, read back, restored). */
+void pci_dump(const struct pci_dev *d);
 /* Step 2: sizes every BAR (decoding off meanwhile), checks base and alignment; fails ST_BAR. */
 void pci_size_bars(struct pci_dev *d);
 /* Step 2: I/O + memory decoding and bus mastering on; INTx disabled unless asked for. */

@@ -248,7 +248,9 @@ static int bring_up(const char *path, bool ro, enum blk_io io, const struct virt
 		return r;
 	vdev->transport = t;
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	vdev->driver_features = vdev->host_features & ~drop_features;
+	/* As Linux: NOTIFY_ON_EMPTY (a legacy driver's request) and the bit-30 trap never acked. */
+	vdev->driver_features = vdev->host_features & ~drop_features &
+				~(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_BAD_FEATURE);
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
 	vq = &vdev->vqs[0];

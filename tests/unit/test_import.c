@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define ACK	VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define DRV	VIRTIO_CONFIG_S_DRIVER

@@ -1,12 +1,12 @@
-/* tests/unit/test_import_bpftrace.c - `kvmscope import bpftrace` on lines trace/kvm.bt printed here
- * for the mini guest's test=blk under kvmscope (kvm_pvm: no kvm_exit tracepoint, so exits to user
- * space are kvm_userspace_exit), cut from one real run, plus two malformed lines. */
+/* tests/unit/test_import_bpftrace.c - `kvmscope import bpftrace` on lines trace/compare/kvm.bt
+ * printed here for the mini guest's test=blk under kvmscope (kvm_pvm: no kvm_exit tracepoint, so
+ * exits to user space are kvm_userspace_exit), cut from one real run, plus two malformed lines. */
 #include <linux/kvm.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 static const char log_text[] =
     "Attaching 8 probes...\n"
@@ -28,6 +28,8 @@ static const char log_text[] =
     "kvmbt 3495817285491 7517 kvm_mmio type=2 len=2 gpa=0xc0007000 val=0x0\n"
     "kvmbt 3495817295876 7517 kvm_userspace_exit reason=6 errno=0\n"
     "kvmbt 3495817344219 7517 kvm_msi_set_irq address=0xfee00000 data=0x30\n"
+    "kvmbt 3495817350000 7517 kvm_mmio type=2 len=4 gpa=0xfee000b0 val=0x0\n"
+    "kvmbt 3495817360000 7517 kvm_userspace_exit reason=10 errno=-4\n"
     "kvmbt 3496391899057 7517 kvm_pio rw=1 port=0xf4 size=1 count=1 val=0x0\n"
     "kvmbt 3496391908742 7517 kvm_userspace_exit reason=2 errno=0\n"
     "kvmbt 12 x kvm_pio\n"
@@ -69,12 +71,12 @@ int main(void)
 		unlink(path);
 		return CHECK_DONE();
 	}
-	CHECK(b.lines == 24 && b.events == 20 && b.skipped == 3 && b.malformed == 2,
-	      "24 lines: 20 events (one malformed), 3 of bpftrace's own skipped, 2 malformed (%zu "
+	CHECK(b.lines == 26 && b.events == 22 && b.skipped == 3 && b.malformed == 2,
+	      "26 lines: 22 events (one malformed), 3 of bpftrace's own skipped, 2 malformed (%zu "
 	      "%zu %zu %zu)",
 	      b.lines, b.events, b.skipped, b.malformed);
-	CHECK(strstr(diag, ":22: expected 'kvmbt NS TID EVENT ...'") &&
-		  strstr(diag, ":23: kvm_pio: arguments 'rw=1 port=zz' do not match"),
+	CHECK(strstr(diag, ":24: expected 'kvmbt NS TID EVENT ...'") &&
+		  strstr(diag, ":25: kvm_pio: arguments 'rw=1 port=zz' do not match"),
 	      "malformed lines are reported with their line numbers:\n%s", diag);
 	trace_build_finish(&b, &tf);
 
@@ -83,16 +85,19 @@ int main(void)
 		exits += tf.rec[i].ev == TRACE_EV_KVM_EXIT;
 		imported += tf.rec[i].ev == TRACE_EV_IMPORTED;
 	}
-	CHECK(exits == 7 && imported == 20,
-	      "7 exits to user space; every event line kept, the malformed one too (%zu, %zu)",
+	CHECK(exits == 8 && imported == 22,
+	      "8 exits to user space; every event line kept, the malformed one too (%zu, %zu)",
 	      exits, imported);
 	CHECK(exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 0), KVM_EXIT_IO, 0x3fd, 0, 0x60) &&
 		  exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 1), KVM_EXIT_IO, 0x3f8, 1, 0x6b),
 	      "an IN exit takes the port and value traced after it, an OUT the one before");
 	CHECK(exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 4), KVM_EXIT_IO, 0xf5, 1, 0xa) &&
 		  exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 5), KVM_EXIT_MMIO, 0xc0007000, 1, 0) &&
-		  exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 6), KVM_EXIT_IO, 0xf4, 1, 0),
+		  exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 7), KVM_EXIT_IO, 0xf4, 1, 0),
 	      "PIC writes KVM kept in the kernel are skipped; an MMIO exit gets its address");
+	CHECK(exit_is(nth(&tf, TRACE_EV_KVM_EXIT, 6), KVM_EXIT_INTR, 0, 0, 0),
+	      "an exit interrupted by a signal (EINTR) takes no access: the LAPIC write before it "
+	      "stayed in the kernel");
 	const struct trace_rec *e = nth(&tf, TRACE_EV_KVM_EXIT, 0);
 	CHECK(e && TRACE_TID_KIND(e->tid) == TRACE_THREAD_VCPU && e->ts == 3495707628682ULL &&
 		  tf.hdr.start_ns == 3495707628682ULL,

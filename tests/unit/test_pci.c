@@ -185,16 +185,34 @@ static void test_caps(void)
 	int ids[8], n = 0;
 
 	CHECK(cfg_rd(1, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, "status has CAP_LIST");
-	CHECK(cfg_rd(1, PCI_CAPABILITY_LIST, 1) == PCI_CAP_START, "cap pointer at 0x40");
+	/* Placed in the order added (vendor at 0x40, MSI-X at 0x48), linked newest first. */
+	CHECK(cfg_rd(1, PCI_CAPABILITY_LIST, 1) == PCI_CAP_START + 8,
+	      "cap pointer at the newest, MSI-X at 0x48");
 	for (uint32_t p = cfg_rd(1, PCI_CAPABILITY_LIST, 1); p && n < 8;
 	     p = cfg_rd(1, p + PCI_CAP_LIST_NEXT, 1))
 		ids[n++] = cfg_rd(1, p, 1);
-	CHECK(n == 2 && ids[0] == PCI_CAP_ID_VNDR && ids[1] == PCI_CAP_ID_MSIX,
-	      "capability list walks vendor, MSI-X, end");
+	CHECK(n == 2 && ids[0] == PCI_CAP_ID_MSIX && ids[1] == PCI_CAP_ID_VNDR,
+	      "capability list walks MSI-X, vendor (at 0x40), end");
 	cfg_wr(1, PCI_CAP_START + 3, 0, 1);
 	CHECK(cfg_rd(1, PCI_CAP_START + 3, 1) == 0x5a, "capability bytes are read-only by default");
 	CHECK(!(cfg_rd(2, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST) && cfg_rd(2, 0x34, 1) == 0,
 	      "a device without capabilities has no CAP_LIST");
+}
+
+/* Capabilities fill config space up to its last byte, and no further. */
+static void test_cap_space(void)
+{
+	struct pci_dev d;
+	uint8_t cap[48] = {PCI_CAP_ID_VNDR};
+	int off = 0, n = 0;
+
+	pci_dev_init(&d, "full", 0x1234, 0x5678, 0, 0x010000, NULL, NULL);
+	while (n < 8 && (off = pci_cap_add(&d, cap, sizeof(cap))) >= 0)
+		n++;
+	CHECK(n == 4 && off == -ENOSPC,
+	      "four 48-byte capabilities fill 0x40..0xff, a fifth: ENOSPC");
+	CHECK(pci_cap_add(&d, cap, 4) == -ENOSPC && d.cfg[PCI_VENDOR_ID] == 0x34,
+	      "a full config space stays full (the header is never reused)");
 }
 
 static uint32_t msix_rw(uint64_t table, uint32_t off, uint32_t val, bool is_write)
@@ -357,6 +375,7 @@ int main(void)
 	test_read_only();
 	test_bars();
 	test_caps();
+	test_cap_space();
 	test_msix();
 	test_intx();
 	test_ioeventfd();

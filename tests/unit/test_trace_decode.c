@@ -102,7 +102,10 @@ static void test_status_features(void)
 		      "F_VERSION_1|F_ACCESS_PLATFORM|F_RING_RESET"),
 	      "features: the high select window -> %s", buf);
 	CHECK(!strcmp(trace_decode_features(1u << 30, 0, VIRTIO_ID_BLOCK, buf, sizeof(buf)),
-		      "0x40000000"),
+		      "F_BAD_FEATURE"),
+	      "features: bit 30 by QEMU's name -> %s", buf);
+	CHECK(!strcmp(trace_decode_features(1u << 31, 0, VIRTIO_ID_BLOCK, buf, sizeof(buf)),
+		      "0x80000000"),
 	      "features: an unknown bit -> %s", buf);
 }
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/internal.h"
+#include "trace/report/report.h"
 
 #define NOTIFIES 3000 /* several RECORDS chunks */
 

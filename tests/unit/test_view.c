@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 /* Guest functions for the RIPs and stacks: symbols of this binary, named as Linux's. The
  * addresses are the symbol table's (as a vmlinux gives them), not where they run here. */
@@ -397,7 +397,7 @@ static void test_qemu_and_text(void)
 {
 	bool all = true;
 	for (unsigned ev = 0; ev < TRACE_EV_NR; ev++) {
-		const struct view_qemu *q = view_qemu_for(ev);
+		const struct qemu_func *q = qemu_func_for(ev);
 		if (!q || (!q->func && !q->note) || (q->func && (!q->from || !q->file))) {
 			printf("# no QEMU mapping for %s\n", trace_events[ev].name);
 			all = false;
@@ -405,12 +405,12 @@ static void test_qemu_and_text(void)
 	}
 	CHECK(all, "qemu map: every event has a function with callers and file, or a note why not");
 	CHECK(
-	    !strcmp(view_qemu_for(TRACE_EV_VIRTIO_STATUS)->func, "virtio_set_status()") &&
-		strstr(view_qemu_for(TRACE_EV_VIRTIO_STATUS)->from, "virtio_pci_common_write()") &&
-		strstr(view_qemu_for(TRACE_EV_VIRTIO_STATUS)->from, "virtio_ioport_write()"),
+	    !strcmp(qemu_func_for(TRACE_EV_VIRTIO_STATUS)->func, "virtio_set_status()") &&
+		strstr(qemu_func_for(TRACE_EV_VIRTIO_STATUS)->from, "virtio_pci_common_write()") &&
+		strstr(qemu_func_for(TRACE_EV_VIRTIO_STATUS)->from, "virtio_ioport_write()"),
 	    "qemu map: a status write is virtio_set_status() from the common/legacy writes");
-	CHECK(strstr(view_qemu_for(TRACE_EV_DEV_CREATE)->from, "pci_qdev_realize") &&
-		  strstr(view_qemu_for(TRACE_EV_DEV_CREATE)->func, "do_pci_register_device"),
+	CHECK(strstr(qemu_func_for(TRACE_EV_DEV_CREATE)->from, "pci_qdev_realize") &&
+		  strstr(qemu_func_for(TRACE_EV_DEV_CREATE)->func, "do_pci_register_device"),
 	      "qemu map: device creation is do_pci_register_device() from pci_qdev_realize()");
 }
 
@@ -549,8 +549,11 @@ static void test_compare(const char *sample)
 
 	CHECK(view_cmp_load(&c, "tests/fixtures/qemu-legacy.log", "tests/fixtures/qemu-modern.log",
 			    err, sizeof(err)) == 0 &&
-		  view_cmp_diff(&c, 1, true) && cmp_row_is(&c, c.row, DIFF_ONLY_B, "FEATURES_OK"),
-	      "compare: QEMU legacy against modern: m finds FEATURES_OK only in B");
+		  !view_cmp_diff(&c, 1, true) && view_cmp_diff(&c, 1, false) &&
+		  cmp_row_is(&c, c.row, DIFF_ONLY_B, "FEATURES_OK") && c.rows[c.row].label &&
+		  strstr(c.rows[c.row].label, "a legacy driver has no FEATURES_OK step"),
+	      "compare: QEMU legacy against modern: no mismatch for m; d finds FEATURES_OK only "
+	      "in B, labelled with the spec's reason");
 	view_cmp_free(&c);
 	CHECK(view_cmp_load(&c, sample, "/nonexistent.log", err, sizeof(err)) == -1 &&
 		  strstr(err, "/nonexistent.log"),

@@ -11,12 +11,16 @@
 #include "virtio/virtio.h"
 
 #define DEV_FEATURES (1ULL << 1 | 1ULL << 9)
-#define RING_LOW     (1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX)
-#define S_ACK	     VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRIVER     VIRTIO_CONFIG_S_DRIVER
-#define S_FEAT	     VIRTIO_CONFIG_S_FEATURES_OK
-#define S_OK	     VIRTIO_CONFIG_S_DRIVER_OK
-#define S_RESET	     VIRTIO_CONFIG_S_NEEDS_RESET
+/* What every device offers, as QEMU 7.2: ring features, NOTIFY_ON_EMPTY, ANY_LAYOUT, bit 30. */
+#define RING_LOW                                                                                   \
+	(1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX |                   \
+	 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY | 1ULL << VIRTIO_F_ANY_LAYOUT |                          \
+	 1ULL << VIRTIO_F_BAD_FEATURE)
+#define S_ACK	 VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define S_DRIVER VIRTIO_CONFIG_S_DRIVER
+#define S_FEAT	 VIRTIO_CONFIG_S_FEATURES_OK
+#define S_OK	 VIRTIO_CONFIG_S_DRIVER_OK
+#define S_RESET	 VIRTIO_CONFIG_S_NEEDS_RESET
 
 /* --- the fake device --- */
 struct fake {
@@ -25,9 +29,9 @@ struct fake {
 	int notifies, last_notify, starts, stops;
 };
 
-static uint64_t fake_features(UNUSED struct virtio_dev *vdev)
+static uint64_t fake_features(UNUSED struct virtio_dev *vdev, uint64_t offered)
 {
-	return DEV_FEATURES;
+	return offered | DEV_FEATURES;
 }
 
 static void fake_config(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,
@@ -172,8 +176,12 @@ static void test_ids(void)
 	CHECK(cfg_rd(TRANS, PCI_DEVICE_ID, 2) == 0x1001 && cfg_rd(TRANS, PCI_REVISION_ID, 1) == 0,
 	      "transitional: device id 0x1001, revision 0");
 	CHECK(cfg_rd(TRANS, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4 &&
-		  cfg_rd(TRANS, PCI_SUBSYSTEM_ID, 2) == VIRTIO_ID_BLOCK,
-	      "subsystem vendor 0x1af4, subsystem id = virtio id");
+		  cfg_rd(TRANS, PCI_SUBSYSTEM_ID, 2) == VIRTIO_ID_BLOCK &&
+		  cfg_rd(LEGACY, PCI_SUBSYSTEM_ID, 2) == VIRTIO_ID_BLOCK,
+	      "transitional and legacy: subsystem 1af4, id = virtio id");
+	CHECK(cfg_rd(MODERN, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4 &&
+		  cfg_rd(MODERN, PCI_SUBSYSTEM_ID, 2) == 0x1100,
+	      "modern: QEMU's subsystem 1af4:1100");
 	CHECK((cfg_rd(TRANS, PCI_BASE_ADDRESS_0, 4) & 1) && find_cap(TRANS, 1) &&
 		  find_cap(TRANS, 0),
 	      "transitional: I/O BAR0, modern caps and MSI-X");
@@ -197,18 +205,41 @@ static void test_caps(void)
 	uint32_t n = find_cap(MODERN, VIRTIO_PCI_CAP_NOTIFY_CFG);
 	uint32_t d = find_cap(MODERN, VIRTIO_PCI_CAP_DEVICE_CFG);
 
+	/* QEMU's chain: MSI-X 0x98, pci-cfg 0x84, notify 0x70, device 0x60, ISR 0x50, common 0x40.
+	 */
+	static const uint8_t want_off[] = {0x98, 0x84, 0x70, 0x60, 0x50, 0x40};
+	static const uint8_t want_type[] = {0,
+					    VIRTIO_PCI_CAP_PCI_CFG,
+					    VIRTIO_PCI_CAP_NOTIFY_CFG,
+					    VIRTIO_PCI_CAP_DEVICE_CFG,
+					    VIRTIO_PCI_CAP_ISR_CFG,
+					    VIRTIO_PCI_CAP_COMMON_CFG};
+	unsigned n_caps = 0, in_order = 0;
+
+	for (uint32_t p = cfg_rd(MODERN, PCI_CAPABILITY_LIST, 1); p && n_caps < 8;
+	     p = cfg_rd(MODERN, p + PCI_CAP_LIST_NEXT, 1), n_caps++)
+		in_order += n_caps < 6 && p == want_off[n_caps] &&
+			    (n_caps ? cfg_rd(MODERN, p + 3, 1) == want_type[n_caps]
+				    : cfg_rd(MODERN, p, 1) == PCI_CAP_ID_MSIX);
+	CHECK(n_caps == 6 && in_order == 6,
+	      "capabilities in QEMU's order: MSI-X, pci-cfg, notify, device, ISR, common");
 	CHECK(c && cfg_rd(MODERN, c + VIRTIO_PCI_CAP_BAR, 1) == 4 &&
-		  cfg_rd(MODERN, c + VIRTIO_PCI_CAP_LENGTH, 4) ==
-		      sizeof(struct virtio_pci_common_cfg),
-	      "common cfg cap in BAR4, the structure's length");
+		  cfg_rd(MODERN, c + VIRTIO_PCI_CAP_LENGTH, 4) == 0x1000,
+	      "common cfg cap in BAR4, its whole page (0x1000) as QEMU");
 	CHECK(n && cfg_rd(MODERN, n + VIRTIO_PCI_NOTIFY_CAP_MULT, 4) == 4 &&
-		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LEN, 1) == sizeof(struct virtio_pci_notify_cap),
-	      "notify cap with notify_off_multiplier 4");
-	CHECK(find_cap(MODERN, VIRTIO_PCI_CAP_ISR_CFG), "ISR cap");
-	CHECK(d && cfg_rd(MODERN, d + VIRTIO_PCI_CAP_LENGTH, 4) == 12, "device cfg cap, 12 bytes");
+		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LEN, 1) ==
+		      sizeof(struct virtio_pci_notify_cap) &&
+		  cfg_rd(MODERN, n + VIRTIO_PCI_CAP_LENGTH, 4) == 0x1000,
+	      "notify cap with notify_off_multiplier 4, length 0x1000");
+	CHECK(cfg_rd(MODERN, find_cap(MODERN, VIRTIO_PCI_CAP_ISR_CFG) + VIRTIO_PCI_CAP_LENGTH, 4) ==
+		  0x1000,
+	      "ISR cap, length 0x1000");
+	CHECK(d && cfg_rd(MODERN, d + VIRTIO_PCI_CAP_LENGTH, 4) == 0x1000,
+	      "device cfg cap, length 0x1000");
 	CHECK(find_cap(MODERN, VIRTIO_PCI_CAP_PCI_CFG), "PCI_CFG access cap");
 	CHECK((mem_bar(MODERN, 4) & 0x3fff) == 0 && mem_bar(MODERN, 4) < GUEST_4G,
 	      "BAR4: 64-bit, 16 KiB aligned, below 4G");
+	CHECK((cfg_rd(MODERN, PCI_BASE_ADDRESS_4, 4) & 0xf) == 0xc, "BAR4: 64-bit prefetchable");
 	cfg_wr(MODERN, c + VIRTIO_PCI_CAP_OFFSET, 0x1234, 4);
 	CHECK(cfg_rd(MODERN, c + VIRTIO_PCI_CAP_OFFSET, 4) == 0, "capability fields are read-only");
 }
@@ -235,6 +266,12 @@ static void test_legacy(void)
 	CHECK(f->vdev.status == 0, "wrong-width status write ignored");
 	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1 << 1, 4);
 	CHECK(lrd(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 4) == 2, "guest features read back");
+	CHECK(!(f->vdev.host_features >> 32) && (devs[TRANS].vdev.host_features >> 32) == 1,
+	      "VERSION_1 offered by the transitional device, not by the legacy-only one");
+	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1u << VIRTIO_F_BAD_FEATURE | 1 << 1, 4);
+	CHECK(lrd(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 4) == 0,
+	      "a driver acking bit 30 did not negotiate: no features (QEMU's rule)");
+	lwr(LEGACY, VIRTIO_PCI_GUEST_FEATURES, 1 << 1, 4);
 	lwr(LEGACY, VIRTIO_PCI_QUEUE_NOTIFY, 0, 2);
 	CHECK(f->notifies == 0, "no notify before DRIVER_OK");
 	lwr(LEGACY, VIRTIO_PCI_STATUS, S_ACK | S_DRIVER | S_OK, 1);

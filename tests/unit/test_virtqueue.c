@@ -229,6 +229,27 @@ static void test_no_interrupt(void)
 	CHECK(used()->flags == 0, "enable notify: NO_NOTIFY cleared");
 }
 
+/* VIRTIO_F_NOTIFY_ON_EMPTY: once the avail ring is used up, an interrupt despite suppression. */
+static void test_notify_on_empty(void)
+{
+	setup(8);
+	vq.notify_on_empty = true;
+	avail()->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	avail()->idx = htole16(2);
+	vq.last_avail = 1; /* one buffer still available */
+	sig = signal_after(1);
+	CHECK(!sig, "notify on empty: buffers left, NO_INTERRUPT suppresses");
+	vq.last_avail = 2; /* the device took the last one */
+	sig = signal_after(1);
+	CHECK(sig, "notify on empty: ring empty, interrupt despite NO_INTERRUPT");
+	vq.event_idx = true;
+	avail()->ring[8] = htole16(100); /* used_event far ahead */
+	sig = signal_after(1);
+	CHECK(sig, "notify on empty: ring empty, interrupt despite used_event");
+	vq_reset(&vq);
+	CHECK(!vq.notify_on_empty, "reset forgets NOTIFY_ON_EMPTY");
+}
+
 static void test_wrap(void)
 {
 	int i, ok = 1;
@@ -357,6 +378,7 @@ int main(void)
 	test_indirect();
 	test_event_idx();
 	test_no_interrupt();
+	test_notify_on_empty();
 	test_wrap();
 	test_bad();
 	test_reset();

@@ -1,4 +1,6 @@
-/* pci/pci.c - the host bridge, configuration mechanism #1, config space and BARs. */
+/* pci/bus.c - the PCI bus: the host bridge, configuration mechanism #1, the guest's config
+ * accesses, and BARs decoded, placed and moved. Built on a function's config space (config.c)
+ * and its interrupts (irq.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,140 +16,19 @@
 #define CONF1_ENABLE 0x80000000u
 #define CONF1_MASK   0x80fffffcu /* enable, bus, device, function, dword register */
 
-#define COMMAND_WMASK                                                                              \
-	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |           \
-	 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
-
 static bool overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 {
 	return a < b + blen && b < a + alen;
-}
-
-uint32_t pci_cfg_get(const struct pci_dev *dev, uint32_t off, uint32_t len)
-{
-	uint32_t v = 0;
-
-	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
-		v |= (uint32_t)dev->cfg[off + i] << (8 * i);
-	return v;
-}
-
-void pci_cfg_put(struct pci_dev *dev, uint32_t off, uint32_t val, uint32_t len)
-{
-	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
-		dev->cfg[off + i] = val >> (8 * i);
-}
-
-void pci_cfg_wmask(struct pci_dev *dev, uint32_t off, uint32_t mask, uint32_t len)
-{
-	for (uint32_t i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
-		dev->wmask[off + i] |= mask >> (8 * i);
-}
-
-int pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16_t device,
-		 uint8_t revision, uint32_t class_code, const struct pci_dev_ops *ops, void *opaque)
-{
-	memset(dev, 0, sizeof(*dev));
-	dev->name = name;
-	dev->ops = ops;
-	dev->opaque = opaque;
-	dev->next_cap = PCI_CAP_START;
-	pthread_mutex_init(&dev->lock, NULL);
-	for (int v = 0; v < PCI_MSIX_MAX_VECTORS; v++)
-		dev->msix.gsi[v] = -1;
-	for (int i = 0; i < PCI_MSIX_MAX_IRQFDS; i++)
-		dev->msix.irqfds[i].fd = -1;
-	for (int i = 0; i < PCI_MAX_IOEVENTFDS; i++)
-		dev->ioeventfds[i].fd = -1;
-
-	pci_cfg_put(dev, PCI_VENDOR_ID, vendor, 2);
-	pci_cfg_put(dev, PCI_DEVICE_ID, device, 2);
-	pci_cfg_put(dev, PCI_CLASS_REVISION, class_code << 8 | revision, 4);
-	pci_cfg_put(dev, PCI_HEADER_TYPE, PCI_HEADER_TYPE_NORMAL, 1);
-	pci_cfg_wmask(dev, PCI_COMMAND, COMMAND_WMASK, 2);
-	pci_cfg_wmask(dev, PCI_CACHE_LINE_SIZE, 0xff, 1);
-	pci_cfg_wmask(dev, PCI_LATENCY_TIMER, 0xff, 1);
-	pci_cfg_wmask(dev, PCI_INTERRUPT_LINE, 0xff, 1);
-	return 0;
-}
-
-void pci_dev_set_subsystem(struct pci_dev *dev, uint16_t vendor, uint16_t id)
-{
-	pci_cfg_put(dev, PCI_SUBSYSTEM_VENDOR_ID, vendor, 2);
-	pci_cfg_put(dev, PCI_SUBSYSTEM_ID, id, 2);
-}
-
-static bool bar_is_io(const struct pci_bar *b)
-{
-	return b->type & PCI_BASE_ADDRESS_SPACE_IO;
-}
-
-static bool bar_is_64(const struct pci_bar *b)
-{
-	return !bar_is_io(b) &&
-	       (b->type & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
-}
-
-/* The BAR slot is taken by a BAR or by the upper half of the 64-bit BAR below it. */
-static bool bar_slot_used(const struct pci_dev *dev, int bar)
-{
-	return dev->bars[bar].size ||
-	       (bar > 0 && bar_is_64(&dev->bars[bar - 1]) && dev->bars[bar - 1].size);
-}
-
-int pci_bar_init(struct pci_dev *dev, int bar, uint64_t size, uint32_t type, io_fn io, void *opaque)
-{
-	struct pci_bar *b, want = {.type = type, .size = size};
-	bool io_space = bar_is_io(&want), is_64 = bar_is_64(&want);
-	uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * bar;
-
-	if (bar < 0 || bar >= PCI_STD_NUM_BARS || bar_slot_used(dev, bar) || !io)
-		return -EINVAL;
-	if (size & (size - 1) || size < (io_space ? 4u : 16u) || (io_space && size > 256))
-		return -EINVAL;
-	if (is_64 ? bar == PCI_STD_NUM_BARS - 1 || dev->bars[bar + 1].size : size > 0x80000000u)
-		return -EINVAL;
-	b = &dev->bars[bar];
-	*b = want;
-	b->io = (struct io_dev){.len = size, .io = io, .opaque = opaque, .name = dev->name};
-
-	/* Sizing (PCI 3.0 §6.2.5.1): the address bits below the size read back as zero. */
-	pci_cfg_put(dev, reg, type, 4);
-	pci_cfg_wmask(dev, reg, (uint32_t) ~(size - 1) & (io_space ? ~3u : ~0xfu), 4);
-	if (is_64)
-		pci_cfg_wmask(dev, reg + 4, ~(size - 1) >> 32, 4);
-	TRACE(BAR_REGISTER, dev->trace_id, bar, size, type);
-	return 0;
-}
-
-int pci_cap_add(struct pci_dev *dev, const void *cap, uint8_t len)
-{
-	uint32_t off = dev->next_cap, last;
-
-	if (len < 2 || off + len > PCI_CFG_SIZE)
-		return -ENOSPC;
-	memcpy(&dev->cfg[off], cap, len);
-	dev->cfg[off + PCI_CAP_LIST_NEXT] = 0;
-	if (!dev->cfg[PCI_CAPABILITY_LIST]) {
-		dev->cfg[PCI_CAPABILITY_LIST] = off;
-	} else {
-		for (last = dev->cfg[PCI_CAPABILITY_LIST]; dev->cfg[last + PCI_CAP_LIST_NEXT];)
-			last = dev->cfg[last + PCI_CAP_LIST_NEXT];
-		dev->cfg[last + PCI_CAP_LIST_NEXT] = off;
-	}
-	pci_cfg_put(dev, PCI_STATUS, pci_cfg_get(dev, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST, 2);
-	dev->next_cap = (off + len + 3) & ~3u;
-	return off;
 }
 
 static uint64_t bar_addr(const struct pci_dev *dev, int bar)
 {
 	uint64_t v = pci_cfg_get(dev, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
 
-	if (bar_is_io(&dev->bars[bar]))
+	if (pci_bar_is_io(&dev->bars[bar]))
 		return v & PCI_BASE_ADDRESS_IO_MASK;
 	v &= PCI_BASE_ADDRESS_MEM_MASK;
-	if (bar_is_64(&dev->bars[bar]))
+	if (pci_bar_is_64(&dev->bars[bar]))
 		v |= (uint64_t)pci_cfg_get(dev, PCI_BASE_ADDRESS_0 + 4 * (bar + 1), 4) << 32;
 	return v;
 }
@@ -158,16 +39,16 @@ static bool bar_decodes(const struct pci_dev *dev, int bar, uint64_t addr)
 	const struct pci_bar *b = &dev->bars[bar];
 	uint16_t cmd = pci_cfg_get(dev, PCI_COMMAND, 2);
 
-	if (!(cmd & (bar_is_io(b) ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) || addr == 0)
+	if (!(cmd & (pci_bar_is_io(b) ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) || addr == 0)
 		return false;
-	if (bar_is_io(b))
+	if (pci_bar_is_io(b))
 		return addr + b->size <= GUEST_PIO_BAR_END;
 	return addr + b->size > addr;
 }
 
 static struct bus *bar_bus(struct pci_dev *dev, int bar)
 {
-	return bar_is_io(&dev->bars[bar]) ? &dev->pci->vm->pio : &dev->pci->vm->mmio;
+	return pci_bar_is_io(&dev->bars[bar]) ? &dev->pci->vm->pio : &dev->pci->vm->mmio;
 }
 
 /* Assign e at its BAR's current address, or deassign it where it was; dev->lock held. */
@@ -180,7 +61,7 @@ static int ioeventfd_wire(struct pci_dev *dev, struct pci_ioeventfd *e, bool ass
 
 	if (assign == e->wired || (assign && !b->mapped))
 		return 0;
-	r = k->ioeventfd(k->opaque, e->fd, bar_is_io(b) ? BUS_PIO : BUS_MMIO, addr, e->len,
+	r = k->ioeventfd(k->opaque, e->fd, pci_bar_is_io(b) ? BUS_PIO : BUS_MMIO, addr, e->len,
 			 e->datamatch, e->data, assign);
 	if (r == 0) {
 		e->wired = assign;
@@ -401,8 +282,8 @@ static int assign_bars(struct pci *pci, struct pci_dev *dev)
 
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
-		uint64_t *next = bar_is_io(b) ? &pio : &mmio;
-		uint64_t end = bar_is_io(b) ? GUEST_PIO_BAR_END : GUEST_MMIO32_END;
+		uint64_t *next = pci_bar_is_io(b) ? &pio : &mmio;
+		uint64_t end = pci_bar_is_io(b) ? GUEST_PIO_BAR_END : GUEST_MMIO32_END;
 		uint64_t base = (*next + b->size - 1) & ~(b->size - 1);
 
 		if (!b->size)
@@ -411,7 +292,7 @@ static int assign_bars(struct pci *pci, struct pci_dev *dev)
 			return -ENOSPC;
 		*next = base + b->size;
 		pci_cfg_put(dev, PCI_BASE_ADDRESS_0 + 4 * i, (uint32_t)base | b->type, 4);
-		if (bar_is_64(b))
+		if (pci_bar_is_64(b))
 			pci_cfg_put(dev, PCI_BASE_ADDRESS_0 + 4 * (i + 1), base >> 32, 4);
 	}
 	pci->pio_next = pio;

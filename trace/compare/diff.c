@@ -1,13 +1,12 @@
-/* trace/diff.c - `kvmscope diff A B [--format text|json] [--requests N] [--all]`: two runs of the
- * same guest side by side, a kvmscope trace or a QEMU log on each side (docs/compare.md). Here:
- * pairing the virtio devices of the two sides, comparing them, the labels of the differences one
- * side cannot help (QEMU logs no feature negotiation, SeaBIOS drives the device first, ioeventfd
- * hides kicks), and the exit status: 0 the handshakes match, 1 they differ, 2 bad input. */
+/* trace/compare/diff.c - `kvmscope diff A B [--format text|json] [--requests N] [--all]`: two runs
+ * of the same guest side by side, a kvmscope trace or a QEMU log on each side (docs/compare.md).
+ * Here: pairing the virtio devices of the two sides, comparing them, and the exit status: 0 the
+ * handshakes match, 1 they differ, 2 bad input. trace/compare/diff-report.c prints the result. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define REQUESTS_DEFAULT 8
 
@@ -25,6 +24,24 @@ static int req_cmp(void *ctx, size_t i, size_t j)
 static bool reached_driver_ok(const struct diff_dev *d)
 {
 	return d->cmp >= 0 && d->sess[d->cmp].driver_ok != DIFF_NONE;
+}
+
+/* The summary's differences that carry a label: BARs, the three feature sets, queue layouts. */
+static void count_state_labels(struct diff_cmp *p)
+{
+	const struct diff_dev *a = p->a, *b = p->b;
+	const uint64_t fa[] = {a->host_features, a->dev_features, a->drv_features};
+	const uint64_t fb[] = {b->host_features, b->dev_features, b->drv_features};
+	const bool ka[] = {a->has_host_features, a->has_dev_features, a->has_drv_features};
+	const bool kb[] = {b->has_host_features, b->has_dev_features, b->has_drv_features};
+	bool same;
+
+	for (unsigned i = 0; i < DIFF_BARS; i++)
+		p->state_labelled += diff_bar_label(p, i, &same) && !same;
+	for (unsigned k = 0; k < 3; k++)
+		p->state_labelled += ka[k] && kb[k] && diff_features_label(p, fa[k], fb[k]);
+	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
+		p->state_labelled += a->q[q].seen && b->q[q].seen && diff_queue_label(p);
 }
 
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
@@ -45,61 +62,14 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 	p->match = reached_driver_ok(p->a) && reached_driver_ok(p->b) && !p->mismatches;
 	const struct diff_dev *a = p->a, *b = p->b;
 	p->state_differs =
-	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features) ||
-	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features);
+	    (a->has_dev_features && b->has_dev_features && a->dev_features != b->dev_features &&
+	     !diff_features_label(p, a->dev_features, b->dev_features)) ||
+	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features &&
+	     !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
 		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
+	count_state_labels(p);
 	return 0;
-}
-
-/* --- Expected differences. --- */
-const char *diff_sessions_label(const struct diff_cmp *p)
-{
-	if (p->a->cmp == p->b->cmp)
-		return NULL;
-	const struct diff_side *more = p->a->cmp > p->b->cmp ? p->sa : p->sb;
-	const struct diff_side *less = more == p->sa ? p->sb : p->sa;
-	return more->qemu && !less->qemu
-		   ? "QEMU boots through SeaBIOS, which drives the device before Linux does; "
-		     "kvmscope starts Linux directly"
-		   : NULL;
-}
-
-const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
-{
-	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
-	*same = a->mapped == b->mapped &&
-		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
-	if (*same || a->mapped != b->mapped || a->size != b->size || a->type != b->type)
-		return NULL;
-	return p->sa->qemu != p->sb->qemu ? "BAR addresses are the platform's choice (SeaBIOS "
-					    "places them under QEMU, Linux under kvmscope)"
-					  : NULL;
-}
-
-const char *diff_notify_label(const struct diff_cmp *p)
-{
-	const struct diff_dev *a = p->a, *b = p->b;
-	if (a->notify_exit == b->notify_exit && a->notify_ioeventfd == b->notify_ioeventfd)
-		return NULL;
-	return a->notify_ioeventfd || b->notify_ioeventfd
-		   ? "with ioeventfd a kick does not exit: the trace shows the handler waking "
-		     "(kicks may coalesce), and QEMU kicks its queue itself when its data plane "
-		     "starts (a notify with nothing to pop)"
-		   : NULL;
-}
-
-const char *diff_irq_label(const struct diff_cmp *p)
-{
-	const struct diff_dev *a = p->a, *b = p->b;
-	if (a->irq_msix == b->irq_msix && a->irq_irqfd == b->irq_irqfd &&
-	    a->irq_intx == b->irq_intx)
-		return NULL;
-	return a->irq_msix + a->irq_irqfd == b->irq_msix + b->irq_irqfd &&
-		       a->irq_intx == b->irq_intx
-		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "
-		     "from the vCPU thread)"
-		   : NULL;
 }
 
 /* --- The command. --- */
@@ -112,7 +82,9 @@ static int usage(FILE *f, int status)
 	    "enumeration, the handshake aligned step by step, features, queues, config fields\n"
 	    "read and the first requests. A and B are each a kvmscope trace (run --trace) or a\n"
 	    "QEMU log (-trace ... -D LOG, as guest/qemu-trace.sh makes it).\n"
-	    "Differences one side cannot show are labelled as expected, not counted.\n"
+	    "Differences one side cannot show are labelled as expected, not counted; so are,\n"
+	    "legacy against modern, those virtio 1.2 requires (no FEATURES_OK for a legacy\n"
+	    "driver, VERSION_1, PFN against ring addresses, BAR0 against BAR4).\n"
 	    "  --format json  one JSON document instead of the text report\n"
 	    "  --requests N   requests shown side by side (default %d)\n"
 	    "  --all          every handshake step, no folding of long one-sided runs\n"

@@ -1,11 +1,11 @@
-/* trace/view-queue.c - a virtqueue as it stood at a record, rebuilt from the trace alone: the
+/* trace/view/queue.c - a virtqueue as it stood at a record, rebuilt from the trace alone: the
  * setup writes, the indices the notify and used events carry, the chains popped and not yet
  * published. The trace holds no descriptors, so a chain shows as its head, request and size. */
 #include <linux/virtio_pci.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 /* All chains in flight while scanning (the pane shows the oldest few). */
 struct flight {

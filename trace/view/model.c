@@ -1,64 +1,10 @@
-/* trace/view-model.c - what the viewer shows and where it stands: the filtered rows, the
+/* trace/view/model.c - what the viewer shows and where it stands: the filtered rows, the
  * selection, n/p along the path, search, go-to, and playback in recorded time. No drawing. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/view.h"
-
-static const char *const arg_names[VA_NR] = {[VA_QUEUE] = "queue",
-					     [VA_HEAD] = "head",
-					     [VA_SIZE] = "size",
-					     [VA_ADDR] = "addr",
-					     [VA_PFN] = "pfn",
-					     [VA_RW] = "rw",
-					     [VA_OLD] = "old",
-					     [VA_NEW] = "new",
-					     [VA_REG] = "reg",
-					     [VA_ENABLE] = "enable",
-					     [VA_VECTOR] = "vector",
-					     [VA_AVAIL_IDX] = "avail_idx",
-					     [VA_USED_IDX] = "used_idx",
-					     [VA_TYPE] = "type",
-					     [VA_SECTOR] = "sector",
-					     [VA_SEGS] = "segs",
-					     [VA_BYTES] = "bytes",
-					     [VA_STATUS] = "status",
-					     [VA_NS] = "ns",
-					     [VA_LEN] = "len",
-					     [VA_BACKEND] = "backend",
-					     [VA_VIA] = "via",
-					     [VA_KIND] = "kind",
-					     [VA_RESULT] = "result"};
-
-/* arg_index[ev][a]: the position of argument a in event ev's table, -1 when it has none. */
-static int8_t arg_index[TRACE_EV_NR][VA_NR];
-static pthread_once_t arg_once = PTHREAD_ONCE_INIT;
-
-static void arg_index_init(void)
-{
-	for (unsigned ev = 0; ev < TRACE_EV_NR; ev++)
-		for (unsigned a = 0; a < VA_NR; a++) {
-			arg_index[ev][a] = -1;
-			for (unsigned i = 0; trace_events[ev].args[i].name; i++)
-				if (!strcmp(trace_events[ev].args[i].name, arg_names[a]))
-					arg_index[ev][a] = i;
-		}
-}
-
-bool view_has(const struct trace_rec *r, enum view_arg a)
-{
-	pthread_once(&arg_once, arg_index_init);
-	return r->ev < TRACE_EV_NR && arg_index[r->ev][a] >= 0;
-}
-
-uint64_t view_arg(const struct trace_rec *r, enum view_arg a, uint64_t def)
-{
-	if (!view_has(r, a))
-		return def;
-	return trace_arg_value(&trace_events[r->ev], arg_index[r->ev][a], r->a);
-}
+#include "trace/view/view.h"
 
 uint64_t view_class_mask(unsigned cls)
 {

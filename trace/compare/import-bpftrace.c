@@ -1,20 +1,21 @@
-/* trace/import-bpftrace.c - `kvmscope import bpftrace LOG`: the host's view of a VMM process, as
- * trace/kvm.bt prints the KVM tracepoints ("kvmbt NS TID EVENT key=value ..."). Each exit to user
- * space (kvm_userspace_exit) becomes a kvm_exit record with the port or address it was for; every
- * line is also kept as `imported`, so what KVM handled without user space (ioeventfd kicks as
- * kvm_fast_mmio or a kvm_pio with no exit, irqfd interrupts as kvm_msi_set_irq) stays visible. */
+/* trace/compare/import-bpftrace.c - `kvmscope import bpftrace LOG`: the host's view of a VMM
+ * process, as trace/compare/kvm.bt prints the KVM tracepoints ("kvmbt NS TID EVENT key=value ...").
+ * Each exit to user space (kvm_userspace_exit) becomes a kvm_exit record with the port or address
+ * it was for; every line is also kept as `imported`, so what KVM handled without user space
+ * (ioeventfd kicks as kvm_fast_mmio or a kvm_pio with no exit, irqfd interrupts as kvm_msi_set_irq)
+ * stays visible. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define NVAL 6
 
 enum { B_EXIT, B_USER_EXIT, B_PIO, B_MMIO, B_FAST_MMIO, B_MSI, B_IRQ };
 
-/* trace/kvm.bt's lines after "kvmbt NS TID NAME " */
+/* trace/compare/kvm.bt's lines after "kvmbt NS TID NAME " */
 static const struct {
 	const char *name, *args;
 } events[] = {
@@ -116,7 +117,10 @@ static void put(struct bimp *im, const struct bline *l, uint16_t site)
 {
 	struct trace_rec *r;
 	if (l->ev == B_USER_EXIT && (r = trace_build_rec(im->b, l->ts, TRACE_EV_KVM_EXIT))) {
-		struct bline *a = access_of(im, l - im->l);
+		/* Only an IO or MMIO exit was for an access: an EINTR exit (KVM_EXIT_INTR) after an
+		 * in-kernel LAPIC write must not take that write as its own. */
+		bool io = l->v[0] == KVM_EXIT_IO || l->v[0] == KVM_EXIT_MMIO;
+		struct bline *a = io ? access_of(im, l - im->l) : NULL;
 		r->tid = tid_of(im, l->tid);
 		r->site = site;
 		trace_rec_set(r, "reason", l->v[0]);
@@ -163,9 +167,10 @@ int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t err
 		snprintf(err, errlen, "%s: %s", b->tf.path, strerror(EIO));
 		ret = -1;
 	} else if (!im.n) {
-		snprintf(err, errlen,
-			 "%s: no kvmbt lines in %zu lines (expected the output of trace/kvm.bt)",
-			 b->tf.path, b->lines);
+		snprintf(
+		    err, errlen,
+		    "%s: no kvmbt lines in %zu lines (expected the output of trace/compare/kvm.bt)",
+		    b->tf.path, b->lines);
 		ret = -1;
 	}
 	for (size_t i = 0; !ret && i < im.n; i++) { /* vCPUs: the threads that exit to user space */
@@ -177,7 +182,7 @@ int trace_import_bpftrace(struct trace_build *b, FILE *in, char *err, size_t err
 		    (t = trace_build_push(b, &im.vcpus, &im.nvcpu, &im.vcpu_cap, sizeof(*t))))
 			*t = im.l[i].tid;
 	}
-	uint16_t site = trace_build_site(b, "trace/kvm.bt", "bpftrace");
+	uint16_t site = trace_build_site(b, "trace/compare/kvm.bt", "bpftrace");
 	for (size_t i = 0; !ret && i < im.n; i++)
 		put(&im, &im.l[i], site);
 	if (!ret) {

@@ -1,14 +1,39 @@
-/* trace/view.h - the viewer's model, shared by trace/view*.c, trace/qemu-map.c and the viewer's
- * unit tests (not a front door: other layers use trace/trace.h). Everything here is plain
- * computation on a struct trace_file: what is selected and shown, which init or IO step an event
- * is (virtio 1.2 §3.1.1), the virtqueue rebuilt as of an event. trace/view-draw.c draws it. */
+/* trace/view/view.h - front door of the viewer: `kvmscope view FILE [--compare B]` and
+ * `kvmscope run --step`, and the viewer's model, shared by the files of trace/view/ and the
+ * viewer's unit tests. The top floor of the trace layer: it reads files through trace/internal.h
+ * and takes --compare's rows from trace/compare/compare.h; nothing below includes it. Everything
+ * but draw.c, term.c and live.c is plain computation on a struct trace_file: what is selected
+ * and shown, which init or IO step an event is (virtio 1.2 §3.1.1), the virtqueue rebuilt as of
+ * an event. trace/view/draw.c draws it. */
 #ifndef KVMSCOPE_TRACE_VIEW_H
 #define KVMSCOPE_TRACE_VIEW_H
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 #include "trace/internal.h"
 
-/* --- Arguments by meaning, whatever their slot (trace/view-model.c). --- */
+/* `kvmscope view FILE [--events GLOB,...]`: the ncurses viewer (docs/viewer.md); argv[0] "view". */
+int view_cmd_main(int argc, char **argv);
+
+/* `kvmscope run --trace FILE --step[=CLASSES]`: the same viewer on the VM as it runs. The VM
+ * pauses at each event of CLASSES (default: virtio-status,features,queue-setup), every thread
+ * that emits an event waiting, until the user presses n (to the next such event) or c (to the
+ * next breakpoint); q stops it. The guest console goes to a pane (a serial sink). */
+struct view_live_config {
+	const char *trace_path;		  /* the --trace FILE (required: the viewer reads it) */
+	const char *classes;		  /* --step=CLASSES, or NULL */
+	void (*stop_vm)(void *opaque);	  /* q: stop the VM cleanly */
+	bool (*vm_stopped)(void *opaque); /* the VM is stopping: paused threads go on */
+	void *opaque;
+};
+/* After trace_start(), before the VM runs: takes the terminal, starts the viewer thread and the
+ * hook. 0, or -errno after one line on stderr (-ENOTTY: no terminal; -EINVAL: bad CLASSES). */
+int view_live_start(const struct view_live_config *c);
+void view_live_console(void *opaque, uint8_t c); /* a serial sink: one byte the guest printed */
+/* After the VM stopped, before trace_stop(): with wait, shows the exit status until q; gives the
+ * terminal back and removes the hook. */
+void view_live_end(int status, bool wait);
+
+/* --- Arguments by meaning, whatever their slot (trace/view/text.c). --- */
 enum view_arg {
 	VA_QUEUE,
 	VA_HEAD,
@@ -39,7 +64,7 @@ enum view_arg {
 bool view_has(const struct trace_rec *r, enum view_arg a);
 uint64_t view_arg(const struct trace_rec *r, enum view_arg a, uint64_t def);
 
-/* --- The two paths and their steps (trace/view-path.c). --- */
+/* --- The two paths and their steps (trace/view/path.c). --- */
 enum view_path { VIEW_PATH_NONE, VIEW_PATH_INIT, VIEW_PATH_IO };
 enum view_step {
 	VIEW_STEP_DEVICE, /* host: the device built (before the driver) */
@@ -112,7 +137,7 @@ int view_round_get(const struct trace_file *tf, const struct view_tags *t, size_
  * there is none. Records hidden by the filter are the caller's business. */
 size_t view_step_next(const struct trace_file *tf, const struct view_tags *t, size_t sel, int dir);
 
-/* --- The virtqueue as of a record (trace/view-queue.c). --- */
+/* --- The virtqueue as of a record (trace/view/queue.c). --- */
 #define VIEW_QUEUE_INFLIGHT_MAX 16
 struct view_inflight {
 	uint32_t head;
@@ -138,16 +163,7 @@ struct view_queue {
 /* The queue the record is about (its queue argument, else the device's last queue_select). */
 void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *q);
 
-/* --- The QEMU 7.2 function doing the same job (trace/qemu-map.c). --- */
-struct view_qemu {
-	const char *func; /* "virtio_set_status()" or NULL: QEMU has no counterpart */
-	const char *from; /* the callers that reach it, "a() / b()" */
-	const char *file; /* in QEMU's tree */
-	const char *note; /* what differs, or NULL */
-};
-const struct view_qemu *view_qemu_for(unsigned ev);
-
-/* --- The model of the screen (trace/view-model.c). --- */
+/* --- The model of the screen (trace/view/model.c). --- */
 enum view_speed { VIEW_SPEED_MIN = -16, VIEW_SPEED_MAX = 16 }; /* powers of two */
 #define VIEW_PLAY_GAP_MAX_NS 2000000000ULL /* longer pauses are cut to this much wall time */
 
@@ -193,7 +209,7 @@ void view_speed(struct view *v, int delta, uint64_t wall_ns);
 uint64_t view_play_tick(struct view *v, uint64_t wall_ns);
 const char *view_speed_name(int speed, char *buf, size_t len);
 
-/* --- Text the panes show (trace/view-text.c): one record as words. --- */
+/* --- Text the panes show (trace/view/text.c): one record as words. --- */
 uint64_t view_time(const struct trace_file *tf, const struct trace_rec *r); /* ns since start */
 const char *view_time_str(uint64_t ns, char *buf, size_t len);		    /* "1.234567" */
 /* "virtio_status old=ACKNOWLEDGE new=ACKNOWLEDGE|DRIVER" */
@@ -212,8 +228,9 @@ void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, voi
 void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* --- Two runs side by side: `kvmscope view A --compare B` (trace/view-compare.c). The rows are
- * `kvmscope diff`'s alignment of each pair of devices' handshakes (trace/diff.h), not another. */
+/* --- Two runs side by side: `kvmscope view A --compare B` (trace/view/compare.c). The rows are
+ * `kvmscope diff`'s alignment of each pair of devices' handshakes (trace/compare/compare.h), not
+ * another. */
 #define VIEW_CMP_NOTES_MAX 32
 struct view_cmp_row {
 	uint8_t op;	 /* enum diff_op */
@@ -250,7 +267,7 @@ bool view_cmp_diff(struct view_cmp *c, int dir, bool mismatch_only);
  * B's event (its decoded fields, functions, as view_detail). */
 void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void *opaque);
 
-/* --- The screen (trace/view-draw.c): where the panes go, and drawing them with ncurses. --- */
+/* --- The screen (trace/view/draw.c): where the panes go, and drawing them with ncurses. --- */
 struct view_box {
 	int y, x, h, w;
 };
@@ -270,7 +287,7 @@ struct view_ui {
 	bool zoom;	   /* the detail pane over the whole body */
 	bool compare;	   /* view A --compare B: the help says its keys */
 	bool utf8, color;
-	/* live stepping (trace/view-live.c fills these before each draw) */
+	/* live stepping (trace/view/live.c fills these before each draw) */
 	bool live;
 	char state[160]; /* "paused at #12 (virtio-status): n next, c continue" */
 	char console[VIEW_CONSOLE_LINES][VIEW_CONSOLE_COLS];
@@ -283,8 +300,8 @@ void view_draw_filter(const struct view_ui *ui, const struct view *v);
 void view_draw_prompt(const struct view_ui *ui, const char *label, const char *text);
 void view_colors_init(struct view_ui *ui);
 
-/* --- The terminal program (trace/view.c). --- */
-/* What a live VM adds to the loop (trace/view-live.c): poll takes new records and fills the live
+/* --- The terminal program (trace/view/term.c). --- */
+/* What a live VM adds to the loop (trace/view/live.c): poll takes new records and fills the live
  * parts of ui before each frame (false: the loop ends); key takes the keys it owns (true: taken).
  */
 struct view_source {

@@ -1,10 +1,10 @@
-/* trace/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each side
- * cannot have recorded (so that its absence is labelled rather than called a mismatch). */
+/* trace/compare/diff-align.c - the edit-distance alignment behind `kvmscope diff`, and what each
+ * side cannot have recorded (so that its absence is labelled rather than called a mismatch). */
 #include <linux/pci_regs.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define CELLS_MAX (16u << 20) /* a longer pair is aligned by its first steps, the rest after */
 
@@ -180,6 +180,10 @@ long diff_align(const struct diff_side *sa, const struct diff_dev *a, const stru
 		if (r->op == DIFF_CHANGED)
 			r->label = expected_change(sa, a, r->a, sb, b, r->b);
 	}
+	/* What the spec makes differ between a legacy and a modern driver (virtio 1.2 §3.1.2) */
+	for (size_t k = 0; k < n; k++)
+		if (out[k].op != DIFF_SAME && !out[k].label)
+			out[k].label = diff_interface_label(sa, out[k].a, sb, out[k].b);
 	free(ia);
 	free(ib);
 	free(pairs);

@@ -1,11 +1,11 @@
-/* trace/dump.c - `kvmscope trace dump FILE [--format text|json|chrome] [--events GLOB,...]`.
+/* trace/report/dump.c - `kvmscope trace dump FILE [--format text|json|chrome] [--events GLOB,...]`.
  * text reads like QEMU's log trace backend (TID@SECONDS.MICROS:event args), so the two sit side
  * by side; json is one object a line; chrome is Trace Event JSON that ui.perfetto.dev opens. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/report/report.h"
 
 enum format { TEXT, JSON, CHROME };
 
@@ -18,18 +18,6 @@ struct dump {
 	bool first;
 	bool slices; /* both ends of a request are shown: draw it as a slice */
 };
-
-int trace_cli_load(const char *cmd, const char *path, struct trace_file *tf)
-{
-	char err[512];
-	if (trace_file_load(tf, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kvmscope trace %s: %s\n", cmd, err);
-		return 2;
-	}
-	if (tf->warning[0])
-		fprintf(stderr, "kvmscope trace %s: warning: %s\n", cmd, tf->warning);
-	return 0;
-}
 
 /* Writes s as the inside of a JSON string (quote true) or a C-like quoted word. */
 static void put_escaped(FILE *f, const char *s)

@@ -1,6 +1,6 @@
-/* trace/view.c - `kvmscope view FILE`: the terminal, the keys, and the terminal given back as it
- * was on every way out: q, end of input, SIGTERM/SIGHUP/SIGINT, and crashes. The live stepper
- * (trace/view-live.c) runs the same loop with a source that feeds records and takes n/c/b/q. */
+/* trace/view/term.c - `kvmscope view FILE`: the terminal, the keys, and the terminal given back as
+ * it was on every way out: q, end of input, SIGTERM/SIGHUP/SIGINT, and crashes. The live stepper
+ * (trace/view/live.c) runs the same loop with a source that feeds records and takes n/c/b/q. */
 #include <poll.h>
 #include <curses.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 #include <term.h> /* last: it defines macros such as lines */
 
 /* --- The terminal, and putting it back from a signal handler (write and tcsetattr only). --- */

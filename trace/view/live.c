@@ -1,4 +1,4 @@
-/* trace/view-live.c - `kvmscope run --step[=CLASSES]`: the viewer on a VM as it runs. A hook in
+/* trace/view/live.c - `kvmscope run --step[=CLASSES]`: the viewer on a VM as it runs. A hook in
  * trace_emit() (trace_step_hook) holds the thread that emitted an event of the stepped classes,
  * and every other thread at its next event, until the user says n or c; the viewer thread reads
  * the trace file the writer keeps appending to, so it shows exactly what the file will hold. */
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 #define LIVE_DEFAULT_CLASSES "virtio-status,features,queue-setup" /* the init handshake */
 #define RELOAD_NS	     200000000ULL /* while running, the file is read again this often */

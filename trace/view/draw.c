@@ -1,11 +1,11 @@
-/* trace/view-draw.c - the viewer's panes drawn with ncurses from what the model computes:
+/* trace/view/draw.c - the viewer's panes drawn with ncurses from what the model computes:
  * Timeline | Detail over Path | Queue, a header, a status line, and in live mode the guest
  * console. Works from 80x24 up; everything is redrawn from the model on every frame. */
 #include <curses.h>
 #include <linux/virtio_pci.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 void view_layout(int lines, int cols, int console_rows, bool zoom, struct view_layout *l)
 {

@@ -1,14 +1,14 @@
-/* trace/qemu-map.c - for each event, the QEMU 7.2 function that does the same job, the callers
- * that reach it and its file, so the viewer sets kvmscope's path beside QEMU's. Names are from
- * QEMU 7.2's hw/virtio/virtio-pci.c, hw/virtio/virtio.c, hw/virtio/virtio-bus.c,
+/* trace/compare/qemu-map.c - for each event, the QEMU 7.2 function that does the same job, the
+ * callers that reach it and its file, so the viewer sets kvmscope's path beside QEMU's. Names are
+ * from QEMU 7.2's hw/virtio/virtio-pci.c, hw/virtio/virtio.c, hw/virtio/virtio-bus.c,
  * hw/block/virtio-blk.c, hw/block/dataplane/virtio-blk.c, hw/pci/pci.c, hw/pci/msix.c and
  * accel/kvm/kvm-all.c; the older names in the seed's walk (virtio_pci_init, pci_qdev_init,
  * virtio_blk_device_init) became the realize functions named here. */
-#include "trace/view.h"
+#include "trace/compare/compare.h"
 
 #define Q(ev, ...) [TRACE_EV_##ev] = {__VA_ARGS__}
 
-static const struct view_qemu map[TRACE_EV_NR] = {
+static const struct qemu_func map[TRACE_EV_NR] = {
     /* host side: what the seed walks, in QEMU 7.2's names */
     Q(DEV_CREATE, "do_pci_register_device()",
       "pci_qdev_realize() (the seed's pci_qdev_init) for virtio-blk-pci", "hw/pci/pci.c",
@@ -169,7 +169,7 @@ static const struct view_qemu map[TRACE_EV_NR] = {
     Q(IMPORTED, NULL, NULL, NULL, "an event of another tracer, kept as its text"),
 };
 
-const struct view_qemu *view_qemu_for(unsigned ev)
+const struct qemu_func *qemu_func_for(unsigned ev)
 {
 	return ev < TRACE_EV_NR ? &map[ev] : NULL;
 }

@@ -1,13 +1,13 @@
-/* trace/view-compare.c - `kvmscope view A --compare B`'s model: the rows are what `kvmscope diff`
- * aligned (trace/diff.h: the same loading, pairing and edit distance), each tagged with the init
- * step it is on (trace/view-path.c's tags, virtio 1.2 §3.1.1), so that n/p walk the handshake of
- * both runs at once and d/D, m/M jump between differences. */
+/* trace/view/compare.c - `kvmscope view A --compare B`'s model: the rows are what `kvmscope diff`
+ * aligned (trace/compare/compare.h: the same loading, pairing and edit distance), each tagged with
+ * the init step it is on (trace/view/path.c's tags, virtio 1.2 §3.1.1), so that n/p walk the
+ * handshake of both runs at once and d/D, m/M jump between differences. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 #define CMP_REQUESTS 8 /* diff's default; the viewer shows the handshake only */
 

@@ -1,4 +1,4 @@
-/* trace/view-path.c - which step of the device's init (virtio 1.2 §3.1.1) or of the IO path
+/* trace/view/path.c - which step of the device's init (virtio 1.2 §3.1.1) or of the IO path
  * each record is, the round of steps around a selected record, and n/p along it. */
 #include <errno.h>
 #include <linux/virtio_config.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/view.h"
+#include "trace/view/view.h"
 
 const struct view_step_info view_steps[VIEW_STEP_NR] = {
     [VIEW_STEP_DEVICE] = {"device built", "", "§4.1.2",

@@ -1,4 +1,4 @@
-/* trace/import-qemu-status.c - what QEMU's monitor said after the run (info virtio-status,
+/* trace/compare/import-qemu-status.c - what QEMU's monitor said after the run (info virtio-status,
  * info virtio-queue-status), kept by guest/qemu-trace.sh in STEM-status.log beside the log. QEMU
  * 7.2 logs no feature negotiation and no queue setup; this snapshot of their outcome goes into
  * the imported trace's info block (qemu_host_features, qemu_guest_features, qemu_queueN), where
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define QUEUES_MAX 16
 

@@ -1,4 +1,4 @@
-/* trace/import-qemu.c - QEMU 7.2's `log` trace backend (`-trace enable=... -D LOG`, with or
+/* trace/compare/import-qemu.c - QEMU 7.2's `log` trace backend (`-trace enable=... -D LOG`, with or
  * without `-msg timestamp=on`) in kvmscope's vocabulary. Each QEMU event becomes the catalogue
  * event that means the same thing; QEMU's pointers become device, queue and request numbers; an
  * event with no counterpart is kept as `imported` (its name and text), never dropped. What QEMU
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/internal.h"
+#include "trace/compare/compare.h"
 
 #define NVAL	     6
 #define PCI_ROM_SLOT 6	  /* QEMU numbers the expansion ROM as BAR 6 */

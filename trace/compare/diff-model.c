@@ -1,12 +1,12 @@
-/* trace/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver sessions,
- * and, for the session compared, the PCI enumeration before it, the handshake steps, features,
- * queues, config fields read and the requests after DRIVER_OK (trace/diff.h). */
+/* trace/compare/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver
+ * sessions, and, for the session compared, the PCI enumeration before it, the handshake steps,
+ * features, queues, config fields read and the requests after DRIVER_OK (compare.h). */
 #include <linux/virtio_config.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/diff.h"
+#include "trace/compare/compare.h"
 
 #define ARG(r, name) trace_rec_arg(r, name, 0)
 
@@ -370,7 +370,9 @@ static void build_dev(const struct trace_file *tf, struct diff_dev *d)
 		const struct trace_rec *r = &tf->rec[i];
 		if (r->dev != d->dev)
 			continue;
-		if (r->ev == TRACE_EV_HOST_FEATURES) {
+		if (r->ev == TRACE_EV_DEV_CREATE) {
+			d->slot = ARG(r, "slot");
+		} else if (r->ev == TRACE_EV_HOST_FEATURES) {
 			d->host_features = ARG(r, "features");
 			d->has_host_features = true;
 		} else if (r->ev == TRACE_EV_QUEUE_ADD && ARG(r, "queue") < DIFF_QUEUES_MAX) {
@@ -404,8 +406,8 @@ static uint64_t recorded(const struct trace_file *tf)
 	return TRACE_MASK_DEFAULT;
 }
 
-/* What QEMU's monitor said after the run (trace/import-qemu-status.c): the outcome of feature
- * negotiation and queue setup, which QEMU 7.2 does not log. */
+/* What QEMU's monitor said after the run (trace/compare/import-qemu-status.c): the outcome of
+ * feature negotiation and queue setup, which QEMU 7.2 does not log. */
 static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
 {
 	char buf[256], key[32];
@@ -467,6 +469,9 @@ int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errl
 		d->dev = id;
 		d->kind = tf->names.dev[id].kind;
 		d->name = trace_file_str(tf, tf->names.dev[id].name);
+		/* QEMU names its devices "virtio-blk-pci 00:02.0" */
+		if (!s->qemu || sscanf(d->name, "%*s %*x:%x.%*x", (unsigned *)&d->slot) != 1)
+			d->slot = -1;
 		build_dev(tf, d);
 		d->has_queues = !diff_unrecorded(s, TRACE_EV_QUEUE_SIZE);
 		d->has_config = !diff_unrecorded(s, TRACE_EV_CONFIG_READ);
