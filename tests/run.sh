@@ -45,19 +45,26 @@ for t in tests/integration/linux.sh $(ls tests/integration/*.sh | grep -v /linux
 done
 # Scripts that boot a guest on /dev/kvm; with no KVM here they go to L1.
 needs_kvm() { grep -q 'need_kvm\|/dev/kvm' "$1"; }
-l1=""; here_list=""
+# Scripts marked real-kvm-only: on kvm_pvm they run in L1 instead of here.
+real_only() { [ "$kvm" = kvm_pvm ] && [ "$L1" != 0 ] && [ -z "$L1_INSIDE" ] && grep -q '^# real-kvm-only' "$1"; }
+l1=""; l1_only=""; here_list=""
 for t in $scripts; do
 	n=$(basename "$t" .sh)
 	if [ -z "$kvm" ] && [ "$L1" != 0 ] && [ -z "$L1_INSIDE" ] && needs_kvm "$t"; then
 		l1="$l1 $n"
 		continue
 	fi
+	if real_only "$t"; then
+		l1_only="$l1_only $n"
+		continue
+	fi
 	here_list="$here_list $n"
 	run_one "$n" sh "$t"
 done
-# A hardware-like KVM here (not kvm_pvm): L1 would test the same kind again, slower.
+# On kvm_pvm (not a hardware-like KVM) L1 runs the real-KVM subset too, and the scripts marked
+# real-kvm-only instead of here. On any other KVM, L1 would test the same kind again, slower.
 if [ -n "$kvm" ] && [ "$kvm" = kvm_pvm ] && [ "$L1" != 0 ] && [ -z "$L1_INSIDE" ]; then
-	for n in $L1_TESTS; do
+	for n in $L1_TESTS $l1_only; do
 		case " $scripts " in *"/$n.sh "*) l1="$l1 $n" ;; esac
 	done
 fi
