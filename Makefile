@@ -93,7 +93,7 @@ mini:
 l1-deps:
 	@sh tests/deps.sh $(L1_PKGS)
 
-l1: $(L1_OUT)/vmlinuz
+l1: l1-deps $(L1_OUT)/vmlinuz
 
 $(L1_OUT)/vmlinuz: guest/l1/build.sh guest/l1/init | l1-deps
 	@sh guest/l1/build.sh $(L1_OUT)

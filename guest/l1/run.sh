@@ -94,6 +94,8 @@ set -- qemu-system-x86_64 -accel tcg,thread=single -smp "$smp" -m "$mem" -cpu EP
 	-virtfs "local,path=$ctl,mount_tag=l1ctl,security_model=none,multidevs=remap" \
 	$virtfs
 
+cr=""
+[ $tty = 1 ] && cr=$(printf '\r') # QEMU has the terminal in raw mode
 # The watchdog: kills QEMU when the time is up or the heartbeat stops, and says why in verdict.
 watch() {
 	while [ ! -s "$ctl/qemu.pid" ]; do sleep 0.2; [ -e "$ctl/gone" ] && return; done
@@ -108,6 +110,11 @@ watch() {
 			continue
 		elif [ -z "$beat" ] && [ $((now - start)) -ge "$boot" ]; then
 			echo "did not come up in $boot s (no heartbeat yet)" >"$ctl/verdict"
+		elif [ -z "$beat" ]; then
+			# progress while L1 boots: its kernel is emulated, 10-30 s
+			[ $quiet = 1 ] || [ $(((now - start) % 10)) != 0 ] ||
+				printf 'l1: still starting L1 (%s s)%s\n' $((now - start)) "$cr" >&2
+			continue
 		elif [ -n "$beat" ] && [ $((now - beat)) -ge "$stall" ]; then
 			where=$(regs)
 			echo "stopped making progress: no heartbeat for $((now - beat)) s${where:+ ($where)}" >"$ctl/verdict"
