@@ -50,7 +50,9 @@ fi
 
 ctl=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-l1.XXXXXX") || exit 125
 trap 'rm -rf "$ctl"' EXIT
-trap 'exit 130' INT TERM
+qemu=""
+# Ctrl-C or a kill ends L1 too (QEMU runs in the background without a terminal)
+trap '[ -n "$qemu" ] && kill "$qemu" 2>/dev/null; exit 130' INT TERM
 # The command: run from this directory with this environment (make's job-server fds stay here).
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 {
@@ -148,15 +150,16 @@ if [ $tty = 1 ]; then
 	"$@" 2>"$ctl/qemu.err"
 	qrc=$?
 else
-	tail -n +1 -s 0.2 -f "$ctl/out" &
+	"$@" </dev/null >"$ctl/qemu.err" 2>&1 &
+	qemu=$!
+	# the output as it comes; each tail stops after QEMU has gone and it has read to the end
+	tail -n +1 -s 0.2 --pid=$qemu -f "$ctl/out" &
 	t1=$!
-	tail -n +1 -s 0.2 -f "$ctl/err" >&2 &
+	tail -n +1 -s 0.2 --pid=$qemu -f "$ctl/err" >&2 &
 	t2=$!
-	"$@" </dev/null >"$ctl/qemu.err" 2>&1
+	wait $qemu
 	qrc=$?
-	sleep 0.5 # tail prints what the last poll found, then stops
-	kill $t1 $t2 2>/dev/null
-	wait $t1 $t2 2>/dev/null
+	wait $t1 $t2
 fi
 touch "$ctl/gone"
 wait $watcher 2>/dev/null
