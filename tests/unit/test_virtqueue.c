@@ -427,9 +427,13 @@ static void test_event_idx_concurrent(void)
 
 		avail()->ring[idx & 7] = 0;
 		__atomic_store_n(&avail()->idx, htole16(idx + 1), __ATOMIC_RELEASE);
-		/* a varying pause, so that the device completes before the arm as well as after */
-		for (unsigned spin = (unsigned)rand() % 2000; spin; spin--)
-			__asm__ volatile("pause");
+		/* every other request the device has completed before the arm; the others race it,
+		 * after a varying delay (a plain loop: QEMU's emulator yields the CPU on `pause`) */
+		if (done & 1)
+			while (le16toh(*used_idx) == last_used)
+				sched_yield();
+		for (volatile unsigned spin = (unsigned)rand() % 2000; spin; spin--)
+			;
 		*used_event = htole16(last_used);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		bool wait = le16toh(*used_idx) == last_used;
@@ -450,9 +454,9 @@ static void test_event_idx_concurrent(void)
 	}
 	__atomic_store_n(&race.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(dev, NULL);
-	CHECK(done >= 200 && lost == 0 && owed > 0 && owed < done,
+	CHECK(done >= 200 && lost == 0 && owed > 0,
 	      "event idx, two threads: %lu requests, %lu of them armed before their completion "
-	      "(interrupt owed), %lu owed interrupts lost",
+	      "(interrupt owed, the others found it done), %lu owed interrupts lost",
 	      done, owed, lost);
 }
 
