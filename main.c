@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "blk/blk.h"
+#include "build-info.h"
 #include "kvm/kvm.h"
 #include "pci/pci.h"
 #include "trace/compare/compare.h"
@@ -26,6 +28,7 @@ static const char usage_main[] =
     "  view      replay a trace in the ncurses viewer, or two side by side (--compare)\n"
     "  import    turn a QEMU log (or a bpftrace log) into a kvmscope trace\n"
     "  diff      compare two runs' handshakes and IO (kvmscope traces or QEMU logs)\n"
+    "  bench     the IO paths against QEMU's: a table, results.csv, a chart and report.md\n"
     "  help      this text; `kvmscope COMMAND --help` for a command's options\n"
     "\n"
     "Options: --help, --version\n"
@@ -33,21 +36,27 @@ static const char usage_main[] =
     "failed; 2 for bad input.\n";
 
 static const char usage_run[] =
-    "Usage: kvmscope run --kernel FILE [OPTIONS]\n"
+    "Usage: kvmscope run [--kernel FILE] [OPTIONS]\n"
     "Boot FILE (a bzImage, an ELF vmlinux, or guest/out/mini.elf) with the guest console on\n"
     "this terminal. kvmscope exits when the guest reboots (Linux: `reboot -f`, reboot=k) or\n"
     "writes its exit status to port 0xf4, or halts with interrupts off (a power-off\n"
     "without ACPI). Ctrl-C stops the guest. The --disk image is locked meanwhile.\n"
     "\n"
-    "  --kernel FILE        kernel to boot (required)\n"
+    "  --kernel FILE        kernel to boot; without it, the installed Linux guest\n"
+    "                       (" KVMSCOPE_GUESTDIR "/vmlinux, initrd.img, and a scratch copy\n"
+    "                       of disk.img that is gone after the run), or the mini guest\n"
+    "                       (mini.elf, test=blk on a blank scratch disk) when that is all\n"
+    "                       there is\n"
     "  --initrd FILE        initial ramdisk (an uncompressed cpio boots fastest)\n"
     "  --append STR         more kernel command-line words (after kvmscope's own:\n"
     "                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
     "  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
-    "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M, at least 16M)\n"
+    "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M; 16M to 1T)\n"
     "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
     "  --irq MODE           device interrupts: msix (default) or intx\n"
-    "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring\n"
+    "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring,\n"
+    "                       or vhost-user,socket=SOCK: a vhost-user-blk backend (e.g.\n"
+    "                       guest/vhost-user-blk.sh IMAGE SOCK) serves them, without --disk\n"
     "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
     "                       virtualized, switch off the guest features it cannot run\n"
     "                       ("
@@ -56,7 +65,8 @@ static const char usage_run[] =
     "  --trace FILE         record the virtio handshake and IO path into FILE; a SIGUSR2\n"
     "                       to kvmscope pauses recording, the next resumes it\n"
     "  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
-    "  --trace-buffer SIZE  trace ring size (default 8M); a full ring drops and counts\n"
+    "  --trace-buffer SIZE  trace ring size (default 8M; 64K to 1G); a full ring\n"
+    "                       drops and counts\n"
     "  --symbols FILE       guest vmlinux for symbols (default: beside --kernel)\n"
     "  --step[=CLASSES]     step through the run in the viewer: the VM pauses at each event\n"
     "                       of CLASSES (default virtio-status,features,queue-setup); n next,\n"
@@ -66,7 +76,8 @@ static const char usage_run[] =
     "  --help               this text\n";
 
 struct machine_options {
-	const char *kernel, *initrd, *append, *disk;
+	const char *kernel, *initrd, *append, *disk, *vhost_socket;
+	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
 	bool disk_ro, msix, pvh;
 	uint64_t mem_size;
 	enum compat_mode compat;
@@ -97,9 +108,23 @@ static int run_status(int r)
 {
 	/* Bad input from the user is 2 (a disk in use counts); other run-time failures are 1. */
 	return r == -ENOENT || r == -EACCES || r == -ENOEXEC || r == -E2BIG || r == -EINVAL ||
-		       r == -EISDIR || r == -EBUSY
+		       r == -EISDIR || r == -EBUSY || r == -ENOTDIR || r == -EROFS
 		   ? 2
 		   : 1;
+}
+
+/* The user's files, checked before /dev/kvm is opened: a bad one is named even on a machine
+ * without KVM. One line on stderr, the exit status; 0 when all are fine. */
+static int check_files(const struct machine_options *mo)
+{
+	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .pvh = mo->pvh};
+	struct blk_config disk = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+	int r = boot_check(&bc);
+	if (!r && mo->disk)
+		r = blk_check(&disk);
+	if (!r)
+		r = trace_check(&mo->trace);
+	return r < 0 ? run_status(r) : 0;
 }
 
 /* The machine: a VM, its devices, the kernel; runs until the guest stops. */
@@ -107,7 +132,8 @@ static int machine_run(const struct machine_options *mo)
 {
 	/* Stepping: the guest console goes to the viewer's pane, not the terminal. */
 	struct vm_config vc = {.mem_size = mo->mem_size,
-			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO};
+			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO,
+			       .shared_ram = mo->blk_io == BLK_IO_VHOST_USER};
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct pci *pci = calloc(1, sizeof(*pci));
 	struct virtio_dev *blk = NULL;
@@ -115,10 +141,10 @@ static int machine_run(const struct machine_options *mo)
 	bool compat, traced = false;
 	int r;
 
-	if (!vm || !pci) {
+	if ((r = check_files(mo)) || !vm || !pci) {
 		free(vm);
 		free(pci);
-		return 1;
+		return r ? r : 1;
 	}
 	r = vm_create(vm, &vc);
 	if (r < 0) {
@@ -140,7 +166,8 @@ static int machine_run(const struct machine_options *mo)
 		struct trace_options to = mo->trace;
 		to.kernel = mo->kernel;
 		trace_info("kernel", "%s", mo->kernel);
-		trace_info("transport", "%s", mo->disk ? virtio_words_of(mo->virtio) : "none");
+		trace_info("transport", "%s",
+			   mo->disk || mo->vhost_socket ? virtio_words_of(mo->virtio) : "none");
 		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
 		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
@@ -156,8 +183,12 @@ static int machine_run(const struct machine_options *mo)
 		fprintf(stderr, "kvmscope: PCI bus: %s\n", strerror(-r));
 		goto out;
 	}
-	if (mo->disk) {
-		struct blk_config bcfg = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+	if (mo->disk || mo->vhost_socket) {
+		struct blk_config bcfg = {.path = mo->disk,
+					  .ro = mo->disk_ro,
+					  .io = mo->blk_io,
+					  .serial = mo->disk_serial,
+					  .socket = mo->vhost_socket};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -213,40 +244,6 @@ out:
 	return r < 0 ? run_status(r) : r;
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'G':
-	case 'g':
-		v <<= 30;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		v <<= 20;
-		end++;
-		break;
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	}
-	if (*end == 'B' || *end == 'b' || *end == 'i')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end || v > (1ULL << 40))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "kvmscope: ");
@@ -262,6 +259,38 @@ static int pick(const char *s, const char *const *words, int n)
 		if (strcmp(s, words[i]) == 0)
 			return i;
 	return -1;
+}
+
+/* No --kernel: the guest make install shipped; the guest writes to a scratch disk, not to it. */
+static int default_guest(struct machine_options *mo, struct shipped_guest *sg)
+{
+	static char disk[64];
+	int fd;
+
+	if (shipped_guest(sg) < 0)
+		return bad(
+		    "run: no --kernel given and no guest installed (%s); pass --kernel FILE, "
+		    "or build and install one with 'make install-guest' in the source tree",
+		    sg->kernel);
+	mo->kernel = sg->kernel;
+	if (!mo->initrd && sg->initrd[0])
+		mo->initrd = sg->initrd;
+	if (sg->mini && !mo->append)
+		mo->append = "test=blk";
+	if (!mo->disk && !mo->vhost_socket && (sg->disk[0] || sg->mini)) {
+		fd = blk_scratch_disk(sg->disk[0] ? sg->disk : NULL, 64ULL << 20, disk,
+				      sizeof(disk));
+		if (fd < 0) {
+			fprintf(stderr, "kvmscope: run: scratch disk: %s\n", strerror(-fd));
+			return 1;
+		}
+		mo->disk = disk; /* fd stays open until kvmscope exits */
+		mo->disk_serial = "kvmscope-scratch";
+	}
+	fprintf(stderr, "kvmscope: no --kernel: booting the installed %s %s%s%s%s\n",
+		sg->mini ? "mini guest" : "Linux guest", sg->kernel, mo->initrd ? " with " : "",
+		mo->initrd ? mo->initrd : "", mo->disk == disk ? " and a scratch disk" : "");
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -323,8 +352,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (parse_size(optarg, &mo.mem_size) < 0)
-				return bad("--mem %s: not a size (e.g. 256M, 1G)", optarg);
+			if (trace_parse_size(optarg, &mo.mem_size) < 0 || mo.mem_size > (1ULL << 40))
+				return bad("--mem %s: not a size from 16M to 1T (e.g. 256M, 1G)",
+					   optarg);
 			if (mo.mem_size < (16ULL << 20))
 				return bad("--mem %s: at least 16M of guest RAM is needed", optarg);
 			break;
@@ -345,8 +375,10 @@ static int cmd_run(int argc, char **argv)
 			mo.msix = c == 0;
 			break;
 		case 'b':
-			if (blk_io_parse(optarg, &mo.blk_io) < 0)
-				return bad("--blk-io %s: expected vcpu, iothread or uring", optarg);
+			if (blk_io_parse_opts(optarg, &mo.blk_io, &mo.vhost_socket) < 0)
+				return bad("--blk-io %s: expected vcpu, iothread, uring or "
+					   "vhost-user,socket=PATH",
+					   optarg);
 			break;
 		case 'p':
 			mo.pvh = true;
@@ -364,8 +396,17 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad("run: unexpected argument '%s'", argv[optind]);
-	if (!mo.kernel)
-		return bad("run: %s", "--kernel FILE is required (try 'kvmscope run --help')");
+	if (mo.vhost_socket && mo.disk)
+		return bad("run: --disk %s: with --blk-io=vhost-user the backend serves the disk; "
+			   "drop --disk",
+			   mo.disk);
+	if (mo.vhost_socket && mo.virtio == VIRTIO_PCI_LEGACY)
+		return bad("run: --virtio %s: vhost-user backends serve virtio 1.0 drivers only "
+			   "(use modern or transitional)",
+			   "legacy");
+	struct shipped_guest sg;
+	if (!mo.kernel && (n = default_guest(&mo, &sg)) != 0)
+		return n;
 	if (mo.step && !isatty(STDIN_FILENO))
 		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
 					     "'kvmscope trace dump FILE')");
@@ -421,9 +462,11 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct command cmds[] = {{"run", cmd_run},	       {"trace", cmd_trace},
-					      {"view", view_cmd_main}, {"import", import_cmd_main},
-					      {"diff", diff_cmd_main}, {"--version", cmd_version}};
+	static const struct command cmds[] = {
+	    {"run", cmd_run},	       {"trace", cmd_trace},
+	    {"view", view_cmd_main},   {"import", import_cmd_main},
+	    {"diff", diff_cmd_main},   {"bench", bench_cmd_main},
+	    {"--version", cmd_version}};
 
 	return dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv, usage_main, "");
 }

@@ -22,6 +22,7 @@ static const char *const io_names[] = {
     [BLK_IO_VCPU] = "vcpu",
     [BLK_IO_IOTHREAD] = "iothread",
     [BLK_IO_URING] = "uring",
+    [BLK_IO_VHOST_USER] = "vhost-user",
 };
 
 int blk_io_parse(const char *s, enum blk_io *out)
@@ -35,6 +36,28 @@ int blk_io_parse(const char *s, enum blk_io *out)
 		}
 	}
 	return -EINVAL;
+}
+
+int blk_io_parse_opts(const char *s, enum blk_io *out, const char **socket)
+{
+	const char *comma = strchr(s, ',');
+	char name[16];
+
+	size_t n = comma ? (size_t)(comma - s) : strlen(s);
+
+	*socket = NULL;
+	if (n >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, s, n);
+	name[n] = 0;
+	if (blk_io_parse(name, out) < 0)
+		return -EINVAL;
+	if (*out != BLK_IO_VHOST_USER)
+		return comma ? -EINVAL : 0;
+	if (!comma || strncmp(comma + 1, "socket=", 7) != 0 || !comma[8])
+		return -EINVAL;
+	*socket = comma + 8;
+	return 0;
 }
 
 const char *blk_io_name(enum blk_io io)
@@ -177,6 +200,15 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+void blk_join(pthread_t thread, bool *live, int stop_fd)
+{
+	if (!*live)
+		return;
+	eventfd_write(stop_fd, 1);
+	pthread_join(thread, NULL);
+	*live = false;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -184,28 +216,30 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifier, bool irqfd,
+		int *kick_fd, int *call_fd, int *stop_fd)
+{
+	if (*host_notifier)
+		virtio_set_host_notifier(vdev, vq, -1);
+	if (irqfd)
+		virtio_set_guest_notifier(vdev, vq, -1);
+	*host_notifier = false;
+	close_fd(kick_fd);
+	close_fd(call_fd);
+	close_fd(stop_fd);
+}
+
 /* Undo backend_up(), from any state it may have reached. On the vCPU thread (or destroy). */
 static void backend_down(struct blk_dev *b)
 {
-	struct virtqueue *vq = &b->vdev.vqs[0];
-
 	b->started = false;
-	if (b->thread_live) {
+	if (b->thread_live)
 		__atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
-		eventfd_write(b->stop_fd, 1);
-		pthread_join(b->thread, NULL);
-		b->thread_live = false;
-	}
+	blk_join(b->thread, &b->thread_live, b->stop_fd);
 	if (b->uring)
 		blk_uring_fini(b);
-	if (b->host_notifier)
-		virtio_set_host_notifier(&b->vdev, vq, -1);
-	if (b->call_fd >= 0)
-		virtio_set_guest_notifier(&b->vdev, vq, -1);
-	b->host_notifier = false;
-	close_fd(&b->kick_fd);
-	close_fd(&b->call_fd);
-	close_fd(&b->stop_fd);
+	blk_unwire(&b->vdev, &b->vdev.vqs[0], &b->host_notifier, b->call_fd >= 0, &b->kick_fd,
+		   &b->call_fd, &b->stop_fd);
 }
 
 /* Dataplane: notifies arrive on an eventfd (ioeventfd), interrupts leave on one (irqfd). */
@@ -281,13 +315,8 @@ static void blk_stop(struct virtio_dev *vdev)
 }
 
 static const struct virtio_device_ops blk_ops = {
-    .name = "virtio-blk",
-    .device_id = VIRTIO_ID_BLOCK,
-    .pci_class = 0x010000, /* mass storage, SCSI: what virtio-blk has always used */
-    .nr_queues = 1,
-    .queue_max_size = BLK_QUEUE_SIZE,
+    BLK_OPS_IDENTITY,
     .get_features = blk_features,
-    .config_size = sizeof(struct virtio_blk_config),
     .config_access = blk_config_access,
     .queue_notify = blk_queue_notify,
     .start = blk_start,
@@ -328,6 +357,38 @@ static void set_serial(struct blk_dev *b, const struct blk_config *cfg)
 	memcpy(b->serial, s, strnlen(s, sizeof(b->serial)));
 }
 
+/* The image opened as the device will use it and measured: the fd, or -errno after one line
+ * naming the file. */
+static int open_disk(const struct blk_config *cfg, uint64_t *size, unsigned *pblk)
+{
+	int fd = open(cfg->path, (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC), r;
+	if (fd < 0) {
+		r = -errno;
+		fprintf(stderr, "kvmscope: %s: %s%s\n", cfg->path, strerror(-r),
+			r == -EACCES || r == -EROFS ? " (add ,ro for a read-only disk)" : "");
+		return r;
+	}
+	r = disk_geometry(fd, size, pblk);
+	if (r < 0) {
+		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
+			r == -EINVAL ? "not a regular file or block device" : strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int blk_check(const struct blk_config *cfg)
+{
+	uint64_t size;
+	unsigned pblk;
+	int fd = open_disk(cfg, &size, &pblk);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out)
 {
 	struct blk_dev *b;
@@ -335,6 +396,8 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	unsigned pblk = 512;
 	int r;
 
+	if (cfg->io == BLK_IO_VHOST_USER)
+		return blk_vhost_user_create(vm, cfg, out);
 	if (cfg->io == BLK_IO_URING && !blk_uring_built()) {
 		fprintf(stderr,
 			"kvmscope was built without liburing: --blk-io=uring is unavailable\n");
@@ -346,11 +409,9 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	b->io = cfg->io;
 	b->ro = cfg->ro;
 	b->kick_fd = b->call_fd = b->stop_fd = -1;
-	b->fd = open(cfg->path, (cfg->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	b->fd = open_disk(cfg, &size, &pblk);
 	if (b->fd < 0) {
-		r = -errno;
-		fprintf(stderr, "kvmscope: %s: %s%s\n", cfg->path, strerror(-r),
-			r == -EACCES || r == -EROFS ? " (add ,ro for a read-only disk)" : "");
+		r = b->fd;
 		free(b);
 		return r;
 	}
@@ -364,12 +425,6 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 					  : strerror(-r));
 		if (r == -EWOULDBLOCK)
 			r = -EBUSY;
-		goto fail;
-	}
-	r = disk_geometry(b->fd, &size, &pblk);
-	if (r < 0) {
-		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
-			r == -EINVAL ? "not a regular file or block device" : strerror(-r));
 		goto fail;
 	}
 	b->sectors = size / 512; /* a partial last sector is not part of the disk */
@@ -405,6 +460,10 @@ void blk_destroy(struct virtio_dev *vdev)
 
 	if (!vdev)
 		return;
+	if (blk_vhost_user_is(vdev)) {
+		blk_vhost_user_destroy(vdev);
+		return;
+	}
 	b = to_blk(vdev);
 	backend_down(b);
 	close(b->fd);
@@ -414,10 +473,15 @@ void blk_destroy(struct virtio_dev *vdev)
 
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&to_blk(vdev)->stats;
+	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
 	size_t i;
 
+	if (blk_vhost_user_is(vdev)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	src = (const uint64_t *)&to_blk(vdev)->stats;
 	/* Counters move on other threads: read each one whole. */
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);

@@ -18,6 +18,13 @@
 #define BLK_MAX_WZEROES_SECT (1u << 16) /* may be written as zeroes by hand: keep it short */
 #define BLK_MAX_WZEROES_SEG  16
 
+/* What each virtio-blk device of blk/ says of itself, whoever serves its queue (the
+ * virtio_device_ops fields before the callbacks). PCI class: mass storage, SCSI, what
+ * virtio-blk has always used. */
+#define BLK_OPS_IDENTITY                                                                           \
+	.name = "virtio-blk", .device_id = VIRTIO_ID_BLOCK, .pci_class = 0x010000, .nr_queues = 1, \
+	.queue_max_size = BLK_QUEUE_SIZE, .config_size = sizeof(struct virtio_blk_config)
+
 /* What a parsed request still needs from the backend. */
 enum blk_op {
 	BLK_OP_DONE,  /* answered already (status set): complete it */
@@ -118,6 +125,13 @@ void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res);
 void blk_signal(struct blk_dev *b, struct virtqueue *vq);
 void blk_reqs_reset(struct blk_dev *b);
 
+/* blk/blk.c: the dataplane's teardown, shared by the IO thread and vhost-user paths. Tell a
+ * thread to stop (one write to stop_fd) and join it, if *live; */
+void blk_join(pthread_t thread, bool *live, int stop_fd);
+/* unwire vq's ioeventfd (if *host_notifier) and irqfd (if irqfd), close the three eventfds. */
+void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifier, bool irqfd,
+		int *kick_fd, int *call_fd, int *stop_fd);
+
 /* blk/uring.c: the io_uring backend; without liburing, init says -ENOTSUP. */
 bool blk_uring_built(void);
 int blk_uring_init(struct blk_dev *b);
@@ -128,5 +142,10 @@ void blk_uring_flush(struct blk_dev *b);
  * none is waiting; the caller completes it (blk_req_end). */
 struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res);
 void blk_uring_fini(struct blk_dev *b); /* waits for what is in flight, then frees */
+
+/* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */
+int blk_vhost_user_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);
+bool blk_vhost_user_is(const struct virtio_dev *vdev);
+void blk_vhost_user_destroy(struct virtio_dev *vdev);
 
 #endif

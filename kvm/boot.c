@@ -98,7 +98,8 @@ static void build_long_mode(struct guest_mem *mem)
 	gdt[3] = 0x00cf93000000ffffULL; /* 0x18: flat data, __BOOT_DS */
 }
 
-/* bzImage: the protected-mode kernel at 1 MiB, its setup header copied into the zero page. */
+/* bzImage: the protected-mode kernel at 1 MiB, its setup header copied into the zero page.
+ * vm NULL: only check the image. */
 static int load_bzimage(struct vm *vm, const char *file, const uint8_t *img, size_t len,
 			struct boot_params *zp, struct boot_image *out)
 {
@@ -112,10 +113,12 @@ static int load_bzimage(struct vm *vm, const char *file, const uint8_t *img, siz
 				-ENOEXEC);
 	if (setup_len >= len || hdr_end > len || hdr_end > 0x1f1 + sizeof(zp->hdr))
 		return boot_err(file, "bzImage is truncated", -ENOEXEC);
-	dst = guest_ptr(&vm->mem, BZIMAGE_LOAD, len - setup_len);
-	if (!dst)
-		return boot_err(file, "kernel does not fit in guest RAM", -E2BIG);
-	memcpy(dst, img + setup_len, len - setup_len);
+	if (vm) {
+		dst = guest_ptr(&vm->mem, BZIMAGE_LOAD, len - setup_len);
+		if (!dst)
+			return boot_err(file, "kernel does not fit in guest RAM", -E2BIG);
+		memcpy(dst, img + setup_len, len - setup_len);
+	}
 	memcpy(&zp->hdr, img + 0x1f1, hdr_end - 0x1f1);
 	out->entry = BZIMAGE_LOAD + 0x200; /* startup_64 */
 	out->end = BZIMAGE_LOAD + (h->init_size > len - setup_len ? h->init_size : len - setup_len);
@@ -159,19 +162,21 @@ int boot_load_elf(struct guest_mem *mem, const char *file, const void *img, size
 		GElf_Phdr ph;
 		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		uint8_t *dst = guest_ptr(mem, ph.p_paddr, ph.p_memsz);
+		uint8_t *dst = mem ? guest_ptr(mem, ph.p_paddr, ph.p_memsz) : NULL;
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
 		    ph.p_filesz > len - ph.p_offset) {
 			r = boot_err(file, "ELF segment lies outside the file", -ENOEXEC);
 			goto out;
 		}
-		if (!dst || ph.p_paddr < BZIMAGE_LOAD) {
+		if ((mem && !dst) || ph.p_paddr < BZIMAGE_LOAD) {
 			r = boot_err(file, "ELF segment outside guest RAM (try a larger --mem)",
 				     -E2BIG);
 			goto out;
 		}
-		memcpy(dst, (const uint8_t *)img + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		if (dst) {
+			memcpy(dst, (const uint8_t *)img + ph.p_offset, ph.p_filesz);
+			memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		}
 		if (ph.p_paddr + ph.p_memsz > out->end)
 			out->end = ph.p_paddr + ph.p_memsz;
 		/* A virtual entry point (a kernel linked high) runs at its physical twin. */
@@ -207,19 +212,26 @@ static int read_file(const char *file, void **buf, size_t *len)
 	return 0;
 }
 
+/* read_file() with one line naming the file and what it is (kernel, initrd) when it fails. */
+static int read_user_file(const char *file, const char *what, void **buf, size_t *len)
+{
+	int r = read_file(file, buf, len);
+	if (r < 0)
+		fprintf(stderr, "kvmscope: %s: cannot read %s: %s\n", file, what,
+			r == -EINVAL ? "not a regular file" : r == -ENOEXEC ? "empty file" : strerror(-r));
+	return r;
+}
+
 static int load_initrd(struct vm *vm, const char *file, const struct boot_image *k,
 		       struct boot_params *zp)
 {
 	void *img;
 	size_t len;
 	uint64_t addr;
-	int r = read_file(file, &img, &len);
+	int r = read_user_file(file, "initrd", &img, &len);
 
-	if (r < 0) {
-		fprintf(stderr, "kvmscope: %s: cannot read initrd: %s\n", file,
-			r == -EINVAL ? "not a regular file" : strerror(-r));
+	if (r < 0)
 		return r;
-	}
 	r = boot_place_initrd(&vm->mem, k->end, k->initrd_max, len, &addr);
 	if (r < 0) {
 		fprintf(stderr,
@@ -235,31 +247,25 @@ static int load_initrd(struct vm *vm, const char *file, const struct boot_image 
 	return r;
 }
 
-int boot_load(struct vm *vm, const struct boot_config *bc)
+/* The kernel into guest RAM and its header into *zp; vm NULL: only check the file. */
+static int load_kernel(struct vm *vm, const struct boot_config *bc, struct boot_params *zp,
+		       struct boot_image *k)
 {
-	struct boot_params *zp = guest_ptr(&vm->mem, ZERO_PAGE_ADDR, sizeof(*zp));
-	struct boot_image k = {0};
 	void *img;
-	size_t len, cmdlen = strlen(bc->cmdline);
-	int r;
+	size_t len;
+	int r = read_user_file(bc->kernel, "kernel", &img, &len);
 
-	if (guest_mem_size(&vm->mem) < MIN_MEM)
-		return boot_err(bc->kernel, "guest RAM below 16 MiB", -EINVAL);
-	r = read_file(bc->kernel, &img, &len);
-	if (r < 0) {
-		fprintf(stderr, "kvmscope: %s: cannot read kernel: %s\n", bc->kernel,
-			r == -EINVAL ? "not a regular file" : strerror(-r));
+	if (r < 0)
 		return r;
-	}
 	memset(zp, 0, sizeof(*zp));
 	switch (kernel_kind_of(img, len)) {
 	case KERNEL_BZIMAGE:
-		r = load_bzimage(vm, bc->kernel, img, len, zp, &k);
+		r = load_bzimage(vm, bc->kernel, img, len, zp, k);
 		break;
 	case KERNEL_ELF:
-		r = boot_load_elf(&vm->mem, bc->kernel, img, len, &k);
+		r = boot_load_elf(vm ? &vm->mem : NULL, bc->kernel, img, len, k);
 		boot_header_for_elf(&zp->hdr);
-		if (r == 0 && bc->pvh && pvh_find_entry(img, len, &k.entry) < 0)
+		if (r == 0 && bc->pvh && pvh_find_entry(img, len, &k->entry) < 0)
 			r = boot_err(bc->kernel, "--pvh: the kernel has no PVH entry note",
 				     -ENOEXEC);
 		break;
@@ -269,6 +275,32 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 	if (r == 0 && bc->pvh && kernel_kind_of(img, len) != KERNEL_ELF)
 		r = boot_err(bc->kernel, "--pvh needs an ELF kernel (vmlinux)", -ENOEXEC);
 	munmap(img, len);
+	return r;
+}
+
+int boot_check(const struct boot_config *bc)
+{
+	struct boot_params zp;
+	struct boot_image k;
+	void *img;
+	size_t len;
+	int r = load_kernel(NULL, bc, &zp, &k);
+
+	if (r == 0 && bc->initrd && (r = read_user_file(bc->initrd, "initrd", &img, &len)) == 0)
+		munmap(img, len);
+	return r;
+}
+
+int boot_load(struct vm *vm, const struct boot_config *bc)
+{
+	struct boot_params *zp = guest_ptr(&vm->mem, ZERO_PAGE_ADDR, sizeof(*zp));
+	struct boot_image k = {0};
+	size_t cmdlen = strlen(bc->cmdline);
+	int r;
+
+	if (guest_mem_size(&vm->mem) < MIN_MEM)
+		return boot_err(bc->kernel, "guest RAM below 16 MiB", -EINVAL);
+	r = load_kernel(vm, bc, zp, &k);
 	if (r < 0)
 		return r;
 

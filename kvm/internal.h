@@ -49,6 +49,7 @@ void boot_e820(struct boot_params *zp, const struct guest_mem *mem);
 void boot_header_for_elf(struct setup_header *h);
 int boot_place_initrd(const struct guest_mem *mem, uint64_t kernel_end, uint64_t initrd_max,
 		      uint64_t size, uint64_t *addr);
+/* mem NULL: only check the file. */
 int boot_load_elf(struct guest_mem *mem, const char *file, const void *img, size_t len,
 		  struct boot_image *out);
 /* PVH (pvh.c): the kernel's 32-bit entry from its ELF note (-ENOENT: none); enter there. */

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KVMSCOPE_VERSION "0.1.0"
-
 /* Guest-physical layout. RAM above GUEST_PCI_HOLE moves to 4 GiB, as on a PC. */
 #define GUEST_PCI_HOLE	   0xC0000000ULL
 #define GUEST_4G	   0x100000000ULL
@@ -34,6 +32,9 @@ struct guest_mem {
 	uint64_t lo_size;
 	uint8_t *hi; /* guest [4 GiB, 4 GiB + hi_size) */
 	uint64_t hi_size;
+	/* With vm_config.shared_ram: one memfd holds all RAM, lo at offset 0, hi at lo_size, so
+	 * another process (a vhost-user backend) can map it. -1 otherwise. */
+	int fd;
 };
 
 /* Host pointer to guest [gpa, gpa + len), or NULL when any byte of it is outside RAM. */
@@ -118,6 +119,7 @@ struct vm {
 struct vm_config {
 	uint64_t mem_size;
 	int serial_out_fd; /* where the guest console goes, or -1 */
+	bool shared_ram;   /* guest RAM in a memfd another process may map (vhost-user) */
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */
@@ -157,6 +159,9 @@ struct boot_config {
 };
 
 int boot_load(struct vm *vm, const struct boot_config *bc); /* -errno, one line on stderr */
+/* The kernel and initrd checked as boot_load() reads them, before any VM exists: the user hears
+ * of a bad file first (-errno, one line on stderr naming it). */
+int boot_check(const struct boot_config *bc);
 enum kernel_kind kernel_kind_of(const void *buf, size_t len);
 
 /* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */
@@ -167,5 +172,20 @@ bool host_is_pvm(void);
  * out. "" when neither. */
 void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len);
 unsigned vm_tsc_khz(struct vm *vm); /* KVM_GET_TSC_KHZ; 0 when KVM cannot say */
+
+/* The files `make install` ships: the guests (vmlinux, initrd.img, disk.img, mini.elf) and the
+ * demo trace (traces/demo.kvt). shipped_path() fills buf with where NAME is for this binary and
+ * returns 0, or -errno when it is not there (buf still names where it looked). */
+enum shipped_dir { SHIPPED_GUEST, SHIPPED_DATA };
+const char *shipped_dir(enum shipped_dir dir);
+int shipped_path(enum shipped_dir dir, const char *name, char *buf, size_t len);
+/* What `kvmscope run` boots without --kernel: the Linux guest (vmlinux, with initrd.img and
+ * disk.img when they are there, else ""), or the mini guest when only mini.elf is installed.
+ * -ENOENT when neither is; kernel then names where vmlinux was looked for. */
+struct shipped_guest {
+	char kernel[4096], initrd[4096], disk[4096];
+	bool mini;
+};
+int shipped_guest(struct shipped_guest *g);
 
 #endif

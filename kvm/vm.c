@@ -16,13 +16,19 @@
 #define TSS_ADDR	  0xfffbd000 /* three pages just under the BIOS area, unused by us */
 #define IDENTITY_MAP_ADDR 0xfffbc000
 
-static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t **host)
+/* Guest RAM at gpa: anonymous memory, or (fd >= 0) the memfd's bytes from off, shared so that
+ * a vhost-user backend mapping the same fd sees what the guest wrote. */
+static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, int fd, uint64_t off,
+		   uint8_t **host)
 {
 	struct kvm_userspace_memory_region r;
 	void *p;
 
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	if (fd >= 0)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, off);
+	else
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_HUGEPAGE);
@@ -37,6 +43,21 @@ static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, ui
 	}
 	*host = p;
 	return 0;
+}
+
+/* One memfd for all of guest RAM (sparse: pages exist once touched). */
+static int ram_memfd(uint64_t size)
+{
+	int fd = memfd_create("kvmscope-guest-ram", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, size) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static int create_vcpu(struct vm *vm, struct vcpu *vcpu, int id)
@@ -114,7 +135,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->vcpu.fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->vcpu.fd = vm->mem.fd = -1;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
@@ -146,12 +167,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 
 	lo = cfg->mem_size < GUEST_PCI_HOLE ? cfg->mem_size : GUEST_PCI_HOLE;
 	hi = cfg->mem_size - lo;
-	r = map_ram(vm, 0, 0, lo, &vm->mem.lo);
+	if (cfg->shared_ram) {
+		vm->mem.fd = ram_memfd(cfg->mem_size);
+		if (vm->mem.fd < 0)
+			return fail("guest RAM (memfd_create)", vm->mem.fd);
+	}
+	r = map_ram(vm, 0, 0, lo, vm->mem.fd, 0, &vm->mem.lo);
 	if (r < 0)
 		return fail("guest RAM", r);
 	vm->mem.lo_size = lo;
 	if (hi) {
-		r = map_ram(vm, 1, GUEST_4G, hi, &vm->mem.hi);
+		r = map_ram(vm, 1, GUEST_4G, hi, vm->mem.fd, lo, &vm->mem.hi);
 		if (r < 0)
 			return fail("guest RAM above 4 GiB", r);
 		vm->mem.hi_size = hi;
@@ -183,6 +209,8 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->mem.lo, vm->mem.lo_size);
 	if (vm->mem.hi)
 		munmap(vm->mem.hi, vm->mem.hi_size);
+	if (vm->mem.fd >= 0)
+		close(vm->mem.fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -191,5 +219,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_fd);
 	vm->vm_fd = vm->kvm_fd = vm->vcpu.fd = vm->stop_fd = -1;
 	vm->vcpu.run = NULL;
-	vm->mem = (struct guest_mem){0};
+	vm->mem = (struct guest_mem){.fd = -1};
 }

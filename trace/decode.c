@@ -428,6 +428,8 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 	uint32_t kind = tf ? trace_file_dev_kind(tf, r->dev) : 0;
 	unsigned width = arg_named(e, r->a, "len", 1);
 
+	if (trace_arg_unknown(tf, r, i))
+		return say(buf, len, "?");
 	switch (e->args[i].fmt) {
 	case TRACE_FMT_HEX:
 		return say(buf, len, "0x%llx", (unsigned long long)v);
@@ -493,6 +495,12 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 		return one_of(v, vm_states, COUNT(vm_states), 0, buf, len);
 	case TRACE_FMT_WIRING:
 		return v ? bits(v, wiring, COUNT(wiring), 0, buf, len) : say(buf, len, "none");
+	case TRACE_FMT_VUREQ:
+	case TRACE_FMT_VUFLAGS:
+	case TRACE_FMT_VUPAY:
+		return trace_decode_vhost_user(e, r->a, i, buf, len);
+	case TRACE_FMT_ERRNO: /* a negative errno */
+		return say(buf, len, "%s", strerror(-(int64_t)v));
 	default:
 		return say(buf, len, "%llu", (unsigned long long)v);
 	}

@@ -133,7 +133,7 @@ int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v)
 		r->a[slot] = (uint32_t)r->a[slot] | (uint64_t)(uint32_t)v << 32;
 	else
 		r->a[slot] = v;
-	return 0;
+	return i;
 }
 
 uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def)

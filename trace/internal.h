@@ -1,5 +1,6 @@
 /* trace/internal.h - the inside of the trace layer: the record, the ring, the catalogue expanded,
- * the file format, the id tables, guest symbols, a file read back and the decoder. Shared by the
+ * the file format, the id tables, guest symbols, a file read back (with what an imported record's
+ * source did not record), the decoder and the spec steps records belong to. Shared by the
  * files of trace/, by the readers in its subfolders (trace/report/, trace/compare/, trace/view/)
  * and by the trace unit tests. The other layers include trace/trace.h only. */
 #ifndef KVMSCOPE_TRACE_INTERNAL_H
@@ -90,7 +91,7 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(STR)                                                                                     \
 	F(RW) F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC)      \
 	    F(QUEUE) F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS)       \
-		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING)
+		F(ISR) F(EXIT) F(BYTES) F(VMSTATE) F(WIRING) F(VUREQ) F(VUFLAGS) F(VUPAY) F(ERRNO)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 
@@ -117,8 +118,8 @@ uint64_t trace_arg_value(const struct trace_event_info *e, unsigned i, const uin
 int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *err, size_t errlen);
 #define TRACE_MASK_ALL	   ((TRACE_EV_NR == 64 ? 0 : (1ULL << TRACE_EV_NR)) - 1)
 #define TRACE_MASK_DEFAULT (TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT))
-/* An argument by its name in the catalogue: set (0, or -1 when the event has none of that name)
- * and read (def when none). */
+/* An argument by its name in the catalogue: set (its index in the event's arguments, or -1 when
+ * the event has none of that name) and read (def when none). */
 int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);
 uint64_t trace_rec_arg(const struct trace_rec *r, const char *name, uint64_t def);
 /* The catalogue as text (one event a line) or as the markdown table in docs/events.md. */
@@ -160,6 +161,7 @@ enum trace_chunk_type {
 	TRACE_CHUNK_SYMBOLS,
 	TRACE_CHUNK_RECORDS,
 	TRACE_CHUNK_END,
+	TRACE_CHUNK_ORIGIN,
 	TRACE_CHUNK_NR
 };
 
@@ -230,6 +232,15 @@ void trace_symtab_free(struct trace_symtab *t);
 /* "sym+0x1a" or "0xffffffff81234567" */
 const char *trace_symtab_format(const struct trace_symtab *t, uint64_t addr, char *buf, size_t len);
 
+/* Where an imported record came from, and which of its arguments the source did not record
+ * (ORIGIN chunks, docs/trace-format.md). Records without one are kvmscope's own: all known. */
+struct trace_origin {
+	uint32_t rec;	  /* the record's index in the file */
+	uint32_t unknown; /* bit i: argument i (catalogue order) not recorded: shown as "?" */
+	uint32_t line;	  /* the line of the source log, 0: none */
+	uint32_t raw;	  /* string id: that line as the source wrote it, 0: none */
+};
+
 /* --- A file read back (trace/reader.c). --- */
 struct trace_file {
 	const char *path;
@@ -240,6 +251,8 @@ struct trace_file {
 	struct trace_symtab syms;
 	struct trace_rec *rec;
 	size_t nrec, rec_cap;
+	struct trace_origin *origin; /* in record order; NULL: every record is kvmscope's own */
+	size_t norigin, origin_cap;
 	bool ended; /* an END chunk was read */
 	uint64_t end_records, end_drops;
 	char warning[256]; /* non-empty: the file is cut short, read up to there */
@@ -250,9 +263,24 @@ void trace_file_free(struct trace_file *tf);
 const char *trace_file_info(const struct trace_file *tf, const char *key, char *buf, size_t len);
 const char *trace_file_str(const struct trace_file *tf, uint32_t id);
 uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
+/* The origin of record r (a pointer into tf->rec), NULL for a record kvmscope made itself. */
+const struct trace_origin *trace_file_origin(const struct trace_file *tf,
+					     const struct trace_rec *r);
+/* The events the file could hold (bit per event): those a kvmscope run enabled, or those an
+ * imported log has (its `events` info line). What is not in it was not recorded, not absent. */
+uint64_t trace_file_recorded(const struct trace_file *tf);
+/* "QEMU 7.2 log, line 812": where an imported record came from (the site's file is the source's
+ * name); NULL for a record kvmscope made itself. */
+const char *trace_rec_source(const struct trace_file *tf, const struct trace_rec *r, char *buf,
+			     size_t len);
+/* Whether argument i of r is one its source did not record (shown as "?", json null). */
+bool trace_arg_unknown(const struct trace_file *tf, const struct trace_rec *r, unsigned i);
 
 /* --- Numbers into words (trace/decode.c). Each returns buf. --- */
 const char *trace_decode_status(uint64_t status, char *buf, size_t len);
+/* VUREQ, VUFLAGS and VUPAY arguments of the vhost_user_* events (trace/decode-vhost-user.c). */
+const char *trace_decode_vhost_user(const struct trace_event_info *e, const uint64_t a[4],
+				    unsigned i, char *buf, size_t len);
 const char *trace_decode_features(uint64_t bits, unsigned first_bit, uint32_t dev_kind, char *buf,
 				  size_t len);
 /* Registers by offset; an access of width bytes that covers several names them all. */
@@ -265,6 +293,62 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 			     char *buf, size_t len);
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
+
+/* --- The two paths and their steps (trace/steps.c): which step each record is. --- */
+enum trace_path { TRACE_PATH_NONE, TRACE_PATH_INIT, TRACE_PATH_IO };
+enum trace_step {
+	TRACE_STEP_DEVICE, /* host: the device built (before the driver) */
+	TRACE_STEP_PCI,	   /* guest: PCI enumeration, BARs, bus master */
+	TRACE_STEP_RESET,  /* virtio 1.2 §3.1.1 steps 1..8 */
+	TRACE_STEP_ACK,
+	TRACE_STEP_DRIVER,
+	TRACE_STEP_FEATURES,
+	TRACE_STEP_FEATURES_OK,
+	TRACE_STEP_REREAD,
+	TRACE_STEP_SETUP,
+	TRACE_STEP_DRIVER_OK,
+	TRACE_STEP_NOTIFY, /* the IO path */
+	TRACE_STEP_POP,
+	TRACE_STEP_BACKEND,
+	TRACE_STEP_COMPLETE,
+	TRACE_STEP_USED,
+	TRACE_STEP_IRQ,
+	TRACE_STEP_NR,
+	TRACE_STEP_NONE = 0xff
+};
+#define TRACE_INIT_FIRST TRACE_STEP_DEVICE
+#define TRACE_INIT_LAST	 TRACE_STEP_DRIVER_OK
+#define TRACE_IO_FIRST	 TRACE_STEP_NOTIFY
+#define TRACE_IO_LAST	 TRACE_STEP_IRQ
+
+struct trace_step_info {
+	const char *name; /* as the path pane shows it */
+	const char *num;  /* the step's number in virtio 1.2 §3.1.1, or "" */
+	const char *spec; /* the spec section */
+	const char *what; /* one line */
+};
+extern const struct trace_step_info trace_steps[TRACE_STEP_NR];
+enum trace_path trace_step_path(unsigned step);
+/* "step 5 of §3.1.1: FEATURES_OK", "PCI probe (§4.1.2)", "IO path: pop (§2.7.13)"; "" for
+ * TRACE_STEP_NONE. Returns buf. */
+const char *trace_step_words(unsigned step, char *buf, size_t len);
+
+/* Per device while tagging, in record order. */
+struct trace_dev_state {
+	uint8_t step;	/* the init step in progress, TRACE_STEP_NONE before any */
+	uint8_t status; /* the device status as last written */
+	bool ready;	/* DRIVER_OK set and not reset since */
+};
+
+/* Step tags of the records, computed in one pass and extended as records arrive (live). */
+struct trace_tags {
+	uint8_t *step; /* per record: enum trace_step or TRACE_STEP_NONE */
+	size_t n, cap;
+	struct trace_dev_state *dev;
+	size_t ndev;
+};
+int trace_tags_update(struct trace_tags *t, const struct trace_file *tf); /* 0 or -ENOMEM */
+void trace_tags_free(struct trace_tags *t);
 
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);

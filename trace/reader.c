@@ -91,8 +91,10 @@ static int read_table(struct reader *r, size_t off, uint32_t type, struct cur *c
 				get(c, &n->dev[n->ndev++], sizeof(*n->dev));
 		} else {
 			struct trace_stack_ent s = {.n = get32(c)};
-			if (s.n > TRACE_STACK_MAX)
+			if (s.n > TRACE_STACK_MAX) { /* never read more than pc[] holds */
 				c->ok = false;
+				break;
+			}
 			get(c, s.pc, s.n * sizeof(s.pc[0]));
 			if (!(err = trace_vec_grow(&n->stack, &n->stack_cap, n->nstack + 1,
 						   sizeof(s))))
@@ -152,6 +154,30 @@ static int read_records(struct reader *r, size_t off, const uint8_t *p, size_t c
 	return 0;
 }
 
+/* Origins come after the records they describe, in record order. */
+static int read_origin(struct reader *r, size_t off, struct cur *c, uint32_t count)
+{
+	struct trace_file *tf = r->tf;
+	for (uint32_t i = 0; i < count && c->ok; i++) {
+		struct trace_origin o;
+		get(c, &o, sizeof(o));
+		if (!c->ok)
+			break;
+		if (o.rec >= tf->nrec ||
+		    (tf->norigin && o.rec <= tf->origin[tf->norigin - 1].rec) ||
+		    o.raw >= tf->names.nstr)
+			return fail(
+			    r, off,
+			    "origin of record %u out of order, or of a record or string not "
+			    "defined before it (corrupt file)",
+			    o.rec);
+		if (trace_vec_grow(&tf->origin, &tf->origin_cap, tf->norigin + 1, sizeof(o)))
+			return fail(r, off, "out of memory");
+		tf->origin[tf->norigin++] = o;
+	}
+	return 0;
+}
+
 static int read_chunk(struct reader *r, size_t off, const struct trace_chunk_header *h)
 {
 	struct trace_file *tf = r->tf;
@@ -179,6 +205,9 @@ static int read_chunk(struct reader *r, size_t off, const struct trace_chunk_hea
 		break;
 	case TRACE_CHUNK_SYMBOLS:
 		ret = read_symbols(r, poff, &c, h->count);
+		break;
+	case TRACE_CHUNK_ORIGIN:
+		ret = read_origin(r, poff, &c, h->count);
 		break;
 	case TRACE_CHUNK_END:
 		get(&c, &tf->end_records, sizeof(tf->end_records));
@@ -291,6 +320,12 @@ int trace_file_load(struct trace_file *tf, const char *path, char *err, size_t e
 			close(fd);
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) { /* mmap would say "No such device" */
+		snprintf(err, errlen, "%s: %s, not a trace file", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		close(fd);
+		return -1;
+	}
 	r.size = st.st_size;
 	if (r.size) {
 		r.base = mmap(NULL, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -315,9 +350,12 @@ void trace_file_free(struct trace_file *tf)
 	trace_symtab_free(&tf->syms);
 	free(tf->info);
 	free(tf->rec);
+	free(tf->origin);
 	tf->info = NULL;
 	tf->rec = NULL;
+	tf->origin = NULL;
 	tf->nrec = tf->rec_cap = tf->info_len = tf->info_cap = 0;
+	tf->norigin = tf->origin_cap = 0;
 }
 
 const char *trace_file_info(const struct trace_file *tf, const char *key, char *buf, size_t len)
@@ -341,4 +379,51 @@ const char *trace_file_str(const struct trace_file *tf, uint32_t id)
 uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev)
 {
 	return dev < tf->names.ndev ? tf->names.dev[dev].kind : 0;
+}
+
+const struct trace_origin *trace_file_origin(const struct trace_file *tf, const struct trace_rec *r)
+{
+	if (!tf || !tf->norigin || r < tf->rec || r >= tf->rec + tf->nrec)
+		return NULL;
+	size_t want = r - tf->rec, lo = 0, hi = tf->norigin;
+	while (lo < hi) { /* origins are in record order */
+		size_t mid = lo + (hi - lo) / 2;
+		if (tf->origin[mid].rec < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < tf->norigin && tf->origin[lo].rec == want ? &tf->origin[lo] : NULL;
+}
+
+bool trace_arg_unknown(const struct trace_file *tf, const struct trace_rec *r, unsigned i)
+{
+	const struct trace_origin *o = trace_file_origin(tf, r);
+	return o && i < 32 && (o->unknown >> i & 1);
+}
+
+const char *trace_rec_source(const struct trace_file *tf, const struct trace_rec *r, char *buf,
+			     size_t len)
+{
+	const struct trace_origin *o = trace_file_origin(tf, r);
+	if (!o)
+		return NULL;
+	const char *from = r->site && r->site < tf->names.nsite
+			       ? trace_file_str(tf, tf->names.site[r->site].file)
+			       : "imported";
+	if (o->line)
+		snprintf(buf, len, "%s, line %u", from, o->line);
+	else
+		snprintf(buf, len, "%s", from);
+	return buf;
+}
+
+uint64_t trace_file_recorded(const struct trace_file *tf)
+{
+	char buf[1024], err[128];
+	uint64_t mask;
+	if (trace_file_info(tf, "events", buf, sizeof(buf)) &&
+	    !trace_events_mask(buf, TRACE_MASK_DEFAULT, &mask, err, sizeof(err)))
+		return mask;
+	return TRACE_MASK_DEFAULT;
 }

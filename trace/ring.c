@@ -15,7 +15,7 @@ struct trace_ring trace_ring_main;
 int trace_ring_init(struct trace_ring *r, size_t bytes)
 {
 	size_t n = 2;
-	while (n * 2 * sizeof(struct trace_rec) <= bytes)
+	while (n * 2 <= bytes / sizeof(struct trace_rec)) /* n * 64 would wrap for huge sizes */
 		n *= 2;
 	memset(r, 0, sizeof(*r));
 	if (posix_memalign((void **)&r->slots, 64, n * sizeof(struct trace_rec)))

@@ -127,7 +127,23 @@
 	  A(signals, U))                                                                           \
 	X(IMPORTED, "imported", TRACE,                                                             \
 	  "imported: an event of another tracer (QEMU log, bpftrace) with no counterpart here",    \
-	  A(event, STR), A(args, STR), A(line, U))
+	  A(event, STR), A(args, STR), A(line, U))                                                 \
+	/* vhost-user: kvmscope <-> the backend serving the queue (trace/vhost-user-proto.h) */      \
+	X(VHOST_USER_SEND, "vhost_user_send", VHOST, "kvmscope sent a vhost-user message",         \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_RECV, "vhost_user_recv", VHOST, "the vhost-user backend replied",             \
+	  P(request, VUREQ, flags, VUFLAGS), P(size, U, fds, U), A(payload, VUPAY),                \
+	  A(payload2, VUPAY))                                                                      \
+	X(VHOST_USER_REGION, "vhost_user_region", VHOST,                                           \
+	  "one guest RAM region of SET_MEM_TABLE, its memfd passed with the message",              \
+	  A(guest_addr, HEX), A(size, HEX), A(user_addr, HEX), A(mmap_offset, HEX))                \
+	X(VHOST_USER_VRING_ADDR, "vhost_user_vring_addr", VHOST,                                   \
+	  "SET_VRING_ADDR's ring addresses, in kvmscope's mapping of guest RAM", A(desc, HEX),     \
+	  A(avail, HEX), A(used, HEX), A(log, HEX))                                                \
+	X(VHOST_USER_ERROR, "vhost_user_error", ERROR,                                             \
+	  "the vhost-user backend failed: socket closed, no reply, a request refused",             \
+	  A(why, STR), A(request, VUREQ), A(err, ERRNO))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \
@@ -143,7 +159,8 @@
 	C(MARKER, "guest-marker")                                                                  \
 	C(ERROR, "error")                                                                          \
 	C(EXIT, "exit")                                                                            \
-	C(TRACE, "trace")
+	C(TRACE, "trace")                                                                          \
+	C(VHOST, "vhost-user")
 
 /* Helpers for expanding the table; TRACE_NARG counts arguments for the check in TRACE(). */
 #define TRACE_IGNORE_(...)
@@ -289,11 +306,19 @@ struct trace_options {
 };
 #define TRACE_BUFFER_DEFAULT (8u << 20)
 #define TRACE_BUFFER_MIN     (64u << 10)
+#define TRACE_BUFFER_MAX     (1u << 30) /* 16 M records: the ring is allocated and touched whole */
+
+/* "64K", "16M", "1G", "1GiB", "1048576" (binary units) into *out: 0, -EINVAL for no size, -ERANGE
+ * when it does not fit in 64 bits. The size options of `kvmscope run` (--mem, --trace-buffer). */
+int trace_parse_size(const char *s, uint64_t *out);
 
 /* If argv[*i] is one of the options above, take it and its value ("--opt V" or "--opt=V"),
  * leave *i on the last argument taken and return 1; 0 when it is not a trace option; -1 after
  * one line on stderr. */
 int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i);
+/* Whether the --trace file can be written (not a directory, its folder writable), before any VM
+ * exists: 0, or -errno after one line on stderr naming the file. */
+int trace_check(const struct trace_options *o);
 /* Opens the file, writes the header, starts the writer, enables the events; -errno after one line
  * on stderr naming the file or value. */
 int trace_start(const struct trace_options *o);

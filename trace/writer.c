@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -319,6 +321,25 @@ static void writer_reset(void)
 	w.toggles_seen = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
 }
 
+int trace_check(const struct trace_options *o)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+	int r = 0;
+	if (!o->path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", o->path);
+	if (stat(o->path, &st) == 0)
+		r = S_ISDIR(st.st_mode) ? -EISDIR : access(o->path, W_OK) ? -errno : 0;
+	else if (errno != ENOENT)
+		r = -errno;
+	else if (access(dirname(dir), W_OK | X_OK)) /* the file is created in it */
+		r = -errno;
+	if (r < 0)
+		fprintf(stderr, "kvmscope: --trace %s: %s\n", o->path, strerror(-r));
+	return r;
+}
+
 int trace_start(const struct trace_options *o)
 {
 	char err[256];
@@ -333,9 +354,9 @@ int trace_start(const struct trace_options *o)
 		fprintf(stderr, "kvmscope: --trace-events %s: %s\n", o->events, err);
 		return -EINVAL;
 	}
-	if (bytes < TRACE_BUFFER_MIN) {
-		fprintf(stderr, "kvmscope: --trace-buffer %zu: at least %u bytes\n", bytes,
-			TRACE_BUFFER_MIN);
+	if (bytes < TRACE_BUFFER_MIN || bytes > TRACE_BUFFER_MAX) {
+		fprintf(stderr, "kvmscope: --trace-buffer %zu: from %u to %u bytes\n", bytes,
+			TRACE_BUFFER_MIN, TRACE_BUFFER_MAX);
 		return -EINVAL;
 	}
 	writer_reset();
@@ -401,31 +422,33 @@ void trace_stop(void)
 	/* the ring stays allocated: a late producer may still hold a pointer into it */
 }
 
-/* "64K", "16M", "1G", "1048576" (binary units). */
-static int parse_size(const char *s, size_t *out)
+int trace_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
+	unsigned shift = 0;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (end == s || errno || *s == '-')
 		return -EINVAL;
 	switch (toupper((unsigned char)*end)) {
 	case 'G':
-		v <<= 10; /* fall through */
+		shift += 10; /* fall through */
 	case 'M':
-		v <<= 10; /* fall through */
+		shift += 10; /* fall through */
 	case 'K':
-		v <<= 10;
+		shift += 10;
 		end++;
 		if (*end == 'i')
 			end++;
-		if (toupper((unsigned char)*end) == 'B')
-			end++;
 		break;
 	}
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
 	if (*end)
 		return -EINVAL;
-	*out = v;
+	if (v > UINT64_MAX >> shift) /* before the shift: 17179869185G is not 1G */
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -453,7 +476,7 @@ int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i)
 		fprintf(stderr, "kvmscope: %s needs a value\n", names[k]);
 		return -1;
 	}
-	uint64_t mask;
+	uint64_t mask, size;
 	switch (k) {
 	case 0:
 		o->path = val;
@@ -466,13 +489,15 @@ int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i)
 		o->events = val;
 		break;
 	case 2:
-		if (parse_size(val, &o->buffer_bytes) || o->buffer_bytes < TRACE_BUFFER_MIN) {
+		if (trace_parse_size(val, &size) || size < TRACE_BUFFER_MIN ||
+		    size > TRACE_BUFFER_MAX) {
 			fprintf(stderr,
-				"kvmscope: --trace-buffer %s: expected a size of 64K or more, "
+				"kvmscope: --trace-buffer %s: expected a size from 64K to 1G, "
 				"like 16M\n",
 				val);
 			return -1;
 		}
+		o->buffer_bytes = size;
 		break;
 	default:
 		o->symbols = val;

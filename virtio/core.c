@@ -44,6 +44,8 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	pthread_mutex_init(&vdev->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 
+	/* Registered first: a device may talk to its backend (traced) to learn its features. */
+	vdev->trace_id = trace_dev_register(ops->name, ops->device_id);
 	vdev->host_features = offered_features(vdev, true);
 	vdev->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vdev->nr_vqs = ops->nr_queues;
@@ -56,7 +58,6 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 		vq->max_size = qmax;
 		vq_reset(vq);
 	}
-	vdev->trace_id = trace_dev_register(ops->name, ops->device_id);
 	return 0;
 }
 
@@ -95,14 +96,17 @@ void virtio_reset(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
+/* NEEDS_RESET for a guest error (traced as guest_error) or a failure of the device's own
+ * backend (its caller traces what failed). */
+static void needs_reset(struct virtio_dev *vdev, const char *why, bool guest)
 {
 	pthread_mutex_lock(&vdev->lock);
 	if (!(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		bool was_running = running(vdev);
 
 		fprintf(stderr, "virtio %s: device needs reset: %s\n", vdev->ops->name, why);
-		TRACE(GUEST_ERROR, vdev->trace_id, trace_intern(why), vdev->status);
+		if (guest)
+			TRACE(GUEST_ERROR, vdev->trace_id, trace_intern(why), vdev->status);
 		if (was_running)
 			TRACE(BACKEND_STOP, vdev->trace_id, trace_intern(why));
 		if (was_running && vdev->ops->stop)
@@ -113,6 +117,16 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 			vdev->transport->signal_config(vdev);
 	}
 	pthread_mutex_unlock(&vdev->lock);
+}
+
+void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
+{
+	needs_reset(vdev, why, true);
+}
+
+void virtio_device_failed(struct virtio_dev *vdev, const char *why)
+{
+	needs_reset(vdev, why, false);
 }
 
 /* virtio 1.2 §3.1.1 step 5: only offered features, and a modern driver needs VERSION_1
@@ -184,6 +198,12 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 void virtio_signal_vq(struct virtio_dev *vdev, struct virtqueue *vq)
 {
 	if (vdev->transport && vq_should_signal(vq))
+		vdev->transport->signal_vq(vdev, vq);
+}
+
+void virtio_raise_vq(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	if (vdev->transport)
 		vdev->transport->signal_vq(vdev, vq);
 }
 

@@ -141,8 +141,13 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status);
 void virtio_reset(struct virtio_dev *vdev);
 /* A guest error: set DEVICE_NEEDS_RESET, stop the backend, tell the driver (config interrupt). */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+/* The device's own backend failed (not the guest): NEEDS_RESET as above, no guest_error. */
+void virtio_device_failed(struct virtio_dev *vdev, const char *why);
 /* After vq_push(): interrupt the driver if it wants one. */
 void virtio_signal_vq(struct virtio_dev *vdev, struct virtqueue *vq);
+/* Interrupt the driver now: for a device whose rings another process serves and which has
+ * already decided (vhost-user's call eventfd where no irqfd can take it). */
+void virtio_raise_vq(struct virtio_dev *vdev, struct virtqueue *vq);
 int virtio_set_host_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
 int virtio_set_guest_notifier(struct virtio_dev *vdev, struct virtqueue *vq, int fd);
 

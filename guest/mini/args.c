@@ -4,6 +4,7 @@
  * key appears twice the last one wins, so a user's word can override a default in front of it.
  */
 #include "mini.h"
+#include "virtio.h" /* VQ_MAX, VQ_WANT: qsize= */
 
 #define CMDLINE_MAX 4096 /* never walk further than this into guest memory */
 
@@ -64,6 +65,7 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
 		NUM(report, UINT32_MAX),
+		NUM(qsize, VQ_MAX),
 	};
 #undef NUM
 	// clang-format on
@@ -143,6 +145,7 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .depth = 4,
 	    .count = 1000,
 	    .report = 0,
+	    .qsize = VQ_WANT,
 	};
 	if (!cmdline)
 		return 0;

@@ -111,7 +111,7 @@ static void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_F_VERSION_1; /* §6.1: a modern driver must accept it */
 	if (a->event_idx)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	virtio_start(&B.v, &B.q, want, need, a->irq);
+	virtio_start(&B.v, &B.q, want, need, a->irq, (uint16_t)a->qsize);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));

@@ -41,6 +41,7 @@ struct mini_args {
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
 	uint32_t report;	       /* report=N: test=load prints "load: R reads" every N */
+	uint32_t qsize;		       /* qsize=N: modern queue size asked for (power of 2) */
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */

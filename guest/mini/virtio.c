@@ -29,7 +29,8 @@ static void add_status(struct vdev *v, uint8_t bit)
 	v->ops->set_status(v, v->status);
 }
 
-void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq)
+void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq,
+		  uint16_t qsize)
 {
 	bool msix = irq == IRQ_MSIX;
 	const struct vtransport_ops *o = v->ops;
@@ -68,8 +69,8 @@ void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, en
 
 	uint16_t max = o->queue_max(v, 0), size = max;
 
-	if (!o->size_fixed && size > VQ_WANT)
-		size = VQ_WANT;
+	if (!o->size_fixed && size > qsize)
+		size = qsize;
 	if (!size || size > VQ_MAX || (size & (size - 1)))
 		virtio_fail(v, ST_QUEUE, "queue 0 size %u (max %u), need a power of 2 in 1-%u",
 			    size, max, VQ_MAX);

@@ -12,7 +12,7 @@
 #include "pci.h"
 
 #define VQ_MAX	256 /* largest queue we have static ring memory for */
-#define VQ_WANT 64  /* modern: queue size asked for, min() with the device's maximum */
+#define VQ_WANT 64  /* modern: queue size asked for (qsize=), min() with the device's maximum */
 
 struct vdev;
 struct vq;
@@ -73,7 +73,8 @@ extern const struct vtransport_ops virtio_legacy_ops, virtio_modern_ops;
 
 /* Step 3: virtio 1.2 §3.1.1 from reset to DRIVER_OK with queue 0 set up. 'want' is accepted
  * when offered, 'need' fails ST_FEATURES when not; the result is in v->features. */
-void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq);
+void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq,
+		  uint16_t qsize);
 /* Sets FAILED (§3.1.1: the driver gives up) and fails with status st. */
 __attribute__((noreturn, format(printf, 3, 4))) void virtio_fail(struct vdev *v, int st,
 								 const char *fmt, ...);

@@ -24,6 +24,13 @@ check "compare: QEMU legacy against modern: the spec's differences, labelled (ex
 	sh -c "[ $? = 0 ] && ! grep -q '<- mismatch' '$out/lm' &&
 		grep -q '^Verdict: match, [0-9]* expected differences (legacy vs modern)$' '$out/lm' &&
 		grep -q 'a legacy driver has no FEATURES_OK step' '$out/lm'"
+# A log without -msg timestamp=on: no time is known, so no latency is made up.
+sed 's/^[0-9]*@[0-9.]*://' tests/fixtures/qemu-legacy.log >"$out/notime.log"
+quiet $KVMSCOPE import qemu "$out/notime.log" -o "$out/notime.kvt"
+$KVMSCOPE trace stats "$out/notime.kvt" >"$out/notime.stats" 2>&1
+check "compare: stats of a log without timestamps: latency not in the log, not 0 ns" \
+	sh -c "grep -q 'latency (chain_pop -> req_complete): not in the log' '$out/notime.stats' &&
+		! grep -q 'p50 0 ns' '$out/notime.stats'"
 $KVMSCOPE diff tests/fixtures/qemu-legacy.log /nonexistent.kvt >/dev/null 2>&1
 check "compare: a missing file is bad input (exit 2)" [ $? = 2 ]
 

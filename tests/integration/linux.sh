@@ -39,9 +39,9 @@ in_order() {
 		END { if (i <= n) { print "missing after the others: " p[i]; exit 1 } }' "$out/dump"
 }
 check "linux: trace has reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queue setup, DRIVER_OK, first notify, its interrupt, in that order" \
-	in_order ":device_reset." "new=ACKNOWLEDGE.[[]" "new=ACKNOWLEDGE[|]DRIVER.[[]" \
+	in_order ":device_reset." "new=ACKNOWLEDGE.[[{]" "new=ACKNOWLEDGE[|]DRIVER.[[{]" \
 	":device_features_read." ":driver_features_write." ":features_ok." ":queue_desc." \
-	":queue_enable.*enable=1" "new=ACKNOWLEDGE[|]DRIVER[|]FEATURES_OK[|]DRIVER_OK.[[]" \
+	":queue_enable.*enable=1" "new=ACKNOWLEDGE[|]DRIVER[|]FEATURES_OK[|]DRIVER_OK.[[{]" \
 	":queue_notify." ":irq_raise."
 check "linux: the ACKNOWLEDGE write is symbolized to the guest's virtio-pci probe" \
 	grep -q "new=ACKNOWLEDGE .*guest=.*vp_set_status.*virtio_pci_probe" "$out/dump"

@@ -96,6 +96,8 @@ check "n n n: PCI probe marked done" shows "[x]   PCI probe"
 check "n n n: DRIVER still to come" shows "[ ] 3 DRIVER"
 keys n n n
 check "n n n: DRIVER, features, FEATURES_OK lit" wait_for "[>] 5 FEATURES_OK"
+check "detail at 80x24: the spec step" shows "step 5 of"
+check "timeline at 80x24: the status write keeps the bit it added" shows "virtio_status ..->FEAT_OK"
 keys n
 check "n: the re-read of step 6 lit" wait_for "[>] 6 re-read status"
 keys p
@@ -113,6 +115,8 @@ check "n n n: pop, complete, used: used lit" wait_for "[>] used"
 check "notify, pop, backend, complete marked done" \
 	sh -c "tmux -L $sock capture-pane -t v -p | grep -c '^\[x\] \(notify\|pop\|backend\|complete\) ' | grep -qx 4"
 check "the queue pane: the avail and used indices" shows "avail idx 1  used idx 1"
+keys / virtio_add_queue Enter
+check "/ search: a QEMU function finds its event" wait_for "queue_add [host-init]"
 keys / "io start" Enter
 check "/ search: the marker row is selected" wait_for ">40 "
 keys g 48 Enter
@@ -332,6 +336,36 @@ if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
 else
 	echo "SKIP view: compare (no Linux boot trace: $linux comes from tests/integration/linux.sh)"
 fi
+
+# A QEMU log, opened as it is (imported on the fly): what QEMU does not log is said, not made up.
+qemu=tests/fixtures/qemu-modern.log
+start "$qemu" 100 30
+check "qemu log: opens without an import step" wait_for "kvmscope view $qemu"
+keys n
+check "qemu log: the first status write is QEMU's machine-start reset" \
+	wait_for "device built   #14   machine-start reset"
+check "qemu log: ... and the detail says so" shows "QEMU's machine-start reset: no guest"
+check "qemu log: SeaBIOS's session is named" shows "Path: init by SeaBIOS"
+keys g 973 Enter
+check "qemu log: g 973 lights Linux's DRIVER_OK" wait_for "[>] 8 DRIVER_OK"
+check "qemu log: features are 'not in QEMU's log'" shows "[~] 4 features       not in QEMU's log"
+check "qemu log: device setup is 'not in QEMU's log'" shows "[~] 7 device setup   not in QEMU's log"
+check "qemu log: no step is called skipped" hidden "skipped"
+check "qemu log: the PCI probe counts the config accesses" shows "199 reads, 29 writes"
+check "qemu log: not SeaBIOS's session" hidden "SeaBIOS"
+keys g 977 Enter
+check "qemu log: g 977: a notify, avail ?" wait_for "[>] notify    #977  avail ?"
+check "qemu log: the Queue pane has QEMU's monitor snapshot, not size 0" \
+	shows "size 256, vector not logged"
+check "qemu log: no 'size 0 (max 0)'" hidden "size 0 (max 0)"
+check "qemu log: detail names the log line" shows "QEMU 7.2 log, line 977: virtio_queue_notify"
+check "qemu log: detail has no kvmscope file" hidden "kvmscope in qemu-log"
+keys g 984 Enter
+check "qemu log: the interrupt's vector is '?'" wait_for "[>] interrupt #984  msix-irqfd vector ?"
+keys q
+check "qemu log: q: exit status 0" exited 0
+T kill-session -t v
+rm -f "$out/exit" "$out/stty.after"
 
 # No terminal, bad files: one line, exit 2.
 $VIEW "$out/s.kvt" </dev/null >"$out/o" 2>"$out/e"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # tests/tools/mini-blk.sh [kvmscope|qemu] - mini.elf's test=blk over every transport x irq x
 # event_idx, each on a fresh zeroed image checked afterwards by patcheck; then test=load.
-# BLK_IO=vcpu|iothread|uring picks kvmscope's IO path (default vcpu).
+# BLK_IO=vcpu|iothread|uring|vhost-user picks kvmscope's IO path (default vcpu); vhost-user
+# starts qemu-storage-daemon on each image (guest/vhost-user-blk.sh). TRANSPORTS: the guest's
+# transports to run (default "legacy modern").
 # Prints "ok"/"FAIL" lines as tests/run.sh counts them. Run from the repository root after
 # `make -C guest/mini && make -C tests/tools`. qemu is the reference device: a failure there is
 # the guest's, a failure only under kvmscope is the VMM's.
@@ -35,11 +37,29 @@ run_guest() {
 	else
 		local virq=$irq
 		[ "$irq" = poll ] && virq=msix # the device side is the same; the guest just polls
-		timeout 60 "$KVMSCOPE" run --kernel "$MINI" --disk "$out/disk.img" \
-			--virtio "$transport" --irq "$virq" --blk-io "${BLK_IO:-vcpu}" \
+		local disk="--disk $out/disk.img" io=${BLK_IO:-vcpu}
+		if [ "$io" = vhost-user ]; then # the image is the backend's, kvmscope has a socket
+			backend_start || { status=1; return; }
+			disk= io=vhost-user,socket=$out/vu.sock
+		fi
+		timeout 60 "$KVMSCOPE" run --kernel "$MINI" $disk \
+			--virtio "$transport" --irq "$virq" --blk-io "$io" \
 			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
+		[ "${BLK_IO:-}" = vhost-user ] && backend_stop
 	fi
+}
+
+# BLK_IO=vhost-user: qemu-storage-daemon serves $out/disk.img on $out/vu.sock for one run.
+backend_start() {
+	sh guest/vhost-user-blk.sh "$out/disk.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+		>"$out/vu.log" 2>&1 || { echo "# backend: $(cat "$out/vu.log")"; return 1; }
+}
+backend_stop() { # and wait for it to go: the image is complete after that
+	local pid; pid=$(cat "$out/vu.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null
 }
 
 result() { # NAME: ok when $status is 0, else FAIL with the guest's last line
@@ -52,7 +72,7 @@ result() { # NAME: ok when $status is 0, else FAIL with the guest's last line
 }
 
 n=0
-for transport in legacy modern; do
+for transport in ${TRANSPORTS:-legacy modern}; do
 	for irq in msix intx poll; do
 		for ev in 0 1; do
 			n=$((n + 1))
@@ -70,7 +90,7 @@ for transport in legacy modern; do
 	done
 done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-for transport in legacy modern; do
+for transport in ${TRANSPORTS:-legacy modern}; do
 	run_guest "$transport" msix "test=load transport=$transport depth=8 count=500"
 	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport depth=8 count=500"
 	grep -a '^load:' "$log"

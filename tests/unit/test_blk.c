@@ -77,8 +77,8 @@ static void fake_traced(struct virtio_dev *d, struct virtqueue *q)
 	__atomic_fetch_add(&irqfd_traced, 1, __ATOMIC_SEQ_CST);
 }
 
-static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config, NULL, NULL,
-						  NULL};
+static const struct virtio_transport_ops plain = {"fake", fake_signal, fake_config,
+						  NULL,	  NULL,	       NULL};
 static const struct virtio_transport_ops wired = {"fake-eventfd", fake_signal, fake_config,
 						  fake_host,	  fake_guest,  fake_traced};
 
@@ -536,7 +536,7 @@ static void run_ro(void)
 	if (r < 0)
 		return;
 	disk_fd = open(path, O_RDONLY);
-	pread(disk_fd, orig, sizeof(orig), 0);
+	CHECK(pread(disk_fd, orig, sizeof(orig), 0) == (ssize_t)sizeof(orig), "ro: disk read");
 	CHECK((vdev->host_features & (1ULL << VIRTIO_BLK_F_RO)) &&
 		  !(vdev->host_features & (1ULL << VIRTIO_BLK_F_DISCARD)),
 	      "ro: VIRTIO_BLK_F_RO offered, DISCARD not");

@@ -89,8 +89,10 @@ static void pci_write(struct gen *g, uint64_t off, uint64_t val, uint64_t cap)
 
 /* What kvmscope recorded of a legacy Linux boot, reduced; skip_driver: the driver forgets to set
  * DRIVER (a broken handshake). transport: what the trace says the device was; a "modern" one
- * has no I/O BAR0 (the steps stay the legacy driver's, which the BAR test does not mind). */
-static void write_kvmscope(const char *path, bool skip_driver, const char *transport)
+ * has no I/O BAR0 (the steps stay the legacy driver's, which the BAR test does not mind).
+ * command: what Linux writes to the PCI command register. */
+static void write_kvmscope(const char *path, bool skip_driver, const char *transport,
+			   uint64_t command)
 {
 	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
 	const uint64_t msix = TRACE_PCI_CAP(0x40, PCI_CAP_ID_MSIX, 0), ctrl = 0x42;
@@ -118,7 +120,7 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 	R2(&g, DRIVER_FEATURES_WRITE, "sel", 0, "bits", 0x30006e54);
 	pci_write(&g, ctrl, 0xc001, msix);
 	R2(&g, MSIX_ENABLE, "enabled", 1, "masked", 1);
-	pci_write(&g, PCI_COMMAND, 0x407, 0);
+	pci_write(&g, PCI_COMMAND, command, 0);
 	pci_write(&g, ctrl, 0x8001, msix);
 	R2(&g, MSIX_ENABLE, "enabled", 1, "masked", 0);
 	R1(&g, QUEUE_SELECT, "queue", 0);
@@ -206,13 +208,36 @@ static void test_qemu_logs(void)
 	      "ioeventfd on against off: the handshake matches, the notifies differ, labelled");
 }
 
+/* The modern log with its msix_write_config lines taken out, as a run whose -trace did not
+ * enable msix_*: what it lacks is "not recorded in B's log", never a mismatch. */
+static void test_family_not_logged(void)
+{
+	char dir[] = "/tmp/kvmscope-test-diff-XXXXXX", log[96], status[96], cmd[512];
+	if (!mkdtemp(dir))
+		return;
+	snprintf(log, sizeof(log), "%s/nomsix.log", dir);
+	snprintf(status, sizeof(status), "%s/nomsix-status.log", dir);
+	snprintf(cmd, sizeof(cmd), "grep -v msix_write_config %s > %s && cp %.*s-status.log %s",
+		 QEMU_MODERN, log, (int)strlen(QEMU_MODERN) - 4, QEMU_MODERN, status);
+	CHECK(system(cmd) == 0, "a modern log without msix_* events made");
+	CHECK(diff(QEMU_MODERN, log, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
+		  !strstr(out, "<- mismatch") && count(out, "not recorded in B's log") == 1 &&
+		  strstr(out, "<  MSI-X enable=1 mask_all=1"),
+	      "a log with no msix_* events: the MSI-X steps are 'not recorded in B's log', exit 0");
+	CHECK(diff(log, QEMU_MODERN, NULL) == 0 && count(out, "not recorded in A's log") == 1,
+	      "and the other way round: 'not recorded in A's log'");
+	unlink(log);
+	unlink(status);
+	rmdir(dir);
+}
+
 static void test_kvmscope_traces(void)
 {
 	char good[] = "/tmp/kvmscope-test-diff-XXXXXX", bad[] = "/tmp/kvmscope-test-diff-XXXXXX";
 	close(mkstemp(good));
 	close(mkstemp(bad));
-	write_kvmscope(good, false, "legacy");
-	write_kvmscope(bad, true, "legacy");
+	write_kvmscope(good, false, "legacy", 0x407);
+	write_kvmscope(bad, true, "legacy", 0x407);
 
 	CHECK(diff(good, good, NULL) == 0 && strstr(out, "Handshake: MATCH") &&
 		  strstr(out, "=  status ACKNOWLEDGE|DRIVER|DRIVER_OK") &&
@@ -256,18 +281,26 @@ static void test_kvmscope_traces(void)
 	      "--format json: one document with the same verdict and labels");
 	CHECK(diff(good, QEMU_LEGACY, "--all") == 0 && !strstr(out, "more (--all shows them)"),
 	      "--all: nothing folded");
-	write_kvmscope(good, false, "transitional");
-	write_kvmscope(bad, false, "modern");
+	write_kvmscope(good, false, "transitional", 0x407);
+	write_kvmscope(bad, false, "modern", 0x407);
 	CHECK(diff(good, bad, NULL) == 0 && strstr(out, "Verdict: the handshakes match") &&
 		  strstr(out, "~  BAR0 io 128 B @0xc000") &&
 		  strstr(out, "only a legacy-capable device (legacy, transitional) has the legacy "
 			      "registers' I/O BAR0"),
 	      "transitional against modern: BAR0 on one side only, labelled");
-	write_kvmscope(bad, true, "legacy");
+	write_kvmscope(bad, true, "legacy", 0x407);
 	CHECK(diff(bad, QEMU_MODERN, NULL) == 1 && strstr(out, "<- mismatch") &&
 		  strstr(out, "Verdict: the handshakes differ"),
 	      "legacy against modern labels only the spec's differences: a missing DRIVER is "
 	      "still a mismatch, exit 1");
+	/* Linux found I/O space off and left it off (the modern driver needs only memory): under
+	 * QEMU, SeaBIOS had turned it on, with SERR#; labelled SeaBIOS's, not a mismatch */
+	write_kvmscope(bad, false, "legacy", 0x406);
+	CHECK(diff(bad, QEMU_LEGACY, NULL) == 0 && !strstr(out, "<- mismatch") &&
+		  strstr(out, "~  PCI write command = 0x406") &&
+		  strstr(out, "SeaBIOS turns on SERR# and I/O space (0x101)"),
+	      "the command register's SERR# and I/O space, set by SeaBIOS, are labelled SeaBIOS's "
+	      "whatever the BARs");
 	unlink(good);
 	unlink(bad);
 }
@@ -304,6 +337,7 @@ int main(void)
 {
 	test_edit();
 	test_qemu_logs();
+	test_family_not_logged();
 	test_kvmscope_traces();
 	test_bad_input();
 	return CHECK_DONE();

@@ -288,13 +288,153 @@ static void test_save(void)
 	unlink(path);
 }
 
+/* What QEMU does not log is marked, not made up: "?" in the decoder (dump, view, diff), and the
+ * mark, the log line and its text survive a save; a file without ORIGIN chunks (written before
+ * they existed, or by kvmscope itself) reads with every value known. */
+static void test_unknown(void)
+{
+	struct result r;
+	struct trace_file back;
+	char err[512] = "", buf[256], src[128], path[] = "/tmp/kvmscope-test-import-XXXXXX";
+	if (!import_ok(&r, "tests/fixtures/qemu-modern.log"))
+		return;
+	const struct trace_rec *n = nth(&r.tf, TRACE_EV_QUEUE_NOTIFY, 0);
+	const struct trace_rec *irq = nth(&r.tf, TRACE_EV_IRQ_RAISE, 0);
+	const struct trace_rec *cfg = nth(&r.tf, TRACE_EV_PCI_CFG_READ, 0);
+	CHECK(n && trace_arg_unknown(&r.tf, n, 2) && !trace_arg_unknown(&r.tf, n, 0) &&
+		  !strcmp(trace_decode_arg(&r.tf, n, 2, buf, sizeof(buf)), "?"),
+	      "queue_notify: avail_idx is not in QEMU's log: '?' (%s), the queue is known", buf);
+	CHECK(irq && !strcmp(trace_decode_arg(&r.tf, irq, 2, buf, sizeof(buf)), "?") &&
+		  !trace_arg_unknown(&r.tf, irq, 1),
+	      "irq_raise: vector '?', the kind known from Message Control (%s)", buf);
+	CHECK(cfg && !strcmp(trace_decode_arg(&r.tf, cfg, 1, buf, sizeof(buf)), "?"),
+	      "pci_cfg_read: the access width is '?'");
+	const struct trace_origin *o = n ? trace_file_origin(&r.tf, n) : NULL;
+	CHECK(o && o->line == 339 &&
+		  strstr(trace_file_str(&r.tf, o->raw), "virtio_queue_notify vdev") &&
+		  !strcmp(trace_rec_source(&r.tf, n, src, sizeof(src)), "QEMU 7.2 log, line 339"),
+	      "the first notify names its source and keeps its line: %s",
+	      n ? trace_rec_source(&r.tf, n, src, sizeof(src)) : "none");
+	size_t idx = n ? (size_t)(n - r.tf.rec) : 0;
+
+	int fd = mkstemp(path);
+	close(fd);
+	int ret = trace_file_save(&r.tf, path, err, sizeof(err));
+	ret = ret ? ret : trace_file_load(&back, path, err, sizeof(err));
+	CHECK(ret == 0, "saved with its origins and read back (%s)", err);
+	if (ret == 0) {
+		CHECK(
+		    back.norigin == r.tf.norigin && back.norigin == r.tf.nrec &&
+			!memcmp(back.origin, r.tf.origin, back.norigin * sizeof(*back.origin)) &&
+			!strcmp(trace_decode_arg(&back, &back.rec[idx], 2, buf, sizeof(buf)), "?"),
+		    "every imported record keeps its origin (%zu) and its '?'", back.norigin);
+		trace_file_free(&back);
+	}
+	/* the file as it was before origins: the same records, no ORIGIN chunk */
+	size_t norigin = r.tf.norigin;
+	r.tf.norigin = 0;
+	ret = trace_file_save(&r.tf, path, err, sizeof(err));
+	ret = ret ? ret : trace_file_load(&back, path, err, sizeof(err));
+	CHECK(ret == 0, "a file without origins reads (%s)", err);
+	r.tf.norigin = norigin;
+	if (ret == 0) {
+		CHECK(
+		    !back.origin && !trace_arg_unknown(&back, &back.rec[idx], 2) &&
+			!trace_rec_source(&back, &back.rec[idx], src, sizeof(src)) &&
+			!strcmp(trace_decode_arg(&back, &back.rec[idx], 2, buf, sizeof(buf)), "0"),
+		    "without origins every value is known, as before (avail_idx %s)", buf);
+		trace_file_free(&back);
+	}
+	unlink(path);
+	trace_file_free(&r.tf);
+}
+
+/* A log with no msix_* events: MSI-X on by a config write is MSI-X, not INTx; no sight of
+ * Message Control at all is "?", not a guess. */
+static void test_msix_unlogged(void)
+{
+	static const char head[] =
+	    "1@1.000001:pci_cfg_read virtio-blk-pci 00:02.0 @0x34 -> 0x98\n"
+	    "1@1.000002:pci_cfg_read virtio-blk-pci 00:02.0 @0x98 -> 0x1f0011\n";
+	static const char tail[] = "2@1.000004:virtio_set_status vdev 0x10 val 15\n"
+				   "2@1.000005:virtio_notify_irqfd vdev 0x10 vq 0x20\n"
+				   "2@1.000006:virtio_blk_rw_complete vdev 0x10 req 0x30 ret 0\n";
+	char text[1024], buf[64];
+	struct result r;
+	snprintf(text, sizeof(text), "%s%s%s", head,
+		 "1@1.000003:pci_cfg_write virtio-blk-pci 00:02.0 @0x9a <- 0x801f\n", tail);
+	import_text(&r, text);
+	const struct trace_rec *irq = r.ret ? NULL : nth(&r.tf, TRACE_EV_IRQ_RAISE, 0);
+	CHECK(irq && trace_rec_arg(irq, "kind", 9) == TRACE_IRQ_MSIX_IRQFD &&
+		  !trace_arg_unknown(&r.tf, irq, 1),
+	      "MSI-X enabled by pci_cfg_write, no msix_* events: the interrupt is MSI-X (%s)",
+	      irq ? trace_decode_arg(&r.tf, irq, 1, buf, sizeof(buf)) : "none");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+	import_text(&r, tail);
+	irq = r.ret ? NULL : nth(&r.tf, TRACE_EV_IRQ_RAISE, 0);
+	CHECK(irq && !strcmp(trace_decode_arg(&r.tf, irq, 1, buf, sizeof(buf)), "?"),
+	      "no sight of MSI-X Message Control: the interrupt's kind is '?' (%s)",
+	      irq ? buf : "none");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+}
+
+/* More devices and queues than the importer's arrays first hold (16): what it knows of a queue
+ * (its device, its requests) must survive the arrays growing. */
+static void test_many_queues(void)
+{
+	struct result r;
+	size_t cap = 1 << 16, at = 0;
+	char *log = malloc(cap);
+	/* 20 devices with one notified queue each; the first starts its data plane */
+	for (int d = 0; d < 20; d++)
+		at += snprintf(log + at, cap - at, "virtio_queue_notify vdev 0x%x n 0 vq 0x%x\n",
+			       0x1000 + d, 0x5000 + d);
+	at += snprintf(log + at, cap - at,
+		       "virtio_set_status vdev 0x1000 val 15\n"
+		       "virtio_blk_data_plane_start dataplane 0x9000\n");
+	/* one device with 20 queues seen first in virtqueue_pop, each request completed later */
+	for (int q = 0; q < 20; q++)
+		at += snprintf(log + at, cap - at,
+			       "virtqueue_pop vq 0x%x elem 0x%x in_num 2 out_num 1\n", 0x7000 + q,
+			       0x8000 + q);
+	for (int q = 0; q < 20; q++)
+		at += snprintf(log + at, cap - at,
+			       "virtio_blk_req_complete vdev 0x2000 req 0x%x status 0\n"
+			       "virtqueue_fill vq 0x%x elem 0x%x len 1 idx 0\n"
+			       "virtqueue_flush vq 0x%x count 1\n",
+			       0x8000 + q, 0x7000 + q, 0x8000 + q, 0x7000 + q);
+	import_text(&r, log);
+	free(log);
+	CHECK(r.ret == 0, "20 devices, 20 queues: imports (%s)", r.err);
+	const struct trace_rec *start = nth(&r.tf, TRACE_EV_BACKEND_START, 0);
+	CHECK(start && trace_rec_arg(start, "queues", 0) == 1,
+	      "20 devices: the first one's data plane serves its 1 queue (%llu)",
+	      start ? (unsigned long long)trace_rec_arg(start, "queues", 0) : 0ULL);
+	CHECK(count(&r.tf, TRACE_EV_REQ_COMPLETE) == 20 && count(&r.tf, TRACE_EV_USED_PUSH) == 20,
+	      "20 queues: every request completed and pushed (%zu, %zu)",
+	      count(&r.tf, TRACE_EV_REQ_COMPLETE), count(&r.tf, TRACE_EV_USED_PUSH));
+	bool queues_ok = true;
+	for (int q = 0; q < 20; q++) {
+		const struct trace_rec *p = nth(&r.tf, TRACE_EV_USED_PUSH, q);
+		queues_ok &= p && trace_rec_arg(p, "queue", 99) == (uint64_t)q;
+	}
+	CHECK(queues_ok, "20 queues: each used_push names its queue 0..19 in order");
+	if (!r.ret)
+		trace_file_free(&r.tf);
+}
+
 int main(void)
 {
+	test_msix_unlogged();
+	test_unknown();
 	test_legacy();
 	test_modern();
 	test_ioeventfd_off();
 	test_formats();
 	test_bad_input();
 	test_save();
+	test_many_queues();
 	return CHECK_DONE();
 }

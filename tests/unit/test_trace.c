@@ -1,5 +1,6 @@
 /* tests/unit/test_trace.c - the ring alone (no loss while not full, exact drops when full, order
  * per producer), then the whole path: TRACE() from several threads -> writer -> file -> reader. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -340,6 +341,18 @@ static void test_options(void)
 	CHECK(trace_parse_option(&o, 2, bad2, &i) == -1, "options: a glob matching nothing too");
 	i = 1;
 	CHECK(trace_parse_option(&o, 2, bad3, &i) == -1, "options: a missing value too");
+	/* sizes that wrap past 64 bits or exceed the bound are refused, not read modulo 2^64 */
+	char *wrap[] = {"run", "--trace-buffer=17179869185G"}, *huge[] = {"run", "--trace-buffer=2G"};
+	i = 1;
+	CHECK(trace_parse_option(&o, 2, wrap, &i) == -1, "options: 17179869185G (2^64 + 1G) refused");
+	i = 1;
+	CHECK(trace_parse_option(&o, 2, huge, &i) == -1, "options: a ring above 1G refused");
+	uint64_t v = 0;
+	CHECK(trace_parse_size("1GiB", &v) == 0 && v == 1ULL << 30 &&
+		  trace_parse_size("16777216T", &v) == -EINVAL &&
+		  trace_parse_size("17179869184G", &v) == -ERANGE &&
+		  trace_parse_size("17179869183G", &v) == 0 && v == 0xffffffffc0000000ULL,
+	      "sizes: units, and the largest that fits in 64 bits");
 	struct trace_options nofile = {.path = "/nonexistent-dir/t.kvt"};
 	CHECK(trace_start(&nofile) < 0, "options: an unwritable file fails trace_start");
 }
@@ -388,8 +401,19 @@ static void test_pause_race(void)
 	unlink(path);
 }
 
+/* A huge size must end in -ENOMEM, not loop for ever while n * 64 wraps (the alarm fails it). */
+static void test_ring_huge(void)
+{
+	struct trace_ring r;
+	alarm(10);
+	CHECK(trace_ring_init(&r, SIZE_MAX) == -ENOMEM && trace_ring_init(&r, 1ULL << 63) == -ENOMEM,
+	      "ring: sizes of 2^63 and more are refused at once");
+	alarm(0);
+}
+
 int main(void)
 {
+	test_ring_huge();
 	test_ring_no_loss();
 	test_ring_full();
 	test_ring_concurrent();

@@ -219,6 +219,37 @@ static void test_corrupted(void)
 	free(buf);
 }
 
+/* A STACKS chunk whose one entry claims n return addresses: more than TRACE_STACK_MAX is refused
+ * before anything is read into the entry (a 56-byte file used to smash the reader's stack). */
+static void stacks_case(uint32_t n, size_t pcs)
+{
+	struct {
+		struct trace_file_header h;
+		struct trace_chunk_header c;
+		uint32_t first, n;
+		uint64_t pc[9];
+	} f = {.h = {.version = TRACE_VERSION,
+		     .header_size = sizeof(struct trace_file_header),
+		     .record_size = sizeof(struct trace_rec)},
+	       .c = {.type = TRACE_CHUNK_STACKS, .len = 8 + pcs * 8, .count = 1},
+	       .first = 1,
+	       .n = n};
+	struct trace_file tf;
+	char err[256] = "";
+	memcpy(f.h.magic, TRACE_MAGIC, sizeof(f.h.magic));
+	f.c.crc = trace_crc32c(&f.first, f.c.len);
+	spill(cut_path, (const uint8_t *)&f, sizeof(f.h) + sizeof(f.c) + f.c.len);
+	int ret = trace_file_load(&tf, cut_path, err, sizeof(err));
+	CHECK(ret < 0 && strstr(err, "offset 48: chunk type 5 does not hold the 1 entries"),
+	      "corrupt: a stack of %u return addresses in a %u-byte chunk -> %s", n, f.c.len, err);
+}
+
+static void test_bad_stacks(void)
+{
+	stacks_case(0x10000000, 0); /* the 56-byte file */
+	stacks_case(TRACE_STACK_MAX + 1, TRACE_STACK_MAX + 1);
+}
+
 /* Runs a `kvmscope trace` subcommand with stdout in a file; returns its status. */
 static int run(int (*cmd)(int, char **), char *out, size_t outlen, int argc, char **argv)
 {
@@ -259,7 +290,8 @@ static void test_commands(void)
 	char *text[] = {"dump", path, "--events", "virtio-status,pci,guest-marker"};
 	CHECK(run(trace_cmd_dump, out, cap, 4, text) == 0, "dump: text exits 0");
 	CHECK(strstr(out, "vcpu0@0.") && strstr(out, ":virtio_status dev=blk0 old=ACKNOWLEDGE "
-						     "new=ACKNOWLEDGE|DRIVER [write_sample] "
+						     "new=ACKNOWLEDGE|DRIVER {step 3 of "
+						     "§3.1.1: DRIVER} [write_sample] "
 						     "guest=main+0x5 <- main <- 0x1234\n"),
 	      "dump: a QEMU-like line, decoded and symbolized");
 	CHECK(strstr(out, "pci_cfg_read dev=blk0 off=msix.control len=2 val=0x8001 cap=msix@0x50"),
@@ -272,6 +304,9 @@ static void test_commands(void)
 		  strstr(out, "\"event\":\"device_features_read\"") &&
 		  strstr(out, "\"decoded\":{\"bits\":\"F_VERSION_1\"}"),
 	      "dump: json, with feature bits of window 1 named");
+	CHECK(strstr(out, "\"step\":{\"path\":\"init\",\"num\":\"4\",\"name\":\"features\","
+			  "\"spec\":\"§3.1.1\"}"),
+	      "dump: json, the spec step as a field");
 
 	char *chrome[] = {"dump", path, "--format", "chrome"};
 	CHECK(run(trace_cmd_dump, out, cap, 4, chrome) == 0 && strstr(out, "\"ph\":\"b\"") &&
@@ -323,6 +358,7 @@ int main(void)
 	test_round_trip();
 	test_truncated();
 	test_corrupted();
+	test_bad_stacks();
 	test_commands();
 	unlink(path);
 	unlink(cut_path);

@@ -198,77 +198,81 @@ static void test_tags(void)
 {
 	const uint8_t *s = v.tags.step;
 	CHECK(tf.nrec == nrec, "sample: %zu records read back", tf.nrec);
-	CHECK(s[at_rec.create] == VIEW_STEP_DEVICE && s[at_rec.create + 5] == VIEW_STEP_DEVICE,
+	CHECK(s[at_rec.create] == TRACE_STEP_DEVICE && s[at_rec.create + 5] == TRACE_STEP_DEVICE,
 	      "tags: host events are 'device built'");
-	CHECK(s[at_rec.pci] == VIEW_STEP_PCI && s[at_rec.pci + 2] == VIEW_STEP_PCI,
+	CHECK(s[at_rec.pci] == TRACE_STEP_PCI && s[at_rec.pci + 2] == TRACE_STEP_PCI,
 	      "tags: config cycles before the reset are 'PCI probe'");
-	CHECK(s[at_rec.reset] == VIEW_STEP_RESET && s[at_rec.reset + 1] == VIEW_STEP_RESET &&
-		  s[at_rec.reset + 2] == VIEW_STEP_RESET && s[at_rec.reset + 3] == VIEW_STEP_RESET,
+	CHECK(s[at_rec.reset] == TRACE_STEP_RESET && s[at_rec.reset + 1] == TRACE_STEP_RESET &&
+		  s[at_rec.reset + 2] == TRACE_STEP_RESET &&
+		  s[at_rec.reset + 3] == TRACE_STEP_RESET,
 	      "tags: status 0, device_reset, backend_stop and the status poll are 'reset'");
-	CHECK(s[at_rec.ack] == VIEW_STEP_ACK && s[at_rec.ack + 1] == VIEW_STEP_ACK &&
-		  s[at_rec.driver] == VIEW_STEP_DRIVER,
+	CHECK(s[at_rec.ack] == TRACE_STEP_ACK && s[at_rec.ack + 1] == TRACE_STEP_ACK &&
+		  s[at_rec.driver] == TRACE_STEP_DRIVER,
 	      "tags: ACKNOWLEDGE, its status read, DRIVER");
-	CHECK(s[at_rec.feat] == VIEW_STEP_FEATURES && s[at_rec.feat + 5] == VIEW_STEP_FEATURES,
+	CHECK(s[at_rec.feat] == TRACE_STEP_FEATURES && s[at_rec.feat + 5] == TRACE_STEP_FEATURES,
 	      "tags: feature selects and windows are 'features'");
-	CHECK(s[at_rec.fok] == VIEW_STEP_FEATURES_OK && s[at_rec.fok + 1] == VIEW_STEP_FEATURES_OK,
+	CHECK(s[at_rec.fok] == TRACE_STEP_FEATURES_OK &&
+		  s[at_rec.fok + 1] == TRACE_STEP_FEATURES_OK,
 	      "tags: the FEATURES_OK write and the accepted set");
-	CHECK(s[at_rec.fok - 1] == VIEW_STEP_FEATURES,
+	CHECK(s[at_rec.fok - 1] == TRACE_STEP_FEATURES,
 	      "tags: the status read before writing FEATURES_OK stays in 'features'");
-	CHECK(s[at_rec.reread] == VIEW_STEP_REREAD, "tags: the read after FEATURES_OK is step 6");
-	CHECK(s[at_rec.setup] == VIEW_STEP_SETUP && s[at_rec.setup + 7] == VIEW_STEP_SETUP &&
-		  s[at_rec.setup + 10] == VIEW_STEP_SETUP,
+	CHECK(s[at_rec.reread] == TRACE_STEP_REREAD, "tags: the read after FEATURES_OK is step 6");
+	CHECK(s[at_rec.setup] == TRACE_STEP_SETUP && s[at_rec.setup + 7] == TRACE_STEP_SETUP &&
+		  s[at_rec.setup + 10] == TRACE_STEP_SETUP,
 	      "tags: config, queue registers and MSI-X during setup are 'device setup'");
-	CHECK(s[at_rec.dok] == VIEW_STEP_DRIVER_OK && s[at_rec.dok + 1] == VIEW_STEP_DRIVER_OK,
+	CHECK(s[at_rec.dok] == TRACE_STEP_DRIVER_OK && s[at_rec.dok + 1] == TRACE_STEP_DRIVER_OK,
 	      "tags: DRIVER_OK and backend_start");
-	CHECK(s[at_rec.marker] == VIEW_STEP_NONE && s[at_rec.end] == VIEW_STEP_NONE,
+	CHECK(s[at_rec.marker] == TRACE_STEP_NONE && s[at_rec.end] == TRACE_STEP_NONE,
 	      "tags: markers and VM state are on no path");
-	CHECK(s[at_rec.notify1] == VIEW_STEP_NOTIFY && s[at_rec.pop1] == VIEW_STEP_POP &&
-		  s[at_rec.complete1] == VIEW_STEP_COMPLETE && s[at_rec.used1] == VIEW_STEP_USED &&
-		  s[at_rec.irq1] == VIEW_STEP_IRQ && s[at_rec.irq2] == VIEW_STEP_IRQ,
+	CHECK(s[at_rec.notify1] == TRACE_STEP_NOTIFY && s[at_rec.pop1] == TRACE_STEP_POP &&
+		  s[at_rec.complete1] == TRACE_STEP_COMPLETE &&
+		  s[at_rec.used1] == TRACE_STEP_USED && s[at_rec.irq1] == TRACE_STEP_IRQ &&
+		  s[at_rec.irq2] == TRACE_STEP_IRQ,
 	      "tags: notify, pop, complete, used, interrupt (raised or suppressed)");
 }
 
 static void test_rounds(void)
 {
 	struct view_round o;
-	CHECK(view_round_get(&tf, &v.tags, at_rec.ack, &o) == 0 && o.path == VIEW_PATH_INIT &&
-		  o.cur == VIEW_STEP_ACK,
+	CHECK(view_round_get(&tf, &v.tags, at_rec.ack, &o) == 0 && o.path == TRACE_PATH_INIT &&
+		  o.cur == TRACE_STEP_ACK,
 	      "round: ACKNOWLEDGE is on the init path");
-	CHECK(o.mark[VIEW_STEP_DEVICE] == VIEW_MARK_DONE &&
-		  o.mark[VIEW_STEP_PCI] == VIEW_MARK_DONE &&
-		  o.mark[VIEW_STEP_RESET] == VIEW_MARK_DONE &&
-		  o.mark[VIEW_STEP_ACK] == VIEW_MARK_NOW &&
-		  o.mark[VIEW_STEP_DRIVER] == VIEW_MARK_TODO &&
-		  o.mark[VIEW_STEP_DRIVER_OK] == VIEW_MARK_TODO,
+	CHECK(o.mark[TRACE_STEP_DEVICE] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_PCI] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_RESET] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_ACK] == VIEW_MARK_NOW &&
+		  o.mark[TRACE_STEP_DRIVER] == VIEW_MARK_TODO &&
+		  o.mark[TRACE_STEP_DRIVER_OK] == VIEW_MARK_TODO,
 	      "round: at ACKNOWLEDGE, earlier steps done, it lit, later ones to come");
-	CHECK(o.at[VIEW_STEP_RESET] == at_rec.reset && o.at[VIEW_STEP_DRIVER] == at_rec.driver &&
-		  o.at[VIEW_STEP_REREAD] == at_rec.reread &&
-		  o.at[VIEW_STEP_DRIVER_OK] == at_rec.dok,
+	CHECK(o.at[TRACE_STEP_RESET] == at_rec.reset && o.at[TRACE_STEP_DRIVER] == at_rec.driver &&
+		  o.at[TRACE_STEP_REREAD] == at_rec.reread &&
+		  o.at[TRACE_STEP_DRIVER_OK] == at_rec.dok,
 	      "round: each step's first record, past and future");
-	CHECK(view_round_get(&tf, &v.tags, at_rec.setup + 4, &o) == 0 && o.cur == VIEW_STEP_SETUP &&
-		  o.mark[VIEW_STEP_REREAD] == VIEW_MARK_DONE &&
-		  o.mark[VIEW_STEP_DRIVER_OK] == VIEW_MARK_TODO,
+	CHECK(view_round_get(&tf, &v.tags, at_rec.setup + 4, &o) == 0 &&
+		  o.cur == TRACE_STEP_SETUP && o.mark[TRACE_STEP_REREAD] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_DRIVER_OK] == VIEW_MARK_TODO,
 	      "round: in device setup, the re-read is done and DRIVER_OK to come");
 	CHECK(view_round_get(&tf, &v.tags, at_rec.marker, &o) < 0, "round: a marker has none");
 
-	CHECK(view_round_get(&tf, &v.tags, at_rec.complete1, &o) == 0 && o.path == VIEW_PATH_IO &&
+	CHECK(view_round_get(&tf, &v.tags, at_rec.complete1, &o) == 0 && o.path == TRACE_PATH_IO &&
 		  o.has_head && o.head == 0 && o.queue == 0,
 	      "round: a completion is on the IO path, request q0 head 0");
-	CHECK(o.at[VIEW_STEP_NOTIFY] == at_rec.notify1 && o.at[VIEW_STEP_POP] == at_rec.pop1 &&
-		  o.at[VIEW_STEP_USED] == at_rec.used1 && o.at[VIEW_STEP_IRQ] == at_rec.irq1,
+	CHECK(o.at[TRACE_STEP_NOTIFY] == at_rec.notify1 && o.at[TRACE_STEP_POP] == at_rec.pop1 &&
+		  o.at[TRACE_STEP_USED] == at_rec.used1 && o.at[TRACE_STEP_IRQ] == at_rec.irq1,
 	      "round: the request's notify, pop, used and interrupt");
-	CHECK(
-	    o.mark[VIEW_STEP_NOTIFY] == VIEW_MARK_DONE && o.mark[VIEW_STEP_POP] == VIEW_MARK_DONE &&
-		o.mark[VIEW_STEP_BACKEND] == VIEW_MARK_DONE &&
-		o.mark[VIEW_STEP_COMPLETE] == VIEW_MARK_NOW &&
-		o.mark[VIEW_STEP_USED] == VIEW_MARK_TODO && o.mark[VIEW_STEP_IRQ] == VIEW_MARK_TODO,
-	    "round: at complete, notify/pop/backend done, used and interrupt to come");
+	CHECK(o.mark[TRACE_STEP_NOTIFY] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_POP] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_BACKEND] == VIEW_MARK_DONE &&
+		  o.mark[TRACE_STEP_COMPLETE] == VIEW_MARK_NOW &&
+		  o.mark[TRACE_STEP_USED] == VIEW_MARK_TODO &&
+		  o.mark[TRACE_STEP_IRQ] == VIEW_MARK_TODO,
+	      "round: at complete, notify/pop/backend done, used and interrupt to come");
 	CHECK(view_round_get(&tf, &v.tags, at_rec.pop2, &o) == 0 && o.head == 1 &&
-		  o.at[VIEW_STEP_USED] == at_rec.used2 && o.at[VIEW_STEP_IRQ] == at_rec.irq2 &&
-		  o.at[VIEW_STEP_NOTIFY] == at_rec.notify2,
+		  o.at[TRACE_STEP_USED] == at_rec.used2 && o.at[TRACE_STEP_IRQ] == at_rec.irq2 &&
+		  o.at[TRACE_STEP_NOTIFY] == at_rec.notify2,
 	      "round: requests completed out of order are followed by their head");
 	CHECK(view_round_get(&tf, &v.tags, at_rec.irq2, &o) == 0 && o.head == 1 &&
-		  o.cur == VIEW_STEP_IRQ && o.mark[VIEW_STEP_USED] == VIEW_MARK_DONE,
+		  o.cur == TRACE_STEP_IRQ && o.mark[TRACE_STEP_USED] == VIEW_MARK_DONE,
 	      "round: a suppressed interrupt belongs to the last chain published");
 }
 
@@ -364,6 +368,17 @@ static void test_model(void)
 	      "search: marker text");
 	CHECK(view_search(&v, "DEV_CREATE", 1) == false || view_selected(&v) == at_rec.create,
 	      "search: case-insensitive, wraps");
+	view_select_record(&v, 0);
+	CHECK(view_search(&v, "virtio_add_queue", 1) &&
+		  tf.rec[view_selected(&v)].ev == TRACE_EV_QUEUE_ADD,
+	      "search: a QEMU function name finds the event doing its job (#%zu)",
+	      view_selected(&v));
+	view_select_record(&v, 0);
+	CHECK(view_search(&v, "3.1.1", 1) && v.tags.step[view_selected(&v)] == TRACE_STEP_RESET,
+	      "search: a spec section finds the first step of §3.1.1 (#%zu)", view_selected(&v));
+	CHECK(view_search(&v, "re-read status", 1) &&
+		  v.tags.step[view_selected(&v)] == TRACE_STEP_REREAD,
+	      "search: a step's name (#%zu)", view_selected(&v));
 	CHECK(!view_search(&v, "no-such-thing", 1) && strstr(v.msg, "not found"),
 	      "search: says when nothing matches");
 	CHECK(view_goto(&v, "5") && view_selected(&v) == 5, "go to: an event number");
@@ -437,7 +452,7 @@ static void test_detail(void)
 {
 	char sum[256];
 	ndetail = 0;
-	view_detail(&tf, at_rec.driver, collect, NULL);
+	view_detail(&tf, at_rec.driver, v.tags.step[at_rec.driver], collect, NULL);
 	CHECK(ndetail > 6 && strstr(detail[0], "virtio_status") &&
 		  strstr(detail[0], "virtio-status"),
 	      "detail: the event and its class first");
@@ -448,6 +463,18 @@ static void test_detail(void)
 	CHECK(detail_has("kvmscope status()") && detail_has("test_view.c:"),
 	      "detail: the kvmscope function that emitted it, and where");
 	CHECK(detail_has("QEMU 7.2 virtio_set_status()"), "detail: the QEMU counterpart");
+	CHECK(detail_has("step 3 of §3.1.1: DRIVER"), "detail: the spec step");
+	ndetail = 0;
+	view_detail(&tf, at_rec.pop1, v.tags.step[at_rec.pop1], collect, NULL);
+	CHECK(detail_has("IO path: pop (§2.7.13)"), "detail: an IO step");
+	view_summary_fit(&tf, &tf.rec[at_rec.fok], 30, sum, sizeof(sum));
+	CHECK(strlen(sum) <= 30 && !strncmp(sum, "virtio_status ..", 16) && strstr(sum, "->") &&
+		  (!strcmp(sum + strlen(sum) - 9, "->FEAT_OK") ||
+		   !strcmp(sum + strlen(sum) - 8, "|FEAT_OK")),
+	      "timeline at 30 columns keeps the status that changed: %s", sum);
+	view_summary_fit(&tf, &tf.rec[at_rec.fok], 200, sum, sizeof(sum));
+	CHECK(!strcmp(sum, "virtio_status ACKNOWLEDGE|DRIVER->ACKNOWLEDGE|DRIVER|FEATURES_OK"),
+	      "timeline, wide: old->new in full: %s", sum);
 	CHECK(!strcmp(view_summary(&tf, &tf.rec[at_rec.marker], sum, sizeof(sum)),
 		      "guest_marker text=\"io start\""),
 	      "summary: name and decoded arguments (%s)", sum);
@@ -487,7 +514,7 @@ static void test_compare(const char *sample)
 {
 	struct view_cmp c;
 	char err[512] = "";
-	unsigned steps[VIEW_STEP_NR], nsteps = 0;
+	unsigned steps[TRACE_STEP_NR], nsteps = 0;
 
 	CHECK(view_cmp_load(&c, sample, "tests/fixtures/qemu-modern.log", err, sizeof(err)) == 0,
 	      "compare: the sample against QEMU's modern log loads (%s)", err);
@@ -497,7 +524,7 @@ static void test_compare(const char *sample)
 		  c.mismatches == c.cmp[0].mismatches && c.expected && c.mismatches,
 	      "compare: the counts are diff's (%zu same, %zu expected, %zu mismatches)", c.same,
 	      c.expected, c.mismatches);
-	CHECK(cmp_row_is(&c, 0, DIFF_SAME, "reset") && c.rows[0].step == VIEW_STEP_RESET &&
+	CHECK(cmp_row_is(&c, 0, DIFF_SAME, "reset") && c.rows[0].step == TRACE_STEP_RESET &&
 		  c.rows[0].step_start,
 	      "compare: the first row is the reset, on both sides, step 1");
 	size_t both = 0;
@@ -507,11 +534,11 @@ static void test_compare(const char *sample)
 	CHECK(both == 4, "compare: the four status writes on both sides (%zu)", both);
 	do
 		steps[nsteps++] = c.rows[c.row].step;
-	while (nsteps < VIEW_STEP_NR && view_cmp_step(&c, 1));
+	while (nsteps < TRACE_STEP_NR && view_cmp_step(&c, 1));
 	bool rising = true;
 	for (unsigned i = 1; i < nsteps; i++)
 		rising &= steps[i] > steps[i - 1];
-	CHECK(rising && steps[nsteps - 1] == VIEW_STEP_DRIVER_OK && nsteps >= 6,
+	CHECK(rising && steps[nsteps - 1] == TRACE_STEP_DRIVER_OK && nsteps >= 6,
 	      "compare: n walks the init steps in order to DRIVER_OK (%u steps)", nsteps);
 	CHECK(!view_cmp_step(&c, 1) && strstr(c.msg, "no later"), "compare: n at the end says so");
 	CHECK(cmp_row_is(&c, c.row, DIFF_SAME, "DRIVER_OK"), "compare: DRIVER_OK on both sides");

@@ -13,7 +13,9 @@
 
 #define RECS_PER_CHUNK	  4096
 #define ENTRIES_PER_CHUNK 4096
-#define MALFORMED_SHOWN	  20 /* lines reported one by one; the rest are counted */
+#define MALFORMED_SHOWN	  20  /* lines reported one by one; the rest are counted */
+#define MALFORMED_CHARS	  240 /* one report at most */
+#define ARGS_QUOTED	  64  /* of a line's arguments */
 
 int trace_build_init(struct trace_build *b, const char *path)
 {
@@ -141,14 +143,24 @@ void trace_build_info(struct trace_build *b, const char *key, const char *fmt, .
 
 void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
 {
+	char msg[MALFORMED_CHARS];
 	va_list ap;
 	if (b->malformed++ >= MALFORMED_SHOWN || !b->diag)
 		return;
-	fprintf(b->diag, "%s: %s:%zu: ", b->cmd ? b->cmd : "kvmscope import", b->tf.path, line);
 	va_start(ap, fmt);
-	vfprintf(b->diag, fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap); /* a line of any length quotes a part */
 	va_end(ap);
-	fputc('\n', b->diag);
+	fprintf(b->diag, "%s: %s:%zu: %s%s\n", b->cmd ? b->cmd : "kvmscope import", b->tf.path, line,
+		msg, n >= (int)sizeof(msg) ? "..." : "");
+}
+
+void trace_build_bad_args(struct trace_build *b, size_t line, const char *event, const char *args,
+			  const char *expected)
+{
+	size_t len = strlen(args);
+	trace_build_malformed(b, line, "%s: arguments '%.*s%s' do not match '%s'", event,
+			      len > ARGS_QUOTED ? ARGS_QUOTED : (int)len, args,
+			      len > ARGS_QUOTED ? "..." : "", expected);
 }
 
 void trace_build_finish(struct trace_build *b, struct trace_file *tf)
@@ -165,6 +177,24 @@ void trace_build_finish(struct trace_build *b, struct trace_file *tf)
 	b->tf = (struct trace_file){0};
 	free(b->named);
 	b->named = NULL;
+}
+
+int trace_build_origin(struct trace_build *b, uint32_t unknown, uint32_t line, uint32_t raw)
+{
+	struct trace_file *tf = &b->tf;
+	if (!tf->nrec)
+		return -EINVAL;
+	struct trace_origin *o = tf->norigin ? &tf->origin[tf->norigin - 1] : NULL;
+	if (!o || o->rec != tf->nrec - 1) {
+		if (!(o = trace_build_push(b, &tf->origin, &tf->norigin, &tf->origin_cap,
+					   sizeof(*o))))
+			return -ENOMEM;
+		o->rec = tf->nrec - 1;
+	}
+	o->unknown |= unknown;
+	o->line = line;
+	o->raw = raw;
+	return 0;
 }
 
 void trace_build_free(struct trace_build *b)
@@ -241,6 +271,12 @@ int trace_file_save(const struct trace_file *tf, const char *path, char *err, si
 		size_t n = tf->nrec - i > RECS_PER_CHUNK ? RECS_PER_CHUNK : tf->nrec - i;
 		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_RECORDS);
 		trace_buf_put(&out, &tf->rec[i], n * sizeof(tf->rec[0]));
+		trace_chunk_end(&out, at, n);
+	}
+	for (size_t i = 0; i < tf->norigin; i += RECS_PER_CHUNK) {
+		size_t n = tf->norigin - i > RECS_PER_CHUNK ? RECS_PER_CHUNK : tf->norigin - i;
+		size_t at = trace_chunk_begin(&out, TRACE_CHUNK_ORIGIN);
+		trace_buf_put(&out, &tf->origin[i], n * sizeof(tf->origin[0]));
 		trace_chunk_end(&out, at, n);
 	}
 	struct {

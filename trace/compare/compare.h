@@ -36,8 +36,14 @@ uint16_t trace_build_site(struct trace_build *b, const char *func, const char *f
 void *trace_build_push(struct trace_build *b, void *arrp, size_t *n, size_t *cap, size_t size);
 /* A new zeroed record with ts and ev, appended; NULL when out of memory (b->oom set). */
 struct trace_rec *trace_build_rec(struct trace_build *b, uint64_t ts, uint16_t ev);
+/* Says of the last record made where it came from (line, raw: the line's text as a string id)
+ * and which of its arguments the source did not record (bit i: argument i): 0 or -errno. */
+int trace_build_origin(struct trace_build *b, uint32_t unknown, uint32_t line, uint32_t raw);
 void trace_build_info(struct trace_build *b, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "EVENT: arguments 'ARGS' do not match 'EXPECTED'", quoting at most a screen line of ARGS. */
+void trace_build_bad_args(struct trace_build *b, size_t line, const char *event, const char *args,
+			  const char *expected);
 /* Counts a malformed input line and reports it ("cmd: path:line: what") on b->diag. */
 void trace_build_malformed(struct trace_build *b, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -107,6 +113,7 @@ struct diff_queue {
 };
 
 struct diff_req {
+	size_t pop; /* its chain_pop record: what the source did not log prints as "?" */
 	uint32_t queue, head;
 	uint64_t type, sector, bytes, status, ns;
 	bool done;
@@ -143,6 +150,7 @@ struct diff_dev {
 	size_t nreq, req_cap;
 	size_t notify_exit, notify_ioeventfd, notify_empty;
 	size_t irq_msix, irq_irqfd, irq_intx, irq_suppressed;
+	size_t irq_unknown; /* of a kind the source did not log (a QEMU log without MSI-X state) */
 	char backend[64];
 	uint64_t wiring;
 };
@@ -151,6 +159,8 @@ struct diff_side {
 	const char *path;
 	struct trace_file tf;
 	bool qemu;	   /* an imported QEMU log */
+	char letter;	   /* 'A' or 'B': how the reports name it */
+	uint64_t possible; /* QEMU: the events its log could hold had -trace enabled them */
 	uint64_t recorded; /* the events this side could have recorded */
 	char transport[32], io_path[96];
 	struct diff_dev *dev; /* the virtio devices, in id order */

@@ -64,6 +64,9 @@ const char *diff_unrecorded(const struct diff_side *other, uint16_t ev)
 {
 	if ((other->recorded >> ev) & 1)
 		return NULL;
+	if (other->qemu && (other->possible >> ev & 1)) /* QEMU has it; this log was run without */
+		return other->letter == 'A' ? "not recorded in A's log (-trace did not enable it)"
+					    : "not recorded in B's log (-trace did not enable it)";
 	if (!other->qemu)
 		return "not recorded in the other trace (--trace-events)";
 	switch (trace_events[ev].cls) {
@@ -102,14 +105,25 @@ static const char *expected_change(const struct diff_side *sa, const struct diff
 	    trace_rec_arg(ra, "off", 1) != PCI_COMMAND ||
 	    trace_rec_arg(rb, "off", 1) != PCI_COMMAND)
 		return NULL;
-	uint64_t x = trace_rec_arg(ra, "val", 0) ^ trace_rec_arg(rb, "val", 0);
+	uint64_t va = trace_rec_arg(ra, "val", 0), vb = trace_rec_arg(rb, "val", 0), x = va ^ vb;
+	/* under QEMU, SeaBIOS sets SERR# and I/O space before Linux runs, whatever the transport */
+	uint64_t bios = sa->qemu == sb->qemu
+			    ? 0
+			    : (sa->qemu ? va : vb) & x & (PCI_COMMAND_SERR | PCI_COMMAND_IO);
 	uint64_t serr = sa->qemu != sb->qemu ? PCI_COMMAND_SERR : 0;
 	uint64_t io = has_io_bar(da) != has_io_bar(db) ? PCI_COMMAND_IO : 0;
-	if (!x || (x & ~(serr | io)))
+	if (!x || (x & ~(serr | io | bios)))
 		return NULL;
-	if (x == serr)
+	if (x == bios && bios == PCI_COMMAND_SERR)
 		return "SeaBIOS turns on SERR# (0x100) in the command register under QEMU; Linux "
 		       "writes back the bits it finds";
+	if (x == bios && bios == PCI_COMMAND_IO)
+		return "SeaBIOS turns on I/O space (0x1) in the command register under QEMU, "
+		       "before "
+		       "Linux; Linux writes back the bits it finds";
+	if (x == bios)
+		return "SeaBIOS turns on SERR# and I/O space (0x101) in the command register under "
+		       "QEMU, before Linux; Linux writes back the bits it finds";
 	if (x == io)
 		return "I/O decoding (0x1): only one of the devices has an I/O BAR (see BAR0 under "
 		       "PCI enumeration)";

@@ -60,8 +60,14 @@ const char *diff_irq_label(const struct diff_cmp *p)
 {
 	const struct diff_dev *a = p->a, *b = p->b;
 	if (a->irq_msix == b->irq_msix && a->irq_irqfd == b->irq_irqfd &&
-	    a->irq_intx == b->irq_intx)
+	    a->irq_intx == b->irq_intx && a->irq_unknown == b->irq_unknown)
 		return NULL;
+	if (a->irq_unknown || b->irq_unknown)
+		return a->irq_unknown
+			   ? "not recorded in A's log: no sight of MSI-X Message Control, so "
+			     "the kind of interrupt is not known"
+			   : "not recorded in B's log: no sight of MSI-X Message Control, so "
+			     "the kind of interrupt is not known";
 	return a->irq_msix + a->irq_irqfd == b->irq_msix + b->irq_irqfd &&
 		       a->irq_intx == b->irq_intx
 		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "

@@ -317,22 +317,29 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 	case TRACE_EV_CHAIN_POP:
 		if (trace_vec_grow(&d->req, &d->req_cap, d->nreq + 1, sizeof(*d->req)))
 			break;
-		d->req[d->nreq++] = (struct diff_req){.queue = ARG(r, "queue"),
+		d->req[d->nreq++] = (struct diff_req){.pop = r - tf->rec,
+						      .queue = ARG(r, "queue"),
 						      .head = ARG(r, "head"),
 						      .type = ARG(r, "type"),
 						      .sector = ARG(r, "sector"),
 						      .bytes = ARG(r, "bytes")};
 		break;
 	case TRACE_EV_REQ_COMPLETE:
-		for (q = d->req + d->nreq; q-- > d->req;)
+		for (size_t k = d->nreq; k-- > 0;) { /* by index: before any chain_pop, req is NULL */
+			q = &d->req[k];
 			if (!q->done && q->queue == ARG(r, "queue") && q->head == ARG(r, "head")) {
 				q->done = true;
 				q->status = ARG(r, "status");
 				q->ns = ARG(r, "ns");
 				break;
 			}
+		}
 		break;
 	case TRACE_EV_IRQ_RAISE:
+		if (trace_arg_unknown(tf, r, 1)) { /* never guessed: counted as not known */
+			d->irq_unknown++;
+			break;
+		}
 		switch (ARG(r, "kind")) {
 		case TRACE_IRQ_MSIX:
 			d->irq_msix++;
@@ -394,18 +401,6 @@ static void build_dev(const struct trace_file *tf, struct diff_dev *d)
 	}
 }
 
-/* The events a side could have recorded: a kvmscope trace says which it enabled; an imported log,
- * which its importer makes. */
-static uint64_t recorded(const struct trace_file *tf)
-{
-	char buf[1024], err[128];
-	uint64_t mask;
-	if (trace_file_info(tf, "events", buf, sizeof(buf)) &&
-	    !trace_events_mask(buf, TRACE_MASK_DEFAULT, &mask, err, sizeof(err)))
-		return mask;
-	return TRACE_MASK_DEFAULT;
-}
-
 /* What QEMU's monitor said after the run (trace/compare/import-qemu-status.c): the outcome of
  * feature negotiation and queue setup, which QEMU 7.2 does not log. */
 static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
@@ -452,7 +447,11 @@ int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errl
 		return -1;
 	const struct trace_file *tf = &s->tf;
 	s->qemu = trace_file_info(tf, "source", buf, sizeof(buf)) && !strcmp(buf, "qemu-log");
-	s->recorded = recorded(tf);
+	s->recorded = trace_file_recorded(tf);
+	s->possible = s->recorded;
+	char events[1024], msg[128];
+	if (s->qemu && trace_file_info(tf, "qemu_events", events, sizeof(events)))
+		trace_events_mask(events, 0, &s->possible, msg, sizeof(msg));
 	if (!trace_file_info(tf, "transport", s->transport, sizeof(s->transport)))
 		strcpy(s->transport, "?");
 	if (!trace_file_info(tf, "io_path", s->io_path, sizeof(s->io_path)))

@@ -54,10 +54,12 @@ static bool req_same(const struct diff_req *a, const struct diff_req *b)
 static const char *req_words(const struct diff_side *s, const struct diff_req *q, char *buf,
 			     size_t len)
 {
-	char type[32], status[32];
-	snprintf(buf, len, "%-5s sector %-6llu %6llu B  %s",
-		 req_type(s, q->type, type, sizeof(type)), (unsigned long long)q->sector,
-		 (unsigned long long)q->bytes, req_status(s, q, status, sizeof(status)));
+	char type[32], status[32], sector[32], bytes[32];
+	const struct trace_rec *pop = &s->tf.rec[q->pop]; /* sector, bytes: "?" when not logged */
+	snprintf(buf, len, "%-5s sector %-6s %6s B  %s", req_type(s, q->type, type, sizeof(type)),
+		 trace_decode_arg(&s->tf, pop, 3, sector, sizeof(sector)),
+		 trace_decode_arg(&s->tf, pop, 5, bytes, sizeof(bytes)),
+		 req_status(s, q, status, sizeof(status)));
 	return buf;
 }
 
@@ -353,11 +355,14 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 	}
 	static const char *const notify_words[] = {"by exit", "by ioeventfd",
 						   "with nothing to pop"};
-	static const char *const irq_words[] = {"MSI-X", "MSI-X by irqfd", "INTx", "suppressed"};
+	static const char *const irq_words[] = {"MSI-X", "MSI-X by irqfd", "INTx", "suppressed",
+						"of a kind not logged"};
 	const size_t na[] = {da->notify_exit, da->notify_ioeventfd, da->notify_empty},
 		     nb[] = {db->notify_exit, db->notify_ioeventfd, db->notify_empty},
-		     ia[] = {da->irq_msix, da->irq_irqfd, da->irq_intx, da->irq_suppressed},
-		     ib[] = {db->irq_msix, db->irq_irqfd, db->irq_intx, db->irq_suppressed};
+		     ia[] = {da->irq_msix, da->irq_irqfd, da->irq_intx, da->irq_suppressed,
+			     da->irq_unknown},
+		     ib[] = {db->irq_msix, db->irq_irqfd, db->irq_intx, db->irq_suppressed,
+			     db->irq_unknown};
 	char wa[128], wb[128];
 	snprintf(a, sizeof(a), "requests: %zu", da->nreq);
 	snprintf(b, sizeof(b), "requests: %zu", db->nreq);
@@ -366,8 +371,8 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 	snprintf(b, sizeof(b), "notifies: %s", counts(wb, sizeof(wb), 3, nb, notify_words));
 	cols(f, !memcmp(na, nb, sizeof(na)) ? "=" : "~", a, b,
 	     note(ns, diff_notify_label(p), n, sizeof(n)));
-	snprintf(a, sizeof(a), "interrupts: %s", counts(wa, sizeof(wa), 4, ia, irq_words));
-	snprintf(b, sizeof(b), "interrupts: %s", counts(wb, sizeof(wb), 4, ib, irq_words));
+	snprintf(a, sizeof(a), "interrupts: %s", counts(wa, sizeof(wa), 5, ia, irq_words));
+	snprintf(b, sizeof(b), "interrupts: %s", counts(wb, sizeof(wb), 5, ib, irq_words));
 	cols(f, !memcmp(ia, ib, sizeof(ia)) ? "=" : "~", a, b,
 	     note(ns, diff_irq_label(p), n, sizeof(n)));
 	snprintf(a, sizeof(a), "backend: %s", da->backend[0] ? da->backend : "-");
@@ -529,9 +534,9 @@ static void json_dev_state(FILE *f, const struct diff_side *s, const struct diff
 	fprintf(f,
 		",\"requests\":%zu,\"notifies\":{\"exit\":%zu,\"ioeventfd\":%zu,"
 		"\"nothing_to_pop\":%zu},\"interrupts\":{\"msix\":%zu,\"msix_irqfd\":%zu,"
-		"\"intx\":%zu,\"suppressed\":%zu}",
+		"\"intx\":%zu,\"suppressed\":%zu,\"not_logged\":%zu}",
 		d->nreq, d->notify_exit, d->notify_ioeventfd, d->notify_empty, d->irq_msix,
-		d->irq_irqfd, d->irq_intx, d->irq_suppressed);
+		d->irq_irqfd, d->irq_intx, d->irq_suppressed, d->irq_unknown);
 	jkey(f, "backend", d->backend[0] ? d->backend : NULL, true);
 	fputc('}', f);
 }

@@ -169,6 +169,7 @@ int diff_cmd_main(int argc, char **argv)
 				diff_side_free(&side[0]);
 			return 2;
 		}
+		side[k].letter = 'A' + k;
 		if (side[k].tf.warning[0]) /* cut short: compared up to its last record */
 			fprintf(stderr, "kvmscope diff: warning: %s\n", side[k].tf.warning);
 	}

@@ -76,8 +76,7 @@ static int parse(struct bimp *im, char *s, size_t no)
 		if (trace_scan(s + at, events[i].args, l->v, NVAL, &word, &wlen) >= 0)
 			l->ev = i;
 		else
-			trace_build_malformed(im->b, no, "%s: arguments '%s' do not match '%s'",
-					      name, s + at, events[i].args);
+			trace_build_bad_args(im->b, no, name, s + at, events[i].args);
 	}
 	return 1;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/compare/compare.h"
@@ -26,8 +27,17 @@ int trace_import_path(struct trace_build *b, const char *path, bool bpftrace, ch
 		      size_t errlen)
 {
 	FILE *in = fopen(path, "r");
-	if (!in) {
+	struct stat st;
+	if (!in || fstat(fileno(in), &st)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (in)
+			fclose(in);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) { /* reading it would fail with "Input/output error" */
+		snprintf(err, errlen, "%s: a directory, not a %s log", path,
+			 bpftrace ? "bpftrace" : "QEMU");
+		fclose(in);
 		return -1;
 	}
 	int ret = bpftrace ? trace_import_bpftrace(b, in, err, errlen)

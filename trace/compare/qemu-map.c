@@ -167,6 +167,21 @@ static const struct qemu_func map[TRACE_EV_NR] = {
     Q(TRACE_PAUSE, NULL, NULL, NULL,
       "kvmscope's own bookkeeping (QEMU: the monitor's trace-event command)"),
     Q(IMPORTED, NULL, NULL, NULL, "an event of another tracer, kept as its text"),
+
+    /* vhost-user (QEMU 7.2: hw/virtio/vhost-user.c, hw/block/vhost-user-blk.c) */
+    Q(VHOST_USER_SEND, "vhost_user_write()",
+      "the vhost_ops of vhost-user (vhost_user_set_features(), vhost_user_set_vring_*() ...) "
+      "from vhost_dev_init() and vhost_dev_start()",
+      "hw/virtio/vhost-user.c", "QEMU's vhost-user-blk-pci; kvmscope's --blk-io=vhost-user"),
+    Q(VHOST_USER_RECV, "vhost_user_read()", "vhost_user_get_u64(), process_message_reply()",
+      "hw/virtio/vhost-user.c", NULL),
+    Q(VHOST_USER_REGION, "vhost_user_set_mem_table()", "vhost_dev_start() -> vhost_set_mem_table",
+      "hw/virtio/vhost-user.c", "one region per RAM block whose fd can be shared"),
+    Q(VHOST_USER_VRING_ADDR, "vhost_user_set_vring_addr()",
+      "vhost_virtqueue_start() -> vhost_virtqueue_set_addr()", "hw/virtio/vhost.c", NULL),
+    Q(VHOST_USER_ERROR, "vhost_user_blk_disconnect()", "vhost_user_blk_event() on CHR_EVENT_CLOSED",
+      "hw/block/vhost-user-blk.c",
+      "QEMU stops the device and waits to reconnect; kvmscope sets NEEDS_RESET"),
 };
 
 const struct qemu_func *qemu_func_for(unsigned ev)

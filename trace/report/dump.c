@@ -15,6 +15,7 @@ struct dump {
 	enum format format;
 	uint64_t mask;
 	struct trace_req_match req;
+	struct trace_tags tags; /* each record's init or IO step (trace/steps.c) */
 	bool first;
 	bool slices; /* both ends of a request are shown: draw it as a slice */
 };
@@ -64,6 +65,13 @@ static void text_guest(struct dump *d, const struct trace_rec *r)
 	}
 }
 
+/* The record's step, or TRACE_STEP_NONE. */
+static unsigned step_of(const struct dump *d, const struct trace_rec *r)
+{
+	size_t i = r - d->tf->rec;
+	return i < d->tags.n ? d->tags.step[i] : TRACE_STEP_NONE;
+}
+
 static void text_record(struct dump *d, const struct trace_rec *r)
 {
 	const struct trace_event_info *e = &trace_events[r->ev];
@@ -84,7 +92,12 @@ static void text_record(struct dump *d, const struct trace_rec *r)
 		else
 			fputs(buf, d->out);
 	}
-	if (r->site)
+	char src[160];
+	if (step_of(d, r) != TRACE_STEP_NONE) /* where it is in the spec: {step 5 of §3.1.1: ...} */
+		fprintf(d->out, " {%s}", trace_step_words(step_of(d, r), src, sizeof(src)));
+	if (trace_rec_source(d->tf, r, src, sizeof(src)))
+		fprintf(d->out, " [%s, %s]", func_name(d->tf, r->site), src);
+	else if (r->site)
 		fprintf(d->out, " [%s]", func_name(d->tf, r->site));
 	text_guest(d, r);
 	fputc('\n', d->out);
@@ -97,14 +110,18 @@ static void json_args(struct dump *d, const struct trace_rec *r, bool decoded_on
 	char buf[512];
 	if (!decoded_only) {
 		fputs("\"args\":{", d->out);
-		for (unsigned i = 0; e->args[i].name; i++)
-			fprintf(d->out, "%s\"%s\":%llu", i ? "," : "", e->args[i].name,
-				(unsigned long long)trace_arg_value(e, i, r->a));
+		for (unsigned i = 0; e->args[i].name; i++) /* null: the source did not record it */
+			if (trace_arg_unknown(d->tf, r, i))
+				fprintf(d->out, "%s\"%s\":null", i ? "," : "", e->args[i].name);
+			else
+				fprintf(d->out, "%s\"%s\":%llu", i ? "," : "", e->args[i].name,
+					(unsigned long long)trace_arg_value(e, i, r->a));
 		fputs("},\"decoded\":{", d->out);
 	}
 	bool first = true;
 	for (unsigned i = 0; e->args[i].name; i++) {
-		if (!decoded_only && trace_fmt_is_number(e->args[i].fmt))
+		if (!decoded_only && trace_fmt_is_number(e->args[i].fmt) &&
+		    !trace_arg_unknown(d->tf, r, i))
 			continue;
 		fprintf(d->out, "%s\"%s\":", first ? "" : ",", e->args[i].name);
 		put_escaped(d->out, trace_decode_arg(d->tf, r, i, buf, sizeof(buf)));
@@ -119,12 +136,21 @@ static void json_common(struct dump *d, const struct trace_rec *r)
 	char buf[256];
 	const char *dev = dev_name(d->tf, r->dev);
 	const struct trace_site_ent *site = &d->tf->names.site[r->site];
+	const struct trace_origin *o = trace_file_origin(d->tf, r);
 
 	if (dev) {
 		fputs(",\"dev\":", d->out);
 		put_escaped(d->out, dev);
 	}
-	if (r->site) {
+	if (o) { /* imported: the source's event, log and line, and the line as it was */
+		fputs(",\"func\":", d->out);
+		put_escaped(d->out, trace_file_str(d->tf, site->func));
+		fputs(",\"source\":{\"log\":", d->out);
+		put_escaped(d->out, trace_file_str(d->tf, site->file));
+		fprintf(d->out, ",\"line\":%u,\"text\":", o->line);
+		put_escaped(d->out, trace_file_str(d->tf, o->raw));
+		fputc('}', d->out);
+	} else if (r->site) {
 		fputs(",\"func\":", d->out);
 		put_escaped(d->out, trace_file_str(d->tf, site->func));
 		snprintf(buf, sizeof(buf), "%s:%u", trace_file_str(d->tf, site->file), site->line);
@@ -155,6 +181,15 @@ static void json_record(struct dump *d, const struct trace_rec *r)
 		trace_tid_name(r->tid, tid, sizeof(tid)), e->name, trace_class_names[e->cls]);
 	json_args(d, r, false);
 	json_common(d, r);
+	unsigned s = step_of(d, r);
+	if (s != TRACE_STEP_NONE) {
+		fprintf(d->out, ",\"step\":{\"path\":\"%s\",\"num\":\"%s\",\"name\":",
+			trace_step_path(s) == TRACE_PATH_INIT ? "init" : "io", trace_steps[s].num);
+		put_escaped(d->out, trace_steps[s].name);
+		fputs(",\"spec\":", d->out);
+		put_escaped(d->out, trace_steps[s].spec);
+		fputc('}', d->out);
+	}
 	fputs("}\n", d->out);
 }
 
@@ -307,6 +342,11 @@ int trace_cmd_dump(int argc, char **argv)
 	if (ret)
 		return ret;
 	d.tf = &tf;
+	if (trace_tags_update(&d.tags, &tf) < 0) {
+		fprintf(stderr, "kvmscope trace dump: %s: out of memory\n", path);
+		trace_file_free(&tf);
+		return 1;
+	}
 	if (d.format == CHROME)
 		chrome_begin(&d);
 	for (size_t i = 0; i < tf.nrec; i++) {
@@ -322,6 +362,7 @@ int trace_cmd_dump(int argc, char **argv)
 	if (d.format == CHROME)
 		fputs("\n]}\n", d.out);
 	trace_req_free(&d.req);
+	trace_tags_free(&d.tags);
 	trace_file_free(&tf);
 	if (fflush(d.out) || ferror(d.out)) {
 		fprintf(stderr, "kvmscope trace dump: writing the output: %s\n", strerror(errno));

@@ -52,6 +52,8 @@ static size_t latencies(const struct trace_file *tf, uint64_t *lat)
 			trace_req_begin(&m, r, i);
 		} else if (r->ev == TRACE_EV_REQ_COMPLETE) {
 			long pop = trace_req_end(&m, r);
+			if (trace_arg_unknown(tf, r, 3)) /* ns: a log without timestamps */
+				continue;
 			lat[n++] = pop >= 0 ? r->ts - tf->rec[pop].ts : r->a[2];
 		}
 	}
@@ -70,10 +72,14 @@ static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t 
 		size_t n = latencies(tf, lat);
 		qsort(lat, n, sizeof(*lat), cmp_u64);
 		fprintf(f, "latency (chain_pop -> req_complete):");
-		print_ns(f, "p50", percentile(lat, n, 50));
-		print_ns(f, "p90", percentile(lat, n, 90));
-		print_ns(f, "p99", percentile(lat, n, 99));
-		print_ns(f, "max", lat[n - 1]);
+		if (n) {
+			print_ns(f, "p50", percentile(lat, n, 50));
+			print_ns(f, "p90", percentile(lat, n, 90));
+			print_ns(f, "p99", percentile(lat, n, 99));
+			print_ns(f, "max", lat[n - 1]);
+		} else { /* not 0 ns: not known */
+			fputs(" not in the log (it has no timestamps)", f);
+		}
 		fputc('\n', f);
 		free(lat);
 	}

@@ -29,13 +29,13 @@ static unsigned note_of(struct view_cmp *c, const char *label)
 	return i < c->nnotes ? i + 1 : 0;
 }
 
-/* The init step of a step's record on side k, VIEW_STEP_NONE when it is on no init step. */
+/* The init step of a step's record on side k, TRACE_STEP_NONE when it is on no init step. */
 static unsigned init_step(const struct view_cmp *c, int k, const struct diff_step *s)
 {
 	if (!s || s->rec >= c->tags[k].n)
-		return VIEW_STEP_NONE;
+		return TRACE_STEP_NONE;
 	unsigned t = c->tags[k].step[s->rec];
-	return t >= VIEW_STEP_RESET && t <= VIEW_INIT_LAST ? t : VIEW_STEP_NONE;
+	return t >= TRACE_STEP_RESET && t <= TRACE_INIT_LAST ? t : TRACE_STEP_NONE;
 }
 
 static int build_rows(struct view_cmp *c)
@@ -47,7 +47,7 @@ static int build_rows(struct view_cmp *c)
 	if (!c->rows)
 		return -ENOMEM;
 	for (size_t p = 0; p < c->ncmp; p++) {
-		unsigned reached = VIEW_STEP_NONE;
+		unsigned reached = TRACE_STEP_NONE;
 		for (long k = 0; k < c->cmp[p].nrows; k++) {
 			const struct diff_row *d = &c->cmp[p].rows[k];
 			struct view_cmp_row *r = &c->rows[c->nrows++];
@@ -60,7 +60,7 @@ static int build_rows(struct view_cmp *c)
 			c->same += d->op == DIFF_SAME;
 			c->expected += d->op != DIFF_SAME && d->label;
 			c->mismatches += d->op != DIFF_SAME && !d->label;
-			if (t != VIEW_STEP_NONE && (reached == VIEW_STEP_NONE || t > reached)) {
+			if (t != TRACE_STEP_NONE && (reached == TRACE_STEP_NONE || t > reached)) {
 				r->step_start = true;
 				reached = t;
 			}
@@ -83,6 +83,7 @@ int view_cmp_load(struct view_cmp *c, const char *a, const char *b, char *err, s
 			memset(c, 0, sizeof(*c));
 			return -1;
 		}
+		c->side[k].letter = 'A' + k;
 	}
 	size_t most = c->side[0].ndev > c->side[1].ndev ? c->side[0].ndev : c->side[1].ndev;
 	c->cmp = calloc(most + 1, sizeof(*c->cmp));
@@ -92,7 +93,7 @@ int view_cmp_load(struct view_cmp *c, const char *a, const char *b, char *err, s
 	for (size_t p = 0; !r && p < c->ncmp; p++)
 		r = diff_compare(&c->cmp[p], &o);
 	for (int k = 0; !r && k < 2; k++)
-		r = view_tags_update(&c->tags[k], &c->side[k].tf);
+		r = trace_tags_update(&c->tags[k], &c->side[k].tf);
 	if (!r)
 		r = build_rows(c);
 	if (r) {
@@ -114,7 +115,7 @@ void view_cmp_free(struct view_cmp *c)
 	free(c->cmp);
 	free(c->rows);
 	for (int k = 0; k < 2; k++) {
-		view_tags_free(&c->tags[k]);
+		trace_tags_free(&c->tags[k]);
 		diff_side_free(&c->side[k]);
 	}
 	memset(c, 0, sizeof(*c));
@@ -176,8 +177,8 @@ bool view_cmp_step(struct view_cmp *c, int dir)
 		return false;
 	}
 	c->row = k;
-	say(c, "step %s %s (virtio 1.2 3.1.1)", view_steps[c->rows[k].step].num,
-	    view_steps[c->rows[k].step].name);
+	say(c, "step %s %s (virtio 1.2 3.1.1)", trace_steps[c->rows[k].step].num,
+	    trace_steps[c->rows[k].step].name);
 	return true;
 }
 
@@ -226,9 +227,9 @@ void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void
 		else
 			view_say(emit, opaque, VIEW_HEAD, "%s: a mismatch, no label explains it",
 				 view_cmp_mark(r));
-		if (r->step != VIEW_STEP_NONE)
-			view_say(emit, opaque, VIEW_DIM, "step %s %s: %s", view_steps[r->step].num,
-				 view_steps[r->step].name, view_steps[r->step].what);
+		if (r->step != TRACE_STEP_NONE)
+			view_say(emit, opaque, VIEW_DIM, "step %s %s: %s", trace_steps[r->step].num,
+				 trace_steps[r->step].name, trace_steps[r->step].what);
 		view_say(emit, opaque, VIEW_DIM, "device: A %s, B %s", p->a->name, p->b->name);
 		return;
 	}
@@ -238,5 +239,7 @@ void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void
 			 r->label ? ": " : "", r->label ? r->label : "");
 		return;
 	}
-	view_detail(&c->side[side].tf, st->rec, emit, opaque);
+	view_detail(&c->side[side].tf, st->rec,
+		    st->rec < c->tags[side].n ? c->tags[side].step[st->rec] : TRACE_STEP_NONE, emit,
+		    opaque);
 }

@@ -53,6 +53,7 @@ static const struct {
     [TRACE_CLASS_ERROR] = {COLOR_WHITE, COLOR_RED, A_BOLD},
     [TRACE_CLASS_EXIT] = {-1, -1, A_DIM},
     [TRACE_CLASS_TRACE] = {-1, -1, A_DIM},
+    [TRACE_CLASS_VHOST] = {COLOR_BLUE, -1, 0},
 };
 
 void view_colors_init(struct view_ui *ui)
@@ -138,9 +139,10 @@ static void draw_timeline(const struct view_ui *ui, struct view *v, const struct
 		size_t row = v->top + i, rec = v->rows[row];
 		const struct trace_rec *r = &tf->rec[rec];
 		bool sel = row == v->row;
-		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec,
-			 view_time_str(view_time(tf, r), t, sizeof(t)),
-			 view_summary(tf, r, sum, sizeof(sum)));
+		view_time_str(view_time(tf, r), t, sizeof(t));
+		int room = b->w - digits - (int)strlen(t) - 3; /* after "> 123 0.000001 " */
+		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec, t,
+			 view_summary_fit(tf, r, room, sum, sizeof(sum)));
 		attr_t a = class_attr(ui, trace_events[r->ev].cls);
 		put(ui, b->y + 1 + i, b->x, b->w, sel ? (a | A_REVERSE) : a, sel, line);
 	}
@@ -193,7 +195,8 @@ static void draw_detail(const struct view_ui *ui, struct view *v, const struct v
 	snprintf(head, sizeof(head), " Detail %s  (z: %s)", when, ui->zoom ? "panes" : "zoom");
 	title(ui, b, head);
 	if (rec != SIZE_MAX)
-		view_detail(v->tf, rec, detail_line, &c);
+		view_detail(v->tf, rec, rec < v->tags.n ? v->tags.step[rec] : TRACE_STEP_NONE,
+			    detail_line, &c);
 }
 
 /* --- Path --- */
@@ -218,11 +221,10 @@ static const char *word(const struct trace_file *tf, const struct trace_rec *r, 
 static void request_words(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 			  size_t len)
 {
-	char type[64];
-	snprintf(buf, len, "%s sector %llu, %llu B",
-		 word(tf, r, TRACE_FMT_BLKTYPE, type, sizeof(type)),
-		 (unsigned long long)view_arg(r, VA_SECTOR, 0),
-		 (unsigned long long)view_arg(r, VA_BYTES, 0));
+	char type[64], sector[32], bytes[32]; /* "?" where the source did not log them */
+	snprintf(buf, len, "%s sector %s, %s B", word(tf, r, TRACE_FMT_BLKTYPE, type, sizeof(type)),
+		 view_arg_str(tf, r, VA_SECTOR, sector, sizeof(sector)),
+		 view_arg_str(tf, r, VA_BYTES, bytes, sizeof(bytes)));
 }
 
 /* A few words about the record that realized a step. */
@@ -233,22 +235,28 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 	char a[64];
 
 	buf[0] = 0;
-	if (s == VIEW_STEP_BACKEND) {
-		size_t c = o->at[VIEW_STEP_COMPLETE];
-		if (c != SIZE_MAX)
+	if (s == TRACE_STEP_BACKEND) {
+		size_t c = o->at[TRACE_STEP_COMPLETE];
+		if (c != SIZE_MAX && view_arg_known(tf, &tf->rec[c], VA_NS))
 			snprintf(buf, len, "%.1f us", view_arg(&tf->rec[c], VA_NS, 0) / 1000.0);
 		return;
 	}
-	if (o->at[s] == SIZE_MAX)
+	if (s == TRACE_STEP_PCI && o->pci_reads + o->pci_writes) /* what the trace has of it */
+		snprintf(buf, len, "%zu reads, %zu writes", o->pci_reads, o->pci_writes);
+	if (o->at[s] == SIZE_MAX || buf[0])
 		return;
 	r = &tf->rec[o->at[s]];
-	if (o->path == VIEW_PATH_INIT) { /* when */
+	if (s == TRACE_STEP_DEVICE && o->machine_reset) {
+		snprintf(buf, len, "machine-start reset");
+		return;
+	}
+	if (o->path == TRACE_PATH_INIT) { /* when */
 		snprintf(buf, len, "%s", view_time_str(view_time(tf, r), a, sizeof(a)));
 		return;
 	}
 	switch (r->ev) {
 	case TRACE_EV_QUEUE_NOTIFY:
-		snprintf(buf, len, "avail %llu", (unsigned long long)view_arg(r, VA_AVAIL_IDX, 0));
+		snprintf(buf, len, "avail %s", view_arg_str(tf, r, VA_AVAIL_IDX, a, sizeof(a)));
 		break;
 	case TRACE_EV_CHAIN_POP:
 		request_words(tf, r, buf, len);
@@ -260,10 +268,12 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 		snprintf(buf, len, "used idx %llu",
 			 (unsigned long long)view_arg(r, VA_USED_IDX, 0));
 		break;
-	case TRACE_EV_IRQ_RAISE:
-		snprintf(buf, len, "%s vector %llu", word(tf, r, TRACE_FMT_IRQKIND, a, sizeof(a)),
-			 (unsigned long long)view_arg(r, VA_VECTOR, 0));
+	case TRACE_EV_IRQ_RAISE: {
+		char vec[32];
+		snprintf(buf, len, "%s vector %s", word(tf, r, TRACE_FMT_IRQKIND, a, sizeof(a)),
+			 view_arg_str(tf, r, VA_VECTOR, vec, sizeof(vec)));
 		break;
+	}
 	case TRACE_EV_IRQ_SUPPRESS:
 		snprintf(buf, len, "suppressed: %s", word(tf, r, TRACE_FMT_SUPPRESS, a, sizeof(a)));
 		break;
@@ -274,7 +284,7 @@ static void step_note(const struct trace_file *tf, const struct view_round *o, u
 
 static void draw_path(const struct view_ui *ui, struct view *v, const struct view_box *b)
 {
-	static const char *const marks[] = {"[ ]", "[x]", "[>]", "[-]"};
+	static const char *const marks[] = {"[ ]", "[x]", "[>]", "[-]", "[~]"};
 	struct view_round o;
 	size_t rec = view_selected(v);
 	const char *dev;
@@ -287,17 +297,21 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		return;
 	}
 	dev = view_dev_name(v->tf, o.dev);
-	if (o.path == VIEW_PATH_INIT)
-		snprintf(head, sizeof(head), " Path: init %s (virtio 1.2 3.1.1)", dev ? dev : "");
-	else if (o.has_head)
-		snprintf(head, sizeof(head), " Path: IO %s q%u head %u", dev ? dev : "", o.queue,
+	if (o.path == TRACE_PATH_INIT)
+		snprintf(head, sizeof(head), " Path: init%s %s (virtio 1.2 3.1.1)",
+			 o.firmware ? " by SeaBIOS" : "", dev ? dev : "");
+	else if (o.has_head) /* an imported log may have no heads: its request number stands in */
+		snprintf(head, sizeof(head), " Path: IO %s q%u %s %u", dev ? dev : "", o.queue,
+			 view_arg_known(v->tf, &v->tf->rec[o.at[TRACE_STEP_POP]], VA_HEAD)
+			     ? "head"
+			     : "request",
 			 o.head);
 	else
 		snprintf(head, sizeof(head), " Path: IO %s q%u", dev ? dev : "", o.queue);
 	title(ui, b, head);
 
-	unsigned first = o.path == VIEW_PATH_INIT ? VIEW_INIT_FIRST : VIEW_IO_FIRST;
-	unsigned last = o.path == VIEW_PATH_INIT ? VIEW_INIT_LAST : VIEW_IO_LAST;
+	unsigned first = o.path == TRACE_PATH_INIT ? TRACE_INIT_FIRST : TRACE_IO_FIRST;
+	unsigned last = o.path == TRACE_PATH_INIT ? TRACE_INIT_LAST : TRACE_IO_LAST;
 	int rows = b->h - 1, nsteps = last - first + 1, skip = 0;
 	if (nsteps > rows) { /* keep the lit step in view */
 		skip = (int)(o.cur - first) - rows / 2;
@@ -311,11 +325,14 @@ static void draw_path(const struct view_ui *ui, struct view *v, const struct vie
 		step_note(v->tf, &o, s, note, sizeof(note));
 		if (o.mark[s] == VIEW_MARK_SKIPPED)
 			snprintf(note, sizeof(note), "skipped");
+		else if (o.mark[s] == VIEW_MARK_UNLOGGED && !note[0])
+			snprintf(note, sizeof(note), "%s", view_unlogged_text(v->tf));
 		num[0] = 0;
-		if (o.path == VIEW_PATH_INIT) /* the spec's step number */
-			snprintf(num, sizeof(num), "%-1s ", view_steps[s].num);
-		snprintf(line, sizeof(line), "%s %s%-*s %-5s %s", marks[o.mark[s]], num,
-			 o.path == VIEW_PATH_INIT ? 14 : 9, view_steps[s].name, at, note);
+		if (o.path == TRACE_PATH_INIT) /* the spec's step number */
+			snprintf(num, sizeof(num), "%-1s ", trace_steps[s].num);
+		snprintf(line, sizeof(line), "%s %s%-*s %-*s%s%s", marks[o.mark[s]], num,
+			 o.path == TRACE_PATH_INIT ? 14 : 9, trace_steps[s].name, at[0] ? 5 : 0, at,
+			 at[0] ? " " : "", note);
 		attr_t a = o.mark[s] == VIEW_MARK_NOW
 			       ? (ui->color ? COLOR_PAIR(PAIR_NOW) | A_BOLD : A_REVERSE | A_BOLD)
 			   : o.mark[s] == VIEW_MARK_DONE ? 0
@@ -351,13 +368,23 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 		snprintf(vec, sizeof(vec), "none");
 	else
 		snprintf(vec, sizeof(vec), "%u", q.vector);
-	snprintf(line[n++], sizeof(line[0]), "size %u (max %u) %s vector %s", q.size, q.max_size,
-		 q.enabled ? "enabled" : "disabled", vec);
-	snprintf(line[n++], sizeof(line[0]), "desc   0x%llx%s", (unsigned long long)q.desc,
-		 q.legacy ? " (PFN)" : "");
-	snprintf(line[n++], sizeof(line[0]), "driver 0x%llx", (unsigned long long)q.driver);
-	snprintf(line[n++], sizeof(line[0]), "device 0x%llx", (unsigned long long)q.device);
-	snprintf(avail, sizeof(avail), q.have_avail ? "%u" : "-", q.avail_idx);
+	if (q.snapshot) { /* QEMU logs no queue setup: its monitor's answer after the run */
+		snprintf(line[n++], sizeof(line[0]), "size %u, vector not logged", q.size);
+		snprintf(line[n++], sizeof(line[0]), "  (QEMU's monitor after the run)");
+	} else if (q.setup_unlogged) {
+		snprintf(line[n++], sizeof(line[0]), "size, rings, vector: %s",
+			 view_unlogged_text(v->tf));
+	} else {
+		snprintf(line[n++], sizeof(line[0]), "size %u (max %u) %s vector %s", q.size,
+			 q.max_size, q.enabled ? "enabled" : "disabled", vec);
+	}
+	if (!q.setup_unlogged || q.snapshot) {
+		snprintf(line[n++], sizeof(line[0]), "desc   0x%llx%s", (unsigned long long)q.desc,
+			 q.legacy ? " (PFN)" : "");
+		snprintf(line[n++], sizeof(line[0]), "driver 0x%llx", (unsigned long long)q.driver);
+		snprintf(line[n++], sizeof(line[0]), "device 0x%llx", (unsigned long long)q.device);
+	}
+	snprintf(avail, sizeof(avail), q.have_avail ? "%u" : q.notifies ? "?" : "-", q.avail_idx);
 	snprintf(used, sizeof(used), q.have_used ? "%u" : "-", q.used_idx);
 	snprintf(line[n++], sizeof(line[0]), "avail idx %s  used idx %s", avail, used);
 	snprintf(line[n++], sizeof(line[0]), "kicks %llu pops %llu done %llu irqs %llu/%llu",
@@ -371,8 +398,9 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 		char req[128], text[200];
 		const struct view_inflight *f = &q.inflight[k];
 		request_words(v->tf, &v->tf->rec[f->pop], req, sizeof(req));
-		snprintf(text, sizeof(text), " head %u #%zu %s%s", f->head, f->pop, req,
-			 f->completed ? ", done" : "");
+		snprintf(text, sizeof(text), " %s %u #%zu %s%s",
+			 view_arg_known(v->tf, &v->tf->rec[f->pop], VA_HEAD) ? "head" : "request",
+			 f->head, f->pop, req, f->completed ? ", done" : "");
 		put(ui, b->y + 1 + n, b->x, b->w, f->pop == rec ? A_BOLD : 0, false, text);
 	}
 }
@@ -462,33 +490,13 @@ void view_layout_compare(int lines, int cols, bool zoom, struct view_layout *l)
 	    (struct view_box){1 + top + info, half + 1, body - top - info, cols - half - 1};
 }
 
-/* Status bits in short, all of them, when a column is too narrow for the text (80 columns): the
- * detail has them in full. DRIVER_OK before DRIVER. */
-static const char *fit(const char *text, int w, char *buf, size_t len)
-{
-	static const char *const words[][2] = {{"ACKNOWLEDGE", "ACK"},
-					       {"FEATURES_OK", "FEAT_OK"},
-					       {"DRIVER_OK", "DRV_OK"},
-					       {"DRIVER", "DRV"}};
-	snprintf(buf, len, "%s", text);
-	for (unsigned k = 0; k < 4 && (int)strlen(text) > w; k++) {
-		char *at;
-		size_t from = strlen(words[k][0]), to = strlen(words[k][1]);
-		while ((at = strstr(buf, words[k][0]))) {
-			memcpy(at, words[k][1], to);
-			memmove(at + to, at + from, strlen(at + from) + 1);
-		}
-	}
-	return buf;
-}
-
 /* One column of a row: a step's text in its record's class colour, "-" when the side has none. */
 static void cmp_cell(const struct view_ui *ui, const struct view_cmp *c, int side,
 		     const struct diff_step *s, int y, int x, int w, attr_t sel)
 {
 	attr_t a = s ? class_attr(ui, trace_events[c->side[side].tf.rec[s->rec].ev].cls) : A_DIM;
 	char buf[DIFF_TEXT];
-	put(ui, y, x, w, a | sel, true, s ? fit(s->text, w, buf, sizeof(buf)) : "-");
+	put(ui, y, x, w, a | sel, true, s ? view_status_short(s->text, w, buf, sizeof(buf)) : "-");
 }
 
 static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const struct view_box *b)
@@ -598,7 +606,7 @@ void view_draw_help(const struct view_ui *ui)
 	static const char *const replay[] = {
 	    "kvmscope view: keys",
 	    "",
-	    "Up/Down k/j     one event       PgUp/PgDn   one screen",
+	    "Up/Down k/j     one event       PgUp/PgDn   half a screen",
 	    "Home/End        first/last      g           go to #N or a time (1.5s, 40us)",
 	    "n / p           next / previous step of the init or IO path",
 	    "/               search (Enter on an empty line: again)",
@@ -607,6 +615,7 @@ void view_draw_help(const struct view_ui *ui)
 	    "?               this help        q          quit",
 	    "",
 	    "Path: [x] done  [>] this event  [ ] to come  [-] skipped",
+	    "      [~] the trace cannot hold it (not in QEMU's log, say)",
 	    "any key closes this"};
 	static const char *const live[] = {
 	    "kvmscope run --step: keys",

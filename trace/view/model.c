@@ -25,7 +25,7 @@ int view_init(struct view *v, const struct trace_file *tf)
 
 void view_free(struct view *v)
 {
-	view_tags_free(&v->tags);
+	trace_tags_free(&v->tags);
 	free(v->rows);
 	v->rows = NULL;
 	v->nrows = v->rows_cap = 0;
@@ -38,7 +38,7 @@ static bool shown(const struct view *v, size_t rec)
 
 int view_refresh(struct view *v)
 {
-	int err = view_tags_update(&v->tags, v->tf);
+	int err = trace_tags_update(&v->tags, v->tf);
 	if (err)
 		return err;
 	for (; v->scanned < v->tf->nrec; v->scanned++) {
@@ -146,6 +146,15 @@ static bool matches(const struct view *v, size_t rec, const char *text)
 	    strcasestr(view_func_name(tf, r), text) || (dev && strcasestr(dev, text)))
 		return true;
 	if (r->rip && strcasestr(trace_symtab_format(&tf->syms, r->rip, buf, sizeof(buf)), text))
+		return true;
+	/* the QEMU 7.2 function doing the same job, the spec section and the step */
+	const struct qemu_func *q = qemu_func_for(r->ev);
+	if ((q && q->func && strcasestr(q->func, text)) ||
+	    (q && q->from && strcasestr(q->from, text)) ||
+	    strcasestr(trace_events[r->ev].doc, text))
+		return true;
+	if (rec < v->tags.n && v->tags.step[rec] != TRACE_STEP_NONE &&
+	    strcasestr(trace_step_words(v->tags.step[rec], buf, sizeof(buf)), text))
 		return true;
 	const struct trace_stack_ent *s = &tf->names.stack[r->stack];
 	for (unsigned i = 0; i < s->n; i++)

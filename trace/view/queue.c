@@ -76,7 +76,8 @@ static void legacy_layout(struct view_queue *q)
 		    ~(uint64_t)(VIRTIO_PCI_VRING_ALIGN - 1);
 }
 
-static void apply(struct view_queue *q, struct flight *f, const struct trace_rec *r, size_t i)
+static void apply(const struct trace_file *tf, struct view_queue *q, struct flight *f,
+		  const struct trace_rec *r, size_t i)
 {
 	uint32_t head = view_arg(r, VA_HEAD, 0);
 	bool write = view_arg(r, VA_RW, TRACE_WRITE) == TRACE_WRITE;
@@ -115,7 +116,7 @@ static void apply(struct view_queue *q, struct flight *f, const struct trace_rec
 	case TRACE_EV_QUEUE_NOTIFY:
 		q->notifies++;
 		q->avail_idx = view_arg(r, VA_AVAIL_IDX, 0);
-		q->have_avail = true;
+		q->have_avail = view_arg_known(tf, r, VA_AVAIL_IDX);
 		break;
 	case TRACE_EV_CHAIN_POP:
 		q->pops++;
@@ -162,9 +163,20 @@ void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *
 		    (r->ev == TRACE_EV_VIRTIO_STATUS && view_arg(r, VA_NEW, 1) == 0))
 			reset(q, &f, i);
 		else if (view_has(r, VA_QUEUE) && view_arg(r, VA_QUEUE, 0) == q->queue)
-			apply(q, &f, r, i);
+			apply(tf, q, &f, r, i);
 	}
 	legacy_layout(q);
+	q->setup_unlogged = !(trace_file_recorded(tf) & view_class_mask(TRACE_CLASS_QUEUE));
+	char key[32], buf[160];
+	unsigned long long size, desc, driver, device;
+	snprintf(key, sizeof(key), "qemu_queue%u", q->queue);
+	if (q->setup_unlogged && trace_file_info(tf, key, buf, sizeof(buf)) &&
+	    sscanf(buf, "size=%llu desc=0x%llx driver=0x%llx device=0x%llx", &size, &desc, &driver,
+		   &device) == 4) {
+		q->snapshot = q->known = true;
+		q->size = q->max_size = size;
+		q->desc = desc, q->driver = driver, q->device = device;
+	}
 	q->inflight_all = f.n;
 	q->ninflight = f.n < VIEW_QUEUE_INFLIGHT_MAX ? f.n : VIEW_QUEUE_INFLIGHT_MAX;
 	if (q->ninflight)

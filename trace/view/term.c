@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/kvm.h"
 #include "trace/view/view.h"
 #include <term.h> /* last: it defines macros such as lines */
 
@@ -381,13 +382,16 @@ static int compare_main(const char *a, const char *b)
 	return ret;
 }
 
+/* A printf format: its one %s is the data directory (shipped_dir()); a literal percent is %%. */
 static const char usage[] =
-    "Usage: kvmscope view FILE [--events GLOB,...]\n"
+    "Usage: kvmscope view [FILE] [--events GLOB,...]\n"
     "       kvmscope view A --compare B\n"
     "Replay a trace beside the virtio init and IO paths, in the terminal (80x24 or more).\n"
+    "Without FILE, the demo trace make install ships (%s/traces/demo.kvt).\n"
     "Panes: Timeline, Detail (with the guest, kvmscope and QEMU 7.2 functions), Path (virtio\n"
     "1.2 3.1.1 init steps, or notify -> pop -> backend -> complete -> used -> interrupt) and\n"
     "Queue (the virtqueue as of the selected event). Press ? inside for the keys.\n"
+    "FILE is a kvmscope trace, or a QEMU log (imported on the fly, as `kvmscope import qemu`).\n"
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"
     "  --compare B        A and B side by side, aligned as `kvmscope diff A B` aligns them\n"
@@ -398,6 +402,7 @@ static const char usage[] =
 int view_cmd_main(int argc, char **argv)
 {
 	const char *path = NULL, *events = NULL, *other = NULL;
+	char demo[4096];
 	struct trace_file tf;
 	struct view v;
 	struct view_ui ui = {0};
@@ -405,7 +410,7 @@ int view_cmd_main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
+			printf(usage, shipped_dir(SHIPPED_DATA));
 			return 0;
 		} else if (!strncmp(argv[i], "--events", 8) && (argv[i][8] == '=' || !argv[i][8])) {
 			events = argv[i][8] ? argv[i] + 9 : i + 1 < argc ? argv[++i] : NULL;
@@ -421,16 +426,19 @@ int view_cmd_main(int argc, char **argv)
 				return 2;
 			}
 		} else if (argv[i][0] == '-' || path) {
-			fprintf(stderr, "kvmscope view: unexpected '%s'\n%s", argv[i], usage);
+			fprintf(stderr, "kvmscope view: unexpected '%s'\n", argv[i]);
+			fprintf(stderr, usage, shipped_dir(SHIPPED_DATA));
 			return 2;
 		} else {
 			path = argv[i];
 		}
 	}
-	if (!path) {
-		fprintf(stderr, "kvmscope view: which trace file?\n%s", usage);
+	if (!path && shipped_path(SHIPPED_DATA, "traces/demo.kvt", demo, sizeof(demo)) < 0) {
+		fprintf(stderr, "kvmscope view: which trace file? (no demo trace at %s)\n", demo);
+		fprintf(stderr, usage, shipped_dir(SHIPPED_DATA));
 		return 2;
 	}
+	path = path ? path : demo;
 	if (other && events) {
 		fprintf(stderr, "kvmscope view: --events does not apply to --compare\n");
 		return 2;
@@ -442,7 +450,10 @@ int view_cmd_main(int argc, char **argv)
 		fprintf(stderr, "kvmscope view: --events %s: %s\n", events, err);
 		return 2;
 	}
-	if (trace_file_load(&tf, path, err, sizeof(err)) < 0) {
+	size_t plen = strlen(path); /* a .kvt is read as a trace, so a bad one says why */
+	bool kvt = plen > 4 && !strcmp(path + plen - 4, ".kvt");
+	if ((kvt ? trace_file_load(&tf, path, err, sizeof(err))
+		 : trace_load_any(&tf, path, "kvmscope view", err, sizeof(err))) < 0) {
 		fprintf(stderr, "kvmscope view: %s\n", err);
 		return 2;
 	}

@@ -3,8 +3,8 @@
  * viewer's unit tests. The top floor of the trace layer: it reads files through trace/internal.h
  * and takes --compare's rows from trace/compare/compare.h; nothing below includes it. Everything
  * but draw.c, term.c and live.c is plain computation on a struct trace_file: what is selected
- * and shown, which init or IO step an event is (virtio 1.2 §3.1.1), the virtqueue rebuilt as of
- * an event. trace/view/draw.c draws it. */
+ * and shown, the round of init or IO steps around an event (which step each record is:
+ * trace/steps.c), the virtqueue rebuilt as of an event. trace/view/draw.c draws it. */
 #ifndef KVMSCOPE_TRACE_VIEW_H
 #define KVMSCOPE_TRACE_VIEW_H
 
@@ -63,79 +63,46 @@ enum view_arg {
 };
 bool view_has(const struct trace_rec *r, enum view_arg a);
 uint64_t view_arg(const struct trace_rec *r, enum view_arg a, uint64_t def);
+/* The event has argument a and its source recorded it (imported traces may not). */
+bool view_arg_known(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a);
+/* Argument a as a number, or "?" when not recorded ("-" when the event has none). */
+const char *view_arg_str(const struct trace_file *tf, const struct trace_rec *r, enum view_arg a,
+			 char *buf, size_t len);
 
-/* --- The two paths and their steps (trace/view/path.c). --- */
-enum view_path { VIEW_PATH_NONE, VIEW_PATH_INIT, VIEW_PATH_IO };
-enum view_step {
-	VIEW_STEP_DEVICE, /* host: the device built (before the driver) */
-	VIEW_STEP_PCI,	  /* guest: PCI enumeration, BARs, bus master */
-	VIEW_STEP_RESET,  /* virtio 1.2 §3.1.1 steps 1..8 */
-	VIEW_STEP_ACK,
-	VIEW_STEP_DRIVER,
-	VIEW_STEP_FEATURES,
-	VIEW_STEP_FEATURES_OK,
-	VIEW_STEP_REREAD,
-	VIEW_STEP_SETUP,
-	VIEW_STEP_DRIVER_OK,
-	VIEW_STEP_NOTIFY, /* the IO path */
-	VIEW_STEP_POP,
-	VIEW_STEP_BACKEND,
-	VIEW_STEP_COMPLETE,
-	VIEW_STEP_USED,
-	VIEW_STEP_IRQ,
-	VIEW_STEP_NR,
-	VIEW_STEP_NONE = 0xff
-};
-#define VIEW_INIT_FIRST VIEW_STEP_DEVICE
-#define VIEW_INIT_LAST	VIEW_STEP_DRIVER_OK
-#define VIEW_IO_FIRST	VIEW_STEP_NOTIFY
-#define VIEW_IO_LAST	VIEW_STEP_IRQ
-
-struct view_step_info {
-	const char *name; /* as the path pane shows it */
-	const char *num;  /* the step's number in virtio 1.2 §3.1.1, or "" */
-	const char *spec; /* the spec section */
-	const char *what; /* one line */
-};
-extern const struct view_step_info view_steps[VIEW_STEP_NR];
-enum view_path view_step_path(unsigned step);
-
-/* Per device while tagging, in record order. */
-struct view_dev_state {
-	uint8_t step;	/* the init step in progress, VIEW_STEP_NONE before any */
-	uint8_t status; /* the device status as last written */
-	bool ready;	/* DRIVER_OK set and not reset since */
-};
-
-/* Step tags of the records, computed in one pass and extended as records arrive (live). */
-struct view_tags {
-	uint8_t *step; /* per record: enum view_step or VIEW_STEP_NONE */
-	size_t n, cap;
-	struct view_dev_state *dev;
-	size_t ndev;
-};
-int view_tags_update(struct view_tags *t, const struct trace_file *tf); /* 0 or -ENOMEM */
-void view_tags_free(struct view_tags *t);
-
+/* --- A path around a record (trace/view/path.c); the steps are trace/steps.c's. --- */
 /* One pass of a path around a selected record: for each step, the record that realized it
  * (SIZE_MAX: none). Init: since the device's last reset. IO: one request, found by its head. */
-enum view_mark { VIEW_MARK_TODO, VIEW_MARK_DONE, VIEW_MARK_NOW, VIEW_MARK_SKIPPED };
+enum view_mark {
+	VIEW_MARK_TODO,
+	VIEW_MARK_DONE,
+	VIEW_MARK_NOW,
+	VIEW_MARK_SKIPPED,
+	VIEW_MARK_UNLOGGED /* the trace could not hold this step: not in QEMU's log, say */
+};
 struct view_round {
-	enum view_path path;
+	enum trace_path path;
 	uint16_t dev;
 	uint8_t cur; /* the selected record's step */
-	size_t at[VIEW_STEP_NR];
-	uint8_t mark[VIEW_STEP_NR]; /* enum view_mark */
-	size_t begin, end;	    /* init: the records of this round [begin, end) */
-	uint32_t queue, head;	    /* IO */
+	size_t at[TRACE_STEP_NR];
+	uint8_t mark[TRACE_STEP_NR]; /* enum view_mark */
+	size_t begin, end;	     /* init: the records of this round [begin, end) */
+	uint32_t queue, head;	     /* IO */
 	bool has_head;
+	/* init: the device's PCI config accesses since its previous session (or the start) */
+	size_t pci_reads, pci_writes;
+	bool firmware; /* a QEMU log's first session of several: SeaBIOS reading the boot disk */
+	bool machine_reset; /* the device step is QEMU's reset at machine start, not a build */
 };
+/* "not in QEMU's log" for a step the trace could not hold (VIEW_MARK_UNLOGGED). */
+const char *view_unlogged_text(const struct trace_file *tf);
+/* Whether record rec is QEMU's machine-start reset (a status 0 before any guest access). */
+bool view_machine_reset(const struct trace_file *tf, const struct trace_tags *t, size_t rec);
 /* 0, or -1 when the record belongs to no path (the round is then empty). */
-int view_round_get(const struct trace_file *tf, const struct view_tags *t, size_t sel,
+int view_round_get(const struct trace_file *tf, const struct trace_tags *t, size_t sel,
 		   struct view_round *out);
 /* The record of the next (dir > 0) or previous step of the selected record's path; SIZE_MAX when
  * there is none. Records hidden by the filter are the caller's business. */
-size_t view_step_next(const struct trace_file *tf, const struct view_tags *t, size_t sel, int dir);
+size_t view_step_next(const struct trace_file *tf, const struct trace_tags *t, size_t sel, int dir);
 
 /* --- The virtqueue as of a record (trace/view/queue.c). --- */
 #define VIEW_QUEUE_INFLIGHT_MAX 16
@@ -147,7 +114,10 @@ struct view_inflight {
 struct view_queue {
 	uint16_t dev;
 	uint32_t queue;
-	bool known;  /* the trace says anything about this queue */
+	bool known; /* the trace says anything about this queue */
+	/* the trace cannot hold queue setup (a QEMU log): size, rings and vector are not logged;
+	 * snapshot: they are what QEMU's monitor said after the run (the -status.log beside it) */
+	bool setup_unlogged, snapshot;
 	bool legacy; /* addresses from a PFN */
 	bool enabled;
 	uint32_t max_size, size, vector;
@@ -169,7 +139,7 @@ enum view_speed { VIEW_SPEED_MIN = -16, VIEW_SPEED_MAX = 16 }; /* powers of two 
 
 struct view {
 	const struct trace_file *tf;
-	struct view_tags tags;
+	struct trace_tags tags;
 	uint64_t show; /* events shown: bit per enum trace_event */
 	size_t *rows;  /* records shown, in order */
 	size_t nrows, rows_cap, scanned;
@@ -215,7 +185,14 @@ const char *view_time_str(uint64_t ns, char *buf, size_t len);		    /* "1.234567
 /* "virtio_status old=ACKNOWLEDGE new=ACKNOWLEDGE|DRIVER" */
 const char *view_summary(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 			 size_t len);
+/* The summary in at most width columns, for the timeline: a status write is "name OLD->NEW",
+ * cut from the left when narrow ("virtio_status ..DRIVER->ACKNOWLEDGE|DRIVER|FEATURES_OK") so
+ * that what changed stays in view; other events as view_summary(), cut at the right. */
+const char *view_summary_fit(const struct trace_file *tf, const struct trace_rec *r, int width,
+			     char *buf, size_t len);
 const char *view_dev_name(const struct trace_file *tf, uint16_t dev); /* NULL: none */
+/* Status bits in short (ACK|DRV|FEAT_OK|DRV_OK) when text is wider than w; returns buf. */
+const char *view_status_short(const char *text, int w, char *buf, size_t len);
 /* "+0.012345678 s vcpu0 blk0": when, on which thread, about which device */
 const char *view_when(const struct trace_file *tf, const struct trace_rec *r, char *buf,
 		      size_t len);
@@ -223,7 +200,9 @@ const char *view_func_name(const struct trace_file *tf, const struct trace_rec *
 /* The detail pane's lines, each call appends one (line, len) through emit. */
 typedef void (*view_line_fn)(void *opaque, int attr, const char *text);
 enum view_attr { VIEW_TEXT, VIEW_HEAD, VIEW_DIM, VIEW_KEY };
-void view_detail(const struct trace_file *tf, size_t rec, view_line_fn emit, void *opaque);
+/* step: the record's (view_tags), named under its header; TRACE_STEP_NONE for none. */
+void view_detail(const struct trace_file *tf, size_t rec, unsigned step, view_line_fn emit,
+		 void *opaque);
 /* emit() with a formatted line. */
 void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -245,7 +224,7 @@ struct view_cmp {
 	struct diff_side side[2];
 	struct diff_cmp *cmp;
 	size_t ncmp;
-	struct view_tags tags[2];
+	struct trace_tags tags[2];
 	struct view_cmp_row *rows;
 	size_t nrows, row, top;
 	const char *notes[VIEW_CMP_NOTES_MAX];

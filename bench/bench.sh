@@ -1,0 +1,360 @@
+#!/bin/bash
+# bench/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench/bench.c checks the
+# options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
+# (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
+# BENCH_REPEAT, BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and
+# boot need its tests/bench scripts and guest/out).
+set -u
+out=$BENCH_OUT quick=$BENCH_QUICK repeat=$BENCH_REPEAT mini=$BENCH_MINI src=$BENCH_SRC
+say() { echo "kvmscope bench: $*" >&2; }
+mkdir -p "$out/logs" || { say "cannot create $out"; exit 1; }
+out=$(cd "$out" && pwd)
+[ -w /dev/kvm ] || { say "/dev/kvm missing or not writable"; exit 1; }
+[ -r "$mini" ] || { say "$mini missing (make mini)"; exit 1; }
+count=2000 qemu_timeout=600
+[ "$quick" = 1 ] && count=500 qemu_timeout=120
+depths="1 32"
+qsize=128 # depth 32 takes 96 descriptors: a queue of 128 for every depth, so rows compare
+started=$SECONDS load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+rm -f "$out/raw" "$out/results.csv" "$out/chart.png" "$out/report.md" "$out"/logs/*
+
+paths="" qemus="" host=0
+for r in $BENCH_ROWS; do
+	case $r in
+	qemu-*) qemus="$qemus $r" ;;
+	host) host=1 ;;
+	*) paths="$paths $r" ;;
+	esac
+done
+qemu_note="" host_note=""
+if [ -n "$qemus" ] && ! command -v qemu-system-x86_64 >/dev/null; then
+	qemu_note="qemu-system-x86_64 is not installed: no QEMU rows"
+	say "$qemu_note"
+	qemus=""
+fi
+if [ $host = 1 ] && ! command -v python3 >/dev/null; then
+	host_note="python3 is not installed: no host row"
+	say "$host_note"
+	host=0
+fi
+# vhost-user: one qemu-storage-daemon serves the whole run (the source tree's
+# guest/vhost-user-blk.sh starts it), on an image of its own like the others'
+vhost_note=""
+case " $paths " in *" vhost-user "*)
+	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
+		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
+	else
+		truncate -s 64M "$out/vu.img" && trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null' EXIT &&
+			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
+			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
+	fi
+	if [ -n "$vhost_note" ]; then
+		say "$vhost_note"
+		paths=$(echo " $paths " | sed 's/ vhost-user / /')
+	fi ;;
+esac
+# tracing on (default events) against off, on the vcpu path, as a row of its own
+traced=""
+case " $paths " in *" vcpu "*) traced="vcpu-traced" ;; esac
+
+truncate -s 64M "$out/disk.img" || exit 1 # sparse: reads come from the page cache
+
+# --- The mini guest's load: one run prints "load: C reads done, depth D, T tsc ticks (P per
+# read), I queue irqs". raw lines: SECTION CONFIG CASE METRIC VALUE.
+failed=0
+record_load() { # CONFIG DEPTH LOG
+	local line
+	line=$(grep -a '^load: ' "$3" | tail -1)
+	if [ -z "$line" ]; then
+		say "$1 depth $2 failed: $(grep -a 'FAIL\|kvmscope\|qemu' "$3" | tail -1) ($3)"
+		failed=1
+		return
+	fi
+	echo "$line" | awk -v c="$1" -v d="$2" -v hz="$tsc_hz" '{ p = $10; sub(/^\(/, "", p)
+		print "io", c, "depth " d, "ticks_per_read", p
+		print "io", c, "depth " d, "reads_per_s", hz / p
+		print "io", c, "depth " d, "irqs_per_read", $13 / $2 }' >>"$out/raw"
+}
+
+run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
+	local io=$1 depth=$2 log=$3
+	shift 3
+	local disk=(--disk "$out/disk.img" --blk-io "$io")
+	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
+	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" "${disk[@]}" \
+		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
+}
+
+run_qemu() { # CONFIG DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md)
+	local depth=$2 log=$3 drive="" dev="" obj=()
+	[ "$1" = qemu-iothread-uring ] && drive=",aio=io_uring" dev=",iothread=io0" obj=(-object iothread,id=io0)
+	timeout "$qemu_timeout" qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
+		-no-reboot -kernel "$mini" -append "test=load count=$count depth=$depth qsize=$qsize" \
+		-device isa-debug-exit,iobase=0xf4,iosize=1 "${obj[@]}" \
+		-drive "if=none,id=d0,file=$out/disk.img,format=raw,cache=writeback$drive" \
+		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev" >"$log" 2>&1 </dev/null
+}
+
+# The host's own 4 KiB random reads of the image (pread, one at a time): the ceiling.
+run_host() { # LOG
+	python3 - "$out/disk.img" "$count" >"$1" 2>&1 <<-'EOF'
+	import os, random, sys, time
+	fd = os.open(sys.argv[1], os.O_RDONLY); n = int(sys.argv[2]); rnd = random.Random(1)
+	blocks = os.fstat(fd).st_size // 4096
+	t = time.perf_counter_ns()
+	for _ in range(n):
+	    os.pread(fd, 4096, rnd.randrange(blocks) * 4096)
+	print("host_ns_per_read", (time.perf_counter_ns() - t) / n)
+	EOF
+}
+
+# The TSC's rate, to turn the guest's ticks into reads per second: what kvmscope tells a guest on
+# a software KVM (tsc_early_khz=), else the host's cpu MHz (a constant TSC runs at that rate).
+tsc_hz=$("$KVMSCOPE" run --kernel "$mini" --append "exit=0" 2>&1 </dev/null |
+	sed -n 's/.*tsc_early_khz=\([0-9]*\).*/\1000/p' | head -1)
+tsc_from="kvmscope's tsc_early_khz"
+if [ -z "$tsc_hz" ]; then
+	tsc_hz=$(awk -F: '/^cpu MHz/ { printf "%.0f", $2 * 1e6; exit }' /proc/cpuinfo)
+	tsc_from="/proc/cpuinfo cpu MHz"
+fi
+[ -n "$tsc_hz" ] || { say "cannot tell the TSC's rate"; exit 1; }
+
+# The plan: every configuration once per round, rounds repeated, so host noise spreads evenly.
+configs=""
+for p in $paths $traced; do configs="$configs kvmscope-$p"; done
+configs="$configs $qemus"
+[ $host = 1 ] && configs="$configs host"
+plan=()
+for rep in $(seq "$repeat"); do
+	for d in $depths; do
+		for c in $configs; do
+			[ "$c" = host ] && [ "$d" != 1 ] && continue # pread has no queue depth
+			plan+=("$rep $d $c")
+		done
+	done
+done
+# the counting runs: every event traced, kvm_exit too (not timed)
+# (not vhost-user's: its requests never pass through kvmscope, so its trace has none to count)
+for p in $paths; do
+	[ "$p" = vhost-user ] && continue
+	for d in $depths; do plan+=("count $d kvmscope-$p"); done
+done
+total=${#plan[@]}
+[ -t 2 ] && cr=$'\r\033[K' || cr=""
+progress() { # DONE WHAT
+	local line
+	line=$(printf '[%d/%d, %d left, %d s] %s' "$1" "$total" $((total - $1)) $((SECONDS - started)) "$2")
+	if [ -n "$cr" ]; then printf '%s%s' "$cr" "$line" >&2; else echo "$line" >&2; fi
+}
+
+echo "kvmscope bench: $total steps ($count random 4 KiB reads a run of the mini guest, ${repeat}x round-robin$([ "$quick" = 1 ] && echo ', --quick')); $out"
+i=0
+for step in "${plan[@]}"; do
+	read -r rep d c <<<"$step"
+	progress $i "$c depth $d$([ "$rep" = count ] && echo ', counting exits' || echo ", run $rep/$repeat")"
+	i=$((i + 1))
+	log=$out/logs/$c-d$d-$rep.log
+	case $c in
+	host)
+		run_host "$log"
+		awk -v hz="$tsc_hz" '/^host_ns_per_read/ && $2 > 0 { print "io host depth 1 ticks_per_read", $2 * hz / 1e9
+			print "io host depth 1 reads_per_s", 1e9 / $2 }' "$log" >>"$out/raw"
+		grep -q '^host_ns' "$log" || { say "host reads failed ($log)"; failed=1; } ;;
+	qemu-*)
+		run_qemu "$c" "$d" "$log"
+		record_load "$c" "$d" "$log" ;;
+	kvmscope-*-traced)
+		p=${c#kvmscope-}
+		run_kvmscope "${p%-traced}" "$d" "$log" --trace "$out/logs/traced.kvt"
+		record_load "$c" "$d" "$log" ;;
+	kvmscope-*)
+		if [ "$rep" = count ]; then
+			# N reads, then 2N: the difference is N reads' exits and interrupts, without the
+			# enumeration and handshake every run starts with
+			for reads in $count $((2 * count)); do
+				kvt=$out/logs/$c-d$d-$reads.kvt
+				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
+				"$KVMSCOPE" trace stats "$kvt" >"$log.$reads.stats" 2>&1
+			done
+			reads=""
+			# exits per IO: X (kvm_exit E / R requests); interrupts per IO: X (irq_raise I, ...)
+			awk -v c="$c" -v d="$d" '/^exits per IO:/ { e[FILENAME] = $6; r[FILENAME] = $8 }
+				/^interrupts per IO:/ { i[FILENAME] = $6 + 0 }
+				END { a = ARGV[1]; b = ARGV[2]; n = r[b] - r[a]; if (n <= 0) exit
+					print "trace", c, "depth " d, "exits_per_request", (e[b] - e[a]) / n
+					print "trace", c, "depth " d, "irqs_per_request", (i[b] - i[a]) / n }' \
+				"$log.$count.stats" "$log.$((2 * count)).stats" >"$log.per-request"
+			cat "$log.per-request" >>"$out/raw"
+			grep -q exits_per_request "$log.per-request" ||
+				{ say "$c depth $d: no exit count ($log.$count.stats)"; failed=1; }
+		else
+			run_kvmscope "${c#kvmscope-}" "$d" "$log"
+			record_load "$c" "$d" "$log"
+		fi ;;
+	esac
+done
+progress "$total" "mini guest done"
+[ -n "$cr" ] && echo >&2
+
+# --- Not with --quick: boot to /init and fio in Linux, through the source tree's scripts.
+long_note=""
+if [ "$quick" = 1 ]; then
+	long_note="--quick: no boot times, no fio"
+elif [ -z "$src" ] || [ ! -r "$src/guest/out/vmlinux" ]; then
+	long_note="boot and fio need a source tree with the Linux guest built (make guest-linux): not run"
+	say "$long_note"
+elif [ -z "$paths" ]; then
+	long_note="no kvmscope IO path in --paths: no boot times, no fio"
+else
+	say "boot to /init, $repeat boot(s) per VMM (tests/bench/boot.sh)"
+	(cd "$src" && bash tests/bench/boot.sh -n "$repeat" $([ -z "$qemus" ] && echo --kvmscope-only)) \
+		>"$out/logs/boot.txt" 2>&1
+	awk '/^kvmscope: KVMSCOPE-INIT at/ || /^qemu: +KVMSCOPE-INIT at/ {
+		c = $1; sub(/:$/, "", c); n = 0
+		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
+	}' "$out/logs/boot.txt" >>"$out/raw"
+	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
+	if [ -r "$src/guest/out/initrd-fio.img" ]; then
+		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
+		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)" -n "$repeat" --no-exits \
+			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
+		# job path IOPS QEMU_IOPS ratio MB/s QEMU_MB/s ratio lat_us QEMU_lat_us (medians)
+		awk '/^(randread|randwrite|seqread)/ && NF == 10 {
+			if ($3 + 0 > 0) print "fio", "kvmscope-" $2, $1, "iops", $3
+			if ($4 + 0 > 0) print "fio", "qemu-nearest-" $2, $1, "iops", $4 }' "$out/logs/fio.txt" >>"$out/raw"
+	else
+		long_note="fio needs guest/out/initrd-fio.img (make -C guest -f linux.mk bench): not run"
+		say "$long_note"
+	fi
+fi
+[ -s "$out/raw" ] || { say "nothing ran (logs in $out/logs)"; exit 1; }
+
+# --- The summary: median, min, max and count per (section, config, case, metric).
+awk '
+	# SECTION CONFIG CASE... METRIC VALUE: CASE may be words ("depth 1", "to /init")
+	{ k = $1; for (i = 2; i < NF; i++) k = k SUBSEP $i
+	  if (!(k in n)) order[++keys] = k
+	  v[k, ++n[k]] = $NF }
+	END {
+		print "section,config,case,metric,median,min,max,runs"
+		for (i = 1; i <= keys; i++) {
+			k = order[i]; c = n[k]
+			for (a = 1; a <= c; a++) s[a] = v[k, a] + 0
+			for (a = 2; a <= c; a++) { t = s[a]; for (b = a - 1; b && s[b] > t; b--) s[b + 1] = s[b]; s[b + 1] = t }
+			m = c % 2 ? s[(c + 1) / 2] : (s[c / 2] + s[c / 2 + 1]) / 2
+			f = split(k, w, SUBSEP); cas = w[3]; for (a = 4; a < f; a++) cas = cas " " w[a]
+			printf "%s,%s,%s,%s,%.6g,%.6g,%.6g,%d\n", w[1], w[2], cas, w[f], m, s[1], s[c], c
+		}
+	}' "$out/raw" >"$out/results.csv"
+
+# The terminal table and the notes on ranking, from results.csv alone.
+table=$(awk -F, -v hz="$tsc_hz" '
+	NR == 1 { next }
+	{ key = $1 SUBSEP $2 SUBSEP $3; med[key, $4] = $5; lo[key, $4] = $6; hi[key, $4] = $7; runs[key, $4] = $8
+	  if (!(key in seen)) { seen[key] = 1; order[++n] = key; sect[key] = $1 } }
+	function spread(k, m) { return med[k, m] > 0 ? sprintf("%.0f%%", 100 * (hi[k, m] - lo[k, m]) / med[k, m]) : "-" }
+	END {
+		printf "%-28s %-12s %12s %12s %9s %8s %5s\n", "mini guest load", "", "reads/s", "ticks/read", "/vcpu", "spread", "runs"
+		for (i = 1; i <= n; i++) {
+			k = order[i]; if (sect[k] != "io") continue
+			split(k, f, SUBSEP); b = "io" SUBSEP "kvmscope-vcpu" SUBSEP f[3]
+			r = ((b, "ticks_per_read") in med) ? sprintf("%.2f", med[k, "ticks_per_read"] / med[b, "ticks_per_read"]) : "-"
+			printf "%-28s %-12s %12.0f %12.0f %9s %8s %5d\n", f[2], f[3], med[k, "reads_per_s"],
+				med[k, "ticks_per_read"], r, spread(k, "ticks_per_read"), runs[k, "ticks_per_read"]
+		}
+		for (d = 1; d <= 32; d += 31) {
+			on = "io" SUBSEP "kvmscope-vcpu-traced" SUBSEP "depth " d; off = "io" SUBSEP "kvmscope-vcpu" SUBSEP "depth " d
+			if ((on, "ticks_per_read") in med && (off, "ticks_per_read") in med)
+				printf "tracing on / off, vcpu path, depth %d: %.3f of the reads per second (goal >= 0.95)\n", d,
+					med[off, "ticks_per_read"] / med[on, "ticks_per_read"]
+		}
+		h = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]; if (sect[k] != "trace") continue
+			if (!h++) printf "\n%-28s %-12s %12s %12s   (trace of N reads against 2N)\n", "from the trace", "", "exits/req", "irqs/req"
+			split(k, f, SUBSEP)
+			printf "%-28s %-12s %12.2f %12.2f\n", f[2], f[3], med[k, "exits_per_request"], med[k, "irqs_per_request"]
+		}
+		h = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]; if (sect[k] != "boot" && sect[k] != "fio") continue
+			if (!h++) printf "\n%-28s %-16s %12s %8s %5s\n", "Linux guest", "", "median", "spread", "runs"
+			split(k, f, SUBSEP); m = sect[k] == "boot" ? "seconds" : "iops"
+			printf "%-28s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
+				sect[k] == "boot" ? "s to /init" : "IOPS (fio)"
+		}
+		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
+		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
+			printf "boot to /init, kvmscope / QEMU: %.2f (goal <= 0.5)\n", med[bk, "seconds"] / med[bq, "seconds"]
+	}' "$out/results.csv")
+# Two rows can be ranked when their ranges do not overlap: neighbours by median, per depth.
+ranking=$(awk -F, 'NR > 1 && $1 == "io" && $4 == "ticks_per_read" { print $3 "," $5 "," $6 "," $7 "," $8 "," $2 }' \
+	"$out/results.csv" | sort -t, -k1,1 -k2,2g | awk -F, '
+	$1 != d { d = $1; pc = ""; }
+	{ if (pc != "" && $3 <= phi) printf "cannot rank %s and %s at %s: their ticks per read overlap (%.0f-%.0f against %.0f-%.0f)\n", pc, $6, d, plo, phi, $3, $4
+	  if ($5 < 3) few = 1
+	  pc = $6; plo = $3; phi = $4 }
+	END { if (few) print "fewer than 3 runs per row: the spread says little; take --repeat 5 or more to rank rows" }')
+
+echo "$table"
+[ -n "$ranking" ] && echo && echo "$ranking"
+
+# --- The chart: reads per second per configuration, depth 1 and 32 side by side (log scale).
+chart_note=""
+awk -F, 'NR > 1 && $1 == "io" && $4 == "reads_per_s" { v[$2, $3] = $5; if (!($2 in s)) { s[$2] = 1; o[++n] = $2 } }
+	END { for (i = 1; i <= n; i++) printf "%s %s %s\n", o[i], ((o[i], "depth 1") in v) ? v[o[i], "depth 1"] : "-",
+		((o[i], "depth 32") in v) ? v[o[i], "depth 32"] : "-" }' "$out/results.csv" >"$out/chart.dat"
+if command -v gnuplot >/dev/null; then
+	gnuplot >"$out/logs/gnuplot.log" 2>&1 <<-EOF || chart_note="gnuplot failed (logs/gnuplot.log)"
+	set terminal pngcairo size 900,500 noenhanced
+	set output "$out/chart.png"
+	set title "mini guest: random 4 KiB reads per second (median of $repeat; log scale)"
+	set datafile missing "-"
+	set style data histograms
+	set style histogram clustered gap 1
+	set style fill solid 0.8 border -1
+	set logscale y
+	set ylabel "reads per second"
+	set xtics rotate by -30
+	set key top left
+	set grid ytics
+	plot "$out/chart.dat" using 2:xtic(1) title "depth 1", "" using 3 title "depth 32"
+	EOF
+	[ -s "$out/chart.png" ] || chart_note=${chart_note:-"gnuplot wrote no chart.png"}
+else
+	chart_note="gnuplot is not installed (apt-get install gnuplot-nox): no chart.png"
+fi
+[ -n "$chart_note" ] && say "$chart_note"
+
+# --- report.md: the machine, the date, the tables.
+kvm_kind=kvm_pvm
+if [ ! -e /sys/module/kvm_pvm ]; then
+	kvm_kind="hardware KVM"
+	grep -q '^flags.* hypervisor' /proc/cpuinfo && grep -qi 'qemu' /proc/cpuinfo &&
+		kvm_kind="KVM inside a QEMU guest (the real-KVM harness when that guest is QEMU TCG)"
+fi
+{
+	echo "# kvmscope bench"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
+	echo "- kvmscope: $("$KVMSCOPE" --version)$(command -v qemu-system-x86_64 >/dev/null && echo "; $(qemu-system-x86_64 --version | head -1)")"
+	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
+	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { if (l > n) printf "- **loaded**: a load average above the %d cores at the start; other work shared the CPUs, so these figures show that bench ran, not how fast anything is\n", n }'
+	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
+	for note in "$qemu_note" "$host_note" "$vhost_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
+	echo
+	echo '```'
+	echo "$table"
+	echo '```'
+	echo
+	if [ -n "$ranking" ]; then echo "$ranking" | sed 's/^/- /'; else echo "- every neighbouring pair of rows is apart by more than its spread"; fi
+	echo
+	[ -s "$out/chart.png" ] && echo "![reads per second](chart.png)" && echo
+	echo "How to read this: docs/bench.md. All figures: results.csv; every run's console: logs/."
+} >"$out/report.md"
+echo
+echo "kvmscope bench: $out/report.md, $out/results.csv$([ -s "$out/chart.png" ] && echo ", $out/chart.png") ($((SECONDS - started)) s)"
+exit $failed

@@ -1,0 +1,88 @@
+# kvmscope bench --quick: the report's shape (every row present, every figure positive, the CSV,
+# the chart and report.md written), never its speed; and bad options as one line, exit 2.
+# About 3 minutes here (QEMU's runs are most of it).
+. tests/lib.sh
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+
+# status WANT CMD...: CMD exits WANT with one line on stderr
+status() {
+	local want=$1 rc
+	shift
+	"$@" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+	[ "$rc" = "$want" ] && [ "$(wc -l <"$out/e")" = 1 ]
+}
+check "bench --repeat 0: one line, exit 2" status 2 $KVMSCOPE bench --repeat 0
+check "bench --repeat x: one line, exit 2" status 2 $KVMSCOPE bench --repeat x
+check "bench --paths vcpu,nosuch: one line naming it, exit 2" status 2 $KVMSCOPE bench --paths vcpu,nosuch
+check "  ... the line names the row" grep -q "'nosuch'" "$out/e"
+check "bench --paths '': one line, exit 2" status 2 $KVMSCOPE bench --paths ''
+check "bench extra: one line, exit 2" status 2 $KVMSCOPE bench extra
+check "bench --help names --quick, --out, --paths, --repeat" sh -c \
+	"$KVMSCOPE bench --help | grep -q -- --quick && $KVMSCOPE bench --help | grep -q -- --out &&
+	 $KVMSCOPE bench --help | grep -q -- --paths && $KVMSCOPE bench --help | grep -q -- --repeat"
+
+need_kvm bench
+# depth 32 takes 96 descriptors: the mini guest asks for a queue of 128 with qsize=128
+truncate -s 16M "$out/d.img"
+$KVMSCOPE run --kernel $MINI --disk "$out/d.img" --append "test=load count=64 depth=32 qsize=128" \
+	>"$out/o" 2>&1 </dev/null
+check "mini guest test=load depth=32 qsize=128 runs" grep -q "^load: 64 reads done, depth 32" "$out/o"
+$KVMSCOPE run --kernel $MINI --disk "$out/d.img" --append "test=load count=8 depth=1 qsize=100" \
+	>"$out/o" 2>&1 </dev/null
+check "mini guest qsize=100 (not a power of 2) fails queue setup (status $?)" grep -q "FAIL 23" "$out/o"
+
+$KVMSCOPE bench --quick --out "$out/b" >"$out/term" 2>"$out/progress"
+rc=$?
+check "bench --quick exits 0 (status $rc)" [ "$rc" = 0 ] || tail -3 "$out/progress"
+check "bench --quick: progress lines (configuration, runs left, seconds)" \
+	grep -Eq '^\[[0-9]+/[0-9]+, [0-9]+ left, [0-9]+ s\] kvmscope-vcpu depth 1' "$out/progress"
+check "bench --quick: the table on the terminal" grep -q "^mini guest load .*reads/s .*ticks/read" "$out/term"
+csv=$out/b/results.csv
+check "bench --quick: results.csv written" [ -s "$csv" ]
+check "bench --quick: every figure in results.csv is a positive number" awk -F, \
+	'NR > 1 && !($5 > 0 && $6 > 0 && $7 >= $6 && $8 >= 1) { bad = 1; print "bad row: " $0 } END { exit bad }' "$csv"
+
+# Every row the binary knows, QEMU's only where it is installed.
+rows=$($KVMSCOPE bench --paths , 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p')
+check "bench lists its rows ($rows)" [ -n "$rows" ]
+has() { # SECTION CONFIG CASE METRIC
+	awk -F, -v s="$1" -v c="$2" -v k="$3" -v m="$4" '$1 == s && $2 == c && $3 == k && $4 == m { f = 1 } END { exit !f }' "$csv"
+}
+for r in $rows; do
+	case $r in
+	host) check "row host depth 1: reads per second" has io host "depth 1" reads_per_s ;;
+	qemu-*)
+		if command -v qemu-system-x86_64 >/dev/null; then
+			for d in 1 32; do check "row $r depth $d: ticks per read" has io "$r" "depth $d" ticks_per_read; done
+		else
+			echo "SKIP row $r: qemu-system-x86_64 not installed"
+		fi ;;
+	vhost-user)
+		if command -v qemu-storage-daemon >/dev/null; then
+			for d in 1 32; do check "row kvmscope-$r depth $d: ticks per read" has io "kvmscope-$r" "depth $d" ticks_per_read; done
+		else
+			echo "SKIP row kvmscope-$r: qemu-storage-daemon not installed"
+		fi ;;
+	*)
+		for d in 1 32; do
+			check "row kvmscope-$r depth $d: ticks and reads per second" has io "kvmscope-$r" "depth $d" reads_per_s
+			check "row kvmscope-$r depth $d: exits and interrupts per request from the trace" \
+				has trace "kvmscope-$r" "depth $d" exits_per_request
+		done ;;
+	esac
+done
+check "row kvmscope-vcpu-traced (tracing on against off)" has io kvmscope-vcpu-traced "depth 1" ticks_per_read
+check "the tracing on / off ratio is printed" grep -q "^tracing on / off, vcpu path, depth 1: [0-9.]*" "$out/term"
+
+report=$out/b/report.md
+check "report.md names the CPU and the KVM kind" grep -Eq '^- CPU: .+; KVM: (kvm_pvm|hardware KVM|KVM inside)' "$report"
+check "report.md has today's date" grep -q "^- date: $(date -u +%Y-%m-%d)" "$report"
+if command -v gnuplot >/dev/null; then
+	check "chart.png is a PNG" sh -c "head -c 8 '$out/b/chart.png' | od -An -c | grep -q 'P   N   G'"
+	check "report.md shows the chart" grep -q '(chart.png)' "$report"
+else
+	echo "SKIP chart.png: gnuplot not installed (bench says so)"
+	check "report.md says why there is no chart" grep -q "gnuplot is not installed" "$report"
+fi
+exit $failed
