@@ -16,14 +16,14 @@ kvm_here() {
 	echo kvm
 }
 # fails_with NAME STATUS TEXT COMMAND...: COMMAND (stdin closed) exits STATUS and says why in one
-# stderr line matching TEXT (grep -E). Uses the script's scratch directory $out.
+# stderr line matching TEXT (a grep pattern). Uses the script's scratch directory $out.
 fails_with() {
 	fw_name=$1; want=$2; text=$3; shift 3 # (check() sets $name)
 	"$@" >"$out/o" 2>"$out/e" </dev/null
 	rc=$?
 	check "$fw_name -> status $want ($rc)" [ "$rc" = "$want" ]
 	check "$fw_name -> one line saying so ($(wc -l <"$out/e") lines)" \
-		sh -c "[ \$(wc -l <'$out/e') = 1 ] && grep -Eq -- '$text' '$out/e'"
+		sh -c "[ \$(wc -l <'$out/e') = 1 ] && grep -q -- '$text' '$out/e'"
 }
 # Skip the whole script (status 77) where there is no KVM to run a guest on.
 need_kvm() {
