@@ -145,6 +145,7 @@ tools:
 check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
+	$(MAKE) -C guest -f linux.mk smp
 	$(MAKE) asan fuzz-replay
 	$(if $(filter 0,$(L1)),,$(MAKE) l1)
 	L1=$(L1) sh tests/run.sh

@@ -52,6 +52,8 @@ static const char usage_run[] =
     "                       console=ttyS0 reboot=k panic=1, plus the --compat words)\n"
     "  --disk FILE[,ro]     a raw disk image as a virtio-blk device (,ro: read-only)\n"
     "  --mem SIZE           guest RAM, e.g. 256M or 1G (default 256M; 16M to 1T)\n"
+    "  --smp N              N vCPUs, one thread each (default 1; at most what the host's\n"
+    "                       KVM allows, and 64); the guest starts the others itself\n"
     "  --virtio MODE        virtio-pci transport: transitional (default), legacy, modern\n"
     "  --irq MODE           device interrupts: msix (default) or intx\n"
     "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring,\n"
@@ -80,6 +82,7 @@ struct machine_options {
 	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
 	bool disk_ro, msix, pvh;
 	uint64_t mem_size;
+	int smp;
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
 	enum blk_io blk_io;
@@ -132,6 +135,7 @@ static int machine_run(const struct machine_options *mo)
 {
 	/* Stepping: the guest console goes to the viewer's pane, not the terminal. */
 	struct vm_config vc = {.mem_size = mo->mem_size,
+			       .nr_vcpus = mo->smp,
 			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO,
 			       .shared_ram = mo->blk_io == BLK_IO_VHOST_USER};
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -151,7 +155,7 @@ static int machine_run(const struct machine_options *mo)
 		vm_destroy(vm);
 		free(vm);
 		free(pci);
-		return r == -ENOENT || r == -EACCES ? 2 : 1;
+		return r == -ENOENT || r == -EACCES || r == -E2BIG ? 2 : 1;
 	}
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
 	char words[160];
@@ -171,6 +175,7 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
 		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
+		trace_info("vcpus", "%d", vm->nr_vcpus);
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
 		trace_info("cmdline", "%s", cmdline);
 		r = trace_start(&to);
@@ -300,6 +305,7 @@ static int cmd_run(int argc, char **argv)
 					     {"append", required_argument, NULL, 'a'},
 					     {"disk", required_argument, NULL, 'd'},
 					     {"mem", required_argument, NULL, 'm'},
+					     {"smp", required_argument, NULL, 'n'},
 					     {"compat", required_argument, NULL, 'c'},
 					     {"virtio", required_argument, NULL, 'v'},
 					     {"irq", required_argument, NULL, 'q'},
@@ -314,6 +320,7 @@ static int cmd_run(int argc, char **argv)
 	static const enum virtio_pci_mode virtio_modes[] = {VIRTIO_PCI_LEGACY, VIRTIO_PCI_MODERN,
 							    VIRTIO_PCI_TRANSITIONAL};
 	struct machine_options mo = {.mem_size = 256ULL << 20,
+				     .smp = 1,
 				     .compat = COMPAT_AUTO,
 				     .virtio = VIRTIO_PCI_TRANSITIONAL,
 				     .msix = true};
@@ -358,6 +365,15 @@ static int cmd_run(int argc, char **argv)
 			if (mo.mem_size < (16ULL << 20))
 				return bad("--mem %s: at least 16M of guest RAM is needed", optarg);
 			break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			_Static_assert(VM_MAX_VCPUS == 64, "the --smp message names the limit");
+			if (end == optarg || *end || v < 1 || v > VM_MAX_VCPUS)
+				return bad("--smp %s: expected a vCPU count from 1 to 64", optarg);
+			mo.smp = (int)v;
+			break;
+		}
 		case 'c':
 			if ((c = pick(optarg, compat_words, 3)) < 0)
 				return bad("--compat %s: expected auto, on or off", optarg);

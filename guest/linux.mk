@@ -6,6 +6,8 @@
 #   disk.img    64 MiB raw disk for virtio-blk (made once, never overwritten)
 # `make -C guest -f linux.mk bench` adds initrd-fio.img: the same with a static fio (built from
 # Debian's source package) and guest/bench/init, for tests/bench/fio.sh (docs/bench.md).
+# `make -C guest -f linux.mk smp` adds vmlinux-smp: the same kernel with CONFIG_SMP
+# (config/smp.config), in its own build dir, for `kvmscope run --smp N`.
 # Each is rebuilt only when its inputs change. Details: docs/guest.md, docs/guest-patches.md.
 
 OUT      := out
@@ -18,7 +20,7 @@ BUSYBOX  ?= /bin/busybox
 JOBS     ?= 2
 PKGS     := linux-source-6.1 xz-utils patch flex bison bc libelf-dev gcc make binutils busybox-static cpio
 
-.PHONY: all bench deps bench-deps clean distclean
+.PHONY: all bench smp deps bench-deps clean distclean
 all: $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/disk.img
 bench: $(OUT)/vmlinux $(OUT)/initrd-fio.img
 
@@ -43,6 +45,21 @@ $(OUT)/vmlinux: $(KBUILD)/.config $(SRC)/.kvmscope-patched build-linux.sh
 $(OUT)/bzImage: $(OUT)/vmlinux
 	@test -f $@ || { bash build-linux.sh $(SRC) $(KBUILD) $(JOBS) bzImage && \
 		cp $(KBUILD)/arch/x86/boot/bzImage $@; }
+
+# The SMP kernel: kvmscope.config without its "CONFIG_SMP is not set", plus smp.config.
+KBUILD_SMP := $(OUT)/linux-build-smp
+smp: $(OUT)/vmlinux-smp $(OUT)/initrd.img $(OUT)/disk.img
+
+$(OUT)/smp-fragment.config: $(FRAGMENT) config/smp.config
+	@mkdir -p $(OUT)
+	grep -vx '# CONFIG_SMP is not set' $(FRAGMENT) >$@.tmp && cat config/smp.config >>$@.tmp && mv $@.tmp $@
+
+$(KBUILD_SMP)/.config: $(OUT)/smp-fragment.config $(SRC)/.kvmscope-patched build-config.sh
+	@sh build-config.sh $(SRC) $(KBUILD_SMP) $(OUT)/smp-fragment.config
+
+$(OUT)/vmlinux-smp: $(KBUILD_SMP)/.config $(SRC)/.kvmscope-patched build-linux.sh
+	@bash build-linux.sh $(SRC) $(KBUILD_SMP) $(JOBS) vmlinux
+	cp $(KBUILD_SMP)/vmlinux $@.tmp && mv $@.tmp $@
 
 # The kernel's own cpio writer: device nodes without root, same bytes for the same inputs.
 $(OUT)/gen_init_cpio: | $(SRC)/.kvmscope-patched
@@ -76,7 +93,8 @@ $(OUT)/disk.img:
 
 # guest/out/ is shared with the other guests (mini): remove only what this file makes.
 clean:
-	rm -rf $(KBUILD) $(OUT)/vmlinux $(OUT)/bzImage $(OUT)/initrd.img $(OUT)/initrd-fio.img \
+	rm -rf $(KBUILD) $(KBUILD_SMP) $(OUT)/vmlinux $(OUT)/vmlinux-smp $(OUT)/smp-fragment.config \
+		$(OUT)/bzImage $(OUT)/initrd.img $(OUT)/initrd-fio.img \
 		$(OUT)/gen_init_cpio $(OUT)/fio $(OUT)/fio-build
 
 distclean: clean

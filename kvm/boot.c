@@ -317,7 +317,8 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 		if (r < 0)
 			return r;
 	}
-	r = mptable_write(guest_ptr(&vm->mem, BIOS_START, 0x10000), BIOS_START, bc->pci_irqs,
+	r = mptable_write(guest_ptr(&vm->mem, BIOS_START, 0x10000), BIOS_START, vm->nr_vcpus,
+			  bc->pci_irqs,
 			  bc->nr_pci_irqs);
 	if (r < 0)
 		return boot_err(bc->kernel, "MP table does not fit", r);
@@ -326,7 +327,7 @@ int boot_load(struct vm *vm, const struct boot_config *bc)
 		r = pvh_enter(vm, k.entry, zp, GDT_ADDR);
 	else
 		r = vcpu_enter_flat(
-		    &vm->vcpu,
+		    &vm->vcpus[0],
 		    &(struct kvm_regs){
 			.rip = k.entry, .rsi = ZERO_PAGE_ADDR, .rsp = BOOT_STACK, .rflags = 0x2},
 		    true, GDT_ADDR, PML4_ADDR);

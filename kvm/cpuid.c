@@ -29,6 +29,16 @@ int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 		}
 		nent *= 2;
 	}
+	/* Each vCPU's own initial APIC id (= its vCPU id, as the MP table says): leaf 1 EBX[31:24],
+	 * and the x2APIC id in EDX of every subleaf of leaf 0xB. KVM leaves both 0. */
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->id << 24;
+		else if (e->function == 0xb)
+			e->edx = (uint32_t)vcpu->id;
+	}
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
 	free(c);
 	return r;
@@ -56,7 +66,7 @@ void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len)
 
 unsigned vm_tsc_khz(struct vm *vm)
 {
-	int khz = ioctl(vm->vcpu.fd, KVM_GET_TSC_KHZ, 0);
+	int khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
 
 	return khz > 0 ? (unsigned)khz : 0;
 }

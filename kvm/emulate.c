@@ -233,7 +233,7 @@ int emulate_internal_error(struct vcpu *vcpu)
 	if (kind >= 0 && ok == 0 && ioctl(vcpu->fd, KVM_SET_REGS, &r) == 0) {
 		uint64_t bytes = 0;
 		memcpy(&bytes, in.b, in.len < 8 ? in.len : 8);
-		vm->emu_count[kind]++;
+		__atomic_fetch_add(&vm->emu_count[kind], 1, __ATOMIC_RELAXED); /* any vCPU */
 		vcpu->fallbacks++;
 		TRACE(EMU_FALLBACK, 0, trace_intern(emu_names[kind]), bytes, in.len);
 		return 0;

@@ -55,7 +55,9 @@ int boot_load_elf(struct guest_mem *mem, const char *file, const void *img, size
 /* PVH (pvh.c): the kernel's 32-bit entry from its ELF note (-ENOENT: none); enter there. */
 int pvh_find_entry(const void *img, size_t len, uint64_t *entry);
 int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint64_t gdt);
-/* Writes the MP floating pointer and table at host buf (guest address gpa); -ENOSPC if > 64K. */
-int mptable_write(void *buf, uint64_t gpa, const struct pci_irq_route *pci, int nr_pci);
+/* Writes the MP floating pointer and table for nr_cpus processors at host buf (guest address
+ * gpa); -ENOSPC if > 64K, -EINVAL for a CPU count an MP table cannot hold. */
+int mptable_write(void *buf, uint64_t gpa, int nr_cpus, const struct pci_irq_route *pci,
+		  int nr_pci);
 
 #endif

@@ -89,7 +89,13 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	uint64_t exits, fallbacks; /* counts: every exit, every emulation fallback */
+	unsigned idle_round;	   /* the halt check's last round that found it idle (run.c) */
+	bool halted;		   /* ... and found it halted with IF clear at idle_rip */
+	uint64_t idle_rip;
 };
+
+/* kvmscope's own ceiling on --smp; the host's KVM may allow fewer (vm_create checks). */
+#define VM_MAX_VCPUS 64
 
 /* Counts of the fallbacks kvm/emulate.c performed, by kind. */
 enum emu_kind { EMU_INT3, EMU_FWAIT, EMU_FNCLEX, EMU_LDMXCSR, EMU_STMXCSR, EMU_NR };
@@ -98,8 +104,9 @@ struct vm {
 	int kvm_fd, vm_fd;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct vcpu vcpu; /* one vCPU for now */
-	bool is_pvm;	  /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
+	struct vcpu vcpus[VM_MAX_VCPUS]; /* vcpus[0] is the boot CPU; each has APIC id = index */
+	int nr_vcpus;
+	bool is_pvm; /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
 
 	/* GSI routing: IOAPIC/PIC pins 0..23 plus MSI routes from GSI 24 on. */
 	pthread_mutex_t gsi_lock;
@@ -111,6 +118,8 @@ struct vm {
 	unsigned marker_len;
 
 	uint64_t emu_count[EMU_NR];
+	unsigned halt_round; /* the halt check (run.c), under halt_lock */
+	pthread_mutex_t halt_lock;
 	volatile int stop_reason; /* enum vm_stop_reason */
 	int stop_fd;		  /* eventfd written by vm_stop(): wakes the console loop */
 	int exit_status;
@@ -119,10 +128,12 @@ struct vm {
 struct vm_config {
 	uint64_t mem_size;
 	int serial_out_fd; /* where the guest console goes, or -1 */
+	int nr_vcpus;	   /* 0 means 1 */
 	bool shared_ram;   /* guest RAM in a memfd another process may map (vhost-user) */
 };
 
-int vm_create(struct vm *vm, const struct vm_config *cfg); /* -errno; message on stderr */
+/* -errno; message on stderr. -E2BIG: more vCPUs than the host's KVM allows. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 /* Every byte the guest prints also goes to fn (the live viewer's console pane). */
 void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), void *opaque);

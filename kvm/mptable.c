@@ -5,7 +5,6 @@
 
 #include "kvm/internal.h"
 
-#define MP_IOAPIC_ID 1
 #define MP_BUS_PCI   0
 #define MP_BUS_ISA   1
 
@@ -91,18 +90,27 @@ static void put_intsrc(struct writer *w, uint8_t type, uint8_t kind, uint8_t bus
 	put(w, &e, sizeof(e));
 }
 
-int mptable_write(void *buf, uint64_t gpa, const struct pci_irq_route *pci, int nr_pci)
+/* CPU i has APIC id i (KVM's vCPU id is the initial APIC id); the IOAPIC takes the next id. */
+int mptable_write(void *buf, uint64_t gpa, int nr_cpus, const struct pci_irq_route *pci,
+		  int nr_pci)
 {
 	struct mp_floating *mpf = buf;
 	struct mp_config *mpc = (void *)(mpf + 1);
 	struct writer w = {.p = (uint8_t *)(mpc + 1), .end = (uint8_t *)buf + 0x10000};
-	struct mp_cpu cpu = {MP_PROCESSOR, 0, 0x14, 0x3 /* enabled, boot CPU */, 0x600, 0x201, {0}};
+	uint8_t ioapic_id = (uint8_t)nr_cpus;
 	struct mp_bus pcibus = {MP_BUS, MP_BUS_PCI, "PCI   "};
 	struct mp_bus isabus = {MP_BUS, MP_BUS_ISA, "ISA   "};
-	struct mp_ioapic ioapic = {MP_IOAPIC, MP_IOAPIC_ID, 0x11, 1, (uint32_t)GUEST_IOAPIC_BASE};
+	struct mp_ioapic ioapic = {MP_IOAPIC, ioapic_id, 0x11, 1, (uint32_t)GUEST_IOAPIC_BASE};
 
+	if (nr_cpus < 1 || nr_cpus > 254) /* 255 is the broadcast APIC id */
+		return -EINVAL;
 	memset(buf, 0, sizeof(*mpf) + sizeof(*mpc));
-	put(&w, &cpu, sizeof(cpu));
+	for (int i = 0; i < nr_cpus; i++) {
+		/* cpuflag: bit 0 enabled, bit 1 the boot processor; signature/features of a P6 */
+		struct mp_cpu cpu = {MP_PROCESSOR, (uint8_t)i, 0x14, i == 0 ? 0x3 : 0x1, 0x600,
+				     0x201, {0}};
+		put(&w, &cpu, sizeof(cpu));
+	}
 	put(&w, &pcibus, sizeof(pcibus));
 	put(&w, &isabus, sizeof(isabus));
 	put(&w, &ioapic, sizeof(ioapic));
@@ -110,11 +118,11 @@ int mptable_write(void *buf, uint64_t gpa, const struct pci_irq_route *pci, int 
 	 * cascade. */
 	for (uint8_t irq = 0; irq < 16; irq++)
 		if (irq != 2)
-			put_intsrc(&w, MP_INTSRC, MP_INT, MP_BUS_ISA, irq, MP_IOAPIC_ID, irq);
+			put_intsrc(&w, MP_INTSRC, MP_INT, MP_BUS_ISA, irq, ioapic_id, irq);
 	/* A PCI source IRQ is (slot << 2) | (pin - 1). */
 	for (int i = 0; i < nr_pci; i++)
 		put_intsrc(&w, MP_INTSRC, MP_INT, MP_BUS_PCI,
-			   (uint8_t)(pci[i].slot << 2 | (pci[i].pin - 1)), MP_IOAPIC_ID,
+			   (uint8_t)(pci[i].slot << 2 | (pci[i].pin - 1)), ioapic_id,
 			   pci[i].gsi);
 	put_intsrc(&w, MP_LINTSRC, MP_EXTINT, MP_BUS_ISA, 0, 0xff, 0);
 	put_intsrc(&w, MP_LINTSRC, MP_NMI, MP_BUS_ISA, 0, 0xff, 1);

@@ -96,5 +96,5 @@ int pvh_enter(struct vm *vm, uint64_t entry, const struct boot_params *zp, uint6
 
 	/* The same GDT slots as the 64-bit entry, but a 32-bit code segment. */
 	gdt_entries[2] = 0x00cf9b000000ffffULL;
-	return vcpu_enter_flat(&vm->vcpu, &r, false, gdt, 0);
+	return vcpu_enter_flat(&vm->vcpus[0], &r, false, gdt, 0);
 }

@@ -1,4 +1,4 @@
-/* kvm/run.c - running the guest: the vCPU thread and its exits, the console, stopping. */
+/* kvm/run.c - running the guest: one thread per vCPU and its exits, the console, stopping. */
 #include <asm/processor-flags.h>
 #include <errno.h>
 #include <poll.h>
@@ -17,8 +17,9 @@ void vm_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	/* The first reason wins: a reset after an error is still an error. */
 	if (__sync_bool_compare_and_swap(&vm->stop_reason, VM_RUNNING, why))
 		vm->exit_status = status;
-	if (vm->vcpu.run)
-		vm->vcpu.run->immediate_exit = 1;
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].run)
+			vm->vcpus[i].run->immediate_exit = 1;
 	uint64_t one = 1;
 	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0)
 		return; /* the counter is saturated: a wake-up is pending anyway */
@@ -144,24 +145,59 @@ static bool handle_exit(struct vcpu *vcpu)
 
 /*
  * With the in-kernel LAPIC a HLT never reaches us: a guest that halts with interrupts off (Linux's
- * `poweroff -f` without ACPI ends so, in a loop of cli; hlt) would keep kvmscope waiting for ever.
- * The console loop interrupts KVM_RUN now and then (HALT_CHECK_MS); a vCPU found halted with IF
- * clear can only be woken by an NMI, which nothing here sends, so the run ends as a power-off.
+ * `poweroff -f` without ACPI ends so, in a loop of cli; hlt, on every CPU) would keep kvmscope
+ * waiting for ever. The console loop starts a check round now and then (HALT_CHECK_MS) and
+ * interrupts every vCPU's KVM_RUN; each vCPU looks at itself on its own thread (a vCPU's ioctls
+ * wait while it runs). A vCPU is idle when it is halted with IF clear (only an NMI could wake
+ * it, and nothing here sends one) or is an AP still waiting for INIT/SIPI. When every vCPU was
+ * idle in the same round and at least one halted, nothing can run again: a power-off.
  */
-static bool halted_for_good(struct vcpu *vcpu)
+static bool vcpu_idle(struct vcpu *vcpu)
 {
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
 
-	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+	vcpu->halted = false;
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return false;
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || (r.rflags & X86_EFLAGS_IF))
+	if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED || mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return true;
+	if (mp.mp_state != KVM_MP_STATE_HALTED || ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    (r.rflags & X86_EFLAGS_IF))
 		return false;
-	fprintf(stderr, "kvmscope: the guest halted with interrupts off at RIP 0x%llx (a power-off "
-			"without ACPI, or a stopped guest): nothing can wake it, stopping\n",
-		(unsigned long long)r.rip);
-	vm_stop(vcpu->vm, VM_STOP_HALTED, 0);
+	vcpu->halted = true;
+	vcpu->idle_rip = r.rip;
 	return true;
+}
+
+static bool halted_for_good(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool idle = vcpu_idle(vcpu), all = true;
+	const struct vcpu *halted = NULL;
+
+	pthread_mutex_lock(&vm->halt_lock);
+	vcpu->idle_round = idle ? vm->halt_round : 0;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		all = all && vm->halt_round && v->idle_round == vm->halt_round;
+		if (v->halted && !halted)
+			halted = v;
+	}
+	/* The last vCPU of the round to look finds them all idle; one says so. */
+	all = all && halted && vm->stop_reason == VM_RUNNING;
+	if (all) {
+		fprintf(stderr,
+			"kvmscope: the guest halted with interrupts off at RIP 0x%llx (vCPU %d%s; a "
+			"power-off without ACPI, or a stopped guest): nothing can wake it, "
+			"stopping\n",
+			(unsigned long long)halted->idle_rip, halted->id,
+			vm->nr_vcpus > 1 ? ", every other vCPU idle too" : "");
+		vm_stop(vm, VM_STOP_HALTED, 0);
+	}
+	pthread_mutex_unlock(&vm->halt_lock);
+	return all;
 }
 
 static void *vcpu_thread(void *arg)
@@ -219,7 +255,21 @@ static int exit_status(const struct vm *vm)
 
 #define HALT_CHECK_MS 1000 /* a quiet console this long: look for a guest halted for good */
 
-/* Forward console input until the guest stops. Returns when the vCPU thread is done. */
+static void kick_vcpus(struct vm *vm, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+}
+
+static void halt_check_round(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->halt_lock);
+	vm->halt_round++;
+	pthread_mutex_unlock(&vm->halt_lock);
+	kick_vcpus(vm, vm->nr_vcpus);
+}
+
+/* Forward console input until the guest stops. */
 static void console_loop(struct vm *vm, int in_fd)
 {
 	struct pollfd pfd[2] = {{.fd = vm->stop_fd, .events = POLLIN},
@@ -231,7 +281,7 @@ static void console_loop(struct vm *vm, int in_fd)
 		int n = poll(pfd, 2, HALT_CHECK_MS);
 
 		if (n == 0) /* quiet for a while: is the guest halted for good? */
-			pthread_kill(vm->vcpu.thread, SIGUSR1);
+			halt_check_round(vm);
 		if (n <= 0 || !(pfd[1].revents & (POLLIN | POLLHUP)))
 			continue;
 		ssize_t len = read(in_fd, buf, sizeof(buf));
@@ -287,16 +337,24 @@ int vm_run(struct vm *vm, int console_in_fd)
 	}
 
 	TRACE(VM_STATE, 0, TRACE_VM_RUNNING);
-	r = pthread_create(&vm->vcpu.thread, NULL, vcpu_thread, &vm->vcpu);
-	if (r) {
-		fprintf(stderr, "kvmscope: vCPU thread: %s\n", strerror(r));
-		vm_stop(vm, VM_STOP_ERROR, 1);
-	} else {
-		console_loop(vm, console_in_fd);
-		/* A vCPU blocked in KVM_RUN (a halted guest) comes back on the signal. */
-		pthread_kill(vm->vcpu.thread, SIGUSR1);
-		pthread_join(vm->vcpu.thread, NULL);
+	int started = 0;
+	for (; started < vm->nr_vcpus; started++) {
+		struct vcpu *v = &vm->vcpus[started];
+
+		r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (r) {
+			fprintf(stderr, "kvmscope: vCPU %d thread: %s\n", started, strerror(r));
+			vm_stop(vm, VM_STOP_ERROR, 1);
+			break;
+		}
 	}
+	if (started == vm->nr_vcpus)
+		console_loop(vm, console_in_fd);
+	/* A vCPU blocked in KVM_RUN (halted, or an AP never started) comes back on the signal;
+	 * immediate_exit, set by vm_stop(), catches one that was about to enter. */
+	kick_vcpus(vm, started);
+	for (int i = 0; i < started; i++)
+		pthread_join(vm->vcpus[i].thread, NULL);
 
 	TRACE(VM_STATE, 0, TRACE_VM_STOPPED);
 	report_fallbacks(vm);

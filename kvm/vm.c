@@ -129,13 +129,44 @@ static int fail(const char *what, int err)
 	return err;
 }
 
+/* How many vCPUs this host's KVM takes: KVM_CAP_MAX_VCPUS is the hard limit (older kernels only
+ * have KVM_CAP_NR_VCPUS, the recommended one, or nothing: then 4, as the API documents). */
+static int host_max_vcpus(int kvm_fd, int *recommended)
+{
+	int max = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	int nr = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+
+	*recommended = nr > 0 ? nr : 4;
+	return max > 0 ? max : *recommended;
+}
+
+static int check_vcpus(struct vm *vm, int n)
+{
+	int recommended, max = host_max_vcpus(vm->kvm_fd, &recommended);
+
+	if (n > max || n > VM_MAX_VCPUS) {
+		fprintf(stderr, "kvmscope: --smp %d: this host's KVM allows at most %d vCPUs\n", n,
+			max < VM_MAX_VCPUS ? max : VM_MAX_VCPUS);
+		return -E2BIG;
+	}
+	if (n > recommended)
+		fprintf(stderr,
+			"kvmscope: note: %d vCPUs, more than KVM recommends here (%d, the host's "
+			"CPUs): they share the CPUs, the guest runs slower\n",
+			n, recommended);
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	uint64_t lo, hi;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->vcpu.fd = vm->mem.fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->mem.fd = -1;
+	for (int i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->halt_lock, NULL);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
@@ -146,6 +177,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
 		return fail("/dev/kvm: unexpected KVM API version", -EINVAL);
 	vm->is_pvm = host_is_pvm();
+	r = check_vcpus(vm, cfg->nr_vcpus > 0 ? cfg->nr_vcpus : 1);
+	if (r < 0)
+		return r;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return fail("KVM_CREATE_VM", -errno);
@@ -183,9 +217,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		vm->mem.hi_size = hi;
 	}
 
-	r = create_vcpu(vm, &vm->vcpu, 0);
-	if (r < 0)
-		return fail("vCPU", r);
+	/* vCPU 0 is KVM's boot CPU and starts runnable; the others start waiting for INIT and
+	 * SIPI, which the in-kernel LAPIC takes from the guest's own startup IPIs. */
+	vm->nr_vcpus = cfg->nr_vcpus > 0 ? cfg->nr_vcpus : 1;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		r = create_vcpu(vm, &vm->vcpus[i], i);
+		if (r < 0) {
+			char what[32];
+			snprintf(what, sizeof(what), "vCPU %d", i);
+			return fail(what, r);
+		}
+	}
 
 	vm->serial = serial_create(vm, cfg->serial_out_fd);
 	if (!vm->serial)
@@ -200,10 +242,16 @@ void vm_destroy(struct vm *vm)
 {
 	serial_destroy(vm->serial);
 	vm->serial = NULL;
-	if (vm->vcpu.run)
-		munmap(vm->vcpu.run, vm->vcpu.run_size);
-	if (vm->vcpu.fd >= 0)
-		close(vm->vcpu.fd);
+	for (int i = 0; i < VM_MAX_VCPUS; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, v->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+		v->run = NULL;
+		v->fd = -1;
+	}
 	irq_destroy(vm);
 	if (vm->mem.lo)
 		munmap(vm->mem.lo, vm->mem.lo_size);
@@ -217,7 +265,6 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
-	vm->vm_fd = vm->kvm_fd = vm->vcpu.fd = vm->stop_fd = -1;
-	vm->vcpu.run = NULL;
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
 	vm->mem = (struct guest_mem){.fd = -1};
 }

@@ -84,6 +84,10 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_HALT;
 		else if (word_is(v, vn, "pcidump"))
 			a->test = TEST_PCIDUMP;
+		else if (word_is(v, vn, "smp"))
+			a->test = TEST_SMP;
+		else if (word_is(v, vn, "smp-halt"))
+			a->test = TEST_SMP_HALT;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
 		else

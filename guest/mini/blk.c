@@ -8,6 +8,7 @@
 
 #include "irq.h"
 #include "pattern.h"
+#include "smp.h"
 #include "virtio.h"
 
 #define VIRTIO_VENDOR	    0x1AF4
@@ -187,6 +188,11 @@ static uint8_t do_req(const char *what, uint32_t type, uint64_t sector, void *bu
 	return reqs[0].status;
 }
 
+uint8_t blk_request(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+{
+	return do_req(what, type, sector, buf, len);
+}
+
 static void expect_ok(const char *what, uint8_t status, uint64_t sector)
 {
 	if (status != VIRTIO_BLK_S_OK)
@@ -320,6 +326,8 @@ void blk_run(const struct mini_args *a)
 	blk_setup(a);
 	if (a->test == TEST_LOAD)
 		load_test(a);
+	else if (a->test == TEST_SMP)
+		smp_test(a, B.capacity);
 	else
 		blk_test(a);
 	mini_exit(ST_OK);

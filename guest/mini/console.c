@@ -150,6 +150,8 @@ const char *status_name(int st)
 		return "exception";
 	case ST_EMU:
 		return "emulation";
+	case ST_SMP:
+		return "smp";
 	case ST_NO_DEVICE:
 		return "no device";
 	case ST_BAR:

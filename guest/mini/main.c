@@ -3,6 +3,7 @@
 
 #include "irq.h"
 #include "mini.h"
+#include "smp.h"
 
 #define PVH_MAGIC 0x336ec578 /* XEN_HVM_START_MAGIC_VALUE, hvm_start_info.magic */
 #define PVH_CMDLINE_OFF                                                                            \
@@ -34,6 +35,7 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		break;
 	case TEST_BLK:
 	case TEST_LOAD:
+	case TEST_SMP:
 		blk_run(&a);
 	case TEST_EMU:
 		emu_run();
@@ -41,6 +43,8 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		spin_run(&a);
 	case TEST_PCIDUMP:
 		blk_pcidump();
+	case TEST_SMP_HALT:
+		smp_halt_run(&a);
 	case TEST_HALT:
 		/* As Linux ends a power-off without ACPI: the VMM must notice on its own. */
 		kprintf("halt: cli; hlt\n");

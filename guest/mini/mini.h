@@ -25,13 +25,23 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
 /* args.c: the words of the command line mini.elf understands (docs/mini-guest.md). */
-enum mini_test { TEST_NONE, TEST_BLK, TEST_LOAD, TEST_EMU, TEST_SPIN, TEST_HALT, TEST_PCIDUMP };
+enum mini_test {
+	TEST_NONE,
+	TEST_BLK,
+	TEST_LOAD,
+	TEST_EMU,
+	TEST_SPIN,
+	TEST_HALT,
+	TEST_PCIDUMP,
+	TEST_SMP,
+	TEST_SMP_HALT
+};
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
 	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump */
+	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -39,9 +49,10 @@ struct mini_args {
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
-	uint32_t count;		       /* count=C: test=load requests, test=spin turns */
-	uint32_t report;	       /* report=N: test=load prints "load: R reads" every N */
-	uint32_t qsize;		       /* qsize=N: modern queue size asked for (power of 2) */
+	uint32_t count; /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
+			 * test=smp-halt millions of TSC ticks before an AP halts */
+	uint32_t report; /* report=N: test=load prints "load: R reads" every N */
+	uint32_t qsize; /* qsize=N: modern queue size asked for (power of 2) */
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
@@ -49,6 +60,9 @@ int args_parse(const char *cmdline, struct mini_args *a);
 
 /* blk.c */
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
+/* test=smp (smp.c): one synchronous request from any CPU, the caller holding the queue's lock;
+ * returns its status byte. */
+uint8_t blk_request(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len);
 /* test=pcidump: the virtio-blk function's config space and BAR sizing on the console. */
 __attribute__((noreturn)) void blk_pcidump(void);
 /* emu.c */

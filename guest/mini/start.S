@@ -4,6 +4,8 @@
  *   pvh_start  QEMU's PVH entry (-kernel mini.elf): 32-bit flat protected mode, paging off,
  *              EBX = hvm_start_info; lets the same guest drive QEMU's virtio-blk for comparison.
  */
+#include "longmode.h"
+
 #define CODE32 0x08
 #define CODE64 0x10 /* the contract's CS */
 #define DATA 0x18   /* the contract's DS/ES/SS/FS/GS */
@@ -59,18 +61,8 @@ pvh_start:
 	add	$0x200000, %eax
 	add	$8, %edi
 	loop	3b
-	mov	%cr4, %eax
-	or	$0x20, %eax		/* CR4.PAE */
-	mov	%eax, %cr4
 	mov	$pvh_pml4, %eax
-	mov	%eax, %cr3
-	mov	$0xC0000080, %ecx	/* EFER */
-	rdmsr
-	or	$0x100, %eax		/* EFER.LME */
-	wrmsr
-	mov	%cr0, %eax
-	or	$0x80000001, %eax	/* CR0.PG | CR0.PE */
-	mov	%eax, %cr0
+	LONG_MODE_ON
 	ljmp	$CODE64, $pvh64
 
 	.code64

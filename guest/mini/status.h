@@ -16,6 +16,7 @@ enum mini_status {
 	ST_BAD_ARG = 3,	  /* a word of the command line has a bad value */
 	ST_EXCEPTION = 4, /* a CPU exception or an unexpected interrupt vector */
 	ST_EMU = 5,	  /* test=emu: an instruction kvmscope completes left the wrong state */
+	ST_SMP = 6,	  /* test=smp: no MP table, an AP did not start or did not finish */
 	/* 10-19: PCI (steps 1-2) */
 	ST_NO_DEVICE = 10,    /* no 1AF4:1001 or 1AF4:1042 on bus 0 */
 	ST_BAR = 11,	      /* a BAR is zero, misaligned to its size or beyond 4 GiB */

@@ -160,7 +160,7 @@ check "completion: --step=vir -> virtio-status" offers virtio-status run --step 
 check "completion: --step then a space: options again, not classes" offers --kernel run --step --ke
 check "completion: view tr -> the traces/ folder" sh -c "cd '$share' && bash -c '. \"\$1\"; COMP_WORDS=(\"\$2\" view tr); COMP_CWORD=2; _kvmscope; printf \"%s\\n\" \"\${COMPREPLY[@]}\"' sh '$comp' '$bin' | grep -qx traces"
 # Each value the completion offers is one the binary takes.
-for spec in virtio irq blk-io compat; do
+for spec in virtio irq blk-io compat smp; do
 	vals=$(complete_words run "--$spec" '')
 	[ -n "$vals" ] || fail "completion: run --$spec offers values"
 	for v in $vals; do

@@ -167,7 +167,10 @@ static void test_mptable(void)
 	static uint8_t bios[0x10000];
 	struct pci_irq_route routes[] = {{.slot = 1, .pin = 1, .gsi = 16}};
 
-	CHECK(mptable_write(bios, 0xf0000, routes, 1) == 0, "MP table: written");
+	CHECK(mptable_write(bios, 0xf0000, 0, routes, 1) == -EINVAL, "MP table: no CPU is refused");
+	CHECK(mptable_write(bios, 0xf0000, 255, routes, 1) == -EINVAL,
+	      "MP table: 255 CPUs is refused (255 is the broadcast APIC id)");
+	CHECK(mptable_write(bios, 0xf0000, 2, routes, 1) == 0, "MP table: written");
 	CHECK(memcmp(bios, "_MP_", 4) == 0 && sum(bios, 16) == 0, "MP table: floating pointer");
 	uint32_t ptr;
 	memcpy(&ptr, bios + 4, 4);
@@ -181,6 +184,21 @@ static void test_mptable(void)
 		if (e[0] == 3 && e[4] == 0 && e[5] == (1 << 2) && e[7] == 16)
 			found = true;
 	CHECK(found, "MP table: PCI slot 1 INTA routed to IOAPIC pin 16");
+	/* Two processor entries, APIC ids 0 (enabled, boot CPU) and 1 (enabled); the IOAPIC (type
+	 * 2) takes id 2, and every interrupt entry names it. */
+	int cpus = 0, bad_ioapic = 0;
+	uint8_t flags[2] = {0}, ioapic = 0xff;
+	for (uint8_t *e = mpc + 44; e < mpc + len; e += e[0] == 0 ? 20 : 8) {
+		if (e[0] == 0 && cpus < 2)
+			flags[cpus] = e[1] == cpus ? e[3] : 0;
+		cpus += e[0] == 0;
+		if (e[0] == 2)
+			ioapic = e[1];
+		bad_ioapic += e[0] == 3 && e[6] != 2;
+	}
+	CHECK(cpus == 2 && flags[0] == 3 && flags[1] == 1,
+	      "MP table: two CPUs, APIC ids 0 (boot) and 1");
+	CHECK(ioapic == 2 && bad_ioapic == 0, "MP table: the IOAPIC's id follows the CPUs'");
 }
 
 static void test_compat(void)

@@ -1,5 +1,6 @@
-/* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, per-request
- * latency percentiles and exits per IO. */
+/* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, records and
+ * queue notifies per thread (which vCPU drove the IO), per-request latency percentiles and exits
+ * per IO. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static void print_ns(FILE *f, const char *label, uint64_t ns)
 
 static void print_header(FILE *f, const struct trace_file *tf)
 {
-	static const char *const keys[] = {"kernel", "transport", "io_path", "host_kvm", "version"};
+	static const char *const keys[] = {"kernel", "vcpus", "transport", "io_path", "host_kvm",
+					   "version"};
 	char buf[512];
 	uint64_t span = tf->nrec ? tf->rec[tf->nrec - 1].ts - tf->hdr.start_ns : 0;
 
@@ -100,6 +102,29 @@ static void print_requests(FILE *f, const struct trace_file *tf, const uint64_t 
 		(unsigned long long)count[TRACE_EV_IRQ_SUPPRESS]);
 }
 
+/* One line per thread that recorded: its records, and its queue notifies (a vCPU's are the
+ * requests it drove; an IO thread's come from ioeventfd). Threads in tid order: main, vcpuN,
+ * ioN, writer. */
+static void print_threads(FILE *f, const struct trace_file *tf)
+{
+	uint64_t *recs = calloc(2 * 65536, sizeof(*recs)), *notifies = recs + 65536;
+	char name[32];
+
+	if (!recs)
+		return;
+	for (size_t i = 0; i < tf->nrec; i++) {
+		recs[tf->rec[i].tid]++;
+		notifies[tf->rec[i].tid] += tf->rec[i].ev == TRACE_EV_QUEUE_NOTIFY;
+	}
+	fprintf(f, "%10s  %-10s %s\n", "records", "thread", "queue_notify");
+	for (unsigned t = 0; t < 65536; t++)
+		if (recs[t])
+			fprintf(f, "%10llu  %-10s %llu\n", (unsigned long long)recs[t],
+				trace_tid_name((uint16_t)t, name, sizeof(name)),
+				(unsigned long long)notifies[t]);
+	free(recs);
+}
+
 int trace_cmd_stats(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -107,7 +132,8 @@ int trace_cmd_stats(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf(
 			    "usage: kvmscope trace stats FILE\n"
-			    "Counts per event, records lost to a full ring, per-request latency\n"
+			    "Counts per event, records lost to a full ring, records and queue\n"
+			    "notifies per thread (main, vcpuN, ioN), per-request latency\n"
 			    "percentiles (p50/p90/p99/max) and exits per IO of a trace file.\n");
 			return 0;
 		}
@@ -161,6 +187,7 @@ int trace_cmd_stats(int argc, char **argv)
 		printf("paused: recording was off %llu time(s), %.3f s in all (SIGUSR2); what "
 		       "happened then is not counted below\n",
 		       (unsigned long long)pauses, paused_ns / 1e9);
+	print_threads(stdout, &tf);
 	print_requests(stdout, &tf, count, exit_notifies);
 	if (tf.warning[0])
 		printf("warning: %s\n", tf.warning);

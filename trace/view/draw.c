@@ -3,6 +3,7 @@
  * console. Works from 80x24 up; everything is redrawn from the model on every frame. */
 #include <curses.h>
 #include <linux/virtio_pci.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace/view/view.h"
@@ -121,8 +122,10 @@ static void title(const struct view_ui *ui, const struct view_box *b, const char
 static void draw_timeline(const struct view_ui *ui, struct view *v, const struct view_box *b)
 {
 	const struct trace_file *tf = v->tf;
-	char line[512], sum[400], t[32], head[96];
+	char line[512], sum[400], t[32], head[96], who[32] = "", tid[24], info[16];
 	int rows = b->h - 1, digits = 1;
+	/* a run on several vCPUs (kvmscope run --smp N): each row says which thread recorded it */
+	bool threads = trace_file_info(tf, "vcpus", info, sizeof(info)) && atoi(info) > 1;
 
 	for (size_t n = tf->nrec; n >= 10; n /= 10)
 		digits++;
@@ -140,8 +143,11 @@ static void draw_timeline(const struct view_ui *ui, struct view *v, const struct
 		const struct trace_rec *r = &tf->rec[rec];
 		bool sel = row == v->row;
 		view_time_str(view_time(tf, r), t, sizeof(t));
-		int room = b->w - digits - (int)strlen(t) - 3; /* after "> 123 0.000001 " */
-		snprintf(line, sizeof(line), "%c%*zu %s %s", sel ? '>' : ' ', digits, rec, t,
+		if (threads)
+			snprintf(who, sizeof(who), "%-6s ", trace_tid_name(r->tid, tid, sizeof(tid)));
+		/* after "> 123 0.000001 " and the thread */
+		int room = b->w - digits - (int)strlen(t) - 3 - (int)strlen(who);
+		snprintf(line, sizeof(line), "%c%*zu %s %s%s", sel ? '>' : ' ', digits, rec, t, who,
 			 view_summary_fit(tf, r, room, sum, sizeof(sum)));
 		attr_t a = class_attr(ui, trace_events[r->ev].cls);
 		put(ui, b->y + 1 + i, b->x, b->w, sel ? (a | A_REVERSE) : a, sel, line);
@@ -414,7 +420,7 @@ static void draw_header(const struct view_ui *ui, const struct view *v, const st
 		view_speed_name(v->speed, sp, sizeof(sp));
 	snprintf(line, sizeof(line), " kvmscope %s %s  %zu events%s%s%s%s  ? help",
 		 ui->live ? "run --step" : "view", ui->title, v->tf->nrec,
-		 v->show != TRACE_MASK_ALL ? "  [filtered]" : "", v->playing ? "  [playing " : "",
+		 v->show != TRACE_MASK_ALL || v->vcpu >= 0 ? "  [filtered]" : "", v->playing ? "  [playing " : "",
 		 sp, v->playing ? "]" : "");
 	put(ui, b->y, b->x, b->w, title_attr(ui) | A_BOLD, true, line);
 }
@@ -610,7 +616,7 @@ void view_draw_help(const struct view_ui *ui)
 	    "Home/End        first/last      g           go to #N or a time (1.5s, 40us)",
 	    "n / p           next / previous step of the init or IO path",
 	    "/               search (Enter on an empty line: again)",
-	    "f               filter by class  z          zoom the detail pane",
+	    "f               filter by class or vCPU  z   zoom the detail pane",
 	    "space           play in recorded time        + / -   faster / slower",
 	    "?               this help        q          quit",
 	    "",
@@ -651,8 +657,8 @@ void view_draw_help(const struct view_ui *ui)
 
 void view_draw_filter(const struct view_ui *ui, const struct view *v)
 {
-	char text[TRACE_CLASS_NR + 3][64];
-	const char *lines[TRACE_CLASS_NR + 3];
+	char text[TRACE_CLASS_NR + 4][64];
+	const char *lines[TRACE_CLASS_NR + 4];
 	int n = 0;
 
 	snprintf(text[n++], sizeof(text[0]), "Show classes (letter: on/off, *: all)");
@@ -664,6 +670,11 @@ void view_draw_filter(const struct view_ui *ui, const struct view *v)
 					    : ' ',
 			 trace_class_names[c]);
 	}
+	if (v->vcpu < 0)
+		snprintf(text[n++], sizeof(text[0]), "0-9 only vCPU N's events (now: every thread)");
+	else
+		snprintf(text[n++], sizeof(text[0]), "0-9 only vCPU N's events (now: vcpu%d)",
+			 v->vcpu);
 	snprintf(text[n++], sizeof(text[0]), "Enter or Esc: done");
 	for (int i = 0; i < n; i++)
 		lines[i] = text[i];

@@ -20,6 +20,7 @@ int view_init(struct view *v, const struct trace_file *tf)
 	memset(v, 0, sizeof(*v));
 	v->tf = tf;
 	v->show = TRACE_MASK_ALL;
+	v->vcpu = -1;
 	return view_refresh(v);
 }
 
@@ -33,7 +34,10 @@ void view_free(struct view *v)
 
 static bool shown(const struct view *v, size_t rec)
 {
-	return (v->show >> v->tf->rec[rec].ev) & 1;
+	const struct trace_rec *r = &v->tf->rec[rec];
+
+	return ((v->show >> r->ev) & 1) &&
+	       (v->vcpu < 0 || r->tid == TRACE_TID(TRACE_THREAD_VCPU, v->vcpu));
 }
 
 int view_refresh(struct view *v)
@@ -76,16 +80,28 @@ void view_select_record(struct view *v, size_t rec)
 	v->row = row < v->nrows ? row : v->nrows ? v->nrows - 1 : 0;
 }
 
-int view_set_filter(struct view *v, uint64_t show)
+/* The rows again from the first record, after the filter changed. */
+static int refilter(struct view *v)
 {
 	size_t sel = view_selected(v);
-	v->show = show;
 	v->nrows = v->scanned = 0;
 	v->top = 0;
 	int err = view_refresh(v);
 	if (sel != SIZE_MAX)
 		view_select_record(v, sel);
 	return err;
+}
+
+int view_set_filter(struct view *v, uint64_t show)
+{
+	v->show = show;
+	return refilter(v);
+}
+
+int view_set_vcpu(struct view *v, int vcpu)
+{
+	v->vcpu = vcpu;
+	return refilter(v);
 }
 
 size_t view_row_moved(size_t row, long delta, size_t nrows)

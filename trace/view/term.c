@@ -168,7 +168,10 @@ static void filter_menu(struct view_ui *ui, struct view *v)
 		if (ch >= 'a' && ch < 'a' + TRACE_CLASS_NR) {
 			uint64_t m = view_class_mask(ch - 'a');
 			view_set_filter(v, (v->show & m) == m ? v->show & ~m : v->show | m);
+		} else if (ch >= '0' && ch <= '9') {
+			view_set_vcpu(v, v->vcpu == ch - '0' ? -1 : ch - '0');
 		} else if (ch == '*') {
+			v->vcpu = -1;
 			view_set_filter(v, TRACE_MASK_ALL);
 		} else if (ch != KEY_RESIZE) {
 			break;

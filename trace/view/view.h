@@ -141,6 +141,7 @@ struct view {
 	const struct trace_file *tf;
 	struct trace_tags tags;
 	uint64_t show; /* events shown: bit per enum trace_event */
+	int vcpu;      /* only the records of thread vcpuN; -1: every thread's */
 	size_t *rows;  /* records shown, in order */
 	size_t nrows, rows_cap, scanned;
 	size_t row; /* the selected row (meaningful when nrows > 0) */
@@ -156,6 +157,7 @@ void view_free(struct view *v);
 /* Take records that arrived since (live) or that the filter now shows; keeps the selection. */
 int view_refresh(struct view *v);
 int view_set_filter(struct view *v, uint64_t show);
+int view_set_vcpu(struct view *v, int vcpu); /* -1: every thread again; keeps the selection */
 uint64_t view_class_mask(unsigned cls);	    /* events of one class */
 size_t view_selected(const struct view *v); /* the record, SIZE_MAX when nothing is shown */
 /* Selects the shown row holding rec, else the nearest shown one after it (before, at the end). */

@@ -1,0 +1,252 @@
+/*
+ * guest/mini/smp.c - test=smp: find the CPUs in the VMM's MP table (Intel MP spec 1.4), start
+ * each application processor with INIT-SIPI-SIPI through the local APIC, and have every CPU
+ * write, read back and check its own sectors through the one virtqueue, a lock serializing the
+ * requests. Passes when every CPU started and completed all its requests.
+ * test=smp-halt: the boot CPU halts with interrupts off while the APs still run for a while,
+ * then halt too: the VMM must wait for the last one (its halt check looks at every vCPU).
+ */
+#include <linux/virtio_blk.h>
+
+#include "io.h"
+#include "irq.h"
+#include "pattern.h"
+#include "smp.h"
+
+#define MAX_CPUS     8
+#define AP_STACK     16384
+#define CHUNK	     4096 /* one request: 8 sectors */
+#define CHUNK_SECT   (CHUNK / PATTERN_SECTOR_SIZE)
+#define LAPIC_ID     0x20
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define ICR_INIT     0x00004500u /* INIT, level assert */
+#define ICR_STARTUP  0x00004600u /* start-up IPI; the low byte is the vector (page number) */
+#define ICR_PENDING  (1u << 12)
+#define START_TSC    2000000000ull /* bounded waits, as blk.c's (the TSC rate is unknown) */
+#define DONE_TSC     20000000000ull
+
+struct cpu {
+	uint8_t apic_id;
+	volatile bool started, done;
+	volatile uint32_t requests; /* completed and checked */
+};
+
+static struct cpu cpus[MAX_CPUS];
+static unsigned nr_cpus;
+static volatile unsigned ap_next; /* the index the starting AP takes */
+static void (*ap_work)(unsigned i);
+static volatile int queue_lock;
+static const struct mini_args *args;
+static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
+static uint8_t bufs[MAX_CPUS][CHUNK] __attribute__((aligned(4096)));
+
+static void lock(void)
+{
+	while (__atomic_exchange_n(&queue_lock, 1, __ATOMIC_ACQUIRE))
+		while (queue_lock)
+			cpu_relax();
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(&queue_lock, 0, __ATOMIC_RELEASE);
+}
+
+static uint8_t sum(const uint8_t *p, unsigned n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+/* The processor entries of the MP table in the BIOS area: APIC ids, the boot CPU first. */
+static void mp_find_cpus(void)
+{
+	const uint8_t *mpf = NULL;
+
+	for (uintptr_t a = 0xF0000; a < 0x100000 && !mpf; a += 16)
+		if (!memcmp((const void *)a, "_MP_", 4) && !sum((const void *)a, 16))
+			mpf = (const uint8_t *)a;
+	if (!mpf)
+		fail(ST_SMP, "no MP floating pointer in 0xF0000-0xFFFFF");
+	const uint8_t *mpc = (const uint8_t *)(uintptr_t) * (const uint32_t *)(mpf + 4);
+	uint16_t len = *(const uint16_t *)(mpc + 4);
+
+	if (memcmp(mpc, "PCMP", 4) || sum(mpc, len))
+		fail(ST_SMP, "MP configuration table at %p: bad signature or checksum", mpc);
+	nr_cpus = 1; /* slot 0 is the boot CPU, whichever entry it is */
+	bool bsp = false;
+	for (const uint8_t *e = mpc + 44; e < mpc + len; e += e[0] == 0 ? 20 : 8) {
+		if (e[0] != 0 || !(e[3] & 1)) /* a processor, enabled */
+			continue;
+		if (e[3] & 2) {
+			cpus[0].apic_id = e[1];
+			bsp = true;
+		} else if (nr_cpus < MAX_CPUS) {
+			cpus[nr_cpus++].apic_id = e[1];
+		}
+	}
+	if (!bsp)
+		fail(ST_SMP, "the MP table names no boot processor");
+	uint8_t me = (uint8_t)(mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24);
+	if (me != cpus[0].apic_id)
+		fail(ST_SMP, "the boot CPU's APIC id is %u, the MP table says %u", me,
+		     cpus[0].apic_id);
+}
+
+static void ipi(uint8_t apic_id, uint32_t icr)
+{
+	mmio_write32(LAPIC_BASE + LAPIC_ICR_HI, (uint32_t)apic_id << 24);
+	mmio_write32(LAPIC_BASE + LAPIC_ICR_LO, icr);
+	while (mmio_read32(LAPIC_BASE + LAPIC_ICR_LO) & ICR_PENDING)
+		cpu_relax();
+}
+
+static bool wait_flag(volatile bool *flag, uint64_t tsc)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t spins = 0; !*flag; spins++) {
+		if (rdtsc() - t0 > tsc || spins > tsc / 4)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/* INIT, then a start-up IPI, and a second one if the first was not seen (as the SDM's
+ * universal algorithm sends two). One AP at a time: they share the trampoline's stack slot. */
+static void start_ap(unsigned i)
+{
+	uint64_t *stack = (uint64_t *)(AP_TRAMP_ADDR + (ap_tramp_stack - ap_tramp));
+
+	*stack = (uint64_t)(uintptr_t)(ap_stacks[i] + AP_STACK);
+	ap_next = i;
+	ipi(cpus[i].apic_id, ICR_INIT);
+	for (int sipi = 0; sipi < 2 && !cpus[i].started; sipi++) {
+		ipi(cpus[i].apic_id, ICR_STARTUP | AP_SIPI_VEC);
+		wait_flag(&cpus[i].started, START_TSC);
+	}
+	if (!cpus[i].started)
+		fail(ST_SMP, "CPU %u (APIC id %u) did not start after INIT-SIPI-SIPI", i,
+		     cpus[i].apic_id);
+}
+
+/* Each CPU's own sectors: CPU i writes chunks [i * count, (i + 1) * count) after sector=. */
+static void expect(unsigned i, const char *what, uint8_t st, uint64_t s)
+{
+	if (st != VIRTIO_BLK_S_OK)
+		fail(ST_REQ_STATUS, "CPU %u: %s at sector %lu: status %u", i, what, s, st);
+	cpus[i].requests++;
+}
+
+static void work(unsigned i)
+{
+	uint8_t *buf = bufs[i];
+	uint32_t seed = args->seed + i;
+
+	for (uint32_t c = 0; c < args->count; c++) {
+		uint64_t s = args->sector + ((uint64_t)i * args->count + c) * CHUNK_SECT;
+
+		for (unsigned k = 0; k < CHUNK_SECT; k++)
+			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, seed);
+		lock();
+		expect(i, "write", blk_request("write", VIRTIO_BLK_T_OUT, s, buf, CHUNK), s);
+		unlock();
+		memset(buf, 0xEE, CHUNK);
+		lock();
+		expect(i, "read", blk_request("read", VIRTIO_BLK_T_IN, s, buf, CHUNK), s);
+		unlock();
+		for (unsigned k = 0; k < CHUNK_SECT; k++)
+			for (unsigned b = 0; b < PATTERN_SECTOR_SIZE; b++)
+				if (buf[k * PATTERN_SECTOR_SIZE + b] !=
+				    pattern_byte(s + k, b, seed))
+					fail(ST_MISMATCH, "CPU %u: sector %lu byte %u differs", i,
+					     s + k, b);
+	}
+	cpus[i].done = true;
+}
+
+void ap_main(void)
+{
+	unsigned i = ap_next;
+
+	idt_init(); /* the same table as the boot CPU's: exceptions are reported, not fatal */
+	if ((uint8_t)(mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24) != cpus[i].apic_id)
+		fail(ST_SMP, "CPU %u started with APIC id %u, expected %u", i,
+		     (uint8_t)(mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24), cpus[i].apic_id);
+	cpus[i].started = true;
+	ap_work(i);
+	for (;;) /* done: wait, interrupts off, for the boot CPU to end the run */
+		__asm__ volatile("cli\n\thlt");
+}
+
+/* Every AP of the MP table (mp_find_cpus() first) started into work(i); fails with why if one
+ * does not start. Needs at least two CPUs. */
+static void start_aps(void (*work)(unsigned i))
+{
+	uint64_t cr3;
+
+	if (nr_cpus < 2)
+		fail(ST_UNSUITABLE, "the MP table lists 1 CPU (run with --smp 2 or more)");
+	kprintf("smp: %u CPUs in the MP table; starting the APs\n", nr_cpus);
+	lapic_init(); /* a software-disabled local APIC sends no IPI (irq=poll never enabled it) */
+	memcpy((void *)AP_TRAMP_ADDR, ap_tramp, (size_t)(ap_tramp_end - ap_tramp));
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	*(uint32_t *)(AP_TRAMP_ADDR + (ap_tramp_cr3 - ap_tramp)) = (uint32_t)cr3;
+	mark("smp start");
+	ap_work = work;
+	for (unsigned i = 1; i < nr_cpus; i++)
+		start_ap(i);
+	cpus[0].started = true;
+}
+
+void smp_test(const struct mini_args *a, uint64_t capacity)
+{
+	args = a;
+	mp_find_cpus();
+	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
+		fail(ST_UNSUITABLE,
+		     "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
+		     "%lu sectors",
+		     nr_cpus, a->count, a->sector, capacity);
+	start_aps(work);
+	work(0);
+	for (unsigned i = 1; i < nr_cpus; i++)
+		if (!wait_flag(&cpus[i].done, DONE_TSC))
+			fail(ST_SMP, "CPU %u did %u requests and did not finish", i,
+			     cpus[i].requests);
+	mark("smp done");
+	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
+	for (unsigned i = 0; i < nr_cpus; i++)
+		kprintf(" %u", cpus[i].requests);
+	kprintf("\n");
+}
+
+/* An AP of test=smp-halt: busy for count million TSC ticks, then halted for good. */
+static void spin_then_halt(unsigned i)
+{
+	uint64_t t0 = rdtsc();
+
+	while (rdtsc() - t0 < (uint64_t)args->count * 1000000)
+		cpu_relax();
+	lock(); /* one line at a time on the console */
+	kprintf("smp-halt: CPU %u halts too\n", i);
+	unlock();
+}
+
+void smp_halt_run(const struct mini_args *a)
+{
+	args = a;
+	mp_find_cpus();
+	start_aps(spin_then_halt);
+	lock();
+	kprintf("smp-halt: CPU 0 halts with interrupts off; %u other CPU(s) still run\n",
+		nr_cpus - 1);
+	unlock();
+	for (;;)
+		__asm__ volatile("cli\n\thlt");
+}

@@ -1,0 +1,109 @@
+# --smp N with the mini guest: the APs start by INIT-SIPI-SIPI through the in-kernel LAPIC and
+# each CPU drives IO through the one queue (test=smp); the trace and `trace stats` say which vCPU
+# did what; the halt check waits for every vCPU (test=smp-halt); bad --smp values are one line.
+. tests/lib.sh
+need_kvm smp
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+truncate -s 16M "$out/disk.img"
+
+# smp_run NAME ARGS...: the mini guest on a fresh disk; status in $rc, console in $out/o.
+smp_run() {
+	$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" "$@" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+}
+
+smp_run --smp 2 --append "test=smp count=4" --trace "$out/t.kvt"
+check "test=smp on --smp 2 exits 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp: both CPUs started, each did its 8 requests" \
+	grep -q "^smp: ok: 2 CPUs started, requests per CPU: 8 8" "$out/o"
+$KVMSCOPE trace dump "$out/t.kvt" >"$out/d"
+check "trace dump: vCPU 1's queue notifies carry its number" grep -q "^vcpu1@.*queue_notify" "$out/d"
+check "trace dump: vCPU 1's guest stack is the AP's code" grep -q "^vcpu1@.*<- ap_main" "$out/d"
+$KVMSCOPE trace stats "$out/t.kvt" >"$out/s"
+check "trace stats: the vCPU count" grep -q "^  vcpus: 2$" "$out/s"
+check "trace stats: 8 queue notifies from each vCPU" \
+	sh -c "grep -Eq '^ +[0-9]+  vcpu0 +8$' '$out/s' && grep -Eq '^ +[0-9]+  vcpu1 +8$' '$out/s'"
+
+# The viewer's timeline names the thread of each row when the run had several vCPUs: go to the
+# first record of vCPU 1 (dump prints one line per record, in the viewer's numbering from 0).
+if command -v tmux >/dev/null; then
+	first=$(grep -n "^vcpu1@" "$out/d" | head -1 | cut -d: -f1)
+	sock="kvmscope-smp-$$"
+	# screen_when PATTERN: up to 5 s for the screen to match (grep -E), then it is in $out/screen.
+	screen_when() {
+		n=0
+		until tmux -L "$sock" capture-pane -p | grep -Eq "$1" || [ $n -ge 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		tmux -L "$sock" capture-pane -p >"$out/screen"
+	}
+	tmux -L "$sock" new-session -d -x 120 -y 40 "$KVMSCOPE view '$out/t.kvt'"
+	sleep 1
+	tmux -L "$sock" send-keys g
+	sleep 0.3
+	tmux -L "$sock" send-keys "$((first - 1))" Enter
+	screen_when "^>.* vcpu1 "
+	check "viewer: the timeline row of vCPU 1's first record says vcpu1, the rows before vcpu0" \
+		sh -c "grep -Eq '^>.* vcpu1 ' '$out/screen' && grep -Eq '^ .* vcpu0 ' '$out/screen'"
+	# f, 1, Enter: only vCPU 1's records; the count is the dump's.
+	tmux -L "$sock" send-keys f
+	sleep 0.3
+	tmux -L "$sock" send-keys 1 Enter
+	want=$(grep -c "^vcpu1@" "$out/d")
+	screen_when "Timeline  $want/"
+	tmux -L "$sock" kill-server 2>/dev/null
+	check "viewer: f 1 shows only vCPU 1's $want records" \
+		sh -c "grep -q 'Timeline  $want/' '$out/screen' && ! grep -Eq '^[ >] *[0-9]+ [0-9.]+ (vcpu0|main) ' '$out/screen'"
+else
+	echo "SKIP smp viewer: tmux is not installed"
+fi
+
+# Three CPUs, legacy transport, INTx, and the IO thread: the same test passes.
+smp_run --smp 3 --blk-io iothread --append "test=smp count=2 transport=legacy irq=intx"
+check "test=smp on --smp 3, legacy, intx, iothread exits 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp: three CPUs did their requests" \
+	grep -q "^smp: ok: 3 CPUs started, requests per CPU: 4 4 4" "$out/o"
+
+smp_run --smp 1 --append "test=smp count=2"
+check "test=smp on one vCPU: status 46 (unsuitable) ($rc)" [ "$rc" = 46 ]
+check "test=smp on one vCPU says why" grep -q "the MP table lists 1 CPU" "$out/o"
+
+# The boot CPU halts with interrupts off while the AP still runs: kvmscope must wait for the AP
+# to halt too (looking at vCPU 0 alone, it stopped before "CPU 1 halts too").
+timeout 60 $KVMSCOPE run --kernel $MINI --smp 2 --append "test=smp-halt count=2000" \
+	>"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "test=smp-halt: kvmscope stops on its own with status 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp-halt: it waited for the AP to halt too" grep -q "CPU 1 halts too" "$out/o"
+check "test=smp-halt: kvmscope says every vCPU was idle" grep -q "every other vCPU idle too" "$out/e"
+# An AP never started (waiting for INIT/SIPI) counts as idle.
+timeout 60 $KVMSCOPE run --kernel $MINI --smp 2 --append "test=halt" >"$out/o" 2>"$out/e" </dev/null
+rc=$?
+check "test=halt on --smp 2 (the AP never started): kvmscope stops with status 0 ($rc)" [ "$rc" = 0 ]
+
+# Ctrl-C while both vCPUs run (the AP spins, the boot CPU halts): every thread stops, status 130.
+$KVMSCOPE run --kernel $MINI --smp 2 --append "test=smp-halt count=100000" >"$out/o" 2>"$out/e" \
+	</dev/null &
+pid=$!
+n=0
+until grep -q "still run" "$out/o" || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -INT $pid
+n=0
+while kill -0 $pid 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	kill -9 $pid
+	fail "SIGINT with two vCPUs running: kvmscope did not stop within 10 s"
+else
+	wait $pid
+	rc=$?
+	check "SIGINT with two vCPUs running: kvmscope stops with status 130 ($rc)" [ "$rc" = 130 ]
+fi
+
+for bad in 0 65 two -1; do
+	$KVMSCOPE run --kernel $MINI --smp "$bad" >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+	check "bad input: --smp $bad -> exit 2, one line naming it ($rc)" \
+		sh -c "[ $rc = 2 ] && [ \$(wc -l <'$out/e') = 1 ] && grep -q -- '--smp $bad' '$out/e'"
+done
+exit $failed
