@@ -62,7 +62,8 @@ static const char usage_run[] =
     "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
     "                       virtualized, switch off the guest features it cannot run\n"
     "                       ("
-    "noxsave clearcpuid=...); on: always; off: never\n"
+    "noxsave clearcpuid=...); on: always; off: never. Unless off, the\n"
+    "                       guest is also told its TSC rate (tsc_early_khz=, from KVM)\n"
     "  --trace FILE         record the virtio handshake and IO path into FILE; a SIGUSR2\n"
     "                       to kvmscope pauses recording, the next resumes it\n"
     "  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
@@ -162,8 +163,8 @@ static int machine_run(const struct machine_options *mo)
 	vm->sandbox = !mo->no_sandbox;
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
 	char words[160];
-	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
-	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, compat ? " " : "",
+	compat_cmdline(compat, mo->compat == COMPAT_OFF ? 0 : vm_tsc_khz(vm), words, sizeof(words));
+	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, *words ? " " : "",
 		     mo->append ? mo->append : "") < 0) {
 		r = -ENOMEM;
 		goto out;

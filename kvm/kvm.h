@@ -185,9 +185,10 @@ enum kernel_kind kernel_kind_of(const void *buf, size_t len);
 /* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */
 enum compat_mode { COMPAT_AUTO, COMPAT_ON, COMPAT_OFF };
 bool host_is_pvm(void);
-/* The guest command line words kvmscope adds when the host needs them; "" when it doesn't.
- * tsc_khz: the guest's TSC frequency (vm_tsc_khz()), or 0 to leave it out. */
-void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len);
+/* The guest command line words kvmscope adds: cpuid_words, the features a kvm_pvm guest must
+ * switch off; tsc_khz, the guest's TSC frequency (vm_tsc_khz(), on every KVM), or 0 to leave it
+ * out. "" when neither. */
+void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len);
 unsigned vm_tsc_khz(struct vm *vm); /* KVM_GET_TSC_KHZ; 0 when KVM cannot say */
 
 /* The files `make install` ships: the guests (vmlinux, initrd.img, disk.img, mini.elf) and the

@@ -89,7 +89,13 @@ void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool n
 bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);
 /* Notifies the device unless it asked not to be (VRING_USED_F_NO_NOTIFY or avail_event). */
 void vq_kick(struct vdev *v, struct vq *q);
-/* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id. */
+/* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id.
+ * Never moves used_event: only vq_arm() does. */
 bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len);
+/* Asks for an interrupt at the next completion (EVENT_IDX: used_event = last_used). True when
+ * one is owed: interrupts are on and nothing is waiting in the used ring now, so the device
+ * will see the request when it completes the next buffer. False: do not wait for one (polling
+ * queue, or completions already there, which the device may have checked before we asked). */
+bool vq_arm(struct vq *q);
 
 #endif
