@@ -54,12 +54,18 @@ HOST_PKGS  := gcc make pkg-config libelf-dev libncurses-dev linux-libc-dev
 OPT_PKGS   := liburing-dev tmux bpftrace gnuplot-nox
 # the tests' tools: pgrep (view.sh), python3's json module (the chrome export's check), man and
 # bash-completion's loader (install.sh checks the installed man pages and completion),
-# qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh)
-TEST_PKGS  := procps python3 man-db bash-completion qemu-system-common
+# qemu-storage-daemon (the vhost-user-blk backend of vhost_user.sh), strace (durability.sh sees
+# RWF_DSYNC on writethrough writes)
+TEST_PKGS  := procps python3 man-db bash-completion qemu-system-common strace
 GUEST_PKGS := linux-source-6.1 xz-utils patch flex bison bc libelf-dev busybox-static cpio
+# L1, the emulated machine with a real KVM (guest/l1/): QEMU, and what builds its image from
+# Debian's kernel package (apt-get download, dpkg-deb, depmod). L1=0 leaves it out of make check.
+L1_PKGS    := qemu-system-x86 busybox-static cpio kmod dpkg apt coreutils
+L1         ?= 1
+L1_OUT     := guest/out/l1
 
 .PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan clean format help \
-	FORCE man install install-guest uninstall deb dist version
+	FORCE man install install-guest uninstall deb dist version l1 l1-deps
 
 all: kvmscope
 
@@ -73,6 +79,8 @@ help:
 	@echo "make install    install under PREFIX (/usr/local), DESTDIR honoured; make uninstall"
 	@echo "make install-guest  build the Linux guest and install it (only it) in GUESTDIR"
 	@echo "make deb        build the Debian package in build/deb/ (dpkg-buildpackage, lintian)"
+	@echo "make l1         build L1, the emulated machine with a real KVM (guest/l1/run.sh runs in it)"
+	@echo "                make check and make demo use it; L1=0 turns it off"
 
 kvmscope: $(BUILD)/main.o $(BUILD)/libkvmscope.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -93,6 +101,16 @@ $(BUILD)/libkvmscope.a: $(LIB_OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# kvm/sandbox.c names a refused system call: the x86-64 numbers of <asm/unistd_64.h> as a table.
+$(BUILD)/gen/kvm/syscall-names.h:
+	@mkdir -p $(dir $@)
+	echo | $(CC) -E -dM -include asm/unistd_64.h - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' >$@.tmp
+	@test -s $@.tmp || { echo "no system call numbers in asm/unistd_64.h" >&2; exit 1; }
+	mv $@.tmp $@
+$(BUILD)/kvm/sandbox.o: $(BUILD)/gen/kvm/syscall-names.h
+$(BUILD)/kvm/sandbox.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmscope.a
 	@mkdir -p $(dir $@)
@@ -122,6 +140,14 @@ guest-linux: guest-deps
 mini:
 	$(MAKE) -C guest/mini
 
+l1-deps:
+	@sh tests/deps.sh $(L1_PKGS)
+
+l1: l1-deps $(L1_OUT)/vmlinuz
+
+$(L1_OUT)/vmlinuz: guest/l1/build.sh guest/l1/init | l1-deps
+	@sh guest/l1/build.sh $(L1_OUT)
+
 unit: $(TEST_BINS)
 
 tools:
@@ -132,14 +158,17 @@ check: deps test-deps guest-deps
 	$(MAKE) guest-linux
 	$(MAKE) -C guest -f linux.mk smp
 	$(MAKE) asan fuzz-replay
-	sh tests/run.sh
+	$(if $(filter 0,$(L1)),,$(MAKE) l1)
+	L1=$(L1) sh tests/run.sh
 
 test: kvmscope unit mini tools
 	sh tests/run.sh
 
-demo: deps guest-deps
-	$(MAKE) kvmscope guest
-	sh tests/demo.sh
+# Where the guest can boot is asked first: no minutes of building for a demo that cannot run.
+demo:
+	@where=$$(L1=$(L1) sh tests/demo.sh --where) || exit 2; \
+	l1=; [ "$$where" = l1 ] && l1=l1; \
+	$(MAKE) deps guest-deps $${l1:+l1-deps} && $(MAKE) kvmscope guest $$l1 && L1=$(L1) sh tests/demo.sh
 
 # --- Installing: make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall the same way. ---
 # The Linux guest goes in only when it has been built (make guest-linux, or make install-guest).
@@ -205,4 +234,4 @@ clean:
 
 include tests/fuzz/fuzz.mk
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/main.d $(TEST_BINS:=.d)

@@ -65,7 +65,8 @@ static const char usage_run[] =
     "  --compat MODE        auto (default): on a software KVM (kvm_pvm) whose CPUID is not\n"
     "                       virtualized, switch off the guest features it cannot run\n"
     "                       ("
-    "noxsave clearcpuid=...); on: always; off: never\n"
+    "noxsave clearcpuid=...); on: always; off: never. Unless off, the\n"
+    "                       guest is also told its TSC rate (tsc_early_khz=, from KVM)\n"
     "  --trace FILE         record the virtio handshake and IO path into FILE; a SIGUSR2\n"
     "                       to kvmscope pauses recording, the next resumes it\n"
     "  --trace-events LIST  event names, classes or globs (default: all but 'exit')\n"
@@ -77,12 +78,15 @@ static const char usage_run[] =
     "                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
     "  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
     "                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
+    "  --no-sandbox         let the vCPU and IO threads make any system call (by default\n"
+    "                       they run under a seccomp allow-list once the machine is\n"
+    "                       built; a forbidden call is named and stops the guest)\n"
     "  --help               this text\n";
 
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk, *vhost_socket;
 	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
-	bool disk_ro, msix, pvh;
+	bool disk_ro, msix, pvh, no_sandbox;
 	uint64_t mem_size;
 	int smp;
 	enum compat_mode compat;
@@ -160,10 +164,11 @@ static int machine_run(const struct machine_options *mo)
 		free(pci);
 		return r == -ENOENT || r == -EACCES || r == -E2BIG ? 2 : 1;
 	}
+	vm->sandbox = !mo->no_sandbox;
 	compat = mo->compat == COMPAT_ON || (mo->compat == COMPAT_AUTO && vm->is_pvm);
 	char words[160];
-	compat_cmdline(compat, vm_tsc_khz(vm), words, sizeof(words));
-	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, compat ? " " : "",
+	compat_cmdline(compat, mo->compat == COMPAT_OFF ? 0 : vm_tsc_khz(vm), words, sizeof(words));
+	if (asprintf(&cmdline, "console=ttyS0 reboot=k panic=1 %s%s%s", words, *words ? " " : "",
 		     mo->append ? mo->append : "") < 0) {
 		r = -ENOMEM;
 		goto out;
@@ -323,6 +328,7 @@ static int cmd_run(int argc, char **argv)
 					     {"ring", required_argument, NULL, 'r'},
 					     {"pvh", no_argument, NULL, 'p'},
 					     {"step", optional_argument, NULL, 's'},
+					     {"no-sandbox", no_argument, NULL, 'S'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
@@ -418,6 +424,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			mo.step = optarg ? optarg : "";
+			break;
+		case 'S':
+			mo.no_sandbox = true;
 			break;
 		case 'h':
 			fputs(usage_run, stdout);

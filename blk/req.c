@@ -310,7 +310,9 @@ int blk_kick(struct blk_dev *b, struct virtqueue *vq)
 		if (n <= 0) {
 			req_put(b, r);
 			if (n < 0)
-				return guest_error(b, "virtio-blk: malformed descriptor chain");
+				return guest_error(b, r->chain.fault
+							  ? r->chain.fault
+							  : "malformed descriptor chain");
 			if (!b->notify_off)
 				return 0;
 			vq_set_notify(vq, true); /* then look once more: the loop goes on */
@@ -330,7 +332,7 @@ int blk_kick(struct blk_dev *b, struct virtqueue *vq)
 		      r->sector, TRACE_PAIR(r->data_len ? r->nr_data : 0, r->data_len));
 		if (r->op == BLK_OP_BAD) {
 			req_put(b, r);
-			return guest_error(b, "virtio-blk: request without a writable status byte");
+			return guest_error(b, "request without a writable status byte");
 		}
 		if (r->op != BLK_OP_DONE && b->uring && blk_uring_submit(b, r) == 0)
 			continue;

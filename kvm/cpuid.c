@@ -44,25 +44,24 @@ int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 	return r;
 }
 
-/* kvm_pvm virtualizes no CPUID (shared/PLATFORM.md): the guest reads the host's bits. */
+/* kvm_pvm virtualizes no CPUID (docs/platform.md): the guest reads the host's bits. */
 bool host_is_pvm(void)
 {
 	return access("/sys/module/kvm_pvm", F_OK) == 0;
 }
 
 /* Guest features that kill a Linux guest on kvm_pvm, switched off from its command line since
- * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. And the TSC
- * frequency, which the guest fails to calibrate here (no PIT reference, no kvmclock leaf): without
- * it udelay() runs about 10^4 times too short (docs/platform.md). */
-void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len)
+ * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. And, on every
+ * KVM, the TSC frequency: our guest has no kvmclock and finds no reference to calibrate against
+ * (kvm_pvm; kvm_amd: "Fast TSC calibration failed", "Marking TSC unstable"), and without it
+ * udelay() and the clock are wrong (docs/platform.md). tsc_khz 0: KVM cannot say, leave it out. */
+void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len)
 {
-	if (!needed)
-		snprintf(buf, len, "%s", "");
-	else if (tsc_khz)
-		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16 tsc_early_khz=%u",
-			 tsc_khz);
-	else
-		snprintf(buf, len, "noxsave clearcpuid=smap,smep,popcnt,cx16");
+	int n = snprintf(buf, len, "%s",
+			 cpuid_words ? "noxsave clearcpuid=smap,smep,popcnt,cx16" : "");
+
+	if (tsc_khz && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "%stsc_early_khz=%u", n ? " " : "", tsc_khz);
 }
 
 unsigned vm_tsc_khz(struct vm *vm)

@@ -1,5 +1,5 @@
 /* kvm/emulate.c - KVM_EXIT_INTERNAL_ERROR: instructions a software KVM's emulator gives up on.
- * A few are safe to complete here (shared/PLATFORM.md lists where they were seen); every other
+ * A few are safe to complete here (docs/platform.md lists where they were seen); every other
  * one stops the VM with a one-line diagnosis naming the instruction and, where known, the fix. */
 #include <errno.h>
 #include <stdio.h>

@@ -120,6 +120,7 @@ struct vm {
 	uint64_t emu_count[EMU_NR];
 	unsigned halt_round; /* the halt check (run.c), under halt_lock */
 	pthread_mutex_t halt_lock;
+	bool sandbox;		  /* the vCPU thread enters sandbox_enter() (--no-sandbox: not) */
 	volatile int stop_reason; /* enum vm_stop_reason */
 	int stop_fd;		  /* eventfd written by vm_stop(): wakes the console loop */
 	int exit_status;
@@ -140,6 +141,12 @@ void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), voi
 /* Runs the guest until it stops, the console on the terminal; returns kvmscope's exit status. */
 int vm_run(struct vm *vm, int console_in_fd);
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
+/* The calling thread (and the threads it starts) from now on may make only the system calls a
+ * running guest needs (kvm/sandbox.c); a forbidden one is named on stderr, fails with EPERM and
+ * stops vm. -errno if the kernel refuses the filter. */
+int sandbox_enter(struct vm *vm);
+/* "openat" for 257 (x86-64), or NULL. */
+const char *sandbox_syscall_name(long nr);
 
 /* Interrupts. All are safe to call from any thread. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
@@ -178,9 +185,10 @@ enum kernel_kind kernel_kind_of(const void *buf, size_t len);
 /* Compatibility with a software KVM whose CPUID is not virtualized (kvm_pvm). */
 enum compat_mode { COMPAT_AUTO, COMPAT_ON, COMPAT_OFF };
 bool host_is_pvm(void);
-/* The guest command line words kvmscope adds when the host needs them; "" when it doesn't.
- * tsc_khz: the guest's TSC frequency (vm_tsc_khz()), or 0 to leave it out. */
-void compat_cmdline(bool needed, unsigned tsc_khz, char *buf, size_t len);
+/* The guest command line words kvmscope adds: cpuid_words, the features a kvm_pvm guest must
+ * switch off; tsc_khz, the guest's TSC frequency (vm_tsc_khz(), on every KVM), or 0 to leave it
+ * out. "" when neither. */
+void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len);
 unsigned vm_tsc_khz(struct vm *vm); /* KVM_GET_TSC_KHZ; 0 when KVM cannot say */
 
 /* The files `make install` ships: the guests (vmlinux, initrd.img, disk.img, mini.elf) and the

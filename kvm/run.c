@@ -207,6 +207,13 @@ static void *vcpu_thread(void *arg)
 
 	trace_thread_set(TRACE_THREAD_VCPU, vcpu->id);
 	trace_guest_source(guest_context, vcpu);
+	/* Setup is over: from here on this thread and its IO threads run the guest only. */
+	if (vm->sandbox && (errno = -sandbox_enter(vm))) {
+		fprintf(stderr, "kvmscope: sandbox: %s (--no-sandbox runs without it)\n",
+			strerror(errno));
+		vm_stop(vm, VM_STOP_ERROR, 1);
+		return NULL;
+	}
 	while (vm->stop_reason == VM_RUNNING) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && halted_for_good(vcpu))

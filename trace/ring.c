@@ -93,6 +93,11 @@ void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1,
 		guest_refresh(self);
 	uint64_t now = mono_ns();
 
+	/* The site saw its event on, but a SIGUSR2 pause may have begun since (guest_refresh
+	 * can take a while): stamped after the pause marker, the record would land inside it. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(!((__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> site->ev) & 1), 0))
+		return;
 	struct trace_rec *r = trace_ring_claim(&trace_ring_main, &pos);
 	if (!r)
 		return;

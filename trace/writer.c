@@ -197,11 +197,16 @@ static void apply_toggles(void)
 	if (!flip || w.failed)
 		return;
 	w.rec_off = !w.rec_off;
-	w.pause_ns = trace_now_ns();
+	/* The marker's time brackets the switch so that no record lands inside the pause: off
+	 * first, then the time (trace_emit drops a record stamped after it); on resume the time
+	 * first, then on (a record that sees it on is stamped after the marker). */
 	if (w.rec_off) {
-		w.mask_saved = __atomic_exchange_n(&trace_mask, 0, __ATOMIC_RELAXED);
+		w.mask_saved = __atomic_exchange_n(&trace_mask, 0, __ATOMIC_SEQ_CST);
+		w.pause_ns = trace_now_ns();
 	} else {
-		__atomic_store_n(&trace_mask, w.mask_saved, __ATOMIC_RELAXED);
+		w.pause_ns = trace_now_ns();
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&trace_mask, w.mask_saved, __ATOMIC_SEQ_CST);
 	}
 	w.pause_pending = true;
 	fprintf(stderr, "kvmscope: trace %s: recording %s (SIGUSR2 to %s it)\n", w.path,

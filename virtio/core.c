@@ -92,7 +92,9 @@ void virtio_reset(struct virtio_dev *vdev)
 	TRACE(DEVICE_RESET, vdev->trace_id, vdev->status);
 	if (running(vdev))
 		TRACE(BACKEND_STOP, vdev->trace_id, trace_intern("reset"));
-	if (running(vdev) && vdev->ops->stop)
+	/* After NEEDS_RESET too: a stop() asked for on the device's own IO thread could only tell
+	 * that thread to end, and what it still has in flight must land before status reads 0. */
+	if ((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && vdev->ops->stop)
 		vdev->ops->stop(vdev);
 	/* virtio 1.2 §2.4: back to the initial state, as after power-on. */
 	vdev->status = 0;

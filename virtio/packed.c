@@ -77,7 +77,7 @@ static int indirect_walk(struct virtqueue *vq, uint64_t addr, uint32_t len, stru
 	uint16_t id, flags;
 	int r;
 
-	table = vq_indirect_table(vq, addr, len, &n);
+	table = vq_indirect_table(vq, c, addr, len, &n);
 	if (!table)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
@@ -102,7 +102,7 @@ int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c)
 	/* All three areas, though a pop reads the ring alone: a bad one is the driver's error. */
 	r = packed_rings(vq, &ring, &driver, &device);
 	if (r < 0)
-		return r;
+		return vq_fault(c, "rings misaligned or outside guest RAM");
 	/* Acquire pairs with the driver's barrier before it flips the first descriptor's flags
 	 * (§2.8.21.1): the rest of the chain was written before. */
 	head_flags = vq_load16(&ring[slot].flags, __ATOMIC_ACQUIRE);
@@ -113,14 +113,14 @@ int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c)
 		/* §2.8.17: a list no longer than the ring; slots that popped chains still hold
 		 * are not the driver's to offer again. */
 		if (c->ndescs >= vq->size - vq->inflight)
-			return -EINVAL;
+			return vq_fault(c, "list longer than the slots popped chains do not hold");
 		desc_read(&ring[slot], &addr, &len, &id, &flags);
 		c->ndescs++;
 		advance(vq, &slot, &wrap, 1);
 		if (flags & VRING_DESC_F_INDIRECT) {
 			/* §2.8.19: an indirect descriptor stands alone, never in a NEXT list. */
 			if (c->ndescs > 1 || (flags & VRING_DESC_F_NEXT))
-				return -EINVAL;
+				return vq_fault(c, "indirect descriptor inside a NEXT list");
 			r = indirect_walk(vq, addr, len, c);
 		} else {
 			r = vq_chain_add(vq, c, addr, len, flags & VRING_DESC_F_WRITE);

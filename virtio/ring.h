@@ -24,6 +24,13 @@ static inline unsigned vq_trace_id(const struct virtqueue *vq)
 	return vq->vdev ? vq->vdev->trace_id : 0;
 }
 
+/* A guest error: the chain is refused and c->fault names the rule it broke (for the trace). */
+static inline int vq_fault(struct vq_chain *c, const char *why)
+{
+	c->fault = why;
+	return -EINVAL;
+}
+
 /* An empty chain, before the walk. */
 void vq_chain_init(struct vq_chain *c);
 /* Append one descriptor's buffer: readable ones before writable ones (§2.7.5, §2.8.17), inside
@@ -32,8 +39,9 @@ void vq_chain_init(struct vq_chain *c);
 int vq_chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32_t len,
 		 bool writable);
 /* An indirect table of whole 16-byte descriptors (both layouts' size) inside guest RAM; NULL
- * when len is 0, not a multiple of 16, or outside RAM. *n: its descriptors. */
-const void *vq_indirect_table(struct virtqueue *vq, uint64_t addr, uint32_t len, uint32_t *n);
+ * (with c->fault) when len is 0, not a multiple of 16, or outside RAM. *n: its descriptors. */
+const void *vq_indirect_table(struct virtqueue *vq, struct vq_chain *c, uint64_t addr,
+			      uint32_t len, uint32_t *n);
 
 /* packed.c: the packed ring behind the public vq_* calls when vq->packed. */
 int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c);

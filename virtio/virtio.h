@@ -65,11 +65,13 @@ struct vq_chain {
 	unsigned walked;   /* descriptors read, empty and indirect ones too (at most VQ_MAX_SEGS) */
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
+	const char *fault; /* after -EINVAL: the rule the driver broke, for the trace */
 	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
 };
 
 /* 1 when a chain was popped, 0 when the avail ring is empty, -EINVAL on a guest error
- * (bad address, loop, over-long chain, bad index): the caller marks the device NEEDS_RESET. */
+ * (bad address, loop, over-long chain, bad index; c->fault names it): the caller marks the
+ * device NEEDS_RESET. */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Publish a completed chain (as vq_pop gave it) as used, with the write barrier the spec
  * requires; chains may complete in any order. */
@@ -107,7 +109,8 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_dev *vdev, struct virtqueue *vq);
 	/* DRIVER_OK was set: start the backend. Returns -errno to refuse (DEVICE_NEEDS_RESET). */
 	int (*start)(struct virtio_dev *vdev);
-	/* Reset or NEEDS_RESET: stop the backend and drop in-flight work before queues go away. */
+	/* Reset or NEEDS_RESET: stop the backend and drop in-flight work before queues go away.
+	 * A reset after NEEDS_RESET calls it again: it must be idempotent. */
 	void (*stop)(struct virtio_dev *vdev);
 };
 

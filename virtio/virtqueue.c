@@ -67,26 +67,27 @@ int vq_chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32
 	unsigned n = c->nr_out + c->nr_in;
 	void *p;
 
+	/* Empty descriptors count too, so a huge indirect table cannot keep us walking. */
 	if (++c->walked > VQ_MAX_SEGS)
-		return -EINVAL;
+		return vq_fault(c, "chain of more buffers than the device accepts");
 	/* virtio 1.2 §2.7.5: device-writable descriptors come after all device-readable ones. */
 	if (!writable && c->nr_in)
-		return -EINVAL;
+		return vq_fault(c, "device-readable descriptor after a device-writable one");
 	if (len == 0)
 		return 0; /* nothing to transfer: no segment, but the chain goes on */
 	if (n >= VQ_MAX_SEGS)
-		return -EINVAL;
+		return vq_fault(c, "chain of more buffers than the device accepts");
 	p = guest_ptr(vq->mem, addr, len);
 	if (!p)
-		return -EINVAL;
+		return vq_fault(c, "buffer outside guest RAM");
 	if (writable) {
 		if (len > UINT32_MAX - c->in_bytes)
-			return -EINVAL;
+			return vq_fault(c, "chain longer than 4 GiB");
 		c->in_bytes += len;
 		c->nr_in++;
 	} else {
 		if (len > UINT32_MAX - c->out_bytes)
-			return -EINVAL;
+			return vq_fault(c, "chain longer than 4 GiB");
 		c->out_bytes += len;
 		c->nr_out++;
 	}
@@ -95,12 +96,20 @@ int vq_chain_add(struct virtqueue *vq, struct vq_chain *c, uint64_t addr, uint32
 	return 0;
 }
 
-const void *vq_indirect_table(struct virtqueue *vq, uint64_t addr, uint32_t len, uint32_t *n)
+const void *vq_indirect_table(struct virtqueue *vq, struct vq_chain *c, uint64_t addr,
+			      uint32_t len, uint32_t *n)
 {
-	if (len == 0 || len % 16)
+	const void *table;
+
+	if (len == 0 || len % 16) {
+		vq_fault(c, "indirect descriptor with NEXT or a partial table");
 		return NULL;
+	}
 	*n = len / 16;
-	return guest_ptr(vq->mem, addr, len);
+	table = guest_ptr(vq->mem, addr, len);
+	if (!table)
+		vq_fault(c, "indirect table outside guest RAM");
+	return table;
 }
 
 /* Walk the chain starting at head: direct descriptors, then at most one indirect table. */
@@ -115,16 +124,22 @@ static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint
 	int r;
 
 	for (;;) {
+		if (idx >= tsize)
+			return vq_fault(c, indirect ? "next index beyond the indirect table"
+						 : "descriptor index beyond the queue");
 		/* A chain can visit each descriptor of its table once: more means a loop. */
-		if (idx >= tsize || ++seen > tsize)
-			return -EINVAL;
+		if (++seen > tsize)
+			return vq_fault(c, indirect ? "indirect chain longer than its table (a loop)"
+						 : "chain longer than the queue (a loop)");
 		desc_read(&table[idx], &addr, &len, &flags, &next);
 		if (flags & VRING_DESC_F_INDIRECT) {
 			/* virtio 1.2 §2.7.5.3.1: no nested table, no NEXT beside INDIRECT,
 			 * a table of whole descriptors. */
-			if (indirect || (flags & VRING_DESC_F_NEXT))
-				return -EINVAL;
-			table = vq_indirect_table(vq, addr, len, &tsize);
+			if (indirect)
+				return vq_fault(c, "indirect table inside an indirect table");
+			if (flags & VRING_DESC_F_NEXT)
+				return vq_fault(c, "indirect descriptor with NEXT or a partial table");
+			table = vq_indirect_table(vq, c, addr, len, &tsize);
 			if (!table)
 				return -EINVAL;
 			indirect = true;
@@ -148,21 +163,22 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	uint16_t avail_idx, pending, head;
 	int r;
 
+	c->fault = NULL;
 	if (!vq->ready)
 		return 0; /* a notify before QUEUE_ENABLE: nothing to serve yet */
 	if (vq->packed)
 		return vq_packed_pop(vq, c);
 	r = vq_rings(vq, &desc, &avail, NULL);
 	if (r < 0)
-		return r;
+		return vq_fault(c, "rings misaligned or outside guest RAM");
 	/* Acquire pairs with the driver's barrier before its idx update (§2.7.13.3): the
 	 * entries and descriptors it publishes are read after idx. */
 	avail_idx = vq_load16(&avail->idx, __ATOMIC_ACQUIRE);
 	pending = (uint16_t)(avail_idx - vq->last_avail); /* indices wrap at 2^16 (§2.7.6) */
 	if (pending == 0)
 		return 0;
-	if (pending > vq->size)
-		return -EINVAL; /* the driver cannot have more buffers out than the ring holds */
+	if (pending > vq->size) /* the driver cannot have more buffers out than the ring holds */
+		return vq_fault(c, "avail index ahead of the ring by more than its size");
 	head = vq_load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 
 	vq_chain_init(c);

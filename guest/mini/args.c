@@ -64,7 +64,10 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(event_idx, 1),
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
+		NUM(report, UINT32_MAX),
 		NUM(qsize, VQ_MAX),
+		NUM(writeback, 1),
+		NUM(hold, 1),
 	};
 #undef NUM
 	// clang-format on
@@ -89,8 +92,15 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_SMP_HALT;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
+		else if (word_is(v, vn, "hostile"))
+			a->test = TEST_HOSTILE;
 		else
 			goto bad;
+		return 0;
+	}
+	if (word_is(k, kn, "case")) { /* hostile.c checks the name */
+		a->hcase = v;
+		a->hcase_len = vn;
 		return 0;
 	}
 	if (word_is(k, kn, "transport")) {
@@ -154,7 +164,10 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .event_idx = false,
 	    .depth = 4,
 	    .count = 1000,
+	    .report = 0,
 	    .qsize = VQ_WANT,
+	    .writeback = 2,
+	    .hold = false,
 	};
 	if (!cmdline)
 		return 0;

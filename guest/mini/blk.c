@@ -6,6 +6,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_pci.h>
 
+#include "blk.h"
 #include "irq.h"
 #include "pattern.h"
 #include "smp.h"
@@ -15,31 +16,17 @@
 #define ID_TRANSITIONAL_BLK 0x1001
 #define ID_MODERN_BLK	    0x1042 /* 0x1040 + VIRTIO_ID_BLOCK (§4.1.2.1) */
 #define MSI_ADDRESS	    0xFEE00000u
-#define CHUNK_SECTORS	    8	 /* test=blk: 4 KiB per request */
-#define LOAD_BYTES	    4096 /* test=load: one random 4 KiB read per request */
-#define MAX_DEPTH	    32
+#define CHUNK_SECTORS	    8 /* test=blk: 4 KiB per request */
 /* Bounded waits in TSC ticks (the TSC rate is unknown here: 10^10 is 3-10 s at 1-3 GHz). */
 #define SPIN_TSC      10000000000ull
 #define IRQ_GRACE_TSC 1000000000ull
 #define SPIN_MAX      4000000000ull /* and in loop turns, in case the TSC does not move */
+#define HOLD_TSC      (6 * SPIN_TSC) /* hold=1: 20-60 s */
+#define HOLD_TURNS    (6 * SPIN_MAX)
 
-/* One request's device-visible header and status; data buffers are separate. */
-struct req {
-	struct virtio_blk_outhdr hdr;
-	uint8_t status;
-};
-
-static struct {
-	struct pci_dev pci;
-	struct vdev v;
-	struct vq q;
-	struct msix msix;
-	enum mini_irq irq;
-	uint64_t capacity;
-	uint16_t head_slot[VQ_MAX]; /* descriptor head -> request slot */
-} B;
-static struct req reqs[MAX_DEPTH];
-static uint8_t data[MAX_DEPTH][LOAD_BYTES] __attribute__((aligned(4096)));
+struct blkdev B;
+struct blk_req reqs[MAX_DEPTH];
+uint8_t blk_data[MAX_DEPTH][LOAD_BYTES] __attribute__((aligned(4096)));
 
 static uint8_t isr_reader(void *ctx)
 {
@@ -68,7 +55,7 @@ __attribute__((noreturn)) void blk_pcidump(void)
 }
 
 /* Steps 1-4: find the device, size its BARs, wire up interrupts, handshake. */
-static void blk_setup(const struct mini_args *a)
+void blk_setup(const struct mini_args *a)
 {
 	uint64_t want = 1ull << VIRTIO_BLK_F_FLUSH, need = 0;
 
@@ -112,12 +99,26 @@ static void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_F_VERSION_1; /* §6.1: a modern driver must accept it */
 	if (a->event_idx)
 		need |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	if (a->writeback != 2)
+		need |= 1ull << VIRTIO_BLK_F_CONFIG_WCE;
 	if (a->packed)
 		need |= 1ull << VIRTIO_F_RING_PACKED; /* bit 34: only a modern transport has it */
-	virtio_start(&B.v, &B.q, want, need, a->irq, (uint16_t)a->qsize);
+	B.want = want;
+	B.need = need;
+	B.qsize = (uint16_t)a->qsize;
+	virtio_start(&B.v, &B.q, want, need, a->irq, B.qsize);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));
+	if (a->writeback != 2) { /* §5.2.5.2: 0 is writethrough, 1 writeback */
+		uint32_t off = offsetof(struct virtio_blk_config, wce);
+
+		B.v.ops->config_write(&B.v, off, a->writeback, 1);
+		if ((B.v.ops->config_read32(&B.v, off) & 0xFF) != a->writeback)
+			fail(ST_FEATURES, "the writeback field did not take %u", a->writeback);
+		kprintf("blk: writeback %u (%s)\n", a->writeback,
+			a->writeback ? "writeback" : "writethrough");
+	}
 	kprintf("blk: capacity %lu sectors, %s, irq=%s%s%s\n", B.capacity, B.v.ops->name,
 		a->irq == IRQ_MSIX   ? "msix"
 		: a->irq == IRQ_INTX ? "intx"
@@ -125,19 +126,21 @@ static void blk_setup(const struct mini_args *a)
 		B.q.event_idx ? ", event_idx" : "", B.q.packed ? ", packed ring" : "");
 }
 
-static void submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
-	struct req *r = &reqs[slot];
+	struct blk_req *r = &reqs[slot];
 	struct vq_buf bufs[3];
 	unsigned n = 0;
 	uint16_t head;
 
 	r->hdr = (struct virtio_blk_outhdr){.type = type, .ioprio = 0, .sector = sector};
 	r->status = 0xFF; /* not a VIRTIO_BLK_S_* value: shows a device that never wrote it */
-	/* §5.2.6: header (device-readable), data, status byte (device-writable) */
+	/* §5.2.6: header (device-readable), data (device-writable for IN and GET_ID only: a write,
+	 * discard or write-zeroes table is read by the device), status byte (device-writable) */
 	bufs[n++] = (struct vq_buf){&r->hdr, sizeof(r->hdr), false};
 	if (len)
-		bufs[n++] = (struct vq_buf){buf, len, type != VIRTIO_BLK_T_OUT};
+		bufs[n++] = (struct vq_buf){buf, len,
+					    type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID};
 	bufs[n++] = (struct vq_buf){&r->status, 1, true};
 	if (!vq_add(&B.q, bufs, n, &head))
 		fail(ST_QUEUE, "no free descriptors for slot %u", slot);
@@ -159,13 +162,11 @@ static unsigned wait_used(const char *what, uint32_t *len)
 	return B.head_slot[head];
 }
 
-/* With interrupts on, the completion must be followed by one (it may trail the used ring). */
+/* An interrupt vq_arm() said is owed must come (it may trail the used ring). */
 static void wait_irq(uint32_t before, const char *what)
 {
 	uint64_t t0 = rdtsc();
 
-	if (B.irq == IRQ_POLL)
-		return;
 	for (uint64_t spins = 0; irq_queue_count == before; spins++) {
 		if (rdtsc() - t0 > IRQ_GRACE_TSC || spins > SPIN_MAX / 10)
 			fail(ST_NO_IRQ, "%s completed but no %s interrupt came", what,
@@ -174,24 +175,21 @@ static void wait_irq(uint32_t before, const char *what)
 	}
 }
 
-/* One synchronous request; returns its status byte. */
-static uint8_t do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+uint8_t blk_do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
 	uint32_t before = irq_queue_count, used_len;
+	bool owed;
 
-	submit(0, type, sector, buf, len);
+	blk_submit(0, type, sector, buf, len);
+	owed = vq_arm(&B.q); /* before the kick: the device must see it when it completes */
 	vq_kick(&B.v, &B.q);
 	wait_used(what, &used_len);
-	wait_irq(before, what);
+	if (owed)
+		wait_irq(before, what);
 	/* §2.7.8: len counts bytes written; a wrong one is worth seeing, not worth failing on */
 	if (type == VIRTIO_BLK_T_IN && reqs[0].status == VIRTIO_BLK_S_OK && used_len != len + 1)
 		kprintf("blk: note: %s: used len %u, expected %u\n", what, used_len, len + 1);
 	return reqs[0].status;
-}
-
-uint8_t blk_request(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
-{
-	return do_req(what, type, sector, buf, len);
 }
 
 static void expect_ok(const char *what, uint8_t status, uint64_t sector)
@@ -204,7 +202,7 @@ static void expect_ok(const char *what, uint8_t status, uint64_t sector)
 static void blk_test(const struct mini_args *a)
 {
 	uint64_t end = a->sector + a->sectors, s;
-	uint8_t *buf = data[0], st;
+	uint8_t *buf = blk_data[0], st;
 	bool flush = B.v.features & (1ull << VIRTIO_BLK_F_FLUSH);
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 
@@ -220,16 +218,26 @@ static void blk_test(const struct mini_args *a)
 		for (uint32_t k = 0; k < n; k++)
 			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, a->seed);
 		expect_ok("write",
-			  do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE), s);
+			  blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE),
+			  s);
 	}
-	if (flush)
-		expect_ok("flush", do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
+	if (flush && a->writeback != 0) /* writethrough: each write was stable at completion */
+		expect_ok("flush", blk_do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
+	if (a->hold) { /* for a kill -9 from the host: what the driver saw complete must be there */
+		mark("written, holding");
+		kprintf("blk: %u sectors written%s, holding\n", a->sectors,
+			flush && a->writeback != 0 ? " and flushed" : " (writethrough)");
+		/* bounded, like every wait here: a harness that never kills still gets its run back */
+		for (uint64_t t0 = rdtsc(), n = 0; rdtsc() - t0 < HOLD_TSC && n < HOLD_TURNS; n++)
+			cpu_relax();
+		fail(ST_TIMEOUT, "hold=1: nobody stopped the VM");
+	}
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
 
 		memset(buf, 0xEE, n * PATTERN_SECTOR_SIZE); /* stale data must not pass the check */
-		expect_ok("read", do_req("read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE),
-			  s);
+		expect_ok("read",
+			  blk_do_req("read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE), s);
 		for (uint32_t k = 0; k < n; k++)
 			for (uint32_t i = 0; i < PATTERN_SECTOR_SIZE; i++) {
 				uint8_t got = buf[k * PATTERN_SECTOR_SIZE + i];
@@ -242,11 +250,11 @@ static void blk_test(const struct mini_args *a)
 			}
 	}
 	memset(id, 0, sizeof(id));
-	st = do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
+	st = blk_do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
 	if (st != VIRTIO_BLK_S_OK || !id[0])
 		fail(ST_GET_ID, "status %u, id '%s'", st, id);
 	/* a request beyond capacity must fail with IOERR, not wrap around or succeed */
-	st = do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
+	st = blk_do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
 	if (st != VIRTIO_BLK_S_IOERR)
 		fail(ST_PAST_END, "read of sector %lu (capacity %lu) returned status %u",
 		     B.capacity, B.capacity, st);
@@ -270,6 +278,7 @@ static void load_test(const struct mini_args *a)
 		 rng = a->seed | 1ull << 32;
 	uint32_t submitted = 0, done = 0, irq0 = irq_queue_count, len;
 	unsigned depth = a->depth;
+	uint32_t report = a->report ? a->report : UINT32_MAX;
 
 	if (depth == 0 || depth > MAX_DEPTH || depth * 3 > B.q.size)
 		fail(ST_BAD_ARG, "depth=%u: need 1-%u and 3 descriptors each in a queue of %u",
@@ -280,8 +289,9 @@ static void load_test(const struct mini_args *a)
 	uint64_t t0 = rdtsc();
 
 	for (unsigned slot = 0; slot < depth && submitted < a->count; slot++, submitted++)
-		submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8, data[slot],
-		       LOAD_BYTES);
+		blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8, blk_data[slot],
+			   LOAD_BYTES);
+	vq_arm(&B.q);
 	vq_kick(&B.v, &B.q);
 	while (done < a->count) {
 		unsigned slot = wait_used("load read", &len);
@@ -289,10 +299,11 @@ static void load_test(const struct mini_args *a)
 
 		for (;;) {
 			expect_ok("load read", reqs[slot].status, reqs[slot].hdr.sector);
-			done++;
+			if (++done % report == 0)
+				kprintf("load: %u reads\n", done); /* report=N: progress for a test */
 			if (submitted < a->count) {
-				submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
-				       data[slot], LOAD_BYTES);
+				blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
+					   blk_data[slot], LOAD_BYTES);
 				submitted++;
 				refill = true;
 			}
@@ -302,14 +313,21 @@ static void load_test(const struct mini_args *a)
 				break;
 			slot = B.head_slot[head];
 		}
-		if (refill)
+		if (refill) {
+			vq_arm(&B.q); /* an interrupt at the next completion, as Linux asks */
 			vq_kick(&B.v, &B.q); /* one kick per batch, as a real driver would */
+		}
 	}
 	uint64_t ticks = rdtsc() - t0;
 
 	mark("load done");
-	if (B.irq != IRQ_POLL && done && irq_queue_count == irq0)
-		wait_irq(irq0, "load");
+	/* No interrupt during the load (the driver polled each completion before the device
+	 * looked): one more request, whose interrupt is owed, shows they still work. */
+	if (B.irq != IRQ_POLL && irq_queue_count == irq0)
+		expect_ok("load: last read",
+			  blk_do_req("load: last read", VIRTIO_BLK_T_IN, 0, blk_data[0],
+				     LOAD_BYTES),
+			  0);
 	kprintf("load: %u reads done, depth %u, %lu tsc ticks (%lu per read), %u queue irqs\n",
 		done, depth, ticks, done ? ticks / done : 0, irq_queue_count - irq0);
 }

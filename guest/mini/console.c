@@ -190,6 +190,10 @@ const char *status_name(int st)
 		return "disk unsuitable";
 	case ST_USED_RING:
 		return "bad used ring";
+	case ST_HOSTILE:
+		return "hostile guest";
+	case ST_RECOVER:
+		return "no recovery";
 	}
 	return "?";
 }

@@ -20,6 +20,21 @@ static const char *find_cmdline(const struct boot_params *bp, const uint32_t *pv
 	return NULL;
 }
 
+uint64_t mini_ram_end;
+
+/* The end of the e820 RAM entry that holds this program (1 MiB up): below it is all RAM. */
+static uint64_t find_ram_end(const struct boot_params *bp)
+{
+	for (unsigned i = 0; bp && i < bp->e820_entries && i < E820_MAX_ENTRIES_ZEROPAGE; i++) {
+		const struct boot_e820_entry *e = &bp->e820_table[i];
+
+		if (e->type == 1 /* E820_RAM */ && e->addr <= 0x100000 &&
+		    e->addr + e->size > 0x100000)
+			return e->addr + e->size;
+	}
+	return 0;
+}
+
 /* Called by start.S with the zero page (kvmscope) or the PVH start info (QEMU), the other NULL. */
 __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uint32_t *pvh)
 {
@@ -27,6 +42,7 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 	const char *cmdline = find_cmdline(bp, pvh);
 
 	idt_init(); /* first: any exception from here on is reported, not a triple fault */
+	mini_ram_end = find_ram_end(bp);
 	kprintf("kvmscope mini guest: hello\n");
 	if (args_parse(cmdline, &a))
 		mini_exit(ST_BAD_ARG);
@@ -45,6 +61,8 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 		blk_pcidump();
 	case TEST_SMP_HALT:
 		smp_halt_run(&a);
+	case TEST_HOSTILE:
+		hostile_run(&a);
 	case TEST_HALT:
 		/* As Linux ends a power-off without ACPI: the VMM must notice on its own. */
 		kprintf("halt: cli; hlt\n");

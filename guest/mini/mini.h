@@ -34,14 +34,15 @@ enum mini_test {
 	TEST_HALT,
 	TEST_PCIDUMP,
 	TEST_SMP,
-	TEST_SMP_HALT
+	TEST_SMP_HALT,
+	TEST_HOSTILE
 };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
 enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
-	uint32_t exit;		       /* exit=N, status when no test= is given */
-	enum mini_test test;	       /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt */
+	uint32_t exit;	     /* exit=N, status when no test= is given */
+	enum mini_test test; /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt|hostile */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -52,19 +53,26 @@ struct mini_args {
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count; /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
 			 * test=smp-halt millions of TSC ticks before an AP halts */
+	uint32_t report; /* report=N: test=load prints "load: R reads" every N */
 	uint32_t qsize; /* qsize=N: modern queue size asked for (power of 2) */
+	uint32_t writeback; /* writeback=0|1: CONFIG_WCE and its field; 2: not asked */
+	bool hold;	    /* hold=1: test=blk stops after the writes (and flush) */
+	const char *hcase;  /* case=NAME of test=hostile (not NUL-terminated) */
+	size_t hcase_len;
 };
 
 /* Fills *a from the NUL-terminated line; returns 0, or ST_BAD_ARG after printing why. */
 int args_parse(const char *cmdline, struct mini_args *a);
 
+/* End of the RAM below 4 GiB, from the e820 map of kvmscope's zero page; 0 when unknown. */
+extern uint64_t mini_ram_end;
+
 /* blk.c */
 __attribute__((noreturn)) void blk_run(const struct mini_args *a);
-/* test=smp (smp.c): one synchronous request from any CPU, the caller holding the queue's lock;
- * returns its status byte. */
-uint8_t blk_request(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len);
 /* test=pcidump: the virtio-blk function's config space and BAR sizing on the console. */
 __attribute__((noreturn)) void blk_pcidump(void);
+/* hostile.c */
+__attribute__((noreturn)) void hostile_run(const struct mini_args *a);
 /* emu.c */
 __attribute__((noreturn)) void emu_run(void);
 /* spin.c */

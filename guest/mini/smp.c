@@ -8,6 +8,7 @@
  */
 #include <linux/virtio_blk.h>
 
+#include "blk.h"
 #include "io.h"
 #include "irq.h"
 #include "pattern.h"
@@ -154,11 +155,11 @@ static void work(unsigned i)
 		for (unsigned k = 0; k < CHUNK_SECT; k++)
 			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, seed);
 		lock();
-		expect(i, "write", blk_request("write", VIRTIO_BLK_T_OUT, s, buf, CHUNK), s);
+		expect(i, "write", blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, CHUNK), s);
 		unlock();
 		memset(buf, 0xEE, CHUNK);
 		lock();
-		expect(i, "read", blk_request("read", VIRTIO_BLK_T_IN, s, buf, CHUNK), s);
+		expect(i, "read", blk_do_req("read", VIRTIO_BLK_T_IN, s, buf, CHUNK), s);
 		unlock();
 		for (unsigned k = 0; k < CHUNK_SECT; k++)
 			for (unsigned b = 0; b < PATTERN_SECTOR_SIZE; b++)

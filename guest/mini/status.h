@@ -40,6 +40,8 @@ enum mini_status {
 	ST_PAST_END = 45,   /* a read past capacity did not return VIRTIO_BLK_S_IOERR */
 	ST_UNSUITABLE = 46, /* disk too small for the range, or read-only */
 	ST_USED_RING = 47,  /* a used element names an id that is not in flight */
+	ST_HOSTILE = 48,    /* test=hostile: the device answered a broken rule against the spec */
+	ST_RECOVER = 49,    /* test=hostile: after the reset the device did not work again */
 };
 
 /* Short name of a status for the one-line failure reason. */

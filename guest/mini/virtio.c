@@ -213,8 +213,23 @@ bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	q->free_head = (uint16_t)id;
 	q->num_free = (uint16_t)(q->num_free + n);
 	q->last_used++;
-	/* §2.7.7: with EVENT_IDX, ask for an interrupt at the next completion */
-	if (q->event_idx && !q->no_interrupt)
-		*(volatile uint16_t *)&vring_used_event(&q->vr) = q->last_used;
+	/* used_event stays where vq_arm() put it: moving it here, while the device may not yet
+	 * have looked at it for this completion, would cancel the interrupt the driver waits for. */
 	return true;
+}
+
+bool vq_arm(struct vq *q)
+{
+	if (q->packed)
+		return vq_packed_arm(q);
+	if (q->no_interrupt)
+		return false;
+	if (!q->event_idx)
+		return true; /* no suppression asked: every completion interrupts (§2.7.7) */
+	/* §2.7.10: interrupt when used->idx passes last_used, i.e. at the next completion */
+	*(volatile uint16_t *)&vring_used_event(&q->vr) = q->last_used;
+	/* The store before the load of used->idx (the device does the reverse): either we see its
+	 * completion here, or it sees our used_event and interrupts. */
+	mb();
+	return *(volatile uint16_t *)&q->vr.used->idx == q->last_used;
 }

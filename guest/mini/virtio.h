@@ -35,6 +35,8 @@ struct vtransport_ops {
 	void (*notify)(struct vdev *v, struct vq *q);
 	uint8_t (*read_isr)(struct vdev *v);
 	uint32_t (*config_read32)(struct vdev *v, uint32_t off);
+	/* A 1- or 4-byte device config write (writeback= and test=hostile). */
+	void (*config_write)(struct vdev *v, uint32_t off, uint32_t val, unsigned len);
 	uint8_t (*config_generation)(struct vdev *v); /* NULL: legacy has none */
 	bool has_features_ok;			      /* legacy has no FEATURES_OK step */
 	bool size_fixed;			      /* legacy: the queue size is the device's */
@@ -94,13 +96,20 @@ void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool n
 bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);
 /* Notifies the device unless it asked not to be (VRING_USED_F_NO_NOTIFY or avail_event). */
 void vq_kick(struct vdev *v, struct vq *q);
-/* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id. */
+/* Pops one used element, frees its chain; false if none. Fails ST_USED_RING on a bad id.
+ * Never moves used_event: only vq_arm() does. */
 bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len);
+/* Asks for an interrupt at the next completion (EVENT_IDX: used_event = last_used). True when
+ * one is owed: interrupts are on and nothing is waiting in the used ring now, so the device
+ * will see the request when it completes the next buffer. False: do not wait for one (polling
+ * queue, or completions already there, which the device may have checked before we asked). */
+bool vq_arm(struct vq *q);
 
 /* vq_packed.c: the same four for a packed ring (any size up to VQ_MAX); 'head' is the id. */
 void vq_packed_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt);
 bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);
 void vq_packed_kick(struct vdev *v, struct vq *q);
 bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len);
+bool vq_packed_arm(struct vq *q);
 
 #endif

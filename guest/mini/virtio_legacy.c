@@ -90,6 +90,14 @@ static uint32_t legacy_config_read32(struct vdev *v, uint32_t off)
 	return region_read32(&v->legacy, cfg_off(v) + off);
 }
 
+static void legacy_config_write(struct vdev *v, uint32_t off, uint32_t val, unsigned len)
+{
+	if (len == 1)
+		region_write8(&v->legacy, cfg_off(v) + off, (uint8_t)val);
+	else
+		region_write32(&v->legacy, cfg_off(v) + off, val);
+}
+
 const struct vtransport_ops virtio_legacy_ops = {
     .name = "legacy",
     .probe = legacy_probe,
@@ -103,6 +111,7 @@ const struct vtransport_ops virtio_legacy_ops = {
     .notify = legacy_notify,
     .read_isr = legacy_read_isr,
     .config_read32 = legacy_config_read32,
+    .config_write = legacy_config_write,
     .config_generation = NULL,
     .has_features_ok = false,
     .size_fixed = true,

@@ -168,6 +168,17 @@ static uint32_t modern_config_read32(struct vdev *v, uint32_t off)
 	return region_read32(&v->device, off);
 }
 
+static void modern_config_write(struct vdev *v, uint32_t off, uint32_t val, unsigned len)
+{
+	if (off + len > v->device.len)
+		fail(ST_CAP, "device config write at 0x%x, DEVICE is 0x%x bytes", off,
+		     v->device.len);
+	if (len == 1)
+		region_write8(&v->device, off, (uint8_t)val);
+	else
+		region_write32(&v->device, off, val);
+}
+
 static uint8_t modern_config_generation(struct vdev *v)
 {
 	return region_read8(&v->common, VIRTIO_PCI_COMMON_CFGGENERATION);
@@ -186,6 +197,7 @@ const struct vtransport_ops virtio_modern_ops = {
     .notify = modern_notify,
     .read_isr = modern_read_isr,
     .config_read32 = modern_config_read32,
+    .config_write = modern_config_write,
     .config_generation = modern_config_generation,
     .has_features_ok = true,
     .size_fixed = false,

@@ -133,9 +133,29 @@ bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	/* §2.8.6: one used descriptor per list; the next one is past the list's slots. */
 	advance(q, &q->next_used, &q->used_wrap, list_len[id]);
 	q->last_used++;
-	/* §2.8.10: with EVENT_IDX, ask for an interrupt when the next slot is used */
-	if (q->event_idx && !q->no_interrupt)
-		*(volatile uint16_t *)&driver_ev.off_wrap =
-		    (uint16_t)(q->next_used | (q->used_wrap ? WRAP_BIT : 0));
+	/* The driver event stays where vq_packed_arm() put it: moving it here, while the device
+	 * may not yet have looked at it for this completion, would cancel the interrupt owed. */
 	return true;
+}
+
+static bool slot_used(const struct vq *q)
+{
+	uint16_t flags = *(volatile uint16_t *)&ring[q->next_used].flags;
+
+	return !!(flags & F_USED) == q->used_wrap && !!(flags & F_AVAIL) == q->used_wrap;
+}
+
+bool vq_packed_arm(struct vq *q)
+{
+	if (q->no_interrupt)
+		return false;
+	if (!q->event_idx)
+		return true; /* ENABLE: every completion interrupts */
+	/* §2.8.10: interrupt when the next used descriptor is written, at our next_used slot */
+	*(volatile uint16_t *)&driver_ev.off_wrap =
+	    (uint16_t)(q->next_used | (q->used_wrap ? WRAP_BIT : 0));
+	/* The store before the load of the slot (the device does the reverse): either we see its
+	 * completion here, or it sees our offset and interrupts. */
+	mb();
+	return !slot_used(q);
 }

@@ -4,7 +4,7 @@
 # one after the other, N times each (default 1), and times from process start until `KVMSCOPE-INIT`
 # appears on each console. Prints both times and the ratio kvmscope/QEMU (median over the runs).
 # Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log.
-# Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, PLATFORM.md).
+# Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, docs/platform.md).
 cd "$(dirname "$0")/../.." || exit 2
 runs=1 timeout=900 do_kvmscope=1 do_qemu=1
 while [ $# -gt 0 ]; do

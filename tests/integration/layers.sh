@@ -49,6 +49,7 @@ for dir in $(echo "$FLOORS" | tr ' ' '\n'); do
 		# the prerequisites of the object: the source, then the headers (repository paths only)
 		for h in $(awk '{ print } !/\\$/ { exit }' "$BUILD/${s%.c}.d" | tr -d '\\' |
 			tr ' ' '\n' | grep '\.h$'); do
+			h=${h#"$BUILD"/gen/} # a generated header belongs to the folder it is made for
 			hd=$(dirname "$h")
 			[ "$hd" = "$dir" ] && continue
 			[ "$hd" = "$BUILD" ] && continue # made by the Makefile (build-info.h): no floor's

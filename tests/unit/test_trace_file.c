@@ -214,7 +214,8 @@ static void test_corrupted(void)
 	snprintf(want, sizeof(want), "offset %zu: chunk length", first);
 	corrupt_case(buf, len, first + 4, 0x7fffffff, 4, want, "absurd chunk length");
 	snprintf(want, sizeof(want), "offset %zu: chunk checksum mismatch", rec_chunk);
-	corrupt_case(buf, len, rec_chunk + 16 + 64 + 20, 0x5a, 1, want, "a flipped record byte");
+	/* in the chunk's first record: a slow writer (seen in L1) may flush one record a chunk */
+	corrupt_case(buf, len, rec_chunk + 16 + 20, 0x5a, 1, want, "a flipped record byte");
 	free(buf);
 }
 

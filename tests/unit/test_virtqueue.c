@@ -2,8 +2,11 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/virtio_pci.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/check.h"
 #include "tests/unit/test_vq_harness.h"
@@ -68,12 +71,14 @@ static int push(uint16_t head, uint32_t len)
 	return vq_push(&vq, &c, len);
 }
 
-/* Publish head and expect the pop to report a guest error. */
-static void pop_fails(uint16_t head, const char *what)
+/* Publish head and expect the pop to report a guest error whose name contains fault. */
+static void pop_fails(uint16_t head, const char *what, const char *fault)
 {
 	drv_publish(head);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == -EINVAL, "%s", what);
+	CHECK(chain.fault && strstr(chain.fault, fault), "%s: named '%s' (got '%s')", what, fault,
+	      chain.fault ? chain.fault : "(none)");
 }
 
 static void test_simple(void)
@@ -120,7 +125,8 @@ static void test_out_in(void)
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
 	set_desc(DESC_GPA, 1, BUF_GPA, 16, 0, 0);
-	pop_fails(0, "readable after writable is a guest error");
+	pop_fails(0, "readable after writable is a guest error",
+		  "device-readable descriptor after a device-writable");
 }
 
 static void test_indirect(void)
@@ -145,20 +151,21 @@ static void test_indirect(void)
 	      "direct descriptor then indirect table");
 
 	set_desc(INDIR_GPA, 2, INDIR_GPA, 16, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(4, "nested indirect is rejected");
+	pop_fails(4, "nested indirect is rejected", "indirect table inside an indirect table");
 
 	setup(8);
 	set_desc(INDIR_GPA, 0, BUF_GPA, 16, 0, 0);
 	set_desc(DESC_GPA, 0, INDIR_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
-	pop_fails(0, "INDIRECT with NEXT is rejected");
+	pop_fails(0, "INDIRECT with NEXT is rejected", "indirect descriptor with NEXT");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, INDIR_GPA, 20, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "indirect table length not a multiple of 16");
+	pop_fails(0, "indirect table length not a multiple of 16", "partial table");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE - 32, 64, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "indirect table straddling the end of RAM");
+	pop_fails(0, "indirect table straddling the end of RAM",
+		  "indirect table outside guest RAM");
 }
 
 /* Complete n chains (head 0), then ask whether the driver wants an interrupt. */
@@ -277,19 +284,20 @@ static void test_bad(void)
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE + 0x1000, 16, 0, 0);
-	pop_fails(0, "buffer outside RAM");
+	pop_fails(0, "buffer outside RAM", "buffer outside guest RAM");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, RAM_SIZE - 8, 16, 0, 0);
-	pop_fails(0, "buffer straddling the end of RAM");
+	pop_fails(0, "buffer straddling the end of RAM", "buffer outside guest RAM");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, 0xfffffffffffff000ULL, 0x2000, 0, 0);
-	pop_fails(0, "buffer whose end overflows 64 bits");
+	pop_fails(0, "buffer whose end overflows 64 bits", "buffer outside guest RAM");
 
 	setup(8);
 	vq.desc = RAM_SIZE - 64;
-	pop_fails(0, "descriptor table straddling the end of RAM");
+	pop_fails(0, "descriptor table straddling the end of RAM",
+		  "rings misaligned or outside guest RAM");
 
 	setup(8);
 	vq.used = RAM_SIZE;
@@ -299,25 +307,27 @@ static void test_bad(void)
 	setup(8);
 	vq.avail = AVAIL_GPA + 1;
 	r = vq_pop(&vq, &chain);
-	CHECK(r == -EINVAL, "misaligned avail ring");
+	CHECK(r == -EINVAL && strstr(chain.fault, "rings misaligned"), "misaligned avail ring");
 
 	setup(8);
-	pop_fails(9, "head outside the descriptor table");
+	pop_fails(9, "head outside the descriptor table", "descriptor index beyond the queue");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
 	set_desc(DESC_GPA, 1, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
 	set_desc(DESC_GPA, 2, BUF_GPA, 16, VRING_DESC_F_NEXT, 0);
-	pop_fails(0, "descriptor loop returns -EINVAL");
+	pop_fails(0, "descriptor loop returns -EINVAL", "chain longer than the queue (a loop)");
 
 	setup(8);
 	set_desc(DESC_GPA, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0); /* empty self-loop */
-	pop_fails(0, "empty self-looping descriptor returns -EINVAL");
+	pop_fails(0, "empty self-looping descriptor returns -EINVAL",
+		  "chain longer than the queue (a loop)");
 
 	setup(8);
 	avail()->idx = htole16(9);
 	r = vq_pop(&vq, &chain);
-	CHECK(r == -EINVAL, "avail idx more than size ahead");
+	CHECK(r == -EINVAL && strstr(chain.fault, "avail index ahead"),
+	      "avail idx more than size ahead");
 	avail()->idx = htole16(0xffff);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == -EINVAL, "avail idx behind last_avail (wraps huge)");
@@ -340,13 +350,15 @@ static void test_bad(void)
 	set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, VRING_DESC_F_NEXT, VQ_MAX_SEGS);
 	set_desc(INDIR_GPA, VQ_MAX_SEGS, BUF_GPA, 1, 0, 0);
 	set_desc(DESC_GPA, 0, INDIR_GPA, (VQ_MAX_SEGS + 1) * 16, VRING_DESC_F_INDIRECT, 0);
-	pop_fails(0, "a chain of VQ_MAX_SEGS + 1 descriptors: -EINVAL");
+	pop_fails(0, "a chain of VQ_MAX_SEGS + 1 descriptors: -EINVAL",
+		  "more buffers than the device accepts");
 
 	setup(512);
 	for (i = 0; i < 300; i++)
 		set_desc(DESC_GPA, i, BUF_GPA, 0, VRING_DESC_F_NEXT, i + 1);
 	set_desc(DESC_GPA, 299, BUF_GPA, 1, 0, 0);
-	pop_fails(0, "a direct chain of 300 (empty) descriptors: -EINVAL");
+	pop_fails(0, "a direct chain of 300 (empty) descriptors: -EINVAL",
+		  "more buffers than the device accepts");
 }
 
 static void test_reset(void)
@@ -360,6 +372,94 @@ static void test_reset(void)
 	      "reset: size back to max, indices zero, memory kept");
 }
 
+/* virtio 1.2 §2.7.10 with two threads at once, as the iothread and uring paths run: a device
+ * thread pops, pushes and decides (vq_should_signal) while the driver publishes a buffer, then
+ * asks for an interrupt (used_event = its last_used, full fence, re-read used->idx) and waits
+ * for one only when nothing had come yet. The device writes used->idx, fences, reads used_event:
+ * one side always sees the other's store, so an interrupt the driver waits for is never lost. */
+static struct {
+	int stop;
+	unsigned long irqs;
+} race;
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *race_device(void *arg)
+{
+	struct vq_chain c;
+
+	(void)arg;
+	while (!__atomic_load_n(&race.stop, __ATOMIC_ACQUIRE)) {
+		if (vq_pop(&vq, &c) != 1) {
+			sched_yield();
+			continue;
+		}
+		vq_push(&vq, &c, 0);
+		if (vq_should_signal(&vq))
+			__atomic_add_fetch(&race.irqs, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+static void test_event_idx_concurrent(void)
+{
+	volatile uint16_t *used_event = &avail()->ring[8], *used_idx = &used()->idx;
+	uint16_t last_used = 0;
+	unsigned long done = 0, owed = 0, lost = 0;
+	double end = now_s() + 3;
+	pthread_t dev;
+
+	setup(8);
+	vq.event_idx = true;
+	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_WRITE, 0);
+	race.stop = 0;
+	race.irqs = 0;
+	pthread_create(&dev, NULL, race_device, NULL);
+	while (done < 100000 && now_s() < end && !lost) {
+		unsigned long before = __atomic_load_n(&race.irqs, __ATOMIC_SEQ_CST);
+		uint16_t idx = le16toh(avail()->idx);
+
+		avail()->ring[idx & 7] = 0;
+		__atomic_store_n(&avail()->idx, htole16(idx + 1), __ATOMIC_RELEASE);
+		/* every other request the device has completed before the arm; the others race it,
+		 * after a varying delay (a plain loop: QEMU's emulator yields the CPU on `pause`) */
+		if (done & 1)
+			while (le16toh(*used_idx) == last_used)
+				sched_yield();
+		for (volatile unsigned spin = (unsigned)rand() % 2000; spin; spin--)
+			;
+		*used_event = htole16(last_used);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		bool wait = le16toh(*used_idx) == last_used;
+
+		while (le16toh(*used_idx) == last_used)
+			sched_yield();
+		last_used++;
+		if (wait) {
+			double give_up = now_s() + 2;
+
+			owed++;
+			while (__atomic_load_n(&race.irqs, __ATOMIC_SEQ_CST) == before &&
+			       now_s() < give_up)
+				sched_yield();
+			lost += __atomic_load_n(&race.irqs, __ATOMIC_SEQ_CST) == before;
+		}
+		done++;
+	}
+	__atomic_store_n(&race.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(dev, NULL);
+	CHECK(done >= 200 && lost == 0 && owed > 0,
+	      "event idx, two threads: %lu requests, %lu of them armed before their completion "
+	      "(interrupt owed, the others found it done), %lu owed interrupts lost",
+	      done, owed, lost);
+}
+
 int main(void)
 {
 	ram_init();
@@ -370,6 +470,7 @@ int main(void)
 	test_no_interrupt();
 	test_notify_on_empty();
 	test_wrap();
+	test_event_idx_concurrent();
 	test_bad();
 	test_reset();
 	free(mem.lo);
