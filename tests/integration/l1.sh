@@ -1,6 +1,6 @@
 # guest/l1/run.sh, the harness that runs a command in L1 (a QEMU-emulated machine with kvm_amd):
 # the command's output and status come back, --rw brings files back, --tty gives it this terminal,
-# and a dead or frozen L1 ends in one line and status 125 or 124, never a hang. Four L1 boots.
+# and a dead or frozen L1 ends in one line and status 125 or 124, never a hang. Five L1 boots.
 . tests/lib.sh
 if [ -n "$L1_INSIDE" ] || [ "${L1:-1}" = 0 ]; then
 	echo "SKIP l1: L1 is off here (L1=0, or already inside L1)"
@@ -27,6 +27,14 @@ check "l1: stdout and stderr come back apart" \
 	sh -c "grep -qx to-stderr '$out/e' && ! grep -q to-stderr '$out/o'"
 check "l1: a --rw directory brings a file back" grep -qx result "$out/rw/file"
 check "l1: other writes stay in L1 (nothing written to the host's /)" [ ! -e /written-to-overlay ]
+
+# 1b: a working directory under /tmp (where a CI clone may live): L1 mounts a tmpfs of its own
+# there, and must lay the host's directory back over it
+echo "made on the host" >"$out/marker"
+(cd "$out" && sh "$OLDPWD/$run" --timeout 600 -q -- sh -c 'echo "pwd=$PWD"; cat marker') \
+	>"$out/o2" 2>"$out/e2" </dev/null
+check "l1: a working directory under /tmp is there in L1, with its files" \
+	sh -c "grep -qx 'pwd=$out' '$out/o2' && grep -qx 'made on the host' '$out/o2'"
 
 # 2: --tty: the command gets this terminal, its size, its keys (in tmux, as a user would run it)
 if command -v tmux >/dev/null; then
