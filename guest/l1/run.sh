@@ -65,7 +65,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 : >"$ctl/shares"
 # The checkout and the working directory may lie under /tmp or /run, which L1 covers with a tmpfs
 # of its own: init lays them back over it (a CI clone in /tmp, say).
-printf '%s\n%s\n' "$top" "$PWD" >"$ctl/keep"
+{ echo "$top"; [ "$PWD" = "$top" ] || echo "$PWD"; } >"$ctl/keep"
 [ $quiet = 1 ] && : >"$ctl/quiet"
 virtfs=""; i=0
 for d in $shares; do
