@@ -54,7 +54,9 @@ if [ "$accel" = "-enable-kvm" ] && [ ! -w /dev/kvm ]; then
 	echo "qemu-run.sh: /dev/kvm missing or not writable; use --tcg" >&2
 	exit 1
 fi
-set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp" \
+# One vCPU per socket: SeaBIOS's MP table lists the first CPU of each package only, and the guest
+# has no ACPI to find the others (QEMU 7.2 makes -smp 2 one socket of two cores).
+set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt$extra" \
