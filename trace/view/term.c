@@ -346,6 +346,10 @@ static bool cmp_key(struct view_ui *ui, struct view_cmp *c, int ch)
 	case 'M':
 		view_cmp_diff(c, ch == 'd' || ch == 'm' ? 1 : -1, ch == 'm' || ch == 'M');
 		break;
+	case 's':
+	case 'S':
+		view_cmp_part(c, ch == 's' ? 1 : -1);
+		break;
 	default:
 		break;
 	}
