@@ -18,7 +18,7 @@ for v in legacy modern; do
 		>/dev/null 2>&1 </dev/null
 done
 # import_qemu: the fixtures' virtio lines in slices, one with its -status.log after a form feed
-for f in legacy modern legacy-ioeventfd-off; do
+for f in legacy modern legacy-ioeventfd-off modern-only modern-smp2; do
 	grep -v kvm_set_ioeventfd tests/fixtures/qemu-$f.log | head -c 6000 >"$C/import_qemu/$f-head"
 	grep virt tests/fixtures/qemu-$f.log | tail -n 40 >"$C/import_qemu/$f-tail"
 done

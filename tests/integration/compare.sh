@@ -31,6 +31,22 @@ $KVMSCOPE trace stats "$out/notime.kvt" >"$out/notime.stats" 2>&1
 check "compare: stats of a log without timestamps: latency not in the log, not 0 ns" \
 	sh -c "grep -q 'latency (chain_pop -> req_complete): not in the log' '$out/notime.stats' &&
 		! grep -q 'p50 0 ns' '$out/notime.stats'"
+# Multi-queue: QEMU's -smp 2 device (two queues, both used) against itself, and against -smp 1.
+$KVMSCOPE diff tests/fixtures/qemu-modern-smp2.log tests/fixtures/qemu-modern-smp2.log >"$out/mq" 2>&1
+check "compare: QEMU -smp 2 against itself: both queues with their IO, all the same (exit $?)" \
+	sh -c "grep -q '^Verdict: the handshakes match$' '$out/mq' && grep -q '^  =  queue 1: ' '$out/mq' &&
+		[ \$(grep -c ' 0 expected differences, 0 unexplained' '$out/mq') = 2 ]"
+$KVMSCOPE diff tests/fixtures/qemu-modern-smp2.log tests/fixtures/qemu-modern.log >"$out/mq1" 2>&1
+check "compare: QEMU -smp 2 against -smp 1: MQ, the queue count, queue 1 labelled (exit $?)" \
+	sh -c "grep -q '^Verdict: the handshakes match$' '$out/mq1' && ! grep -q '<- mismatch' '$out/mq1' &&
+		grep -q 'the devices have 2 and 1 queues \[1\]' '$out/mq1' &&
+		[ \$(grep -c ' 0 unexplained (kvmscope view' '$out/mq1') = 2 ]"
+# A kvmscope modern-only Linux boot (committed) against QEMU's disable-legacy=on device: only the
+# platform's differences, labelled, in PCI enumeration and IO as in the handshake.
+$KVMSCOPE diff tests/fixtures/kvmscope-modern.kvt tests/fixtures/qemu-modern-only.log >"$out/mo" 2>&1
+check "compare: kvmscope --virtio modern against QEMU modern-only: every difference labelled (exit $?)" \
+	sh -c "grep -q '^Verdict: the handshakes match$' '$out/mo' && ! grep -q '<- mismatch' '$out/mo' &&
+		[ \$(grep -c ' 0 unexplained (kvmscope view' '$out/mo') = 2 ]"
 $KVMSCOPE diff tests/fixtures/qemu-legacy.log /nonexistent.kvt >/dev/null 2>&1
 check "compare: a missing file is bad input (exit 2)" [ $? = 2 ]
 
