@@ -4,6 +4,7 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,31 @@ static void pci_write(struct gen *g, uint64_t off, uint64_t val, uint64_t cap)
 	R4(g, PCI_CFG_WRITE, "off", off, "len", 2, "val", val, "cap", cap);
 }
 
+/* A generated trace's start: the device, its site, transport, IO path, dev_create, features. */
+static void gen_begin(struct gen *g, const char *path, const char *transport, uint64_t features)
+{
+	*g = (struct gen){.ts = 1000000};
+	trace_build_init(&g->b, path);
+	g->dev = trace_build_dev(&g->b, "virtio-blk", 2);
+	g->site = trace_build_site(&g->b, "test_generator", "tests/unit/test_diff.c");
+	trace_build_info(&g->b, "transport", transport);
+	trace_build_info(&g->b, "io_path", "vcpu");
+	R2(g, DEV_CREATE, "slot", 1, "function", 0);
+	R1(g, HOST_FEATURES, "features", features);
+}
+
+/* ... and its end: saved to path, checked as what. */
+static void gen_end(struct gen *g, const char *path, const char *what)
+{
+	struct trace_file tf;
+	char err[256] = "";
+	bool oom = g->b.oom;
+	trace_build_finish(&g->b, &tf);
+	CHECK(!oom && !g->bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
+	      "generator: %s, %s written %s", what, path, err);
+	trace_file_free(&tf);
+}
+
 /* What kvmscope recorded of a legacy Linux boot, reduced; skip_driver: the driver forgets to set
  * DRIVER (a broken handshake). transport: what the trace says the device was; a "modern" one
  * has no I/O BAR0 (the steps stay the legacy driver's, which the BAR test does not mind).
@@ -101,17 +127,9 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
 	const uint64_t msix = TRACE_PCI_CAP(0x40, PCI_CAP_ID_MSIX, 0), ctrl = 0x42;
 	const uint64_t before_ok = skip_driver ? ack : ack | drv;
-	struct gen g = {.ts = 1000000};
-	struct trace_file tf;
-	char err[256] = "";
+	struct gen g;
 
-	trace_build_init(&g.b, path);
-	g.dev = trace_build_dev(&g.b, "virtio-blk", 2);
-	g.site = trace_build_site(&g.b, "test_generator", "tests/unit/test_diff.c");
-	trace_build_info(&g.b, "transport", transport);
-	trace_build_info(&g.b, "io_path", "vcpu");
-	R2(&g, DEV_CREATE, "slot", 1, "function", 0);
-	R1(&g, HOST_FEATURES, "features", 0x71006ed4); /* QEMU 7.2's legacy set, no RING_RESET */
+	gen_begin(&g, path, transport, 0x71006ed4); /* QEMU 7.2's legacy set, no RING_RESET */
 	if (strcmp(transport, "modern"))
 		R4(&g, BAR_MAP, "bar", 0, "addr", 0xc000, "size", 0x80, "type",
 		   PCI_BASE_ADDRESS_SPACE_IO);
@@ -139,11 +157,7 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 	request(&g, VIRTIO_BLK_T_FLUSH, 0, 0);
 	request(&g, VIRTIO_BLK_T_IN, 2048, 65536);
 	status(&g, before_ok | VIRTIO_CONFIG_S_DRIVER_OK, 0);
-	bool oom = g.b.oom;
-	trace_build_finish(&g.b, &tf);
-	CHECK(!oom && !g.bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
-	      "generator: every argument in the catalogue, %s written %s", path, err);
-	trace_file_free(&tf);
+	gen_end(&g, path, "every argument in the catalogue");
 }
 
 /* A modern kvmscope-shaped trace of a device with nq queues (VIRTIO_BLK_F_MQ when nq > 1): its
@@ -156,17 +170,10 @@ static void write_mq(const char *path, unsigned nq, unsigned shift)
 	const uint64_t mq = nq > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0;
 	const uint64_t msix = TRACE_PCI_CAP(0x98, PCI_CAP_ID_MSIX, 0);
 	const uint64_t numq = offsetof(struct virtio_blk_config, num_queues);
-	struct gen g = {.ts = 1000000};
-	struct trace_file tf;
-	char err[256] = "";
+	struct gen g;
+	char what[32];
 
-	trace_build_init(&g.b, path);
-	g.dev = trace_build_dev(&g.b, "virtio-blk", 2);
-	g.site = trace_build_site(&g.b, "test_generator", "tests/unit/test_diff.c");
-	trace_build_info(&g.b, "transport", "modern");
-	trace_build_info(&g.b, "io_path", "vcpu");
-	R2(&g, DEV_CREATE, "slot", 1, "function", 0);
-	R1(&g, HOST_FEATURES, "features", 0x179006e54 | mq);
+	gen_begin(&g, path, "modern", 0x179006e54 | mq);
 	for (unsigned q = 0; q < nq; q++)
 		R2(&g, QUEUE_ADD, "queue", q, "size", 256);
 	R4(&g, PCI_CFG_READ, "off", PCI_VENDOR_ID, "len", 4, "val", 0x10421af4, "cap", 0);
@@ -203,12 +210,18 @@ static void write_mq(const char *path, unsigned nq, unsigned shift)
 		R3(&g, REQ_COMPLETE, "queue", q, "status", VIRTIO_BLK_S_OK, "ns", 40000);
 		R3(&g, IRQ_RAISE, "queue", q, "kind", TRACE_IRQ_MSIX, "vector", q + 1);
 	}
-	bool oom = g.b.oom;
-	trace_build_finish(&g.b, &tf);
-	CHECK(!oom && !g.bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
-	      "generator: a %u-queue device, %s written %s", nq, path, err);
-	trace_file_free(&tf);
+	snprintf(what, sizeof(what), "a %u-queue device", nq);
+	gen_end(&g, path, what);
 }
+
+/* CHECK, and the report it was about when it fails. */
+#define CHECK_OUT(cond, ...)                                                                       \
+	do {                                                                                       \
+		int failed_ = check_failed;                                                        \
+		CHECK(cond, __VA_ARGS__);                                                          \
+		if (check_failed > failed_)                                                        \
+			fputs(out, stdout);                                                        \
+	} while (0)
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -403,6 +416,18 @@ static void test_bad_input(void)
 
 /* Multi-queue: queues aligned by index, per-queue IO, and what one device's extra queues make
  * differ labelled (synthetic traces; the QEMU -smp 2 log against itself and against -smp 1). */
+/* Whether the last report holds every one of the strings (a NULL ends them), and no mismatch. */
+static bool says(const char *first, ...)
+{
+	va_list ap;
+	bool all = !strstr(out, "<- mismatch");
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		all &= strstr(out, s) != NULL;
+	va_end(ap);
+	return all;
+}
+
 static void test_multiqueue(void)
 {
 	char one[] = "/tmp/kvmscope-test-mq1-XXXXXX", two[] = "/tmp/kvmscope-test-mq2-XXXXXX";
@@ -414,42 +439,35 @@ static void test_multiqueue(void)
 	write_mq(two, 2, 0);
 	write_mq(other, 2, 1);
 	int rc = diff(two, two, NULL);
-	CHECK(
-	    rc == 0 && !strstr(out, "<- mismatch") && strstr(out, "queue 1") &&
-		strstr(out, "queue 1: 2 requests, 2 notifies, 2 interrupts") &&
-		strstr(out, "step by step: 5 the same, 0 expected differences, 0 unexplained") &&
-		strstr(out, "step by step: 16 the same, 0 expected differences, 0 unexplained"),
-	    "multi-queue: a 2-queue trace against itself: both queues, per-queue IO, all the same "
-	    "(exit %d)",
-	    rc);
-	int failed = check_failed;
+	CHECK_OUT(rc == 0 &&
+		      says("queue 1: 2 requests, 2 notifies, 2 interrupts",
+			   "step by step: 5 the same, 0 expected differences, 0 unexplained",
+			   "step by step: 16 the same, 0 expected differences, 0 unexplained",
+			   NULL),
+		  "multi-queue: a 2-queue trace against itself: both queues, per-queue IO, all "
+		  "the same (exit %d)",
+		  rc);
 	rc = diff(two, one, NULL);
-	CHECK(rc == 0 && !strstr(out, "<- mismatch") && strstr(out, "one device has more queues") &&
-		  strstr(out, "the devices have 2 and 1 queues") &&
-		  strstr(out, "only one device has it") && count(out, "0 unexplained") == 2,
-	      "multi-queue: 2 queues against 1: queue 1's setup, num_queues, the MQ bit and queue "
-	      "1's IO labelled, nothing unexplained (exit %d)",
-	      rc);
-	if (check_failed > failed)
-		fputs(out, stdout);
-	failed = check_failed;
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		      says("one device has more queues", "the devices have 2 and 1 queues",
+			   "only one device has it", NULL),
+		  "multi-queue: 2 queues against 1: queue 1's setup, num_queues, the MQ bit and "
+		  "queue 1's IO labelled, nothing unexplained (exit %d)",
+		  rc);
 	rc = diff(two, other, "--format=json");
-	CHECK(rc == 0 &&
-		  strstr(out, "{\"op\":\"differs\",\"a\":\"pop queue 0 IN sector 0 4096 B\","
-			      "\"b\":\"pop queue 1 IN sector 0 4096 B\",\"expected\":\"a request "
-			      "goes on the queue of the vCPU") &&
-		  strstr(out, "\"io_unexplained\":0"),
-	      "multi-queue: the same requests on other queues align by request, the queue "
-	      "labelled (exit %d)",
-	      rc);
-	if (check_failed > failed)
-		fputs(out, stdout);
+	CHECK_OUT(rc == 0 && says("{\"op\":\"differs\",\"a\":\"pop queue 0 IN sector 0 4096 B\","
+				  "\"b\":\"pop queue 1 IN sector 0 4096 B\",\"expected\":\"a "
+				  "request goes on the queue of the vCPU",
+				  "\"io_unexplained\":0", NULL),
+		  "multi-queue: the same requests on other queues align by request, the queue "
+		  "labelled (exit %d)",
+		  rc);
 	rc = diff(two, one, "--format=json");
-	CHECK(strstr(out, "\"device_queues\":2") && strstr(out, "\"device_queues\":1") &&
-		  strstr(out, "\"queue\":1,\"set_up\":true,\"size\":256,\"requests\":2") &&
-		  strstr(out, "\"queues_label\":\"one device has more queues") &&
-		  strstr(out, "\"io_unexplained\":0"),
-	      "multi-queue: JSON has each side's queues with their IO, and the label");
+	CHECK_OUT(says("\"device_queues\":2", "\"device_queues\":1",
+		       "\"queue\":1,\"set_up\":true,\"size\":256,\"requests\":2",
+		       "\"queues_label\":\"one device has more queues", "\"io_unexplained\":0",
+		       NULL),
+		  "multi-queue: JSON has each side's queues with their IO, and the label");
 	if (!getenv("KVMSCOPE_TEST_KEEP")) {
 		unlink(one);
 		unlink(two);
@@ -463,43 +481,38 @@ static void test_multiqueue(void)
 static void test_recorded(void)
 {
 	int rc = diff(QEMU_SMP2, QEMU_SMP2, NULL);
-	CHECK(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "<- mismatch") &&
-		  strstr(out, "queue 1: 4 requests, 5 notifies, 4 interrupts") &&
-		  strstr(out, "=  queue 1\n"),
-	      "QEMU -smp 2 against itself: both queues, each with its IO, all the same (exit %d)",
-	      rc);
-	int failed = check_failed;
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		      says("queue 1: 4 requests, 5 notifies, 4 interrupts", "=  queue 1\n", NULL),
+		  "QEMU -smp 2 against itself: both queues, each with its IO, all the same (exit "
+		  "%d)",
+		  rc);
 	rc = diff(QEMU_SMP2, QEMU_MODERN, NULL);
-	CHECK(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "<- mismatch") &&
-		  strstr(out, "only A: BLK_F_MQ; only B: none [1]") &&
-		  strstr(out, "the devices have 2 and 1 queues [1]") &&
-		  strstr(out, "~  PCI write msix.control = 0xc002") &&
-		  strstr(out, "only one device has it [1]") &&
-		  strstr(out, "[1] one device has more queues than the other"),
-	      "QEMU -smp 2 against -smp 1: the MQ bit, num_queues, the MSI-X table size, queue 1 "
-	      "and its IO labelled (exit %d)",
-	      rc);
-	if (check_failed > failed)
-		fputs(out, stdout);
-	failed = check_failed;
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		      says("only A: BLK_F_MQ; only B: none [1]",
+			   "the devices have 2 and 1 queues [1]",
+			   "~  PCI write msix.control = 0xc002", "only one device has it [1]",
+			   "[1] one device has more queues than the other", NULL),
+		  "QEMU -smp 2 against -smp 1: the MQ bit, num_queues, the MSI-X table size, queue "
+		  "1 and its IO labelled (exit %d)",
+		  rc);
 	rc = diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, NULL);
-	CHECK(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "<- mismatch") &&
-		  strstr(out, "slot: A 00:01.0, B 00:02.0 [1]") &&
-		  strstr(out, "BAR addresses are the platform's choice") && !strstr(out, "BAR0"),
-	      "kvmscope --virtio modern against QEMU's disable-legacy=on device: no BAR0 on either "
-	      "side, every difference labelled, in PCI enumeration and IO too (exit %d)",
-	      rc);
-	if (check_failed > failed)
-		fputs(out, stdout);
-	rc = diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, "--format=json");
-	CHECK(strstr(out, "the interrupt line is the platform's") &&
-		  strstr(out, "SeaBIOS leaves I/O, memory decoding and bus mastering on") &&
-		  strstr(out, "\"pci_unexplained\":0,\"io_unexplained\":0"),
-	      "... its PCI steps label the interrupt line and SeaBIOS's decoding, as JSON says");
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "BAR0") &&
+		      says("slot: A 00:01.0, B 00:02.0 [1]",
+			   "BAR addresses are the platform's choice", NULL),
+		  "kvmscope --virtio modern against QEMU's disable-legacy=on device: no BAR0 on "
+		  "either side, every difference labelled, in PCI enumeration and IO too (exit %d)",
+		  rc);
+	diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, "--format=json");
+	CHECK_OUT(
+	    says("the interrupt line is the platform's",
+		 "SeaBIOS leaves I/O, memory decoding and bus mastering on",
+		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
+	    "... its PCI steps label the interrupt line and SeaBIOS's decoding, as JSON says");
 	rc = diff(QEMU_MODERN_ONLY, QEMU_MODERN, NULL);
-	CHECK(rc == 0 && strstr(out, "~  BAR0 -") && strstr(out, "a modern-only one has none") &&
-		  count(out, "0 unexplained") == 2,
-	      "QEMU modern-only against transitional: BAR0 on one side, labelled (exit %d)", rc);
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		      says("~  BAR0 -", "a modern-only one has none", NULL),
+		  "QEMU modern-only against transitional: BAR0 on one side, labelled (exit %d)",
+		  rc);
 }
 
 int main(void)
