@@ -508,6 +508,12 @@ static void test_recorded(void)
 		 "SeaBIOS leaves I/O, memory decoding and bus mastering on",
 		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
 	    "... its PCI steps label the interrupt line and SeaBIOS's decoding, as JSON says");
+	diff(QEMU_LEGACY, QEMU_MODERN, "--format=json");
+	CHECK_OUT(
+	    says("the two interfaces' PCI functions differ",
+		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
+	    "QEMU legacy against modern: the capabilities and BARs each interface has, labelled "
+	    "in PCI enumeration");
 	rc = diff(QEMU_MODERN_ONLY, QEMU_MODERN, NULL);
 	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
 		      says("~  BAR0 -", "a modern-only one has none", NULL),

@@ -257,6 +257,30 @@ static bool firmware_step(const struct diff_cmp *p, const struct diff_step *a,
 	return command || (s->qemu && (r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP));
 }
 
+#define LABEL_PCI_INTERFACES                                                                       \
+	"the two interfaces' PCI functions differ: a legacy device has I/O BAR0 and MSI-X alone; " \
+	"a modern one has BAR4 (64-bit, BAR5 its upper half) and the virtio capabilities too "     \
+	"(virtio 1.2 §4.1.4), each BAR sized with decoding off"
+
+/* Legacy against modern, during enumeration: a capability, a BAR's sizing, placement or
+ * address, or a command write (the decode toggles around each BAR's sizing). */
+static bool interface_pci_step(const struct diff_cmp *p, const struct diff_step *a,
+			       const struct diff_step *b)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct diff_side *s = k ? p->sb : p->sa;
+		const struct diff_step *st = k ? b : a;
+		if (!st)
+			continue;
+		const struct trace_rec *r = &s->tf.rec[st->rec];
+		bool command = r->ev == TRACE_EV_PCI_CFG_WRITE &&
+			       (trace_rec_arg(r, "off", 0) & 0xff) == PCI_COMMAND;
+		if (!command && !trace_rec_arg(r, "cap", 0) && step_bar(s, st) < 0)
+			return false;
+	}
+	return true;
+}
+
 #define LABEL_IRQ_LINE                                                                             \
 	"the interrupt line is the platform's: SeaBIOS writes the ISA IRQ QEMU's PIIX3 routes "    \
 	"INTA to, kvmscope the IOAPIC pin it wires (docs/pci.md)"
@@ -275,6 +299,9 @@ const char *diff_step_label(const struct diff_cmp *p, enum diff_part part,
 		return LABEL_MQ;
 	if (part == DIFF_PART_PCI && p->sa->qemu != p->sb->qemu && firmware_step(p, a, b))
 		return LABEL_FIRMWARE_DECODE;
+	if (part == DIFF_PART_PCI && diff_interfaces_differ(p->sa, p->sb) &&
+	    interface_pci_step(p, a, b))
+		return LABEL_PCI_INTERFACES;
 	if (part == DIFF_PART_PCI) {
 		int bar = step_bar(s, one);
 		if (bar >= 0 && bar < DIFF_BARS && (!a || !b || step_bar(p->sb, b) == bar))
