@@ -508,6 +508,15 @@ static void test_recorded(void)
 		 "SeaBIOS leaves I/O, memory decoding and bus mastering on",
 		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
 	    "... its PCI steps label the interrupt line and SeaBIOS's decoding, as JSON says");
+	char copy[] = "/tmp/kvmscope-test-smp2-XXXXXX", cmd[256];
+	close(mkstemp(copy)); /* the -smp 2 log without its snapshot: the queues its IO was on */
+	snprintf(cmd, sizeof(cmd), "cp %s %s", QEMU_SMP2, copy);
+	CHECK(system(cmd) == 0, "the -smp 2 log copied without its snapshot");
+	diff(copy, QEMU_MODERN, NULL);
+	CHECK_OUT(strstr(out, "~  queue 1: 4 requests, 5 notifies, 4 interrupts    -\n"),
+		  "without QEMU's snapshot, the queues its IO was on are listed (their count not "
+		  "known, nothing labelled for it)");
+	unlink(copy);
 	diff(QEMU_LEGACY, QEMU_MODERN, "--format=json");
 	CHECK_OUT(
 	    says("the two interfaces' PCI functions differ",

@@ -129,6 +129,16 @@ static unsigned queue_rows(const struct diff_dev *d)
 	return n > d->nq_dev || d->nq_dev > DIFF_QUEUES_MAX ? n : d->nq_dev;
 }
 
+/* The queues to list under IO: those the device has, or (a log without QEMU's snapshot) those
+ * its IO was seen on. */
+static unsigned io_queues(const struct diff_dev *d)
+{
+	unsigned n = d->nq_dev < DIFF_QUEUES_MAX ? d->nq_dev : DIFF_QUEUES_MAX;
+	for (unsigned q = n; q < DIFF_QUEUES_MAX; q++)
+		n = d->q[q].reqs || d->q[q].notifies || d->q[q].irqs ? q + 1 : n;
+	return n;
+}
+
 /* What a side cannot show at all, for the summary rows (features, queues, config). */
 static const char *absent(const struct diff_side *s, uint16_t ev)
 {
@@ -403,8 +413,8 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 	snprintf(b, sizeof(b), "interrupts: %s", counts(wb, sizeof(wb), 5, ib, irq_words));
 	cols(f, !memcmp(ia, ib, sizeof(ia)) ? "=" : "~", a, b,
 	     note(ns, diff_irq_label(p), n, sizeof(n)));
-	unsigned nq = da->nq_dev > db->nq_dev ? da->nq_dev : db->nq_dev;
-	for (unsigned q = 0; nq > 1 && q < nq && q < DIFF_QUEUES_MAX; q++) {
+	unsigned nq = io_queues(da) > io_queues(db) ? io_queues(da) : io_queues(db);
+	for (unsigned q = 0; nq > 1 && q < nq; q++) {
 		const struct diff_queue *qa = &da->q[q], *qb = &db->q[q];
 		bool same =
 		    qa->reqs == qb->reqs && qa->notifies == qb->notifies && qa->irqs == qb->irqs;
@@ -412,7 +422,7 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 			 qa->reqs, qa->notifies, qa->irqs);
 		snprintf(b, sizeof(b), "queue %u: %zu requests, %zu notifies, %zu interrupts", q,
 			 qb->reqs, qb->notifies, qb->irqs);
-		cols(f, same ? "=" : "~", q < da->nq_dev ? a : "-", q < db->nq_dev ? b : "-",
+		cols(f, same ? "=" : "~", q < io_queues(da) ? a : "-", q < io_queues(db) ? b : "-",
 		     same ? ""
 			  : note(ns,
 				 diff_mq_label(p) ? diff_mq_label(p) : diff_queue_spread_label(p),
