@@ -172,11 +172,11 @@ static bool try_used(unsigned qi, unsigned *slot, uint32_t *len)
 	return true;
 }
 
-/* The next completion on one of the n queues from *qi on, looked at in turn, within the
- * bounded spin; returns its slot and leaves its queue in *qi. */
-static unsigned wait_used(unsigned *qi, unsigned n, const char *what, uint32_t *len)
+/* The next completion on queue *qi, or with any set on any queue (looked at in turn from *qi),
+ * within the bounded spin; returns its slot and leaves its queue in *qi. */
+static unsigned wait_used(unsigned *qi, bool any, const char *what, uint32_t *len)
 {
-	unsigned first = *qi, slot;
+	unsigned slot;
 	uint64_t t0 = rdtsc();
 
 	for (uint64_t spins = 0; !try_used(*qi, &slot, len); spins++) {
@@ -186,7 +186,8 @@ static unsigned wait_used(unsigned *qi, unsigned n, const char *what, uint32_t *
 			fail(ST_TIMEOUT,
 			     "%s: queue %u: used idx stays %u, avail idx %u, device_status 0x%x",
 			     what, *qi, q->last_used, q->avail_idx, B.v.ops->get_status(&B.v));
-		*qi = first + (*qi + 1 - first) % n;
+		if (any)
+			*qi = (*qi + 1) % B.nq;
 		cpu_relax();
 	}
 	return slot;
@@ -221,7 +222,7 @@ uint8_t blk_do_req(unsigned qi, const char *what, uint32_t type, uint64_t sector
 	blk_submit(qi, qi, type, sector, buf, len);
 	owed = vq_arm(&B.q[qi]); /* before the kick: the device must see it when it completes */
 	vq_kick(&B.v, &B.q[qi]);
-	wait_used(&qi, 1, what, &used_len);
+	wait_used(&qi, false, what, &used_len);
 	if (owed)
 		wait_irq(qi, before, what);
 	/* §2.7.8: len counts bytes written; a wrong one is worth seeing, not worth failing on */
@@ -348,7 +349,7 @@ static void load_test(const struct mini_args *a)
 		vq_kick(&B.v, &B.q[i]);
 	}
 	while (done < a->count) {
-		unsigned slot = wait_used(&qi, B.nq, "load read", &len);
+		unsigned slot = wait_used(&qi, true, "load read", &len);
 		bool refill = false;
 
 		for (;;) {
