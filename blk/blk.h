@@ -42,7 +42,7 @@ struct blk_stats {
 	uint64_t notifies;	/* guest kicks seen (queue_notify or the kick eventfd) */
 	uint64_t irqs_signalled,
 	    irqs_suppressed;   /* after completions: interrupt sent or not wanted */
-	uint64_t max_inflight; /* most requests in flight at once (uring) */
+	uint64_t max_inflight; /* most requests in flight at once on one queue (uring) */
 	uint64_t guest_errors; /* malformed chains that made the device NEEDS_RESET */
 };
 
