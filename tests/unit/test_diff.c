@@ -4,6 +4,7 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -199,6 +200,7 @@ static void write_mq(const char *path, unsigned nq, unsigned shift)
 		R2(&g, QUEUE_DESC, "queue", q, "addr", 0x200000 + q * 0x10000);
 		R2(&g, QUEUE_DRIVER, "queue", q, "addr", 0x201000 + q * 0x10000);
 		R2(&g, QUEUE_DEVICE, "queue", q, "addr", 0x201240 + q * 0x10000);
+		R3(&g, COMMON_CFG_READ, "reg", VIRTIO_PCI_COMMON_Q_NOFF, "len", 2, "val", q);
 		R3(&g, QUEUE_ENABLE, "queue", q, "enable", 1, "rw", TRACE_WRITE);
 	}
 	status(&g, ack | drv | fok, ack | drv | fok | dok);
@@ -440,7 +442,7 @@ static void test_multiqueue(void)
 	write_mq(other, 2, 1);
 	int rc = diff(two, two, NULL);
 	CHECK_OUT(rc == 0 &&
-		      says("queue 1: 2 requests, 2 notifies, 2 interrupts",
+		      says("queue 1: 2 requests, 2 notifies, 2 irqs",
 			   "step by step: 5 the same, 0 expected differences, 0 unexplained",
 			   "step by step: 16 the same, 0 expected differences, 0 unexplained",
 			   NULL),
@@ -482,7 +484,7 @@ static void test_recorded(void)
 {
 	int rc = diff(QEMU_SMP2, QEMU_SMP2, NULL);
 	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
-		      says("queue 1: 4 requests, 5 notifies, 4 interrupts", "=  queue 1\n", NULL),
+		      says("queue 1: 4 requests, 5 notifies, 4 irqs", "=  queue 1\n", NULL),
 		  "QEMU -smp 2 against itself: both queues, each with its IO, all the same (exit "
 		  "%d)",
 		  rc);
@@ -513,7 +515,7 @@ static void test_recorded(void)
 	snprintf(cmd, sizeof(cmd), "cp %s %s", QEMU_SMP2, copy);
 	CHECK(system(cmd) == 0, "the -smp 2 log copied without its snapshot");
 	diff(copy, QEMU_MODERN, NULL);
-	CHECK_OUT(strstr(out, "~  queue 1: 4 requests, 5 notifies, 4 interrupts    -\n"),
+	CHECK_OUT(strstr(out, "~  queue 1: 4 requests, 5 notifies, 4 irqs          -\n"),
 		  "without QEMU's snapshot, the queues its IO was on are listed (their count not "
 		  "known, nothing labelled for it)");
 	unlink(copy);

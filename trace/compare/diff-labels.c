@@ -167,8 +167,25 @@ const char *diff_queue_spread_label(const struct diff_cmp *p)
 
 /* A step only the device with more queues can have: about one of its extra queues (or their
  * MSI-X vectors, one per queue after the config vector), or its num_queues field. */
+/* The queue a common-configuration queue register (virtio 1.2 §4.1.4.3: queue_size and after) is
+ * about: the one the last queue_select step before it chose; UINT64_MAX when there is none. */
+static uint64_t selected_queue(const struct diff_side *s, const struct diff_dev *d,
+			       const struct diff_step *st)
+{
+	const struct trace_rec *r = &s->tf.rec[st->rec];
+	uint64_t reg = trace_rec_arg(r, "reg", 0);
+	if (reg & TRACE_VREG_LEGACY || reg < VIRTIO_PCI_COMMON_Q_SIZE || st < d->steps.v ||
+	    st >= d->steps.v + d->steps.n)
+		return UINT64_MAX;
+	for (const struct diff_step *k = st; k-- > d->steps.v;)
+		if (k->ev == TRACE_EV_QUEUE_SELECT)
+			return trace_rec_arg(&s->tf.rec[k->rec], "queue", UINT64_MAX);
+	return UINT64_MAX;
+}
+
 static bool mq_step(const struct diff_cmp *p, const struct diff_side *s, const struct diff_step *st)
 {
+	const struct diff_dev *d = s == p->sa ? p->a : p->b;
 	const struct trace_rec *r = &s->tf.rec[st->rec];
 	uint64_t q = trace_rec_arg(r, "queue", UINT64_MAX), off = trace_rec_arg(r, "off", 0);
 	const uint64_t numq = offsetof(struct virtio_blk_config, num_queues);
@@ -184,7 +201,9 @@ static bool mq_step(const struct diff_cmp *p, const struct diff_side *s, const s
 		       diff_queue_extra(p, trace_rec_arg(r, "entry", 0) - 1);
 	case TRACE_EV_COMMON_CFG_READ:
 	case TRACE_EV_COMMON_CFG_WRITE:
-		return queues_differ(p) && trace_rec_arg(r, "reg", 0) == VIRTIO_PCI_COMMON_NUMQ;
+		q = selected_queue(s, d, st);
+		return queues_differ(p) && (trace_rec_arg(r, "reg", 0) == VIRTIO_PCI_COMMON_NUMQ ||
+					    (q != UINT64_MAX && diff_queue_extra(p, q)));
 	case TRACE_EV_DEVICE_FEATURES_READ:
 	case TRACE_EV_DRIVER_FEATURES_WRITE:
 		return false; /* a word of its own: only as a change, below */

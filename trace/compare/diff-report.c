@@ -418,9 +418,9 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 		const struct diff_queue *qa = &da->q[q], *qb = &db->q[q];
 		bool same =
 		    qa->reqs == qb->reqs && qa->notifies == qb->notifies && qa->irqs == qb->irqs;
-		snprintf(a, sizeof(a), "queue %u: %zu requests, %zu notifies, %zu interrupts", q,
+		snprintf(a, sizeof(a), "queue %u: %zu requests, %zu notifies, %zu irqs", q,
 			 qa->reqs, qa->notifies, qa->irqs);
-		snprintf(b, sizeof(b), "queue %u: %zu requests, %zu notifies, %zu interrupts", q,
+		snprintf(b, sizeof(b), "queue %u: %zu requests, %zu notifies, %zu irqs", q,
 			 qb->reqs, qb->notifies, qb->irqs);
 		cols(f, same ? "=" : "~", q < io_queues(da) ? a : "-", q < io_queues(db) ? b : "-",
 		     same ? ""
