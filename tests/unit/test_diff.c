@@ -20,6 +20,7 @@
 #define QEMU_MODERN_ONLY  "tests/fixtures/qemu-modern-only.log"
 #define QEMU_SMP2	  "tests/fixtures/qemu-modern-smp2.log"
 #define KVMSCOPE_MODERN	  "tests/fixtures/kvmscope-modern.kvt" /* run --virtio modern, Linux */
+#define KVMSCOPE_SMP2	  "tests/fixtures/kvmscope-smp2.kvt"   /* --smp 2 --blk-queues 2, Linux */
 
 static char out[1 << 17];
 
@@ -496,6 +497,12 @@ static void test_recorded(void)
 			   "[1] one device has more queues than the other", NULL),
 		  "QEMU -smp 2 against -smp 1: the MQ bit, num_queues, the MSI-X table size, queue "
 		  "1 and its IO labelled (exit %d)",
+		  rc);
+	rc = diff(KVMSCOPE_SMP2, QEMU_SMP2, NULL);
+	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		      says("=  queue 1\n", "queue 1: 4 requests, 4 notifies, 4 irqs", NULL),
+		  "kvmscope Linux on two vCPUs and two queues against QEMU -smp 2: queues aligned "
+		  "by index, every difference labelled (exit %d)",
 		  rc);
 	rc = diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, NULL);
 	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "BAR0") &&

@@ -422,11 +422,13 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 			 qa->reqs, qa->notifies, qa->irqs);
 		snprintf(b, sizeof(b), "queue %u: %zu requests, %zu notifies, %zu irqs", q,
 			 qb->reqs, qb->notifies, qb->irqs);
+		/* the queue count, else the spread of requests, else how kicks and interrupts go */
+		const char *why = diff_mq_label(p)		 ? diff_mq_label(p)
+				  : qa->reqs != qb->reqs	 ? diff_queue_spread_label(p)
+				  : qa->notifies != qb->notifies ? diff_notify_label(p)
+								 : diff_irq_label(p);
 		cols(f, same ? "=" : "~", q < io_queues(da) ? a : "-", q < io_queues(db) ? b : "-",
-		     same ? ""
-			  : note(ns,
-				 diff_mq_label(p) ? diff_mq_label(p) : diff_queue_spread_label(p),
-				 n, sizeof(n)));
+		     same ? "" : note(ns, why, n, sizeof(n)));
 	}
 	snprintf(a, sizeof(a), "backend: %s", da->backend[0] ? da->backend : "-");
 	snprintf(b, sizeof(b), "backend: %s", db->backend[0] ? db->backend : "-");
