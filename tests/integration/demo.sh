@@ -60,20 +60,18 @@ if ! command -v tmux >/dev/null; then
 else
 	T new-session -d -s keep "sleep 600"
 	T new-session -d -s v -x 80 -y 24 "cd '$PWD' && '$out/nokvm' env L1=0 sh tests/demo.sh; echo demo-exit=\$?; sleep 600"
-	n=0
-	until T capture-pane -t v -p | grep -q 'kvmscope view docs/traces/demo.kvt .* events' || [ $n -ge 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	check "on a terminal: the viewer opens on the shipped trace" \
-		sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'kvmscope view docs/traces/demo.kvt .* events'"
+	# shows PATTERN: up to 10 s for the pane (and the 50 lines above it) to show PATTERN
+	shows() {
+		n=0
+		until T capture-pane -t v -p -S -50 | grep -q "$1"; do
+			[ $n -ge 100 ] && return 1
+			sleep 0.1
+			n=$((n + 1))
+		done
+	}
+	check "on a terminal: the viewer opens on the shipped trace" shows 'kvmscope view docs/traces/demo.kvt .* events'
 	T send-keys -t v q
-	n=0
-	until T capture-pane -t v -p | grep -q 'demo-exit=' || [ $n -ge 50 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	check "q leaves the viewer, status 0, and the advice follows" \
-		sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'demo-exit=0' && tmux -L $sock capture-pane -t v -p -S -50 | grep -q 'to record your own'"
+	check "q leaves the viewer with status 0" shows 'demo-exit=0'
+	check "and the advice follows" shows 'to record your own'
 fi
 exit $failed
