@@ -17,9 +17,12 @@ doc=${1:-docs/tour.md}
 [ -r "$doc" ] || { echo "tour-screens: $doc: no such file" >&2; exit 2; }
 [ -x ./kvmscope ] || { echo "tour-screens: ./kvmscope is not built (make kvmscope)" >&2; exit 2; }
 command -v tmux >/dev/null || { echo "tour-screens: tmux is missing (apt-get install tmux)" >&2; exit 2; }
+# the same screens whatever the caller's locale: UTF-8 lines and section signs, 80x24
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+unset TMUX
 tmp=$(mktemp -d) || exit 1
 sock=kvmscope-tour-$$
-T() { tmux -L "$sock" "$@"; }
+T() { tmux -u -L "$sock" "$@"; }
 trap 'T kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 T -f /dev/null new-session -d -s keep "sleep 3600" || exit 1
 
