@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$(echo "$2" | tr , ' '); shift ;;
 	--qemu) qemu=1 ;;
 	--tcg) tcg=--tcg ;;
-	--list) grep -v '^#' "$list" | awk -F'|' '{ printf "%-42s %-30s %s\n", $1 ".kvt", $3, $2 }'; exit 0 ;;
+	--list) grep -v '^#' "$list" | awk -F'|' '{ printf "%-44s %-30s %s\n", $1 ".kvt", $3, $2 }'; exit 0 ;;
 	-h | --help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "record: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
@@ -49,19 +49,19 @@ if [ -n "$qemu" ] && [ -z "$L1_INSIDE" ]; then
 	done
 fi
 
+[ -n "$L1_INSIDE" ] || make -s kvmscope guest-linux || exit 1
+if [ -z "$L1_INSIDE" ] && echo "$only" | grep -q smp && [ ! -f guest/out/vmlinux-smp ]; then
+	echo "record: building the SMP guest kernel (make -C guest -f linux.mk smp; minutes)"
+	make -s -C guest -f linux.mk smp || exit 1
+fi
 if [ -z "$(kvm_here)" ] && [ -z "$L1_INSIDE" ]; then
 	[ "${L1:-1}" != 0 ] || { echo "record: /dev/kvm is missing or not usable here, and L1=0" >&2; exit 2; }
 	echo "record: /dev/kvm is missing or not usable here: the boots run in L1 (its start takes 10-30 s)"
-	make -s kvmscope guest-linux l1 || exit 1
+	make -s l1 || exit 1
 	sh guest/l1/run.sh --rw docs/traces -- env L1_INSIDE=1 sh docs/traces/record.sh --only "$(echo $only | tr ' ' ,)"
 	rc=$?
 	[ $rc = 0 ] && exit $status
 	exit $rc
-fi
-[ -n "$L1_INSIDE" ] || make -s kvmscope guest-linux || exit 1
-if echo "$only" | grep -q smp && [ ! -f guest/out/vmlinux-smp ]; then
-	echo "record: building the SMP guest kernel (make -C guest -f linux.mk smp; minutes)"
-	make -s -C guest -f linux.mk smp || exit 1
 fi
 
 dir=$(mktemp -d) || exit 1
