@@ -4,7 +4,7 @@
 # Each is one boot of the Linux guest to its /init IO test on a fresh copy of guest/out/disk.img
 # (the GET_ID answer is the file's name, so it is always "disk.img"), with kvmscope's default
 # trace events: PCI enumeration, the driver's whole handshake with the guest functions behind
-# each step, the requests and interrupts; 250-700 records, 30-70 KB each. Then `kvmscope diff`
+# each step, the requests and interrupts; 250-450 records, 30-50 KB each. Then `kvmscope diff`
 # against its paired QEMU 7.2 log must match (make check's test_corpus checks it again).
 # docs/traces/demo.kvt, what `kvmscope view` opens given no file, is a link to the default run's
 # trace (transitional, MSI-X, vcpu). A boot that fails keeps the trace it would have replaced and
@@ -38,14 +38,23 @@ done
 field() { grep "^$1|" "$list" | cut -d"|" -f"$2"; }
 
 status=0
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf "$dir"' EXIT
 if [ -n "$qemu" ] && [ -z "$L1_INSIDE" ]; then
 	[ -n "$(kvm_here)" ] || tcg=--tcg
 	for n in $only; do
 		log=tests/fixtures/$(field "$n" 3)
 		echo "record: QEMU 7.2 $(field "$n" 4)${tcg:+ (TCG)} -> $log"
 		# shellcheck disable=SC2046 # the list's arguments are words
-		sh guest/qemu-trace.sh $(field "$n" 4) $tcg -o "$log" >/dev/null ||
-			{ echo "record: guest/qemu-trace.sh $(field "$n" 4) failed; $log left as it was" >&2; status=1; }
+		# into a scratch directory first: a failed boot leaves the committed log as it was
+		if sh guest/qemu-trace.sh $(field "$n" 4) $tcg -o "$dir/q.log" >/dev/null; then
+			mv "$dir/q.log" "$log"
+			[ -f "$dir/q-status.log" ] && mv "$dir/q-status.log" "${log%.log}-status.log"
+		else
+			echo "record: guest/qemu-trace.sh $(field "$n" 4) failed; $log left as it was; its console:" >&2
+			tail -n 5 "$dir/q.log.console" >&2
+			status=1
+		fi
 	done
 fi
 
@@ -64,8 +73,6 @@ if [ -z "$(kvm_here)" ] && [ -z "$L1_INSIDE" ]; then
 	exit $rc
 fi
 
-dir=$(mktemp -d) || exit 1
-trap 'rm -rf "$dir"' EXIT
 total=$(echo $only | wc -w) i=0
 for n in $only; do
 	i=$((i + 1))
