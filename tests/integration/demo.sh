@@ -5,8 +5,8 @@
 # namespace (unshare -m, as root), as README's no-KVM recipe does.
 . tests/lib.sh
 dev=/dev # (the device path is never written whole: tests/run.sh would send this script to L1)
-if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
-	echo "SKIP demo: hiding the KVM device needs root and unshare"
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+	echo "SKIP demo: hiding the KVM device needs root and a mount namespace (unshare -m)"
 	exit 77
 fi
 [ -x "$KVMSCOPE" ] || { echo "SKIP demo: $KVMSCOPE is not built (make kvmscope)"; exit 77; }
