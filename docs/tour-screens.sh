@@ -76,7 +76,7 @@ while IFS= read -r line; do
 	fence=1
 	what=${line#<!-- }
 	what=${what% -->}
-	echo "tour-screens: ${what%%;*}" >&2
+	printf 'tour-screens: %s\n' "${what%%;*}" >&2
 	echo '```' >>"$tmp/out"
 	case $what in
 	screen:*) view_screen "${what#screen: }" >>"$tmp/out" ;;

@@ -7,9 +7,10 @@
 # each step, the requests and interrupts; 250-450 records, 30-50 KB each. Then `kvmscope diff`
 # against its paired QEMU 7.2 log must match (make check's test_corpus checks it again).
 # docs/traces/demo.kvt, what `kvmscope view` opens given no file, is a link to the default run's
-# trace (transitional, MSI-X, vcpu). A boot that fails keeps the trace it would have replaced and
-# the script ends with status 1. Minutes per trace on a software KVM; with no usable /dev/kvm the
-# boots run in L1 (guest/l1/run.sh), as make demo's do.
+# trace (transitional, MSI-X, vcpu). Last, docs/tour.md's screens are refreshed from the new
+# traces. A boot that fails keeps the trace it would have replaced and the script ends with
+# status 1. Minutes per trace on a software KVM; with no usable /dev/kvm the boots run in L1
+# (guest/l1/run.sh), as make demo's do.
 #   --only LIST  record these traces only (names as in corpus.list, without .kvt)
 #   --qemu       first record the paired QEMU logs again (guest/qemu-trace.sh, into tests/fixtures/)
 #   --tcg        with --qemu: QEMU without KVM (its own CPU emulator); the default with no /dev/kvm
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=1 ;;
 	--tcg) tcg=--tcg ;;
 	--list) grep -v '^#' "$list" | awk -F'|' '{ printf "%-44s %-30s %s\n", $1 ".kvt", $3, $2 }'; exit 0 ;;
-	-h | --help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "record: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -104,5 +105,12 @@ for n in $only; do
 	echo "record: [$i/$total] $n: $(($(date +%s) - start)) s, ${recs:-?} records, $(($(wc -c <"$kvt") / 1024)) KB; $verdict"
 done
 ln -sf linux-transitional-msix-vcpu.kvt docs/traces/demo.kvt
+# docs/tour.md's screens show these traces: they follow them (its test checks they match)
+if [ -z "$L1_INSIDE" ] && command -v tmux >/dev/null; then
+	echo "record: refreshing docs/tour.md's screens (docs/tour-screens.sh)"
+	sh docs/tour-screens.sh 2>/dev/null || { echo "record: docs/tour-screens.sh failed" >&2; status=1; }
+elif [ -z "$L1_INSIDE" ]; then
+	echo "record: tmux is missing: docs/tour.md's screens are not refreshed (sh docs/tour-screens.sh)" >&2
+fi
 [ -n "$L1_INSIDE" ] || echo "record: the corpus is $(du -cb docs/traces/*.kvt | tail -n 1 | cut -f1 | awk '{ printf "%d KB", $1 / 1024 }') in $(ls docs/traces/*.kvt | wc -l) files (demo.kvt is a link)"
 exit $status
