@@ -5,7 +5,6 @@
  * interrupts, requests. Every .kvt in docs/traces/ is listed, and docs/traces/README.md names
  * each with its log. No KVM needed. */
 #include <dirent.h>
-#include <linux/virtio_blk.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,15 +109,6 @@ static void check_trace(const struct row *r, const char *path)
 	trace_file_free(&tf);
 }
 
-/* A trace of one queue beside a QEMU log of a queue per vCPU: what kvmscope could not do before
- * it had multi-queue, not a difference to label. */
-static bool one_queue_against_mq(const struct diff_cmp *p)
-{
-	const uint64_t mq = 1ULL << VIRTIO_BLK_F_MQ;
-	return p->a->has_host_features && p->b->has_host_features && !(p->a->host_features & mq) &&
-	       (p->b->host_features & mq);
-}
-
 /* `kvmscope diff` of the trace against its QEMU log: every difference labelled. */
 static void check_diff(const char *path, const char *log)
 {
@@ -142,15 +132,6 @@ static void check_diff(const char *path, const char *log)
 	for (size_t k = 0; k < n; k++) {
 		struct diff_cmp *p = &cmp[k];
 		CHECK(diff_compare(p, &o) == 0, "diff %s: compared", path);
-		if (one_queue_against_mq(p)) {
-			printf("SKIP diff %s %s: QEMU's device has a queue per vCPU "
-			       "(VIRTIO_BLK_F_MQ), "
-			       "the trace's one: recorded by a kvmscope without multi-queue (%s)\n",
-			       path, log, REGEN);
-			free(p->rows);
-			free(p->reqs);
-			continue;
-		}
 		CHECK(p->match && !p->mismatches,
 		      "diff %s %s: the handshakes match (%zu same, %zu labelled, %zu unexplained)",
 		      path, log, p->same, p->labelled, p->mismatches);
