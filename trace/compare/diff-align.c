@@ -229,6 +229,9 @@ long diff_align(const struct diff_cmp *p, enum diff_part part, struct diff_row *
 			out[k].label = diff_interface_label(sa, out[k].a, sb, out[k].b);
 		if (out[k].op != DIFF_SAME && !out[k].label)
 			out[k].label = diff_step_label(p, part, out[k].a, out[k].b);
+		/* INTx against MSI-X: the steps only an MSI-X driver takes */
+		if (out[k].op != DIFF_SAME && !out[k].label)
+			out[k].label = diff_irq_mode_label(sa, a, out[k].a, sb, b, out[k].b);
 	}
 	free(ia);
 	free(ib);

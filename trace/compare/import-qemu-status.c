@@ -95,8 +95,8 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 	char *line = NULL;
 	size_t cap = 0, no = 0;
 	enum section sec = NONE;
-	char *first = NULL; /* the first device's path: its answers, one per queue too */
-	bool skip = false;
+	char *first = NULL; /* the first answer's device path: its status and each of its queues */
+	bool other = false; /* in an answer about another device */
 	unsigned long long v;
 	while (getline(&line, &cap, f) >= 0) {
 		no++;
@@ -106,9 +106,9 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 			s->queue = -1;
 			if (!first)
 				first = strdup(line);
-			skip = !first || strcmp(first, line);
-		} else if (skip) {
-			continue; /* another device's answers */
+			other = !first || strcmp(line, first);
+		} else if (other) {
+			continue; /* the first device's answers only */
 		} else if (strstr(line, "device_name:")) {
 			s->blk = strstr(line, "virtio-blk") != NULL;
 		} else if (sscanf(line, " num_vqs: %llu", &v) == 1) {
@@ -138,8 +138,8 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 			sec = NONE; /* another field of the answer */
 		}
 	}
-	free(first);
 	free(line);
+	free(first);
 }
 
 void trace_import_qemu_status(struct trace_build *b, const char *log)
