@@ -431,6 +431,14 @@ static bool says(const char *first, ...)
 	return all;
 }
 
+/* Runs diff A B: the handshakes match and PCI enumeration and IO have nothing unexplained. */
+static int rc_last;
+static bool labelled_only(const char *a, const char *b)
+{
+	rc_last = diff(a, b, NULL);
+	return rc_last == 0 && count(out, "0 unexplained") == 2;
+}
+
 static void test_multiqueue(void)
 {
 	char one[] = "/tmp/kvmscope-test-mq1-XXXXXX", two[] = "/tmp/kvmscope-test-mq2-XXXXXX";
@@ -450,13 +458,12 @@ static void test_multiqueue(void)
 		  "multi-queue: a 2-queue trace against itself: both queues, per-queue IO, all "
 		  "the same (exit %d)",
 		  rc);
-	rc = diff(two, one, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+	CHECK_OUT(labelled_only(two, one) &&
 		      says("one device has more queues", "the devices have 2 and 1 queues",
 			   "only one device has it", NULL),
 		  "multi-queue: 2 queues against 1: queue 1's setup, num_queues, the MQ bit and "
 		  "queue 1's IO labelled, nothing unexplained (exit %d)",
-		  rc);
+		  rc_last);
 	rc = diff(two, other, "--format=json");
 	CHECK_OUT(rc == 0 && says("{\"op\":\"differs\",\"a\":\"pop queue 0 IN sector 0 4096 B\","
 				  "\"b\":\"pop queue 1 IN sector 0 4096 B\",\"expected\":\"a "
@@ -483,34 +490,30 @@ static void test_multiqueue(void)
  * boot against QEMU's modern-only device: only the platform's differences, labelled. */
 static void test_recorded(void)
 {
-	int rc = diff(QEMU_SMP2, QEMU_SMP2, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+	CHECK_OUT(labelled_only(QEMU_SMP2, QEMU_SMP2) &&
 		      says("queue 1: 4 requests, 5 notifies, 4 irqs", "=  queue 1\n", NULL),
 		  "QEMU -smp 2 against itself: both queues, each with its IO, all the same (exit "
 		  "%d)",
-		  rc);
-	rc = diff(QEMU_SMP2, QEMU_MODERN, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		  rc_last);
+	CHECK_OUT(labelled_only(QEMU_SMP2, QEMU_MODERN) &&
 		      says("only A: BLK_F_MQ; only B: none [1]",
 			   "the devices have 2 and 1 queues [1]",
 			   "~  PCI write msix.control = 0xc002", "only one device has it [1]",
 			   "[1] one device has more queues than the other", NULL),
 		  "QEMU -smp 2 against -smp 1: the MQ bit, num_queues, the MSI-X table size, queue "
 		  "1 and its IO labelled (exit %d)",
-		  rc);
-	rc = diff(KVMSCOPE_SMP2, QEMU_SMP2, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+		  rc_last);
+	CHECK_OUT(labelled_only(KVMSCOPE_SMP2, QEMU_SMP2) &&
 		      says("=  queue 1\n", "queue 1: 4 requests, 4 notifies, 4 irqs", NULL),
 		  "kvmscope Linux on two vCPUs and two queues against QEMU -smp 2: queues aligned "
 		  "by index, every difference labelled (exit %d)",
-		  rc);
-	rc = diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 && !strstr(out, "BAR0") &&
+		  rc_last);
+	CHECK_OUT(labelled_only(KVMSCOPE_MODERN, QEMU_MODERN_ONLY) && !strstr(out, "BAR0") &&
 		      says("slot: A 00:01.0, B 00:02.0 [1]",
 			   "BAR addresses are the platform's choice", NULL),
 		  "kvmscope --virtio modern against QEMU's disable-legacy=on device: no BAR0 on "
 		  "either side, every difference labelled, in PCI enumeration and IO too (exit %d)",
-		  rc);
+		  rc_last);
 	diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, "--format=json");
 	CHECK_OUT(
 	    says("the interrupt line is the platform's",
@@ -532,11 +535,10 @@ static void test_recorded(void)
 		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
 	    "QEMU legacy against modern: the capabilities and BARs each interface has, labelled "
 	    "in PCI enumeration");
-	rc = diff(QEMU_MODERN_ONLY, QEMU_MODERN, NULL);
-	CHECK_OUT(rc == 0 && count(out, "0 unexplained") == 2 &&
+	CHECK_OUT(labelled_only(QEMU_MODERN_ONLY, QEMU_MODERN) &&
 		      says("~  BAR0 -", "a modern-only one has none", NULL),
 		  "QEMU modern-only against transitional: BAR0 on one side, labelled (exit %d)",
-		  rc);
+		  rc_last);
 }
 
 int main(void)
