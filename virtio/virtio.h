@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "kvm/kvm.h"
+#include "trace/trace.h"
 
 #define VIRTIO_MAX_QUEUES 8
 /* Offered by QEMU to every device and never acked by a correct legacy driver: one that acks
@@ -66,6 +67,7 @@ struct vq_chain {
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
 	const char *fault; /* after -EINVAL: the rule the driver broke, for the trace */
+	struct trace_descs descs; /* the descriptors as walked, while the pop's event is traced */
 	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
 };
 
