@@ -63,6 +63,8 @@ _Static_assert(sizeof(struct trace_ext_slot) == 64, "an extension slot is one re
 #define TRACE_EXT_PER	      3
 #define TRACE_EXT_SLOTS(n)    (1 + ((n) ? (n)-1 : 0) / TRACE_EXT_PER)
 #define TRACE_EXT_SLOTS_MAX   TRACE_EXT_SLOTS(TRACE_DESCS_MAX)
+_Static_assert(TRACE_EXT_SLOTS_MAX * TRACE_EXT_PER <= TRACE_DESCS_MAX + 2,
+	       "struct trace_descs holds every entry the extension slots copy");
 #define TRACE_REC_EXT(ev)     ((ev) >> 8)
 #define TRACE_REC_EV(ev)      ((ev)&0xff)
 

@@ -93,11 +93,11 @@ static void put_descs(const struct trace_descs *l, uint64_t pos, unsigned k)
 	for (unsigned j = 1; j < k; j++) {
 		struct trace_ext_slot *x =
 		    (struct trace_ext_slot *)&trace_ring_main.slots[(pos + j) & trace_ring_main.mask];
-		unsigned from = (j - 1) * TRACE_EXT_PER, m = l->n - from;
 
 		x->n = l->n;
 		x->walked = l->walked;
-		memcpy(x->d, &l->d[from], (m < TRACE_EXT_PER ? m : TRACE_EXT_PER) * sizeof(x->d[0]));
+		/* a fixed size (3 moves); the entries past n are never read */
+		memcpy(x->d, &l->d[(j - 1) * TRACE_EXT_PER], sizeof(x->d));
 		trace_ring_commit((struct trace_rec *)x, pos + j);
 	}
 }

@@ -231,7 +231,8 @@ struct trace_descs {
 	bool on;	 /* set before the walk: trace_on() of the event that will carry them */
 	uint16_t n;	 /* kept in d[] */
 	uint16_t walked; /* read in all: walked - n were not recorded */
-	struct trace_desc d[TRACE_DESCS_MAX];
+	/* + 2: the ring copies them 3 at a time (trace/internal.h), the last 3 from d[15] */
+	struct trace_desc d[TRACE_DESCS_MAX + 2];
 };
 
 static inline void trace_descs_start(struct trace_descs *l, bool on)

@@ -167,7 +167,8 @@ static size_t take_descs(size_t n, struct trace_buf *descs, uint32_t *count)
 			(*count)++;
 		}
 		r->ev = TRACE_REC_EV(r->ev);
-		w.batch[nrec] = *r;
+		if (nrec != i) /* only behind a record that had extension slots */
+			w.batch[nrec] = *r;
 		i += k;
 	}
 	return nrec;
