@@ -170,8 +170,13 @@ static void filter_menu(struct view_ui *ui, struct view *v)
 			view_set_filter(v, (v->show & m) == m ? v->show & ~m : v->show | m);
 		} else if (ch >= '0' && ch <= '9') {
 			view_set_vcpu(v, v->vcpu == ch - '0' ? -1 : ch - '0');
+		} else if (ch == 'q') { /* q N: only queue N's events; q N again: every queue */
+			ch = getch();
+			if (ch >= '0' && ch <= '9')
+				view_set_queue(v, v->queue == ch - '0' ? -1 : ch - '0');
 		} else if (ch == '*') {
 			v->vcpu = -1;
+			v->queue = -1;
 			view_set_filter(v, TRACE_MASK_ALL);
 		} else if (ch != KEY_RESIZE) {
 			break;
@@ -267,6 +272,10 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 		break;
 	case 'f':
 		filter_menu(ui, v);
+		break;
+	case '[':
+	case ']':
+		view_pane_queue_next(v, ch == ']' ? 1 : -1);
 		break;
 	case ' ':
 		if (!live)
