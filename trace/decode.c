@@ -536,8 +536,14 @@ const char *trace_decode_desc(const struct trace_rec *r, const struct trace_desc
 	else
 		say(flags, sizeof(flags), "-");
 	return say(buf, len, "%s[%u] 0x%llx len=%u %s",
-		   table			 ? "table"
-		   : r->ev == TRACE_EV_PACKED_POP ? "slot"
-						 : "desc",
+		   table		? "table"
+		   : trace_rec_packed(r) ? "slot"
+					: "desc",
 		   d->idx, (unsigned long long)d->addr, d->len, flags);
+}
+
+bool trace_rec_packed(const struct trace_rec *r)
+{
+	return r->ev == TRACE_EV_PACKED_POP ||
+	       (r->ev == TRACE_EV_USED_PUSH && trace_rec_arg(r, "used_idx", 0) >> 16 == 1);
 }

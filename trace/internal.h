@@ -349,6 +349,8 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
  * the indirect table the INDIRECT one before it names). Returns buf. */
 const char *trace_decode_desc(const struct trace_rec *r, const struct trace_descs_ent *e,
 			      const struct trace_desc *list, unsigned k, char *buf, size_t len);
+/* Whether r is about a packed ring: a packed_pop, or a used_push with a slot and wrap counter. */
+bool trace_rec_packed(const struct trace_rec *r);
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
 

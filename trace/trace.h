@@ -277,15 +277,17 @@ extern uint64_t trace_mask; /* bit n: event n is recorded */
 		}                                                                                  \
 	} while (0)
 /* TRACE_DESCS(EV, dev, descs, args...): TRACE() with the descriptors of a struct trace_descs
- * attached to the record (EV's pop, the DESCS chunk). */
+ * attached to the record when the walk kept them (descs->on; the DESCS chunk). */
 #define TRACE_DESCS(ev, dev, descs, ...)                                                           \
 	do {                                                                                       \
 		_Static_assert(TRACE_NARG(__VA_ARGS__) == TRACE_NSLOTS_##ev,                       \
 			       "TRACE(" #ev "): argument count differs from the catalogue");       \
-		if (__builtin_expect((descs)->on, 0)) {                                            \
+		if (__builtin_expect(                                                              \
+			(__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> TRACE_EV_##ev) & 1,     \
+			0)) {                                                                      \
 			static struct trace_site trace_site_ = {TRACE_EV_##ev, 0, __func__,        \
 								__FILE__, __LINE__};               \
-			trace_emit_descs(&trace_site_, (dev), (descs),                             \
+			trace_emit_descs(&trace_site_, (dev), (descs)->on ? (descs) : NULL,        \
 					 TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0));               \
 		}                                                                                  \
 	} while (0)

@@ -164,8 +164,8 @@ int vq_packed_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t writ
 	advance(vq, &vq->used_idx, &vq->used_wrap, c->ndescs);
 	vq->inflight -= c->ndescs;
 	vq->pushed += c->ndescs;
-	TRACE(USED_PUSH, vq_trace_id(vq), TRACE_PAIR(vq->index, c->head), written,
-	      TRACE_RING_IDX_PACKED(vq->used_idx, vq->used_wrap));
+	TRACE_DESCS(USED_PUSH, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, c->head), written,
+		    TRACE_RING_IDX_PACKED(vq->used_idx, vq->used_wrap));
 	return 0;
 }
 

@@ -215,7 +215,8 @@ int vq_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t written)
 	/* virtio 1.2 §2.7.8: release: the element (and the data) before the index publishing it. */
 	vq->used_idx++;
 	vq_store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
-	TRACE(USED_PUSH, vq_trace_id(vq), TRACE_PAIR(vq->index, head), written, vq->used_idx);
+	TRACE_DESCS(USED_PUSH, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, head), written,
+		    vq->used_idx);
 	return 0;
 }
 

@@ -98,8 +98,15 @@ static void test_split_indirect(void)
 	split_publish(5);
 	start("request");
 	r = vq_pop(&vq, &chain);
+	vq_push(&vq, &chain, 4097);
 	stop_and_load();
 	CHECK(r == 1, "split: the indirect chain pops");
+	const struct trace_descs_ent *pe;
+	const struct trace_rec *push = find(TRACE_EV_USED_PUSH, &pe);
+	CHECK(push && pe && pe->n == 5 && pe->walked == 5 &&
+		  desc_is(pe, 4, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 1) &&
+		  trace_rec_arg(push, "used_idx", 0) == 1 && trace_rec_arg(push, "len", 0) == 4097,
+	      "split: used_push carries the same chain at completion, with used entry 0 = {5, 4097}");
 	rec = find(TRACE_EV_SPLIT_POP, &e);
 	CHECK(rec && trace_rec_arg(rec, "head", 99) == 5 && trace_rec_arg(rec, "avail", 99) == 0 &&
 		  trace_rec_arg(rec, "avail_idx", 99) == 1 && trace_rec_arg(rec, "descs", 0) == 5,
@@ -180,7 +187,15 @@ static void test_packed(void)
 	packed_put(1, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE | av0, 7);
 	start("request");
 	r = vq_pop(&vq, &chain);
+	vq_push(&vq, &chain, 512);
 	stop_and_load();
+	const struct trace_descs_ent *pe;
+	const struct trace_rec *push = find(TRACE_EV_USED_PUSH, &pe);
+	CHECK(push && pe && pe->n == 3 && trace_rec_packed(push) &&
+		  trace_rec_arg(push, "used_idx", 0) == TRACE_RING_IDX_PACKED(2, 0) &&
+		  !strcmp(trace_decode_desc(push, pe, &tf.desc[pe->first], 0, buf, sizeof(buf)),
+			  "slot[3] 0x10000 len=16 NEXT|AVAIL"),
+	      "packed: used_push carries the list at completion; the next used slot 2, wrap 0");
 	rec = find(TRACE_EV_PACKED_POP, &e);
 	CHECK(r == 1 && rec && trace_rec_arg(rec, "slot", 99) == 3 &&
 		  trace_rec_arg(rec, "wrap", 99) == 1 && trace_rec_arg(rec, "id", 0) == 7,

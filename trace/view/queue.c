@@ -257,6 +257,9 @@ static void find_chain(const struct trace_file *tf, size_t sel, struct view_queu
 			break;
 		}
 	}
+	/* no pop in the trace (recording paused then, say): the used_push carries the chain too */
+	if (q->chain_pop == SIZE_MAX && s->ev == TRACE_EV_USED_PUSH && trace_file_descs(tf, s))
+		q->chain_pop = sel;
 	/* its used entry, when published by the selected record */
 	for (size_t i = q->chain_pop; i != SIZE_MAX && i <= sel; i++) {
 		const struct trace_rec *r = &tf->rec[i];
@@ -365,8 +368,8 @@ unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_q
 		return 0;
 	const struct trace_rec *p = &tf->rec[q->chain_pop];
 	const struct trace_descs_ent *e = trace_file_descs(tf, p);
-	bool packed = p->ev == TRACE_EV_PACKED_POP;
-	uint32_t head = view_arg(p, packed ? VA_ID : VA_HEAD, 0);
+	bool packed = trace_rec_packed(p), pop = p->ev != TRACE_EV_USED_PUSH;
+	uint32_t head = view_arg(p, p->ev == TRACE_EV_PACKED_POP ? VA_ID : VA_HEAD, 0);
 	char used[64] = "";
 
 	if (q->chain_used != SIZE_MAX)
@@ -389,17 +392,21 @@ unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_q
 	if (n >= max)
 		return n;
 	if (packed) {
+		if (!pop) /* where its slots were is the pop's to say */
+			return n;
 		snprintf(lines[n], VIEW_LINE_MAX, "slots");
 		slot_window(q, view_arg(p, VA_SLOT, 0), view_arg(p, VA_DESCS, 1), lines[n],
 			    VIEW_LINE_MAX);
 		n++;
 		return n;
 	}
-	uint32_t avail = view_arg(p, VA_AVAIL, 0);
-	snprintf(lines[n], VIEW_LINE_MAX, "avail idx %llu:",
-		 (unsigned long long)view_arg(p, VA_AVAIL_IDX, 0));
-	ring_window(q, q->avail_ent, false, avail, lines[n], VIEW_LINE_MAX);
-	n++;
+	if (pop) {
+		snprintf(lines[n], VIEW_LINE_MAX, "avail idx %llu:",
+			 (unsigned long long)view_arg(p, VA_AVAIL_IDX, 0));
+		ring_window(q, q->avail_ent, false, view_arg(p, VA_AVAIL, 0), lines[n],
+			    VIEW_LINE_MAX);
+		n++;
+	}
 	if (n < max) {
 		snprintf(lines[n], VIEW_LINE_MAX, "used  idx %s:", q->have_used ? "" : "-");
 		if (q->have_used)
