@@ -401,10 +401,12 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 	view_queue_get_on(v->tf, rec, v->pane_queue, &q);
 	const char *dev = view_dev_name(v->tf, q.dev);
 	nq = view_queue_count(v->tf, q.dev);
-	snprintf(head, sizeof(head), " Queue %s q%u%s as of #%zu%s", dev ? dev : "", q.queue,
-		 nq > 1 ? (v->pane_queue == VIEW_QUEUE_OF_EVENT ? " (of the event)" : " (chosen)")
-			: "",
-		 rec, nq > 1 ? "  [ ] queue" : "");
+	if (nq > 1) /* [ and ] choose among them */
+		snprintf(head, sizeof(head), " Queue %s q%u of %u%s as of #%zu", dev ? dev : "",
+			 q.queue, nq, v->pane_queue == VIEW_QUEUE_OF_EVENT ? "" : ", chosen,", rec);
+	else
+		snprintf(head, sizeof(head), " Queue %s q%u as of #%zu", dev ? dev : "", q.queue,
+			 rec);
 	title(ui, b, head);
 	/* the event is about a chain of this queue: the chain first, as the device walked it */
 	chain_first = q.chain_pop != SIZE_MAX && view_rec_on_queue(&v->tf->rec[rec], q.queue) &&
