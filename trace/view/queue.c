@@ -359,6 +359,43 @@ static void slot_window(const struct view_queue *q, uint32_t at, uint32_t n, cha
 	}
 }
 
+/* The ring around the chain of pop record p: split, its avail entry and used entry with their
+ * neighbours; packed, its slots (a pop's only: a used_push does not say where they were). */
+static unsigned ring_lines(const struct trace_file *tf, const struct view_queue *q,
+			   const struct trace_rec *p, bool packed, bool pop,
+			   char (*lines)[VIEW_LINE_MAX], unsigned max)
+{
+	unsigned n = 0;
+
+	if (packed) {
+		if (!pop || !max)
+			return 0;
+		snprintf(lines[n], VIEW_LINE_MAX, "slots");
+		slot_window(q, view_arg(p, VA_SLOT, 0), view_arg(p, VA_DESCS, 1), lines[n],
+			    VIEW_LINE_MAX);
+		return 1;
+	}
+	if (pop && n < max) {
+		snprintf(lines[n], VIEW_LINE_MAX, "avail idx %llu:",
+			 (unsigned long long)view_arg(p, VA_AVAIL_IDX, 0));
+		ring_window(q, q->avail_ent, false, view_arg(p, VA_AVAIL, 0), lines[n],
+			    VIEW_LINE_MAX);
+		n++;
+	}
+	if (n < max) {
+		snprintf(lines[n], VIEW_LINE_MAX, "used  idx %s:", q->have_used ? "" : "-");
+		if (q->have_used)
+			snprintf(lines[n], VIEW_LINE_MAX, "used  idx %u:", q->used_idx & 0xffff);
+		ring_window(q, q->used_ent, true,
+			    q->chain_used != SIZE_MAX
+				? (uint32_t)view_arg(&tf->rec[q->chain_used], VA_USED_IDX, 1) - 1
+				: (q->used_idx & 0xffff),
+			    lines[n], VIEW_LINE_MAX);
+		n++;
+	}
+	return n;
+}
+
 unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_queue *q,
 				char (*lines)[VIEW_LINE_MAX], unsigned max)
 {
@@ -382,6 +419,7 @@ unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_q
 		snprintf(lines[n++], VIEW_LINE_MAX, "chain %s %u #%zu: %u descriptor%s%s%s",
 			 packed ? "id" : "head", head, q->chain_pop, e->walked, e->walked == 1 ? "" : "s",
 			 e->walked > e->n ? " (first 16 shown)" : "", used);
+	n += ring_lines(tf, q, p, packed, pop, lines + n, max - n);
 	for (unsigned k = 0; e && k < e->n && n < max; k++) {
 		char d[VIEW_LINE_MAX - 4];
 		trace_decode_desc(p, e, &tf->desc[e->first], k, d, sizeof(d));
@@ -389,34 +427,5 @@ unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_q
 	}
 	if (e && e->walked > e->n && n < max)
 		snprintf(lines[n++], VIEW_LINE_MAX, " +%u not recorded", e->walked - e->n);
-	if (n >= max)
-		return n;
-	if (packed) {
-		if (!pop) /* where its slots were is the pop's to say */
-			return n;
-		snprintf(lines[n], VIEW_LINE_MAX, "slots");
-		slot_window(q, view_arg(p, VA_SLOT, 0), view_arg(p, VA_DESCS, 1), lines[n],
-			    VIEW_LINE_MAX);
-		n++;
-		return n;
-	}
-	if (pop) {
-		snprintf(lines[n], VIEW_LINE_MAX, "avail idx %llu:",
-			 (unsigned long long)view_arg(p, VA_AVAIL_IDX, 0));
-		ring_window(q, q->avail_ent, false, view_arg(p, VA_AVAIL, 0), lines[n],
-			    VIEW_LINE_MAX);
-		n++;
-	}
-	if (n < max) {
-		snprintf(lines[n], VIEW_LINE_MAX, "used  idx %s:", q->have_used ? "" : "-");
-		if (q->have_used)
-			snprintf(lines[n], VIEW_LINE_MAX, "used  idx %u:", q->used_idx & 0xffff);
-		ring_window(q, q->used_ent, true,
-			    q->chain_used != SIZE_MAX
-				? (uint32_t)view_arg(&tf->rec[q->chain_used], VA_USED_IDX, 1) - 1
-				: (q->used_idx & 0xffff),
-			    lines[n], VIEW_LINE_MAX);
-		n++;
-	}
 	return n;
 }
