@@ -39,24 +39,25 @@ size_t trace_ring_capacity(const struct trace_ring *r)
 
 size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, ext = 0;
 	while (n < max) {
 		struct trace_rec *s = &r->slots[r->tail & r->mask];
-		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
-			break; /* empty, or claimed and still being written */
-		/* its extension slots were committed before it: all of them or none fit */
-		size_t k = 1 + TRACE_REC_EXT(s->ev);
-		if (n + k > max)
-			break;
-		for (size_t j = 0; j < k; j++, n++) {
-			s = &r->slots[r->tail & r->mask];
-			out[n] = *s;
-			out[n].seq = r->tail;
-			/* free for the producer that claims this slot one lap later */
-			__atomic_store_n(&s->seq, (uint32_t)(r->tail + r->mask + 1),
-					 __ATOMIC_RELEASE);
-			r->tail++;
+		if (!ext) {
+			if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
+				break; /* empty, or claimed and still being written */
+			/* its extension slots were committed before it: all or none fit */
+			ext = TRACE_REC_EXT(s->ev);
+			if (__builtin_expect(ext, 0) && n + 1 + ext > max)
+				break;
+		} else {
+			ext--; /* an extension slot of the record before */
 		}
+		out[n] = *s;
+		out[n].seq = r->tail;
+		/* free for the producer that claims this slot one lap later */
+		__atomic_store_n(&s->seq, (uint32_t)(r->tail + r->mask + 1), __ATOMIC_RELEASE);
+		r->tail++;
+		n++;
 	}
 	return n;
 }

@@ -228,9 +228,9 @@ struct trace_desc {
 _Static_assert(sizeof(struct trace_desc) == 16, "a descriptor is 16 bytes in the file");
 #define TRACE_DESCS_MAX 16
 struct trace_descs {
-	bool on;	 /* set before the walk: trace_on() of the event that will carry them */
 	uint16_t n;	 /* kept in d[] */
 	uint16_t walked; /* read in all: walked - n were not recorded */
+	bool on;	 /* set before the walk: trace_on() of the event that will carry them */
 	/* + 2: the ring copies them 3 at a time (trace/internal.h), the last 3 from d[15] */
 	struct trace_desc d[TRACE_DESCS_MAX + 2];
 };

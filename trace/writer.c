@@ -154,7 +154,13 @@ static size_t take_descs(size_t n, struct trace_buf *descs, uint32_t *count)
 	for (size_t i = 0; i < n; nrec++) {
 		struct trace_rec *r = &w.batch[i];
 		size_t k = 1 + TRACE_REC_EXT(r->ev);
-		if (k > 1 && i + k <= n) {
+		if (__builtin_expect(k == 1, 1)) { /* most records: nothing to take */
+			if (nrec != i) /* only behind a record that had extension slots */
+				w.batch[nrec] = *r;
+			i++;
+			continue;
+		}
+		if (i + k <= n) {
 			const struct trace_ext_slot *x = (const void *)&w.batch[i + 1];
 			uint32_t rec = w.records + nrec;
 			uint16_t m = x->n < TRACE_DESCS_MAX ? x->n : TRACE_DESCS_MAX;

@@ -66,11 +66,13 @@ int main(int argc, char **argv)
 	unsigned n = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	char path[] = "/tmp/kvmscope-bench-XXXXXX";
 	close(mkstemp(path));
-	/* a ring that holds every record: the figure is the recording, never the drop path */
-	struct trace_options o = {.path = path, .buffer_bytes = (size_t)n * 64 * 4 + (1 << 20)};
+	bool plain = argc > 2 && !strcmp(argv[2], "plain"); /* TRACE() only: the writer's share */
+	/* a ring that holds every record (pops take 3 slots each): the figure is the recording,
+	 * never the drop path */
+	struct trace_options o = {.path = path,
+				  .buffer_bytes = (size_t)n * 64 * (plain ? 2 : 4) + (1 << 20)};
 
 	dev = trace_dev_register("blk0", 2);
-	bool plain = argc > 2 && !strcmp(argv[2], "plain"); /* TRACE() only: the writer's share */
 	double off = ns_per(bench_off, n), doff = plain ? 0 : ns_per(bench_descs_off, n);
 	if (trace_start(&o))
 		return 1;
