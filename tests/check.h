@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int check_failed;
@@ -50,6 +51,20 @@ static inline int check_run_captured(int (*cmd)(int, char **), char *out, size_t
 	close(fd);
 	unlink(tmp);
 	return ret;
+}
+
+/* The viewer tests' tool modes: `--write FILE` writes their sample trace, `--view FILE ...` opens
+ * it in the viewer (view_cmd_main); the exit status, or -1 for neither (run the checks). */
+static inline int check_view_modes(int argc, char **argv, int (*write)(const char *path),
+				   int (*view)(int, char **))
+{
+	if (argc == 3 && !strcmp(argv[1], "--write"))
+		return write(argv[2]) < 0 ? 1 : 0;
+	if (argc >= 3 && !strcmp(argv[1], "--view")) {
+		argv[1] = "view";
+		return view(argc - 1, argv + 1);
+	}
+	return -1;
 }
 
 #endif

@@ -264,21 +264,17 @@ extern uint64_t trace_mask; /* bit n: event n is recorded */
 /* TRACE(EV, dev, args...): dev from trace_dev_register() or 0; as many args as the table's
  * slots for EV (checked at compile time). */
 #define TRACE(ev, dev, ...)                                                                        \
-	do {                                                                                       \
-		_Static_assert(TRACE_NARG(__VA_ARGS__) == TRACE_NSLOTS_##ev,                       \
-			       "TRACE(" #ev "): argument count differs from the catalogue");       \
-		if (__builtin_expect(                                                              \
-			(__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> TRACE_EV_##ev) & 1,     \
-			0)) {                                                                      \
-			static struct trace_site trace_site_ = {TRACE_EV_##ev, 0, __func__,        \
-								__FILE__, __LINE__};               \
-			trace_emit(&trace_site_, (dev),                                            \
-				   TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0));                     \
-		}                                                                                  \
-	} while (0)
+	TRACE_POINT_(ev, trace_emit(&trace_site_, (dev), TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0)), \
+		     __VA_ARGS__)
 /* TRACE_DESCS(EV, dev, descs, args...): TRACE() with the descriptors of a struct trace_descs
  * attached to the record when the walk kept them (descs->on; the DESCS chunk). */
 #define TRACE_DESCS(ev, dev, descs, ...)                                                           \
+	TRACE_POINT_(ev,                                                                           \
+		     trace_emit_descs(&trace_site_, (dev), (descs)->on ? (descs) : NULL,           \
+				      TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0)),                  \
+		     __VA_ARGS__)
+/* Both: the count check, the one load and branch, the site made once, then call. */
+#define TRACE_POINT_(ev, call, ...)                                                                \
 	do {                                                                                       \
 		_Static_assert(TRACE_NARG(__VA_ARGS__) == TRACE_NSLOTS_##ev,                       \
 			       "TRACE(" #ev "): argument count differs from the catalogue");       \
@@ -287,8 +283,7 @@ extern uint64_t trace_mask; /* bit n: event n is recorded */
 			0)) {                                                                      \
 			static struct trace_site trace_site_ = {TRACE_EV_##ev, 0, __func__,        \
 								__FILE__, __LINE__};               \
-			trace_emit_descs(&trace_site_, (dev), (descs)->on ? (descs) : NULL,        \
-					 TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0));               \
+			call;                                                                      \
 		}                                                                                  \
 	} while (0)
 #define TRACE_PAD4_(z, a, b, c, d, ...) (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d)

@@ -19,24 +19,10 @@
 
 static struct vq_chain chain;
 
-static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc *d = (struct vring_desc *)gp(DESC_GPA) + i;
-
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
-}
-
 /* One request: the driver publishes head 0, the device pops and completes it. */
 static inline void request(void)
 {
-	struct vring_avail *a = gp(AVAIL_GPA);
-	uint16_t idx = le16toh(a->idx);
-
-	a->ring[idx & (vq.size - 1)] = 0;
-	a->idx = htole16(idx + 1);
+	vq_drv_publish(AVAIL_GPA, 0);
 	if (vq_pop(&vq, &chain) != 1 || vq_push(&vq, &chain, 4097) < 0)
 		abort();
 }
@@ -62,9 +48,9 @@ int main(int argc, char **argv)
 	close(mkstemp(path));
 	ram_init();
 	vq_setup(256, DESC_GPA, AVAIL_GPA, USED_GPA);
-	set_desc(0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
-	set_desc(1, BUF_GPA + 0x1000, 4096, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
-	set_desc(2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
+	vq_set_desc(DESC_GPA, 1, BUF_GPA + 0x1000, 4096, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	vq_set_desc(DESC_GPA, 2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
 	bench_vq_off(n);
 	if (trace_start(&o))
 		return 1;

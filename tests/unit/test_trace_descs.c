@@ -26,26 +26,6 @@ static char err[512];
 static struct vq_chain chain;
 static int r;
 
-static void set_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	struct vring_desc *d = (struct vring_desc *)gp(table) + i;
-
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
-}
-
-static void split_publish(uint16_t head)
-{
-	struct vring_avail *a = gp(AVAIL_GPA);
-	uint16_t idx = le16toh(a->idx);
-
-	a->ring[idx & (vq.size - 1)] = htole16(head);
-	a->idx = htole16(idx + 1);
-}
-
 static void start(const char *events)
 {
 	struct trace_options o = {.path = path, .events = events};
@@ -90,12 +70,12 @@ static void test_split_indirect(void)
 	char buf[160];
 
 	vq_setup(8, DESC_GPA, AVAIL_GPA, USED_GPA);
-	set_desc(DESC_GPA, 5, BUF_GPA + 0x300, 8, VRING_DESC_F_NEXT, 2);
-	set_desc(DESC_GPA, 2, INDIR_GPA, 3 * 16, VRING_DESC_F_INDIRECT, 0);
-	set_desc(INDIR_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
-	set_desc(INDIR_GPA, 2, BUF_GPA + 0x100, 4096, VRING_DESC_F_NEXT, 1);
-	set_desc(INDIR_GPA, 1, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
-	split_publish(5);
+	vq_set_desc(DESC_GPA, 5, BUF_GPA + 0x300, 8, VRING_DESC_F_NEXT, 2);
+	vq_set_desc(DESC_GPA, 2, INDIR_GPA, 3 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(INDIR_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
+	vq_set_desc(INDIR_GPA, 2, BUF_GPA + 0x100, 4096, VRING_DESC_F_NEXT, 1);
+	vq_set_desc(INDIR_GPA, 1, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
+	vq_drv_publish(AVAIL_GPA, 5);
 	start("request");
 	r = vq_pop(&vq, &chain);
 	vq_push(&vq, &chain, 4097);
@@ -134,9 +114,9 @@ static void test_bound(void)
 
 	vq_setup(32, DESC_GPA, AVAIL_GPA, USED_GPA);
 	for (unsigned i = 0; i < n; i++)
-		set_desc(DESC_GPA, i, BUF_GPA + 0x100 * i, 16 + i, i + 1 < n ? VRING_DESC_F_NEXT : 0,
+		vq_set_desc(DESC_GPA, i, BUF_GPA + 0x100 * i, 16 + i, i + 1 < n ? VRING_DESC_F_NEXT : 0,
 			 i + 1);
-	split_publish(0);
+	vq_drv_publish(AVAIL_GPA, 0);
 	start("request");
 	r = vq_pop(&vq, &chain);
 	stop_and_load();
@@ -234,8 +214,8 @@ static void test_packed(void)
 static void test_off(void)
 {
 	vq_setup(8, DESC_GPA, AVAIL_GPA, USED_GPA);
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, 0, 0);
-	split_publish(0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, 0, 0);
+	vq_drv_publish(AVAIL_GPA, 0);
 	start("*,-split_pop");
 	r = vq_pop(&vq, &chain);
 	stop_and_load();
@@ -285,8 +265,8 @@ static void test_corrupt(void)
 	FILE *in, *out;
 
 	vq_setup(8, DESC_GPA, AVAIL_GPA, USED_GPA);
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, 0, 0);
-	split_publish(0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, 0, 0);
+	vq_drv_publish(AVAIL_GPA, 0);
 	start("request");
 	vq_pop(&vq, &chain);
 	stop_and_load();

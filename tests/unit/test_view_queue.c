@@ -11,20 +11,10 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/unit/test_emit.h"
 #include "trace/report/report.h"
 #include "trace/view/view.h"
 
-static size_t nrec;
-#define EMIT(ev, ...)                                                                              \
-	do {                                                                                       \
-		TRACE(ev, __VA_ARGS__);                                                            \
-		nrec++;                                                                            \
-	} while (0)
-#define EMIT_DESCS(ev, dev, l, ...)                                                                \
-	do {                                                                                       \
-		TRACE_DESCS(ev, dev, l, __VA_ARGS__);                                              \
-		nrec++;                                                                            \
-	} while (0)
 
 static struct {
 	size_t pop0, used0, pop1, used1, irq1, pop_long;
@@ -189,12 +179,9 @@ int main(int argc, char **argv)
 	char path[] = "/tmp/kvmscope-view-queue-XXXXXX", err[256];
 	size_t base = 0;
 
-	if (argc == 3 && !strcmp(argv[1], "--write"))
-		return write_sample(argv[2]) < 0 ? 1 : 0;
-	if (argc >= 3 && !strcmp(argv[1], "--view")) {
-		argv[1] = "view";
-		return view_cmd_main(argc - 1, argv + 1);
-	}
+	int mode = check_view_modes(argc, argv, write_sample, view_cmd_main);
+	if (mode >= 0)
+		return mode;
 	close(mkstemp(path));
 	CHECK(write_sample(path) == 0, "two-queue sample written");
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "two-queue sample read (%s)", err);
