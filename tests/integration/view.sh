@@ -188,6 +188,29 @@ if [ -x "$BUILD/tests/test_view_queue" ]; then
 	T kill-session -t v
 	rm -f "$out/exit" "$out/stty.after"
 fi
+# QEMU 7.2 with -smp 2 (num-queues=2): its queues one at a time, and trace stats per queue.
+smp2=tests/fixtures/qemu-modern-smp2.log
+if [ -s "$smp2" ]; then
+	start "$smp2"
+	wait_for "kvmscope view $smp2" >/dev/null
+	keys / "queue_notify queue=1" Enter
+	check "qemu -smp 2: a notify of q1, the pane on q1 of 2" wait_for "q1 of 2 a"
+	keys ']'
+	check "qemu -smp 2: ] shows q0 with QEMU's monitor snapshot" wait_for "q0 of 2,"
+	check "qemu -smp 2: q0's size from the snapshot" shows "size 256, vector not logged"
+	keys f q 0 Enter
+	check "qemu -smp 2: f q 0 keeps q0's events only" \
+		within5 sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'Timeline  [0-9]*/1052 shown' && ! tmux -L $sock capture-pane -t v -p | grep -q 'queue=1'"
+	keys q
+	exited 0 >/dev/null
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+	$KVMSCOPE import qemu "$smp2" -o "$out/smp2.kvt" >/dev/null 2>&1
+	$KVMSCOPE trace stats "$out/smp2.kvt" >"$out/smp2.stats" 2>&1
+	check "qemu -smp 2: trace stats gives each queue its requests and notifies" \
+		sh -c "grep -q '^virtio-blk-pci 00:02.0 q0 *1 *65536 *3 ' '$out/smp2.stats' &&
+			grep -q '^virtio-blk-pci 00:02.0 q1 *4 *135168 *5 ' '$out/smp2.stats'"
+fi
 
 # walk NAME FILE: from the first event, n lights every step of the init path in the spec's order
 # (5 and 6 only when the driver negotiated FEATURES_OK: not on a legacy transport), then the first
