@@ -425,8 +425,25 @@ static void test_many_queues(void)
 		trace_file_free(&r.tf);
 }
 
+/* -smp 2: QEMU 7.2 gives the device two queues; the monitor's snapshot answers for each, and
+ * the import keeps both (it once kept the first device's first two answers: status and queue 0). */
+static void test_smp2_snapshot(void)
+{
+	struct result r;
+	if (!import_ok(&r, "tests/fixtures/qemu-modern-smp2.log"))
+		return;
+	const struct trace_file *tf = &r.tf;
+	CHECK(!strcmp(info(tf, "qemu_queue0"),
+		      "size=256 desc=0x240000 driver=0x241000 device=0x241240") &&
+		  !strcmp(info(tf, "qemu_queue1"),
+			  "size=256 desc=0x242000 driver=0x243000 device=0x243240"),
+	      "smp2: both queues of QEMU's monitor snapshot (%s)", info(tf, "qemu_queue1"));
+	trace_file_free(&r.tf);
+}
+
 int main(void)
 {
+	test_smp2_snapshot();
 	test_msix_unlogged();
 	test_unknown();
 	test_legacy();

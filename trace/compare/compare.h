@@ -227,6 +227,10 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
 const char *diff_irq_label(const struct diff_cmp *p);
 const char *diff_slot_label(const struct diff_cmp *p);
+/* A handshake step only one side has because one run takes INTx and the other MSI-X. */
+const char *diff_irq_mode_label(const struct diff_side *sa, const struct diff_dev *da,
+				const struct diff_step *a, const struct diff_side *sb,
+				const struct diff_dev *db, const struct diff_step *b);
 /* One side a legacy device, the other driven through the modern interface (transitional or
  * modern): the differences virtio 1.2 requires are labelled, not mismatches. */
 bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *sb);

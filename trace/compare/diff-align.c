@@ -198,6 +198,10 @@ long diff_align(const struct diff_side *sa, const struct diff_dev *a, const stru
 	for (size_t k = 0; k < n; k++)
 		if (out[k].op != DIFF_SAME && !out[k].label)
 			out[k].label = diff_interface_label(sa, out[k].a, sb, out[k].b);
+	/* INTx against MSI-X: the steps only an MSI-X driver takes */
+	for (size_t k = 0; k < n; k++)
+		if (out[k].op != DIFF_SAME && !out[k].label)
+			out[k].label = diff_irq_mode_label(sa, a, out[k].a, sb, b, out[k].b);
 	free(ia);
 	free(ib);
 	free(pairs);

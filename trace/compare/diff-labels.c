@@ -22,12 +22,37 @@ const char *diff_sessions_label(const struct diff_cmp *p)
 		   : NULL;
 }
 
+/* How a device's interrupts reached the guest after DRIVER_OK: only INTx, only MSI-X (by any
+ * path), or neither / both / not known. */
+enum irq_mode { IRQ_OTHER, IRQ_INTX, IRQ_MSIX };
+static enum irq_mode irq_mode(const struct diff_dev *d)
+{
+	if (d->irq_unknown || (d->irq_intx && d->irq_msix + d->irq_irqfd))
+		return IRQ_OTHER;
+	return d->irq_intx ? IRQ_INTX : d->irq_msix + d->irq_irqfd ? IRQ_MSIX : IRQ_OTHER;
+}
+
+static bool irq_modes_differ(const struct diff_dev *a, const struct diff_dev *b)
+{
+	return irq_mode(a) != IRQ_OTHER && irq_mode(b) != IRQ_OTHER && irq_mode(a) != irq_mode(b);
+}
+
+#define LABEL_INTX_MSIX                                                                            \
+	"one run's device has no MSI-X (kvmscope --irq intx) and takes INTx: only the other has "  \
+	"BAR1 for the MSI-X table, and only its driver enables MSI-X, fills the table, turns "     \
+	"INTx off in the command register and gives the queues vectors (virtio 1.2 §4.1.4.3, "    \
+	"§4.1.5.1.2)"
+
 const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
 {
 	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
 	*same = a->mapped == b->mapped &&
 		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
 	const struct diff_bar *one = a->mapped ? a : b;
+	/* both VMMs put the MSI-X table and PBA in BAR1 */
+	if (!*same && a->mapped != b->mapped && i == 1 && irq_modes_differ(p->a, p->b) &&
+	    irq_mode(a->mapped ? p->a : p->b) == IRQ_MSIX)
+		return LABEL_INTX_MSIX;
 	if (!*same && a->mapped != b->mapped && strcmp(p->sa->transport, "?") &&
 	    strcmp(p->sb->transport, "?") && strcmp(p->sa->transport, p->sb->transport))
 		return one->type & PCI_BASE_ADDRESS_SPACE_IO
@@ -68,11 +93,43 @@ const char *diff_irq_label(const struct diff_cmp *p)
 			     "the kind of interrupt is not known"
 			   : "not recorded in B's log: no sight of MSI-X Message Control, so "
 			     "the kind of interrupt is not known";
+	if (irq_modes_differ(a, b))
+		return a->irq_intx + a->irq_msix + a->irq_irqfd ==
+			       b->irq_intx + b->irq_msix + b->irq_irqfd
+			   ? LABEL_INTX_MSIX
+			   : NULL;
 	return a->irq_msix + a->irq_irqfd == b->irq_msix + b->irq_irqfd &&
 		       a->irq_intx == b->irq_intx
 		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "
 		     "from the vCPU thread)"
 		   : NULL;
+}
+
+const char *diff_irq_mode_label(const struct diff_side *sa, const struct diff_dev *da,
+				const struct diff_step *a, const struct diff_side *sb,
+				const struct diff_dev *db, const struct diff_step *b)
+{
+	if (!irq_modes_differ(da, db) || (a && b) || (!a && !b))
+		return NULL;
+	const struct diff_side *s = a ? sa : sb;
+	const struct diff_step *one = a ? a : b;
+	if (irq_mode(a ? da : db) != IRQ_MSIX) /* the steps are the MSI-X run's */
+		return NULL;
+	const struct trace_rec *r = &s->tf.rec[one->rec];
+	switch (one->ev) {
+	case TRACE_EV_MSIX_ENABLE:
+	case TRACE_EV_MSIX_TABLE_WRITE:
+	case TRACE_EV_MSIX_MASK:
+	case TRACE_EV_CONFIG_MSIX_VECTOR:
+	case TRACE_EV_QUEUE_MSIX_VECTOR:
+		return LABEL_INTX_MSIX;
+	case TRACE_EV_PCI_CFG_WRITE:
+		if ((trace_rec_arg(r, "cap", 0) >> 8 & 0xff) == PCI_CAP_ID_MSIX ||
+		    (trace_rec_arg(r, "off", 0) == PCI_COMMAND &&
+		     (trace_rec_arg(r, "val", 0) & PCI_COMMAND_INTX_DISABLE)))
+			return LABEL_INTX_MSIX;
+	}
+	return NULL;
 }
 
 const char *diff_slot_label(const struct diff_cmp *p)

@@ -94,7 +94,8 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 	char *line = NULL;
 	size_t cap = 0, no = 0;
 	enum section sec = NONE;
-	int devices = 0;
+	char *first = NULL; /* the first answer's device path: its status and each of its queues */
+	bool other = false; /* in an answer about another device */
 	unsigned long long v;
 	while (getline(&line, &cap, f) >= 0) {
 		no++;
@@ -102,9 +103,11 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 		if (line[0] == '/') { /* a new answer: one device's status or one queue's */
 			sec = NONE;
 			s->queue = -1;
-			devices++;
-		} else if (devices > 2) {
-			continue; /* the first device's two answers only */
+			if (!first)
+				first = strdup(line);
+			other = !first || strcmp(line, first);
+		} else if (other) {
+			continue; /* the first device's answers only */
 		} else if (strstr(line, "device_name:")) {
 			s->blk = strstr(line, "virtio-blk") != NULL;
 		} else if (sscanf(line, " queue_index: %llu", &v) == 1 && v < QUEUES_MAX) {
@@ -133,6 +136,7 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 		}
 	}
 	free(line);
+	free(first);
 }
 
 void trace_import_qemu_status(struct trace_build *b, const char *log)
