@@ -43,6 +43,16 @@ reqs=$(sed -n 's/^requests: \([0-9]*\) completed/\1/p' "$out/s")
 check "descs: trace stats counts the queue's requests ($reqs)" \
 	grep -q "^virtio-blk q0 *$reqs " "$out/s"
 
+# two queues (VIRTIO_BLK_F_MQ): each queue's pops carry their chains, stats count each queue
+$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --blk-queues 2 --append "test=blk queues=2" \
+	--trace "$out/mq.kvt" >"$out/run" 2>&1 </dev/null
+$KVMSCOPE trace dump "$out/mq.kvt" --events split_pop >"$out/d" 2>&1
+$KVMSCOPE trace stats "$out/mq.kvt" >"$out/s" 2>&1
+check "descs: --blk-queues 2: split_pop on queue 1 carries its chain" \
+	grep -q ":split_pop .* queue=1 .* chain=\[desc\[" "$out/d"
+check "descs: --blk-queues 2: trace stats has a line for each queue, with requests" \
+	sh -c "grep -q '^virtio-blk q0 *[1-9]' '$out/s' && grep -q '^virtio-blk q1 *[1-9]' '$out/s'"
+
 linux=tests/out/linux.kvt
 if [ -s "$linux" ] && $KVMSCOPE trace dump "$linux" --events split_pop 2>/dev/null | grep -q split_pop; then
 	$KVMSCOPE trace dump "$linux" --events split_pop >"$out/l" 2>&1
