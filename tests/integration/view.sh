@@ -161,6 +161,57 @@ check "SIGTERM: the viewer dies of it" exited 143
 check "SIGTERM: the terminal is restored (stty)" restored
 T kill-session -t v
 
+# Two queues whose pops carry their chains (test_view_queue's trace): the Queue pane shows the
+# chain as the device walked it and the ring entries around it, [ ] picks the queue it shows,
+# and the filter keeps one queue's events.
+if [ -x "$BUILD/tests/test_view_queue" ]; then
+	"$BUILD/tests/test_view_queue" --write "$out/q.kvt"
+	start "$out/q.kvt"
+	wait_for "kvmscope view $out/q.kvt" >/dev/null
+	keys g 24 Enter
+	check "queue view: g 24 selects q1's split_pop" wait_for "#24 split_pop [request]"
+	check "queue view: the pane names q1 of the device's 2" shows " Queue blk0 q1 of 2 as of #24"
+	check "queue view: the chain's head and size" shows "chain head 2 #24: 4 descriptors"
+	check "queue view: the INDIRECT descriptor as walked" shows " desc[2] 0x30000 len=48 INDIRECT"
+	check "queue view: its table, indented" shows "   table[1] 0x32000 len=4096"
+	check "queue view: the avail entries around it" shows "avail idx 1: 6:? 7:? >0:2 1:? 2:?"
+	keys ']'
+	check "]: the pane shows q0, chosen" wait_for " Queue blk0 q0 of 2, chosen, as of #24"
+	check "]: q0's own chain" shows "chain head 0 #"
+	keys ']' ']'
+	check "] ]: q1, then the event's queue again" wait_for " Queue blk0 q1 of 2 as of #24"
+	keys f q 1 Enter
+	check "f q 1: only q1's 19 events" wait_for "Timeline  19/"
+	check "f q 1: the header says filtered" shows "[filtered]"
+	keys q
+	check "queue view: q exits 0" exited 0
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+fi
+# QEMU 7.2 with -smp 2 (num-queues=2): its queues one at a time, and trace stats per queue.
+smp2=tests/fixtures/qemu-modern-smp2.log
+if [ -s "$smp2" ]; then
+	start "$smp2"
+	wait_for "kvmscope view $smp2" >/dev/null
+	keys / "queue_notify queue=1" Enter
+	check "qemu -smp 2: a notify of q1, the pane on q1 of 2" wait_for "q1 of 2 a"
+	keys ']'
+	check "qemu -smp 2: ] shows q0 with QEMU's monitor snapshot" wait_for "q0 of 2,"
+	check "qemu -smp 2: q0's size from the snapshot" shows "size 256, vector not logged"
+	keys f q 0 Enter
+	check "qemu -smp 2: f q 0 keeps q0's events only" \
+		within5 sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'Timeline  [0-9]*/1052 shown' && ! tmux -L $sock capture-pane -t v -p | grep -q 'queue=1'"
+	keys q
+	exited 0 >/dev/null
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+	$KVMSCOPE import qemu "$smp2" -o "$out/smp2.kvt" >/dev/null 2>&1
+	$KVMSCOPE trace stats "$out/smp2.kvt" >"$out/smp2.stats" 2>&1
+	check "qemu -smp 2: trace stats gives each queue its requests and notifies" \
+		sh -c "grep -q '^virtio-blk-pci 00:02.0 q0 *1 *65536 *3 ' '$out/smp2.stats' &&
+			grep -q '^virtio-blk-pci 00:02.0 q1 *4 *135168 *5 ' '$out/smp2.stats'"
+fi
+
 # walk NAME FILE: from the first event, n lights every step of the init path in the spec's order
 # (5 and 6 only when the driver negotiated FEATURES_OK: not on a legacy transport), then the first
 # request's IO path. Leaves the viewer on the first interrupt.

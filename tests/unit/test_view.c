@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/unit/test_emit.h"
 #include "trace/view/view.h"
 
 /* Guest functions for the RIPs and stacks: symbols of this binary, named as Linux's. The
@@ -68,13 +69,7 @@ static struct {
 	size_t create, pci, reset, ack, driver, feat, fok, reread, setup, dok, marker, notify1,
 	    pop1, complete1, used1, irq1, notify2, pop2, pop3, used2, irq2, end;
 } at_rec;
-static size_t nrec;
 
-#define EMIT(ev, ...)                                                                              \
-	do {                                                                                       \
-		TRACE(ev, __VA_ARGS__);                                                            \
-		nrec++;                                                                            \
-	} while (0)
 
 static void status(uint16_t dev, unsigned old, unsigned new)
 {
@@ -672,12 +667,9 @@ int main(int argc, char **argv)
 {
 	char path[] = "/tmp/kvmscope-view-XXXXXX", err[256];
 
-	if (argc == 3 && !strcmp(argv[1], "--write"))
-		return write_sample(argv[2]) < 0 ? 1 : 0;
-	if (argc >= 3 && !strcmp(argv[1], "--view")) {
-		argv[1] = "view";
-		return view_cmd_main(argc - 1, argv + 1);
-	}
+	int mode = check_view_modes(argc, argv, write_sample, view_cmd_main);
+	if (mode >= 0)
+		return mode;
 	close(mkstemp(path));
 	CHECK(write_sample(path) == 0, "sample trace written");
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "sample trace read (%s)", err);

@@ -170,8 +170,13 @@ static void filter_menu(struct view_ui *ui, struct view *v)
 			view_set_filter(v, (v->show & m) == m ? v->show & ~m : v->show | m);
 		} else if (ch >= '0' && ch <= '9') {
 			view_set_vcpu(v, v->vcpu == ch - '0' ? -1 : ch - '0');
+		} else if (ch == 'q') { /* q N: only queue N's events; q N again: every queue */
+			ch = getch();
+			if (ch >= '0' && ch <= '9')
+				view_set_queue(v, v->queue == ch - '0' ? -1 : ch - '0');
 		} else if (ch == '*') {
 			v->vcpu = -1;
+			v->queue = -1;
 			view_set_filter(v, TRACE_MASK_ALL);
 		} else if (ch != KEY_RESIZE) {
 			break;
@@ -267,6 +272,10 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 		break;
 	case 'f':
 		filter_menu(ui, v);
+		break;
+	case '[':
+	case ']':
+		view_pane_queue_next(v, ch == ']' ? 1 : -1);
 		break;
 	case ' ':
 		if (!live)
@@ -397,7 +406,9 @@ static const char usage[] =
     "Without FILE, the demo trace make install ships (%s/traces/demo.kvt).\n"
     "Panes: Timeline, Detail (with the guest, kvmscope and QEMU 7.2 functions), Path (virtio\n"
     "1.2 3.1.1 init steps, or notify -> pop -> backend -> complete -> used -> interrupt) and\n"
-    "Queue (the virtqueue as of the selected event). Press ? inside for the keys.\n"
+    "Queue (the virtqueue as of the selected event, one queue at a time: [ and ] pick it;\n"
+    "the chain as the device walked it, and the ring entries around it). Press ? inside for\n"
+    "the keys.\n"
     "FILE is a kvmscope trace, or a QEMU log (imported on the fly, as `kvmscope import qemu`).\n"
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"

@@ -64,6 +64,7 @@ enum view_arg {
 	VA_WRAP,
 	VA_DESCS,
 	VA_FEATURES,
+	VA_AVAIL,
 	VA_NR
 };
 bool view_has(const struct trace_rec *r, enum view_arg a);
@@ -138,6 +139,17 @@ struct view_queue {
 	char slot[VIEW_QUEUE_SLOTS + 1];
 	uint32_t used_slot;
 	bool used_wrap;
+	/* Split ring: the head each avail entry held when the device took it (split_pop), and
+	 * the {id, len} each used entry got (used_push), up to VIEW_QUEUE_SLOTS entries; never
+	 * guessed: an entry the trace did not show is unknown. */
+	struct view_ring_ent {
+		bool known;
+		uint32_t id, len;
+	} avail_ent[VIEW_QUEUE_SLOTS], used_ent[VIEW_QUEUE_SLOTS];
+	/* The chain shown: the pop (split_pop, packed_pop) of the selected event's chain when it
+	 * is on this queue, else this queue's last pop before it; SIZE_MAX: none. The used entry or
+	 * descriptor it got, when it was completed by then. */
+	size_t chain_pop, chain_used;
 	uint64_t pops, completes, used, irqs, suppressed, notifies;
 	struct view_inflight inflight[VIEW_QUEUE_INFLIGHT_MAX];
 	unsigned ninflight;    /* shown (at most VIEW_QUEUE_INFLIGHT_MAX) */
@@ -146,6 +158,21 @@ struct view_queue {
 };
 /* The queue the record is about (its queue argument, else the device's last queue_select). */
 void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *q);
+/* The same for queue number queue of the record's device (VIEW_QUEUE_OF_EVENT: the event's). */
+#define VIEW_QUEUE_OF_EVENT (-1)
+void view_queue_get_on(const struct trace_file *tf, size_t sel, int queue, struct view_queue *q);
+/* How many queues the device has in the trace (its queue_add events, else the highest queue
+ * number any of its events names, plus one). */
+unsigned view_queue_count(const struct trace_file *tf, uint16_t dev);
+/* The chain the Queue pane shows (q->chain_pop) as lines: what it is, its descriptors as the
+ * device walked them (an indirect table's indented), then the ring around it: split, the avail
+ * and used entries (head, id/len; '?' where the trace saw none), packed, the slots with their
+ * flags. Returns the lines written, at most max. */
+#define VIEW_LINE_MAX 160
+unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_queue *q,
+				char (*lines)[VIEW_LINE_MAX], unsigned max);
+/* Whether record r is about queue (it names that queue). */
+bool view_rec_on_queue(const struct trace_rec *r, unsigned queue);
 
 /* --- The model of the screen (trace/view/model.c). --- */
 enum view_speed { VIEW_SPEED_MIN = -16, VIEW_SPEED_MAX = 16 }; /* powers of two */
@@ -156,6 +183,8 @@ struct view {
 	struct trace_tags tags;
 	uint64_t show; /* events shown: bit per enum trace_event */
 	int vcpu;      /* only the records of thread vcpuN; -1: every thread's */
+	int queue;     /* only the records about queue N; -1: every record */
+	int pane_queue; /* the Queue pane's queue; VIEW_QUEUE_OF_EVENT: the selected event's */
 	size_t *rows;  /* records shown, in order */
 	size_t nrows, rows_cap, scanned;
 	size_t row; /* the selected row (meaningful when nrows > 0) */
@@ -172,8 +201,12 @@ void view_free(struct view *v);
 int view_refresh(struct view *v);
 int view_set_filter(struct view *v, uint64_t show);
 int view_set_vcpu(struct view *v, int vcpu); /* -1: every thread again; keeps the selection */
-uint64_t view_class_mask(unsigned cls);	     /* events of one class */
-size_t view_selected(const struct view *v);  /* the record, SIZE_MAX when nothing is shown */
+int view_set_queue(struct view *v, int queue); /* -1: every record again; keeps the selection */
+/* The Queue pane to the next (dir > 0) or previous queue of the selected event's device, then
+ * back to following the event; says which in v->msg. */
+void view_pane_queue_next(struct view *v, int dir);
+uint64_t view_class_mask(unsigned cls);	    /* events of one class */
+size_t view_selected(const struct view *v); /* the record, SIZE_MAX when nothing is shown */
 /* Selects the shown row holding rec, else the nearest shown one after it (before, at the end). */
 void view_select_record(struct view *v, size_t rec);
 void view_move(struct view *v, long delta);	      /* by rows, clamped */
