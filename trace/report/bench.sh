@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench/bench.c checks the
+# trace/report/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench.c checks the
 # options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
 # (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
 # BENCH_REPEAT, BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and

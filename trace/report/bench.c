@@ -1,4 +1,4 @@
-/* bench/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh (beside the
+/* trace/report/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh (beside the
  * binary in a source tree, else where `make install` put them) and hands over to the script. */
 #include <errno.h>
 #include <getopt.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
 #include "blk/blk.h"
 #include "kvm/kvm.h"
+#include "trace/report/report.h"
 
 static const char usage[] =
     "Usage: kvmscope bench [--quick] [--out DIR] [--paths LIST] [--repeat N]\n"
@@ -89,7 +89,7 @@ static int rows_of(const char *list, char *buf, size_t len, char *bad, size_t ba
 	return r == 0 && n == 0 ? -EINVAL : r;
 }
 
-/* In a source tree the script is bench/bench.sh beside ./kvmscope and the guest guest/out/; an
+/* In a source tree the script is trace/report/bench.sh beside ./kvmscope and the guest guest/out/; an
  * installed kvmscope has them in DATADIR and GUESTDIR. */
 static int find_files(char *script, char *mini, char *src, size_t len)
 {
@@ -101,7 +101,7 @@ static int find_files(char *script, char *mini, char *src, size_t len)
 		exe[n] = 0;
 		const char *dir = dirname(exe);
 
-		snprintf(script, len, "%s/bench/bench.sh", dir);
+		snprintf(script, len, "%s/trace/report/bench.sh", dir);
 		if (access(script, R_OK) == 0) {
 			snprintf(src, len, "%s", dir);
 			snprintf(mini, len, "%s/guest/out/mini.elf", dir);
