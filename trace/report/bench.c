@@ -1,5 +1,6 @@
-/* trace/report/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh (beside the
- * binary in a source tree, else where `make install` put them) and hands over to the script. */
+/* trace/report/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh
+ * (beside the binary in a source tree, else where `make install` put them) and hands over to
+ * the script. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
