@@ -90,8 +90,8 @@ static int rows_of(const char *list, char *buf, size_t len, char *bad, size_t ba
 	return r == 0 && n == 0 ? -EINVAL : r;
 }
 
-/* In a source tree the script is trace/report/bench.sh beside ./kvmscope and the guest guest/out/; an
- * installed kvmscope has them in DATADIR and GUESTDIR. */
+/* In a source tree the script is trace/report/bench.sh beside ./kvmscope and the guest guest/out/;
+ * an installed kvmscope has them in DATADIR and GUESTDIR. */
 static int find_files(char *script, char *mini, char *src, size_t len)
 {
 	char exe[PATH_MAX];
