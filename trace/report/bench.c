@@ -33,6 +33,9 @@ static const char usage[] =
     "                       (as --blk-io names them: vcpu, iothread, uring, vhost-user),\n"
     "                       qemu-mainloop, qemu-iothread-uring, host\n"
     "  --repeat N           runs of each configuration, round-robin (default 3, --quick 2)\n"
+    "  --machine            print the KVM kind the report names (the kvm module loaded,\n"
+    "                       the machine's DMI vendor, the CPU's hypervisor bit and\n"
+    "                       signature) and exit\n"
     "  --help               this text\n"
     "\n"
     "Output: a table on this terminal, a progress line on stderr while it runs, and in DIR\n"
@@ -117,10 +120,13 @@ static int find_files(char *script, char *mini, char *src, size_t len)
 
 int bench_cmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"quick", no_argument, 0, 'q'},	  {"out", required_argument, 0, 'o'},
-	    {"paths", required_argument, 0, 'p'}, {"repeat", required_argument, 0, 'r'},
-	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
+	static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
+					     {"out", required_argument, 0, 'o'},
+					     {"paths", required_argument, 0, 'p'},
+					     {"repeat", required_argument, 0, 'r'},
+					     {"machine", no_argument, 0, 'm'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	char rows[512], bad[64], script[PATH_MAX], mini[PATH_MAX], src[PATH_MAX], exe[PATH_MAX];
 	const char *out = "bench-out", *paths = NULL, *repeat = NULL;
 	bool quick = false;
@@ -143,6 +149,16 @@ int bench_cmd_main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'm': {
+			struct host_kvm h;
+			char line[512];
+
+			host_kvm_probe("", &h);
+			host_kvm_cpuid(&h);
+			host_kvm_describe(&h, line, sizeof(line));
+			puts(line);
+			return 0;
+		}
 		default:
 			fputs("kvmscope bench: try 'kvmscope bench --help'\n", stderr);
 			return 2;

@@ -328,12 +328,7 @@ fi
 [ -n "$chart_note" ] && say "$chart_note"
 
 # --- report.md: the machine, the date, the tables.
-kvm_kind=kvm_pvm
-if [ ! -e /sys/module/kvm_pvm ]; then
-	kvm_kind="hardware KVM"
-	grep -q '^flags.* hypervisor' /proc/cpuinfo && grep -qi 'qemu' /proc/cpuinfo &&
-		kvm_kind="KVM inside a QEMU guest (the real-KVM harness when that guest is QEMU TCG)"
-fi
+kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/host.c)
 {
 	echo "# kvmscope bench"
 	echo
