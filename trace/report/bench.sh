@@ -82,8 +82,33 @@ run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
 	shift 3
 	local disk=(--disk "$out/disk.img" --blk-io "$io")
 	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
-	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" "${disk[@]}" \
+	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --mem "$((ram_kib / 1024))M" "${disk[@]}" \
 		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
+}
+
+# The VMM's own memory: the peak, sampled every 50 ms while PID runs, of every mapping's resident
+# pages in /proc/PID/smaps but guest RAM's (the one mapping of exactly --mem's size). Only in the
+# untimed counting runs: sampling costs CPU.
+ram_kib=262144
+kvmscope_pid() { # PID -> the kvmscope process among it and its first descendants, if started yet
+	local p=$1
+	for _ in 1 2 3; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = kvmscope ] && { echo "$p"; return; }
+		p=$(pgrep -P "$p" | head -1)
+		[ -n "$p" ] || return
+	done
+}
+rss_peak() { # PID (run_kvmscope's, which forks timeout, which forks kvmscope) -> KiB
+	local pid=$1 peak=0 v k=""
+	while kill -0 "$pid" 2>/dev/null; do
+		[ -z "$k" ] && k=$(kvmscope_pid "$pid")
+		[ -z "$k" ] && { sleep 0.01; continue; }
+		v=$(awk -v ram="$ram_kib" '/^[0-9a-f]+-[0-9a-f]+ / { skip = 0 } /^Size:/ && $2 == ram { skip = 1 }
+			/^Rss:/ && !skip { s += $2 } END { print s + 0 }' "/proc/$k/smaps" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+		sleep 0.05
+	done
+	echo "$peak"
 }
 
 run_qemu() { # CONFIG DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md)
@@ -174,10 +199,14 @@ for step in "${plan[@]}"; do
 			# enumeration and handshake every run starts with
 			for reads in $count $((2 * count)); do
 				kvt=$out/logs/$c-d$d-$reads.kvt
-				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
+				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*' &
+				rss=$(rss_peak $!)
+				wait $!
 				"$KVMSCOPE" trace stats "$kvt" >"$log.$reads.stats" 2>&1
 			done
 			reads=""
+			# the longer run's peak: every event traced (the most the trace can hold)
+			[ "$rss" -gt 0 ] && echo "mem $c depth $d rss_beyond_ram_kib $rss" >>"$out/raw"
 			# exits per IO: X (kvm_exit E / R requests); interrupts per IO: X (irq_raise I, ...)
 			awk -v c="$c" -v d="$d" '/^exits per IO:/ { e[FILENAME] = $6; r[FILENAME] = $8 }
 				/^interrupts per IO:/ { i[FILENAME] = $6 + 0 }
@@ -283,6 +312,13 @@ table=$(awk -F, -v hz="$tsc_hz" '
 			split(k, f, SUBSEP); m = sect[k] == "boot" ? "seconds" : "iops"
 			printf "%-28s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
 				sect[k] == "boot" ? "s to /init" : "IOPS (fio)"
+		}
+		h = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]; if (sect[k] != "mem") continue
+			if (!h++) printf "\n%-28s %-12s %12s   (every event traced; goal <= 8 MiB)\n", "VMM memory", "", "MiB"
+			split(k, f, SUBSEP)
+			printf "%-28s %-12s %12.1f   resident beyond guest RAM, peak\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
 		}
 		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
 		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
