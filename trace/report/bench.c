@@ -33,6 +33,8 @@ static const char usage[] =
     "                       (as --blk-io names them: vcpu, iothread, uring, vhost-user),\n"
     "                       qemu-mainloop, qemu-iothread-uring, host\n"
     "  --repeat N           runs of each configuration, round-robin (default 3, --quick 2)\n"
+    "  --no-fio             no fio in Linux (its boots take most of a full run); boot\n"
+    "                       time to /init is still measured\n"
     "  --machine            print the KVM kind the report names (the kvm module loaded,\n"
     "                       the machine's DMI vendor, the CPU's hypervisor bit and\n"
     "                       signature) and exit\n"
@@ -129,7 +131,7 @@ int bench_cmd_main(int argc, char **argv)
 					     {0, 0, 0, 0}};
 	char rows[512], bad[64], script[PATH_MAX], mini[PATH_MAX], src[PATH_MAX], exe[PATH_MAX];
 	const char *out = "bench-out", *paths = NULL, *repeat = NULL;
-	bool quick = false;
+	bool quick = false, fio = true;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -145,6 +147,9 @@ int bench_cmd_main(int argc, char **argv)
 			break;
 		case 'r':
 			repeat = optarg;
+			break;
+		case 'f':
+			fio = false;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -211,7 +216,8 @@ int bench_cmd_main(int argc, char **argv)
 		   : quick ? "2"
 			   : "3",
 		   1) ||
-	    setenv("BENCH_MINI", mini, 1) || setenv("BENCH_SRC", src, 1)) {
+	    setenv("BENCH_FIO", fio ? "1" : "0", 1) || setenv("BENCH_MINI", mini, 1) ||
+	    setenv("BENCH_SRC", src, 1)) {
 		perror("kvmscope bench: setenv");
 		return 1;
 	}

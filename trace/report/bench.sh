@@ -2,8 +2,8 @@
 # trace/report/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench.c checks the
 # options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
 # (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
-# BENCH_REPEAT, BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and
-# boot need its tests/bench scripts and guest/out).
+# BENCH_REPEAT, BENCH_FIO (0: no fio), BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or ""
+# when installed: fio and boot need its tests/bench scripts and guest/out).
 set -u
 out=$BENCH_OUT quick=$BENCH_QUICK repeat=$BENCH_REPEAT mini=$BENCH_MINI src=$BENCH_SRC
 say() { echo "kvmscope bench: $*" >&2; }
@@ -244,7 +244,9 @@ else
 		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
 	}' "$out/logs/boot.txt" >>"$out/raw"
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
-	if [ -r "$src/guest/out/initrd-fio.img" ]; then
+	if [ "${BENCH_FIO:-1}" = 0 ]; then
+		long_note="--no-fio: no fio in Linux"
+	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
 		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)" -n "$repeat" --no-exits \
 			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
@@ -369,7 +371,7 @@ kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/hos
 	echo "# kvmscope bench"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
+	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick')$([ "${BENCH_FIO:-1}" = 0 ] && echo ' --no-fio') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
 	echo "- kvmscope: $("$KVMSCOPE" --version)$(command -v qemu-system-x86_64 >/dev/null && echo "; $(qemu-system-x86_64 --version | head -1)")"
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
