@@ -24,6 +24,8 @@ int trace_ring_init(struct trace_ring *r, size_t bytes)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
+	/* page by page, whatever the host's THP setting: a first record must not fault in 2 MiB */
+	madvise(p, n * sizeof(struct trace_rec), MADV_NOHUGEPAGE);
 	r->slots = p;
 	r->mask = n - 1;
 	return 0;
