@@ -41,8 +41,11 @@ check "bench --quick: progress lines (configuration, runs left, seconds)" \
 check "bench --quick: the table on the terminal" grep -q "^mini guest load .*reads/s .*ticks/read" "$out/term"
 csv=$out/b/results.csv
 check "bench --quick: results.csv written" [ -s "$csv" ]
-check "bench --quick: every figure in results.csv is a positive number" awk -F, \
-	'NR > 1 && !($5 > 0 && $6 > 0 && $7 >= $6 && $8 >= 1) { bad = 1; print "bad row: " $0 } END { exit bad }' "$csv"
+# exits and interrupts per request may be 0 (iothread and uring take the notify in KVM: a run of
+# 2N reads can have no more exits than one of N); every other figure must be above 0
+check "bench --quick: every figure in results.csv is a number, positive but for counts per request" awk -F, \
+	'NR > 1 { low = $4 ~ /_per_request$/ ? ($5 >= 0 && $6 >= 0) : ($5 > 0 && $6 > 0) }
+	 NR > 1 && !(low && $7 >= $6 && $8 >= 1 && $5 ~ /^[0-9.e+-]+$/) { bad = 1; print "bad row: " $0 } END { exit bad }' "$csv"
 
 # Every row the binary knows, QEMU's only where it is installed.
 rows=$($KVMSCOPE bench --paths , 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p')
