@@ -567,6 +567,13 @@ static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const st
 		const struct view_cmp_row *r = &c->rows[k];
 		attr_t sel = k == c->row ? A_REVERSE : 0;
 		char mark[4], tag[16];
+		if (r->title) { /* a part's title: PCI enumeration, handshake, IO */
+			snprintf(head, sizeof(head), "%c-- %s --", sel ? '>' : ' ',
+				 view_cmp_part_name(r->part));
+			put(ui, b->y + 1 + i, b->x, b->w, title_attr(ui) | A_BOLD | sel, true,
+			    head);
+			continue;
+		}
 		snprintf(mark, sizeof(mark), "%c%c ", sel ? '>' : ' ', "=~<>"[r->op & 3]);
 		if (r->note)
 			snprintf(tag, sizeof(tag), " [%u]", r->note);
@@ -629,7 +636,7 @@ void view_draw_compare(const struct view_ui *ui, struct view_cmp *c)
 	put(ui, l.status.y, 0, COLS, c->msg[0] ? A_BOLD : A_DIM, true,
 	    c->msg[0]
 		? c->msg
-		: "arrows move  n/p step  d/D difference  m/M mismatch  z zoom  ? help  q quit");
+		: "arrows  n/p step  d/D difference  m/M mismatch  s/S part  z zoom  ? help  q quit");
 	refresh();
 }
 
@@ -683,6 +690,7 @@ void view_draw_help(const struct view_ui *ui)
 	    "n / p           next / previous init step (virtio 1.2 3.1.1)",
 	    "d / D           next / previous run of differences",
 	    "m / M           next / previous mismatch (a difference no label explains)",
+	    "s / S           next / previous part: PCI enumeration, handshake, IO",
 	    "z               zoom the detail panes",
 	    "?               this help        q          quit",
 	    "",

@@ -346,6 +346,10 @@ static bool cmp_key(struct view_ui *ui, struct view_cmp *c, int ch)
 	case 'M':
 		view_cmp_diff(c, ch == 'd' || ch == 'm' ? 1 : -1, ch == 'm' || ch == 'M');
 		break;
+	case 's':
+	case 'S':
+		view_cmp_part(c, ch == 's' ? 1 : -1);
+		break;
 	default:
 		break;
 	}
@@ -398,7 +402,8 @@ static const char usage[] =
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"
     "  --compare B        A and B side by side, aligned as `kvmscope diff A B` aligns them\n"
-    "                     (each a kvmscope trace or a QEMU log; docs/compare.md)\n"
+    "                     (each a kvmscope trace or a QEMU log; docs/compare.md): PCI\n"
+    "                     enumeration, the handshake and the first requests' IO\n"
     "\n"
     "Exit status: 0; 2 for a bad file or option, or without a terminal.\n";
 

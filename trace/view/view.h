@@ -172,8 +172,8 @@ void view_free(struct view *v);
 int view_refresh(struct view *v);
 int view_set_filter(struct view *v, uint64_t show);
 int view_set_vcpu(struct view *v, int vcpu); /* -1: every thread again; keeps the selection */
-uint64_t view_class_mask(unsigned cls);	    /* events of one class */
-size_t view_selected(const struct view *v); /* the record, SIZE_MAX when nothing is shown */
+uint64_t view_class_mask(unsigned cls);	     /* events of one class */
+size_t view_selected(const struct view *v);  /* the record, SIZE_MAX when nothing is shown */
 /* Selects the shown row holding rec, else the nearest shown one after it (before, at the end). */
 void view_select_record(struct view *v, size_t rec);
 void view_move(struct view *v, long delta);	      /* by rows, clamped */
@@ -224,11 +224,14 @@ void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* --- Two runs side by side: `kvmscope view A --compare B` (trace/view/compare.c). The rows are
- * `kvmscope diff`'s alignment of each pair of devices' handshakes (trace/compare/compare.h), not
- * another. */
+ * `kvmscope diff`'s alignment of each pair of devices (trace/compare/compare.h), not another: its
+ * PCI enumeration, handshake and IO path, each under a title row; the view opens on the
+ * handshake. */
 #define VIEW_CMP_NOTES_MAX 32
 struct view_cmp_row {
 	uint8_t op;	 /* enum diff_op */
+	uint8_t part;	 /* enum diff_part: PCI enumeration, handshake, IO */
+	bool title;	 /* the part's title row (no step on either side) */
 	uint8_t step;	 /* the init step reached (view tags of A's record, else B's; never back) */
 	bool step_start; /* the first row of its step */
 	unsigned pair;	 /* the device pair: index in cmp[] */
@@ -258,6 +261,9 @@ void view_cmp_move(struct view_cmp *c, long delta);
 bool view_cmp_step(struct view_cmp *c, int dir);
 /* d/D: the next or previous run of differences; m/M (mismatch_only): of unexplained ones. */
 bool view_cmp_diff(struct view_cmp *c, int dir, bool mismatch_only);
+/* s/S: the title row of the next or previous part (PCI enumeration, handshake, IO). */
+bool view_cmp_part(struct view_cmp *c, int dir);
+const char *view_cmp_part_name(unsigned part); /* "PCI enumeration", "handshake", "IO" */
 /* The detail of the selected row: side -1 what the row is (mark, label, step), 0 A's event, 1
  * B's event (its decoded fields, functions, as view_detail). */
 void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void *opaque);
