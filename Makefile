@@ -25,7 +25,7 @@ NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses
 LDLIBS   += $(NCURSES_LIBS)
 
 # trace/'s rooms (view/, compare/, report/) are folders of their own: one wildcard level deeper.
-LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c trace/*/*.c bench/*.c))
+LIB_SRCS  := $(sort $(wildcard kvm/*.c pci/*.c virtio/*.c blk/*.c trace/*.c trace/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -196,7 +196,7 @@ install: kvmscope mini man
 	$(INSTALL) -m 644 guest/out/mini.elf $(LINUX_GUEST) $(DESTDIR)$(GUESTDIR)/
 	$(if $(TRACES),$(INSTALL) -m 644 $(TRACES) $(DESTDIR)$(DATADIR)/traces/)
 	$(INSTALL) -m 644 $(QEMU_LOGS) $(DESTDIR)$(DATADIR)/qemu/
-	$(INSTALL) -m 755 trace/compare/kvm.bt bench/bench.sh $(DESTDIR)$(DATADIR)/
+	$(INSTALL) -m 755 trace/compare/kvm.bt trace/report/bench.sh $(DESTDIR)$(DATADIR)/
 	$(INSTALL) -m 644 $(addprefix $(BUILD)/man/,$(shell cat $(BUILD)/man/pages)) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 docs/completion/kvmscope.bash $(DESTDIR)$(BASHCOMPDIR)/kvmscope
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/

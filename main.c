@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
 #include "blk/blk.h"
 #include "build-info.h"
 #include "kvm/kvm.h"

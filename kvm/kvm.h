@@ -191,6 +191,20 @@ bool host_is_pvm(void);
 void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len);
 unsigned vm_tsc_khz(struct vm *vm); /* KVM_GET_TSC_KHZ; 0 when KVM cannot say */
 
+/* What kind of KVM this machine has (kvm/host.c), for reports: the module loaded, the machine's
+ * DMI vendor and product, and the CPU's hypervisor bit and signature. */
+struct host_kvm {
+	char module[16];  /* kvm_pvm, kvm_intel, kvm_amd, kvm (none of those), or "" */
+	char vendor[64];  /* /sys/class/dmi/id/sys_vendor, "" without DMI */
+	char product[64]; /* /sys/class/dmi/id/product_name */
+	bool hypervisor;  /* CPUID.1:ECX[31]: this machine is itself a virtual one */
+	char hv_sig[13];  /* CPUID 0x40000000's signature (e.g. TCGTCGTCGTCG), "" when none */
+};
+/* Reads the module and DMI facts under root ("" for this machine); -ENOENT when no kvm module. */
+int host_kvm_probe(const char *root, struct host_kvm *h);
+void host_kvm_cpuid(struct host_kvm *h); /* this CPU's hypervisor bit and signature */
+void host_kvm_describe(const struct host_kvm *h, char *buf, size_t len); /* one line */
+
 /* The files `make install` ships: the guests (vmlinux, initrd.img, disk.img, mini.elf) and the
  * demo trace (traces/demo.kvt). shipped_path() fills buf with where NAME is for this binary and
  * returns 0, or -errno when it is not there (buf still names where it looked). */

@@ -32,7 +32,9 @@ const char *trace_tid_name(uint16_t tid, char *buf, size_t len);
 
 /* --- The ring: bounded, lock-free, many producers, one consumer (the writer). ---
  * Each slot's seq says whose turn it is (D. Vyukov's bounded queue): pos when free for the
- * producer claiming pos, pos + 1 once that record is committed. */
+ * producer claiming pos, pos + 1 once that record is committed. Stored less the slot's index
+ * (trace_ring_lap), so that zeroed memory is an empty ring: the slots are mapped, not written,
+ * and a page becomes resident only when the first record reaches it. */
 struct trace_ring {
 	struct trace_rec *slots;
 	uint64_t mask;
@@ -46,6 +48,12 @@ struct trace_ring {
 int trace_ring_init(struct trace_ring *r, size_t bytes); /* rounds down to a power of 2 */
 void trace_ring_free(struct trace_ring *r);
 size_t trace_ring_capacity(const struct trace_ring *r);
+
+/* pos less its slot's index: what a slot's stored seq is compared with. */
+static inline uint32_t trace_ring_lap(const struct trace_ring *r, uint64_t pos)
+{
+	return (uint32_t)(pos & ~r->mask);
+}
 
 /* A record with descriptors (TRACE_DESCS) is followed in the ring by extension slots holding
  * them, 3 a slot around the ring's seq word, the first slot also their counts; the record's ev
@@ -76,12 +84,12 @@ static inline struct trace_rec *trace_ring_claim_n(struct trace_ring *r, unsigne
 	uint64_t pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	for (;;) {
 		struct trace_rec *s = &r->slots[pos & r->mask];
-		int32_t d = (int32_t)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - (uint32_t)pos);
+		int32_t d = (int32_t)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - trace_ring_lap(r, pos));
 		if (d == 0 && k > 1) {
 			uint64_t last = pos + k - 1;
 			d = (int32_t)(__atomic_load_n(&r->slots[last & r->mask].seq,
 						      __ATOMIC_ACQUIRE) -
-				      (uint32_t)last);
+				      trace_ring_lap(r, last));
 		}
 		if (d == 0) {
 			if (__atomic_compare_exchange_n(&r->head, &pos, pos + k, true,
@@ -103,9 +111,9 @@ static inline struct trace_rec *trace_ring_claim(struct trace_ring *r, uint64_t 
 	return trace_ring_claim_n(r, 1, pos_out);
 }
 
-static inline void trace_ring_commit(struct trace_rec *s, uint64_t pos)
+static inline void trace_ring_commit(struct trace_ring *r, struct trace_rec *s, uint64_t pos)
 {
-	__atomic_store_n(&s->seq, (uint32_t)pos + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->seq, trace_ring_lap(r, pos) + 1, __ATOMIC_RELEASE);
 }
 
 /* Copies up to max committed slots out (seq = claim order) and frees them; a record and its
@@ -125,10 +133,10 @@ extern void (*trace_step_hook)(const struct trace_rec *r);
 	F(HEX)                                                                                     \
 	F(STR)                                                                                     \
 	F(RW)                                                                                      \
-	F(STATUS) F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE)   \
-	    F(DEVCFG) F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) \
-		F(BYTES) F(VMSTATE) F(WIRING) F(VUREQ) F(VUFLAGS) F(VUPAY) F(ERRNO) F(RINGIDX)     \
-		    F(DESCFLAGS)
+	F(STATUS)                                                                                  \
+	F(FEAT) F(FEATWIN) F(PCIREG) F(PCICAP) F(BARTYPE) F(MSIXFIELD) F(VEC) F(QUEUE) F(DEVCFG)   \
+	    F(VREG) F(VIA) F(BLKTYPE) F(BLKSTATUS) F(IRQKIND) F(SUPPRESS) F(ISR) F(EXIT) F(BYTES)  \
+		F(VMSTATE) F(WIRING) F(VUREQ) F(VUFLAGS) F(VUPAY) F(ERRNO) F(RINGIDX) F(DESCFLAGS)
 #define TRACE_FMT_ENUM_(f) TRACE_FMT_##f,
 enum trace_fmt { TRACE_FMTS(TRACE_FMT_ENUM_) TRACE_FMT_NR };
 

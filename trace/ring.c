@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "trace/internal.h"
@@ -18,17 +19,22 @@ int trace_ring_init(struct trace_ring *r, size_t bytes)
 	while (n * 2 <= bytes / sizeof(struct trace_rec)) /* n * 64 would wrap for huge sizes */
 		n *= 2;
 	memset(r, 0, sizeof(*r));
-	if (posix_memalign((void **)&r->slots, 64, n * sizeof(struct trace_rec)))
+	/* zero pages: an empty ring (trace_ring_lap), resident only as records fill it */
+	void *p = mmap(NULL, n * sizeof(struct trace_rec), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		r->slots[i].seq = i;
+	/* page by page, whatever the host's THP setting: a first record must not fault in 2 MiB */
+	madvise(p, n * sizeof(struct trace_rec), MADV_NOHUGEPAGE);
+	r->slots = p;
 	r->mask = n - 1;
 	return 0;
 }
 
 void trace_ring_free(struct trace_ring *r)
 {
-	free(r->slots);
+	if (r->slots)
+		munmap(r->slots, (r->mask + 1) * sizeof(struct trace_rec));
 	memset(r, 0, sizeof(*r));
 }
 
@@ -43,7 +49,7 @@ size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 	while (n < max) {
 		struct trace_rec *s = &r->slots[r->tail & r->mask];
 		if (!ext) {
-			if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
+			if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != trace_ring_lap(r, r->tail) + 1)
 				break; /* empty, or claimed and still being written */
 			/* its extension slots were committed before it: all or none fit */
 			ext = TRACE_REC_EXT(s->ev);
@@ -55,7 +61,8 @@ size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 		out[n] = *s;
 		out[n].seq = r->tail;
 		/* free for the producer that claims this slot one lap later */
-		__atomic_store_n(&s->seq, (uint32_t)(r->tail + r->mask + 1), __ATOMIC_RELEASE);
+		__atomic_store_n(&s->seq, trace_ring_lap(r, r->tail) + (uint32_t)(r->mask + 1),
+				 __ATOMIC_RELEASE);
 		r->tail++;
 		n++;
 	}
@@ -99,7 +106,7 @@ static void put_descs(const struct trace_descs *l, uint64_t pos, unsigned k)
 		x->walked = l->walked;
 		/* a fixed size (3 moves); the entries past n are never read */
 		memcpy(x->d, &l->d[(j - 1) * TRACE_EXT_PER], sizeof(x->d));
-		trace_ring_commit((struct trace_rec *)x, pos + j);
+		trace_ring_commit(&trace_ring_main, (struct trace_rec *)x, pos + j);
 	}
 }
 
@@ -122,7 +129,8 @@ emit(struct trace_site *site, unsigned dev, const struct trace_descs *descs, uin
 	/* The site saw its event on, but a SIGUSR2 pause may have begun since (guest_refresh
 	 * can take a while): stamped after the pause marker, the record would land inside it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__builtin_expect(!((__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> site->ev) & 1), 0))
+	if (__builtin_expect(!((__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> site->ev) & 1),
+			     0))
 		return;
 	struct trace_rec *r = trace_ring_claim_n(&trace_ring_main, k, &pos);
 	if (!r)
@@ -140,16 +148,17 @@ emit(struct trace_site *site, unsigned dev, const struct trace_descs *descs, uin
 	r->a[1] = a1;
 	r->a[2] = a2;
 	r->a[3] = a3;
-	void (*hook)(const struct trace_rec *) = __atomic_load_n(&trace_step_hook, __ATOMIC_ACQUIRE);
+	void (*hook)(const struct trace_rec *) =
+	    __atomic_load_n(&trace_step_hook, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(hook != NULL, 0)) {
 		struct trace_rec copy = *r; /* the slot is the writer's once committed */
 		copy.seq = (uint32_t)pos;
 		copy.ev = site->ev;
-		trace_ring_commit(r, pos);
+		trace_ring_commit(&trace_ring_main, r, pos);
 		hook(&copy);
 		return;
 	}
-	trace_ring_commit(r, pos);
+	trace_ring_commit(&trace_ring_main, r, pos);
 }
 
 void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,

@@ -12,14 +12,14 @@ pci
 virtio
 blk
 trace/report trace/compare
-trace/view bench
+trace/view
 .'
 
 floor_of() { # FOLDER -> its floor number, or nothing when the layout does not place it
 	echo "$FLOORS" | awk -v d="$1" '{ for (i = 1; i <= NF; i++) if ($i == d) print NR }'
 }
 
-srcs=$(find kvm pci virtio blk trace bench -name '*.c' | sort; echo main.c)
+srcs=$(find kvm pci virtio blk trace -name '*.c' | sort; echo main.c)
 missing=
 for s in $srcs; do
 	d="$BUILD/${s%.c}.d"

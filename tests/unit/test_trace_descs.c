@@ -233,13 +233,13 @@ static void test_ring(void)
 	trace_ring_init(&ring, 4 * sizeof(struct trace_rec)); /* 4 slots */
 	struct trace_rec *a = trace_ring_claim(&ring, &pos);
 	a->ev = TRACE_EV_QUEUE_NOTIFY;
-	trace_ring_commit(a, pos);
+	trace_ring_commit(&ring, a, pos);
 	struct trace_rec *g = trace_ring_claim_n(&ring, 3, &pos);
 	CHECK(g && pos == 1, "ring: a record with 2 extension slots fits behind one");
-	trace_ring_commit(&ring.slots[2], 2);
-	trace_ring_commit(&ring.slots[3], 3);
+	trace_ring_commit(&ring, &ring.slots[2], 2);
+	trace_ring_commit(&ring, &ring.slots[3], 3);
 	g->ev = TRACE_EV_SPLIT_POP | 2 << 8;
-	trace_ring_commit(g, pos);
+	trace_ring_commit(&ring, g, pos);
 	CHECK(trace_ring_drain(&ring, out, 2) == 1, "ring: a drain with room for 2 leaves the group of 3");
 	CHECK(trace_ring_claim_n(&ring, 2, &pos) == NULL && ring.drops == 1,
 	      "ring: a group that does not fit is dropped whole, counted once");

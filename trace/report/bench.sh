@@ -1,9 +1,9 @@
 #!/bin/bash
-# bench/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench/bench.c checks the
+# trace/report/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench.c checks the
 # options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
 # (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
-# BENCH_REPEAT, BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and
-# boot need its tests/bench scripts and guest/out).
+# BENCH_REPEAT, BENCH_FIO (0: no fio), BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or ""
+# when installed: fio and boot need its tests/bench scripts and guest/out).
 set -u
 out=$BENCH_OUT quick=$BENCH_QUICK repeat=$BENCH_REPEAT mini=$BENCH_MINI src=$BENCH_SRC
 say() { echo "kvmscope bench: $*" >&2; }
@@ -82,8 +82,33 @@ run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
 	shift 3
 	local disk=(--disk "$out/disk.img" --blk-io "$io")
 	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
-	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" "${disk[@]}" \
+	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --mem "$((ram_kib / 1024))M" "${disk[@]}" \
 		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
+}
+
+# The VMM's own memory: the peak, sampled every 50 ms while PID runs, of every mapping's resident
+# pages in /proc/PID/smaps but guest RAM's (the one mapping of exactly --mem's size). Only in the
+# untimed counting runs: sampling costs CPU.
+ram_kib=262144
+kvmscope_pid() { # PID -> the kvmscope process among it and its first descendants, if started yet
+	local p=$1
+	for _ in 1 2 3; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = kvmscope ] && { echo "$p"; return; }
+		p=$(pgrep -P "$p" | head -1)
+		[ -n "$p" ] || return
+	done
+}
+rss_peak() { # PID (run_kvmscope's, which forks timeout, which forks kvmscope) -> KiB
+	local pid=$1 peak=0 v k=""
+	while kill -0 "$pid" 2>/dev/null; do
+		[ -z "$k" ] && k=$(kvmscope_pid "$pid")
+		[ -z "$k" ] && { sleep 0.01; continue; }
+		v=$(awk -v ram="$ram_kib" '/^[0-9a-f]+-[0-9a-f]+ / { skip = 0 } /^Size:/ && $2 == ram { skip = 1 }
+			/^Rss:/ && !skip { s += $2 } END { print s + 0 }' "/proc/$k/smaps" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+		sleep 0.05
+	done
+	echo "$peak"
 }
 
 run_qemu() { # CONFIG DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md)
@@ -174,10 +199,14 @@ for step in "${plan[@]}"; do
 			# enumeration and handshake every run starts with
 			for reads in $count $((2 * count)); do
 				kvt=$out/logs/$c-d$d-$reads.kvt
-				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
+				run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*' &
+				rss=$(rss_peak $!)
+				wait $!
 				"$KVMSCOPE" trace stats "$kvt" >"$log.$reads.stats" 2>&1
 			done
 			reads=""
+			# the longer run's peak: every event traced (the most the trace can hold)
+			[ "$rss" -gt 0 ] && echo "mem $c depth $d rss_beyond_ram_kib $rss" >>"$out/raw"
 			# exits per IO: X (kvm_exit E / R requests); interrupts per IO: X (irq_raise I, ...)
 			awk -v c="$c" -v d="$d" '/^exits per IO:/ { e[FILENAME] = $6; r[FILENAME] = $8 }
 				/^interrupts per IO:/ { i[FILENAME] = $6 + 0 }
@@ -215,7 +244,9 @@ else
 		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
 	}' "$out/logs/boot.txt" >>"$out/raw"
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
-	if [ -r "$src/guest/out/initrd-fio.img" ]; then
+	if [ "${BENCH_FIO:-1}" = 0 ]; then
+		long_note="--no-fio: no fio in Linux"
+	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
 		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)" -n "$repeat" --no-exits \
 			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
@@ -284,6 +315,13 @@ table=$(awk -F, -v hz="$tsc_hz" '
 			printf "%-28s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
 				sect[k] == "boot" ? "s to /init" : "IOPS (fio)"
 		}
+		h = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]; if (sect[k] != "mem") continue
+			if (!h++) printf "\n%-28s %-12s %12s   (every event traced; goal <= 8 MiB)\n", "VMM memory", "", "MiB"
+			split(k, f, SUBSEP)
+			printf "%-28s %-12s %12.1f   resident beyond guest RAM, peak\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
+		}
 		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
 		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
 			printf "boot to /init, kvmscope / QEMU: %.2f (goal <= 0.5)\n", med[bk, "seconds"] / med[bq, "seconds"]
@@ -328,17 +366,12 @@ fi
 [ -n "$chart_note" ] && say "$chart_note"
 
 # --- report.md: the machine, the date, the tables.
-kvm_kind=kvm_pvm
-if [ ! -e /sys/module/kvm_pvm ]; then
-	kvm_kind="hardware KVM"
-	grep -q '^flags.* hypervisor' /proc/cpuinfo && grep -qi 'qemu' /proc/cpuinfo &&
-		kvm_kind="KVM inside a QEMU guest (the real-KVM harness when that guest is QEMU TCG)"
-fi
+kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/host.c)
 {
 	echo "# kvmscope bench"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
+	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick')$([ "${BENCH_FIO:-1}" = 0 ] && echo ' --no-fio') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
 	echo "- kvmscope: $("$KVMSCOPE" --version)$(command -v qemu-system-x86_64 >/dev/null && echo "; $(qemu-system-x86_64 --version | head -1)")"
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

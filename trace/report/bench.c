@@ -1,5 +1,6 @@
-/* bench/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh (beside the
- * binary in a source tree, else where `make install` put them) and hands over to the script. */
+/* trace/report/bench.c - `kvmscope bench`: checks the options, finds the guest and bench.sh
+ * (beside the binary in a source tree, else where `make install` put them) and hands over to
+ * the script. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -9,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
 #include "blk/blk.h"
 #include "kvm/kvm.h"
+#include "trace/report/report.h"
 
 static const char usage[] =
     "Usage: kvmscope bench [--quick] [--out DIR] [--paths LIST] [--repeat N]\n"
@@ -32,6 +33,11 @@ static const char usage[] =
     "                       (as --blk-io names them: vcpu, iothread, uring, vhost-user),\n"
     "                       qemu-mainloop, qemu-iothread-uring, host\n"
     "  --repeat N           runs of each configuration, round-robin (default 3, --quick 2)\n"
+    "  --no-fio             no fio in Linux (its boots take most of a full run); boot\n"
+    "                       time to /init is still measured\n"
+    "  --machine            print the KVM kind the report names (the kvm module loaded,\n"
+    "                       the machine's DMI vendor, the CPU's hypervisor bit and\n"
+    "                       signature) and exit\n"
     "  --help               this text\n"
     "\n"
     "Output: a table on this terminal, a progress line on stderr while it runs, and in DIR\n"
@@ -89,8 +95,8 @@ static int rows_of(const char *list, char *buf, size_t len, char *bad, size_t ba
 	return r == 0 && n == 0 ? -EINVAL : r;
 }
 
-/* In a source tree the script is bench/bench.sh beside ./kvmscope and the guest guest/out/; an
- * installed kvmscope has them in DATADIR and GUESTDIR. */
+/* In a source tree the script is trace/report/bench.sh beside ./kvmscope and the guest guest/out/;
+ * an installed kvmscope has them in DATADIR and GUESTDIR. */
 static int find_files(char *script, char *mini, char *src, size_t len)
 {
 	char exe[PATH_MAX];
@@ -101,7 +107,7 @@ static int find_files(char *script, char *mini, char *src, size_t len)
 		exe[n] = 0;
 		const char *dir = dirname(exe);
 
-		snprintf(script, len, "%s/bench/bench.sh", dir);
+		snprintf(script, len, "%s/trace/report/bench.sh", dir);
 		if (access(script, R_OK) == 0) {
 			snprintf(src, len, "%s", dir);
 			snprintf(mini, len, "%s/guest/out/mini.elf", dir);
@@ -116,13 +122,16 @@ static int find_files(char *script, char *mini, char *src, size_t len)
 
 int bench_cmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"quick", no_argument, 0, 'q'},	  {"out", required_argument, 0, 'o'},
-	    {"paths", required_argument, 0, 'p'}, {"repeat", required_argument, 0, 'r'},
-	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
+	static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
+					     {"out", required_argument, 0, 'o'},
+					     {"paths", required_argument, 0, 'p'},
+					     {"repeat", required_argument, 0, 'r'},
+					     {"machine", no_argument, 0, 'm'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	char rows[512], bad[64], script[PATH_MAX], mini[PATH_MAX], src[PATH_MAX], exe[PATH_MAX];
 	const char *out = "bench-out", *paths = NULL, *repeat = NULL;
-	bool quick = false;
+	bool quick = false, fio = true;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -139,9 +148,22 @@ int bench_cmd_main(int argc, char **argv)
 		case 'r':
 			repeat = optarg;
 			break;
+		case 'f':
+			fio = false;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'm': {
+			struct host_kvm h;
+			char line[512];
+
+			host_kvm_probe("", &h);
+			host_kvm_cpuid(&h);
+			host_kvm_describe(&h, line, sizeof(line));
+			puts(line);
+			return 0;
+		}
 		default:
 			fputs("kvmscope bench: try 'kvmscope bench --help'\n", stderr);
 			return 2;
@@ -194,7 +216,8 @@ int bench_cmd_main(int argc, char **argv)
 		   : quick ? "2"
 			   : "3",
 		   1) ||
-	    setenv("BENCH_MINI", mini, 1) || setenv("BENCH_SRC", src, 1)) {
+	    setenv("BENCH_FIO", fio ? "1" : "0", 1) || setenv("BENCH_MINI", mini, 1) ||
+	    setenv("BENCH_SRC", src, 1)) {
 		perror("kvmscope bench: setenv");
 		return 1;
 	}
