@@ -59,6 +59,11 @@ static const char usage_run[] =
     "  --blk-io PATH        where requests are served: vcpu (default), iothread, uring,\n"
     "                       or vhost-user,socket=SOCK: a vhost-user-blk backend (e.g.\n"
     "                       guest/vhost-user-blk.sh IMAGE SOCK) serves them, without --disk\n"
+    "  --blk-queues N       virtio-blk queues (1 to 16; default: one per vCPU as QEMU 7.2,\n"
+    "                       at most 16; 1 with vhost-user); more than one offers\n"
+    "                       VIRTIO_BLK_F_MQ\n"
+    "  --iothreads M        IO threads of --blk-io iothread or uring (default 1, at most\n"
+    "                       one per queue): queue q is served by thread q % M\n"
     "  --ring LAYOUT        split (default): offer the split virtqueue only; packed: offer\n"
     "                       VIRTIO_F_RING_PACKED too, which the driver may take (needs\n"
     "                       --virtio modern or transitional)\n"
@@ -89,6 +94,7 @@ struct machine_options {
 	bool disk_ro, msix, pvh, no_sandbox;
 	uint64_t mem_size;
 	int smp;
+	unsigned blk_queues, iothreads; /* 0: the default (one queue per vCPU; one thread) */
 	enum compat_mode compat;
 	enum virtio_pci_mode virtio;
 	enum blk_io blk_io;
@@ -128,9 +134,13 @@ static int run_status(int r)
 static int check_files(const struct machine_options *mo)
 {
 	struct boot_config bc = {.kernel = mo->kernel, .initrd = mo->initrd, .pvh = mo->pvh};
-	struct blk_config disk = {.path = mo->disk, .ro = mo->disk_ro, .io = mo->blk_io};
+	struct blk_config disk = {.path = mo->disk,
+				  .ro = mo->disk_ro,
+				  .io = mo->blk_io,
+				  .queues = mo->blk_queues,
+				  .iothreads = mo->iothreads};
 	int r = boot_check(&bc);
-	if (!r && mo->disk)
+	if (!r && (mo->disk || mo->vhost_socket))
 		r = blk_check(&disk);
 	if (!r)
 		r = trace_check(&mo->trace);
@@ -183,6 +193,8 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("irq", "%s", mo->msix ? "msix" : "intx");
 		trace_info("io_path", "%s", blk_io_name(mo->blk_io));
 		trace_info("ring", "%s", mo->ring == VIRTIO_RING_PACKED ? "packed" : "split");
+		trace_info("blk_queues", "%u", mo->blk_queues);
+		trace_info("iothreads", "%u", mo->iothreads ? mo->iothreads : 1);
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
 		trace_info("vcpus", "%d", vm->nr_vcpus);
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
@@ -202,7 +214,9 @@ static int machine_run(const struct machine_options *mo)
 					  .ro = mo->disk_ro,
 					  .io = mo->blk_io,
 					  .serial = mo->disk_serial,
-					  .socket = mo->vhost_socket};
+					  .socket = mo->vhost_socket,
+					  .queues = mo->blk_queues,
+					  .iothreads = mo->iothreads};
 		r = blk_create(vm, &bcfg, &blk);
 		if (r < 0)
 			goto out;
@@ -326,6 +340,8 @@ static int cmd_run(int argc, char **argv)
 					     {"irq", required_argument, NULL, 'q'},
 					     {"blk-io", required_argument, NULL, 'b'},
 					     {"ring", required_argument, NULL, 'r'},
+					     {"blk-queues", required_argument, NULL, 'Q'},
+					     {"iothreads", required_argument, NULL, 'T'},
 					     {"pvh", no_argument, NULL, 'p'},
 					     {"step", optional_argument, NULL, 's'},
 					     {"no-sandbox", no_argument, NULL, 'S'},
@@ -377,7 +393,8 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (trace_parse_size(optarg, &mo.mem_size) < 0 || mo.mem_size > (1ULL << 40))
+			if (trace_parse_size(optarg, &mo.mem_size) < 0 ||
+			    mo.mem_size > (1ULL << 40))
 				return bad("--mem %s: not a size from 16M to 1T (e.g. 256M, 1G)",
 					   optarg);
 			if (mo.mem_size < (16ULL << 20))
@@ -419,6 +436,19 @@ static int cmd_run(int argc, char **argv)
 				return bad("--ring %s: expected split or packed", optarg);
 			mo.ring = c == 1 ? VIRTIO_RING_PACKED : VIRTIO_RING_SPLIT;
 			break;
+		case 'Q':
+		case 'T': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			_Static_assert(VIRTIO_MAX_QUEUES == 16, "the messages name the limit");
+			if (end == optarg || *end || v < 1 || v > VIRTIO_MAX_QUEUES)
+				return bad(c == 'Q'
+					       ? "--blk-queues %s: expected a count from 1 to 16"
+					       : "--iothreads %s: expected a count from 1 to 16",
+					   optarg);
+			*(c == 'Q' ? &mo.blk_queues : &mo.iothreads) = (unsigned)v;
+			break;
+		}
 		case 'p':
 			mo.pvh = true;
 			break;
@@ -454,6 +484,12 @@ static int cmd_run(int argc, char **argv)
 	struct shipped_guest sg;
 	if (!mo.kernel && (n = default_guest(&mo, &sg)) != 0)
 		return n;
+	if ((mo.blk_queues || mo.iothreads) && !mo.disk && !mo.vhost_socket)
+		return bad("--%s: there is no virtio-blk device (no --disk)",
+			   mo.blk_queues ? "blk-queues" : "iothreads");
+	/* QEMU 7.2 (since 5.2): a virtio-blk-pci has one queue per vCPU unless told otherwise. */
+	if (!mo.blk_queues && !mo.vhost_socket)
+		mo.blk_queues = mo.smp < VIRTIO_MAX_QUEUES ? (unsigned)mo.smp : VIRTIO_MAX_QUEUES;
 	if (mo.step && !isatty(STDIN_FILENO))
 		return bad("run --step: %s", "needs a terminal (record with --trace FILE, then "
 					     "'kvmscope trace dump FILE')");

@@ -81,6 +81,9 @@ static uint64_t blk_features(struct virtio_dev *vdev, uint64_t offered)
 
 	if (!(offered & 1ULL << VIRTIO_F_VERSION_1))
 		f = (f & ~(1ULL << VIRTIO_F_ANY_LAYOUT)) | 1ULL << VIRTIO_BLK_F_SCSI;
+	/* §5.2.3: as QEMU 7.2, MQ only with more than one queue; one queue is offered as before. */
+	if (vdev->nr_vqs > 1)
+		f |= 1ULL << VIRTIO_BLK_F_MQ;
 	/* A read-only disk says so, and offers nothing that would write. */
 	if (b->ro)
 		return f | 1ULL << VIRTIO_BLK_F_RO;
@@ -119,6 +122,8 @@ static void blk_fill_config(struct blk_dev *b, struct virtio_blk_config *c)
 	c->max_write_zeroes_sectors = htole32(BLK_MAX_WZEROES_SECT);
 	c->max_write_zeroes_seg = htole32(BLK_MAX_WZEROES_SEG);
 	c->write_zeroes_may_unmap = 1;
+	/* Read by a driver that took MQ; QEMU 7.2 fills it in whatever the count. */
+	c->num_queues = htole16(b->vdev.nr_vqs);
 }
 
 static void blk_config_access(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len,
@@ -142,161 +147,45 @@ static void blk_config_access(struct virtio_dev *vdev, uint32_t off, void *data,
 static void blk_queue_notify(struct virtio_dev *vdev, struct virtqueue *vq)
 {
 	struct blk_dev *b = to_blk(vdev);
+	struct blk_queue *q = &b->q[vq->index];
 
 	STAT_ADD(b, notifies, 1);
 	if (!b->started || blk_broken(b))
 		return;
 	if (b->io != BLK_IO_VCPU) {
 		/* The ioeventfd is not wired (the transport could not): wake the IO thread. */
-		eventfd_write(b->kick_fd, 1);
+		eventfd_write(q->kick_fd, 1);
 		return;
 	}
-	if (blk_kick(b, vq) == 0)
-		blk_signal(b, vq);
-}
-
-/* The IO thread: wait for a kick, a completion (uring) or stop; pop, serve, push, signal. */
-static void *io_thread(void *arg)
-{
-	struct blk_dev *b = arg;
-	struct virtqueue *vq = &b->vdev.vqs[0];
-	struct pollfd pfd[3] = {
-	    {.fd = b->stop_fd, .events = POLLIN},
-	    {.fd = b->kick_fd, .events = POLLIN},
-	    {.fd = b->uring ? blk_uring_fd(b) : -1, .events = POLLIN},
-	};
-	eventfd_t v;
-	struct blk_req *r;
-	ssize_t res;
-
-	blk_on_io_thread = true;
-	trace_thread_set(TRACE_THREAD_IO, 0);
-	while (!blk_broken(b)) {
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("kvmscope: virtio-blk IO thread: poll");
-			break;
-		}
-		if (pfd[0].revents)
-			break;
-		/* With ioeventfd each guest notify adds one to the counter. */
-		if (pfd[1].revents && eventfd_read(b->kick_fd, &v) == 0 && b->host_notifier) {
-			STAT_ADD(b, notifies, v);
-			TRACE(QUEUE_NOTIFY, b->vdev.trace_id, vq->index, TRACE_VIA_IOEVENTFD,
-			      vq_avail_idx(vq));
-		}
-		if (b->uring)
-			while ((r = blk_uring_reap(b, &res)))
-				blk_req_end(b, r, res);
-		blk_kick(b, vq);
-		if (b->uring)
-			blk_uring_flush(b);
-		blk_signal(b, vq);
-	}
-	/* What is in flight writes into guest memory: it must land before the reset completes. */
-	if (b->uring)
-		blk_uring_fini(b);
-	return NULL;
-}
-
-void blk_join(pthread_t thread, bool *live, int stop_fd)
-{
-	if (!*live)
-		return;
-	eventfd_write(stop_fd, 1);
-	pthread_join(thread, NULL);
-	*live = false;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifier, bool irqfd,
-		int *kick_fd, int *call_fd, int *stop_fd)
-{
-	if (*host_notifier)
-		virtio_set_host_notifier(vdev, vq, -1);
-	if (irqfd)
-		virtio_set_guest_notifier(vdev, vq, -1);
-	*host_notifier = false;
-	close_fd(kick_fd);
-	close_fd(call_fd);
-	close_fd(stop_fd);
-}
-
-/* Undo backend_up(), from any state it may have reached. On the vCPU thread (or destroy). */
-static void backend_down(struct blk_dev *b)
-{
-	b->started = false;
-	if (b->thread_live)
-		__atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
-	blk_join(b->thread, &b->thread_live, b->stop_fd);
-	if (b->uring)
-		blk_uring_fini(b);
-	blk_unwire(&b->vdev, &b->vdev.vqs[0], &b->host_notifier, b->call_fd >= 0, &b->kick_fd,
-		   &b->call_fd, &b->stop_fd);
-}
-
-/* Dataplane: notifies arrive on an eventfd (ioeventfd), interrupts leave on one (irqfd). */
-static int backend_up(struct blk_dev *b)
-{
-	struct virtqueue *vq = &b->vdev.vqs[0];
-	int r;
-
-	__atomic_store_n(&b->stopping, false, __ATOMIC_RELAXED);
-	b->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	b->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (b->kick_fd < 0 || b->stop_fd < 0 || b->call_fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	/* Either may fail (a legacy port, INTx): queue_notify kicks / virtio_signal_vq then. */
-	b->host_notifier = virtio_set_host_notifier(&b->vdev, vq, b->kick_fd) == 0;
-	if (virtio_set_guest_notifier(&b->vdev, vq, b->call_fd) < 0) {
-		close(b->call_fd);
-		b->call_fd = -1;
-	}
-	if (b->io == BLK_IO_URING) {
-		r = blk_uring_init(b);
-		if (r < 0)
-			goto fail;
-	}
-	b->started = true;
-	r = -pthread_create(&b->thread, NULL, io_thread, b);
-	if (r < 0)
-		goto fail;
-	b->thread_live = true;
-	return 0;
-fail:
-	fprintf(stderr, "kvmscope: virtio-blk: cannot start the %s backend: %s\n",
-		blk_io_name(b->io), strerror(-r));
-	backend_down(b);
-	return r;
+	/* Served on the vCPU that notified; another vCPU notifying the same queue waits. */
+	pthread_mutex_lock(&q->lock);
+	if (blk_kick(q) == 0)
+		blk_signal(q);
+	pthread_mutex_unlock(&q->lock);
 }
 
 static int blk_start(struct virtio_dev *vdev)
 {
 	struct blk_dev *b = to_blk(vdev);
 	int r = 0;
+	unsigned wired = 0;
 
-	backend_down(b); /* a thread that stopped itself on a guest error is joined here at last */
+	blk_threads_down(b); /* threads that stopped on a guest error are joined here at last */
 	blk_set_broken(b, false);
-	blk_reqs_reset(b);
+	for (unsigned i = 0; i < vdev->nr_vqs; i++)
+		blk_reqs_reset(&b->q[i]);
 	if (b->io == BLK_IO_VCPU)
 		b->started = true;
 	else
-		r = backend_up(b);
+		r = blk_threads_up(b);
+	/* The trace says what queue 0 got; the other queues get the same from one transport. */
+	if (b->q[0].host_notifier)
+		wired |= TRACE_WIRE_IOEVENTFD;
+	if (b->q[0].call_fd >= 0)
+		wired |= TRACE_WIRE_IRQFD;
 	if (r == 0)
-		TRACE(BACKEND_START, vdev->trace_id,
-		      (b->host_notifier ? TRACE_WIRE_IOEVENTFD : 0) |
-			  (b->call_fd >= 0 ? TRACE_WIRE_IRQFD : 0),
-		      vdev->nr_vqs, trace_intern(blk_io_name(b->io)));
+		TRACE(BACKEND_START, vdev->trace_id, wired, vdev->nr_vqs,
+		      trace_intern(blk_io_name(b->io)));
 	return r;
 }
 
@@ -310,7 +199,8 @@ static void blk_stop(struct virtio_dev *vdev)
 		blk_set_broken(b, true);
 		return;
 	}
-	backend_down(b);
+	b->started = false;
+	blk_threads_down(b);
 	__atomic_store_n(&b->writeback_set, false, __ATOMIC_RELAXED); /* §5.2.5: reset mode */
 }
 
@@ -378,15 +268,63 @@ static int open_disk(const struct blk_config *cfg, uint64_t *size, unsigned *pbl
 	return fd;
 }
 
+/* The queue and thread counts against what the IO path can do: 0, or -errno after one line. */
+static int check_queues(const struct blk_config *cfg)
+{
+	unsigned nq = cfg->queues ? cfg->queues : 1, nt = cfg->iothreads ? cfg->iothreads : 1;
+
+	if (nq > VIRTIO_MAX_QUEUES) {
+		fprintf(stderr, "kvmscope: --blk-queues %u: at most %u queues\n", nq,
+			VIRTIO_MAX_QUEUES);
+		return -EINVAL;
+	}
+	if (nq > 1 && cfg->io == BLK_IO_VHOST_USER) {
+		fprintf(stderr,
+			"kvmscope: --blk-queues %u: kvmscope hands a vhost-user backend one "
+			"queue only (multi-queue vhost-user is not done)\n",
+			nq);
+		return -EINVAL;
+	}
+	if (nt > 1 && cfg->io != BLK_IO_IOTHREAD && cfg->io != BLK_IO_URING) {
+		fprintf(stderr,
+			"kvmscope: --iothreads %u: the %s path has no IO threads (use "
+			"--blk-io iothread or uring)\n",
+			nt, blk_io_name(cfg->io));
+		return -EINVAL;
+	}
+	if (nt > nq) {
+		fprintf(stderr,
+			"kvmscope: --iothreads %u: more threads than queues (%u); a thread "
+			"serves whole queues\n",
+			nt, nq);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int blk_check(const struct blk_config *cfg)
 {
 	uint64_t size;
 	unsigned pblk;
-	int fd = open_disk(cfg, &size, &pblk);
+	int fd = check_queues(cfg);
+
+	if (fd < 0 || cfg->io == BLK_IO_VHOST_USER)
+		return fd;
+	fd = open_disk(cfg, &size, &pblk);
 	if (fd < 0)
 		return fd;
 	close(fd);
 	return 0;
+}
+
+/* Frees b with its queues' request slots. */
+static void free_queues(struct blk_dev *b)
+{
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		free(b->q[i].reqs);
+		pthread_mutex_destroy(&b->q[i].lock);
+	}
+	free(b);
 }
 
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out)
@@ -396,6 +334,9 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	unsigned pblk = 512;
 	int r;
 
+	r = check_queues(cfg);
+	if (r < 0)
+		return r;
 	if (cfg->io == BLK_IO_VHOST_USER)
 		return blk_vhost_user_create(vm, cfg, out);
 	if (cfg->io == BLK_IO_URING && !blk_uring_built()) {
@@ -408,7 +349,13 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 		return -ENOMEM;
 	b->io = cfg->io;
 	b->ro = cfg->ro;
-	b->kick_fd = b->call_fd = b->stop_fd = -1;
+	b->nr_threads = cfg->iothreads ? cfg->iothreads : 1;
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		b->t[i] = (struct blk_iothread){.b = b, .index = i, .stop_fd = -1};
+		b->q[i] =
+		    (struct blk_queue){.b = b, .vq = &b->vdev.vqs[i], .kick_fd = -1, .call_fd = -1};
+		pthread_mutex_init(&b->q[i].lock, NULL);
+	}
 	b->fd = open_disk(cfg, &size, &pblk);
 	if (b->fd < 0) {
 		r = b->fd;
@@ -420,9 +367,10 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	if (flock(b->fd, (cfg->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		r = -errno;
 		fprintf(stderr, "kvmscope: %s: %s\n", cfg->path,
-			r == -EWOULDBLOCK ? (cfg->ro ? "locked for writing by another process"
-						     : "in use by another process (it holds a lock)")
-					  : strerror(-r));
+			r == -EWOULDBLOCK
+			    ? (cfg->ro ? "locked for writing by another process"
+				       : "in use by another process (it holds a lock)")
+			    : strerror(-r));
 		if (r == -EWOULDBLOCK)
 			r = -EBUSY;
 		goto fail;
@@ -432,14 +380,19 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 		b->phys_exp++;
 	set_serial(b, cfg);
 
-	b->nr_reqs = cfg->io == BLK_IO_URING ? BLK_URING_DEPTH : 1;
-	b->reqs = calloc(b->nr_reqs, sizeof(*b->reqs));
-	if (!b->reqs) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	blk_reqs_reset(b);
 	r = virtio_dev_init(&b->vdev, vm, &vm->mem, &blk_ops, b);
+	if (r == 0)
+		r = virtio_dev_set_queues(&b->vdev, cfg->queues ? cfg->queues : 1);
+	for (unsigned i = 0; r == 0 && i < b->vdev.nr_vqs; i++) {
+		struct blk_queue *q = &b->q[i];
+
+		q->nr_reqs = cfg->io == BLK_IO_URING ? BLK_URING_DEPTH : 1;
+		q->reqs = calloc(q->nr_reqs, sizeof(*q->reqs));
+		if (!q->reqs)
+			r = -ENOMEM;
+		else
+			blk_reqs_reset(q);
+	}
 	if (r < 0) {
 		fprintf(stderr, "kvmscope: %s: virtio device setup failed: %s\n", cfg->path,
 			strerror(-r));
@@ -449,8 +402,7 @@ int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **
 	return 0;
 fail:
 	close(b->fd);
-	free(b->reqs);
-	free(b);
+	free_queues(b);
 	return r;
 }
 
@@ -465,10 +417,10 @@ void blk_destroy(struct virtio_dev *vdev)
 		return;
 	}
 	b = to_blk(vdev);
-	backend_down(b);
+	b->started = false;
+	blk_threads_down(b);
 	close(b->fd);
-	free(b->reqs);
-	free(b);
+	free_queues(b);
 }
 
 void blk_get_stats(struct virtio_dev *vdev, struct blk_stats *out)

@@ -26,6 +26,10 @@ struct blk_config {
 	enum blk_io io;
 	const char *serial; /* the GET_ID answer (up to 20 bytes); NULL: the file's base name */
 	const char *socket; /* BLK_IO_VHOST_USER: the backend's unix socket (path unused) */
+	/* --blk-queues: virtqueues (1 to VIRTIO_MAX_QUEUES; 0 means 1); more than one offers
+	 * VIRTIO_BLK_F_MQ. --iothreads: IO threads serving them round robin (iothread and uring
+	 * paths; 0 means 1; at most one per queue). */
+	unsigned queues, iothreads;
 };
 
 /* Counters kept by the device, for stats and the trace. Read with blk_get_stats(). */
@@ -38,7 +42,7 @@ struct blk_stats {
 	uint64_t notifies;	/* guest kicks seen (queue_notify or the kick eventfd) */
 	uint64_t irqs_signalled,
 	    irqs_suppressed;   /* after completions: interrupt sent or not wanted */
-	uint64_t max_inflight; /* most requests in flight at once (uring) */
+	uint64_t max_inflight; /* most requests in flight at once on one queue (uring) */
 	uint64_t guest_errors; /* malformed chains that made the device NEEDS_RESET */
 };
 
@@ -55,8 +59,9 @@ const char *blk_io_name(enum blk_io io);
  * BLK_IO_VHOST_USER connects to cfg->socket instead and meets the backend (vm needs
  * vm_config.shared_ram); its message names the socket. */
 int blk_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);
-/* Opens and measures the disk as blk_create() does, before any VM exists: 0, or -errno after
- * one line naming the file. */
+/* Checks the queue and thread counts against the IO path, then opens and measures the disk as
+ * blk_create() does, before any VM exists: 0, or -errno after one line naming the value or the
+ * file (-EINVAL: a count the IO path cannot have). */
 int blk_check(const struct blk_config *cfg);
 /* Stops the backend if it still runs, closes the disk, frees the device. */
 void blk_destroy(struct virtio_dev *vdev);

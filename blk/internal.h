@@ -37,7 +37,7 @@ enum blk_op {
 /* One request, from the popped chain to its completion. */
 struct blk_req {
 	struct vq_chain chain; /* its iovecs point into guest memory, trimmed in place */
-	struct virtqueue *vq;
+	struct blk_queue *q;   /* the queue it came from, which it goes back to */
 	enum blk_op op;
 	uint32_t type;
 	uint64_t sector;
@@ -52,6 +52,38 @@ struct blk_req {
 };
 
 struct blk_uring;
+struct blk_iothread;
+
+/* One virtqueue's side of the device (virtio 1.2 §5.2.2: requestq1..N): its request slots,
+ * its notification state and its eventfds. Served by one thread at a time: the vCPU that
+ * notified (under lock) or the IO thread it is mapped to. */
+struct blk_queue {
+	struct blk_dev *b;
+	struct virtqueue *vq;
+	struct blk_iothread *t; /* its IO thread (iothread, uring); NULL on the vcpu path */
+	pthread_mutex_t lock;	/* the vcpu path: two vCPUs may notify the same queue at once */
+
+	/* Request slots: one for the synchronous paths, BLK_URING_DEPTH for uring. */
+	struct blk_req *reqs;
+	unsigned nr_reqs, inflight;
+	int free_head;
+
+	bool notify_off;     /* we told the driver not to notify (vq_set_notify(vq, false)) */
+	bool signal_pending; /* used entries pushed since the last interrupt decision */
+	int kick_fd, call_fd;
+	bool host_notifier; /* kick_fd is the queue's ioeventfd */
+};
+
+/* An IO thread (iothread, uring): it serves queues index, index + nr_threads, ... (round robin,
+ * as QEMU 9's iothread-vq-mapping with a list of iothreads), each with its own io_uring. */
+struct blk_iothread {
+	struct blk_dev *b;
+	unsigned index;
+	int stop_fd;
+	pthread_t thread;
+	bool live; /* started and not joined yet */
+	struct blk_uring *uring;
+};
 
 struct blk_dev {
 	struct virtio_dev vdev;
@@ -65,22 +97,14 @@ struct blk_dev {
 	bool writeback_set;
 	struct blk_stats stats;
 
-	/* Request slots: one for the synchronous paths, BLK_URING_DEPTH for uring. */
-	struct blk_req *reqs;
-	unsigned nr_reqs, inflight;
-	int free_head;
+	struct blk_queue q[VIRTIO_MAX_QUEUES]; /* vdev.nr_vqs of them */
+	struct blk_iothread t[VIRTIO_MAX_QUEUES];
+	unsigned nr_threads; /* --iothreads (iothread, uring paths) */
 
 	/* Valid between start() and stop(). */
-	bool started;	     /* written on the vCPU thread only */
-	bool broken;	     /* a guest error: serve nothing until reset; any thread (atomic) */
-	bool notify_off;     /* we told the driver not to notify (vq_set_notify(vq, false)) */
-	bool signal_pending; /* used entries pushed since the last interrupt decision */
-	int kick_fd, call_fd, stop_fd;
-	bool host_notifier; /* kick_fd is the queue's ioeventfd */
-	bool stopping;	    /* stop() is joining the IO thread (atomic) */
-	pthread_t thread;
-	bool thread_live; /* started and not joined yet */
-	struct blk_uring *uring;
+	bool started;  /* written on the vCPU thread only */
+	bool broken;   /* a guest error: serve nothing until reset; any thread (atomic) */
+	bool stopping; /* stop() is joining the IO threads (atomic) */
 };
 
 static inline bool blk_broken(struct blk_dev *b)
@@ -119,11 +143,17 @@ extern _Thread_local bool blk_on_io_thread;
 
 #define STAT_ADD(b, field, n) __atomic_fetch_add(&(b)->stats.field, (n), __ATOMIC_RELAXED)
 
-/* blk/req.c: parsing, serving and completing requests, the pop loop, interrupts. */
-int blk_kick(struct blk_dev *b, struct virtqueue *vq);
-void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res);
-void blk_signal(struct blk_dev *b, struct virtqueue *vq);
-void blk_reqs_reset(struct blk_dev *b);
+/* blk/req.c: parsing, serving and completing requests, the pop loop, interrupts; per queue. */
+int blk_kick(struct blk_queue *q);
+void blk_req_end(struct blk_req *r, ssize_t res);
+void blk_signal(struct blk_queue *q);
+void blk_reqs_reset(struct blk_queue *q);
+
+/* blk/iothread.c: the IO threads' lifecycle. Start nr_threads threads and wire each queue's
+ * ioeventfd and irqfd (where the transport can); 0 or -errno (everything undone). */
+int blk_threads_up(struct blk_dev *b);
+/* Stop and join them, wait for what io_uring has in flight, unwire and close. Any state. */
+void blk_threads_down(struct blk_dev *b);
 
 /* blk/blk.c: the dataplane's teardown, shared by the IO thread and vhost-user paths. Tell a
  * thread to stop (one write to stop_fd) and join it, if *live; */
@@ -132,16 +162,17 @@ void blk_join(pthread_t thread, bool *live, int stop_fd);
 void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifier, bool irqfd,
 		int *kick_fd, int *call_fd, int *stop_fd);
 
-/* blk/uring.c: the io_uring backend; without liburing, init says -ENOTSUP. */
+/* blk/uring.c: the io_uring backend, one ring per IO thread (entries: depth per queue it
+ * serves); without liburing, init says -ENOTSUP. */
 bool blk_uring_built(void);
-int blk_uring_init(struct blk_dev *b);
-int blk_uring_fd(struct blk_dev *b);
-int blk_uring_submit(struct blk_dev *b, struct blk_req *r); /* prepare; flush sends */
-void blk_uring_flush(struct blk_dev *b);
+int blk_uring_init(struct blk_iothread *t, unsigned entries);
+int blk_uring_fd(struct blk_iothread *t);
+int blk_uring_submit(struct blk_iothread *t, struct blk_req *r); /* prepare; flush sends */
+void blk_uring_flush(struct blk_iothread *t);
 /* The next request the kernel completed and what its IO returned (bytes or -errno), or NULL when
  * none is waiting; the caller completes it (blk_req_end). */
-struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res);
-void blk_uring_fini(struct blk_dev *b); /* waits for what is in flight, then frees */
+struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res);
+void blk_uring_fini(struct blk_iothread *t); /* waits for what is in flight, then frees */
 
 /* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */
 int blk_vhost_user_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);

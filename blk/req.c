@@ -215,29 +215,32 @@ static ssize_t req_io_sync(struct blk_dev *b, struct blk_req *r)
 	return n < 0 ? -errno : n;
 }
 
-static struct blk_req *req_get(struct blk_dev *b)
+static struct blk_req *req_get(struct blk_queue *q)
 {
 	struct blk_req *r;
 
-	if (b->free_head < 0)
+	if (q->free_head < 0)
 		return NULL;
-	r = &b->reqs[b->free_head];
-	b->free_head = r->next_free;
-	b->inflight++;
+	r = &q->reqs[q->free_head];
+	q->free_head = r->next_free;
+	q->inflight++;
 	return r;
 }
 
-static void req_put(struct blk_dev *b, struct blk_req *r)
+static void req_put(struct blk_queue *q, struct blk_req *r)
 {
-	r->next_free = b->free_head;
-	b->free_head = r - b->reqs;
-	b->inflight--;
+	r->next_free = q->free_head;
+	q->free_head = r - q->reqs;
+	q->inflight--;
 }
 
 /* Complete r: write its status byte, publish it in the used ring, free its slot. res is what
  * the IO returned (bytes or -errno); a short transfer is an IOERR. */
-void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res)
+void blk_req_end(struct blk_req *r, ssize_t res)
 {
+	struct blk_queue *q = r->q;
+	struct blk_dev *b = q->b;
+
 	if (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH) {
 		bool ok = r->op == BLK_OP_FLUSH ? res == 0 : res == (ssize_t)r->data_len;
 
@@ -249,7 +252,7 @@ void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res)
 			STAT_ADD(b, bytes_written, r->data_len);
 		}
 	}
-	TRACE(REQ_COMPLETE, b->vdev.trace_id, TRACE_PAIR(r->vq->index, r->chain.head), r->st,
+	TRACE(REQ_COMPLETE, b->vdev.trace_id, TRACE_PAIR(q->vq->index, r->chain.head), r->st,
 	      r->t_pop ? trace_now_ns() - r->t_pop : 0, r->written);
 	if (r->st == VIRTIO_BLK_S_IOERR)
 		STAT_ADD(b, ioerr, 1);
@@ -258,21 +261,21 @@ void blk_req_end(struct blk_dev *b, struct blk_req *r, ssize_t res)
 	STAT_ADD(b, requests, 1);
 	*r->status = r->st;
 	/* Fails only if the driver moved the used ring under us; a reset is on its way then. */
-	if (vq_push(r->vq, &r->chain, r->written) == 0)
-		b->signal_pending = true;
-	req_put(b, r);
+	if (vq_push(q->vq, &r->chain, r->written) == 0)
+		q->signal_pending = true;
+	req_put(q, r);
 }
 
-void blk_reqs_reset(struct blk_dev *b)
+void blk_reqs_reset(struct blk_queue *q)
 {
 	unsigned i;
 
-	for (i = 0; i < b->nr_reqs; i++)
-		b->reqs[i].next_free = i + 1 < b->nr_reqs ? (int)i + 1 : -1;
-	b->free_head = 0;
-	b->inflight = 0;
-	b->notify_off = false;
-	b->signal_pending = false;
+	for (i = 0; i < q->nr_reqs; i++)
+		q->reqs[i].next_free = i + 1 < q->nr_reqs ? (int)i + 1 : -1;
+	q->free_head = 0;
+	q->inflight = 0;
+	q->notify_off = false;
+	q->signal_pending = false;
 }
 
 static int guest_error(struct blk_dev *b, const char *why)
@@ -300,60 +303,66 @@ static int guest_error(struct blk_dev *b, const char *why)
  * completion calls us again). Notifications stay off while we pop and are re-enabled before
  * we rest, with one more look at the ring, so a buffer added in between is never missed
  * (virtio 1.2 §2.7.10). 0, or -EINVAL after a guest error (the device now needs a reset). */
-int blk_kick(struct blk_dev *b, struct virtqueue *vq)
+int blk_kick(struct blk_queue *q)
 {
+	struct blk_dev *b = q->b;
+	struct virtqueue *vq = q->vq;
 	struct blk_req *r;
 	int n;
 
-	while (!blk_broken(b) && (r = req_get(b))) {
+	while (!blk_broken(b) && (r = req_get(q))) {
 		n = vq_pop(vq, &r->chain);
 		if (n <= 0) {
-			req_put(b, r);
+			req_put(q, r);
 			if (n < 0)
 				return guest_error(b, r->chain.fault
 							  ? r->chain.fault
 							  : "malformed descriptor chain");
-			if (!b->notify_off)
+			if (!q->notify_off)
 				return 0;
 			vq_set_notify(vq, true); /* then look once more: the loop goes on */
-			b->notify_off = false;
+			q->notify_off = false;
 			continue;
 		}
-		if (!b->notify_off) {
+		if (!q->notify_off) {
 			vq_set_notify(vq, false);
-			b->notify_off = true;
+			q->notify_off = true;
 		}
-		if (b->inflight > b->stats.max_inflight)
-			__atomic_store_n(&b->stats.max_inflight, b->inflight, __ATOMIC_RELAXED);
-		r->vq = vq;
+		/* The most in flight on one queue (each queue has its own slots). */
+		if (q->inflight > __atomic_load_n(&b->stats.max_inflight, __ATOMIC_RELAXED))
+			__atomic_store_n(&b->stats.max_inflight, q->inflight, __ATOMIC_RELAXED);
+		r->q = q;
 		r->op = req_begin(b, r);
 		r->t_pop = trace_on(TRACE_EV_REQ_COMPLETE) ? trace_now_ns() : 0;
 		TRACE(CHAIN_POP, b->vdev.trace_id, TRACE_PAIR(vq->index, r->chain.head), r->type,
 		      r->sector, TRACE_PAIR(r->data_len ? r->nr_data : 0, r->data_len));
 		if (r->op == BLK_OP_BAD) {
-			req_put(b, r);
+			req_put(q, r);
 			return guest_error(b, "request without a writable status byte");
 		}
-		if (r->op != BLK_OP_DONE && b->uring && blk_uring_submit(b, r) == 0)
+		if (r->op != BLK_OP_DONE && q->t && q->t->uring && blk_uring_submit(q->t, r) == 0)
 			continue;
-		blk_req_end(b, r, req_io_sync(b, r));
+		blk_req_end(r, req_io_sync(b, r));
 	}
 	return blk_broken(b) ? -EINVAL : 0;
 }
 
 /* After completions: one interrupt for the batch, if the driver wants one (§2.7.7). */
-void blk_signal(struct blk_dev *b, struct virtqueue *vq)
+void blk_signal(struct blk_queue *q)
 {
-	if (!b->signal_pending)
+	struct blk_dev *b = q->b;
+	struct virtqueue *vq = q->vq;
+
+	if (!q->signal_pending)
 		return;
-	b->signal_pending = false;
+	q->signal_pending = false;
 	if (!vq_should_signal(vq)) {
 		STAT_ADD(b, irqs_suppressed, 1);
 		return;
 	}
 	STAT_ADD(b, irqs_signalled, 1);
-	if (b->call_fd >= 0) {
-		eventfd_write(b->call_fd, 1); /* irqfd: KVM injects it, no exit to us */
+	if (q->call_fd >= 0) {
+		eventfd_write(q->call_fd, 1); /* irqfd: KVM injects it, no exit to us */
 		b->vdev.transport->traced_guest_notifier(&b->vdev, vq);
 	} else {
 		b->vdev.transport->signal_vq(&b->vdev, vq);

@@ -21,31 +21,33 @@ bool blk_uring_built(void)
 	return true;
 }
 
-int blk_uring_init(struct blk_dev *b)
+int blk_uring_init(struct blk_iothread *t, unsigned entries)
 {
 	struct blk_uring *u = calloc(1, sizeof(*u));
 	int r;
 
 	if (!u)
 		return -ENOMEM;
-	/* The slot pool is no larger than the ring: a submission never finds it full. */
-	r = io_uring_queue_init(BLK_URING_DEPTH, &u->ring, 0);
+	/* The slot pools of the thread's queues are no larger than the ring: a submission never
+	 * finds it full. */
+	r = io_uring_queue_init(entries, &u->ring, 0);
 	if (r < 0) {
 		free(u);
 		return r;
 	}
-	b->uring = u;
+	t->uring = u;
 	return 0;
 }
 
-int blk_uring_fd(struct blk_dev *b)
+int blk_uring_fd(struct blk_iothread *t)
 {
-	return b->uring->ring.ring_fd;
+	return t->uring->ring.ring_fd;
 }
 
-int blk_uring_submit(struct blk_dev *b, struct blk_req *r)
+int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)
 {
-	struct blk_uring *u = b->uring;
+	struct blk_uring *u = t->uring;
+	struct blk_dev *b = t->b;
 	uint64_t off = r->sector * 512;
 	struct io_uring_sqe *sqe;
 
@@ -69,9 +71,9 @@ int blk_uring_submit(struct blk_dev *b, struct blk_req *r)
 	return 0;
 }
 
-void blk_uring_flush(struct blk_dev *b)
+void blk_uring_flush(struct blk_iothread *t)
 {
-	struct blk_uring *u = b->uring;
+	struct blk_uring *u = t->uring;
 	int r;
 
 	if (!u->prepared)
@@ -85,9 +87,9 @@ void blk_uring_flush(struct blk_dev *b)
 	u->prepared = 0;
 }
 
-struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res)
+struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res)
 {
-	struct blk_uring *u = b->uring;
+	struct blk_uring *u = t->uring;
 	struct io_uring_cqe *cqe;
 	struct blk_req *r;
 
@@ -100,9 +102,9 @@ struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res)
 	return r;
 }
 
-void blk_uring_fini(struct blk_dev *b)
+void blk_uring_fini(struct blk_iothread *t)
 {
-	struct blk_uring *u = b->uring;
+	struct blk_uring *u = t->uring;
 	struct io_uring_cqe *cqe;
 	int r;
 
@@ -123,7 +125,7 @@ void blk_uring_fini(struct blk_dev *b)
 	}
 	io_uring_queue_exit(&u->ring);
 	free(u);
-	b->uring = NULL;
+	t->uring = NULL;
 }
 
 #else /* !HAVE_LIBURING */
@@ -133,40 +135,41 @@ bool blk_uring_built(void)
 	return false;
 }
 
-int blk_uring_init(struct blk_dev *b)
+int blk_uring_init(struct blk_iothread *t, unsigned entries)
 {
-	(void)b;
+	(void)t;
+	(void)entries;
 	return -ENOTSUP;
 }
 
-int blk_uring_fd(struct blk_dev *b)
+int blk_uring_fd(struct blk_iothread *t)
 {
-	(void)b;
+	(void)t;
 	return -1;
 }
 
-int blk_uring_submit(struct blk_dev *b, struct blk_req *r)
+int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)
 {
-	(void)b;
+	(void)t;
 	(void)r;
 	return -ENOTSUP;
 }
 
-void blk_uring_flush(struct blk_dev *b)
+void blk_uring_flush(struct blk_iothread *t)
 {
-	(void)b;
+	(void)t;
 }
 
-struct blk_req *blk_uring_reap(struct blk_dev *b, ssize_t *res)
+struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res)
 {
-	(void)b;
+	(void)t;
 	(void)res;
 	return NULL;
 }
 
-void blk_uring_fini(struct blk_dev *b)
+void blk_uring_fini(struct blk_iothread *t)
 {
-	(void)b;
+	(void)t;
 }
 
 #endif

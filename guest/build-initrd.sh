@@ -38,7 +38,7 @@ pattern B >"$tmp/pattern-b"
 } >"$tmp/kvmscope-io"
 
 # Applets /init runs through PATH; the shell finds the others itself (busybox "standalone shell").
-applets="sh mount dd md5sum reboot setsid cttyhack"
+applets="sh mount dd md5sum reboot setsid cttyhack taskset"
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"

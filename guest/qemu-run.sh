@@ -2,6 +2,8 @@
 # guest/qemu-run.sh [options] [-- QEMU-ARGS...]: boot guest/out/vmlinux + initrd.img + disk.img under
 # Debian's qemu-system-x86_64 with KVM, console on stdio. The guest's `reboot -f` ends QEMU.
 #   --legacy        virtio-blk-pci with disable-modern=on (legacy 0.9.5 transport only)
+#   --modern-only   virtio-blk-pci with disable-legacy=on (virtio 1.x transport only)
+#   --smp N         N vCPUs (give an SMP kernel with --kernel; QEMU 7.2 gives the device N queues)
 #   --shell         add kvmscope.shell: /init gives an interactive shell instead of rebooting
 #   --append STR    more kernel command line
 #   --trace FILE    QEMU's virtio_* and pci_cfg_* trace events, timestamped, into FILE
@@ -11,10 +13,17 @@
 # CPU model with XSAVEERPTR; the ELF vmlinux boots through its PVH note, a bzImage stalls here).
 dir=$(cd "$(dirname "$0")" && pwd)
 kernel=$dir/out/vmlinux initrd=$dir/out/initrd.img disk=$dir/out/disk.img
-modern="" extra="" accel="-enable-kvm" trace=""
+modern="" smp=1 extra="" accel="-enable-kvm" trace=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--legacy) modern=",disable-modern=on" ;;
+	--modern-only) modern=",disable-legacy=on" ;;
+	--smp)
+		case "$2" in
+		[1-9] | [1-9][0-9]) smp=$2 ;;
+		*) echo "qemu-run.sh: --smp takes a vCPU count from 1 to 99, not '$2'" >&2; exit 2 ;;
+		esac
+		shift ;;
 	--shell) extra="$extra kvmscope.shell" ;;
 	--append) extra="$extra $2"; shift ;;
 	--trace) trace=$2; shift ;;
@@ -23,7 +32,7 @@ while [ $# -gt 0 ]; do
 	--initrd) initrd=$2; shift ;;
 	--disk) disk=$2; shift ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -45,7 +54,9 @@ if [ "$accel" = "-enable-kvm" ] && [ ! -w /dev/kvm ]; then
 	echo "qemu-run.sh: /dev/kvm missing or not writable; use --tcg" >&2
 	exit 1
 fi
-set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp 1 \
+# One vCPU per socket: SeaBIOS's MP table lists the first CPU of each package only, and the guest
+# has no ACPI to find the others (QEMU 7.2 makes -smp 2 one socket of two cores).
+set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt$extra" \

@@ -53,7 +53,8 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	vdev->host_features = offered_features(vdev, true);
 	vdev->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vdev->nr_vqs = ops->nr_queues;
-	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
+	/* Every slot set up, so virtio_dev_set_queues() only moves the count. */
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		struct virtqueue *vq = &vdev->vqs[q];
 
 		vq->vdev = vdev;
@@ -69,6 +70,15 @@ void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring)
 {
 	vdev->ring = ring;
 	vdev->host_features = offered_features(vdev, true);
+}
+
+int virtio_dev_set_queues(struct virtio_dev *vdev, unsigned n)
+{
+	if (n == 0 || n > VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	vdev->nr_vqs = n;
+	vdev->host_features = offered_features(vdev, true);
+	return 0;
 }
 
 void virtio_dev_plugged(struct virtio_dev *vdev, bool version_1)

@@ -16,7 +16,9 @@
 
 #include "kvm/kvm.h"
 
-#define VIRTIO_MAX_QUEUES 8
+/* Queues a device may have: --blk-queues' limit (MSI-X gives each its vector plus one for
+ * configuration changes, within pci/'s 64). */
+#define VIRTIO_MAX_QUEUES 16
 /* Offered by QEMU to every device and never acked by a correct legacy driver: one that acks
  * it did not negotiate, and gets no features (virtio 0.9.5's reserved bit 30). */
 #define VIRTIO_F_BAD_FEATURE 30
@@ -159,6 +161,10 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
  * too, where the transport has a modern interface; the driver picks. The device's own code
  * never learns which ring runs. */
 void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring);
+/* The device's queue count when it is not ops->nr_queues (virtio-blk's --blk-queues), before a
+ * transport takes it; the features are asked for again (a device may offer more with more
+ * queues). -EINVAL outside 1..VIRTIO_MAX_QUEUES. */
+int virtio_dev_set_queues(struct virtio_dev *vdev, unsigned n);
 /* A transport took the device (QEMU's virtio_bus_device_plugged): the features it offers,
  * VERSION_1 only where the transport has a modern interface, recorded with the queues. */
 void virtio_dev_plugged(struct virtio_dev *vdev, bool version_1);
@@ -185,7 +191,7 @@ enum virtio_pci_mode {
 	VIRTIO_PCI_MODERN,       /* modern caps only: id 0x1040 + virtio id, revision 1 */
 	VIRTIO_PCI_LEGACY,       /* the transitional ids without the modern capabilities */
 };
-/* Puts vdev (after virtio_dev_init) on pci as a new PCI function. msix: nr_queues + 1 MSI-X
+/* Puts vdev (after virtio_dev_init) on pci as a new PCI function. msix: nr_vqs + 1 MSI-X
  * vectors in BAR1, else INTx only. pci_destroy() frees the transport. */
 int virtio_pci_create(struct pci *pci, struct virtio_dev *vdev, enum virtio_pci_mode mode,
 		      bool msix);

@@ -75,7 +75,7 @@ _kvmscope()
 	--blk-io) COMPREPLY=($(compgen -W "vcpu iothread uring" -- "$cur")); return ;;
 	--compat) COMPREPLY=($(compgen -W "auto on off" -- "$cur")); return ;;
 	--mem) COMPREPLY=($(compgen -W "256M 512M 1G" -- "$cur")); return ;;
-	--smp) COMPREPLY=($(compgen -W "1 2 4" -- "$cur")); return ;;
+	--smp | --blk-queues | --iothreads) COMPREPLY=($(compgen -W "1 2 4" -- "$cur")); return ;;
 	--trace-buffer) COMPREPLY=($(compgen -W "8M 16M 64M" -- "$cur")); return ;;
 	--format)
 		if [[ $cmd == diff ]]; then

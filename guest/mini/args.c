@@ -66,6 +66,7 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(count, UINT32_MAX),
 		NUM(report, UINT32_MAX),
 		NUM(qsize, VQ_MAX),
+		NUM(queues, VQ_QUEUES),
 		NUM(writeback, 1),
 		NUM(hold, 1),
 	};
@@ -166,6 +167,7 @@ int args_parse(const char *cmdline, struct mini_args *a)
 	    .count = 1000,
 	    .report = 0,
 	    .qsize = VQ_WANT,
+	    .queues = 1,
 	    .writeback = 2,
 	    .hold = false,
 	};

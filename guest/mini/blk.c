@@ -20,7 +20,7 @@
 /* Bounded waits in TSC ticks (the TSC rate is unknown here: 10^10 is 3-10 s at 1-3 GHz). */
 #define SPIN_TSC      10000000000ull
 #define IRQ_GRACE_TSC 1000000000ull
-#define SPIN_MAX      4000000000ull /* and in loop turns, in case the TSC does not move */
+#define SPIN_MAX      4000000000ull  /* and in loop turns, in case the TSC does not move */
 #define HOLD_TSC      (6 * SPIN_TSC) /* hold=1: 20-60 s */
 #define HOLD_TURNS    (6 * SPIN_MAX)
 
@@ -60,6 +60,9 @@ void blk_setup(const struct mini_args *a)
 	uint64_t want = 1ull << VIRTIO_BLK_F_FLUSH, need = 0;
 
 	B.irq = a->irq;
+	B.nq = a->queues;
+	if (B.nq < 1)
+		fail(ST_BAD_ARG, "queues=0: at least one queue");
 	mark("pci scan");
 	blk_find(&B.pci);
 	pci_size_bars(&B.pci);
@@ -76,10 +79,12 @@ void blk_setup(const struct mini_args *a)
 						  << 12; /* fixed delivery, physical dest */
 
 		msix_find(&B.pci, &B.msix);
-		if (B.msix.nvec < 2)
-			fail(ST_CAP, "MSI-X table has %u entries, need 2", B.msix.nvec);
+		if (B.msix.nvec < 1 + B.nq)
+			fail(ST_CAP, "MSI-X table has %u entries, need %u (queues=%u)", B.msix.nvec,
+			     1 + B.nq, B.nq);
 		msix_set_entry(&B.msix, 0, addr, VEC_CONFIG);
-		msix_set_entry(&B.msix, 1, addr, VEC_QUEUE);
+		for (unsigned i = 0; i < B.nq; i++)
+			msix_set_entry(&B.msix, 1 + i, addr, VEC_QUEUE_N(i));
 		msix_enable(&B.pci, &B.msix);
 		B.v.msix = true; /* before probe: legacy registers move with it */
 	} else if (a->irq == IRQ_INTX) {
@@ -103,13 +108,22 @@ void blk_setup(const struct mini_args *a)
 		need |= 1ull << VIRTIO_BLK_F_CONFIG_WCE;
 	if (a->packed)
 		need |= 1ull << VIRTIO_F_RING_PACKED; /* bit 34: only a modern transport has it */
+	if (B.nq > 1)
+		need |= 1ull << VIRTIO_BLK_F_MQ; /* §5.2.3: more than one request queue */
 	B.want = want;
 	B.need = need;
 	B.qsize = (uint16_t)a->qsize;
-	virtio_start(&B.v, &B.q, want, need, a->irq, B.qsize);
+	virtio_start(&B.v, B.q, B.nq, want, need, a->irq, B.qsize);
 	if (a->irq != IRQ_POLL)
 		irq_enable();
 	B.capacity = virtio_config_read64(&B.v, offsetof(struct virtio_blk_config, capacity));
+	if (B.nq > 1) { /* §5.2.4: num_queues, a 16-bit field at 34, read as its aligned dword */
+		uint32_t nq = B.v.ops->config_read32(&B.v, 32) >> 16;
+
+		if (nq < B.nq)
+			fail(ST_QUEUE, "queues=%u but the device's num_queues is %u", B.nq, nq);
+		kprintf("blk: %u queues driven, the device has %u\n", B.nq, nq);
+	}
 	if (a->writeback != 2) { /* §5.2.5.2: 0 is writethrough, 1 writeback */
 		uint32_t off = offsetof(struct virtio_blk_config, wce);
 
@@ -123,10 +137,10 @@ void blk_setup(const struct mini_args *a)
 		a->irq == IRQ_MSIX   ? "msix"
 		: a->irq == IRQ_INTX ? "intx"
 				     : "poll",
-		B.q.event_idx ? ", event_idx" : "", B.q.packed ? ", packed ring" : "");
+		B.q[0].event_idx ? ", event_idx" : "", B.q[0].packed ? ", packed ring" : "");
 }
 
-void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+void blk_submit(unsigned qi, unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
 	struct blk_req *r = &reqs[slot];
 	struct vq_buf bufs[3];
@@ -142,54 +156,79 @@ void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32
 		bufs[n++] = (struct vq_buf){buf, len,
 					    type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID};
 	bufs[n++] = (struct vq_buf){&r->status, 1, true};
-	if (!vq_add(&B.q, bufs, n, &head))
-		fail(ST_QUEUE, "no free descriptors for slot %u", slot);
-	B.head_slot[head] = (uint16_t)slot;
+	if (!vq_add(&B.q[qi], bufs, n, &head))
+		fail(ST_QUEUE, "queue %u: no free descriptors for slot %u", qi, slot);
+	B.head_slot[qi][head] = (uint16_t)slot;
 }
 
-/* The next completion, within the bounded spin; returns its slot. */
-static unsigned wait_used(const char *what, uint32_t *len)
+/* A completion on queue qi if there is one: its slot. */
+static bool try_used(unsigned qi, unsigned *slot, uint32_t *len)
 {
-	uint64_t t0 = rdtsc();
 	uint16_t head;
 
-	for (uint64_t spins = 0; !vq_get_used(&B.q, &head, len); spins++) {
+	if (!vq_get_used(&B.q[qi], &head, len))
+		return false;
+	*slot = B.head_slot[qi][head];
+	return true;
+}
+
+/* The next completion on queue *qi, or with any set on any queue (looked at in turn from *qi),
+ * within the bounded spin; returns its slot and leaves its queue in *qi. */
+static unsigned wait_used(unsigned *qi, bool any, const char *what, uint32_t *len)
+{
+	unsigned slot;
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t spins = 0; !try_used(*qi, &slot, len); spins++) {
+		struct vq *q = &B.q[*qi];
+
 		if (rdtsc() - t0 > SPIN_TSC || spins > SPIN_MAX)
-			fail(ST_TIMEOUT, "%s: used idx stays %u, avail idx %u, device_status 0x%x",
-			     what, B.q.last_used, B.q.avail_idx, B.v.ops->get_status(&B.v));
+			fail(ST_TIMEOUT,
+			     "%s: queue %u: used idx stays %u, avail idx %u, device_status 0x%x",
+			     what, *qi, q->last_used, q->avail_idx, B.v.ops->get_status(&B.v));
+		if (any)
+			*qi = (*qi + 1) % B.nq;
 		cpu_relax();
 	}
-	return B.head_slot[head];
+	return slot;
+}
+
+/* The interrupts queue qi can be told by: its own MSI-X vector's, or any queue's with INTx
+ * (the ISR does not say which queue). */
+static uint32_t queue_irqs(unsigned qi)
+{
+	return B.irq == IRQ_MSIX ? irq_vq_count[qi] : irq_queue_count;
 }
 
 /* An interrupt vq_arm() said is owed must come (it may trail the used ring). */
-static void wait_irq(uint32_t before, const char *what)
+static void wait_irq(unsigned qi, uint32_t before, const char *what)
 {
 	uint64_t t0 = rdtsc();
 
-	for (uint64_t spins = 0; irq_queue_count == before; spins++) {
+	for (uint64_t spins = 0; queue_irqs(qi) == before; spins++) {
 		if (rdtsc() - t0 > IRQ_GRACE_TSC || spins > SPIN_MAX / 10)
-			fail(ST_NO_IRQ, "%s completed but no %s interrupt came", what,
-			     B.irq == IRQ_MSIX ? "MSI-X" : "INTx");
+			fail(ST_NO_IRQ, "%s completed but no %s interrupt came for queue %u", what,
+			     B.irq == IRQ_MSIX ? "MSI-X" : "INTx", qi);
 		cpu_relax();
 	}
 }
 
-uint8_t blk_do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len)
+uint8_t blk_do_req(unsigned qi, const char *what, uint32_t type, uint64_t sector, void *buf,
+		   uint32_t len)
 {
-	uint32_t before = irq_queue_count, used_len;
+	uint32_t before = queue_irqs(qi), used_len;
 	bool owed;
 
-	blk_submit(0, type, sector, buf, len);
-	owed = vq_arm(&B.q); /* before the kick: the device must see it when it completes */
-	vq_kick(&B.v, &B.q);
-	wait_used(what, &used_len);
+	blk_submit(qi, qi, type, sector, buf, len);
+	owed = vq_arm(&B.q[qi]); /* before the kick: the device must see it when it completes */
+	vq_kick(&B.v, &B.q[qi]);
+	wait_used(&qi, false, what, &used_len);
 	if (owed)
-		wait_irq(before, what);
+		wait_irq(qi, before, what);
 	/* §2.7.8: len counts bytes written; a wrong one is worth seeing, not worth failing on */
-	if (type == VIRTIO_BLK_T_IN && reqs[0].status == VIRTIO_BLK_S_OK && used_len != len + 1)
+	if (type == VIRTIO_BLK_T_IN && reqs[qi].status == VIRTIO_BLK_S_OK && used_len != len + 1)
 		kprintf("blk: note: %s: used len %u, expected %u\n", what, used_len, len + 1);
-	return reqs[0].status;
+	return reqs[qi].status;
 }
 
 static void expect_ok(const char *what, uint8_t status, uint64_t sector)
@@ -212,32 +251,39 @@ static void blk_test(const struct mini_args *a)
 		fail(ST_UNSUITABLE, "sectors %lu-%lu do not fit a capacity of %lu", a->sector,
 		     end - 1, B.capacity);
 	mark("io start");
+	/* queues=N: chunk c is written on queue c % N and read back on the next queue, so each
+	 * queue reads what another wrote. */
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
+		unsigned qi = (unsigned)((s - a->sector) / CHUNK_SECTORS % B.nq);
 
 		for (uint32_t k = 0; k < n; k++)
 			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, a->seed);
-		expect_ok("write",
-			  blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE),
-			  s);
+		expect_ok(
+		    "write",
+		    blk_do_req(qi, "write", VIRTIO_BLK_T_OUT, s, buf, n * PATTERN_SECTOR_SIZE), s);
 	}
-	if (flush && a->writeback != 0) /* writethrough: each write was stable at completion */
-		expect_ok("flush", blk_do_req("flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
+	/* A flush on each queue: it covers every write completed before it, on any queue. */
+	for (unsigned qi = 0; flush && a->writeback != 0 && qi < B.nq; qi++)
+		expect_ok("flush", blk_do_req(qi, "flush", VIRTIO_BLK_T_FLUSH, 0, NULL, 0), 0);
 	if (a->hold) { /* for a kill -9 from the host: what the driver saw complete must be there */
 		mark("written, holding");
 		kprintf("blk: %u sectors written%s, holding\n", a->sectors,
 			flush && a->writeback != 0 ? " and flushed" : " (writethrough)");
-		/* bounded, like every wait here: a harness that never kills still gets its run back */
+		/* bounded, like every wait here: a harness that never kills still gets its run back
+		 */
 		for (uint64_t t0 = rdtsc(), n = 0; rdtsc() - t0 < HOLD_TSC && n < HOLD_TURNS; n++)
 			cpu_relax();
 		fail(ST_TIMEOUT, "hold=1: nobody stopped the VM");
 	}
 	for (s = a->sector; s < end; s += CHUNK_SECTORS) {
 		uint32_t n = (uint32_t)(end - s < CHUNK_SECTORS ? end - s : CHUNK_SECTORS);
+		unsigned qi = (unsigned)((s - a->sector) / CHUNK_SECTORS + 1) % B.nq;
 
 		memset(buf, 0xEE, n * PATTERN_SECTOR_SIZE); /* stale data must not pass the check */
 		expect_ok("read",
-			  blk_do_req("read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE), s);
+			  blk_do_req(qi, "read", VIRTIO_BLK_T_IN, s, buf, n * PATTERN_SECTOR_SIZE),
+			  s);
 		for (uint32_t k = 0; k < n; k++)
 			for (uint32_t i = 0; i < PATTERN_SECTOR_SIZE; i++) {
 				uint8_t got = buf[k * PATTERN_SECTOR_SIZE + i];
@@ -249,18 +295,24 @@ static void blk_test(const struct mini_args *a)
 					     i, got, want);
 			}
 	}
-	memset(id, 0, sizeof(id));
-	st = blk_do_req("get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
-	if (st != VIRTIO_BLK_S_OK || !id[0])
-		fail(ST_GET_ID, "status %u, id '%s'", st, id);
+	for (unsigned qi = 0; qi < B.nq; qi++) {
+		memset(id, 0, sizeof(id));
+		st = blk_do_req(qi, "get_id", VIRTIO_BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
+		if (st != VIRTIO_BLK_S_OK || !id[0])
+			fail(ST_GET_ID, "queue %u: status %u, id '%s'", qi, st, id);
+	}
 	/* a request beyond capacity must fail with IOERR, not wrap around or succeed */
-	st = blk_do_req("read past end", VIRTIO_BLK_T_IN, B.capacity, buf, PATTERN_SECTOR_SIZE);
+	st = blk_do_req(B.nq - 1, "read past end", VIRTIO_BLK_T_IN, B.capacity, buf,
+			PATTERN_SECTOR_SIZE);
 	if (st != VIRTIO_BLK_S_IOERR)
 		fail(ST_PAST_END, "read of sector %lu (capacity %lu) returned status %u",
 		     B.capacity, B.capacity, st);
 	mark("io done");
-	kprintf("blk: ok: %u sectors at %lu seed %u written, %sread back; id '%s'; %u queue irqs\n",
+	kprintf("blk: ok: %u sectors at %lu seed %u written, %sread back; id '%s'; %u queue irqs",
 		a->sectors, a->sector, a->seed, flush ? "flushed, " : "", id, irq_queue_count);
+	for (unsigned qi = 0; B.nq > 1 && B.irq == IRQ_MSIX && qi < B.nq; qi++)
+		kprintf("%s%u", qi ? " " : " (per queue: ", irq_vq_count[qi]);
+	kprintf("%s\n", B.nq > 1 && B.irq == IRQ_MSIX ? ")" : "");
 }
 
 static uint64_t xorshift64(uint64_t *x)
@@ -277,46 +329,48 @@ static void load_test(const struct mini_args *a)
 	uint64_t blocks = B.capacity / (LOAD_BYTES / PATTERN_SECTOR_SIZE),
 		 rng = a->seed | 1ull << 32;
 	uint32_t submitted = 0, done = 0, irq0 = irq_queue_count, len;
-	unsigned depth = a->depth;
+	unsigned depth = a->depth, qi = 0;
 	uint32_t report = a->report ? a->report : UINT32_MAX;
 
-	if (depth == 0 || depth > MAX_DEPTH || depth * 3 > B.q.size)
-		fail(ST_BAD_ARG, "depth=%u: need 1-%u and 3 descriptors each in a queue of %u",
-		     depth, MAX_DEPTH, B.q.size);
+	/* queues=N: slot s is queue s % N's, so each queue has depth / N of them (rounded up) */
+	if (depth == 0 || depth > MAX_DEPTH || (depth + B.nq - 1) / B.nq * 3 > B.q[0].size)
+		fail(ST_BAD_ARG, "depth=%u: need 1-%u and 3 descriptors each in %u queue(s) of %u",
+		     depth, MAX_DEPTH, B.nq, B.q[0].size);
 	if (!blocks)
 		fail(ST_UNSUITABLE, "capacity %lu sectors is less than 4 KiB", B.capacity);
 	mark("load start");
 	uint64_t t0 = rdtsc();
 
 	for (unsigned slot = 0; slot < depth && submitted < a->count; slot++, submitted++)
-		blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8, blk_data[slot],
-			   LOAD_BYTES);
-	vq_arm(&B.q);
-	vq_kick(&B.v, &B.q);
+		blk_submit(slot % B.nq, slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
+			   blk_data[slot], LOAD_BYTES);
+	for (unsigned i = 0; i < B.nq; i++) {
+		vq_arm(&B.q[i]);
+		vq_kick(&B.v, &B.q[i]);
+	}
 	while (done < a->count) {
-		unsigned slot = wait_used("load read", &len);
+		unsigned slot = wait_used(&qi, true, "load read", &len);
 		bool refill = false;
 
 		for (;;) {
 			expect_ok("load read", reqs[slot].status, reqs[slot].hdr.sector);
 			if (++done % report == 0)
-				kprintf("load: %u reads\n", done); /* report=N: progress for a test */
+				kprintf("load: %u reads\n",
+					done); /* report=N: progress for a test */
 			if (submitted < a->count) {
-				blk_submit(slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
+				blk_submit(qi, slot, VIRTIO_BLK_T_IN, xorshift64(&rng) % blocks * 8,
 					   blk_data[slot], LOAD_BYTES);
 				submitted++;
 				refill = true;
 			}
-			uint16_t head;
-
-			if (!vq_get_used(&B.q, &head, &len))
+			if (!try_used(qi, &slot, &len))
 				break;
-			slot = B.head_slot[head];
 		}
 		if (refill) {
-			vq_arm(&B.q); /* an interrupt at the next completion, as Linux asks */
-			vq_kick(&B.v, &B.q); /* one kick per batch, as a real driver would */
+			vq_arm(&B.q[qi]); /* an interrupt at the next completion, as Linux asks */
+			vq_kick(&B.v, &B.q[qi]); /* one kick per batch, as a real driver would */
 		}
+		qi = (qi + 1) % B.nq; /* then the other queues' turn */
 	}
 	uint64_t ticks = rdtsc() - t0;
 
@@ -324,10 +378,10 @@ static void load_test(const struct mini_args *a)
 	/* No interrupt during the load (the driver polled each completion before the device
 	 * looked): one more request, whose interrupt is owed, shows they still work. */
 	if (B.irq != IRQ_POLL && irq_queue_count == irq0)
-		expect_ok("load: last read",
-			  blk_do_req("load: last read", VIRTIO_BLK_T_IN, 0, blk_data[0],
-				     LOAD_BYTES),
-			  0);
+		expect_ok(
+		    "load: last read",
+		    blk_do_req(0, "load: last read", VIRTIO_BLK_T_IN, 0, blk_data[0], LOAD_BYTES),
+		    0);
 	kprintf("load: %u reads done, depth %u, %lu tsc ticks (%lu per read), %u queue irqs\n",
 		done, depth, ticks, done ? ticks / done : 0, irq_queue_count - irq0);
 }

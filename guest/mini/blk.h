@@ -19,13 +19,14 @@ struct blk_req {
 struct blkdev {
 	struct pci_dev pci;
 	struct vdev v;
-	struct vq q;
+	struct vq q[VQ_QUEUES];
+	unsigned nq; /* queues=: how many of q are live */
 	struct msix msix;
 	enum mini_irq irq;
 	uint64_t capacity;
-	uint64_t want, need;	    /* the feature bits blk_setup() negotiated with */
-	uint16_t qsize;		    /* qsize=: the modern queue size blk_setup() asked for */
-	uint16_t head_slot[VQ_MAX]; /* descriptor head -> request slot */
+	uint64_t want, need; /* the feature bits blk_setup() negotiated with */
+	uint16_t qsize;	     /* qsize=: the modern queue size blk_setup() asked for */
+	uint16_t head_slot[VQ_QUEUES][VQ_MAX]; /* per queue: descriptor head -> request slot */
 };
 
 extern struct blkdev B;
@@ -34,10 +35,12 @@ extern uint8_t blk_data[MAX_DEPTH][LOAD_BYTES];
 
 /* Steps 1-4 of docs/mini-guest.md: find the device, BARs, interrupts, the handshake. */
 void blk_setup(const struct mini_args *a);
-/* Queues one request in slot (header, data unless len is 0, status byte); no kick. */
-void blk_submit(unsigned slot, uint32_t type, uint64_t sector, void *buf, uint32_t len);
-/* One synchronous request in slot 0, its completion and interrupt awaited; its status byte.
- * test=smp calls it from any CPU, holding the queue's lock. */
-uint8_t blk_do_req(const char *what, uint32_t type, uint64_t sector, void *buf, uint32_t len);
+/* Queues one request in slot on queue qi (header, data unless len is 0, status byte); no kick. */
+void blk_submit(unsigned qi, unsigned slot, uint32_t type, uint64_t sector, void *buf,
+		uint32_t len);
+/* One synchronous request on queue qi in slot qi, its completion and interrupt awaited; its
+ * status byte. test=smp calls it from any CPU, holding that queue's lock. */
+uint8_t blk_do_req(unsigned qi, const char *what, uint32_t type, uint64_t sector, void *buf,
+		   uint32_t len);
 
 #endif

@@ -39,7 +39,7 @@ static void put(struct vring_desc *t, unsigned i, uint64_t addr, uint32_t len, u
 
 static struct vring_desc *direct(void)
 {
-	return B.q.vr.desc;
+	return B.q[0].vr.desc;
 }
 
 /* A fresh header and an unwritten status for a hand-made chain. */
@@ -53,7 +53,7 @@ static void request(uint32_t type, uint64_t sector)
  * chains overwrite the free list vq_add() keeps, so after one only a reset (recover()) helps. */
 static void publish(uint16_t head)
 {
-	struct vq *q = &B.q;
+	struct vq *q = &B.q[0];
 
 	config_irqs = irq_config_count;
 	q->vr.avail->ring[q->avail_idx % q->size] = head;
@@ -66,7 +66,7 @@ static void publish(uint16_t head)
 
 static uint16_t used_idx(void)
 {
-	return *(volatile uint16_t *)&B.q.vr.used->idx;
+	return *(volatile uint16_t *)&B.q[0].vr.used->idx;
 }
 
 static uint8_t status(void)
@@ -114,7 +114,7 @@ static void needs_reset(bool was_running)
 		for (uint64_t n = 0; irq_config_count == config_irqs; n++)
 			if (rdtsc() - t0 > WAIT_TSC || n > WAIT_TURNS)
 				fail(ST_HOSTILE, "DEVICE_NEEDS_RESET without a config interrupt");
-	if (was_running && (used_idx() != B.q.last_used || H.status != NO_STATUS))
+	if (was_running && (used_idx() != B.q[0].last_used || H.status != NO_STATUS))
 		fail(ST_HOSTILE, "a refused request completed: used idx %u, status %u", used_idx(),
 		     H.status);
 	kprintf("hostile: device_status 0x%x: DEVICE_NEEDS_RESET%s\n", st,
@@ -134,19 +134,19 @@ static uint8_t complete(uint16_t head, const char *what)
 	uint64_t t0 = rdtsc();
 
 	publish(head);
-	for (uint64_t n = 0; used_idx() == B.q.last_used; n++)
+	for (uint64_t n = 0; used_idx() == B.q[0].last_used; n++)
 		if (rdtsc() - t0 > WAIT_TSC || n > WAIT_TURNS)
 			fail(ST_TIMEOUT, "%s: never completed, device_status 0x%x", what, status());
-	B.q.last_used++;
+	B.q[0].last_used++;
 	return H.status;
 }
 
 /* Reset and handshake again, then one read: the device is usable after what it was shown. */
 static void recover(void)
 {
-	virtio_start(&B.v, &B.q, B.want, B.need, B.irq, B.qsize);
+	virtio_start(&B.v, B.q, B.nq, B.want, B.need, B.irq, B.qsize);
 	memset(buf, 0xEE, 512);
-	uint8_t st = blk_do_req("read after reset", VIRTIO_BLK_T_IN, 0, buf, 512);
+	uint8_t st = blk_do_req(0, "read after reset", VIRTIO_BLK_T_IN, 0, buf, 512);
 
 	if (st != VIRTIO_BLK_S_OK)
 		fail(ST_RECOVER, "read after reset: status %u", st);
@@ -170,9 +170,9 @@ static void desc_loop(void)
 static void chain_long(void)
 {
 	request(VIRTIO_BLK_T_OUT, 0);
-	for (unsigned i = 0; i < B.q.size; i++)
+	for (unsigned i = 0; i < B.q[0].size; i++)
 		put(direct(), i, ADDR(&H.hdr), sizeof(H.hdr), VRING_DESC_F_NEXT,
-		    (uint16_t)((i + 1) % B.q.size));
+		    (uint16_t)((i + 1) % B.q[0].size));
 	publish(0);
 	needs_reset(true);
 }
@@ -180,7 +180,7 @@ static void chain_long(void)
 static void head_range(void)
 {
 	request(VIRTIO_BLK_T_IN, 0);
-	publish((uint16_t)(B.q.size + 3));
+	publish((uint16_t)(B.q[0].size + 3));
 	needs_reset(true);
 }
 
@@ -246,7 +246,7 @@ static void addr_straddle(void)
 
 static void avail_jump(void)
 {
-	B.q.avail_idx = (uint16_t)(B.q.avail_idx + 999); /* publish() adds the 1000th */
+	B.q[0].avail_idx = (uint16_t)(B.q[0].avail_idx + 999); /* publish() adds the 1000th */
 	request(VIRTIO_BLK_T_IN, 0);
 	publish(0);
 	needs_reset(true);
@@ -278,14 +278,14 @@ static void ring_straddle(void)
 		B.v.ops->set_config_vector(&B.v, 0);
 	if (modern()) {
 		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SELECT, 0);
-		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SIZE, B.q.size);
+		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SIZE, B.q[0].size);
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)desc);
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(desc >> 32));
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_AVAILLO,
-			       (uint32_t)ADDR(B.q.vr.avail));
+			       (uint32_t)ADDR(B.q[0].vr.avail));
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_AVAILHI, 0);
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_USEDLO,
-			       (uint32_t)ADDR(B.q.vr.used));
+			       (uint32_t)ADDR(B.q[0].vr.used));
 		region_write32(&B.v.common, VIRTIO_PCI_COMMON_Q_USEDHI, 0);
 		region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 	} else {
@@ -338,8 +338,9 @@ static void queue_size(void)
 	region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SELECT, 0);
 	region_write16(&B.v.common, VIRTIO_PCI_COMMON_Q_SIZE, 32);
 	got = region_read16(&B.v.common, VIRTIO_PCI_COMMON_Q_SIZE);
-	if (got != B.q.size)
-		fail(ST_HOSTILE, "queue_size of a live queue changed from %u to %u", B.q.size, got);
+	if (got != B.q[0].size)
+		fail(ST_HOSTILE, "queue_size of a live queue changed from %u to %u", B.q[0].size,
+		     got);
 	reset();
 	max = B.v.ops->queue_max(&B.v, 0);
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -356,17 +357,17 @@ static void sector_past(void)
 {
 	memset(buf, 0xAB, sizeof(buf));
 	expect("read at capacity",
-	       blk_do_req("read at capacity", VIRTIO_BLK_T_IN, B.capacity, buf, 512),
+	       blk_do_req(0, "read at capacity", VIRTIO_BLK_T_IN, B.capacity, buf, 512),
 	       VIRTIO_BLK_S_IOERR);
 	expect("write across the end",
-	       blk_do_req("write across the end", VIRTIO_BLK_T_OUT, B.capacity - 1, buf, 1024),
+	       blk_do_req(0, "write across the end", VIRTIO_BLK_T_OUT, B.capacity - 1, buf, 1024),
 	       VIRTIO_BLK_S_IOERR);
 	/* 2^55 sectors are 2^64 bytes: an offset that wraps to 0 if computed before the check */
 	expect("read at sector 2^55",
-	       blk_do_req("read at sector 2^55", VIRTIO_BLK_T_IN, 1ull << 55, buf, 512),
+	       blk_do_req(0, "read at sector 2^55", VIRTIO_BLK_T_IN, 1ull << 55, buf, 512),
 	       VIRTIO_BLK_S_IOERR);
 	expect("write at sector 2^64-1",
-	       blk_do_req("write at sector 2^64-1", VIRTIO_BLK_T_OUT, ~0ull, buf, 512),
+	       blk_do_req(0, "write at sector 2^64-1", VIRTIO_BLK_T_OUT, ~0ull, buf, 512),
 	       VIRTIO_BLK_S_IOERR);
 	alive("requests past capacity");
 }
@@ -376,11 +377,12 @@ static void huge_len(void)
 {
 	uint64_t big = B.capacity * 512 + 4096, at = 16u << 20;
 
-	expect("read of 513 bytes", blk_do_req("read of 513 bytes", VIRTIO_BLK_T_IN, 0, buf, 513),
+	expect("read of 513 bytes",
+	       blk_do_req(0, "read of 513 bytes", VIRTIO_BLK_T_IN, 0, buf, 513),
 	       VIRTIO_BLK_S_IOERR);
 	if (mini_ram_end >= at + big && big <= UINT32_MAX)
 		expect("read of more than the disk",
-		       blk_do_req("read of more than the disk", VIRTIO_BLK_T_IN, 0,
+		       blk_do_req(0, "read of more than the disk", VIRTIO_BLK_T_IN, 0,
 				  (void *)(uintptr_t)at, (uint32_t)big),
 		       VIRTIO_BLK_S_IOERR);
 	/* hand-made from here: the free list is gone */
@@ -420,13 +422,13 @@ static void write_ro(void)
 	if (!(B.v.offered & (1ull << VIRTIO_BLK_F_RO)))
 		fail(ST_UNSUITABLE, "case=write-ro needs a read-only disk (--disk FILE,ro)");
 	memset(buf, 0xAB, sizeof(buf));
-	expect("write", blk_do_req("write", VIRTIO_BLK_T_OUT, 0, buf, 4096), VIRTIO_BLK_S_IOERR);
+	expect("write", blk_do_req(0, "write", VIRTIO_BLK_T_OUT, 0, buf, 4096), VIRTIO_BLK_S_IOERR);
 	expect("write zeroes",
-	       blk_do_req("write zeroes", VIRTIO_BLK_T_WRITE_ZEROES, 0, &seg, sizeof(seg)),
+	       blk_do_req(0, "write zeroes", VIRTIO_BLK_T_WRITE_ZEROES, 0, &seg, sizeof(seg)),
 	       VIRTIO_BLK_S_IOERR);
-	expect("discard", blk_do_req("discard", VIRTIO_BLK_T_DISCARD, 0, &seg, sizeof(seg)),
+	expect("discard", blk_do_req(0, "discard", VIRTIO_BLK_T_DISCARD, 0, &seg, sizeof(seg)),
 	       VIRTIO_BLK_S_IOERR);
-	expect("read", blk_do_req("read", VIRTIO_BLK_T_IN, 0, buf, 4096), VIRTIO_BLK_S_OK);
+	expect("read", blk_do_req(0, "read", VIRTIO_BLK_T_IN, 0, buf, 4096), VIRTIO_BLK_S_OK);
 	alive("writes to a read-only disk");
 }
 
@@ -437,10 +439,10 @@ static void reset_inflight(void)
 	for (unsigned round = 0; round < RESET_ROUNDS; round++) {
 		for (unsigned s = 0; s < RESET_DEPTH; s++) {
 			memset(blk_data[s], (int)(round + s), LOAD_BYTES);
-			blk_submit(s, s & 1 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, s * 8 + round,
+			blk_submit(0, s, s & 1 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, s * 8 + round,
 				   blk_data[s], LOAD_BYTES);
 		}
-		B.v.ops->notify(&B.v, &B.q);
+		B.v.ops->notify(&B.v, &B.q[0]);
 		reset();
 		uint16_t u0 = used_idx();
 
@@ -457,7 +459,7 @@ static void reset_inflight(void)
 					fail(ST_HOSTILE,
 					     "round %u: read buffer %u written after the reset",
 					     round, s);
-		virtio_start(&B.v, &B.q, B.want, B.need, B.irq, B.qsize);
+		virtio_start(&B.v, B.q, B.nq, B.want, B.need, B.irq, B.qsize);
 	}
 	kprintf("hostile: %u resets with %u requests in flight: nothing landed after them\n",
 		RESET_ROUNDS, RESET_DEPTH);
@@ -476,7 +478,7 @@ static void error_inflight(void)
 	if (mini_ram_end < at + RESET_DEPTH * (uint64_t)len || B.capacity * 512 < len)
 		fail(ST_BAD_ARG, "case=error-inflight needs 32 MiB of RAM and a 1 MiB disk");
 	for (unsigned s = 0; s < RESET_DEPTH; s++)
-		blk_submit(s, VIRTIO_BLK_T_IN, 0, (void *)(uintptr_t)(at + s * len), len);
+		blk_submit(0, s, VIRTIO_BLK_T_IN, 0, (void *)(uintptr_t)(at + s * len), len);
 	request(VIRTIO_BLK_T_OUT, 0);
 	put(direct(), 60, ADDR(&H.hdr), sizeof(H.hdr), VRING_DESC_F_NEXT, 61);
 	put(direct(), 61, ADDR(buf), 512, VRING_DESC_F_NEXT, 60);

@@ -42,7 +42,7 @@ struct irq_frame {
 
 extern const char isr_stubs[];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-volatile uint32_t irq_queue_count, irq_config_count, irq_bp_count;
+volatile uint32_t irq_queue_count, irq_config_count, irq_bp_count, irq_vq_count[IRQ_QUEUES];
 volatile bool irq_bp_expected;
 static uint8_t (*isr_reader)(void *ctx);
 static void *isr_ctx;
@@ -150,10 +150,19 @@ void irq_dispatch(struct irq_frame *f)
 		fail(ST_EXCEPTION, "exception %lu error 0x%lx at rip 0x%lx (cr2 0x%lx, rsp 0x%lx)",
 		     f->vector, f->error, f->rip, cr2, f->rsp);
 	}
-	switch (f->vector) {
-	case VEC_QUEUE:
+	/* A queue's MSI-X vector: VEC_QUEUE for queue 0, VEC_QUEUE_N(q) for the others. */
+	unsigned q = f->vector == VEC_QUEUE ? 0
+		     : f->vector >= VEC_QUEUE_N(1) && f->vector < VEC_QUEUE_N(IRQ_QUEUES)
+			 ? (unsigned)(f->vector - VEC_QUEUE_N(1) + 1)
+			 : IRQ_QUEUES;
+
+	if (q < IRQ_QUEUES) {
+		irq_vq_count[q]++;
 		irq_queue_count++;
-		break;
+		lapic_write(LAPIC_EOI, 0);
+		return;
+	}
+	switch (f->vector) {
 	case VEC_CONFIG:
 		irq_config_count++;
 		break;

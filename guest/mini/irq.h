@@ -8,12 +8,16 @@
 #define VEC_CONFIG   0x31 /* MSI-X entry 0: configuration change */
 #define VEC_INTX     0x32 /* the IOAPIC pin of the device's INTx line */
 #define VEC_SPURIOUS 0xFF /* LAPIC spurious vector: never EOIed */
+/* MSI-X entry 1 + q: virtqueue q (queues=); queue 0 keeps VEC_QUEUE. */
+#define VEC_QUEUE_N(q) ((q) ? 0x40 + (q) : VEC_QUEUE)
+#define IRQ_QUEUES     4 /* queues counted apart (VQ_QUEUES) */
 
 #define LAPIC_BASE  0xFEE00000u
 #define IOAPIC_BASE 0xFEC00000u
 
-/* Counted by the handler; volatile because the waiting loops read them. */
-extern volatile uint32_t irq_queue_count, irq_config_count;
+/* Counted by the handler; volatile because the waiting loops read them. irq_queue_count counts
+ * every queue interrupt, irq_vq_count[q] those of queue q's MSI-X vector (INTx cannot tell). */
+extern volatile uint32_t irq_queue_count, irq_config_count, irq_vq_count[IRQ_QUEUES];
 /* test=emu: a #BP while expected is counted and returns, instead of failing ST_EXCEPTION. */
 extern volatile uint32_t irq_bp_count;
 extern volatile bool irq_bp_expected;

@@ -51,10 +51,11 @@ struct mini_args {
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	bool packed;		       /* ring=packed: negotiate VIRTIO_F_RING_PACKED */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
-	uint32_t count; /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
-			 * test=smp-halt millions of TSC ticks before an AP halts */
+	uint32_t count;	 /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
+			  * test=smp-halt millions of TSC ticks before an AP halts */
 	uint32_t report; /* report=N: test=load prints "load: R reads" every N */
-	uint32_t qsize; /* qsize=N: modern queue size asked for (power of 2) */
+	uint32_t qsize;	 /* qsize=N: modern queue size asked for (power of 2) */
+	uint32_t queues; /* queues=N: virtqueues driven (VIRTIO_BLK_F_MQ when more than 1) */
 	uint32_t writeback; /* writeback=0|1: CONFIG_WCE and its field; 2: not asked */
 	bool hold;	    /* hold=1: test=blk stops after the writes (and flush) */
 	const char *hcase;  /* case=NAME of test=hostile (not NUL-terminated) */

@@ -1,10 +1,10 @@
 /*
  * guest/mini/smp.c - test=smp: find the CPUs in the VMM's MP table (Intel MP spec 1.4), start
  * each application processor with INIT-SIPI-SIPI through the local APIC, and have every CPU
- * write, read back and check its own sectors through the one virtqueue, a lock serializing the
- * requests. Passes when every CPU started and completed all its requests.
- * test=smp-halt: the boot CPU halts with interrupts off while the APs still run for a while,
- * then halt too: the VMM must wait for the last one (its halt check looks at every vCPU).
+ * write, read back and check its own sectors; CPU i uses queue i % queues=, a lock per queue
+ * serializing the CPUs that share one. Passes when every CPU started and completed all its
+ * requests. test=smp-halt: the boot CPU halts with interrupts off while the APs still run for a
+ * while, then halt too: the VMM must wait for the last one (its halt check looks at every vCPU).
  */
 #include <linux/virtio_blk.h>
 
@@ -37,21 +37,21 @@ static struct cpu cpus[MAX_CPUS];
 static unsigned nr_cpus;
 static volatile unsigned ap_next; /* the index the starting AP takes */
 static void (*ap_work)(unsigned i);
-static volatile int queue_lock;
+static volatile int queue_lock[VQ_QUEUES]; /* [0] also keeps smp-halt's lines whole */
 static const struct mini_args *args;
 static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
 static uint8_t bufs[MAX_CPUS][CHUNK] __attribute__((aligned(4096)));
 
-static void lock(void)
+static void lock(unsigned qi)
 {
-	while (__atomic_exchange_n(&queue_lock, 1, __ATOMIC_ACQUIRE))
-		while (queue_lock)
+	while (__atomic_exchange_n(&queue_lock[qi], 1, __ATOMIC_ACQUIRE))
+		while (queue_lock[qi])
 			cpu_relax();
 }
 
-static void unlock(void)
+static void unlock(unsigned qi)
 {
-	__atomic_store_n(&queue_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&queue_lock[qi], 0, __ATOMIC_RELEASE);
 }
 
 static uint8_t sum(const uint8_t *p, unsigned n)
@@ -246,19 +246,20 @@ static void work(unsigned i)
 {
 	uint8_t *buf = bufs[i];
 	uint32_t seed = args->seed + i;
+	unsigned qi = i % B.nq;
 
 	for (uint32_t c = 0; c < args->count; c++) {
 		uint64_t s = args->sector + ((uint64_t)i * args->count + c) * CHUNK_SECT;
 
 		for (unsigned k = 0; k < CHUNK_SECT; k++)
 			pattern_fill(buf + k * PATTERN_SECTOR_SIZE, s + k, seed);
-		lock();
-		expect(i, "write", blk_do_req("write", VIRTIO_BLK_T_OUT, s, buf, CHUNK), s);
-		unlock();
+		lock(qi);
+		expect(i, "write", blk_do_req(qi, "write", VIRTIO_BLK_T_OUT, s, buf, CHUNK), s);
+		unlock(qi);
 		memset(buf, 0xEE, CHUNK);
-		lock();
-		expect(i, "read", blk_do_req("read", VIRTIO_BLK_T_IN, s, buf, CHUNK), s);
-		unlock();
+		lock(qi);
+		expect(i, "read", blk_do_req(qi, "read", VIRTIO_BLK_T_IN, s, buf, CHUNK), s);
+		unlock(qi);
 		for (unsigned k = 0; k < CHUNK_SECT; k++)
 			for (unsigned b = 0; b < PATTERN_SECTOR_SIZE; b++)
 				if (buf[k * PATTERN_SECTOR_SIZE + b] !=
@@ -322,6 +323,9 @@ void smp_test(const struct mini_args *a, uint64_t capacity)
 	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
 	for (unsigned i = 0; i < nr_cpus; i++)
 		kprintf(" %u", cpus[i].requests);
+	kprintf("; on %u queue(s)", B.nq);
+	for (unsigned qi = 0; B.nq > 1 && B.irq == IRQ_MSIX && qi < B.nq; qi++)
+		kprintf("%s%u", qi ? " " : ", interrupts per queue: ", irq_vq_count[qi]);
 	kprintf("\n");
 }
 
@@ -332,9 +336,9 @@ static void spin_then_halt(unsigned i)
 
 	while (rdtsc() - t0 < (uint64_t)args->count * 1000000)
 		cpu_relax();
-	lock(); /* one line at a time on the console */
+	lock(0); /* one line at a time on the console */
 	kprintf("smp-halt: CPU %u halts too\n", i);
-	unlock();
+	unlock(0);
 }
 
 void smp_halt_run(const struct mini_args *a)
@@ -342,10 +346,10 @@ void smp_halt_run(const struct mini_args *a)
 	args = a;
 	find_cpus();
 	start_aps(spin_then_halt);
-	lock();
+	lock(0);
 	kprintf("smp-halt: CPU 0 halts with interrupts off; %u other CPU(s) still run\n",
 		nr_cpus - 1);
-	unlock();
+	unlock(0);
 	for (;;)
 		__asm__ volatile("cli\n\thlt");
 }

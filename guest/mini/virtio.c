@@ -9,9 +9,9 @@
 #define RESET_POLLS  1000 /* device_status reads before a reset counts as stuck */
 #define CONFIG_TRIES 16	  /* config_generation changes tolerated while reading one field */
 
-/* One queue's rings, legacy layout so the same memory serves both transports. */
-static uint8_t ring_mem[3 * 4096] __attribute__((aligned(VIRTIO_PCI_VRING_ALIGN)));
-static bool in_flight[VQ_MAX];
+/* Each queue's rings, legacy layout so the same memory serves both transports. */
+static uint8_t ring_mem[VQ_QUEUES][3 * 4096] __attribute__((aligned(VIRTIO_PCI_VRING_ALIGN)));
+static bool in_flight[VQ_QUEUES][VQ_MAX];
 
 void virtio_fail(struct vdev *v, int st, const char *fmt, ...)
 {
@@ -29,8 +29,38 @@ static void add_status(struct vdev *v, uint8_t bit)
 	v->ops->set_status(v, v->status);
 }
 
-void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq,
-		  uint16_t qsize)
+/* Queue i: its size (the device's maximum, or qsize= where the transport lets us choose), its
+ * rings, its vector (MSI-X entry 1 + i). */
+static void queue_setup(struct vdev *v, struct vq *q, uint16_t i, enum mini_irq irq, uint16_t qsize)
+{
+	const struct vtransport_ops *o = v->ops;
+	bool msix = irq == IRQ_MSIX;
+	uint16_t max = o->queue_max(v, i), size = max;
+
+	if (!o->size_fixed && size > qsize)
+		size = qsize;
+	/* §2.8: a packed ring takes any size; a split one a power of 2 (§2.7) */
+	if (!size || size > VQ_MAX ||
+	    ((size & (size - 1)) && !(v->features & (1ull << VIRTIO_F_RING_PACKED))))
+		virtio_fail(v, ST_QUEUE, "queue %u size %u (max %u), need a power of 2 in 1-%u", i,
+			    size, max, VQ_MAX);
+	if (v->features & (1ull << VIRTIO_F_RING_PACKED))
+		vq_packed_init(q, i, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX),
+			       irq == IRQ_POLL);
+	else
+		vq_init(q, i, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX),
+			irq == IRQ_POLL);
+	uint16_t vec = o->queue_enable(v, q, msix ? (uint16_t)(1 + i) : VIRTIO_MSI_NO_VECTOR);
+
+	if (msix && vec != 1 + i)
+		virtio_fail(v, ST_MSIX_VECTOR, "queue %u vector %u refused (reads 0x%x)", i, 1 + i,
+			    vec);
+	kprintf("virtio: queue %u size %u (max %u) at 0x%lx, %s ring\n", i, size, max, q->desc_pa,
+		q->packed ? "packed" : "split");
+}
+
+void virtio_start(struct vdev *v, struct vq *qs, unsigned nq, uint64_t want, uint64_t need,
+		  enum mini_irq irq, uint16_t qsize)
 {
 	bool msix = irq == IRQ_MSIX;
 	const struct vtransport_ops *o = v->ops;
@@ -63,30 +93,11 @@ void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, en
 		if (!(st & VIRTIO_CONFIG_S_FEATURES_OK))
 			virtio_fail(v, ST_FEATURES_OK, "device_status 0x%x after FEATURES_OK", st);
 	}
-	/* MSI-X entry 0 for configuration changes, entry 1 for queue 0 (§4.1.4.3, §4.1.5.1.2) */
+	/* MSI-X entry 0 for configuration changes, 1 + i for queue i (§4.1.4.3, §4.1.5.1.2) */
 	if (msix && o->set_config_vector(v, 0) != 0)
 		virtio_fail(v, ST_MSIX_VECTOR, "config vector 0 refused");
-
-	uint16_t max = o->queue_max(v, 0), size = max;
-
-	if (!o->size_fixed && size > qsize)
-		size = qsize;
-	/* §2.8: a packed ring takes any size; a split one a power of 2 (§2.7) */
-	if (!size || size > VQ_MAX ||
-	    ((size & (size - 1)) && !(v->features & (1ull << VIRTIO_F_RING_PACKED))))
-		virtio_fail(v, ST_QUEUE, "queue 0 size %u (max %u), need a power of 2 in 1-%u",
-			    size, max, VQ_MAX);
-	if (v->features & (1ull << VIRTIO_F_RING_PACKED))
-		vq_packed_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX),
-			       irq == IRQ_POLL);
-	else
-		vq_init(q, 0, size, v->features & (1ull << VIRTIO_RING_F_EVENT_IDX), irq == IRQ_POLL);
-	uint16_t vec = o->queue_enable(v, q, msix ? 1 : VIRTIO_MSI_NO_VECTOR);
-
-	if (msix && vec != 1)
-		virtio_fail(v, ST_MSIX_VECTOR, "queue 0 vector 1 refused (reads 0x%x)", vec);
-	kprintf("virtio: queue 0 size %u (max %u) at 0x%lx, %s ring\n", size, max, q->desc_pa,
-		q->packed ? "packed" : "split");
+	for (unsigned i = 0; i < nq; i++)
+		queue_setup(v, &qs[i], (uint16_t)i, irq, qsize);
 	add_status(v, VIRTIO_CONFIG_S_DRIVER_OK);
 	st = o->get_status(v);
 	if (st & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED))
@@ -110,17 +121,17 @@ uint64_t virtio_config_read64(struct vdev *v, uint32_t off)
 
 void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt)
 {
-	if (vring_size(size, VIRTIO_PCI_VRING_ALIGN) > sizeof(ring_mem))
-		fail(ST_QUEUE, "queue size %u does not fit %zu bytes of ring memory", size,
-		     sizeof(ring_mem));
-	memset(ring_mem, 0, sizeof(ring_mem));
-	memset(in_flight, 0, sizeof(in_flight));
+	if (vring_size(size, VIRTIO_PCI_VRING_ALIGN) > sizeof(ring_mem[0]) || index >= VQ_QUEUES)
+		fail(ST_QUEUE, "queue %u size %u does not fit %zu bytes of ring memory", index,
+		     size, sizeof(ring_mem[0]));
+	memset(ring_mem[index], 0, sizeof(ring_mem[0]));
+	memset(in_flight[index], 0, sizeof(in_flight[0]));
 	*q = (struct vq){.index = index,
 			 .size = size,
 			 .num_free = size,
 			 .event_idx = event_idx,
 			 .no_interrupt = no_interrupt};
-	vring_init(&q->vr, size, ring_mem, VIRTIO_PCI_VRING_ALIGN);
+	vring_init(&q->vr, size, ring_mem[index], VIRTIO_PCI_VRING_ALIGN);
 	q->desc_pa = (uint64_t)q->vr.desc;
 	q->driver_pa = (uint64_t)q->vr.avail;
 	q->device_pa = (uint64_t)q->vr.used;
@@ -154,7 +165,7 @@ bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
 	}
 	q->free_head = i;
 	q->num_free = (uint16_t)(q->num_free - n);
-	in_flight[*head] = true;
+	in_flight[q->index][*head] = true;
 	q->vr.avail->ring[q->avail_idx % q->size] = *head;
 	barrier(); /* §2.7.13: the ring entry before the index that publishes it */
 	q->avail_idx++;
@@ -196,12 +207,13 @@ bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	struct vring_used_elem *e = &q->vr.used->ring[q->last_used % q->size];
 	uint32_t id = e->id;
 
-	if (id >= q->size || !in_flight[id])
-		fail(ST_USED_RING, "used[%u] names descriptor %u, not a request in flight",
+	if (id >= q->size || !in_flight[q->index][id])
+		fail(ST_USED_RING,
+		     "queue %u: used[%u] names descriptor %u, not a request in flight", q->index,
 		     q->last_used, id);
 	*head = (uint16_t)id;
 	*len = e->len;
-	in_flight[id] = false;
+	in_flight[q->index][id] = false;
 	/* Give the chain back: find its tail, link it in front of the free list. */
 	uint16_t tail = (uint16_t)id, n = 1;
 
@@ -214,7 +226,8 @@ bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	q->num_free = (uint16_t)(q->num_free + n);
 	q->last_used++;
 	/* used_event stays where vq_arm() put it: moving it here, while the device may not yet
-	 * have looked at it for this completion, would cancel the interrupt the driver waits for. */
+	 * have looked at it for this completion, would cancel the interrupt the driver waits for.
+	 */
 	return true;
 }
 

@@ -11,8 +11,9 @@
 
 #include "pci.h"
 
-#define VQ_MAX	256 /* largest queue we have static ring memory for */
-#define VQ_WANT 64  /* modern: queue size asked for (qsize=), min() with the device's maximum */
+#define VQ_MAX	  256 /* largest queue we have static ring memory for */
+#define VQ_WANT	  64  /* modern: queue size asked for (qsize=), min() with the device's maximum */
+#define VQ_QUEUES 4   /* most queues we drive (queues=): static ring memory for each */
 
 struct vdev;
 struct vq;
@@ -80,17 +81,19 @@ struct vq_buf {
 
 extern const struct vtransport_ops virtio_legacy_ops, virtio_modern_ops;
 
-/* Step 3: virtio 1.2 §3.1.1 from reset to DRIVER_OK with queue 0 set up. 'want' is accepted
- * when offered, 'need' fails ST_FEATURES when not; the result is in v->features. */
-void virtio_start(struct vdev *v, struct vq *q, uint64_t want, uint64_t need, enum mini_irq irq,
-		  uint16_t qsize);
+/* Step 3: virtio 1.2 §3.1.1 from reset to DRIVER_OK with queues 0 to nq - 1 set up (MSI-X:
+ * queue i on entry 1 + i). 'want' is accepted when offered, 'need' fails ST_FEATURES when not;
+ * the result is in v->features. */
+void virtio_start(struct vdev *v, struct vq *qs, unsigned nq, uint64_t want, uint64_t need,
+		  enum mini_irq irq, uint16_t qsize);
 /* Sets FAILED (§3.1.1: the driver gives up) and fails with status st. */
 __attribute__((noreturn, format(printf, 3, 4))) void virtio_fail(struct vdev *v, int st,
 								 const char *fmt, ...);
 /* 32-bit halves of a 64-bit config field, retried until config_generation is stable (§2.5.1). */
 uint64_t virtio_config_read64(struct vdev *v, uint32_t off);
 
-/* Lays the rings out in static memory for 'size' entries (power of 2, at most VQ_MAX). */
+/* Lays the rings out in the static memory of queue 'index' (< VQ_QUEUES) for 'size' entries
+ * (power of 2, at most VQ_MAX). */
 void vq_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt);
 /* Chains bufs into descriptors and publishes the head in the avail ring; false if no room. */
 bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head);

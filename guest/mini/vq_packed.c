@@ -12,12 +12,13 @@
 #define WRAP_BIT (1u << VRING_PACKED_EVENT_F_WRAP_CTR)
 
 /* §2.8.10.1: the ring 16-byte aligned, each event structure 4. */
-static struct vring_packed_desc ring[VQ_MAX] __attribute__((aligned(16)));
-static struct vring_packed_desc_event driver_ev __attribute__((aligned(4)));
-static struct vring_packed_desc_event device_ev __attribute__((aligned(4)));
+/* One of each per queue (queues=). */
+static struct vring_packed_desc ring[VQ_QUEUES][VQ_MAX] __attribute__((aligned(16)));
+static struct vring_packed_desc_event driver_ev[VQ_QUEUES] __attribute__((aligned(4)));
+static struct vring_packed_desc_event device_ev[VQ_QUEUES] __attribute__((aligned(4)));
 /* Buffer ids are the list's first slot (unique while the list is out); per id, its length. */
-static uint16_t list_len[VQ_MAX];
-static bool in_flight[VQ_MAX];
+static uint16_t list_len[VQ_QUEUES][VQ_MAX];
+static bool in_flight[VQ_QUEUES][VQ_MAX];
 
 static void advance(const struct vq *q, uint16_t *slot, bool *wrap, uint16_t by)
 {
@@ -36,9 +37,12 @@ static uint32_t linear(const struct vq *q, uint16_t slot, bool wrap)
 
 void vq_packed_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt)
 {
-	memset(ring, 0, sizeof(ring)); /* §2.8.13: the ring starts zeroed: nothing available */
-	memset(in_flight, 0, sizeof(in_flight));
-	device_ev = (struct vring_packed_desc_event){0};
+	if (index >= VQ_QUEUES)
+		fail(ST_QUEUE, "queue %u: ring memory for %u queues only", index, VQ_QUEUES);
+	/* §2.8.13: the ring starts zeroed: nothing available */
+	memset(ring[index], 0, sizeof(ring[0]));
+	memset(in_flight[index], 0, sizeof(in_flight[0]));
+	device_ev[index] = (struct vring_packed_desc_event){0};
 	*q = (struct vq){.index = index,
 			 .size = size,
 			 .num_free = size,
@@ -47,15 +51,15 @@ void vq_packed_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx,
 			 .packed = true,
 			 .avail_wrap = true, /* §2.8.1: both counters start at 1 */
 			 .used_wrap = true,
-			 .desc_pa = (uint64_t)ring,
-			 .driver_pa = (uint64_t)&driver_ev,
-			 .device_pa = (uint64_t)&device_ev};
+			 .desc_pa = (uint64_t)ring[index],
+			 .driver_pa = (uint64_t)&driver_ev[index],
+			 .device_pa = (uint64_t)&device_ev[index]};
 	/* Our event structure: no interrupts (irq=poll), one at slot 0 of the first lap
 	 * (EVENT_IDX), or one per used buffer. */
-	driver_ev.off_wrap = WRAP_BIT;
-	driver_ev.flags = no_interrupt ? VRING_PACKED_EVENT_FLAG_DISABLE
-			  : event_idx  ? VRING_PACKED_EVENT_FLAG_DESC
-				       : VRING_PACKED_EVENT_FLAG_ENABLE;
+	driver_ev[index].off_wrap = WRAP_BIT;
+	driver_ev[index].flags = no_interrupt ? VRING_PACKED_EVENT_FLAG_DISABLE
+				 : event_idx  ? VRING_PACKED_EVENT_FLAG_DESC
+					      : VRING_PACKED_EVENT_FLAG_ENABLE;
 }
 
 bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
@@ -65,7 +69,7 @@ bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t
 	if (n == 0 || n > q->num_free)
 		return false;
 	for (unsigned k = 0; k < n; k++) {
-		struct vring_packed_desc *d = &ring[q->next_avail];
+		struct vring_packed_desc *d = &ring[q->index][q->next_avail];
 		uint16_t flags = (uint16_t)((bufs[k].write ? VRING_DESC_F_WRITE : 0) |
 					    (k + 1 < n ? VRING_DESC_F_NEXT : 0) |
 					    (q->avail_wrap ? F_AVAIL : F_USED));
@@ -79,11 +83,11 @@ bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t
 			d->flags = flags;
 		advance(q, &q->next_avail, &q->avail_wrap, 1);
 	}
-	list_len[first] = (uint16_t)n;
-	in_flight[first] = true;
+	list_len[q->index][first] = (uint16_t)n;
+	in_flight[q->index][first] = true;
 	q->num_free = (uint16_t)(q->num_free - n);
 	barrier(); /* the list before the flags that make it available */
-	*(volatile uint16_t *)&ring[first].flags = first_flags;
+	*(volatile uint16_t *)&ring[q->index][first].flags = first_flags;
 	q->avail_idx++;
 	*head = first;
 	return true;
@@ -95,10 +99,10 @@ void vq_packed_kick(struct vdev *v, struct vq *q)
 	bool notify;
 
 	mb(); /* the flags we wrote before the device's event structure is read (§2.8.21.2) */
-	uint16_t flags = *(volatile uint16_t *)&device_ev.flags;
+	uint16_t flags = *(volatile uint16_t *)&device_ev[q->index].flags;
 
 	if (flags == VRING_PACKED_EVENT_FLAG_DESC && q->event_idx) {
-		uint16_t ow = *(volatile uint16_t *)&device_ev.off_wrap;
+		uint16_t ow = *(volatile uint16_t *)&device_ev[q->index].off_wrap;
 		uint32_t event = linear(q, (uint16_t)((ow & ~WRAP_BIT) % q->size), ow & WRAP_BIT);
 
 		/* vring_need_event() on positions modulo 2 * size: was the event slot filled? */
@@ -113,7 +117,7 @@ void vq_packed_kick(struct vdev *v, struct vq *q)
 
 bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 {
-	struct vring_packed_desc *d = &ring[q->next_used];
+	struct vring_packed_desc *d = &ring[q->index][q->next_used];
 	uint16_t flags = *(volatile uint16_t *)&d->flags;
 
 	/* §2.8.1: used when AVAIL and USED both equal our used wrap counter. */
@@ -122,16 +126,16 @@ bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 	barrier(); /* x86 keeps loads in order; the compiler must too */
 	uint16_t id = d->id;
 
-	if (id >= q->size || !in_flight[id])
+	if (id >= q->size || !in_flight[q->index][id])
 		fail(ST_USED_RING,
-		     "used descriptor in slot %u names id %u, not a request in flight",
-		     q->next_used, id);
+		     "queue %u: used descriptor in slot %u names id %u, not a request in flight",
+		     q->index, q->next_used, id);
 	*head = id;
 	*len = d->len;
-	in_flight[id] = false;
-	q->num_free = (uint16_t)(q->num_free + list_len[id]);
+	in_flight[q->index][id] = false;
+	q->num_free = (uint16_t)(q->num_free + list_len[q->index][id]);
 	/* §2.8.6: one used descriptor per list; the next one is past the list's slots. */
-	advance(q, &q->next_used, &q->used_wrap, list_len[id]);
+	advance(q, &q->next_used, &q->used_wrap, list_len[q->index][id]);
 	q->last_used++;
 	/* The driver event stays where vq_packed_arm() put it: moving it here, while the device
 	 * may not yet have looked at it for this completion, would cancel the interrupt owed. */
@@ -140,7 +144,7 @@ bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 
 static bool slot_used(const struct vq *q)
 {
-	uint16_t flags = *(volatile uint16_t *)&ring[q->next_used].flags;
+	uint16_t flags = *(volatile uint16_t *)&ring[q->index][q->next_used].flags;
 
 	return !!(flags & F_USED) == q->used_wrap && !!(flags & F_AVAIL) == q->used_wrap;
 }
@@ -152,7 +156,7 @@ bool vq_packed_arm(struct vq *q)
 	if (!q->event_idx)
 		return true; /* ENABLE: every completion interrupts */
 	/* §2.8.10: interrupt when the next used descriptor is written, at our next_used slot */
-	*(volatile uint16_t *)&driver_ev.off_wrap =
+	*(volatile uint16_t *)&driver_ev[q->index].off_wrap =
 	    (uint16_t)(q->next_used | (q->used_wrap ? WRAP_BIT : 0));
 	/* The store before the load of the slot (the device does the reverse): either we see its
 	 * completion here, or it sees our offset and interrupts. */

@@ -36,11 +36,13 @@ ls -l $C/*/ | awk '{s += $5} END {print "seeds: " NR " lines, " s " bytes"}'
 # blk: one request of each kind on each IO path, laid out as tests/fuzz/fuzz_blk.c reads them
 python3 - "$C/blk" <<'PY'
 import struct, sys
-def seed(name, pick, kind, sector, data_len, write_data, indirect=False, packed=False):
+def seed(name, pick, kind, sector, data_len, write_data, indirect=False, packed=False, queue=0):
     # packed (pick bit 3 offers it, the all-ones features take it): the descriptors in ring
     # order with AVAIL set for wrap counter 1 and the id in each (virtio 1.2 §2.8); split: a
-    # table linked by next, and the head in the avail ring
-    ram = bytearray(0x3400)
+    # table linked by next, and the head in the avail ring. queue=1: two queues (pick bit 4),
+    # the chain on queue 1, whose rings sit 0x4000 above queue 0's (fuzz_blk.c's QUEUE1)
+    ram = bytearray(0x7400 if queue else 0x3400)
+    q = 0x4000 * queue
     hdr, status, data = 0x3000, 0x3010, 0x3100
     chain = [(hdr, 16, 0), (data, data_len, 2 if write_data else 0), (status, 1, 2)]
     chain = [c for c in chain if c[1]]
@@ -50,13 +52,13 @@ def seed(name, pick, kind, sector, data_len, write_data, indirect=False, packed=
         nxt = 1 if i + 1 < len(chain) and not (packed and indirect) else 0
         flags = fl | nxt | (0 if indirect else avail)
         word = (7, flags) if packed else (flags, i + 1)
-        struct.pack_into("<QIHH", ram, table + 16 * i, addr, ln, *word)
+        struct.pack_into("<QIHH", ram, (table or q) + 16 * i, addr, ln, *word)
     if indirect:
-        struct.pack_into("<QIHH", ram, 0, table, 16 * len(chain), *((7, 4 | avail) if packed else (4, 0)))
+        struct.pack_into("<QIHH", ram, q, table, 16 * len(chain), *((7, 4 | avail) if packed else (4, 0)))
     if not packed:
-        struct.pack_into("<HHH", ram, 0x1000, 0, 1, 0)  # avail: flags, idx 1, ring[0] = 0
+        struct.pack_into("<HHH", ram, q + 0x1000, 0, 1, 0)  # avail: flags, idx 1, ring[0] = 0
     struct.pack_into("<IIQ", ram, hdr, kind, 0, sector)
-    head = struct.pack("<BQHB", pick | (8 if packed else 0), (1 << 64) - 1, 128, 0)
+    head = struct.pack("<BQHB", pick | (8 if packed else 0) | (16 if queue else 0), (1 << 64) - 1, 128, 0)
     open("%s/%s" % (sys.argv[1], name), "wb").write(head + bytes(ram))
 seed("in-vcpu", 0, 0, 0, 512, True)
 seed("out-iothread", 1, 1, 8, 512, False)
@@ -66,6 +68,9 @@ seed("out-indirect-uring", 2, 1, 4, 512, False, True)
 seed("out-readonly-iothread", 4, 1, 0, 512, False)
 seed("packed-in-vcpu", 0, 0, 0, 512, True, packed=True)
 seed("packed-out-indirect-uring", 2, 1, 4, 512, False, True, packed=True)
+seed("mq-in-vcpu", 0, 0, 0, 512, True, queue=1)
+seed("mq-out-iothread2", 1 | 32, 1, 8, 512, False, queue=1)
+seed("mq-packed-out-indirect-uring2", 2 | 32, 1, 4, 512, False, True, packed=True, queue=1)
 PY
 # pci: access sequences as tests/fuzz/fuzz_pci.c reads them (op, slot, log2 len, operands)
 python3 - "$C/pci" <<'PY'

@@ -1,6 +1,9 @@
 # Linux on two vCPUs (minutes on a software KVM): the SMP guest kernel (out/vmlinux-smp, built by
 # `make -C guest -f linux.mk smp`, not by `make guest`) starts its second CPU through the MP table
 # and INIT/SIPI, both are online in /proc/cpuinfo, the IO smoke test passes, and the guest reboots.
+# The same boot checks multi-queue virtio-blk on the packed ring and the IO thread: two queues
+# (VIRTIO_BLK_F_MQ), blk-mq maps one CPU to each, a read from each CPU, and the trace shows both
+# queues served.
 # `make check` builds vmlinux-smp; skipped only where it is not built (`make test` alone).
 . tests/lib.sh
 need_kvm linux_smp
@@ -14,7 +17,8 @@ out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 cp guest/out/disk.img "$out/disk.img"
 start=$(date +%s)
 timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux-smp --initrd guest/out/initrd.img \
-	--disk "$out/disk.img" --smp 2 --trace "$out/t.kvt" >"$out/console" 2>"$out/err" </dev/null
+	--disk "$out/disk.img" --smp 2 --blk-queues 2 --ring packed --blk-io iothread \
+	--trace "$out/t.kvt" >"$out/console" 2>"$out/err" </dev/null
 rc=$?
 echo "linux_smp: kvmscope exited $rc after $(($(date +%s) - start)) s"
 check "linux_smp: the kernel brought up 2 CPUs" grep -q "Brought up 1 node, 2 CPUs" "$out/console"
@@ -24,6 +28,19 @@ check "linux_smp: the IO smoke test passed (KVMSCOPE-IO-OK)" grep -q "KVMSCOPE-I
 check "linux_smp: guest rebooted and kvmscope exited 0 ($rc)" [ "$rc" = 0 ]
 $KVMSCOPE trace stats "$out/t.kvt" >"$out/s"
 check "linux_smp: trace stats counts 2 vCPUs" grep -q "^  vcpus: 2$" "$out/s"
+check "linux_smp: the guest sees 2 virtio-blk queues, one CPU each (KVMSCOPE-MQ)" \
+	grep -q "KVMSCOPE-MQ 2 queue(s), queue:cpus 0:0 1:1" "$out/console"
+check "linux_smp: a read from each CPU (KVMSCOPE-MQ-IO)" \
+	sh -c "grep -q 'KVMSCOPE-MQ-IO read from CPU 0' '$out/console' &&
+	grep -q 'KVMSCOPE-MQ-IO read from CPU 1' '$out/console'"
+$KVMSCOPE trace dump "$out/t.kvt" >"$out/d"
+check "linux_smp: the driver negotiated VIRTIO_BLK_F_MQ and the packed ring" \
+	sh -c "grep 'driver_features' '$out/d' | grep -q 'BLK_F_MQ' && grep 'driver_features' '$out/d' | grep -q 'RING_PACKED'"
+for q in 0 1; do
+	check "linux_smp: queue $q: requests popped and completed on the IO thread, its own interrupts" \
+		sh -c "grep -q '^io0@.*packed_pop.* queue=$q ' '$out/d' &&
+		grep -q '^io0@.*req_complete.* queue=$q ' '$out/d' && grep -q '^io0@.*irq_raise.* queue=$q ' '$out/d'"
+done
 if [ "$failed" != 0 ]; then
 	echo "linux_smp: console tail:"; tail -20 "$out/console"; cat "$out/err"
 fi

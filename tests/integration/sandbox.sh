@@ -14,9 +14,10 @@ for mode in on off; do
 	flag=
 	[ $mode = off ] && flag=--no-sandbox
 	$KVMSCOPE run --kernel $MINI --disk "$out/d.img" --blk-io $io --trace "$out/t.kvt" $flag \
-		--append "test=load count=1000000" >"$out/o" 2>"$out/e" </dev/null &
+		--append "test=load count=100000000 report=1000" >"$out/o" 2>"$out/e" </dev/null &
 	vmm=$!
-	for _ in $(seq 200); do grep -q "load start" "$out/o" 2>/dev/null && break; sleep 0.05; done
+	# the threads are counted while the load runs: its first progress line says it does
+	for _ in $(seq 600); do grep -q "^load: [0-9]* reads$" "$out/o" 2>/dev/null && break; sleep 0.05; done
 	# Seccomp: 0 off, 2 filtered; the kernel's own helper threads (io_uring workers, kvm-nx-*)
 	# are not kvmscope's and not counted.
 	on=0 offn=0

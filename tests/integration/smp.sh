@@ -1,7 +1,7 @@
 # --smp N with the mini guest: the APs start by INIT-SIPI-SIPI through the in-kernel LAPIC and
-# each CPU drives IO through the one queue (test=smp); the trace and `trace stats` say which vCPU
-# did what; the halt check waits for every vCPU (test=smp-halt); bad --smp values are one line;
-# test=smp passes under QEMU -smp 2 too.
+# each CPU drives IO through the one queue (test=smp), or its own (queues=2, --blk-queues); the
+# trace and `trace stats` say which vCPU did what; the halt check waits for every vCPU
+# (test=smp-halt); bad --smp values are one line; test=smp passes under QEMU -smp 2 too.
 . tests/lib.sh
 need_kvm smp
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
@@ -65,6 +65,33 @@ smp_run --smp 3 --blk-io iothread --append "test=smp count=2 transport=legacy ir
 check "test=smp on --smp 3, legacy, intx, iothread exits 0 ($rc)" [ "$rc" = 0 ]
 check "test=smp: three CPUs did their requests" \
 	grep -q "^smp: ok: 3 CPUs started, requests per CPU: 4 4 4" "$out/o"
+
+# Multi-queue (--blk-queues defaults to the vCPU count): with queues=2 each CPU has its own queue
+# and the vCPU that notified serves it; with --iothreads 2 each queue has its own IO thread.
+smp_run --smp 2 --append "test=smp count=4 queues=2" --trace "$out/mq.kvt"
+check "test=smp queues=2 on --smp 2 exits 0 ($rc)" [ "$rc" = 0 ]
+check "test=smp queues=2: each CPU on its own queue, each queue its own interrupts" \
+	grep -q "^smp: ok: 2 CPUs started, requests per CPU: 8 8; on 2 queue(s), interrupts per queue: 8 8" "$out/o"
+$KVMSCOPE trace dump "$out/mq.kvt" >"$out/d"
+check "trace: vCPU 0 notifies queue 0 and vCPU 1 queue 1, each served where it notified" \
+	sh -c "grep -q '^vcpu0@.*queue_notify.* queue=0 ' '$out/d' && grep -q '^vcpu1@.*queue_notify.* queue=1 ' '$out/d' &&
+	grep -q '^vcpu1@.*chain_pop.* queue=1 ' '$out/d' && ! grep -q '^vcpu0@.*queue_notify.* queue=1 ' '$out/d'"
+smp_run --smp 2 --blk-io iothread --iothreads 2 --virtio legacy --append "test=smp count=2 queues=2 transport=legacy" \
+	--trace "$out/mq.kvt"
+check "test=smp queues=2, legacy, two IO threads exits 0 ($rc)" [ "$rc" = 0 ]
+$KVMSCOPE trace dump "$out/mq.kvt" >"$out/d"
+check "trace: IO thread 0 serves queue 0 and IO thread 1 queue 1" \
+	sh -c "grep -q '^io0@.*chain_pop.* queue=0 ' '$out/d' && grep -q '^io1@.*chain_pop.* queue=1 ' '$out/d' &&
+	! grep -q '^io0@.*chain_pop.* queue=1 ' '$out/d'"
+for bad in "--blk-queues 0" "--blk-queues 17" "--blk-queues 2 --blk-io iothread --iothreads 3" \
+	"--blk-queues 2 --iothreads 2" "--blk-io vhost-user,socket=$out/none.sock --blk-queues 2"; do
+	disk="--disk $out/disk.img"
+	case $bad in *vhost-user*) disk= ;; esac
+	$KVMSCOPE run --kernel $MINI $disk $bad >"$out/o" 2>"$out/e" </dev/null
+	rc=$?
+	check "bad input: $bad -> exit 2, one line ($rc: $(head -1 "$out/e"))" \
+		sh -c "[ $rc = 2 ] && [ \$(wc -l <'$out/e') = 1 ]"
+done
 
 smp_run --smp 1 --append "test=smp count=2"
 check "test=smp on one vCPU: status 46 (unsuitable) ($rc)" [ "$rc" = 46 ]

@@ -2,8 +2,11 @@
 # tests/tools/mini-blk.sh [kvmscope|qemu] - mini.elf's test=blk over every transport x irq x
 # event_idx on the split ring, and over irq x event_idx on the packed ring (modern transport
 # only: VIRTIO_F_RING_PACKED is bit 34; not over vhost-user), each on a fresh zeroed image
-# checked afterwards by patcheck; then test=load on each; then test=smp on two CPUs (QEMU's
-# default -smp 2 topology: its firmware's MP table lists one CPU, the ACPI MADT both).
+# checked afterwards by patcheck; event_idx=0 runs with one queue and event_idx=1 with two
+# (queues=2, VIRTIO_BLK_F_MQ, on one IO thread or two by turns; vhost-user: one queue); then
+# test=load on each, and with two queues on the first and last transport/ring pair; then
+# test=smp on two CPUs (QEMU's default -smp 2 topology: its firmware's MP table lists one CPU,
+# the ACPI MADT both).
 # BLK_IO=vcpu|iothread|uring|vhost-user picks kvmscope's IO path (default vcpu); vhost-user
 # starts qemu-storage-daemon on each image (guest/vhost-user-blk.sh). TRANSPORTS: the guest's
 # transports to run (default "legacy modern"). MINI_TESTS: which of blk, load, smp to run
@@ -23,16 +26,17 @@ for f in "$MINI" "$PATCHECK"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "FAIL mini-blk: $f not built"; exit 1; }
 done
 
-# run_guest TRANSPORT IRQ APPEND [RING [CPUS]]: boots mini.elf on $out/disk.img, sets $status and
-# $log.
+# run_guest TRANSPORT IRQ APPEND [RING [QUEUES [CPUS]]]: boots mini.elf on $out/disk.img, sets
+# $status and $log.
 run_guest() {
-	local transport=$1 irq=$2 append=$3 ring=${4:-split} cpus=${5:-1} rc
+	local transport=$1 irq=$2 append=$3 ring=${4:-split} queues=${5:-1} cpus=${6:-1} rc
 	log=$out/log
 	if [ "$vmm" = qemu ]; then
 		local dev=virtio-blk-pci,drive=d0,serial=mini
 		[ "$transport" = legacy ] && dev=$dev,disable-modern=on
 		[ "$transport" = modern ] && dev=$dev,disable-legacy=on
 		[ "$ring" = packed ] && dev=$dev,packed=on
+		dev=$dev,num-queues=$queues
 		timeout 120 qemu-system-x86_64 -enable-kvm -M pc -m 64 -smp "$cpus" -display none \
 			-serial stdio -no-reboot -kernel "$MINI" -append "$append" \
 			-device isa-debug-exit,iobase=0xf4,iosize=1 \
@@ -48,7 +52,12 @@ run_guest() {
 			backend_start || { status=1; return; }
 			disk= io=vhost-user,socket=$out/vu.sock
 		fi
-		timeout 60 "$KVMSCOPE" run --kernel "$MINI" $disk --smp "$cpus" \
+		# two queues on an IO-thread path: on one thread or two, by turns
+		local threads=
+		[ "$queues" = 2 ] && [ "$io" = iothread -o "$io" = uring ] &&
+			threads="--iothreads $((n % 2 + 1))"
+		timeout 60 "$KVMSCOPE" run --kernel "$MINI" $disk --blk-queues "$queues" $threads \
+			--smp "$cpus" \
 			--virtio "$transport" --irq "$virq" --blk-io "$io" --ring "$ring" \
 			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
@@ -89,12 +98,16 @@ n=0
 runs blk && for tr in $pairs; do
 	transport=${tr%/*} ring=${tr#*/}
 	for irq in msix intx poll; do
-		for ev in 0 1; do
+		# event_idx 0 on one queue, event_idx 1 on two (queue 0 of a two-queue device runs the
+		# same code as the only queue of one); vhost-user: one queue, event_idx 0 and 1
+		for evq in 0/1 1/2; do
+			ev=${evq%/*} q=${evq#*/}
+			[ "$q" = 2 ] && [ "${BLK_IO:-}" = vhost-user ] && q=1
 			n=$((n + 1))
 			sector=$((n * 13)) seed=$((n * 101)) sectors=$((40 + n))
 			rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-			run_guest "$transport" "$irq" "test=blk transport=$transport irq=$irq event_idx=$ev ring=$ring sector=$sector sectors=$sectors seed=$seed" "$ring"
-			name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=blk transport=$transport ring=$ring irq=$irq event_idx=$ev"
+			run_guest "$transport" "$irq" "test=blk transport=$transport irq=$irq event_idx=$ev ring=$ring queues=$q sector=$sector sectors=$sectors seed=$seed" "$ring" "$q"
+			name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=blk transport=$transport ring=$ring irq=$irq event_idx=$ev queues=$q"
 			result "$name"
 			if "$PATCHECK" "$out/disk.img" sector=$sector sectors=$sectors seed=$seed >"$out/pc"; then
 				echo "ok $name: image holds the pattern"
@@ -105,12 +118,16 @@ runs blk && for tr in $pairs; do
 	done
 done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
-runs load && for tr in $pairs; do
-	transport=${tr%/*} ring=${tr#*/} load="depth=8 count=500"
+set -- $pairs
+runs load && for tr in $pairs $1/2 ${pairs##* }/2; do
+	q=1
+	case $tr in */*/2) q=2 tr=${tr%/2} ;; esac
+	[ "$q" = 2 ] && [ "${BLK_IO:-}" = vhost-user ] && continue
+	transport=${tr%/*} ring=${tr#*/} load="depth=8 count=500 queues=$q"
 	# packed: a ring of 100 (no power of 2, §2.8) with 32 requests out, completed out of order
 	# on the uring path
-	[ "$ring" = packed ] && load="qsize=100 depth=32 count=600"
-	run_guest "$transport" msix "test=load transport=$transport ring=$ring $load" "$ring"
+	[ "$ring" = packed ] && load="qsize=100 depth=32 count=600 queues=$q"
+	run_guest "$transport" msix "test=load transport=$transport ring=$ring $load" "$ring" "$q"
 	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport ring=$ring $load"
 	grep -a '^load:' "$log"
 done
@@ -118,7 +135,7 @@ done
 # them in ACPI's MADT where there is one (QEMU), else in the MP table (kvmscope).
 if runs smp; then
 	transport=${TRANSPORTS:-modern}; transport=${transport##* }
-	run_guest "$transport" msix "test=smp count=4 transport=$transport" split 2
+	run_guest "$transport" msix "test=smp count=4 transport=$transport" split 1 2
 	name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=smp on 2 CPUs, transport=$transport"
 	result "$name"
 	grep -a '^smp:' "$log"

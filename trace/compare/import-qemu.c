@@ -4,417 +4,18 @@
  * event with no counterpart is kept as `imported` (its name and text), never dropped. Every record
  * keeps its log line (number and text), and what QEMU does not log (PCI access widths, MSI-X
  * vectors, avail_idx, descriptor heads) is marked unknown in it, shown as "?": docs/compare.md. */
-#include <ctype.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
-#include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/compare/compare.h"
+#include "trace/compare/import-qemu.h"
 
-#define NVAL	      6
 #define QEMU_LOG_NAME "QEMU 7.2 log" /* the records' site file: where they came from */
 #define PCI_ROM_SLOT  6		     /* QEMU numbers the expansion ROM as BAR 6 */
 #define TYPE_UNKNOWN  0xff	     /* chain_pop of a request QEMU did not say the type of */
-
-enum handler {
-	H_RAW,
-	H_PCI_CFG,
-	H_MAPPING,
-	H_MSIX,
-	H_STATUS,
-	H_QUEUE_NOTIFY,
-	H_IRQ,
-	H_POP,
-	H_FILL,
-	H_FLUSH,
-	H_BLK_RW,
-	H_REQ_COMPLETE,
-	H_DATAPLANE,
-	H_NOTIFY_WRITE
-};
-
-/* The QEMU 7.2 events kvmscope understands, with their format from QEMU's trace-events files
- * (as trace_scan() reads them). */
-static const struct qemu_event {
-	const char *name, *args;
-	enum handler h;
-	unsigned flag; /* handler detail: write, add, irqfd, ... */
-} events[] = {
-    {"pci_cfg_read", "%s %x:%x.%x @0x%x -> 0x%x", H_PCI_CFG, TRACE_READ},
-    {"pci_cfg_write", "%s %x:%x.%x @0x%x <- 0x%x", H_PCI_CFG, TRACE_WRITE},
-    {"pci_update_mappings_add", "%s %x:%x.%x %d,0x%x+0x%x", H_MAPPING, 1},
-    {"pci_update_mappings_del", "%s %x:%x.%x %d,0x%x+0x%x", H_MAPPING, 0},
-    {"msix_write_config", "dev %s enabled %d masked %d", H_MSIX, 0},
-    {"virtio_set_status", "vdev %p val %u", H_STATUS, 0},
-    {"virtio_queue_notify", "vdev %p n %d vq %p", H_QUEUE_NOTIFY, 0},
-    {"virtio_notify", "vdev %p vq %p", H_IRQ, TRACE_IRQ_MSIX},
-    {"virtio_notify_irqfd", "vdev %p vq %p", H_IRQ, TRACE_IRQ_MSIX_IRQFD},
-    {"virtqueue_pop", "vq %p elem %p in_num %u out_num %u", H_POP, 0},
-    {"virtqueue_fill", "vq %p elem %p len %u idx %u", H_FILL, 0},
-    {"virtqueue_flush", "vq %p count %u", H_FLUSH, 0},
-    {"virtio_blk_handle_read", "vdev %p req %p sector %u nsectors %u", H_BLK_RW, VIRTIO_BLK_T_IN},
-    {"virtio_blk_handle_write", "vdev %p req %p sector %u nsectors %u", H_BLK_RW, VIRTIO_BLK_T_OUT},
-    {"virtio_blk_req_complete", "vdev %p req %p status %d", H_REQ_COMPLETE, 0},
-    {"virtio_blk_data_plane_start", "dataplane %p", H_DATAPLANE, 1},
-    {"virtio_blk_data_plane_stop", "dataplane %p", H_DATAPLANE, 0},
-    {"virtio_pci_notify_write", "0x%x = 0x%x (%d)", H_NOTIFY_WRITE, 0},
-    {"virtio_pci_notify_write_pio", "0x%x = 0x%x (%d)", H_NOTIFY_WRITE, 0},
-    /* checked, and kept as `imported`: no catalogue event says the same */
-    {"virtio_blk_rw_complete", "vdev %p req %p ret %d", H_RAW, 0},
-    {"virtqueue_alloc_element", "elem %p size %u in_num %u out_num %u", H_RAW, 0},
-    {"virtio_pci_notify", "virtio_pci_notify vec 0x%x", H_RAW, 0}, /* declared, unused in 7.2 */
-    {"kvm_set_ioeventfd_pio", "fd: %d @0x%x val=0x%x assign: %d size: %d match: %d", H_RAW, 0},
-    {"kvm_set_ioeventfd_mmio", "fd: %d @0x%x val=0x%x assign: %d size: %d match: %d", H_RAW, 0},
-};
-#define NEVENTS (sizeof(events) / sizeof(events[0]))
-
-/* One line of the log, parsed. */
-struct line {
-	char *text; /* the line, owned */
-	size_t no;
-	uint64_t ts;
-	uint32_t tid; /* QEMU's thread id, 0 without -msg timestamp=on */
-	const char *name, *args;
-	size_t name_len;
-	int ev;	 /* index in events[], -1: another event (kept as imported) */
-	bool ok; /* args matched the event's format */
-	uint64_t v[NVAL];
-	const char *word; /* %s */
-	size_t word_len;
-	uint32_t raw; /* the text's string id, once a record uses it */
-};
-
-struct pcidev {
-	char name[64];
-	unsigned bus, slot, fn;
-	uint16_t dev;
-	uint32_t kind;
-	bool claimed, msix;
-	bool msix_known; /* the log showed MSI-X Message Control (an access or msix_write_config) */
-	uint8_t cfg[256], known[256]; /* config bytes seen in reads, to find capabilities */
-};
-
-struct vdev {
-	uint64_t ptr;
-	uint16_t dev;
-	uint32_t kind;
-	uint8_t status;
-	bool irqfd;
-	size_t pci; /* its PCI proxy in imp.pci, NONE */
-};
-
-/* The arrays grow (realloc) as the log names new things: what one entry knows of another is its
- * index, never a pointer. */
-#define NONE SIZE_MAX
-
-struct vq {
-	uint64_t ptr;
-	size_t vd; /* imp.vdev, NONE */
-	int index; /* -1 until known */
-	uint32_t used_idx;
-};
-
-struct req {
-	uint64_t elem;
-	size_t vq; /* imp.vq, NONE */
-	uint32_t head;	  /* the request's number: QEMU does not log descriptor indexes */
-	unsigned in, out; /* iovecs, header and status included */
-	uint64_t pop_ts;
-	size_t pop_line, done_line; /* their lines: indexes in imp.lines */
-	uint16_t pop_tid, pop_site;
-	bool popped;	   /* chain_pop emitted */
-	bool done, filled; /* req_complete seen; virtqueue_fill seen */
-	uint64_t done_ts;
-	uint16_t done_tid, done_site;
-	uint32_t status, len;
-};
-
-struct thread {
-	uint32_t qemu;
-	uint16_t tid;
-	bool notify_write; /* a virtio_pci_notify_write* waits for its virtio_queue_notify */
-};
-
-struct imp {
-	struct trace_build *b;
-	struct line *lines;
-	size_t nlines, lines_cap;
-	struct pcidev *pci;
-	size_t npci, pci_cap;
-	struct vdev *vdev;
-	size_t nvdev, vdev_cap;
-	struct vq *vq;
-	size_t nvq, vq_cap;
-	struct req *req;
-	size_t nreq, req_cap;
-	struct thread *thr;
-	size_t nthr, thr_cap;
-	uint64_t dataplane; /* the last data-plane pointer seen, with its device */
-	size_t dataplane_vd, last_status_vd; /* imp.vdev, NONE */
-	uint32_t next_head;
-	bool timestamps, modern;
-	unsigned nvcpu, nio;
-	const char *bad_arg; /* an argument the catalogue does not have (of event bad_ev) */
-	uint16_t bad_ev;
-};
-
-/* --- Lines. --- */
-static size_t name_len(const char *s)
-{
-	size_t n = 0;
-	while (islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_')
-		n++;
-	return n;
-}
-
-/* A trace line: "TID@SECONDS.MICROS:name args" or "name args". 1: an event, 0: another line
- * (console, warnings), -1: malformed (reported). */
-static int parse_line(struct imp *im, char *s, struct line *l)
-{
-	if (isdigit((unsigned char)*s)) {
-		unsigned long tid, sec, usec;
-		int n = -1;
-		if (!strchr(s, '@') || strspn(s, "0123456789") != (size_t)(strchr(s, '@') - s))
-			return 0; /* "2026-11-25T..." warnings and the like */
-		if (sscanf(s, "%lu@%lu.%6lu:%n", &tid, &sec, &usec, &n) != 3 || n < 0 ||
-		    !name_len(s + n)) {
-			trace_build_malformed(im->b, l->no, "expected TID@SECONDS.MICROS:event");
-			return -1;
-		}
-		l->tid = tid;
-		l->ts = (uint64_t)sec * 1000000000 + usec * 1000;
-		im->timestamps = true;
-		s += n;
-	} else if (!islower((unsigned char)*s) || !memchr(s, '_', name_len(s))) {
-		return 0;
-	}
-	l->name = s;
-	l->name_len = name_len(s);
-	if (s[l->name_len] && s[l->name_len] != ' ')
-		return 0; /* "reboot: ..." */
-	l->args = s[l->name_len] ? s + l->name_len + 1 : "";
-	l->ev = -1;
-	for (size_t i = 0; i < NEVENTS; i++)
-		if (strlen(events[i].name) == l->name_len &&
-		    !strncmp(events[i].name, s, l->name_len))
-			l->ev = i;
-	if (l->ev >= 0) {
-		l->ok = trace_scan(l->args, events[l->ev].args, l->v, NVAL, &l->word,
-				   &l->word_len) >= 0;
-		if (!l->ok)
-			trace_build_bad_args(im->b, l->no, events[l->ev].name, l->args,
-					     events[l->ev].args);
-	}
-	return 1;
-}
-
-static int read_lines(struct imp *im, FILE *in)
-{
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&buf, &cap, in)) >= 0) {
-		im->b->lines++;
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = 0;
-		char *copy = strdup(buf);
-		struct line l = {.text = copy, .no = im->b->lines};
-		int kind = copy ? parse_line(im, copy, &l) : -1;
-		if (kind <= 0) {
-			im->b->skipped += kind == 0;
-			free(copy);
-			continue;
-		}
-		struct line *slot =
-		    trace_build_push(im->b, &im->lines, &im->nlines, &im->lines_cap, sizeof(l));
-		if (!slot) {
-			free(copy);
-			break;
-		}
-		*slot = l;
-		im->b->events++;
-	}
-	free(buf);
-	return ferror(in) ? -EIO : 0;
-}
-
-/* --- Threads, devices, queues: QEMU's ids as kvmscope's. --- */
-static struct thread *thread_of(struct imp *im, uint32_t qemu)
-{
-	for (size_t i = 0; i < im->nthr; i++)
-		if (im->thr[i].qemu == qemu)
-			return &im->thr[i];
-	return NULL;
-}
-
-static bool guest_access(const struct line *l)
-{
-	enum handler h = l->ev >= 0 ? events[l->ev].h : H_RAW;
-	return h == H_PCI_CFG || h == H_MSIX || h == H_NOTIFY_WRITE;
-}
-
-/* A thread that touches PCI config space or a notify register runs a vCPU; the first thread of
- * the log is QEMU's main loop; any other is an IO thread. Without -msg timestamp=on there are no
- * thread ids: everything is "main". */
-static void name_threads(struct imp *im)
-{
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < im->nlines; i++) {
-			const struct line *l = &im->lines[i];
-			struct thread *t;
-			if ((pass == 0 && !guest_access(l)) || thread_of(im, l->tid) ||
-			    !(t = trace_build_push(im->b, &im->thr, &im->nthr, &im->thr_cap,
-						   sizeof(*t))))
-				continue;
-			t->qemu = l->tid;
-			t->tid =
-			    pass == 0 ? (im->timestamps ? TRACE_TID(TRACE_THREAD_VCPU, im->nvcpu++)
-							: TRACE_TID(TRACE_THREAD_MAIN, 0))
-			    : l->tid == im->lines[0].tid ? TRACE_TID(TRACE_THREAD_MAIN, 0)
-							 : TRACE_TID(TRACE_THREAD_IO, im->nio++);
-		}
-}
-
-static uint32_t kind_of(const char *name, size_t len)
-{
-	static const struct {
-		const char *prefix;
-		uint32_t kind;
-	} kinds[] = {{"virtio-blk", VIRTIO_ID_BLOCK},	    {"virtio-net", VIRTIO_ID_NET},
-		     {"virtio-serial", VIRTIO_ID_CONSOLE},  {"virtio-rng", VIRTIO_ID_RNG},
-		     {"virtio-balloon", VIRTIO_ID_BALLOON}, {"virtio-scsi", VIRTIO_ID_SCSI}};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (len >= strlen(kinds[i].prefix) &&
-		    !strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix)))
-			return kinds[i].kind;
-	return 0;
-}
-
-/* A PCI device by name and address (bus < 0: by name only). */
-static struct pcidev *pci_of(struct imp *im, const char *name, size_t len, int bus, unsigned slot,
-			     unsigned fn)
-{
-	for (size_t i = 0; i < im->npci; i++) {
-		struct pcidev *p = &im->pci[i];
-		if (strlen(p->name) == len && !strncmp(p->name, name, len) &&
-		    (bus < 0 || (p->bus == (unsigned)bus && p->slot == slot && p->fn == fn)))
-			return p;
-	}
-	if (bus < 0)
-		return NULL;
-	struct pcidev *p = trace_build_push(im->b, &im->pci, &im->npci, &im->pci_cap, sizeof(*p));
-	if (!p)
-		return NULL;
-	char full[96];
-	snprintf(p->name, sizeof(p->name), "%.*s", (int)len, name);
-	p->bus = bus, p->slot = slot, p->fn = fn;
-	p->kind = kind_of(name, len);
-	snprintf(full, sizeof(full), "%s %02x:%02x.%x", p->name, bus, slot, fn);
-	p->dev = trace_build_dev(im->b, full, p->kind);
-	return p;
-}
-
-static struct vdev *vdev_of(struct imp *im, uint64_t ptr)
-{
-	for (size_t i = 0; i < im->nvdev; i++)
-		if (im->vdev[i].ptr == ptr)
-			return &im->vdev[i];
-	struct vdev *v = trace_build_push(im->b, &im->vdev, &im->nvdev, &im->vdev_cap, sizeof(*v));
-	if (v)
-		v->ptr = ptr, v->pci = NONE;
-	return v;
-}
-
-static size_t vdev_index(struct imp *im, const struct vdev *v)
-{
-	return v ? (size_t)(v - im->vdev) : NONE;
-}
-
-/* A virtio device is the PCI proxy of its kind that QEMU's log names, when there is one. */
-static uint16_t vdev_dev(struct imp *im, struct vdev *v)
-{
-	if (v->dev)
-		return v->dev;
-	for (size_t i = 0; v->pci == NONE && i < im->npci; i++)
-		if (im->pci[i].kind && im->pci[i].kind == v->kind && !im->pci[i].claimed) {
-			v->pci = i;
-			im->pci[i].claimed = true;
-		}
-	if (v->pci != NONE) {
-		v->dev = im->pci[v->pci].dev;
-	} else {
-		char name[64];
-		snprintf(name, sizeof(name), "%s (vdev %zu)",
-			 v->kind == VIRTIO_ID_BLOCK ? "virtio-blk" : "virtio",
-			 (size_t)(v - im->vdev));
-		v->dev = trace_build_dev(im->b, name, v->kind);
-	}
-	return v->dev;
-}
-
-static struct vq *vq_of(struct imp *im, uint64_t ptr, size_t vd)
-{
-	for (size_t i = 0; i < im->nvq; i++)
-		if (im->vq[i].ptr == ptr) {
-			if (vd != NONE && im->vq[i].vd == NONE)
-				im->vq[i].vd = vd;
-			return &im->vq[i];
-		}
-	struct vq *q = trace_build_push(im->b, &im->vq, &im->nvq, &im->vq_cap, sizeof(*q));
-	if (q) {
-		q->ptr = ptr;
-		q->vd = vd;
-		q->index = -1;
-	}
-	return q;
-}
-
-static uint32_t vq_index(struct imp *im, struct vq *q)
-{
-	if (!q)
-		return 0;
-	if (q->index < 0) { /* never notified: number the device's queues in order of appearance */
-		int n = 0;
-		for (size_t i = 0; i < im->nvq; i++)
-			if (&im->vq[i] != q && im->vq[i].vd == q->vd && im->vq[i].index >= n)
-				n = im->vq[i].index + 1;
-		q->index = n;
-	}
-	return q->index;
-}
-
-/* What the whole log says about pointers, before any record is made: which device kind a vdev
- * is, which vdev and index a vq has, whether it interrupts through irqfd. */
-static void learn(struct imp *im)
-{
-	for (size_t i = 0; i < im->nlines; i++) {
-		const struct line *l = &im->lines[i];
-		if (l->ev < 0 || !l->ok)
-			continue;
-		const struct qemu_event *e = &events[l->ev];
-		struct vdev *v;
-		if (e->h == H_PCI_CFG || e->h == H_MAPPING) /* devices numbered as they appear */
-			pci_of(im, l->word, l->word_len, l->v[0], l->v[1], l->v[2]);
-		else if (e->h == H_BLK_RW || e->h == H_REQ_COMPLETE ||
-			 !strcmp(e->name, "virtio_blk_rw_complete")) {
-			if ((v = vdev_of(im, l->v[0])))
-				v->kind = VIRTIO_ID_BLOCK;
-		} else if (e->h == H_QUEUE_NOTIFY) {
-			struct vq *q = vq_of(im, l->v[2], vdev_index(im, vdev_of(im, l->v[0])));
-			if (q)
-				q->index = l->v[1];
-		} else if (e->h == H_IRQ && (v = vdev_of(im, l->v[0]))) {
-			vq_of(im, l->v[1], vdev_index(im, v));
-			v->irqfd |= e->flag == TRACE_IRQ_MSIX_IRQFD;
-		} else if (e->h == H_STATUS) {
-			im->modern |= (l->v[1] & VIRTIO_CONFIG_S_FEATURES_OK) != 0;
-		}
-	}
-}
 
 /* --- Records. Arguments are set by their names in the catalogue, so a change there fails the
  * import loudly (im->bad_arg) instead of filling the wrong slot. --- */
@@ -461,7 +62,7 @@ static struct trace_rec *put_at(struct imp *im, struct line *src, uint64_t ts, u
 static struct trace_rec *put(struct imp *im, struct line *l, uint16_t ev, uint16_t dev,
 			     const struct arg *args)
 {
-	return put_at(im, l, l->ts, thread_of(im, l->tid)->tid, site_of(im, l), ev, dev, args);
+	return put_at(im, l, l->ts, qimp_thread(im, l->tid)->tid, site_of(im, l), ev, dev, args);
 }
 
 /* The event as text: its name, the arguments as QEMU printed them, the line number. */
@@ -469,8 +70,8 @@ static void put_raw(struct imp *im, struct line *l)
 {
 	char name[128];
 	uint16_t dev = 0;
-	if (l->ev >= 0 && l->ok && !strncmp(events[l->ev].args, "vdev %p", 7))
-		dev = vdev_dev(im, vdev_of(im, l->v[0]));
+	if (l->ev >= 0 && l->ok && !strncmp(qemu_events[l->ev].args, "vdev %p", 7))
+		dev = qimp_vdev_dev(im, qimp_vdev(im, l->v[0]));
 	snprintf(name, sizeof(name), "%.*s", (int)l->name_len, l->name);
 	put(im, l, TRACE_EV_IMPORTED, dev,
 	    ARGS({"event", trace_build_str(im->b, name)},
@@ -554,16 +155,6 @@ static struct req *req_of(struct imp *im, uint64_t elem)
 	return NULL;
 }
 
-static struct vq *vq_at(struct imp *im, size_t i)
-{
-	return i < im->nvq ? &im->vq[i] : NULL;
-}
-
-static uint16_t vq_dev(struct imp *im, const struct vq *q)
-{
-	return q && q->vd != NONE ? vdev_dev(im, &im->vdev[q->vd]) : 0;
-}
-
 /* chain_pop once the request's type is known (QEMU logs it after virtqueue_pop, and only for
  * reads and writes: a chain of header and status alone is a flush). */
 static void put_pop(struct imp *im, struct req *rq, uint64_t type, uint64_t sector, uint64_t bytes)
@@ -574,10 +165,10 @@ static void put_pop(struct imp *im, struct req *rq, uint64_t type, uint64_t sect
 	bool logged = type != UINT64_MAX; /* virtio_blk_handle_read/write said type and sector */
 	if (!logged)
 		type = rq->in == 1 && rq->out == 1 ? VIRTIO_BLK_T_FLUSH : TYPE_UNKNOWN;
-	struct vq *q = vq_at(im, rq->vq);
+	struct vq *q = qimp_vq_at(im, rq->vq);
 	put_at(im, &im->lines[rq->pop_line], rq->pop_ts, rq->pop_tid, rq->pop_site,
-	       TRACE_EV_CHAIN_POP, vq_dev(im, q),
-	       ARGS({"queue", vq_index(im, q)}, {"?head", rq->head},
+	       TRACE_EV_CHAIN_POP, qimp_vq_dev(im, q),
+	       ARGS({"queue", qimp_vq_index(im, q)}, {"?head", rq->head},
 		    {NOT_LOGGED("type", type == TYPE_UNKNOWN), type},
 		    {NOT_LOGGED("sector", !logged), sector}, {"segs", rq->in + rq->out},
 		    {NOT_LOGGED("bytes", !logged && type != VIRTIO_BLK_T_FLUSH), bytes}));
@@ -590,7 +181,7 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 	if (h == H_POP) {
 		if (rq)
 			put_pop(im, rq, UINT64_MAX, 0, 0);
-		struct vq *q = vq_of(im, l->v[0], NONE);
+		struct vq *q = qimp_vq(im, l->v[0], NONE);
 		size_t qi = q ? (size_t)(q - im->vq) : NONE;
 		if (!(rq = trace_build_push(im->b, &im->req, &im->nreq, &im->req_cap, sizeof(*rq))))
 			return;
@@ -601,7 +192,7 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 				   .out = l->v[3],
 				   .pop_ts = l->ts,
 				   .pop_line = l - im->lines,
-				   .pop_tid = thread_of(im, l->tid)->tid,
+				   .pop_tid = qimp_thread(im, l->tid)->tid,
 				   .pop_site = site_of(im, l)};
 		return;
 	}
@@ -610,7 +201,7 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 		return;
 	}
 	if (h == H_BLK_RW) {
-		put_pop(im, rq, events[l->ev].flag, l->v[2], l->v[3] * 512);
+		put_pop(im, rq, qemu_events[l->ev].flag, l->v[2], l->v[3] * 512);
 		return;
 	}
 	put_pop(im, rq, UINT64_MAX, 0, 0);
@@ -618,7 +209,7 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 		rq->done = true;
 		rq->done_ts = l->ts;
 		rq->done_line = l - im->lines;
-		rq->done_tid = thread_of(im, l->tid)->tid;
+		rq->done_tid = qimp_thread(im, l->tid)->tid;
 		rq->done_site = site_of(im, l);
 		rq->status = l->v[2];
 		return;
@@ -627,16 +218,16 @@ static void on_request(struct imp *im, struct line *l, enum handler h)
 	rq->len = l->v[2];
 	if (rq->done)
 		put_at(im, &im->lines[rq->done_line], rq->done_ts, rq->done_tid, rq->done_site,
-		       TRACE_EV_REQ_COMPLETE, vq_dev(im, vq_at(im, rq->vq)),
-		       ARGS({"queue", vq_index(im, vq_at(im, rq->vq))}, {"?head", rq->head},
-			    {"status", rq->status},
+		       TRACE_EV_REQ_COMPLETE, qimp_vq_dev(im, qimp_vq_at(im, rq->vq)),
+		       ARGS({"queue", qimp_vq_index(im, qimp_vq_at(im, rq->vq))},
+			    {"?head", rq->head}, {"status", rq->status},
 			    {NOT_LOGGED("ns", !im->timestamps), rq->done_ts - rq->pop_ts},
 			    {"written", rq->len}));
 }
 
 static void on_flush(struct imp *im, struct line *l)
 {
-	struct vq *q = vq_of(im, l->v[0], NONE);
+	struct vq *q = qimp_vq(im, l->v[0], NONE);
 	uint64_t count = l->v[1];
 	for (size_t i = 0; q && i < im->nreq && count;) {
 		struct req *rq = &im->req[i];
@@ -644,8 +235,8 @@ static void on_flush(struct imp *im, struct line *l)
 			i++;
 			continue;
 		}
-		put(im, l, TRACE_EV_USED_PUSH, vq_dev(im, q),
-		    ARGS({"queue", vq_index(im, q)}, {"?head", rq->head}, {"len", rq->len},
+		put(im, l, TRACE_EV_USED_PUSH, qimp_vq_dev(im, q),
+		    ARGS({"queue", qimp_vq_index(im, q)}, {"?head", rq->head}, {"len", rq->len},
 			 {"used_idx", ++q->used_idx}));
 		memmove(rq, rq + 1, (--im->nreq - i) * sizeof(*rq)); /* keep the order */
 		count--;
@@ -654,19 +245,19 @@ static void on_flush(struct imp *im, struct line *l)
 
 static void on_status(struct imp *im, struct line *l)
 {
-	struct vdev *v = vdev_of(im, l->v[0]);
+	struct vdev *v = qimp_vdev(im, l->v[0]);
 	if (!v)
 		return;
 	uint8_t old = v->status, val = l->v[1];
-	uint16_t dev = vdev_dev(im, v);
+	uint16_t dev = qimp_vdev_dev(im, v);
 	put(im, l, TRACE_EV_VIRTIO_STATUS, dev, ARGS({"old", old}, {"new", val}));
 	if (!val && old)
 		put(im, l, TRACE_EV_DEVICE_RESET, dev, ARGS({"old", old}));
 	for (size_t i = 0; !val && i < im->nvq; i++)
-		if (im->vq[i].vd == vdev_index(im, v))
+		if (im->vq[i].vd == qimp_vdev_index(im, v))
 			im->vq[i].used_idx = 0;
 	v->status = val;
-	im->last_status_vd = vdev_index(im, v);
+	im->last_status_vd = qimp_vdev_index(im, v);
 }
 
 static void on_dataplane(struct imp *im, struct line *l, bool start)
@@ -684,33 +275,33 @@ static void on_dataplane(struct imp *im, struct line *l, bool start)
 	for (size_t i = 0; i < im->nvq; i++)
 		queues += im->vq[i].vd == im->dataplane_vd;
 	if (start)
-		put(im, l, TRACE_EV_BACKEND_START, vdev_dev(im, v),
+		put(im, l, TRACE_EV_BACKEND_START, qimp_vdev_dev(im, v),
 		    ARGS({"wiring", TRACE_WIRE_IOEVENTFD | (v->irqfd ? TRACE_WIRE_IRQFD : 0)},
 			 {"queues", queues},
 			 {"backend", trace_build_str(im->b, "QEMU virtio-blk data plane")}));
 	else
-		put(im, l, TRACE_EV_BACKEND_STOP, vdev_dev(im, v),
+		put(im, l, TRACE_EV_BACKEND_STOP, qimp_vdev_dev(im, v),
 		    ARGS({"why", trace_build_str(im->b, "QEMU data plane stopped (reset)")}));
 }
 
 static void on_notify(struct imp *im, struct line *l, struct thread *t)
 {
-	struct vdev *v = vdev_of(im, l->v[0]);
-	struct vq *q = vq_of(im, l->v[2], vdev_index(im, v));
+	struct vdev *v = qimp_vdev(im, l->v[0]);
+	struct vq *q = qimp_vq(im, l->v[2], qimp_vdev_index(im, v));
 	if (!v || !q)
 		return;
 	/* by exit: on a vCPU thread, or after a notify register write on this thread */
 	bool exit = t->notify_write || TRACE_TID_KIND(t->tid) == TRACE_THREAD_VCPU;
 	t->notify_write = false;
-	put(im, l, TRACE_EV_QUEUE_NOTIFY, vdev_dev(im, v),
-	    ARGS({"queue", vq_index(im, q)}, {"via", exit ? TRACE_VIA_EXIT : TRACE_VIA_IOEVENTFD},
-		 {"?avail_idx", 0}));
+	put(im, l, TRACE_EV_QUEUE_NOTIFY, qimp_vdev_dev(im, v),
+	    ARGS({"queue", qimp_vq_index(im, q)},
+		 {"via", exit ? TRACE_VIA_EXIT : TRACE_VIA_IOEVENTFD}, {"?avail_idx", 0}));
 }
 
 static void on_irq(struct imp *im, struct line *l, unsigned kind)
 {
-	struct vdev *v = vdev_of(im, l->v[0]);
-	struct vq *q = vq_of(im, l->v[1], vdev_index(im, v));
+	struct vdev *v = qimp_vdev(im, l->v[0]);
+	struct vq *q = qimp_vq(im, l->v[1], qimp_vdev_index(im, v));
 	if (!v || !q)
 		return;
 	/* INTx only when the log showed MSI-X off; with no sight of Message Control, not known */
@@ -718,20 +309,20 @@ static void on_irq(struct imp *im, struct line *l, unsigned kind)
 	bool known = p && p->msix_known;
 	if (known && !p->msix)
 		kind = TRACE_IRQ_INTX;
-	put(im, l, TRACE_EV_IRQ_RAISE, vdev_dev(im, v),
-	    ARGS({"queue", vq_index(im, q)}, {NOT_LOGGED("kind", !known), kind}, {"?vector", 0},
-		 {"?addr", 0}, {"?data", 0}));
+	put(im, l, TRACE_EV_IRQ_RAISE, qimp_vdev_dev(im, v),
+	    ARGS({"queue", qimp_vq_index(im, q)}, {NOT_LOGGED("kind", !known), kind},
+		 {"?vector", 0}, {"?addr", 0}, {"?data", 0}));
 }
 
 static void map_line(struct imp *im, struct line *l)
 {
-	const struct qemu_event *e = l->ev >= 0 && l->ok ? &events[l->ev] : NULL;
+	const struct qemu_event *e = l->ev >= 0 && l->ok ? &qemu_events[l->ev] : NULL;
 	struct pcidev *p = NULL;
 
 	if (e && (e->h == H_PCI_CFG || e->h == H_MAPPING))
-		p = pci_of(im, l->word, l->word_len, l->v[0], l->v[1], l->v[2]);
+		p = qimp_pci(im, l->word, l->word_len, l->v[0], l->v[1], l->v[2]);
 	else if (e && e->h == H_MSIX)
-		p = pci_of(im, l->word, l->word_len, -1, 0, 0);
+		p = qimp_pci(im, l->word, l->word_len, -1, 0, 0);
 	switch (e ? e->h : H_RAW) {
 	case H_PCI_CFG:
 		if (p)
@@ -755,10 +346,10 @@ static void map_line(struct imp *im, struct line *l)
 		on_status(im, l);
 		break;
 	case H_QUEUE_NOTIFY:
-		on_notify(im, l, thread_of(im, l->tid));
+		on_notify(im, l, qimp_thread(im, l->tid));
 		break;
 	case H_NOTIFY_WRITE:
-		thread_of(im, l->tid)->notify_write = true;
+		qimp_thread(im, l->tid)->notify_write = true;
 		put_raw(im, l);
 		break;
 	case H_IRQ:
@@ -835,7 +426,7 @@ static void put_info(struct imp *im)
 int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen)
 {
 	struct imp im = {.b = b, .dataplane_vd = NONE, .last_status_vd = NONE};
-	int ret = read_lines(&im, in);
+	int ret = qimp_read_lines(&im, in);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", b->tf.path, strerror(-ret));
 	} else if (!im.nlines) {
@@ -846,8 +437,8 @@ int trace_import_qemu(struct trace_build *b, FILE *in, char *err, size_t errlen)
 		    b->tf.path, b->lines);
 		ret = -1;
 	} else {
-		name_threads(&im);
-		learn(&im);
+		qimp_name_threads(&im);
+		qimp_learn(&im);
 		for (size_t i = 0; i < im.nlines && !b->oom; i++)
 			map_line(&im, &im.lines[i]);
 		for (size_t i = 0; i < im.nreq; i++) /* still in flight when the log ends */
