@@ -2,6 +2,7 @@
  * the guest's writes never reach the installed image (which may be read-only, and is shared). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -27,6 +28,27 @@ static int copy_range(int in, int out, off_t pos, off_t end)
 	return 0;
 }
 
+/* A file in dir with no name: the file is gone when kvmscope exits, however it exits. Where the
+ * file system cannot make one (overlayfs before Linux 6.6, as in containers; NFS: EOPNOTSUPP, or
+ * EISDIR from a kernel that does not know O_TMPFILE), a named file removed at once: only a crash
+ * between the two calls leaves it behind. */
+static int unnamed_file(const char *dir)
+{
+	char name[PATH_MAX];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	if (snprintf(name, sizeof(name), "%s/kvmscope-scratch.XXXXXX", dir) >= (int)sizeof(name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(name);
+	return fd;
+}
+
 int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len)
 {
 	const char *dir = getenv("TMPDIR");
@@ -41,8 +63,7 @@ int blk_scratch_disk(const char *src, uint64_t size, char *path, size_t len)
 		}
 		size = st.st_size;
 	}
-	/* No name: the file is gone when kvmscope exits, however it exits. */
-	out = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	out = unnamed_file(dir && *dir ? dir : "/var/tmp");
 	if (out < 0 || ftruncate(out, size) < 0) {
 		r = -errno;
 		goto out;

@@ -521,3 +521,29 @@ const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec
 		return say(buf, len, "%llu", (unsigned long long)v);
 	}
 }
+
+const char *trace_decode_desc(const struct trace_rec *r, const struct trace_descs_ent *e,
+			      const struct trace_desc *list, unsigned k, char *buf, size_t len)
+{
+	const struct trace_desc *d = &list[k];
+	char flags[64];
+	bool table = false;
+
+	for (unsigned j = 0; j < k && j < e->n; j++) /* after an INDIRECT one: in its table */
+		table |= (list[j].flags & VRING_DESC_F_INDIRECT) != 0;
+	if (d->flags)
+		bits(d->flags, desc_flags, COUNT(desc_flags), 0, flags, sizeof(flags));
+	else
+		say(flags, sizeof(flags), "-");
+	return say(buf, len, "%s[%u] 0x%llx len=%u %s",
+		   table		? "table"
+		   : trace_rec_packed(r) ? "slot"
+					: "desc",
+		   d->idx, (unsigned long long)d->addr, d->len, flags);
+}
+
+bool trace_rec_packed(const struct trace_rec *r)
+{
+	return r->ev == TRACE_EV_PACKED_POP ||
+	       (r->ev == TRACE_EV_USED_PUSH && trace_rec_arg(r, "used_idx", 0) >> 16 == 1);
+}

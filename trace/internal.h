@@ -47,15 +47,44 @@ int trace_ring_init(struct trace_ring *r, size_t bytes); /* rounds down to a pow
 void trace_ring_free(struct trace_ring *r);
 size_t trace_ring_capacity(const struct trace_ring *r);
 
-/* The slot for one record, or NULL when the ring is full (and the drop counted). */
-static inline struct trace_rec *trace_ring_claim(struct trace_ring *r, uint64_t *pos_out)
+/* A record with descriptors (TRACE_DESCS) is followed in the ring by extension slots holding
+ * them, 3 a slot around the ring's seq word, the first slot also their counts; the record's ev
+ * carries the number of extension slots in its high byte until the writer moves them into a
+ * DESCS chunk. The consumer frees slots in order, so when the group's last slot is free for its
+ * position, so are the others. */
+struct trace_ext_slot {
+	uint16_t n, walked; /* first extension slot only: struct trace_descs's counts */
+	uint32_t pad;
+	uint32_t seq; /* the ring's, as in struct trace_rec */
+	uint32_t pad2;
+	struct trace_desc d[3];
+};
+_Static_assert(sizeof(struct trace_ext_slot) == 64, "an extension slot is one record slot");
+#define TRACE_EXT_PER	      3
+#define TRACE_EXT_SLOTS(n)    (1 + ((n) ? (n)-1 : 0) / TRACE_EXT_PER)
+#define TRACE_EXT_SLOTS_MAX   TRACE_EXT_SLOTS(TRACE_DESCS_MAX)
+_Static_assert(TRACE_EXT_SLOTS_MAX * TRACE_EXT_PER <= TRACE_DESCS_MAX + 2,
+	       "struct trace_descs holds every entry the extension slots copy");
+#define TRACE_REC_EXT(ev)     ((ev) >> 8)
+#define TRACE_REC_EV(ev)      ((ev)&0xff)
+
+/* The first of k consecutive slots (the record and its extension slots), or NULL when the ring
+ * is full (and the drop counted: one record lost). */
+static inline struct trace_rec *trace_ring_claim_n(struct trace_ring *r, unsigned k,
+						   uint64_t *pos_out)
 {
 	uint64_t pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	for (;;) {
 		struct trace_rec *s = &r->slots[pos & r->mask];
 		int32_t d = (int32_t)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - (uint32_t)pos);
+		if (d == 0 && k > 1) {
+			uint64_t last = pos + k - 1;
+			d = (int32_t)(__atomic_load_n(&r->slots[last & r->mask].seq,
+						      __ATOMIC_ACQUIRE) -
+				      (uint32_t)last);
+		}
 		if (d == 0) {
-			if (__atomic_compare_exchange_n(&r->head, &pos, pos + 1, true,
+			if (__atomic_compare_exchange_n(&r->head, &pos, pos + k, true,
 							__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 				*pos_out = pos;
 				return s;
@@ -69,12 +98,18 @@ static inline struct trace_rec *trace_ring_claim(struct trace_ring *r, uint64_t 
 	}
 }
 
+static inline struct trace_rec *trace_ring_claim(struct trace_ring *r, uint64_t *pos_out)
+{
+	return trace_ring_claim_n(r, 1, pos_out);
+}
+
 static inline void trace_ring_commit(struct trace_rec *s, uint64_t pos)
 {
 	__atomic_store_n(&s->seq, (uint32_t)pos + 1, __ATOMIC_RELEASE);
 }
 
-/* Copies up to max committed records out (seq = claim order) and frees their slots. */
+/* Copies up to max committed slots out (seq = claim order) and frees them; a record and its
+ * extension slots come out together or not at all. */
 size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max);
 /* Whether a claimed record is still being written (trace_stop waits for it). */
 bool trace_ring_busy(struct trace_ring *r);
@@ -164,6 +199,7 @@ enum trace_chunk_type {
 	TRACE_CHUNK_RECORDS,
 	TRACE_CHUNK_END,
 	TRACE_CHUNK_ORIGIN,
+	TRACE_CHUNK_DESCS,
 	TRACE_CHUNK_NR
 };
 
@@ -243,6 +279,14 @@ struct trace_origin {
 	uint32_t raw;	  /* string id: that line as the source wrote it, 0: none */
 };
 
+/* The descriptors attached to a record (DESCS chunks): n of them in trace_file.desc from first,
+ * of the walked the device read. Records without one carry none. */
+struct trace_descs_ent {
+	uint32_t rec;
+	uint16_t n, walked;
+	size_t first;
+};
+
 /* --- A file read back (trace/reader.c). --- */
 struct trace_file {
 	const char *path;
@@ -255,6 +299,10 @@ struct trace_file {
 	size_t nrec, rec_cap;
 	struct trace_origin *origin; /* in record order; NULL: every record is kvmscope's own */
 	size_t norigin, origin_cap;
+	struct trace_descs_ent *descs; /* in record order; NULL: no record carries descriptors */
+	size_t ndescs, descs_cap;
+	struct trace_desc *desc; /* every entry's descriptors, one after the other */
+	size_t ndesc, desc_cap;
 	bool ended; /* an END chunk was read */
 	uint64_t end_records, end_drops;
 	char warning[256]; /* non-empty: the file is cut short, read up to there */
@@ -268,6 +316,9 @@ uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev);
 /* The origin of record r (a pointer into tf->rec), NULL for a record kvmscope made itself. */
 const struct trace_origin *trace_file_origin(const struct trace_file *tf,
 					     const struct trace_rec *r);
+/* The descriptors record r carries (a pointer into tf->rec), NULL for none. */
+const struct trace_descs_ent *trace_file_descs(const struct trace_file *tf,
+					       const struct trace_rec *r);
 /* The events the file could hold (bit per event): those a kvmscope run enabled, or those an
  * imported log has (its `events` info line). What is not in it was not recorded, not absent. */
 uint64_t trace_file_recorded(const struct trace_file *tf);
@@ -293,6 +344,13 @@ const char *trace_decode_devcfg(unsigned off, unsigned width, uint32_t dev_kind,
 /* Argument i of record r: words when the format has them, else the number. Returns buf. */
 const char *trace_decode_arg(const struct trace_file *tf, const struct trace_rec *r, unsigned i,
 			     char *buf, size_t len);
+/* Descriptor k of the list a record carries (e): "desc[3] 0x1e4000 len=16 NEXT" (split: its
+ * index in the descriptor table), "slot[5] ..." (packed: its ring slot), "table[0] ..." (one in
+ * the indirect table the INDIRECT one before it names). Returns buf. */
+const char *trace_decode_desc(const struct trace_rec *r, const struct trace_descs_ent *e,
+			      const struct trace_desc *list, unsigned k, char *buf, size_t len);
+/* Whether r is about a packed ring: a packed_pop, or a used_push with a slot and wrap counter. */
+bool trace_rec_packed(const struct trace_rec *r);
 /* Whether format f prints a number as is (json: no "decoded" entry). */
 bool trace_fmt_is_number(enum trace_fmt f);
 

@@ -178,6 +178,37 @@ static int read_origin(struct reader *r, size_t off, struct cur *c, uint32_t cou
 	return 0;
 }
 
+/* Descriptors come after the records they belong to, in record order, at most
+ * TRACE_DESCS_MAX of the walked ones each. */
+static int read_descs(struct reader *r, size_t off, struct cur *c, uint32_t count)
+{
+	struct trace_file *tf = r->tf;
+	for (uint32_t i = 0; i < count && c->ok; i++) {
+		struct trace_descs_ent e = {.rec = get32(c)};
+		get(c, &e.n, sizeof(e.n));
+		get(c, &e.walked, sizeof(e.walked));
+		if (!c->ok || (size_t)(c->end - c->p) < e.n * sizeof(struct trace_desc)) {
+			c->ok = false;
+			break;
+		}
+		if (e.rec >= tf->nrec || (tf->ndescs && e.rec <= tf->descs[tf->ndescs - 1].rec) ||
+		    e.n > TRACE_DESCS_MAX || e.n > e.walked)
+			return fail(r, off,
+				    "descriptors of record %u out of order, of a record not defined "
+				    "before them, or %u of %u walked (corrupt file)",
+				    e.rec, e.n, e.walked);
+		if (trace_vec_grow(&tf->descs, &tf->descs_cap, tf->ndescs + 1, sizeof(e)) ||
+		    trace_vec_grow(&tf->desc, &tf->desc_cap, tf->ndesc + e.n, sizeof(*tf->desc)))
+			return fail(r, off, "out of memory");
+		e.first = tf->ndesc;
+		memcpy(&tf->desc[tf->ndesc], c->p, e.n * sizeof(struct trace_desc));
+		c->p += e.n * sizeof(struct trace_desc);
+		tf->ndesc += e.n;
+		tf->descs[tf->ndescs++] = e;
+	}
+	return 0;
+}
+
 static int read_chunk(struct reader *r, size_t off, const struct trace_chunk_header *h)
 {
 	struct trace_file *tf = r->tf;
@@ -208,6 +239,9 @@ static int read_chunk(struct reader *r, size_t off, const struct trace_chunk_hea
 		break;
 	case TRACE_CHUNK_ORIGIN:
 		ret = read_origin(r, poff, &c, h->count);
+		break;
+	case TRACE_CHUNK_DESCS:
+		ret = read_descs(r, poff, &c, h->count);
 		break;
 	case TRACE_CHUNK_END:
 		get(&c, &tf->end_records, sizeof(tf->end_records));
@@ -351,11 +385,16 @@ void trace_file_free(struct trace_file *tf)
 	free(tf->info);
 	free(tf->rec);
 	free(tf->origin);
+	free(tf->descs);
+	free(tf->desc);
 	tf->info = NULL;
 	tf->rec = NULL;
 	tf->origin = NULL;
+	tf->descs = NULL;
+	tf->desc = NULL;
 	tf->nrec = tf->rec_cap = tf->info_len = tf->info_cap = 0;
 	tf->norigin = tf->origin_cap = 0;
+	tf->ndescs = tf->descs_cap = tf->ndesc = tf->desc_cap = 0;
 }
 
 const char *trace_file_info(const struct trace_file *tf, const char *key, char *buf, size_t len)
@@ -381,19 +420,38 @@ uint32_t trace_file_dev_kind(const struct trace_file *tf, uint16_t dev)
 	return dev < tf->names.ndev ? tf->names.dev[dev].kind : 0;
 }
 
-const struct trace_origin *trace_file_origin(const struct trace_file *tf, const struct trace_rec *r)
+/* The entry for record r in an array of n entries of size bytes, each starting with its record's
+ * index (u32), in record order; NULL for none. */
+static const void *find_rec(const struct trace_file *tf, const struct trace_rec *r,
+			    const void *v, size_t n, size_t size)
 {
-	if (!tf || !tf->norigin || r < tf->rec || r >= tf->rec + tf->nrec)
+	if (!tf || !n || r < tf->rec || r >= tf->rec + tf->nrec)
 		return NULL;
-	size_t want = r - tf->rec, lo = 0, hi = tf->norigin;
-	while (lo < hi) { /* origins are in record order */
+	size_t want = r - tf->rec, lo = 0, hi = n;
+	uint32_t at;
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (tf->origin[mid].rec < want)
+		memcpy(&at, (const char *)v + mid * size, sizeof(at));
+		if (at < want)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < tf->norigin && tf->origin[lo].rec == want ? &tf->origin[lo] : NULL;
+	if (lo == n)
+		return NULL;
+	memcpy(&at, (const char *)v + lo * size, sizeof(at));
+	return at == want ? (const char *)v + lo * size : NULL;
+}
+
+const struct trace_origin *trace_file_origin(const struct trace_file *tf, const struct trace_rec *r)
+{
+	return tf ? find_rec(tf, r, tf->origin, tf->norigin, sizeof(*tf->origin)) : NULL;
+}
+
+const struct trace_descs_ent *trace_file_descs(const struct trace_file *tf,
+					       const struct trace_rec *r)
+{
+	return tf ? find_rec(tf, r, tf->descs, tf->ndescs, sizeof(*tf->descs)) : NULL;
 }
 
 bool trace_arg_unknown(const struct trace_file *tf, const struct trace_rec *r, unsigned i)

@@ -39,11 +39,19 @@ size_t trace_ring_capacity(const struct trace_ring *r)
 
 size_t trace_ring_drain(struct trace_ring *r, struct trace_rec *out, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, ext = 0;
 	while (n < max) {
 		struct trace_rec *s = &r->slots[r->tail & r->mask];
-		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
-			break; /* empty, or claimed and still being written */
+		if (!ext) {
+			if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) != (uint32_t)r->tail + 1)
+				break; /* empty, or claimed and still being written */
+			/* its extension slots were committed before it: all or none fit */
+			ext = TRACE_REC_EXT(s->ev);
+			if (__builtin_expect(ext, 0) && n + 1 + ext > max)
+				break;
+		} else {
+			ext--; /* an extension slot of the record before */
+		}
 		out[n] = *s;
 		out[n].seq = r->tail;
 		/* free for the producer that claims this slot one lap later */
@@ -80,10 +88,28 @@ uint64_t trace_now_ns(void)
 	return mono_ns();
 }
 
-void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,
-		uint64_t a3)
+/* The descriptors after the record at pos, k - 1 extension slots, committed before it. */
+static void put_descs(const struct trace_descs *l, uint64_t pos, unsigned k)
+{
+	for (unsigned j = 1; j < k; j++) {
+		struct trace_ext_slot *x =
+		    (struct trace_ext_slot *)&trace_ring_main.slots[(pos + j) & trace_ring_main.mask];
+
+		x->n = l->n;
+		x->walked = l->walked;
+		/* a fixed size (3 moves); the entries past n are never read */
+		memcpy(x->d, &l->d[(j - 1) * TRACE_EXT_PER], sizeof(x->d));
+		trace_ring_commit((struct trace_rec *)x, pos + j);
+	}
+}
+
+/* One record (and, with descs, its extension slots) into the ring. */
+static inline __attribute__((always_inline)) void
+emit(struct trace_site *site, unsigned dev, const struct trace_descs *descs, uint64_t a0,
+     uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	struct trace_thread *self = &trace_self;
+	unsigned k = descs ? 1 + TRACE_EXT_SLOTS(descs->n) : 1;
 	uint64_t pos;
 
 	uint16_t sid = __atomic_load_n(&site->id, __ATOMIC_ACQUIRE);
@@ -98,11 +124,13 @@ void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1,
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__builtin_expect(!((__atomic_load_n(&trace_mask, __ATOMIC_RELAXED) >> site->ev) & 1), 0))
 		return;
-	struct trace_rec *r = trace_ring_claim(&trace_ring_main, &pos);
+	struct trace_rec *r = trace_ring_claim_n(&trace_ring_main, k, &pos);
 	if (!r)
 		return;
+	if (k > 1)
+		put_descs(descs, pos, k);
 	r->ts = now;
-	r->ev = site->ev;
+	r->ev = site->ev | (k - 1) << 8;
 	r->tid = self->tid;
 	r->dev = dev;
 	r->site = sid;
@@ -116,11 +144,24 @@ void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1,
 	if (__builtin_expect(hook != NULL, 0)) {
 		struct trace_rec copy = *r; /* the slot is the writer's once committed */
 		copy.seq = (uint32_t)pos;
+		copy.ev = site->ev;
 		trace_ring_commit(r, pos);
 		hook(&copy);
 		return;
 	}
 	trace_ring_commit(r, pos);
+}
+
+void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,
+		uint64_t a3)
+{
+	emit(site, dev, NULL, a0, a1, a2, a3);
+}
+
+void trace_emit_descs(struct trace_site *site, unsigned dev, const struct trace_descs *descs,
+		      uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	emit(site, dev, descs, a0, a1, a2, a3);
 }
 
 void trace_thread_set(enum trace_thread_kind kind, unsigned index)

@@ -150,7 +150,10 @@
 	X(PACKED_POP, "packed_pop", REQUEST,                                                       \
 	  "packed ring: the device found a chain available at slot with its wrap counter "         \
 	  "(virtio 1.2 §2.8.1, §2.8.6)",                                                           \
-	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))
+	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))            \
+	X(SPLIT_POP, "split_pop", REQUEST,                                                         \
+	  "split ring: the device took a chain's head from the avail ring (virtio 1.2 §2.7.13.2)", \
+	  P(queue, U, head, U), A(avail, RINGIDX), A(avail_idx, RINGIDX), A(descs, U))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \
@@ -213,6 +216,42 @@ enum { TRACE_WIRE_IOEVENTFD = 1, TRACE_WIRE_IRQFD = 2 };		  /* WIRING: bits */
 #define TRACE_PCI_CAP(start, cap_id, vtype)                                                        \
 	((uint64_t)(start) | (uint64_t)(cap_id) << 8 | (uint64_t)(vtype) << 16)
 
+/* --- A chain's descriptors as the device walked them (the DESCS chunk, docs/trace-format.md):
+ * the first TRACE_DESCS_MAX, in walk order, and how many it read in all. idx: split, the
+ * descriptor's index in its table (the ring's, or the indirect table after an INDIRECT one);
+ * packed, its ring slot, or its index in the indirect table. 16 bytes, the file's layout. --- */
+struct trace_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, idx;
+};
+_Static_assert(sizeof(struct trace_desc) == 16, "a descriptor is 16 bytes in the file");
+#define TRACE_DESCS_MAX 16
+struct trace_descs {
+	uint16_t n;	 /* kept in d[] */
+	uint16_t walked; /* read in all: walked - n were not recorded */
+	bool on;	 /* set before the walk: trace_on() of the event that will carry them */
+	/* + 2: the ring copies them 3 at a time (trace/internal.h), the last 3 from d[15] */
+	struct trace_desc d[TRACE_DESCS_MAX + 2];
+};
+
+static inline void trace_descs_start(struct trace_descs *l, bool on)
+{
+	l->on = on;
+	l->n = l->walked = 0;
+}
+
+/* One descriptor read by the walk; a load and a branch while its event is off. */
+static inline void trace_descs_add(struct trace_descs *l, uint64_t addr, uint32_t len,
+				   uint16_t flags, uint16_t idx)
+{
+	if (__builtin_expect(l->on, 0)) {
+		if (l->n < TRACE_DESCS_MAX)
+			l->d[l->n++] = (struct trace_desc){addr, len, flags, idx};
+		l->walked++;
+	}
+}
+
 /* --- The trace point. Nearly free when off: one load and one predictable branch. --- */
 struct trace_site {
 	uint16_t ev, id; /* id: this call site in the file's site table, set on first use */
@@ -225,6 +264,17 @@ extern uint64_t trace_mask; /* bit n: event n is recorded */
 /* TRACE(EV, dev, args...): dev from trace_dev_register() or 0; as many args as the table's
  * slots for EV (checked at compile time). */
 #define TRACE(ev, dev, ...)                                                                        \
+	TRACE_POINT_(ev, trace_emit(&trace_site_, (dev), TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0)), \
+		     __VA_ARGS__)
+/* TRACE_DESCS(EV, dev, descs, args...): TRACE() with the descriptors of a struct trace_descs
+ * attached to the record when the walk kept them (descs->on; the DESCS chunk). */
+#define TRACE_DESCS(ev, dev, descs, ...)                                                           \
+	TRACE_POINT_(ev,                                                                           \
+		     trace_emit_descs(&trace_site_, (dev), (descs)->on ? (descs) : NULL,           \
+				      TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0)),                  \
+		     __VA_ARGS__)
+/* Both: the count check, the one load and branch, the site made once, then call. */
+#define TRACE_POINT_(ev, call, ...)                                                                \
 	do {                                                                                       \
 		_Static_assert(TRACE_NARG(__VA_ARGS__) == TRACE_NSLOTS_##ev,                       \
 			       "TRACE(" #ev "): argument count differs from the catalogue");       \
@@ -233,8 +283,7 @@ extern uint64_t trace_mask; /* bit n: event n is recorded */
 			0)) {                                                                      \
 			static struct trace_site trace_site_ = {TRACE_EV_##ev, 0, __func__,        \
 								__FILE__, __LINE__};               \
-			trace_emit(&trace_site_, (dev),                                            \
-				   TRACE_PAD4_(0, ##__VA_ARGS__, 0, 0, 0, 0));                     \
+			call;                                                                      \
 		}                                                                                  \
 	} while (0)
 #define TRACE_PAD4_(z, a, b, c, d, ...) (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d)
@@ -246,6 +295,8 @@ static inline bool trace_on(enum trace_event ev)
 
 void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,
 		uint64_t a3);
+void trace_emit_descs(struct trace_site *site, unsigned dev, const struct trace_descs *descs,
+		      uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 /* CLOCK_MONOTONIC in ns, the records' clock: for durations an event reports (req_complete). */
 uint64_t trace_now_ns(void);
 

@@ -146,14 +146,51 @@ static struct trace_rec writer_rec(unsigned ev, uint64_t ts, uint64_t a0, uint64
 				  .a = {a0, a1}};
 }
 
-/* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS chunks. */
+/* The drained slots' extension slots out of the batch, into a DESCS chunk entry per record
+ * that had them (docs/trace-format.md); returns the records left, in order. */
+static size_t take_descs(size_t n, struct trace_buf *descs, uint32_t *count)
+{
+	size_t nrec = 0;
+	for (size_t i = 0; i < n; nrec++) {
+		struct trace_rec *r = &w.batch[i];
+		size_t k = 1 + TRACE_REC_EXT(r->ev);
+		if (__builtin_expect(k == 1, 1)) { /* most records: nothing to take */
+			if (nrec != i) /* only behind a record that had extension slots */
+				w.batch[nrec] = *r;
+			i++;
+			continue;
+		}
+		if (i + k <= n) {
+			const struct trace_ext_slot *x = (const void *)&w.batch[i + 1];
+			uint32_t rec = w.records + nrec;
+			uint16_t m = x->n < TRACE_DESCS_MAX ? x->n : TRACE_DESCS_MAX;
+			trace_buf_put(descs, &rec, sizeof(rec));
+			trace_buf_put(descs, &m, sizeof(m));
+			trace_buf_put(descs, &x->walked, sizeof(x->walked));
+			for (uint16_t j = 0; j < m; j++)
+				trace_buf_put(descs, &x[j / TRACE_EXT_PER].d[j % TRACE_EXT_PER],
+					      sizeof(struct trace_desc));
+			(*count)++;
+		}
+		r->ev = TRACE_REC_EV(r->ev);
+		if (nrec != i) /* only behind a record that had extension slots */
+			w.batch[nrec] = *r;
+		i += k;
+	}
+	return nrec;
+}
+
+/* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS [DESCS]. */
 static void flush(void)
 {
+	static struct trace_buf descs;
 	size_t n;
 	do {
 		n = trace_ring_drain(&trace_ring_main, w.batch, BATCH);
 		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
-		size_t nrec = n;
+		uint32_t ndescs = 0;
+		descs.len = 0;
+		size_t nrec = take_descs(n, &descs, &ndescs);
 		if (drops != w.drops_reported) { /* never silent: the loss is itself a record */
 			w.batch[nrec++] = writer_rec(TRACE_EV_TRACE_DROPS, trace_now_ns(),
 						     drops - w.drops_reported, drops);
@@ -176,8 +213,15 @@ static void flush(void)
 			trace_chunk_end(&w.out, at, nrec);
 			w.records += nrec;
 		}
+		w.out.oom |= descs.oom;
+		descs.oom = false;
+		if (ndescs) { /* after the records they belong to */
+			size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_DESCS);
+			trace_buf_put(&w.out, descs.p, descs.len);
+			trace_chunk_end(&w.out, at, ndescs);
+		}
 		write_out(&w.out);
-	} while (n == BATCH);
+	} while (n + TRACE_EXT_SLOTS_MAX >= BATCH); /* the batch was full: more may wait */
 }
 
 static void on_sigusr2(int sig)

@@ -82,6 +82,7 @@ static int indirect_walk(struct virtqueue *vq, uint64_t addr, uint32_t len, stru
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		desc_read(&table[i], &a, &l, &id, &flags);
+		trace_descs_add(&c->descs, a, l, flags, i);
 		r = vq_chain_add(vq, c, a, l, flags & VRING_DESC_F_WRITE);
 		if (r < 0)
 			return r;
@@ -108,13 +109,14 @@ int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c)
 	head_flags = vq_load16(&ring[slot].flags, __ATOMIC_ACQUIRE);
 	if (!is_avail(head_flags, wrap))
 		return 0;
-	vq_chain_init(c);
+	vq_chain_init(c, TRACE_EV_PACKED_POP);
 	do {
 		/* §2.8.17: a list no longer than the ring; slots that popped chains still hold
 		 * are not the driver's to offer again. */
 		if (c->ndescs >= vq->size - vq->inflight)
 			return vq_fault(c, "list longer than the slots popped chains do not hold");
 		desc_read(&ring[slot], &addr, &len, &id, &flags);
+		trace_descs_add(&c->descs, addr, len, flags, slot);
 		c->ndescs++;
 		advance(vq, &slot, &wrap, 1);
 		if (flags & VRING_DESC_F_INDIRECT) {
@@ -129,8 +131,8 @@ int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c)
 			return r;
 	} while (flags & VRING_DESC_F_NEXT);
 	c->head = id; /* §2.8.6: the buffer id is in the list's last descriptor */
-	TRACE(PACKED_POP, vq_trace_id(vq), TRACE_PAIR(vq->index, id),
-	      TRACE_PAIR(vq->last_avail, vq->avail_wrap), c->ndescs, head_flags);
+	TRACE_DESCS(PACKED_POP, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, id),
+		    TRACE_PAIR(vq->last_avail, vq->avail_wrap), c->ndescs, head_flags);
 	vq->last_avail = slot;
 	vq->avail_wrap = wrap;
 	vq->inflight += c->ndescs;
@@ -162,8 +164,8 @@ int vq_packed_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t writ
 	advance(vq, &vq->used_idx, &vq->used_wrap, c->ndescs);
 	vq->inflight -= c->ndescs;
 	vq->pushed += c->ndescs;
-	TRACE(USED_PUSH, vq_trace_id(vq), TRACE_PAIR(vq->index, c->head), written,
-	      TRACE_RING_IDX_PACKED(vq->used_idx, vq->used_wrap));
+	TRACE_DESCS(USED_PUSH, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, c->head), written,
+		    TRACE_RING_IDX_PACKED(vq->used_idx, vq->used_wrap));
 	return 0;
 }
 

@@ -31,8 +31,8 @@ static inline int vq_fault(struct vq_chain *c, const char *why)
 	return -EINVAL;
 }
 
-/* An empty chain, before the walk. */
-void vq_chain_init(struct vq_chain *c);
+/* An empty chain, before the walk; its descriptors are kept while event ev (the pop) is on. */
+void vq_chain_init(struct vq_chain *c, enum trace_event ev);
 /* Append one descriptor's buffer: readable ones before writable ones (§2.7.5, §2.8.17), inside
  * guest RAM, at most VQ_MAX_SEGS descriptors walked (empty ones count: a huge table of them
  * cannot keep us walking). -EINVAL on a guest error. */

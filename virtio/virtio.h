@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "kvm/kvm.h"
+#include "trace/trace.h"
 
 /* Queues a device may have: --blk-queues' limit (MSI-X gives each its vector plus one for
  * configuration changes, within pci/'s 64). */
@@ -68,6 +69,7 @@ struct vq_chain {
 	unsigned nr_out, nr_in;
 	uint32_t out_bytes, in_bytes;
 	const char *fault; /* after -EINVAL: the rule the driver broke, for the trace */
+	struct trace_descs descs; /* the descriptors as walked, while the pop's event is traced */
 	struct iovec iov[VQ_MAX_SEGS]; /* [0, nr_out) readable, [nr_out, nr_out + nr_in) writable */
 };
 

@@ -53,8 +53,9 @@ static void desc_read(const struct vring_desc *d, uint64_t *addr, uint32_t *len,
 	*next = le16toh(copy.next);
 }
 
-void vq_chain_init(struct vq_chain *c)
+void vq_chain_init(struct vq_chain *c, enum trace_event ev)
 {
+	trace_descs_start(&c->descs, trace_on(ev));
 	c->ndescs = 0;
 	c->walked = 0;
 	c->nr_out = c->nr_in = 0;
@@ -132,6 +133,7 @@ static int chain_walk(struct virtqueue *vq, const struct vring_desc *table, uint
 			return vq_fault(c, indirect ? "indirect chain longer than its table (a loop)"
 						 : "chain longer than the queue (a loop)");
 		desc_read(&table[idx], &addr, &len, &flags, &next);
+		trace_descs_add(&c->descs, addr, len, flags, idx);
 		if (flags & VRING_DESC_F_INDIRECT) {
 			/* virtio 1.2 §2.7.5.3.1: no nested table, no NEXT beside INDIRECT,
 			 * a table of whole descriptors. */
@@ -181,12 +183,14 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 		return vq_fault(c, "avail index ahead of the ring by more than its size");
 	head = vq_load16(&avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 
-	vq_chain_init(c);
+	vq_chain_init(c, TRACE_EV_SPLIT_POP);
 	c->head = head;
 	c->ndescs = 1; /* the split ring's used entry names the head alone */
 	r = chain_walk(vq, desc, head, c);
 	if (r < 0)
 		return r;
+	TRACE_DESCS(SPLIT_POP, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, head),
+		    vq->last_avail, avail_idx, c->descs.walked);
 	vq->last_avail++;
 	return 1;
 }
@@ -211,7 +215,8 @@ int vq_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t written)
 	/* virtio 1.2 §2.7.8: release: the element (and the data) before the index publishing it. */
 	vq->used_idx++;
 	vq_store16(&used->idx, vq->used_idx, __ATOMIC_RELEASE);
-	TRACE(USED_PUSH, vq_trace_id(vq), TRACE_PAIR(vq->index, head), written, vq->used_idx);
+	TRACE_DESCS(USED_PUSH, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, head), written,
+		    vq->used_idx);
 	return 0;
 }
 

@@ -77,12 +77,12 @@ static void view_model(const struct trace_file *tf)
 {
 	struct view v;
 	size_t n = tf->nrec < 512 ? tf->nrec : 512, chars = 0;
-	char buf[512];
+	char buf[512], chain[20][VIEW_LINE_MAX];
 	if (view_init(&v, tf))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct view_round round;
-		struct view_queue q;
+		static struct view_queue q;
 		view_summary(tf, &tf->rec[i], buf, sizeof(buf));
 		view_when(tf, &tf->rec[i], buf, sizeof(buf));
 		view_detail(tf, i, i < v.tags.n ? v.tags.step[i] : TRACE_STEP_NONE, discard_line,
@@ -91,7 +91,11 @@ static void view_model(const struct trace_file *tf)
 		view_step_next(tf, &v.tags, i, 1);
 		view_step_next(tf, &v.tags, i, -1);
 		view_queue_get(tf, i, &q);
+		view_queue_chain_lines(tf, &q, chain, 20);
+		view_queue_get_on(tf, i, (int)(i % 3), &q);
 	}
+	view_set_queue(&v, 1);
+	view_pane_queue_next(&v, 1);
 	view_select_record(&v, tf->nrec / 2);
 	view_step(&v, 1);
 	view_step(&v, -1);

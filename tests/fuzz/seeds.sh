@@ -17,8 +17,14 @@ for v in legacy modern; do
 		--trace-events 'virtio-status,features,queue-setup,request,irq,guest-marker' \
 		>/dev/null 2>&1 </dev/null
 done
+# trace: pops carrying their chains (DESCS chunks), on the split and the packed ring
+for r in split packed; do
+	$KVMSCOPE run --kernel guest/out/mini.elf --disk "$tmp/disk.img" --virtio modern --ring $r \
+		--append "test=blk ring=$r sectors=8 seed=7" --trace "$C/trace/mini-descs-$r.kvt" \
+		--trace-events 'request,queue_notify' >/dev/null 2>&1 </dev/null
+done
 # import_qemu: the fixtures' virtio lines in slices, one with its -status.log after a form feed
-for f in legacy modern legacy-ioeventfd-off; do
+for f in legacy modern legacy-ioeventfd-off modern-only modern-smp2; do
 	grep -v kvm_set_ioeventfd tests/fixtures/qemu-$f.log | head -c 6000 >"$C/import_qemu/$f-head"
 	grep virt tests/fixtures/qemu-$f.log | tail -n 40 >"$C/import_qemu/$f-tail"
 done

@@ -15,7 +15,7 @@ mkdir "$out/rw"
 # 1: status, stdout and stderr apart, the checkout at its own path, a real KVM, --rw
 start=$(date +%s)
 sh $run --timeout 600 --rw "$out/rw" -- sh -c \
-	'echo "pwd=$PWD"; echo to-stderr >&2; ls /sys/module | grep -x kvm_amd; cat /sys/module/kvm_amd/parameters/nested; echo result >'"$out/rw/file"'; touch /written-to-overlay; exit 3' \
+	'echo "pwd=$PWD"; echo to-stderr >&2; ls /sys/module | grep -x kvm_amd; cat /sys/module/kvm_amd/parameters/nested; echo result >'"$out/rw/file"'; touch /written-to-overlay; [ -e /dev/fd/1 ] && [ -e /dev/stdin ] && echo dev-fd; exit 3' \
 	>"$out/o" 2>"$out/e" </dev/null
 rc=$?
 echo "l1: first run took $(($(date +%s) - start)) s of host time"
@@ -27,6 +27,8 @@ check "l1: stdout and stderr come back apart" \
 	sh -c "grep -qx to-stderr '$out/e' && ! grep -q to-stderr '$out/o'"
 check "l1: a --rw directory brings a file back" grep -qx result "$out/rw/file"
 check "l1: other writes stay in L1 (nothing written to the host's /)" [ ! -e /written-to-overlay ]
+check "l1: /dev/fd and /dev/stdin are there, as on the host (bash's <(...) needs them)" \
+	grep -qx dev-fd "$out/o"
 
 # 1b: a working directory under /tmp (where a CI clone may live): L1 mounts a tmpfs of its own
 # there, and must lay the host's directory back over it

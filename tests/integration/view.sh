@@ -161,6 +161,57 @@ check "SIGTERM: the viewer dies of it" exited 143
 check "SIGTERM: the terminal is restored (stty)" restored
 T kill-session -t v
 
+# Two queues whose pops carry their chains (test_view_queue's trace): the Queue pane shows the
+# chain as the device walked it and the ring entries around it, [ ] picks the queue it shows,
+# and the filter keeps one queue's events.
+if [ -x "$BUILD/tests/test_view_queue" ]; then
+	"$BUILD/tests/test_view_queue" --write "$out/q.kvt"
+	start "$out/q.kvt"
+	wait_for "kvmscope view $out/q.kvt" >/dev/null
+	keys g 24 Enter
+	check "queue view: g 24 selects q1's split_pop" wait_for "#24 split_pop [request]"
+	check "queue view: the pane names q1 of the device's 2" shows " Queue blk0 q1 of 2 as of #24"
+	check "queue view: the chain's head and size" shows "chain head 2 #24: 4 descriptors"
+	check "queue view: the INDIRECT descriptor as walked" shows " desc[2] 0x30000 len=48 INDIRECT"
+	check "queue view: its table, indented" shows "   table[1] 0x32000 len=4096"
+	check "queue view: the avail entries around it" shows "avail idx 1: 6:? 7:? >0:2 1:? 2:?"
+	keys ']'
+	check "]: the pane shows q0, chosen" wait_for " Queue blk0 q0 of 2, chosen, as of #24"
+	check "]: q0's own chain" shows "chain head 0 #"
+	keys ']' ']'
+	check "] ]: q1, then the event's queue again" wait_for " Queue blk0 q1 of 2 as of #24"
+	keys f q 1 Enter
+	check "f q 1: only q1's 19 events" wait_for "Timeline  19/"
+	check "f q 1: the header says filtered" shows "[filtered]"
+	keys q
+	check "queue view: q exits 0" exited 0
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+fi
+# QEMU 7.2 with -smp 2 (num-queues=2): its queues one at a time, and trace stats per queue.
+smp2=tests/fixtures/qemu-modern-smp2.log
+if [ -s "$smp2" ]; then
+	start "$smp2"
+	wait_for "kvmscope view $smp2" >/dev/null
+	keys / "queue_notify queue=1" Enter
+	check "qemu -smp 2: a notify of q1, the pane on q1 of 2" wait_for "q1 of 2 a"
+	keys ']'
+	check "qemu -smp 2: ] shows q0 with QEMU's monitor snapshot" wait_for "q0 of 2,"
+	check "qemu -smp 2: q0's size from the snapshot" shows "size 256, vector not logged"
+	keys f q 0 Enter
+	check "qemu -smp 2: f q 0 keeps q0's events only" \
+		within5 sh -c "tmux -L $sock capture-pane -t v -p | grep -q 'Timeline  [0-9]*/1052 shown' && ! tmux -L $sock capture-pane -t v -p | grep -q 'queue=1'"
+	keys q
+	exited 0 >/dev/null
+	T kill-session -t v
+	rm -f "$out/exit" "$out/stty.after"
+	$KVMSCOPE import qemu "$smp2" -o "$out/smp2.kvt" >/dev/null 2>&1
+	$KVMSCOPE trace stats "$out/smp2.kvt" >"$out/smp2.stats" 2>&1
+	check "qemu -smp 2: trace stats gives each queue its requests and notifies" \
+		sh -c "grep -q '^virtio-blk-pci 00:02.0 q0 *1 *65536 *3 ' '$out/smp2.stats' &&
+			grep -q '^virtio-blk-pci 00:02.0 q1 *4 *135168 *5 ' '$out/smp2.stats'"
+fi
+
 # walk NAME FILE: from the first event, n lights every step of the init path in the spec's order
 # (5 and 6 only when the driver negotiated FEATURES_OK: not on a legacy transport), then the first
 # request's IO path. Leaves the viewer on the first interrupt.
@@ -300,19 +351,19 @@ if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
 	keys n n n
 	check "compare: n n n: DRIVER, features, FEATURES_OK in both columns (short at 80 columns)" \
 		on_row "= status ACK|DRV|FEAT_OK  *| status ACK|DRV|FEAT_OK *$"
-	keys Home d
+	keys S d # S: the handshake's title row (PCI enumeration is above it)
 	check "compare: d: a difference, labelled as expected" \
-		wait_for "only in A: expected [1] QEMU 7.2 has no trace event"
+		wait_for "QEMU 7.2 has no trace event for transport register"
 	check "compare: its row: only in A, nothing in B, note [1]" \
-		on_row "< .*| -  *\[1\]$"
+		on_row "< .*| -  *\[[0-9]*\]$"
 	press_until d "~ PCI write command" 30 0.1
 	check "compare: d reaches the command register that differs (SERR#), labelled" \
 		wait_for "differs: expected ["
 	check "compare: ... and explains it" shows "SeaBIOS turns on SERR#"
 	keys m
 	check "compare: m: no mismatch in this pair" wait_for "no mismatch further down"
-	keys End
-	check "compare: End: DRIVER_OK in both columns" \
+	keys s k # the row above the IO part's title: the handshake's last
+	check "compare: s k: DRIVER_OK in both columns" \
 		on_row "= status ACK|DRV|FEAT_OK|DRV_OK  *| status ACK|DRV|FEAT_OK|DRV_OK *$"
 	T resize-window -t v -x 132 -y 43
 	check "compare: resize to 132x43 redraws (the whole B path)" \
@@ -336,6 +387,53 @@ if [ -s "$linux" ] && [ -x "$KVMSCOPE" ]; then
 else
 	echo "SKIP view: compare (no Linux boot trace: $linux comes from tests/integration/linux.sh)"
 fi
+
+# Compare beyond the handshake, on committed files (no KVM needed): kvmscope's Linux boot with
+# --virtio modern beside QEMU's disable-legacy=on device. PCI enumeration and the IO path are
+# rows under their titles, with kvmscope diff's labels.
+kv=tests/fixtures/kvmscope-modern.kvt
+qmo=tests/fixtures/qemu-modern-only.log
+selected() { screen | grep -q "^>$1"; }
+on_row() { within5 selected "$1"; }
+start "$kv --compare $qmo" 100 30
+check "compare parts: opens on the handshake's reset" wait_for ">= reset"
+check "compare parts: nothing unexplained in any part" shows "0 mismatches"
+keys S S
+check "compare parts: S S: PCI enumeration's title, at the top" on_row "-- PCI enumeration --"
+check "compare parts: ... its detail says what the part holds" shows "the device's config space"
+keys j
+check "compare parts: the capability walk on both sides" \
+	on_row "= capability msix@0x98  *| capability msix@0x98 *$"
+keys d
+check "compare parts: d: the command register SeaBIOS set, labelled" \
+	on_row "~ PCI write command = 0x400  *| PCI write command = 0x507  *\[1\]$"
+check "compare parts: ... and the label says why" shows "SeaBIOS leaves I/O, memory decoding"
+keys j j # past the second command write of the same run
+check "compare parts: the interrupt line, the platform's" \
+	on_row "~ read interrupt line = 16  *| read interrupt line = 10 "
+check "compare parts: ... labelled so" shows "the interrupt line is the platform's"
+keys $(printf 'j %.0s' $(seq 41)) # 41 rows down: BAR4's sizing, after BAR0-3's
+check "compare parts: BAR4 sized alike on both sides" \
+	on_row "= BAR4 sizing reads 0xffffc00c  *| BAR4 sizing reads 0xffffc00c *$"
+keys s s
+check "compare parts: s s: the IO part" on_row "-- IO --"
+keys j
+check "compare parts: IO: the first notify, by exit against by ioeventfd, labelled" \
+	on_row "~ notify queue 0 by exit  *| notify queue 0 by ioeventfd  *\[[0-9]*\]$"
+keys j j # past the kick QEMU gives itself when its data plane starts
+check "compare parts: IO: the first pop, the same on both sides" \
+	on_row "= pop queue 0 IN sector 0 4096 B  *| pop queue 0 IN sector 0 4096 B *$"
+keys j j
+check "compare parts: IO: its interrupt, MSI-X against irqfd, labelled" \
+	on_row "~ interrupt queue 0 msix  *| interrupt queue 0 msix-irqfd  *\[[0-9]*\]$"
+keys m
+check "compare parts: m: no mismatch further down" wait_for "no mismatch further down"
+keys '?'
+check "compare parts: ? lists s / S" wait_for "s / S           next / previous part"
+keys x q
+check "compare parts: q: exit status 0" exited 0
+T kill-session -t v
+rm -f "$out/exit" "$out/stty.after"
 
 # A QEMU log, opened as it is (imported on the fly): what QEMU does not log is said, not made up.
 qemu=tests/fixtures/qemu-modern.log

@@ -4,6 +4,9 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +17,10 @@
 #define QEMU_LEGACY	  "tests/fixtures/qemu-legacy.log"
 #define QEMU_MODERN	  "tests/fixtures/qemu-modern.log"
 #define QEMU_NO_IOEVENTFD "tests/fixtures/qemu-legacy-ioeventfd-off.log"
+#define QEMU_MODERN_ONLY  "tests/fixtures/qemu-modern-only.log"
+#define QEMU_SMP2	  "tests/fixtures/qemu-modern-smp2.log"
+#define KVMSCOPE_MODERN	  "tests/fixtures/kvmscope-modern.kvt" /* run --virtio modern, Linux */
+#define KVMSCOPE_SMP2	  "tests/fixtures/kvmscope-smp2.kvt"   /* --smp 2 --blk-queues 2, Linux */
 
 static char out[1 << 17];
 
@@ -87,6 +94,31 @@ static void pci_write(struct gen *g, uint64_t off, uint64_t val, uint64_t cap)
 	R4(g, PCI_CFG_WRITE, "off", off, "len", 2, "val", val, "cap", cap);
 }
 
+/* A generated trace's start: the device, its site, transport, IO path, dev_create, features. */
+static void gen_begin(struct gen *g, const char *path, const char *transport, uint64_t features)
+{
+	*g = (struct gen){.ts = 1000000};
+	trace_build_init(&g->b, path);
+	g->dev = trace_build_dev(&g->b, "virtio-blk", 2);
+	g->site = trace_build_site(&g->b, "test_generator", "tests/unit/test_diff.c");
+	trace_build_info(&g->b, "transport", transport);
+	trace_build_info(&g->b, "io_path", "vcpu");
+	R2(g, DEV_CREATE, "slot", 1, "function", 0);
+	R1(g, HOST_FEATURES, "features", features);
+}
+
+/* ... and its end: saved to path, checked as what. */
+static void gen_end(struct gen *g, const char *path, const char *what)
+{
+	struct trace_file tf;
+	char err[256] = "";
+	bool oom = g->b.oom;
+	trace_build_finish(&g->b, &tf);
+	CHECK(!oom && !g->bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
+	      "generator: %s, %s written %s", what, path, err);
+	trace_file_free(&tf);
+}
+
 /* What kvmscope recorded of a legacy Linux boot, reduced; skip_driver: the driver forgets to set
  * DRIVER (a broken handshake). transport: what the trace says the device was; a "modern" one
  * has no I/O BAR0 (the steps stay the legacy driver's, which the BAR test does not mind).
@@ -97,17 +129,9 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
 	const uint64_t msix = TRACE_PCI_CAP(0x40, PCI_CAP_ID_MSIX, 0), ctrl = 0x42;
 	const uint64_t before_ok = skip_driver ? ack : ack | drv;
-	struct gen g = {.ts = 1000000};
-	struct trace_file tf;
-	char err[256] = "";
+	struct gen g;
 
-	trace_build_init(&g.b, path);
-	g.dev = trace_build_dev(&g.b, "virtio-blk", 2);
-	g.site = trace_build_site(&g.b, "test_generator", "tests/unit/test_diff.c");
-	trace_build_info(&g.b, "transport", transport);
-	trace_build_info(&g.b, "io_path", "vcpu");
-	R2(&g, DEV_CREATE, "slot", 1, "function", 0);
-	R1(&g, HOST_FEATURES, "features", 0x71006ed4); /* QEMU 7.2's legacy set, no RING_RESET */
+	gen_begin(&g, path, transport, 0x71006ed4); /* QEMU 7.2's legacy set, no RING_RESET */
 	if (strcmp(transport, "modern"))
 		R4(&g, BAR_MAP, "bar", 0, "addr", 0xc000, "size", 0x80, "type",
 		   PCI_BASE_ADDRESS_SPACE_IO);
@@ -135,12 +159,72 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 	request(&g, VIRTIO_BLK_T_FLUSH, 0, 0);
 	request(&g, VIRTIO_BLK_T_IN, 2048, 65536);
 	status(&g, before_ok | VIRTIO_CONFIG_S_DRIVER_OK, 0);
-	bool oom = g.b.oom;
-	trace_build_finish(&g.b, &tf);
-	CHECK(!oom && !g.bad && trace_file_save(&tf, path, err, sizeof(err)) == 0,
-	      "generator: every argument in the catalogue, %s written %s", path, err);
-	trace_file_free(&tf);
+	gen_end(&g, path, "every argument in the catalogue");
 }
+
+/* A modern kvmscope-shaped trace of a device with nq queues (VIRTIO_BLK_F_MQ when nq > 1): its
+ * PCI enumeration, the handshake with each queue's setup, and requests; request k goes on queue
+ * (k + shift) % nq, as Linux's blk-mq puts it on the queue of the CPU that submitted it. */
+static void write_mq(const char *path, unsigned nq, unsigned shift)
+{
+	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
+	const uint64_t fok = VIRTIO_CONFIG_S_FEATURES_OK, dok = VIRTIO_CONFIG_S_DRIVER_OK;
+	const uint64_t mq = nq > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0;
+	const uint64_t msix = TRACE_PCI_CAP(0x98, PCI_CAP_ID_MSIX, 0);
+	const uint64_t numq = offsetof(struct virtio_blk_config, num_queues);
+	struct gen g;
+	char what[32];
+
+	gen_begin(&g, path, "modern", 0x179006e54 | mq);
+	for (unsigned q = 0; q < nq; q++)
+		R2(&g, QUEUE_ADD, "queue", q, "size", 256);
+	R4(&g, PCI_CFG_READ, "off", PCI_VENDOR_ID, "len", 4, "val", 0x10421af4, "cap", 0);
+	R4(&g, PCI_CFG_READ, "off", 0x98, "len", 2, "val", 0x8411, "cap", msix);
+	pci_write(&g, PCI_BASE_ADDRESS_4, 0xffffffff, 0);
+	R4(&g, PCI_CFG_READ, "off", PCI_BASE_ADDRESS_4, "len", 4, "val", 0xffffc00c, "cap", 0);
+	pci_write(&g, PCI_BASE_ADDRESS_4, 0xc000400c, 0);
+	R4(&g, BAR_MAP, "bar", 4, "addr", 0xc0004000, "size", 0x4000, "type", 0xc);
+	status(&g, 0, 0);
+	status(&g, 0, ack);
+	status(&g, ack, ack | drv);
+	R2(&g, DEVICE_FEATURES_READ, "sel", 0, "bits", 0x79006e54 | mq);
+	R2(&g, DEVICE_FEATURES_READ, "sel", 1, "bits", 1);
+	R2(&g, DRIVER_FEATURES_WRITE, "sel", 0, "bits", 0x30006e54 | mq);
+	R2(&g, DRIVER_FEATURES_WRITE, "sel", 1, "bits", 1);
+	status(&g, ack | drv, ack | drv | fok);
+	R1(&g, FEATURES_OK, "features", 0x130006e54 | mq);
+	if (nq > 1)
+		R3(&g, CONFIG_READ, "off", numq, "len", 2, "val", nq);
+	for (unsigned q = 0; q < nq; q++) {
+		R1(&g, QUEUE_SELECT, "queue", q);
+		R3(&g, QUEUE_SIZE, "queue", q, "size", 256, "rw", TRACE_READ);
+		R2(&g, QUEUE_DESC, "queue", q, "addr", 0x200000 + q * 0x10000);
+		R2(&g, QUEUE_DRIVER, "queue", q, "addr", 0x201000 + q * 0x10000);
+		R2(&g, QUEUE_DEVICE, "queue", q, "addr", 0x201240 + q * 0x10000);
+		R3(&g, COMMON_CFG_READ, "reg", VIRTIO_PCI_COMMON_Q_NOFF, "len", 2, "val", q);
+		R3(&g, QUEUE_ENABLE, "queue", q, "enable", 1, "rw", TRACE_WRITE);
+	}
+	status(&g, ack | drv | fok, ack | drv | fok | dok);
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned q = (k + shift) % nq;
+		R3(&g, QUEUE_NOTIFY, "queue", q, "via", TRACE_VIA_EXIT, "avail_idx", 1);
+		R4(&g, CHAIN_POP, "queue", q, "type", VIRTIO_BLK_T_IN, "sector", 2048 * k, "bytes",
+		   4096);
+		R3(&g, REQ_COMPLETE, "queue", q, "status", VIRTIO_BLK_S_OK, "ns", 40000);
+		R3(&g, IRQ_RAISE, "queue", q, "kind", TRACE_IRQ_MSIX, "vector", q + 1);
+	}
+	snprintf(what, sizeof(what), "a %u-queue device", nq);
+	gen_end(&g, path, what);
+}
+
+/* CHECK, and the report it was about when it fails. */
+#define CHECK_OUT(cond, ...)                                                                       \
+	do {                                                                                       \
+		int failed_ = check_failed;                                                        \
+		CHECK(cond, __VA_ARGS__);                                                          \
+		if (check_failed > failed_)                                                        \
+			fputs(out, stdout);                                                        \
+	} while (0)
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -333,6 +417,130 @@ static void test_bad_input(void)
 	unlink(empty);
 }
 
+/* Multi-queue: queues aligned by index, per-queue IO, and what one device's extra queues make
+ * differ labelled (synthetic traces; the QEMU -smp 2 log against itself and against -smp 1). */
+/* Whether the last report holds every one of the strings (a NULL ends them), and no mismatch. */
+static bool says(const char *first, ...)
+{
+	va_list ap;
+	bool all = !strstr(out, "<- mismatch");
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		all &= strstr(out, s) != NULL;
+	va_end(ap);
+	return all;
+}
+
+/* Runs diff A B: the handshakes match and PCI enumeration and IO have nothing unexplained. */
+static int rc_last;
+static bool labelled_only(const char *a, const char *b)
+{
+	rc_last = diff(a, b, NULL);
+	return rc_last == 0 && count(out, "0 unexplained") == 2;
+}
+
+static void test_multiqueue(void)
+{
+	char one[] = "/tmp/kvmscope-test-mq1-XXXXXX", two[] = "/tmp/kvmscope-test-mq2-XXXXXX";
+	char other[] = "/tmp/kvmscope-test-mq2b-XXXXXX";
+	close(mkstemp(one));
+	close(mkstemp(two));
+	close(mkstemp(other));
+	write_mq(one, 1, 0);
+	write_mq(two, 2, 0);
+	write_mq(other, 2, 1);
+	int rc = diff(two, two, NULL);
+	CHECK_OUT(rc == 0 &&
+		      says("queue 1: 2 requests, 2 notifies, 2 irqs",
+			   "step by step: 5 the same, 0 expected differences, 0 unexplained",
+			   "step by step: 16 the same, 0 expected differences, 0 unexplained",
+			   NULL),
+		  "multi-queue: a 2-queue trace against itself: both queues, per-queue IO, all "
+		  "the same (exit %d)",
+		  rc);
+	CHECK_OUT(labelled_only(two, one) &&
+		      says("one device has more queues", "the devices have 2 and 1 queues",
+			   "only one device has it", NULL),
+		  "multi-queue: 2 queues against 1: queue 1's setup, num_queues, the MQ bit and "
+		  "queue 1's IO labelled, nothing unexplained (exit %d)",
+		  rc_last);
+	rc = diff(two, other, "--format=json");
+	CHECK_OUT(rc == 0 && says("{\"op\":\"differs\",\"a\":\"pop queue 0 IN sector 0 4096 B\","
+				  "\"b\":\"pop queue 1 IN sector 0 4096 B\",\"expected\":\"a "
+				  "request goes on the queue of the vCPU",
+				  "\"io_unexplained\":0", NULL),
+		  "multi-queue: the same requests on other queues align by request, the queue "
+		  "labelled (exit %d)",
+		  rc);
+	rc = diff(two, one, "--format=json");
+	CHECK_OUT(says("\"device_queues\":2", "\"device_queues\":1",
+		       "\"queue\":1,\"set_up\":true,\"size\":256,\"requests\":2",
+		       "\"queues_label\":\"one device has more queues", "\"io_unexplained\":0",
+		       NULL),
+		  "multi-queue: JSON has each side's queues with their IO, and the label");
+	if (!getenv("KVMSCOPE_TEST_KEEP")) {
+		unlink(one);
+		unlink(two);
+		unlink(other);
+	}
+}
+
+/* The QEMU -smp 2 log (two queues, both used): against itself a clean match; against the
+ * single-queue log, the differences two queues make are labelled. A kvmscope modern-only Linux
+ * boot against QEMU's modern-only device: only the platform's differences, labelled. */
+static void test_recorded(void)
+{
+	CHECK_OUT(labelled_only(QEMU_SMP2, QEMU_SMP2) &&
+		      says("queue 1: 4 requests, 5 notifies, 4 irqs", "=  queue 1\n", NULL),
+		  "QEMU -smp 2 against itself: both queues, each with its IO, all the same (exit "
+		  "%d)",
+		  rc_last);
+	CHECK_OUT(labelled_only(QEMU_SMP2, QEMU_MODERN) &&
+		      says("only A: BLK_F_MQ; only B: none [1]",
+			   "the devices have 2 and 1 queues [1]",
+			   "~  PCI write msix.control = 0xc002", "only one device has it [1]",
+			   "[1] one device has more queues than the other", NULL),
+		  "QEMU -smp 2 against -smp 1: the MQ bit, num_queues, the MSI-X table size, queue "
+		  "1 and its IO labelled (exit %d)",
+		  rc_last);
+	CHECK_OUT(labelled_only(KVMSCOPE_SMP2, QEMU_SMP2) &&
+		      says("=  queue 1\n", "queue 1: 4 requests, 4 notifies, 4 irqs", NULL),
+		  "kvmscope Linux on two vCPUs and two queues against QEMU -smp 2: queues aligned "
+		  "by index, every difference labelled (exit %d)",
+		  rc_last);
+	CHECK_OUT(labelled_only(KVMSCOPE_MODERN, QEMU_MODERN_ONLY) && !strstr(out, "BAR0") &&
+		      says("slot: A 00:01.0, B 00:02.0 [1]",
+			   "BAR addresses are the platform's choice", NULL),
+		  "kvmscope --virtio modern against QEMU's disable-legacy=on device: no BAR0 on "
+		  "either side, every difference labelled, in PCI enumeration and IO too (exit %d)",
+		  rc_last);
+	diff(KVMSCOPE_MODERN, QEMU_MODERN_ONLY, "--format=json");
+	CHECK_OUT(
+	    says("the interrupt line is the platform's",
+		 "SeaBIOS leaves I/O, memory decoding and bus mastering on",
+		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
+	    "... its PCI steps label the interrupt line and SeaBIOS's decoding, as JSON says");
+	char copy[] = "/tmp/kvmscope-test-smp2-XXXXXX", cmd[256];
+	close(mkstemp(copy)); /* the -smp 2 log without its snapshot: the queues its IO was on */
+	snprintf(cmd, sizeof(cmd), "cp %s %s", QEMU_SMP2, copy);
+	CHECK(system(cmd) == 0, "the -smp 2 log copied without its snapshot");
+	diff(copy, QEMU_MODERN, NULL);
+	CHECK_OUT(strstr(out, "~  queue 1: 4 requests, 5 notifies, 4 irqs          -\n"),
+		  "without QEMU's snapshot, the queues its IO was on are listed (their count not "
+		  "known, nothing labelled for it)");
+	unlink(copy);
+	diff(QEMU_LEGACY, QEMU_MODERN, "--format=json");
+	CHECK_OUT(
+	    says("the two interfaces' PCI functions differ",
+		 "\"pci_unexplained\":0,\"io_unexplained\":0", NULL),
+	    "QEMU legacy against modern: the capabilities and BARs each interface has, labelled "
+	    "in PCI enumeration");
+	CHECK_OUT(labelled_only(QEMU_MODERN_ONLY, QEMU_MODERN) &&
+		      says("~  BAR0 -", "a modern-only one has none", NULL),
+		  "QEMU modern-only against transitional: BAR0 on one side, labelled (exit %d)",
+		  rc_last);
+}
+
 int main(void)
 {
 	test_edit();
@@ -340,5 +548,7 @@ int main(void)
 	test_family_not_logged();
 	test_kvmscope_traces();
 	test_bad_input();
+	test_multiqueue();
+	test_recorded();
 	return CHECK_DONE();
 }

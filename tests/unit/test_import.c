@@ -1,7 +1,10 @@
 /* tests/unit/test_import.c - `kvmscope import qemu` on the real QEMU 7.2 logs committed in
  * tests/fixtures (made by guest/qemu-trace.sh), on the log format's variants, and on bad input. */
 #include <linux/virtio_blk.h>
+#include <glob.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -425,8 +428,114 @@ static void test_many_queues(void)
 		trace_file_free(&r.tf);
 }
 
+/* QEMU 7.2 with -smp 2 gives virtio-blk two queues (num-queues follows the vCPUs): every queue
+ * event keeps QEMU's queue index (from virtio_queue_notify's n), each queue's monitor answer is
+ * read, and the vq pointers of the log map to queues 0 and 1 consistently. */
+static void test_smp2(void)
+{
+	struct result r;
+	if (!import_ok(&r, "tests/fixtures/qemu-modern-smp2.log"))
+		return;
+	size_t per[2][4] = {{0}}, other = 0;
+	static const unsigned evs[] = {TRACE_EV_QUEUE_NOTIFY, TRACE_EV_CHAIN_POP,
+				       TRACE_EV_REQ_COMPLETE, TRACE_EV_IRQ_RAISE};
+	for (size_t i = 0; i < r.tf.nrec; i++)
+		for (int k = 0; k < 4; k++)
+			if (r.tf.rec[i].ev == evs[k]) {
+				uint64_t q = trace_rec_arg(&r.tf.rec[i], "queue", 99);
+				if (q < 2)
+					per[q][k]++;
+				else
+					other++;
+			}
+	CHECK(!other && per[0][1] == 1 && per[1][1] == 4 && per[0][0] == 3 && per[1][0] == 5 &&
+		  per[0][2] == per[0][1] && per[1][2] == per[1][1] && per[0][3] == 1 &&
+		  per[1][3] == 4,
+	      "-smp 2: queue 0 has 1 request (3 notifies), queue 1 has 4 (5 notifies), each "
+	      "completion and interrupt on its request's queue (%zu outside 0-1)",
+	      other);
+	const struct trace_rec *start = nth(&r.tf, TRACE_EV_BACKEND_START, 0);
+	CHECK(start && trace_rec_arg(start, "queues", 0) == 2,
+	      "-smp 2: the data plane serves 2 queues");
+	CHECK(!strcmp(info(&r.tf, "qemu_num_vqs"), "2") &&
+		  !strncmp(info(&r.tf, "qemu_queue0"), "size=256 desc=0x240000 ", 23) &&
+		  !strncmp(info(&r.tf, "qemu_queue1"), "size=256 desc=0x242000 ", 23) &&
+		  strtoull(info(&r.tf, "qemu_host_features"), NULL, 16) & 1ULL << VIRTIO_BLK_F_MQ,
+	      "-smp 2: the monitor's answers for the device (MQ offered, 2 queues) and each queue "
+	      "(%s)",
+	      info(&r.tf, "qemu_queue1"));
+	trace_file_free(&r.tf);
+
+	if (!import_ok(&r, "tests/fixtures/qemu-modern-only.log"))
+		return;
+	bool id = false, bar0 = false;
+	for (size_t i = 0; i < r.tf.nrec; i++) {
+		const struct trace_rec *c = &r.tf.rec[i];
+		id |= c->ev == TRACE_EV_PCI_CFG_READ && trace_rec_arg(c, "off", 1) == 0 &&
+		      trace_rec_arg(c, "val", 0) == 0x10421af4;
+		bar0 |= c->ev == TRACE_EV_BAR_MAP && trace_rec_arg(c, "bar", 9) == 0;
+	}
+	CHECK(id && !bar0 && !strcmp(info(&r.tf, "transport"), "modern"),
+	      "modern-only: device 1af4:1042 (virtio 1.x only), no BAR0 ever mapped");
+	trace_file_free(&r.tf);
+}
+
+/* -smp 2: QEMU 7.2 gives the device two queues; the monitor's snapshot answers for each, and
+ * the import keeps both (it once kept the first device's first two answers: status and queue 0). */
+static void test_smp2_snapshot(void)
+{
+	struct result r;
+	if (!import_ok(&r, "tests/fixtures/qemu-modern-smp2.log"))
+		return;
+	const struct trace_file *tf = &r.tf;
+	CHECK(!strcmp(info(tf, "qemu_queue0"),
+		      "size=256 desc=0x240000 driver=0x241000 device=0x241240") &&
+		  !strcmp(info(tf, "qemu_queue1"),
+			  "size=256 desc=0x242000 driver=0x243000 device=0x243240"),
+	      "smp2: both queues of QEMU's monitor snapshot (%s)", info(tf, "qemu_queue1"));
+	trace_file_free(&r.tf);
+}
+
+/* Every QEMU log in tests/fixtures (a new one is covered by being there): it imports with no
+ * malformed line, Linux's session reaches DRIVER_OK, and its -status.log snapshot is read. */
+static void test_every_fixture(void)
+{
+	glob_t g;
+	size_t logs = 0;
+	char status[600];
+	if (glob("tests/fixtures/qemu-*.log", 0, NULL, &g)) {
+		CHECK(false, "tests/fixtures holds QEMU logs");
+		return;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *path = g.gl_pathv[i];
+		struct result r;
+		if (strstr(path, "-status.log"))
+			continue;
+		logs++;
+		if (!import_ok(&r, path))
+			continue;
+		bool driver_ok = false;
+		for (size_t k = 0; k < r.tf.nrec; k++)
+			driver_ok |= r.tf.rec[k].ev == TRACE_EV_VIRTIO_STATUS &&
+				     (trace_rec_arg(&r.tf.rec[k], "new", 0) & DRV_OK);
+		snprintf(status, sizeof(status), "%.*s-status.log", (int)(strlen(path) - 4), path);
+		bool snap = access(status, R_OK) == 0;
+		CHECK(!r.b.malformed && driver_ok && (!snap || *info(&r.tf, "qemu_host_features")),
+		      "fixture %s: no malformed line (%zu), DRIVER_OK (%d), its snapshot read (%s)",
+		      path, r.b.malformed, driver_ok,
+		      snap ? info(&r.tf, "qemu_host_features") : "none");
+		trace_file_free(&r.tf);
+	}
+	CHECK(logs >= 6, "every fixture: %zu QEMU logs", logs);
+	globfree(&g);
+}
+
 int main(void)
 {
+	test_every_fixture();
+	test_smp2();
+	test_smp2_snapshot();
 	test_msix_unlogged();
 	test_unknown();
 	test_legacy();

@@ -253,19 +253,7 @@ static void test_bad_stacks(void)
 /* Runs a `kvmscope trace` subcommand with stdout in a file; returns its status. */
 static int run(int (*cmd)(int, char **), char *out, size_t outlen, int argc, char **argv)
 {
-	char tmp[] = "/tmp/kvmscope-out-XXXXXX";
-	int fd = mkstemp(tmp), saved = dup(1);
-	fflush(stdout);
-	dup2(fd, 1);
-	int ret = cmd(argc, argv);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	ssize_t n = pread(fd, out, outlen - 1, 0);
-	out[n > 0 ? n : 0] = 0;
-	close(fd);
-	unlink(tmp);
-	return ret;
+	return check_run_captured(cmd, out, outlen, argc, argv);
 }
 
 /* Python's json module reads text (python3 is a test package, Makefile TEST_PKGS). A missing

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/unit/test_emit.h"
 #include "trace/view/view.h"
 
 /* Guest functions for the RIPs and stacks: symbols of this binary, named as Linux's. The
@@ -68,13 +69,7 @@ static struct {
 	size_t create, pci, reset, ack, driver, feat, fok, reread, setup, dok, marker, notify1,
 	    pop1, complete1, used1, irq1, notify2, pop2, pop3, used2, irq2, end;
 } at_rec;
-static size_t nrec;
 
-#define EMIT(ev, ...)                                                                              \
-	do {                                                                                       \
-		TRACE(ev, __VA_ARGS__);                                                            \
-		nrec++;                                                                            \
-	} while (0)
 
 static void status(uint16_t dev, unsigned old, unsigned new)
 {
@@ -510,6 +505,48 @@ static void cmp_collect(const struct view_cmp *c, int side)
 	view_cmp_detail(c, side, collect, NULL);
 }
 
+/* The parts around the handshake on a recorded pair: kvmscope's modern-only Linux boot beside
+ * QEMU's disable-legacy=on device. PCI enumeration and IO rows are diff's, with diff's labels,
+ * and nothing in them is unexplained. */
+static void test_compare_parts(void)
+{
+	struct view_cmp c;
+	char err[512] = "";
+	if (view_cmp_load(&c, "tests/fixtures/kvmscope-modern.kvt",
+			  "tests/fixtures/qemu-modern-only.log", err, sizeof(err))) {
+		CHECK(false, "compare parts: the recorded pair loads (%s)", err);
+		return;
+	}
+	const struct diff_cmp *p = &c.cmp[0];
+	size_t nio = p->npart_rows[DIFF_PART_IO];
+	bool cap = false, sizing = false, io[4] = {false}, io_labels = true;
+	static const char *const io_words[] = {"notify queue 0", "pop queue 0", "complete queue 0",
+					       "interrupt queue 0"};
+	for (size_t k = 0; k < c.nrows; k++) {
+		const struct view_cmp_row *r = &c.rows[k];
+		cap |= r->part == DIFF_PART_PCI && cmp_row_is(&c, k, DIFF_SAME, "capability msix@");
+		sizing |= r->part == DIFF_PART_PCI && cmp_row_is(&c, k, DIFF_SAME, "sizing reads");
+		for (int w = 0; w < 4; w++)
+			io[w] |= r->part == DIFF_PART_IO && r->a && r->b &&
+				 strstr(r->a->text, io_words[w]) && strstr(r->b->text, io_words[w]);
+	}
+	for (long k = 0; k < (long)nio; k++) { /* the same rows and labels as diff's */
+		const struct view_cmp_row *r = &c.rows[c.nrows - nio + k];
+		const struct diff_row *d = &p->part_rows[DIFF_PART_IO][k];
+		io_labels &=
+		    r->a == d->a && r->b == d->b && (d->op == DIFF_SAME || r->label == d->label);
+	}
+	CHECK(cap && sizing,
+	      "compare: PCI enumeration: the capability walk and BAR sizing, aligned");
+	CHECK(io[0] && io[1] && io[2] && io[3] && io_labels,
+	      "compare: IO: notify, pop, completion and interrupt aligned, with diff's labels");
+	CHECK(c.mismatches == 0 && c.expected > 50,
+	      "compare parts: kvmscope modern against QEMU modern-only: %zu expected, %zu "
+	      "mismatches over the three parts",
+	      c.expected, c.mismatches);
+	view_cmp_free(&c);
+}
+
 static void test_compare(const char *sample)
 {
 	struct view_cmp c;
@@ -518,15 +555,34 @@ static void test_compare(const char *sample)
 
 	CHECK(view_cmp_load(&c, sample, "tests/fixtures/qemu-modern.log", err, sizeof(err)) == 0,
 	      "compare: the sample against QEMU's modern log loads (%s)", err);
-	CHECK(c.ncmp == 1 && c.nrows == (size_t)c.cmp[0].nrows && c.nrows > 10,
-	      "compare: one device pair, its rows are diff's alignment (%zu)", c.nrows);
-	CHECK(c.same == c.cmp[0].same && c.expected == c.cmp[0].labelled &&
-		  c.mismatches == c.cmp[0].mismatches && c.expected && c.mismatches,
-	      "compare: the counts are diff's (%zu same, %zu expected, %zu mismatches)", c.same,
-	      c.expected, c.mismatches);
-	CHECK(cmp_row_is(&c, 0, DIFF_SAME, "reset") && c.rows[0].step == TRACE_STEP_RESET &&
-		  c.rows[0].step_start,
-	      "compare: the first row is the reset, on both sides, step 1");
+	const struct diff_cmp *p = &c.cmp[0];
+	size_t npci = p->npart_rows[DIFF_PART_PCI], nio = p->npart_rows[DIFF_PART_IO];
+	CHECK(c.ncmp == 1 && c.nrows == 3 + (size_t)p->nrows + npci + nio && p->nrows > 10 &&
+		  npci > 10 && nio > 10,
+	      "compare: one device pair, its rows are diff's alignment: PCI enumeration (%zu), "
+	      "handshake (%ld), IO (%zu), each under its title",
+	      npci, p->nrows, nio);
+	size_t same = 0, labelled = 0, unexplained = 0;
+	for (size_t k = 0; k < c.nrows; k++) {
+		const struct view_cmp_row *r = &c.rows[k];
+		same += !r->title && r->op == DIFF_SAME;
+		labelled += r->op != DIFF_SAME && r->label;
+		unexplained += r->op != DIFF_SAME && !r->label;
+	}
+	CHECK(c.same == same && c.expected == labelled &&
+		  c.mismatches == p->mismatches + p->part_mismatches[DIFF_PART_PCI] +
+				      p->part_mismatches[DIFF_PART_IO] &&
+		  c.mismatches == unexplained && c.expected && c.mismatches,
+	      "compare: the counts are diff's, over the three parts (%zu same, %zu expected, %zu "
+	      "mismatches)",
+	      c.same, c.expected, c.mismatches);
+	size_t opened = c.row;
+	CHECK(opened > npci + 1 && c.rows[opened - 1].title &&
+		  c.rows[opened - 1].part == DIFF_PART_HANDSHAKE &&
+		  cmp_row_is(&c, opened, DIFF_SAME, "reset") &&
+		  c.rows[opened].step == TRACE_STEP_RESET && c.rows[opened].step_start,
+	      "compare: the view opens on the handshake's first row, the reset on both sides, step "
+	      "1");
 	size_t both = 0;
 	for (size_t k = 0; k < c.nrows; k++)
 		both += cmp_row_is(&c, k, DIFF_SAME, "status ACKNOWLEDGE") && c.rows[k].a &&
@@ -546,7 +602,7 @@ static void test_compare(const char *sample)
 	view_cmp_step(&c, -1);
 	CHECK(c.row < last && c.rows[c.row].step_start, "compare: p goes back a step");
 
-	c.row = 0;
+	c.row = opened;
 	CHECK(view_cmp_diff(&c, 1, false) && c.rows[c.row].op == DIFF_ONLY_A &&
 		  c.rows[c.row].label && strstr(c.msg, "expected"),
 	      "compare: d finds the first difference, labelled (%s)", c.msg);
@@ -563,7 +619,7 @@ static void test_compare(const char *sample)
 	view_cmp_diff(&c, 1, false);
 	CHECK(c.row > first + 1 && c.rows[c.row - 1].op == DIFF_SAME,
 	      "compare: d skips the rest of a run (to row %zu)", c.row);
-	c.row = 0;
+	c.row = opened;
 	CHECK(view_cmp_diff(&c, 1, true) && c.rows[c.row].op == DIFF_ONLY_B &&
 		  !c.rows[c.row].label && strstr(c.msg, "4 rows: 4 mismatches"),
 	      "compare: m finds the unexplained run (%s)", c.msg);
@@ -572,6 +628,18 @@ static void test_compare(const char *sample)
 	cmp_collect(&c, 1);
 	CHECK(detail_has("[pci]"), "compare: the detail shows B's event from QEMU's log");
 	CHECK(view_cmp_diff(&c, -1, false) && c.row < first + 20, "compare: D goes back");
+
+	/* the parts around the handshake: PCI enumeration and IO, with diff's labels */
+	c.row = opened;
+	CHECK(view_cmp_part(&c, 1) && c.rows[c.row].title && c.rows[c.row].part == DIFF_PART_IO &&
+		  strstr(c.msg, "IO: after DRIVER_OK"),
+	      "compare: s goes to the IO part (%s)", c.msg);
+	CHECK(!view_cmp_part(&c, 1) && view_cmp_part(&c, -1) && view_cmp_part(&c, -1) &&
+		  c.row == 0 && c.rows[0].part == DIFF_PART_PCI,
+	      "compare: S goes back to the handshake, then to PCI enumeration at the top");
+	cmp_collect(&c, -1);
+	CHECK(detail_has("PCI enumeration") && detail_has("BAR sizing"),
+	      "compare: a part's title row says what the part holds");
 	view_cmp_free(&c);
 
 	CHECK(view_cmp_load(&c, "tests/fixtures/qemu-legacy.log", "tests/fixtures/qemu-modern.log",
@@ -599,16 +667,14 @@ int main(int argc, char **argv)
 {
 	char path[] = "/tmp/kvmscope-view-XXXXXX", err[256];
 
-	if (argc == 3 && !strcmp(argv[1], "--write"))
-		return write_sample(argv[2]) < 0 ? 1 : 0;
-	if (argc >= 3 && !strcmp(argv[1], "--view")) {
-		argv[1] = "view";
-		return view_cmd_main(argc - 1, argv + 1);
-	}
+	int mode = check_view_modes(argc, argv, write_sample, view_cmd_main);
+	if (mode >= 0)
+		return mode;
 	close(mkstemp(path));
 	CHECK(write_sample(path) == 0, "sample trace written");
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "sample trace read (%s)", err);
 	test_compare(path);
+	test_compare_parts();
 	unlink(path);
 	CHECK(view_init(&v, &tf) == 0, "view_init");
 	test_tags();

@@ -9,20 +9,15 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/unit/test_emit.h"
 #include "trace/view/view.h"
 
 #define HEAD_FLAGS (VRING_DESC_F_NEXT | 1u << VRING_PACKED_DESC_F_AVAIL)
 
-static size_t nrec;
 static struct {
 	size_t pops, used1, used2, pop2, used3;
 } at;
 
-#define EMIT(ev, ...)                                                                              \
-	do {                                                                                       \
-		TRACE(ev, __VA_ARGS__);                                                            \
-		nrec++;                                                                            \
-	} while (0)
 
 /* A 4-slot packed ring: a list of 3 (id 0) and one of 1 (id 3) popped, id 3 used first, then
  * id 0 (its used descriptor in slot 1 skips slots 2 and 3), then a list of 2 in the second lap. */

@@ -18,22 +18,6 @@
 #define INDIR_GPA 0x8000
 #define BUF_GPA	  0x10000
 
-static struct vring_desc *desc_at(uint64_t table, unsigned i)
-{
-	return (struct vring_desc *)gp(table) + i;
-}
-
-static void set_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	struct vring_desc *d = desc_at(table, i);
-
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(flags);
-	d->next = htole16(next);
-}
-
 static struct vring_avail *avail(void)
 {
 	return gp(AVAIL_GPA);
@@ -47,10 +31,7 @@ static struct vring_used *used(void)
 /* The driver's side: put head in the next avail slot and publish it. */
 static void drv_publish(uint16_t head)
 {
-	uint16_t idx = le16toh(avail()->idx);
-
-	avail()->ring[idx & (vq.size - 1)] = htole16(head);
-	avail()->idx = htole16(idx + 1);
+	vq_drv_publish(AVAIL_GPA, head);
 }
 
 static void setup(uint16_t size)
@@ -86,7 +67,7 @@ static void test_simple(void)
 	setup(8);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 0, "empty ring pops nothing");
-	set_desc(DESC_GPA, 3, BUF_GPA, 100, 0, 0);
+	vq_set_desc(DESC_GPA, 3, BUF_GPA, 100, 0, 0);
 	drv_publish(3);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 1, "simple chain pops");
@@ -109,10 +90,10 @@ static void test_simple(void)
 static void test_out_in(void)
 {
 	setup(8);
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 5);
-	set_desc(DESC_GPA, 5, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT, 2); /* empty: skipped */
-	set_desc(DESC_GPA, 2, BUF_GPA + 0x200, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 7);
-	set_desc(DESC_GPA, 7, BUF_GPA + 0x1000, 1, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 5);
+	vq_set_desc(DESC_GPA, 5, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT, 2); /* empty: skipped */
+	vq_set_desc(DESC_GPA, 2, BUF_GPA + 0x200, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 7);
+	vq_set_desc(DESC_GPA, 7, BUF_GPA + 0x1000, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(0);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 1, "out+in chain pops");
@@ -123,8 +104,8 @@ static void test_out_in(void)
 	      "out+in: writable segments in chain order");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
-	set_desc(DESC_GPA, 1, BUF_GPA, 16, 0, 0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+	vq_set_desc(DESC_GPA, 1, BUF_GPA, 16, 0, 0);
 	pop_fails(0, "readable after writable is a guest error",
 		  "device-readable descriptor after a device-writable");
 }
@@ -132,10 +113,10 @@ static void test_out_in(void)
 static void test_indirect(void)
 {
 	setup(8);
-	set_desc(INDIR_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
-	set_desc(INDIR_GPA, 1, BUF_GPA + 0x100, 4096, VRING_DESC_F_NEXT, 2);
-	set_desc(INDIR_GPA, 2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
-	set_desc(DESC_GPA, 4, INDIR_GPA, 3 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(INDIR_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
+	vq_set_desc(INDIR_GPA, 1, BUF_GPA + 0x100, 4096, VRING_DESC_F_NEXT, 2);
+	vq_set_desc(INDIR_GPA, 2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(DESC_GPA, 4, INDIR_GPA, 3 * 16, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(4);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 1, "indirect chain pops");
@@ -144,26 +125,26 @@ static void test_indirect(void)
 	      "indirect: the table's three segments");
 
 	/* §2.7.5.3: zero or more direct descriptors, then one indirect. */
-	set_desc(DESC_GPA, 1, BUF_GPA + 0x300, 8, VRING_DESC_F_NEXT, 4);
+	vq_set_desc(DESC_GPA, 1, BUF_GPA + 0x300, 8, VRING_DESC_F_NEXT, 4);
 	drv_publish(1);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 1 && chain.nr_out == 3 && chain.iov[0].iov_len == 8,
 	      "direct descriptor then indirect table");
 
-	set_desc(INDIR_GPA, 2, INDIR_GPA, 16, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(INDIR_GPA, 2, INDIR_GPA, 16, VRING_DESC_F_INDIRECT, 0);
 	pop_fails(4, "nested indirect is rejected", "indirect table inside an indirect table");
 
 	setup(8);
-	set_desc(INDIR_GPA, 0, BUF_GPA, 16, 0, 0);
-	set_desc(DESC_GPA, 0, INDIR_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	vq_set_desc(INDIR_GPA, 0, BUF_GPA, 16, 0, 0);
+	vq_set_desc(DESC_GPA, 0, INDIR_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
 	pop_fails(0, "INDIRECT with NEXT is rejected", "indirect descriptor with NEXT");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, INDIR_GPA, 20, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(DESC_GPA, 0, INDIR_GPA, 20, VRING_DESC_F_INDIRECT, 0);
 	pop_fails(0, "indirect table length not a multiple of 16", "partial table");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, RAM_SIZE - 32, 64, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(DESC_GPA, 0, RAM_SIZE - 32, 64, VRING_DESC_F_INDIRECT, 0);
 	pop_fails(0, "indirect table straddling the end of RAM",
 		  "indirect table outside guest RAM");
 }
@@ -256,7 +237,7 @@ static void test_wrap(void)
 	vq.last_avail = vq.used_idx = 0xfffe;
 	avail()->idx = htole16(0xfffe);
 	for (i = 0; i < 4; i++) {
-		set_desc(DESC_GPA, i, BUF_GPA + i * 0x100, 10 + i, 0, 0);
+		vq_set_desc(DESC_GPA, i, BUF_GPA + i * 0x100, 10 + i, 0, 0);
 		drv_publish(i);
 	}
 	CHECK(le16toh(avail()->idx) == 2, "driver's avail idx wrapped to 2");
@@ -283,15 +264,15 @@ static void test_bad(void)
 	int i;
 
 	setup(8);
-	set_desc(DESC_GPA, 0, RAM_SIZE + 0x1000, 16, 0, 0);
+	vq_set_desc(DESC_GPA, 0, RAM_SIZE + 0x1000, 16, 0, 0);
 	pop_fails(0, "buffer outside RAM", "buffer outside guest RAM");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, RAM_SIZE - 8, 16, 0, 0);
+	vq_set_desc(DESC_GPA, 0, RAM_SIZE - 8, 16, 0, 0);
 	pop_fails(0, "buffer straddling the end of RAM", "buffer outside guest RAM");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, 0xfffffffffffff000ULL, 0x2000, 0, 0);
+	vq_set_desc(DESC_GPA, 0, 0xfffffffffffff000ULL, 0x2000, 0, 0);
 	pop_fails(0, "buffer whose end overflows 64 bits", "buffer outside guest RAM");
 
 	setup(8);
@@ -313,13 +294,13 @@ static void test_bad(void)
 	pop_fails(9, "head outside the descriptor table", "descriptor index beyond the queue");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
-	set_desc(DESC_GPA, 1, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
-	set_desc(DESC_GPA, 2, BUF_GPA, 16, VRING_DESC_F_NEXT, 0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 1);
+	vq_set_desc(DESC_GPA, 1, BUF_GPA, 16, VRING_DESC_F_NEXT, 2);
+	vq_set_desc(DESC_GPA, 2, BUF_GPA, 16, VRING_DESC_F_NEXT, 0);
 	pop_fails(0, "descriptor loop returns -EINVAL", "chain longer than the queue (a loop)");
 
 	setup(8);
-	set_desc(DESC_GPA, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0); /* empty self-loop */
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0); /* empty self-loop */
 	pop_fails(0, "empty self-looping descriptor returns -EINVAL",
 		  "chain longer than the queue (a loop)");
 
@@ -341,22 +322,22 @@ static void test_bad(void)
 	/* Chain length: VQ_MAX_SEGS descriptors are fine, one more is a guest error. */
 	setup(8);
 	for (i = 0; i < VQ_MAX_SEGS + 1; i++)
-		set_desc(INDIR_GPA, i, BUF_GPA, 1, VRING_DESC_F_NEXT, i + 1);
-	set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, 0, 0);
-	set_desc(DESC_GPA, 0, INDIR_GPA, VQ_MAX_SEGS * 16, VRING_DESC_F_INDIRECT, 0);
+		vq_set_desc(INDIR_GPA, i, BUF_GPA, 1, VRING_DESC_F_NEXT, i + 1);
+	vq_set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, 0, 0);
+	vq_set_desc(DESC_GPA, 0, INDIR_GPA, VQ_MAX_SEGS * 16, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(0);
 	r = vq_pop(&vq, &chain);
 	CHECK(r == 1 && chain.nr_out == VQ_MAX_SEGS, "a chain of VQ_MAX_SEGS descriptors pops");
-	set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, VRING_DESC_F_NEXT, VQ_MAX_SEGS);
-	set_desc(INDIR_GPA, VQ_MAX_SEGS, BUF_GPA, 1, 0, 0);
-	set_desc(DESC_GPA, 0, INDIR_GPA, (VQ_MAX_SEGS + 1) * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_set_desc(INDIR_GPA, VQ_MAX_SEGS - 1, BUF_GPA, 1, VRING_DESC_F_NEXT, VQ_MAX_SEGS);
+	vq_set_desc(INDIR_GPA, VQ_MAX_SEGS, BUF_GPA, 1, 0, 0);
+	vq_set_desc(DESC_GPA, 0, INDIR_GPA, (VQ_MAX_SEGS + 1) * 16, VRING_DESC_F_INDIRECT, 0);
 	pop_fails(0, "a chain of VQ_MAX_SEGS + 1 descriptors: -EINVAL",
 		  "more buffers than the device accepts");
 
 	setup(512);
 	for (i = 0; i < 300; i++)
-		set_desc(DESC_GPA, i, BUF_GPA, 0, VRING_DESC_F_NEXT, i + 1);
-	set_desc(DESC_GPA, 299, BUF_GPA, 1, 0, 0);
+		vq_set_desc(DESC_GPA, i, BUF_GPA, 0, VRING_DESC_F_NEXT, i + 1);
+	vq_set_desc(DESC_GPA, 299, BUF_GPA, 1, 0, 0);
 	pop_fails(0, "a direct chain of 300 (empty) descriptors: -EINVAL",
 		  "more buffers than the device accepts");
 }
@@ -417,7 +398,7 @@ static void test_event_idx_concurrent(void)
 
 	setup(8);
 	vq.event_idx = true;
-	set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(DESC_GPA, 0, BUF_GPA, 16, VRING_DESC_F_WRITE, 0);
 	race.stop = 0;
 	race.irqs = 0;
 	pthread_create(&dev, NULL, race_device, NULL);

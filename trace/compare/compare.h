@@ -86,7 +86,7 @@ const struct qemu_func *qemu_func_for(unsigned ev);
 #define DIFF_NONE	  SIZE_MAX
 
 /* What a handshake step is about: the report groups and labels steps by it. */
-enum diff_kind { DK_STATUS, DK_FEATURES, DK_QUEUE, DK_CONFIG, DK_TRANSPORT, DK_MSIX, DK_PCI };
+enum diff_kind { DK_STATUS, DK_FEATURES, DK_QUEUE, DK_CONFIG, DK_TRANSPORT, DK_MSIX, DK_PCI, DK_IO };
 
 /* One step of a handshake, normalised: key is what is compared, text what is shown (the key with
  * what differs from run to run, such as ring addresses, left out of the key). */
@@ -106,10 +106,17 @@ struct diff_session {
 };
 
 struct diff_queue {
-	bool seen, legacy;
+	bool seen, legacy; /* seen: the driver set it up */
 	uint32_t size, max_size, vector;
 	bool has_vector;
 	uint64_t desc, driver, device;
+	size_t reqs, notifies, irqs; /* IO after DRIVER_OK on this queue */
+};
+
+/* A list of steps: the handshake's, the PCI enumeration's, the IO path's. */
+struct diff_steps {
+	struct diff_step *v;
+	size_t n, cap;
 };
 
 struct diff_req {
@@ -136,13 +143,19 @@ struct diff_dev {
 	/* PCI enumeration: the device's config accesses between the session before and this one */
 	size_t pci_reads, pci_writes;
 	struct diff_bar bar[DIFF_BARS]; /* as mapped when the handshake ends */
+	uint32_t pci_id;		/* vendor | device << 16 as a read showed it; 0: not seen */
+	struct diff_steps pci;		/* BAR sizing and mapping, the capability walk, writes */
 	/* the handshake: the compared session up to DRIVER_OK */
-	struct diff_step *steps;
-	size_t nsteps, steps_cap;
+	struct diff_steps steps;
+	/* IO after DRIVER_OK, the first requests' notifies, pops, completions, interrupts */
+	struct diff_steps io;
+	size_t io_done, io_irqs; /* completions and interrupts among them */
 	uint64_t host_features, dev_features, drv_features, accepted;
 	bool has_host_features, has_dev_features, has_drv_features, has_accepted, refused;
 	bool has_queues, has_config; /* the side can know them */
 	bool snapshot; /* features and queues from QEMU's monitor (info virtio-status), not steps */
+	unsigned
+	    nq_dev; /* the queues the device has (kvmscope's queue_add, QEMU's num_vqs); 0: ? */
 	struct diff_queue q[DIFF_QUEUES_MAX];
 	char config[512]; /* device config fields read, in first-read order */
 	/* IO: after DRIVER_OK */
@@ -188,10 +201,9 @@ struct diff_row {
 	const char *label; /* expected: why this difference is not a mismatch; NULL: a mismatch */
 	const struct diff_step *a, *b;
 };
-/* Aligns two handshakes (edit distance over the steps both sides can record; the others are
- * placed where they happened, labelled). *rows is malloc'd; returns the number of rows or -1. */
-long diff_align(const struct diff_side *sa, const struct diff_dev *a, const struct diff_side *sb,
-		const struct diff_dev *b, struct diff_row **rows);
+/* The three parts of a device's run that are aligned step by step. */
+enum diff_part { DIFF_PART_PCI, DIFF_PART_HANDSHAKE, DIFF_PART_IO, DIFF_PARTS };
+const struct diff_steps *diff_part_steps(const struct diff_dev *d, enum diff_part part);
 /* Why side `other` has no step like s, when it could not have recorded one; NULL otherwise. */
 const char *diff_unrecorded(const struct diff_side *other, uint16_t ev);
 
@@ -206,13 +218,20 @@ struct diff_cmp {
 	const struct diff_dev *a, *b;
 	struct diff_row *rows; /* the handshake */
 	long nrows;
-	struct diff_pair *reqs; /* the first requests */
+	struct diff_row *part_rows[DIFF_PARTS]; /* PCI enumeration and IO (the handshake: rows) */
+	long npart_rows[DIFF_PARTS];
+	size_t part_mismatches[DIFF_PARTS]; /* their differences no label explains */
+	struct diff_pair *reqs;		    /* the first requests */
 	long nreqs;
 	size_t same, changed, mismatches, labelled;
 	size_t state_labelled; /* BARs, feature sets and queues that differ, each labelled */
 	bool match;	       /* both reached DRIVER_OK and every difference is labelled */
 	bool state_differs;    /* features or queues both sides know differ (summary, not steps) */
 };
+/* Aligns a part of two devices' runs (edit distance over the steps both sides can record; the
+ * others are placed where they happened, labelled). *rows is malloc'd; the number of rows, or
+ * -1. */
+long diff_align(const struct diff_cmp *p, enum diff_part part, struct diff_row **rows);
 /* Pairs each virtio device of A with the next unpaired one of B of the same kind: cmp (room for
  * the smaller side's ndev) gets sa, sb, a, b set; returns how many pairs. */
 size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b,
@@ -220,6 +239,7 @@ size_t diff_pair_devices(const struct diff_side *a, const struct diff_side *b,
 /* Aligns a pair's handshake and first requests, counts and the verdict: 0 or -ENOMEM (what was
  * allocated is in p->rows and p->reqs either way, for the caller to free). */
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o);
+void diff_cmp_free(struct diff_cmp *p); /* what diff_compare allocated */
 /* Labels of expected differences (trace/compare/diff-labels.c), NULL when there is none to
  * explain. */
 const char *diff_sessions_label(const struct diff_cmp *p);
@@ -227,6 +247,10 @@ const char *diff_bar_label(const struct diff_cmp *p, unsigned bar, bool *same);
 const char *diff_notify_label(const struct diff_cmp *p);
 const char *diff_irq_label(const struct diff_cmp *p);
 const char *diff_slot_label(const struct diff_cmp *p);
+/* A handshake step only one side has because one run takes INTx and the other MSI-X. */
+const char *diff_irq_mode_label(const struct diff_side *sa, const struct diff_dev *da,
+				const struct diff_step *a, const struct diff_side *sb,
+				const struct diff_dev *db, const struct diff_step *b);
 /* One side a legacy device, the other driven through the modern interface (transitional or
  * modern): the differences virtio 1.2 requires are labelled, not mismatches. */
 bool diff_interfaces_differ(const struct diff_side *sa, const struct diff_side *sb);
@@ -235,6 +259,16 @@ const char *diff_queue_label(const struct diff_cmp *p);
 /* Why a handshake row (a, b: either may be NULL) differs between the two interfaces, or NULL. */
 const char *diff_interface_label(const struct diff_side *sa, const struct diff_step *a,
 				 const struct diff_side *sb, const struct diff_step *b);
+/* One device has more queues than the other (VIRTIO_BLK_F_MQ): the label, or NULL. */
+const char *diff_mq_label(const struct diff_cmp *p);
+/* Whether queue q is one only the device with more queues has (diff_mq_label applies). */
+bool diff_queue_extra(const struct diff_cmp *p, unsigned q);
+/* How the requests spread over the queues differs, the totals being the same: the label. */
+const char *diff_queue_spread_label(const struct diff_cmp *p);
+/* Why a row of a part (a, b: either may be NULL) differs for the platform, the queue count or
+ * the IO path; NULL when nothing explains it. */
+const char *diff_step_label(const struct diff_cmp *p, enum diff_part part,
+			    const struct diff_step *a, const struct diff_step *b);
 /* Why feature sets a and b differ, when every bit apart is explained (docs/pci.md); or NULL. */
 const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b);
 void diff_report_text(FILE *f, const struct diff_side *a, const struct diff_side *b,

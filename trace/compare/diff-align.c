@@ -138,66 +138,101 @@ struct steps_ctx {
 	const size_t *ia, *ib;
 };
 
+/* The length of the first n words of s. */
+static size_t words(const char *s, int n)
+{
+	size_t at = 0;
+	while (n-- > 0 && s[at])
+		at += strcspn(s + at + 1, " ") + 1;
+	return at;
+}
+
+/* 0 the same step, 1 one may stand for the other (the same register or IO step with another
+ * value), 2 not. */
 static int step_cmp(void *p, size_t i, size_t j)
 {
 	const struct steps_ctx *x = p;
 	const struct diff_step *a = &x->a[x->ia[i]], *b = &x->b[x->ib[j]];
 	if (!strcmp(a->key, b->key))
 		return 0;
-	return a->kind == b->kind ? 1 : 2;
+	if (a->kind != b->kind)
+		return 2;
+	if (a->kind != DK_PCI && a->kind != DK_IO)
+		return 1;
+	/* "PCI write command", "BAR1 sizing reads", "capability msix@0x98"; "notify", "pop" */
+	size_t n = words(a->key, a->kind == DK_PCI ? 3 : 1);
+	return n == words(b->key, b->kind == DK_PCI ? 3 : 1) && !strncmp(a->key, b->key, n) ? 1 : 2;
 }
 
-/* Indexes of the steps of d the other side can have recorded. */
-static size_t *comparable(const struct diff_dev *d, const struct diff_side *other, size_t *n)
+/* Indexes of the steps of l the other side can have recorded. */
+static size_t *comparable(const struct diff_steps *l, const struct diff_side *other, size_t *n)
 {
-	size_t *v = malloc((d->nsteps + 1) * sizeof(*v));
+	size_t *v = malloc((l->n + 1) * sizeof(*v));
 	*n = 0;
-	for (size_t k = 0; v && k < d->nsteps; k++)
-		if (!diff_unrecorded(other, d->steps[k].ev))
+	for (size_t k = 0; v && k < l->n; k++)
+		if (!diff_unrecorded(other, l->v[k].ev))
 			v[(*n)++] = k;
 	return v;
 }
 
-long diff_align(const struct diff_side *sa, const struct diff_dev *a, const struct diff_side *sb,
-		const struct diff_dev *b, struct diff_row **rows)
+const struct diff_steps *diff_part_steps(const struct diff_dev *d, enum diff_part part)
 {
+	return part == DIFF_PART_PCI ? &d->pci : part == DIFF_PART_IO ? &d->io : &d->steps;
+}
+
+long diff_align(const struct diff_cmp *p, enum diff_part part, struct diff_row **rows)
+{
+	const struct diff_side *sa = p->sa, *sb = p->sb;
+	const struct diff_dev *a = p->a, *b = p->b;
+	const struct diff_steps *la = diff_part_steps(a, part), *lb = diff_part_steps(b, part);
 	size_t na, nb, pa = 0, pb = 0, n = 0;
-	size_t *ia = comparable(a, sb, &na), *ib = comparable(b, sa, &nb);
-	struct diff_row *out = malloc((a->nsteps + b->nsteps + 1) * sizeof(*out));
+	size_t *ia = comparable(la, sb, &na), *ib = comparable(lb, sa, &nb);
+	struct diff_row *out = malloc((la->n + lb->n + 1) * sizeof(*out));
 	struct diff_pair *pairs = NULL;
-	struct steps_ctx ctx = {a->steps, b->steps, ia, ib};
+	struct steps_ctx ctx = {la->v, lb->v, ia, ib};
 	long np = ia && ib && out ? diff_edit(na, nb, step_cmp, &ctx, &pairs) : -1;
 
 	for (long k = 0; k <= np; k++) {
 		/* the steps the other side cannot have, up to this pair, where they happened */
 		size_t to_a = k < np && pairs[k].i != DIFF_NONE ? ia[pairs[k].i]
 			      : k < np				? pa
-								: a->nsteps;
+								: la->n;
 		size_t to_b = k < np && pairs[k].j != DIFF_NONE ? ib[pairs[k].j]
 			      : k < np				? pb
-								: b->nsteps;
+								: lb->n;
 		for (; pa < to_a; pa++)
-			out[n++] = (struct diff_row){
-			    DIFF_ONLY_A, diff_unrecorded(sb, a->steps[pa].ev), &a->steps[pa], NULL};
+			out[n++] = (struct diff_row){DIFF_ONLY_A, diff_unrecorded(sb, la->v[pa].ev),
+						     &la->v[pa], NULL};
 		for (; pb < to_b; pb++)
-			out[n++] = (struct diff_row){
-			    DIFF_ONLY_B, diff_unrecorded(sa, b->steps[pb].ev), NULL, &b->steps[pb]};
+			out[n++] = (struct diff_row){DIFF_ONLY_B, diff_unrecorded(sa, lb->v[pb].ev),
+						     NULL, &lb->v[pb]};
 		if (k == np)
 			break;
 		struct diff_row *r = &out[n++];
-		*r = (struct diff_row){.a = pairs[k].i != DIFF_NONE ? &a->steps[pa++] : NULL,
-				       .b = pairs[k].j != DIFF_NONE ? &b->steps[pb++] : NULL};
+		*r = (struct diff_row){.a = pairs[k].i != DIFF_NONE ? &la->v[pa++] : NULL,
+				       .b = pairs[k].j != DIFF_NONE ? &lb->v[pb++] : NULL};
 		r->op = !r->a			       ? DIFF_ONLY_B
 			: !r->b			       ? DIFF_ONLY_A
 			: strcmp(r->a->key, r->b->key) ? DIFF_CHANGED
 						       : DIFF_SAME;
+		if (r->op == DIFF_SAME && part == DIFF_PART_IO &&
+		    trace_rec_arg(&sa->tf.rec[r->a->rec], "queue", 0) !=
+			trace_rec_arg(&sb->tf.rec[r->b->rec], "queue", 0))
+			r->op = DIFF_CHANGED; /* the same request, on another queue */
 		if (r->op == DIFF_CHANGED)
 			r->label = expected_change(sa, a, r->a, sb, b, r->b);
 	}
-	/* What the spec makes differ between a legacy and a modern driver (virtio 1.2 §3.1.2) */
-	for (size_t k = 0; k < n; k++)
-		if (out[k].op != DIFF_SAME && !out[k].label)
+	/* What the spec makes differ between a legacy and a modern driver (virtio 1.2 §3.1.2),
+	 * then what the platform, the queue count and the IO path make differ */
+	for (size_t k = 0; k < n; k++) {
+		if (out[k].op != DIFF_SAME && !out[k].label && part == DIFF_PART_HANDSHAKE)
 			out[k].label = diff_interface_label(sa, out[k].a, sb, out[k].b);
+		if (out[k].op != DIFF_SAME && !out[k].label)
+			out[k].label = diff_step_label(p, part, out[k].a, out[k].b);
+		/* INTx against MSI-X: the steps only an MSI-X driver takes */
+		if (out[k].op != DIFF_SAME && !out[k].label)
+			out[k].label = diff_irq_mode_label(sa, a, out[k].a, sb, b, out[k].b);
+	}
 	free(ia);
 	free(ib);
 	free(pairs);

@@ -5,6 +5,9 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_pci.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "trace/compare/compare.h"
@@ -22,12 +25,52 @@ const char *diff_sessions_label(const struct diff_cmp *p)
 		   : NULL;
 }
 
+#define VIRTIO_PCI_VENDOR 0x1af4 /* virtio 1.2 §4.1.2: every virtio PCI device's vendor ID */
+
+/* A virtio 1.x-only PCI device (virtio 1.2 §4.1.2.1: device ID 0x1040 + the type), as its
+ * config reads showed it. */
+static bool modern_only(const struct diff_dev *d)
+{
+	return (d->pci_id & 0xffff) == VIRTIO_PCI_VENDOR && d->pci_id >> 16 >= 0x1040 &&
+	       d->pci_id >> 16 <= 0x107f;
+}
+
+/* How a device's interrupts reached the guest after DRIVER_OK: only INTx, only MSI-X (by any
+ * path), or neither / both / not known. */
+enum irq_mode { IRQ_OTHER, IRQ_INTX, IRQ_MSIX };
+static enum irq_mode irq_mode(const struct diff_dev *d)
+{
+	if (d->irq_unknown || (d->irq_intx && d->irq_msix + d->irq_irqfd))
+		return IRQ_OTHER;
+	return d->irq_intx ? IRQ_INTX : d->irq_msix + d->irq_irqfd ? IRQ_MSIX : IRQ_OTHER;
+}
+
+static bool irq_modes_differ(const struct diff_dev *a, const struct diff_dev *b)
+{
+	return irq_mode(a) != IRQ_OTHER && irq_mode(b) != IRQ_OTHER && irq_mode(a) != irq_mode(b);
+}
+
+#define LABEL_INTX_MSIX                                                                            \
+	"one run's device has no MSI-X (kvmscope --irq intx) and takes INTx: only the other has "  \
+	"BAR1 for the MSI-X table, and only its driver enables MSI-X, fills the table, turns "     \
+	"INTx off in the command register and gives the queues vectors (virtio 1.2 §4.1.4.3, "    \
+	"§4.1.5.1.2)"
+
 const char *diff_bar_label(const struct diff_cmp *p, unsigned i, bool *same)
 {
 	const struct diff_bar *a = &p->a->bar[i], *b = &p->b->bar[i];
 	*same = a->mapped == b->mapped &&
 		(!a->mapped || (a->addr == b->addr && a->size == b->size && a->type == b->type));
 	const struct diff_bar *one = a->mapped ? a : b;
+	const struct diff_dev *none = a->mapped ? p->b : p->a;
+	if (!*same && a->mapped != b->mapped && (one->type & PCI_BASE_ADDRESS_SPACE_IO) &&
+	    modern_only(none) && !modern_only(none == p->a ? p->b : p->a))
+		return "only a legacy-capable device (legacy, transitional) has the legacy "
+		       "registers' I/O BAR0 (virtio 1.2 §4.1.4.8); a modern-only one has none";
+	/* both VMMs put the MSI-X table and PBA in BAR1 */
+	if (!*same && a->mapped != b->mapped && i == 1 && irq_modes_differ(p->a, p->b) &&
+	    irq_mode(a->mapped ? p->a : p->b) == IRQ_MSIX)
+		return LABEL_INTX_MSIX;
 	if (!*same && a->mapped != b->mapped && strcmp(p->sa->transport, "?") &&
 	    strcmp(p->sb->transport, "?") && strcmp(p->sa->transport, p->sb->transport))
 		return one->type & PCI_BASE_ADDRESS_SPACE_IO
@@ -68,11 +111,43 @@ const char *diff_irq_label(const struct diff_cmp *p)
 			     "the kind of interrupt is not known"
 			   : "not recorded in B's log: no sight of MSI-X Message Control, so "
 			     "the kind of interrupt is not known";
+	if (irq_modes_differ(a, b))
+		return a->irq_intx + a->irq_msix + a->irq_irqfd ==
+			       b->irq_intx + b->irq_msix + b->irq_irqfd
+			   ? LABEL_INTX_MSIX
+			   : NULL;
 	return a->irq_msix + a->irq_irqfd == b->irq_msix + b->irq_irqfd &&
 		       a->irq_intx == b->irq_intx
 		   ? "the same MSI-X interrupts by another path (irqfd, or injected by the VMM "
 		     "from the vCPU thread)"
 		   : NULL;
+}
+
+const char *diff_irq_mode_label(const struct diff_side *sa, const struct diff_dev *da,
+				const struct diff_step *a, const struct diff_side *sb,
+				const struct diff_dev *db, const struct diff_step *b)
+{
+	if (!irq_modes_differ(da, db) || (a && b) || (!a && !b))
+		return NULL;
+	const struct diff_side *s = a ? sa : sb;
+	const struct diff_step *one = a ? a : b;
+	if (irq_mode(a ? da : db) != IRQ_MSIX) /* the steps are the MSI-X run's */
+		return NULL;
+	const struct trace_rec *r = &s->tf.rec[one->rec];
+	switch (one->ev) {
+	case TRACE_EV_MSIX_ENABLE:
+	case TRACE_EV_MSIX_TABLE_WRITE:
+	case TRACE_EV_MSIX_MASK:
+	case TRACE_EV_CONFIG_MSIX_VECTOR:
+	case TRACE_EV_QUEUE_MSIX_VECTOR:
+		return LABEL_INTX_MSIX;
+	case TRACE_EV_PCI_CFG_WRITE:
+		if ((trace_rec_arg(r, "cap", 0) >> 8 & 0xff) == PCI_CAP_ID_MSIX ||
+		    (trace_rec_arg(r, "off", 0) == PCI_COMMAND &&
+		     (trace_rec_arg(r, "val", 0) & PCI_COMMAND_INTX_DISABLE)))
+			return LABEL_INTX_MSIX;
+	}
+	return NULL;
 }
 
 const char *diff_slot_label(const struct diff_cmp *p)
@@ -96,17 +171,232 @@ const char *diff_slot_label(const struct diff_cmp *p)
 #define FEATURES_BY_INTERFACE                                                                      \
 	(~0xffffffffULL | 1ULL << VIRTIO_F_ANY_LAYOUT | 1ULL << VIRTIO_BLK_F_SCSI)
 
+#define LABEL_RING_RESET                                                                           \
+	"QEMU 7.2 offers VIRTIO_F_RING_RESET (virtio 1.2 §2.6.1) and Linux takes it; kvmscope "   \
+	"does not implement virtqueue reset, so does not offer it (docs/pci.md)"
+#define LABEL_MQ                                                                                   \
+	"one device has more queues than the other: VIRTIO_BLK_F_MQ and num_queues (virtio 1.2 "   \
+	"§5.2.3) come with more than one, and QEMU 7.2 gives virtio-blk one per vCPU (-smp); "    \
+	"the extra queues' setup and IO follow from that choice"
+#define MQ_BIT (1ULL << VIRTIO_BLK_F_MQ)
+
+static bool queues_differ(const struct diff_cmp *p)
+{
+	return p->a->nq_dev && p->b->nq_dev && p->a->nq_dev != p->b->nq_dev &&
+	       p->a->kind == VIRTIO_ID_BLOCK;
+}
+
+const char *diff_mq_label(const struct diff_cmp *p)
+{
+	return queues_differ(p) ? LABEL_MQ : NULL;
+}
+
+bool diff_queue_extra(const struct diff_cmp *p, unsigned q)
+{
+	unsigned fewer = p->a->nq_dev < p->b->nq_dev ? p->a->nq_dev : p->b->nq_dev;
+	return queues_differ(p) && q >= fewer;
+}
+
 const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b)
 {
 	bool interfaces = diff_interfaces_differ(p->sa, p->sb);
+	uint64_t x = a ^ b, mq = queues_differ(p) ? MQ_BIT : 0;
+	uint64_t reset = p->sa->qemu != p->sb->qemu ? FEATURES_EXPLAINED : 0;
 	if (a == b)
 		return NULL;
-	if (interfaces && !((a ^ b) & ~FEATURES_BY_INTERFACE))
-		return LABEL_FEATURE_BITS;
-	if (((a ^ b) & ~FEATURES_EXPLAINED) || p->sa->qemu == p->sb->qemu)
+	if (interfaces && !(x & ~(FEATURES_BY_INTERFACE | mq)))
+		return x & mq ? LABEL_MQ "; " LABEL_FEATURE_BITS : LABEL_FEATURE_BITS;
+	if (x & ~(reset | mq))
 		return NULL;
-	return "QEMU 7.2 offers VIRTIO_F_RING_RESET (virtio 1.2 §2.6.1) and Linux takes it; "
-	       "kvmscope does not implement virtqueue reset, so does not offer it (docs/pci.md)";
+	return !(x & mq) ? LABEL_RING_RESET : x & reset ? LABEL_MQ "; " LABEL_RING_RESET : LABEL_MQ;
+}
+
+#define LABEL_QUEUE_SPREAD                                                                         \
+	"a request goes on the queue of the vCPU that submitted it (Linux's blk-mq maps each CPU " \
+	"to a queue): which vCPU ran the guest's IO differs from run to run"
+
+const char *diff_queue_spread_label(const struct diff_cmp *p)
+{
+	return p->a->nreq == p->b->nreq && (p->a->nq_dev > 1 || p->b->nq_dev > 1)
+		   ? LABEL_QUEUE_SPREAD
+		   : NULL;
+}
+
+/* A step only the device with more queues can have: about one of its extra queues (or their
+ * MSI-X vectors, one per queue after the config vector), or its num_queues field. */
+/* The queue a common-configuration queue register (virtio 1.2 §4.1.4.3: queue_size and after) is
+ * about: the one the last queue_select step before it chose; UINT64_MAX when there is none. */
+static uint64_t selected_queue(const struct diff_side *s, const struct diff_dev *d,
+			       const struct diff_step *st)
+{
+	const struct trace_rec *r = &s->tf.rec[st->rec];
+	uint64_t reg = trace_rec_arg(r, "reg", 0);
+	if (reg & TRACE_VREG_LEGACY || reg < VIRTIO_PCI_COMMON_Q_SIZE || st < d->steps.v ||
+	    st >= d->steps.v + d->steps.n)
+		return UINT64_MAX;
+	for (const struct diff_step *k = st; k-- > d->steps.v;)
+		if (k->ev == TRACE_EV_QUEUE_SELECT)
+			return trace_rec_arg(&s->tf.rec[k->rec], "queue", UINT64_MAX);
+	return UINT64_MAX;
+}
+
+static bool mq_step(const struct diff_cmp *p, const struct diff_side *s, const struct diff_step *st)
+{
+	const struct diff_dev *d = s == p->sa ? p->a : p->b;
+	const struct trace_rec *r = &s->tf.rec[st->rec];
+	uint64_t q = trace_rec_arg(r, "queue", UINT64_MAX), off = trace_rec_arg(r, "off", 0);
+	const uint64_t numq = offsetof(struct virtio_blk_config, num_queues);
+	if (q != UINT64_MAX && q != TRACE_QUEUE_CONFIG)
+		return diff_queue_extra(p, q);
+	switch (r->ev) {
+	case TRACE_EV_CONFIG_READ:
+	case TRACE_EV_CONFIG_WRITE:
+		return queues_differ(p) && off >= numq && off < numq + 2;
+	case TRACE_EV_MSIX_TABLE_WRITE:
+	case TRACE_EV_MSIX_MASK:
+		return trace_rec_arg(r, "entry", 0) &&
+		       diff_queue_extra(p, trace_rec_arg(r, "entry", 0) - 1);
+	case TRACE_EV_COMMON_CFG_READ:
+	case TRACE_EV_COMMON_CFG_WRITE:
+		q = selected_queue(s, d, st);
+		return queues_differ(p) && (trace_rec_arg(r, "reg", 0) == VIRTIO_PCI_COMMON_NUMQ ||
+					    (q != UINT64_MAX && diff_queue_extra(p, q)));
+	case TRACE_EV_DEVICE_FEATURES_READ:
+	case TRACE_EV_DRIVER_FEATURES_WRITE:
+		return false; /* a word of its own: only as a change, below */
+	}
+	return false;
+}
+
+static uint64_t arg_of(const struct diff_side *s, const struct diff_step *st, const char *arg);
+
+/* Two writes of MSI-X Message Control apart by the table size alone (PCI 3.0 §6.8.2.3): one
+ * vector per queue and one for config changes. */
+static bool msix_size_apart(const struct diff_cmp *p, const struct diff_step *a,
+			    const struct diff_step *b)
+{
+	uint64_t cap = arg_of(p->sa, a, "cap"), off = arg_of(p->sa, a, "off") & 0xff;
+	return a->ev == TRACE_EV_PCI_CFG_WRITE && (cap >> 8 & 0xff) == PCI_CAP_ID_MSIX &&
+	       off == (cap & 0xff) + PCI_MSIX_FLAGS && off == (arg_of(p->sb, b, "off") & 0xff) &&
+	       !((arg_of(p->sa, a, "val") ^ arg_of(p->sb, b, "val")) &
+		 ~(uint64_t)PCI_MSIX_FLAGS_QSIZE);
+}
+
+/* Two steps of a feature word (window 0) or the accepted set apart by VIRTIO_BLK_F_MQ alone. */
+static bool mq_bit_apart(const struct diff_cmp *p, const struct diff_step *a,
+			 const struct diff_step *b)
+{
+	if (a->ev == TRACE_EV_FEATURES_OK)
+		return (arg_of(p->sa, a, "features") ^ arg_of(p->sb, b, "features")) == MQ_BIT;
+	return (a->ev == TRACE_EV_DEVICE_FEATURES_READ ||
+		a->ev == TRACE_EV_DRIVER_FEATURES_WRITE) &&
+	       arg_of(p->sa, a, "sel") == 0 && arg_of(p->sb, b, "sel") == 0 &&
+	       (arg_of(p->sa, a, "bits") ^ arg_of(p->sb, b, "bits")) == MQ_BIT;
+}
+
+/* BAR n's rows: its sizing, placement and the writes of its address. */
+static int step_bar(const struct diff_side *s, const struct diff_step *st)
+{
+	const struct trace_rec *r = &s->tf.rec[st->rec];
+	unsigned off = trace_rec_arg(r, "off", 0) & 0xff;
+	if (r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP)
+		return trace_rec_arg(r, "bar", 0);
+	if (r->ev != TRACE_EV_PCI_CFG_READ && r->ev != TRACE_EV_PCI_CFG_WRITE)
+		return -1;
+	if (off >= PCI_BASE_ADDRESS_0 && off <= PCI_BASE_ADDRESS_5 + 3)
+		return (off - PCI_BASE_ADDRESS_0) / 4;
+	return off >= PCI_ROM_ADDRESS && off <= PCI_ROM_ADDRESS + 3 ? 6 : -1;
+}
+
+#define LABEL_FIRMWARE_DECODE                                                                      \
+	"SeaBIOS leaves I/O, memory decoding and bus mastering on under QEMU (0x107), so Linux "   \
+	"turns decoding off around each BAR's sizing and back on, and QEMU unmaps and maps the "   \
+	"BARs each time; kvmscope, as firmware, leaves the command register to Linux "             \
+	"(docs/pci.md)"
+#define FIRMWARE_COMMAND                                                                           \
+	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_SERR)
+
+/* During enumeration: a command register write apart by the bits firmware set, or (on QEMU's
+ * side alone) one of Linux's decode toggles and the BAR unmaps and maps QEMU logs for them. */
+static bool firmware_step(const struct diff_cmp *p, const struct diff_step *a,
+			  const struct diff_step *b)
+{
+	const struct diff_side *s = a ? p->sa : p->sb;
+	const struct diff_step *one = a ? a : b;
+	const struct trace_rec *r = &s->tf.rec[one->rec];
+	bool command =
+	    r->ev == TRACE_EV_PCI_CFG_WRITE && (trace_rec_arg(r, "off", 0) & 0xff) == PCI_COMMAND;
+	if (a && b)
+		return command && b->ev == a->ev &&
+		       (arg_of(p->sb, b, "off") & 0xff) == PCI_COMMAND &&
+		       !((arg_of(p->sa, a, "val") ^ arg_of(p->sb, b, "val")) & ~FIRMWARE_COMMAND);
+	return command || (s->qemu && (r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP));
+}
+
+#define LABEL_PCI_INTERFACES                                                                       \
+	"the two interfaces' PCI functions differ: a legacy device has I/O BAR0 and MSI-X alone; " \
+	"a modern one has BAR4 (64-bit, BAR5 its upper half) and the virtio capabilities too "     \
+	"(virtio 1.2 §4.1.4), each BAR sized with decoding off"
+
+/* Legacy against modern, during enumeration: a capability, a BAR's sizing, placement or
+ * address, or a command write (the decode toggles around each BAR's sizing). */
+static bool interface_pci_step(const struct diff_cmp *p, const struct diff_step *a,
+			       const struct diff_step *b)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct diff_side *s = k ? p->sb : p->sa;
+		const struct diff_step *st = k ? b : a;
+		if (!st)
+			continue;
+		const struct trace_rec *r = &s->tf.rec[st->rec];
+		bool command = r->ev == TRACE_EV_PCI_CFG_WRITE &&
+			       (trace_rec_arg(r, "off", 0) & 0xff) == PCI_COMMAND;
+		if (!command && !trace_rec_arg(r, "cap", 0) && step_bar(s, st) < 0)
+			return false;
+	}
+	return true;
+}
+
+#define LABEL_IRQ_LINE                                                                             \
+	"the interrupt line is the platform's: SeaBIOS writes the ISA IRQ QEMU's PIIX3 routes "    \
+	"INTA to, kvmscope the IOAPIC pin it wires (docs/pci.md)"
+
+const char *diff_step_label(const struct diff_cmp *p, enum diff_part part,
+			    const struct diff_step *a, const struct diff_step *b)
+{
+	const struct diff_side *s = a ? p->sa : p->sb;
+	const struct diff_step *one = a ? a : b;
+	bool same_ev = a && b && a->ev == b->ev;
+	bool same;
+
+	if ((!a || mq_step(p, p->sa, a)) && (!b || mq_step(p, p->sb, b)))
+		return LABEL_MQ;
+	if (same_ev && queues_differ(p) && (mq_bit_apart(p, a, b) || msix_size_apart(p, a, b)))
+		return LABEL_MQ;
+	if (part == DIFF_PART_PCI && p->sa->qemu != p->sb->qemu && firmware_step(p, a, b))
+		return LABEL_FIRMWARE_DECODE;
+	if (part == DIFF_PART_PCI && diff_interfaces_differ(p->sa, p->sb) &&
+	    interface_pci_step(p, a, b))
+		return LABEL_PCI_INTERFACES;
+	if (part == DIFF_PART_PCI) {
+		int bar = step_bar(s, one);
+		if (bar >= 0 && bar < DIFF_BARS && (!a || !b || step_bar(p->sb, b) == bar))
+			return diff_bar_label(p, bar, &same);
+		if (same_ev && a->ev == TRACE_EV_PCI_CFG_READ && p->sa->qemu != p->sb->qemu &&
+		    (arg_of(p->sa, a, "off") & 0xff) == PCI_INTERRUPT_LINE)
+			return LABEL_IRQ_LINE;
+		return NULL;
+	}
+	if (part != DIFF_PART_IO)
+		return NULL;
+	if (same_ev && arg_of(p->sa, a, "queue") != arg_of(p->sb, b, "queue") &&
+	    !strcmp(a->key, b->key)) /* the same step on another queue */
+		return diff_mq_label(p) ? diff_mq_label(p) : diff_queue_spread_label(p);
+	if (one->ev == TRACE_EV_QUEUE_NOTIFY && (!b || !a || b->ev == one->ev))
+		return diff_notify_label(p);
+	if (one->ev == TRACE_EV_IRQ_RAISE && (!b || !a || b->ev == one->ev))
+		return diff_irq_label(p);
+	return NULL;
 }
 
 static bool is_legacy(const struct diff_side *s)

@@ -1,6 +1,7 @@
 /* trace/compare/diff-model.c - one side of `kvmscope diff`: its virtio devices, their driver
  * sessions, and, for the session compared, the PCI enumeration before it, the handshake steps,
  * features, queues, config fields read and the requests after DRIVER_OK (compare.h). */
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "trace/compare/compare.h"
 
 #define ARG(r, name) trace_rec_arg(r, name, 0)
+#define IO_REQUESTS  8 /* the IO path's steps: those of the first requests, as diff shows them */
 
 const char *diff_side_kind(const struct diff_side *s)
 {
@@ -73,15 +75,14 @@ static void find_sessions(const struct trace_file *tf, struct diff_dev *d)
 }
 
 /* --- Steps. --- */
-static void add_step(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+static void add_step(struct diff_steps *l, const struct trace_rec *r, size_t rec, uint8_t kind,
 		     const char *key, const char *extra)
 {
-	if (d->nsteps && !strcmp(d->steps[d->nsteps - 1].key, key) &&
-	    (kind == DK_STATUS || kind == DK_MSIX))
+	if (l->n && !strcmp(l->v[l->n - 1].key, key) && (kind == DK_STATUS || kind == DK_MSIX))
 		return; /* QEMU logs one reset as two status writes; MSI-X: one state once */
-	if (trace_vec_grow(&d->steps, &d->steps_cap, d->nsteps + 1, sizeof(*d->steps)))
+	if (trace_vec_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v)))
 		return;
-	struct diff_step *s = &d->steps[d->nsteps++];
+	struct diff_step *s = &l->v[l->n++];
 	s->ev = r->ev;
 	s->kind = kind;
 	s->rec = rec;
@@ -89,9 +90,9 @@ static void add_step(struct diff_dev *d, const struct trace_rec *r, size_t rec, 
 	snprintf(s->text, sizeof(s->text), "%s%s", key, extra ? extra : "");
 }
 
-static void stepf(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+static void stepf(struct diff_steps *l, const struct trace_rec *r, size_t rec, uint8_t kind,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void stepf(struct diff_dev *d, const struct trace_rec *r, size_t rec, uint8_t kind,
+static void stepf(struct diff_steps *l, const struct trace_rec *r, size_t rec, uint8_t kind,
 		  const char *fmt, ...)
 {
 	char key[DIFF_TEXT];
@@ -99,7 +100,7 @@ static void stepf(struct diff_dev *d, const struct trace_rec *r, size_t rec, uin
 	va_start(ap, fmt);
 	vsnprintf(key, sizeof(key), fmt, ap);
 	va_end(ap);
-	add_step(d, r, rec, kind, key, NULL);
+	add_step(l, r, rec, kind, key, NULL);
 }
 
 /* "4K-aligned", "64-aligned": what stays the same when the guest allocates elsewhere. */
@@ -186,7 +187,7 @@ static void queue_step(const struct trace_file *tf, struct diff_dev *d, const st
 			 trace_decode_arg(tf, r, 0, dec, sizeof(dec)));
 		break;
 	}
-	add_step(d, r, i, DK_QUEUE, key, extra);
+	add_step(&d->steps, r, i, DK_QUEUE, key, extra);
 }
 
 static void config_read(const struct trace_file *tf, struct diff_dev *d, const struct trace_rec *r)
@@ -213,9 +214,9 @@ static void handshake_record(const struct trace_file *tf, struct diff_dev *d, si
 	case TRACE_EV_VIRTIO_STATUS:
 	case TRACE_EV_DEVICE_RESET:
 		if (r->ev == TRACE_EV_DEVICE_RESET || !ARG(r, "new"))
-			stepf(d, r, i, DK_STATUS, "reset");
+			stepf(&d->steps, r, i, DK_STATUS, "reset");
 		else
-			stepf(d, r, i, DK_STATUS, "status %s",
+			stepf(&d->steps, r, i, DK_STATUS, "status %s",
 			      trace_decode_status(ARG(r, "new"), dec, sizeof(dec)));
 		break;
 	case TRACE_EV_DEVICE_FEATURES_READ:
@@ -231,7 +232,7 @@ static void handshake_record(const struct trace_file *tf, struct diff_dev *d, si
 			    (d->drv_features & ~(0xffffffffULL << 32 * sel)) | bits << 32 * sel;
 			d->has_drv_features = true;
 		}
-		stepf(d, r, i, DK_FEATURES, "%s[%llu] 0x%08llx",
+		stepf(&d->steps, r, i, DK_FEATURES, "%s[%llu] 0x%08llx",
 		      r->ev == TRACE_EV_DEVICE_FEATURES_READ ? "device_features"
 							     : "driver_features",
 		      (unsigned long long)sel, (unsigned long long)bits);
@@ -241,7 +242,7 @@ static void handshake_record(const struct trace_file *tf, struct diff_dev *d, si
 		d->accepted = ARG(r, "features");
 		d->has_accepted = r->ev == TRACE_EV_FEATURES_OK;
 		d->refused = r->ev == TRACE_EV_FEATURES_REFUSED;
-		stepf(d, r, i, DK_FEATURES, "FEATURES_OK %s 0x%llx",
+		stepf(&d->steps, r, i, DK_FEATURES, "FEATURES_OK %s 0x%llx",
 		      d->refused ? "refused" : "accepted", (unsigned long long)d->accepted);
 		break;
 	case TRACE_EV_QUEUE_SELECT:
@@ -259,37 +260,151 @@ static void handshake_record(const struct trace_file *tf, struct diff_dev *d, si
 	case TRACE_EV_CONFIG_WRITE:
 		if (r->ev == TRACE_EV_CONFIG_READ)
 			config_read(tf, d, r);
-		stepf(d, r, i, DK_CONFIG, "config %s %s = 0x%llx",
+		stepf(&d->steps, r, i, DK_CONFIG, "config %s %s = 0x%llx",
 		      r->ev == TRACE_EV_CONFIG_READ ? "read" : "write",
 		      trace_decode_devcfg(ARG(r, "off"), ARG(r, "len"), d->kind, dec, sizeof(dec)),
 		      (unsigned long long)ARG(r, "val"));
 		break;
 	case TRACE_EV_COMMON_CFG_READ:
 	case TRACE_EV_COMMON_CFG_WRITE:
-		stepf(d, r, i, DK_TRANSPORT, "%s %s = 0x%llx",
+		stepf(&d->steps, r, i, DK_TRANSPORT, "%s %s = 0x%llx",
 		      r->ev == TRACE_EV_COMMON_CFG_READ ? "read" : "write",
 		      trace_decode_vreg(ARG(r, "reg"), ARG(r, "len"), dec, sizeof(dec)),
 		      (unsigned long long)ARG(r, "val"));
 		break;
 	case TRACE_EV_MSIX_ENABLE:
-		stepf(d, r, i, DK_MSIX, "MSI-X enable=%llu mask_all=%llu",
+		stepf(&d->steps, r, i, DK_MSIX, "MSI-X enable=%llu mask_all=%llu",
 		      (unsigned long long)ARG(r, "enabled"), (unsigned long long)ARG(r, "masked"));
 		break;
 	case TRACE_EV_MSIX_TABLE_WRITE:
-		stepf(d, r, i, DK_MSIX, "MSI-X table[%llu].%s", (unsigned long long)ARG(r, "entry"),
+		stepf(&d->steps, r, i, DK_MSIX, "MSI-X table[%llu].%s",
+		      (unsigned long long)ARG(r, "entry"),
 		      trace_decode_arg(tf, r, 1, dec, sizeof(dec)));
 		break;
 	case TRACE_EV_MSIX_MASK:
-		stepf(d, r, i, DK_MSIX, "MSI-X vector %llu masked=%llu",
+		stepf(&d->steps, r, i, DK_MSIX, "MSI-X vector %llu masked=%llu",
 		      (unsigned long long)ARG(r, "entry"), (unsigned long long)ARG(r, "masked"));
 		break;
 	case TRACE_EV_PCI_CFG_WRITE: /* reads are many and say little: counted, not listed */
 		field(trace_decode_pci_reg(ARG(r, "off"), 1, ARG(r, "cap"), dec, sizeof(dec)), name,
 		      sizeof(name));
-		stepf(d, r, i, DK_PCI, "PCI write %s = 0x%llx", name,
+		stepf(&d->steps, r, i, DK_PCI, "PCI write %s = 0x%llx", name,
 		      (unsigned long long)ARG(r, "val"));
 		break;
 	}
+}
+
+/* --- PCI enumeration as steps: BAR sizing and placement, the capability walk, the writes. --- */
+struct pci_walk {
+	int sizing;	  /* a BAR register just written with all ones: its read-back sizes it */
+	uint32_t caps[8]; /* capabilities already walked: bit per config offset */
+};
+
+/* The BAR of a config offset (6: the expansion ROM), -1 for none. */
+static int bar_of(unsigned off)
+{
+	if (off >= PCI_BASE_ADDRESS_0 && off <= PCI_BASE_ADDRESS_5 + 3)
+		return (off - PCI_BASE_ADDRESS_0) / 4;
+	return off >= PCI_ROM_ADDRESS && off <= PCI_ROM_ADDRESS + 3 ? 6 : -1;
+}
+
+static const char *bar_name(int bar, char *buf, size_t len)
+{
+	if (bar == 6)
+		snprintf(buf, len, "ROM");
+	else
+		snprintf(buf, len, "BAR%d", bar);
+	return buf;
+}
+
+static void pci_step(const struct trace_file *tf, struct diff_dev *d, size_t i, struct pci_walk *w)
+{
+	const struct trace_rec *r = &tf->rec[i];
+	unsigned off = ARG(r, "off") & 0xff, at = ARG(r, "cap") & 0xff;
+	unsigned long long val = ARG(r, "val");
+	int bar = r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP ? (int)ARG(r, "bar")
+									   : bar_of(off);
+	char dec[96], name[64], b[16];
+
+	if (r->ev == TRACE_EV_PCI_CFG_READ) {
+		if (off == PCI_VENDOR_ID && val >> 16)
+			d->pci_id = val;
+		else if (off == PCI_DEVICE_ID)
+			d->pci_id = (d->pci_id & 0xffff) | (uint32_t)(val & 0xffff) << 16;
+		if (bar >= 0 && (int)off == w->sizing) {
+			stepf(&d->pci, r, i, DK_PCI, "%s sizing reads 0x%llx",
+			      bar_name(bar, b, sizeof(b)), val);
+		} else if (at && !(w->caps[at / 32] >> (at % 32) & 1)) {
+			w->caps[at / 32] |= 1u << (at % 32);
+			stepf(&d->pci, r, i, DK_PCI, "capability %s",
+			      trace_decode_arg(tf, r, 3, dec, sizeof(dec)));
+		} else if (off == PCI_INTERRUPT_LINE) {
+			stepf(&d->pci, r, i, DK_PCI, "read interrupt line = %llu", val & 0xff);
+		}
+		if (bar < 0 || (int)off != w->sizing)
+			return;
+		w->sizing = -1;
+	} else if (r->ev == TRACE_EV_PCI_CFG_WRITE) {
+		w->sizing = bar >= 0 && val >= 0xfffff800 && val <= 0xffffffff ? (int)off : -1;
+		field(trace_decode_pci_reg(off, 1, ARG(r, "cap"), dec, sizeof(dec)), name,
+		      sizeof(name));
+		stepf(&d->pci, r, i, DK_PCI, "PCI write %s = 0x%llx", name, val);
+	} else if (bar >= 0 && bar < DIFF_BARS) {
+		const uint64_t t = ARG(r, "type");
+		stepf(&d->pci, r, i, DK_PCI, "%s %s %s %llu B @0x%llx", bar_name(bar, b, sizeof(b)),
+		      r->ev == TRACE_EV_BAR_MAP ? "mapped" : "unmapped",
+		      t & PCI_BASE_ADDRESS_SPACE_IO ? "io"
+		      : (t & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64
+			  ? "mem64"
+			  : "mem32",
+		      (unsigned long long)ARG(r, "size"), (unsigned long long)ARG(r, "addr"));
+	}
+}
+
+/* --- The IO path as steps: notify, pop, completion, interrupt of the first requests. --- */
+/* The IO path as steps. The key leaves the queue out, so that requests align by what they are;
+ * the text names it, and diff_align marks a request served on another queue. */
+static void io_step(const struct trace_file *tf, struct diff_dev *d, size_t i)
+{
+	const struct trace_rec *r = &tf->rec[i];
+	unsigned q = ARG(r, "queue");
+	char what[96], key[DIFF_TEXT], type[32], sector[32], bytes[32];
+
+	/* past the first requests: only their completions and the interrupts that follow them */
+	if (d->nreq >= IO_REQUESTS &&
+	    (r->ev == TRACE_EV_QUEUE_NOTIFY || r->ev == TRACE_EV_CHAIN_POP ||
+	     (r->ev == TRACE_EV_REQ_COMPLETE && d->io_done >= IO_REQUESTS) ||
+	     (r->ev == TRACE_EV_IRQ_RAISE && d->io_irqs >= d->io_done)))
+		return;
+	switch (r->ev) {
+	case TRACE_EV_QUEUE_NOTIFY:
+		snprintf(what, sizeof(what), "by %s",
+			 ARG(r, "via") == TRACE_VIA_EXIT ? "exit" : "ioeventfd");
+		snprintf(key, sizeof(key), "notify %s", what);
+		break;
+	case TRACE_EV_CHAIN_POP: /* what the source did not log reads "?", and keys as 0 */
+		snprintf(what, sizeof(what), "%s sector %s %s B",
+			 trace_decode_arg(tf, r, 2, type, sizeof(type)),
+			 trace_decode_arg(tf, r, 3, sector, sizeof(sector)),
+			 trace_decode_arg(tf, r, 5, bytes, sizeof(bytes)));
+		snprintf(key, sizeof(key), "pop type %llu %llu %llu",
+			 (unsigned long long)ARG(r, "type"), (unsigned long long)ARG(r, "sector"),
+			 (unsigned long long)ARG(r, "bytes"));
+		break;
+	case TRACE_EV_REQ_COMPLETE:
+	case TRACE_EV_IRQ_RAISE:
+		trace_decode_arg(tf, r, r->ev == TRACE_EV_IRQ_RAISE ? 1 : 2, what, sizeof(what));
+		snprintf(key, sizeof(key), "%s %s",
+			 r->ev == TRACE_EV_IRQ_RAISE ? "interrupt" : "complete", what);
+		break;
+	default:
+		return;
+	}
+	d->io_done += r->ev == TRACE_EV_REQ_COMPLETE;
+	d->io_irqs += r->ev == TRACE_EV_IRQ_RAISE;
+	add_step(&d->io, r, i, DK_IO, key, NULL);
+	snprintf(d->io.v[d->io.n - 1].text, DIFF_TEXT, "%.*s queue %u %s", (int)strcspn(key, " "),
+		 key, q, what);
 }
 
 /* --- IO after DRIVER_OK. --- */
@@ -297,9 +412,14 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 {
 	const struct trace_rec *r = &tf->rec[i];
 	struct diff_req *q;
+	unsigned qi = ARG(r, "queue");
+	struct diff_queue *dq = qi < DIFF_QUEUES_MAX ? &d->q[qi] : NULL;
 
+	io_step(tf, d, i);
 	switch (r->ev) {
 	case TRACE_EV_QUEUE_NOTIFY:
+		if (dq)
+			dq->notifies++;
 		if (ARG(r, "via") == TRACE_VIA_EXIT)
 			d->notify_exit++;
 		else
@@ -315,6 +435,8 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 		}
 		break;
 	case TRACE_EV_CHAIN_POP:
+		if (dq)
+			dq->reqs++;
 		if (trace_vec_grow(&d->req, &d->req_cap, d->nreq + 1, sizeof(*d->req)))
 			break;
 		d->req[d->nreq++] = (struct diff_req){.pop = r - tf->rec,
@@ -325,7 +447,8 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 						      .bytes = ARG(r, "bytes")};
 		break;
 	case TRACE_EV_REQ_COMPLETE:
-		for (size_t k = d->nreq; k-- > 0;) { /* by index: before any chain_pop, req is NULL */
+		for (size_t k = d->nreq;
+		     k-- > 0;) { /* by index: before any chain_pop, req is NULL */
 			q = &d->req[k];
 			if (!q->done && q->queue == ARG(r, "queue") && q->head == ARG(r, "head")) {
 				q->done = true;
@@ -336,6 +459,8 @@ static void io_record(const struct trace_file *tf, struct diff_dev *d, size_t i,
 		}
 		break;
 	case TRACE_EV_IRQ_RAISE:
+		if (dq)
+			dq->irqs++;
 		if (trace_arg_unknown(tf, r, 1)) { /* never guessed: counted as not known */
 			d->irq_unknown++;
 			break;
@@ -372,6 +497,7 @@ static void build_dev(const struct trace_file *tf, struct diff_dev *d)
 	const struct diff_session *s = &d->sess[d->cmp];
 	size_t pci_from = d->cmp > 0 ? d->sess[d->cmp - 1].last_status + 1 : 0;
 	size_t hs_end = s->driver_ok != DIFF_NONE ? s->driver_ok : s->last;
+	struct pci_walk w = {.sizing = -1};
 
 	for (size_t i = 0; i <= s->last && i < tf->nrec; i++) {
 		const struct trace_rec *r = &tf->rec[i];
@@ -384,6 +510,7 @@ static void build_dev(const struct trace_file *tf, struct diff_dev *d)
 			d->has_host_features = true;
 		} else if (r->ev == TRACE_EV_QUEUE_ADD && ARG(r, "queue") < DIFF_QUEUES_MAX) {
 			d->q[ARG(r, "queue")].max_size = ARG(r, "size");
+			d->nq_dev = d->nq_dev > ARG(r, "queue") ? d->nq_dev : ARG(r, "queue") + 1;
 		} else if ((r->ev == TRACE_EV_BAR_MAP || r->ev == TRACE_EV_BAR_UNMAP) &&
 			   i <= hs_end && ARG(r, "bar") < DIFF_BARS) {
 			d->bar[ARG(r, "bar")] =
@@ -393,6 +520,7 @@ static void build_dev(const struct trace_file *tf, struct diff_dev *d)
 		if (i >= pci_from && i < s->first) {
 			d->pci_reads += r->ev == TRACE_EV_PCI_CFG_READ;
 			d->pci_writes += r->ev == TRACE_EV_PCI_CFG_WRITE;
+			pci_step(tf, d, i, &w);
 		} else if (i >= s->first && i <= hs_end) {
 			handshake_record(tf, d, i);
 		} else if (i > hs_end) {
@@ -425,17 +553,20 @@ static void apply_snapshot(const struct diff_side *s, struct diff_dev *d)
 	d->has_queues = true;
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX; q++) {
 		snprintf(key, sizeof(key), "qemu_queue%u", q);
-		if (trace_file_info(tf, key, buf, sizeof(buf)) &&
+		if (!trace_file_info(tf, key, buf, sizeof(buf)) ||
 		    sscanf(buf, "size=%llu desc=0x%llx driver=0x%llx device=0x%llx", &size, &desc,
-			   &driver, &device) == 4)
-			d->q[q] = (struct diff_queue){.seen = true,
-						      .legacy = !strcmp(s->transport, "legacy"),
-						      .size = size,
-						      .max_size = size,
-						      .desc = desc,
-						      .driver = driver,
-						      .device = device};
+			   &driver, &device) != 4)
+			continue;
+		d->nq_dev = q + 1; /* the device has it; set up only when the driver placed it */
+		d->q[q].seen = desc != 0;
+		d->q[q].legacy = !strcmp(s->transport, "legacy");
+		d->q[q].size = d->q[q].max_size = size;
+		d->q[q].desc = desc;
+		d->q[q].driver = driver;
+		d->q[q].device = device;
 	}
+	if (trace_file_info(tf, "qemu_num_vqs", buf, sizeof(buf)) && sscanf(buf, "%llu", &v) == 1)
+		d->nq_dev = v;
 }
 
 int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errlen)
@@ -483,7 +614,9 @@ int diff_side_load(struct diff_side *s, const char *path, char *err, size_t errl
 void diff_side_free(struct diff_side *s)
 {
 	for (size_t i = 0; i < s->ndev; i++) {
-		free(s->dev[i].steps);
+		free(s->dev[i].steps.v);
+		free(s->dev[i].pci.v);
+		free(s->dev[i].io.v);
 		free(s->dev[i].req);
 	}
 	free(s->dev);

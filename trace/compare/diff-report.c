@@ -122,6 +122,23 @@ static unsigned nqueues(const struct diff_dev *d)
 	return n;
 }
 
+/* The queues to list: those set up, and those the device has. */
+static unsigned queue_rows(const struct diff_dev *d)
+{
+	unsigned n = nqueues(d);
+	return n > d->nq_dev || d->nq_dev > DIFF_QUEUES_MAX ? n : d->nq_dev;
+}
+
+/* The queues to list under IO: those the device has, or (a log without QEMU's snapshot) those
+ * its IO was seen on. */
+static unsigned io_queues(const struct diff_dev *d)
+{
+	unsigned n = d->nq_dev < DIFF_QUEUES_MAX ? d->nq_dev : DIFF_QUEUES_MAX;
+	for (unsigned q = n; q < DIFF_QUEUES_MAX; q++)
+		n = d->q[q].reqs || d->q[q].notifies || d->q[q].irqs ? q + 1 : n;
+	return n;
+}
+
 /* What a side cannot show at all, for the summary rows (features, queues, config). */
 static const char *absent(const struct diff_side *s, uint16_t ev)
 {
@@ -205,6 +222,20 @@ static void text_slot(FILE *f, const struct diff_cmp *p, struct notes *ns)
 			note(ns, diff_slot_label(p), n, sizeof(n)));
 }
 
+/* The PCI enumeration or IO path step by step, counted; the viewer's --compare lists the rows. */
+static void text_part(FILE *f, const struct diff_cmp *p, enum diff_part part)
+{
+	size_t same = 0, labelled = 0;
+	for (long k = 0; k < p->npart_rows[part]; k++) {
+		same += p->part_rows[part][k].op == DIFF_SAME;
+		labelled += p->part_rows[part][k].op != DIFF_SAME && p->part_rows[part][k].label;
+	}
+	fprintf(f,
+		"     step by step: %zu the same, %zu expected differences, %zu unexplained "
+		"(kvmscope view A --compare B lists them)\n",
+		same, labelled, p->part_mismatches[part]);
+}
+
 static void text_pci(FILE *f, const struct diff_cmp *p, struct notes *ns)
 {
 	char a[96], b[96], n[16], ra[64], rb[64];
@@ -227,6 +258,7 @@ static void text_pci(FILE *f, const struct diff_cmp *p, struct notes *ns)
 		snprintf(b, sizeof(b), "%s %s", name, bar_words(&p->b->bar[i], rb, sizeof(rb)));
 		cols(f, same ? "=" : "~", a, b, note(ns, label, n, sizeof(n)));
 	}
+	text_part(f, p, DIFF_PART_PCI);
 }
 
 static void text_handshake(FILE *f, const struct diff_cmp *p, const struct diff_opts *o,
@@ -315,24 +347,30 @@ static void text_state(FILE *f, const struct diff_cmp *p, struct notes *ns)
 		da->has_drv_features, features_words(da, da->drv_features, true, a, sizeof(a)),
 		db->has_drv_features, features_words(db, db->drv_features, true, b, sizeof(b)),
 		features_apart(p, ns, da->drv_features, db->drv_features, x, sizeof(x)));
-	unsigned nq = nqueues(da) > nqueues(db) ? nqueues(da) : nqueues(db);
+	unsigned nq = queue_rows(da) > queue_rows(db) ? queue_rows(da) : queue_rows(db);
 	snprintf(a, sizeof(a), "%u", nqueues(da));
 	snprintf(b, sizeof(b), "%u", nqueues(db));
+	char mq[640], n[16];
+	snprintf(mq, sizeof(mq), "the devices have %u and %u queues%s", da->nq_dev, db->nq_dev,
+		 note(ns, diff_mq_label(p), n, sizeof(n)));
 	summary(f, p, ns, "queues set up", TRACE_EV_QUEUE_SIZE, da->has_queues, a, db->has_queues,
-		b, NULL);
+		b, diff_mq_label(p) ? mq : NULL);
 	for (unsigned q = 0; q < nq; q++) {
 		bool vec = da->q[q].has_vector && db->q[q].has_vector; /* QEMU's monitor has none */
+		const char *why = diff_queue_extra(p, q) ? diff_mq_label(p) : diff_queue_label(p);
 		snprintf(what, sizeof(what), "queue %u", q);
-		char n[16];
-		snprintf(x, sizeof(x), "placed two ways%s",
-			 note(ns, diff_queue_label(p), n, sizeof(n)));
+		snprintf(x, sizeof(x), "%s%s",
+			 diff_queue_extra(p, q) ? "only one device has it" : "placed two ways",
+			 note(ns, why, n, sizeof(n)));
 		summary(f, p, ns, what, TRACE_EV_QUEUE_SIZE, da->has_queues,
 			queue_words(&da->q[q], vec, a, sizeof(a)), db->has_queues,
-			queue_words(&db->q[q], vec, b, sizeof(b)), diff_queue_label(p) ? x : NULL);
+			queue_words(&db->q[q], vec, b, sizeof(b)), why ? x : NULL);
 	}
+	snprintf(x, sizeof(x), "num_queues is there with VIRTIO_BLK_F_MQ only%s",
+		 note(ns, diff_mq_label(p), n, sizeof(n)));
 	summary(f, p, ns, "device config fields read", TRACE_EV_CONFIG_READ, da->has_config,
 		da->config[0] ? da->config : "none", db->has_config,
-		db->config[0] ? db->config : "none", NULL);
+		db->config[0] ? db->config : "none", diff_mq_label(p) ? x : NULL);
 }
 
 static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
@@ -375,9 +413,27 @@ static void text_io(FILE *f, const struct diff_cmp *p, struct notes *ns)
 	snprintf(b, sizeof(b), "interrupts: %s", counts(wb, sizeof(wb), 5, ib, irq_words));
 	cols(f, !memcmp(ia, ib, sizeof(ia)) ? "=" : "~", a, b,
 	     note(ns, diff_irq_label(p), n, sizeof(n)));
+	unsigned nq = io_queues(da) > io_queues(db) ? io_queues(da) : io_queues(db);
+	for (unsigned q = 0; nq > 1 && q < nq; q++) {
+		const struct diff_queue *qa = &da->q[q], *qb = &db->q[q];
+		bool same =
+		    qa->reqs == qb->reqs && qa->notifies == qb->notifies && qa->irqs == qb->irqs;
+		snprintf(a, sizeof(a), "queue %u: %zu requests, %zu notifies, %zu irqs", q,
+			 qa->reqs, qa->notifies, qa->irqs);
+		snprintf(b, sizeof(b), "queue %u: %zu requests, %zu notifies, %zu irqs", q,
+			 qb->reqs, qb->notifies, qb->irqs);
+		/* the queue count, else the spread of requests, else how kicks and interrupts go */
+		const char *why = diff_mq_label(p)		 ? diff_mq_label(p)
+				  : qa->reqs != qb->reqs	 ? diff_queue_spread_label(p)
+				  : qa->notifies != qb->notifies ? diff_notify_label(p)
+								 : diff_irq_label(p);
+		cols(f, same ? "=" : "~", q < io_queues(da) ? a : "-", q < io_queues(db) ? b : "-",
+		     same ? "" : note(ns, why, n, sizeof(n)));
+	}
 	snprintf(a, sizeof(a), "backend: %s", da->backend[0] ? da->backend : "-");
 	snprintf(b, sizeof(b), "backend: %s", db->backend[0] ? db->backend : "-");
 	cols(f, "", a, b, "");
+	text_part(f, p, DIFF_PART_IO);
 }
 
 static void text_side(FILE *f, char which, const struct diff_side *s)
@@ -523,13 +579,17 @@ static void json_dev_state(FILE *f, const struct diff_side *s, const struct diff
 		     feats[k].has ? features_words(d, feats[k].bits, true, buf, sizeof(buf)) : NULL,
 		     true);
 	fputs(",\"queues\":[", f);
-	for (unsigned q = 0; q < nqueues(d); q++) {
-		fprintf(f, "%s{\"queue\":%u,\"size\":%u,", q ? "," : "", q, d->q[q].size);
+	for (unsigned q = 0; q < queue_rows(d); q++) {
+		fprintf(f,
+			"%s{\"queue\":%u,\"set_up\":%s,\"size\":%u,\"requests\":%zu,"
+			"\"notifies\":%zu,\"interrupts\":%zu,",
+			q ? "," : "", q, d->q[q].seen ? "true" : "false", d->q[q].size,
+			d->q[q].reqs, d->q[q].notifies, d->q[q].irqs);
 		jkey(f, "words", queue_words(&d->q[q], d->q[q].has_vector, buf, sizeof(buf)),
 		     false);
 		fputc('}', f);
 	}
-	fputs("]", f);
+	fprintf(f, "],\"device_queues\":%u", d->nq_dev);
 	jkey(f, "config_read", (s->recorded >> TRACE_EV_CONFIG_READ & 1) ? d->config : NULL, true);
 	fprintf(f,
 		",\"requests\":%zu,\"notifies\":{\"exit\":%zu,\"ioeventfd\":%zu,"
@@ -541,25 +601,34 @@ static void json_dev_state(FILE *f, const struct diff_side *s, const struct diff
 	fputc('}', f);
 }
 
-static void json_pair(FILE *f, const struct diff_cmp *p)
+/* ,"key":[{"op":...,"a":...,"b":...,"expected":...}, ...] */
+static void json_rows(FILE *f, const char *key, const struct diff_row *rows, long n)
 {
 	static const char *const ops[] = {"same", "differs", "only_a", "only_b"};
+	fprintf(f, ",\"%s\":[", key);
+	for (long k = 0; k < n; k++) {
+		const struct diff_row *r = &rows[k];
+		fprintf(f, "%s{\"op\":\"%s\"", k ? "," : "", ops[r->op & 3]);
+		jkey(f, "a", r->a ? r->a->text : NULL, true);
+		jkey(f, "b", r->b ? r->b->text : NULL, true);
+		jkey(f, "expected", r->op != DIFF_SAME ? r->label : NULL, true);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+static void json_pair(FILE *f, const struct diff_cmp *p)
+{
 	char buf[128];
 	fputs("{\"a\":", f);
 	json_dev_state(f, p->sa, p->a);
 	fputs(",\"b\":", f);
 	json_dev_state(f, p->sb, p->b);
 	jkey(f, "sessions_label", diff_sessions_label(p), true);
-	fputs(",\"handshake\":[", f);
-	for (long k = 0; k < p->nrows; k++) {
-		const struct diff_row *r = &p->rows[k];
-		fprintf(f, "%s{\"op\":\"%s\"", k ? "," : "", ops[r->op]);
-		jkey(f, "a", r->a ? r->a->text : NULL, true);
-		jkey(f, "b", r->b ? r->b->text : NULL, true);
-		jkey(f, "expected", r->op != DIFF_SAME ? r->label : NULL, true);
-		fputc('}', f);
-	}
-	fputs("],\"requests\":[", f);
+	json_rows(f, "handshake", p->rows, p->nrows);
+	json_rows(f, "pci_steps", p->part_rows[DIFF_PART_PCI], p->npart_rows[DIFF_PART_PCI]);
+	json_rows(f, "io_steps", p->part_rows[DIFF_PART_IO], p->npart_rows[DIFF_PART_IO]);
+	fputs(",\"requests\":[", f);
 	for (long k = 0; k < p->nreqs; k++) {
 		const struct diff_pair *q = &p->reqs[k];
 		fputs(k ? ",{" : "{", f);
@@ -593,6 +662,9 @@ static void json_pair(FILE *f, const struct diff_cmp *p)
 	jkey(f, "notifies_label", diff_notify_label(p), true);
 	jkey(f, "interrupts_label", diff_irq_label(p), true);
 	jkey(f, "slot_label", diff_slot_label(p), true);
+	jkey(f, "queues_label", diff_mq_label(p), true);
+	fprintf(f, ",\"pci_unexplained\":%zu,\"io_unexplained\":%zu",
+		p->part_mismatches[DIFF_PART_PCI], p->part_mismatches[DIFF_PART_IO]);
 	fprintf(f,
 		",\"same\":%zu,\"differ\":%zu,\"unexplained\":%zu,\"labelled\":%zu,"
 		"\"state_labelled\":%zu,\"legacy_vs_modern\":%s,\"state_differs\":%s,"

@@ -41,17 +41,26 @@ static void count_state_labels(struct diff_cmp *p)
 	for (unsigned k = 0; k < 3; k++)
 		p->state_labelled += ka[k] && kb[k] && diff_features_label(p, fa[k], fb[k]);
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
-		p->state_labelled += a->q[q].seen && b->q[q].seen && diff_queue_label(p);
+		p->state_labelled += (a->q[q].seen && b->q[q].seen && diff_queue_label(p)) ||
+				     (diff_queue_extra(p, q) && a->q[q].seen != b->q[q].seen);
 }
 
 int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 {
-	p->nrows = diff_align(p->sa, p->a, p->sb, p->b, &p->rows);
+	p->nrows = diff_align(p, DIFF_PART_HANDSHAKE, &p->rows);
 	size_t na = p->a->nreq < o->requests ? p->a->nreq : o->requests;
 	size_t nb = p->b->nreq < o->requests ? p->b->nreq : o->requests;
 	p->nreqs = diff_edit(na, nb, req_cmp, p, &p->reqs);
 	if (p->nrows < 0 || p->nreqs < 0)
 		return -ENOMEM;
+	for (int part = DIFF_PART_PCI; part < DIFF_PARTS; part += 2) { /* PCI, IO */
+		p->npart_rows[part] = diff_align(p, part, &p->part_rows[part]);
+		if (p->npart_rows[part] < 0)
+			return -ENOMEM;
+		for (long k = 0; k < p->npart_rows[part]; k++)
+			p->part_mismatches[part] +=
+			    p->part_rows[part][k].op != DIFF_SAME && !p->part_rows[part][k].label;
+	}
 	for (long k = 0; k < p->nrows; k++) {
 		const struct diff_row *r = &p->rows[k];
 		p->same += r->op == DIFF_SAME;
@@ -67,9 +76,18 @@ int diff_compare(struct diff_cmp *p, const struct diff_opts *o)
 	    (a->has_drv_features && b->has_drv_features && a->drv_features != b->drv_features &&
 	     !diff_features_label(p, a->drv_features, b->drv_features));
 	for (unsigned q = 0; q < DIFF_QUEUES_MAX && a->has_queues && b->has_queues; q++)
-		p->state_differs |= a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size;
+		p->state_differs |= !diff_queue_extra(p, q) &&
+				    (a->q[q].seen != b->q[q].seen || a->q[q].size != b->q[q].size);
 	count_state_labels(p);
 	return 0;
+}
+
+void diff_cmp_free(struct diff_cmp *p)
+{
+	free(p->rows);
+	free(p->reqs);
+	for (int part = 0; part < DIFF_PARTS; part++)
+		free(p->part_rows[part]);
 }
 
 /* --- The command. --- */
@@ -79,12 +97,16 @@ static int usage(FILE *f, int status)
 	    f,
 	    "usage: kvmscope diff A B [--format text|json] [--requests N] [--all]\n"
 	    "Compares two runs of the same guest, device by device: the driver sessions, the PCI\n"
-	    "enumeration, the handshake aligned step by step, features, queues, config fields\n"
-	    "read and the first requests. A and B are each a kvmscope trace (run --trace) or a\n"
-	    "QEMU log (-trace ... -D LOG, as guest/qemu-trace.sh makes it).\n"
+	    "enumeration, the handshake aligned step by step, features, queues (aligned by\n"
+	    "index, each with its IO), config fields read and the first requests. PCI\n"
+	    "enumeration and the first requests' IO are aligned step by step too: counted here,\n"
+	    "listed by --format json and by kvmscope view A --compare B. A and B are each a\n"
+	    "kvmscope trace (run --trace) or a QEMU log (-trace ... -D LOG, as\n"
+	    "guest/qemu-trace.sh makes it).\n"
 	    "Differences one side cannot show are labelled as expected, not counted; so are,\n"
 	    "legacy against modern, those virtio 1.2 requires (no FEATURES_OK for a legacy\n"
-	    "driver, VERSION_1, PFN against ring addresses, BAR0 against BAR4).\n"
+	    "driver, VERSION_1, PFN against ring addresses, BAR0 against BAR4), and what one\n"
+	    "device's extra queues bring (VIRTIO_BLK_F_MQ, num_queues, their setup and IO).\n"
 	    "  --format json  one JSON document instead of the text report\n"
 	    "  --requests N   requests shown side by side (default %d)\n"
 	    "  --all          every handshake step, no folding of long one-sided runs\n"
@@ -195,10 +217,8 @@ int diff_cmd_main(int argc, char **argv)
 		else
 			diff_report_text(stdout, &side[0], &side[1], cmp, n, &o);
 	}
-	for (size_t i = 0; cmp && i < n; i++) {
-		free(cmp[i].rows);
-		free(cmp[i].reqs);
-	}
+	for (size_t i = 0; cmp && i < n; i++)
+		diff_cmp_free(&cmp[i]);
 	free(cmp);
 	diff_side_free(&side[0]);
 	diff_side_free(&side[1]);

@@ -66,8 +66,9 @@ struct snapshot {
 		bool seen;
 		uint64_t num, desc, avail, used;
 	} q[QUEUES_MAX];
-	int queue; /* the queue being read, -1: none */
-	bool blk;  /* the first device is virtio-blk */
+	int queue;		    /* the queue being read, -1: none */
+	unsigned long long num_vqs; /* the device's queues, 0: not said */
+	bool blk;		    /* the first device is virtio-blk */
 };
 
 static void feature(struct trace_build *b, struct snapshot *s, enum section sec, const char *line,
@@ -94,7 +95,8 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 	char *line = NULL;
 	size_t cap = 0, no = 0;
 	enum section sec = NONE;
-	int devices = 0;
+	char *first = NULL; /* the first answer's device path: its status and each of its queues */
+	bool other = false; /* in an answer about another device */
 	unsigned long long v;
 	while (getline(&line, &cap, f) >= 0) {
 		no++;
@@ -102,11 +104,15 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 		if (line[0] == '/') { /* a new answer: one device's status or one queue's */
 			sec = NONE;
 			s->queue = -1;
-			devices++;
-		} else if (devices > 2) {
-			continue; /* the first device's two answers only */
+			if (!first)
+				first = strdup(line);
+			other = !first || strcmp(line, first);
+		} else if (other) {
+			continue; /* the first device's answers only */
 		} else if (strstr(line, "device_name:")) {
 			s->blk = strstr(line, "virtio-blk") != NULL;
+		} else if (sscanf(line, " num_vqs: %llu", &v) == 1) {
+			s->num_vqs = v;
 		} else if (sscanf(line, " queue_index: %llu", &v) == 1 && v < QUEUES_MAX) {
 			s->queue = v;
 			s->q[v].seen = true;
@@ -133,6 +139,7 @@ static void parse(struct trace_build *b, FILE *f, struct snapshot *s)
 		}
 	}
 	free(line);
+	free(first);
 }
 
 void trace_import_qemu_status(struct trace_build *b, const char *log)
@@ -156,6 +163,8 @@ void trace_import_qemu_status(struct trace_build *b, const char *log)
 				 (unsigned long long)s.word[HOST]);
 		trace_build_info(b, "qemu_guest_features", "0x%llx",
 				 (unsigned long long)s.word[GUEST]);
+		if (s.num_vqs)
+			trace_build_info(b, "qemu_num_vqs", "%llu", s.num_vqs);
 		for (int q = 0; q < QUEUES_MAX; q++) {
 			char key[32];
 			snprintf(key, sizeof(key), "qemu_queue%d", q);

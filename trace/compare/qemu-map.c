@@ -131,6 +131,10 @@ static const struct qemu_func map[TRACE_EV_NR] = {
     Q(PACKED_POP, "virtqueue_packed_pop()",
       "virtqueue_pop() when VIRTIO_F_RING_PACKED was negotiated", "hw/virtio/virtio.c",
       "QEMU keeps last_avail_idx and last_avail_wrap_counter; no trace event of its own"),
+    Q(SPLIT_POP, "virtqueue_split_pop()",
+      "virtqueue_pop() when the split ring is in use: virtqueue_get_head(), then "
+      "virtqueue_split_read_next_desc() along the chain",
+      "hw/virtio/virtio.c", "QEMU logs the popped element (virtqueue_pop), not its descriptors"),
     Q(CHAIN_POP, "virtqueue_pop()",
       "virtio_blk_handle_vq() -> virtio_blk_get_request(); parsed by "
       "virtio_blk_handle_request()",

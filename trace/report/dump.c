@@ -72,6 +72,45 @@ static unsigned step_of(const struct dump *d, const struct trace_rec *r)
 	return i < d->tags.n ? d->tags.step[i] : TRACE_STEP_NONE;
 }
 
+/* The chain a pop carries, as the device walked it: " chain=[desc[0] 0x... len=16 NEXT, ...]",
+ * with the count of those the trace did not keep (docs/trace-format.md, DESCS). */
+static void text_descs(struct dump *d, const struct trace_rec *r)
+{
+	const struct trace_descs_ent *e = trace_file_descs(d->tf, r);
+	char buf[160];
+
+	if (!e)
+		return;
+	fputs(" chain=[", d->out);
+	for (unsigned k = 0; k < e->n; k++)
+		fprintf(d->out, "%s%s", k ? ", " : "",
+			trace_decode_desc(r, e, &d->tf->desc[e->first], k, buf, sizeof(buf)));
+	if (e->walked > e->n)
+		fprintf(d->out, "%s+%u not recorded", e->n ? ", " : "", e->walked - e->n);
+	fputc(']', d->out);
+}
+
+/* "descs":{"walked":N,"recorded":[{"idx":..,"addr":..,"len":..,"flags":..,"text":".."}]} */
+static void json_descs(struct dump *d, const struct trace_rec *r)
+{
+	const struct trace_descs_ent *e = trace_file_descs(d->tf, r);
+	char buf[160];
+
+	if (!e)
+		return;
+	fprintf(d->out, ",\"descs\":{\"walked\":%u,\"not_recorded\":%u,\"recorded\":[", e->walked,
+		e->walked - e->n);
+	for (unsigned k = 0; k < e->n; k++) {
+		const struct trace_desc *x = &d->tf->desc[e->first + k];
+		fprintf(d->out, "%s{\"idx\":%u,\"addr\":%llu,\"len\":%u,\"flags\":%u,\"text\":",
+			k ? "," : "", x->idx, (unsigned long long)x->addr, x->len, x->flags);
+		put_escaped(d->out,
+			    trace_decode_desc(r, e, &d->tf->desc[e->first], k, buf, sizeof(buf)));
+		fputc('}', d->out);
+	}
+	fputs("]}", d->out);
+}
+
 static void text_record(struct dump *d, const struct trace_rec *r)
 {
 	const struct trace_event_info *e = &trace_events[r->ev];
@@ -92,6 +131,7 @@ static void text_record(struct dump *d, const struct trace_rec *r)
 		else
 			fputs(buf, d->out);
 	}
+	text_descs(d, r);
 	char src[160];
 	if (step_of(d, r) != TRACE_STEP_NONE) /* where it is in the spec: {step 5 of §3.1.1: ...} */
 		fprintf(d->out, " {%s}", trace_step_words(step_of(d, r), src, sizeof(src)));
@@ -181,6 +221,7 @@ static void json_record(struct dump *d, const struct trace_rec *r)
 		trace_tid_name(r->tid, tid, sizeof(tid)), e->name, trace_class_names[e->cls]);
 	json_args(d, r, false);
 	json_common(d, r);
+	json_descs(d, r);
 	unsigned s = step_of(d, r);
 	if (s != TRACE_STEP_NONE) {
 		fprintf(d->out, ",\"step\":{\"path\":\"%s\",\"num\":\"%s\",\"name\":",

@@ -1,6 +1,6 @@
 /* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, records and
- * queue notifies per thread (which vCPU drove the IO), per-request latency percentiles and exits
- * per IO. */
+ * queue notifies per thread (which vCPU drove the IO), requests, bytes, notifies and interrupts
+ * per queue, per-request latency percentiles and exits per IO. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +125,89 @@ static void print_threads(FILE *f, const struct trace_file *tf)
 	free(recs);
 }
 
+/* Per device and queue: requests completed, bytes their chains carried (chain_pop; "?" when a
+ * log did not record them), queue notifies, interrupts raised and suppressed. */
+struct queue_stats {
+	uint16_t dev;
+	uint32_t queue;
+	uint64_t reqs, bytes, notifies, irqs, suppressed;
+	bool bytes_unknown;
+};
+
+static struct queue_stats *queue_slot(struct queue_stats **v, size_t *n, size_t *cap,
+				      uint16_t dev, uint32_t queue)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].dev == dev && (*v)[i].queue == queue)
+			return &(*v)[i];
+	if (trace_vec_grow(v, cap, *n + 1, sizeof(**v)))
+		return NULL;
+	(*v)[*n] = (struct queue_stats){.dev = dev, .queue = queue};
+	return &(*v)[(*n)++];
+}
+
+static int arg_index(enum trace_event ev, const char *name)
+{
+	for (unsigned i = 0; trace_events[ev].args[i].name; i++)
+		if (!strcmp(trace_events[ev].args[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int cmp_queue(const void *a, const void *b)
+{
+	const struct queue_stats *x = a, *y = b;
+	return x->dev != y->dev ? x->dev - y->dev : (x->queue > y->queue) - (x->queue < y->queue);
+}
+
+static void print_queues(FILE *f, const struct trace_file *tf)
+{
+	struct queue_stats *v = NULL, *q;
+	size_t n = 0, cap = 0;
+	int bytes = arg_index(TRACE_EV_CHAIN_POP, "bytes");
+
+	for (size_t i = 0; i < tf->nrec; i++) {
+		const struct trace_rec *r = &tf->rec[i];
+		if (r->ev != TRACE_EV_CHAIN_POP && r->ev != TRACE_EV_REQ_COMPLETE &&
+		    r->ev != TRACE_EV_QUEUE_NOTIFY && r->ev != TRACE_EV_IRQ_RAISE &&
+		    r->ev != TRACE_EV_IRQ_SUPPRESS)
+			continue;
+		uint64_t queue = trace_rec_arg(r, "queue", TRACE_QUEUE_CONFIG);
+		if (queue >= TRACE_QUEUE_CONFIG) /* the configuration-change interrupt */
+			continue;
+		if (!(q = queue_slot(&v, &n, &cap, r->dev, queue)))
+			break;
+		if (r->ev == TRACE_EV_CHAIN_POP && trace_arg_unknown(tf, r, bytes))
+			q->bytes_unknown = true;
+		else if (r->ev == TRACE_EV_CHAIN_POP)
+			q->bytes += trace_rec_arg(r, "bytes", 0);
+		q->reqs += r->ev == TRACE_EV_REQ_COMPLETE;
+		q->notifies += r->ev == TRACE_EV_QUEUE_NOTIFY;
+		q->irqs += r->ev == TRACE_EV_IRQ_RAISE;
+		q->suppressed += r->ev == TRACE_EV_IRQ_SUPPRESS;
+	}
+	if (!n) {
+		free(v);
+		return;
+	}
+	qsort(v, n, sizeof(*v), cmp_queue);
+	fprintf(f, "%-24s %10s %12s %10s %10s %10s\n", "queue", "requests", "bytes", "notifies",
+		"interrupts", "suppressed");
+	for (size_t i = 0; i < n; i++) {
+		char name[64], b[24];
+		const char *dev = v[i].dev && v[i].dev < tf->names.ndev
+				      ? trace_file_str(tf, tf->names.dev[v[i].dev].name)
+				      : "-";
+		snprintf(name, sizeof(name), "%s q%u", dev, v[i].queue);
+		snprintf(b, sizeof(b), v[i].bytes_unknown ? "?" : "%llu",
+			 (unsigned long long)v[i].bytes);
+		fprintf(f, "%-24s %10llu %12s %10llu %10llu %10llu\n", name,
+			(unsigned long long)v[i].reqs, b, (unsigned long long)v[i].notifies,
+			(unsigned long long)v[i].irqs, (unsigned long long)v[i].suppressed);
+	}
+	free(v);
+}
+
 int trace_cmd_stats(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -133,7 +216,8 @@ int trace_cmd_stats(int argc, char **argv)
 			printf(
 			    "usage: kvmscope trace stats FILE\n"
 			    "Counts per event, records lost to a full ring, records and queue\n"
-			    "notifies per thread (main, vcpuN, ioN), per-request latency\n"
+			    "notifies per thread (main, vcpuN, ioN), per queue (requests, bytes,\n"
+			    "notifies, interrupts raised and suppressed), per-request latency\n"
 			    "percentiles (p50/p90/p99/max) and exits per IO of a trace file.\n");
 			return 0;
 		}
@@ -188,6 +272,7 @@ int trace_cmd_stats(int argc, char **argv)
 		       "happened then is not counted below\n",
 		       (unsigned long long)pauses, paused_ns / 1e9);
 	print_threads(stdout, &tf);
+	print_queues(stdout, &tf);
 	print_requests(stdout, &tf, count, exit_notifies);
 	if (tf.warning[0])
 		printf("warning: %s\n", tf.warning);

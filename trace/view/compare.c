@@ -1,7 +1,9 @@
 /* trace/view/compare.c - `kvmscope view A --compare B`'s model: the rows are what `kvmscope diff`
- * aligned (trace/compare/compare.h: the same loading, pairing and edit distance), each tagged with
- * the init step it is on (trace/view/path.c's tags, virtio 1.2 §3.1.1), so that n/p walk the
- * handshake of both runs at once and d/D, m/M jump between differences. */
+ * aligned (trace/compare/compare.h: the same loading, pairing and edit distance, the same labels)
+ * for each device pair: its PCI enumeration (BAR sizing, the capability walk), its handshake and
+ * its IO path (notify, pop, completion, interrupt), each part under a title row. Each row is
+ * tagged with the init step it is on (trace/view/path.c's tags, virtio 1.2 §3.1.1), so that n/p
+ * walk the handshake of both runs at once; d/D, m/M jump between differences, s/S between parts. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +12,13 @@
 #include "trace/view/view.h"
 
 #define CMP_REQUESTS 8 /* diff's default; the viewer shows the handshake only */
+
+/* What each part holds, for its title row's detail. */
+static const char *const part_what[DIFF_PARTS] = {
+    "the device's config space as Linux's PCI core walked it before the compared session: BAR "
+    "sizing and placement, the capability walk, the writes",
+    "the compared driver session, from the reset to DRIVER_OK (virtio 1.2 3.1.1)",
+    "after DRIVER_OK, the first requests: notify, pop, completion, interrupt, by queue"};
 
 const char *view_cmp_mark(const struct view_cmp_row *r)
 {
@@ -38,35 +47,62 @@ static unsigned init_step(const struct view_cmp *c, int k, const struct diff_ste
 	return t >= TRACE_STEP_RESET && t <= TRACE_INIT_LAST ? t : TRACE_STEP_NONE;
 }
 
+const char *view_cmp_part_name(unsigned part)
+{
+	static const char *const names[] = {"PCI enumeration", "handshake", "IO"};
+	return part < DIFF_PARTS ? names[part] : "?";
+}
+
+/* A pair's rows of one part: the handshake's, or PCI enumeration's and IO's. */
+static const struct diff_row *part_rows(const struct diff_cmp *p, unsigned part, long *n)
+{
+	*n = part == DIFF_PART_HANDSHAKE ? p->nrows : p->npart_rows[part];
+	*n = *n > 0 ? *n : 0;
+	return part == DIFF_PART_HANDSHAKE ? p->rows : p->part_rows[part];
+}
+
 static int build_rows(struct view_cmp *c)
 {
-	size_t n = 0;
+	size_t n = 0, opened = SIZE_MAX;
+	long np;
 	for (size_t p = 0; p < c->ncmp; p++)
-		n += c->cmp[p].nrows > 0 ? (size_t)c->cmp[p].nrows : 0;
+		for (unsigned part = 0; part < DIFF_PARTS; part++)
+			n += 1 + (part_rows(&c->cmp[p], part, &np), (size_t)np);
 	c->rows = calloc(n + 1, sizeof(*c->rows));
 	if (!c->rows)
 		return -ENOMEM;
 	for (size_t p = 0; p < c->ncmp; p++) {
 		unsigned reached = TRACE_STEP_NONE;
-		for (long k = 0; k < c->cmp[p].nrows; k++) {
-			const struct diff_row *d = &c->cmp[p].rows[k];
-			struct view_cmp_row *r = &c->rows[c->nrows++];
-			unsigned t = d->a ? init_step(c, 0, d->a) : init_step(c, 1, d->b);
-			*r = (struct view_cmp_row){.op = d->op, .pair = p, .a = d->a, .b = d->b};
-			if (d->op != DIFF_SAME) {
-				r->label = d->label;
-				r->note = note_of(c, d->label);
+		for (unsigned part = 0; part < DIFF_PARTS; part++) {
+			const struct diff_row *rows = part_rows(&c->cmp[p], part, &np);
+			c->rows[c->nrows++] =
+			    (struct view_cmp_row){.part = part, .title = true, .pair = p};
+			if (part == DIFF_PART_HANDSHAKE && opened == SIZE_MAX)
+				opened = c->nrows; /* the view opens on the first handshake's first
+						      step */
+			for (long k = 0; k < np; k++) {
+				const struct diff_row *d = &rows[k];
+				struct view_cmp_row *r = &c->rows[c->nrows++];
+				unsigned t = d->a ? init_step(c, 0, d->a) : init_step(c, 1, d->b);
+				*r = (struct view_cmp_row){
+				    .op = d->op, .part = part, .pair = p, .a = d->a, .b = d->b};
+				if (d->op != DIFF_SAME) {
+					r->label = d->label;
+					r->note = note_of(c, d->label);
+				}
+				c->same += d->op == DIFF_SAME;
+				c->expected += d->op != DIFF_SAME && d->label;
+				c->mismatches += d->op != DIFF_SAME && !d->label;
+				if (part == DIFF_PART_HANDSHAKE && t != TRACE_STEP_NONE &&
+				    (reached == TRACE_STEP_NONE || t > reached)) {
+					r->step_start = true;
+					reached = t;
+				}
+				r->step = part == DIFF_PART_HANDSHAKE ? reached : TRACE_STEP_NONE;
 			}
-			c->same += d->op == DIFF_SAME;
-			c->expected += d->op != DIFF_SAME && d->label;
-			c->mismatches += d->op != DIFF_SAME && !d->label;
-			if (t != TRACE_STEP_NONE && (reached == TRACE_STEP_NONE || t > reached)) {
-				r->step_start = true;
-				reached = t;
-			}
-			r->step = reached;
 		}
 	}
+	c->row = opened < c->nrows ? opened : 0;
 	return 0;
 }
 
@@ -108,10 +144,8 @@ int view_cmp_load(struct view_cmp *c, const char *a, const char *b, char *err, s
 
 void view_cmp_free(struct view_cmp *c)
 {
-	for (size_t p = 0; c->cmp && p < c->ncmp; p++) {
-		free(c->cmp[p].rows);
-		free(c->cmp[p].reqs);
-	}
+	for (size_t p = 0; c->cmp && p < c->ncmp; p++)
+		diff_cmp_free(&c->cmp[p]);
 	free(c->cmp);
 	free(c->rows);
 	for (int k = 0; k < 2; k++) {
@@ -212,11 +246,42 @@ bool view_cmp_diff(struct view_cmp *c, int dir, bool mismatch_only)
 	return true;
 }
 
+static bool is_title(const struct view_cmp *c, size_t k)
+{
+	return c->rows[k].title;
+}
+
+bool view_cmp_part(struct view_cmp *c, int dir)
+{
+	size_t k = find(c, dir, is_title);
+	if (k == SIZE_MAX) {
+		say(c, dir > 0 ? "the last part (s/S: next/previous part)" : "the first part");
+		return false;
+	}
+	c->row = k;
+	say(c, "%s: %s", view_cmp_part_name(c->rows[k].part), part_what[c->rows[k].part]);
+	return true;
+}
+
 void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void *opaque)
 {
 	if (!c->nrows)
 		return;
 	const struct view_cmp_row *r = &c->rows[c->row];
+	if (r->title) {
+		const struct diff_cmp *p = &c->cmp[r->pair];
+		if (side < 0) {
+			view_say(emit, opaque, VIEW_HEAD, "%s", view_cmp_part_name(r->part));
+			view_say(emit, opaque, VIEW_DIM, "%s", part_what[r->part]);
+			view_say(emit, opaque, VIEW_DIM, "device: A %s, B %s", p->a->name,
+				 p->b->name);
+		} else {
+			const struct diff_steps *l = diff_part_steps(side ? p->b : p->a, r->part);
+			view_say(emit, opaque, VIEW_DIM, "%zu steps on %c's side", l->n,
+				 side ? 'B' : 'A');
+		}
+		return;
+	}
 	if (side < 0) {
 		const struct diff_cmp *p = &c->cmp[r->pair];
 		if (r->op == DIFF_SAME)

@@ -385,10 +385,12 @@ static int draw_slots(const struct view_ui *ui, const struct view_box *b,
 
 static void draw_queue(const struct view_ui *ui, struct view *v, const struct view_box *b)
 {
-	struct view_queue q;
+	static struct view_queue q;
 	size_t rec = view_selected(v);
-	char line[12][160], head[96], vec[24], avail[16], used[16];
+	char line[40][VIEW_LINE_MAX], head[96], vec[24], avail[16], used[16];
 	int n = 0;
+	unsigned nq;
+	bool chain_first;
 
 	if (rec == SIZE_MAX || !v->tf->rec[rec].dev) {
 		title(ui, b, " Queue");
@@ -396,10 +398,21 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 			put(ui, b->y + 1, b->x, b->w, A_DIM, false, " this event names no device");
 		return;
 	}
-	view_queue_get(v->tf, rec, &q);
+	view_queue_get_on(v->tf, rec, v->pane_queue, &q);
 	const char *dev = view_dev_name(v->tf, q.dev);
-	snprintf(head, sizeof(head), " Queue %s q%u as of #%zu", dev ? dev : "", q.queue, rec);
+	nq = view_queue_count(v->tf, q.dev);
+	if (nq > 1) /* [ and ] choose among them */
+		snprintf(head, sizeof(head), " Queue %s q%u of %u%s as of #%zu", dev ? dev : "",
+			 q.queue, nq, v->pane_queue == VIEW_QUEUE_OF_EVENT ? "" : ", chosen,", rec);
+	else
+		snprintf(head, sizeof(head), " Queue %s q%u as of #%zu", dev ? dev : "", q.queue,
+			 rec);
 	title(ui, b, head);
+	/* the event is about a chain of this queue: the chain first, as the device walked it */
+	chain_first = q.chain_pop != SIZE_MAX && view_rec_on_queue(&v->tf->rec[rec], q.queue) &&
+		      (view_has(&v->tf->rec[rec], VA_HEAD) || view_has(&v->tf->rec[rec], VA_ID));
+	if (chain_first)
+		n += view_queue_chain_lines(v->tf, &q, line, 20);
 	if (!q.known) {
 		put(ui, b->y + 1, b->x, b->w, A_DIM, false, " nothing recorded about it yet");
 		return;
@@ -438,6 +451,8 @@ static void draw_queue(const struct view_ui *ui, struct view *v, const struct vi
 		 (unsigned long long)q.completes, (unsigned long long)q.irqs,
 		 (unsigned long long)(q.irqs + q.suppressed));
 	snprintf(line[n++], sizeof(line[0]), "in flight %llu", (unsigned long long)q.inflight_all);
+	if (!chain_first)
+		n += view_queue_chain_lines(v->tf, &q, line + n, 20);
 	for (int i = 0; i < n && i < b->h - 1; i++)
 		put(ui, b->y + 1 + i, b->x, b->w, 0, false, line[i]);
 	if (q.packed)
@@ -462,7 +477,7 @@ static void draw_header(const struct view_ui *ui, const struct view *v, const st
 		view_speed_name(v->speed, sp, sizeof(sp));
 	snprintf(line, sizeof(line), " kvmscope %s %s  %zu events%s%s%s%s  ? help",
 		 ui->live ? "run --step" : "view", ui->title, v->tf->nrec,
-		 v->show != TRACE_MASK_ALL || v->vcpu >= 0 ? "  [filtered]" : "", v->playing ? "  [playing " : "",
+		 v->show != TRACE_MASK_ALL || v->vcpu >= 0 || v->queue >= 0 ? "  [filtered]" : "", v->playing ? "  [playing " : "",
 		 sp, v->playing ? "]" : "");
 	put(ui, b->y, b->x, b->w, title_attr(ui) | A_BOLD, true, line);
 }
@@ -567,6 +582,13 @@ static void draw_cmp_rows(const struct view_ui *ui, struct view_cmp *c, const st
 		const struct view_cmp_row *r = &c->rows[k];
 		attr_t sel = k == c->row ? A_REVERSE : 0;
 		char mark[4], tag[16];
+		if (r->title) { /* a part's title: PCI enumeration, handshake, IO */
+			snprintf(head, sizeof(head), "%c-- %s --", sel ? '>' : ' ',
+				 view_cmp_part_name(r->part));
+			put(ui, b->y + 1 + i, b->x, b->w, title_attr(ui) | A_BOLD | sel, true,
+			    head);
+			continue;
+		}
 		snprintf(mark, sizeof(mark), "%c%c ", sel ? '>' : ' ', "=~<>"[r->op & 3]);
 		if (r->note)
 			snprintf(tag, sizeof(tag), " [%u]", r->note);
@@ -629,7 +651,7 @@ void view_draw_compare(const struct view_ui *ui, struct view_cmp *c)
 	put(ui, l.status.y, 0, COLS, c->msg[0] ? A_BOLD : A_DIM, true,
 	    c->msg[0]
 		? c->msg
-		: "arrows move  n/p step  d/D difference  m/M mismatch  z zoom  ? help  q quit");
+		: "arrows  n/p step  d/D difference  m/M mismatch  s/S part  z zoom  ? help  q quit");
 	refresh();
 }
 
@@ -658,7 +680,8 @@ void view_draw_help(const struct view_ui *ui)
 	    "Home/End        first/last      g           go to #N or a time (1.5s, 40us)",
 	    "n / p           next / previous step of the init or IO path",
 	    "/               search (Enter on an empty line: again)",
-	    "f               filter by class or vCPU  z   zoom the detail pane",
+	    "f               filter by class, vCPU or queue  z   zoom the detail pane",
+	    "[ / ]           the Queue pane's queue: previous / next, then the event's",
 	    "space           play in recorded time        + / -   faster / slower",
 	    "?               this help        q          quit",
 	    "",
@@ -683,6 +706,7 @@ void view_draw_help(const struct view_ui *ui)
 	    "n / p           next / previous init step (virtio 1.2 3.1.1)",
 	    "d / D           next / previous run of differences",
 	    "m / M           next / previous mismatch (a difference no label explains)",
+	    "s / S           next / previous part: PCI enumeration, handshake, IO",
 	    "z               zoom the detail panes",
 	    "?               this help        q          quit",
 	    "",
@@ -699,8 +723,8 @@ void view_draw_help(const struct view_ui *ui)
 
 void view_draw_filter(const struct view_ui *ui, const struct view *v)
 {
-	char text[TRACE_CLASS_NR + 4][64];
-	const char *lines[TRACE_CLASS_NR + 4];
+	char text[TRACE_CLASS_NR + 5][64];
+	const char *lines[TRACE_CLASS_NR + 5];
 	int n = 0;
 
 	snprintf(text[n++], sizeof(text[0]), "Show classes (letter: on/off, *: all)");
@@ -717,6 +741,11 @@ void view_draw_filter(const struct view_ui *ui, const struct view *v)
 	else
 		snprintf(text[n++], sizeof(text[0]), "0-9 only vCPU N's events (now: vcpu%d)",
 			 v->vcpu);
+	if (v->queue < 0)
+		snprintf(text[n++], sizeof(text[0]), "q 0-9 only queue N's events (now: every queue)");
+	else
+		snprintf(text[n++], sizeof(text[0]), "q 0-9 only queue N's events (now: q%d)",
+			 v->queue);
 	snprintf(text[n++], sizeof(text[0]), "Enter or Esc: done");
 	for (int i = 0; i < n; i++)
 		lines[i] = text[i];

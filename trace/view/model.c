@@ -21,6 +21,8 @@ int view_init(struct view *v, const struct trace_file *tf)
 	v->tf = tf;
 	v->show = TRACE_MASK_ALL;
 	v->vcpu = -1;
+	v->queue = -1;
+	v->pane_queue = VIEW_QUEUE_OF_EVENT;
 	return view_refresh(v);
 }
 
@@ -37,7 +39,8 @@ static bool shown(const struct view *v, size_t rec)
 	const struct trace_rec *r = &v->tf->rec[rec];
 
 	return ((v->show >> r->ev) & 1) &&
-	       (v->vcpu < 0 || r->tid == TRACE_TID(TRACE_THREAD_VCPU, v->vcpu));
+	       (v->vcpu < 0 || r->tid == TRACE_TID(TRACE_THREAD_VCPU, v->vcpu)) &&
+	       (v->queue < 0 || view_rec_on_queue(r, v->queue));
 }
 
 int view_refresh(struct view *v)
@@ -102,6 +105,27 @@ int view_set_vcpu(struct view *v, int vcpu)
 {
 	v->vcpu = vcpu;
 	return refilter(v);
+}
+
+int view_set_queue(struct view *v, int queue)
+{
+	v->queue = queue;
+	return refilter(v);
+}
+
+void view_pane_queue_next(struct view *v, int dir)
+{
+	size_t sel = view_selected(v);
+	unsigned n = sel == SIZE_MAX ? 0 : view_queue_count(v->tf, v->tf->rec[sel].dev);
+	/* the cycle: following the event, q0, q1, ..., q(n-1), following the event */
+	int at = v->pane_queue + 1 + (dir > 0 ? 1 : -1) + (int)n + 1;
+
+	v->pane_queue = n ? at % (int)(n + 1) - 1 : VIEW_QUEUE_OF_EVENT;
+	if (v->pane_queue == VIEW_QUEUE_OF_EVENT)
+		snprintf(v->msg, sizeof(v->msg), "Queue pane: the selected event's queue");
+	else
+		snprintf(v->msg, sizeof(v->msg), "Queue pane: q%d of %u ([ ] to switch)",
+			 v->pane_queue, n);
 }
 
 size_t view_row_moved(size_t row, long delta, size_t nrows)

@@ -170,8 +170,13 @@ static void filter_menu(struct view_ui *ui, struct view *v)
 			view_set_filter(v, (v->show & m) == m ? v->show & ~m : v->show | m);
 		} else if (ch >= '0' && ch <= '9') {
 			view_set_vcpu(v, v->vcpu == ch - '0' ? -1 : ch - '0');
+		} else if (ch == 'q') { /* q N: only queue N's events; q N again: every queue */
+			ch = getch();
+			if (ch >= '0' && ch <= '9')
+				view_set_queue(v, v->queue == ch - '0' ? -1 : ch - '0');
 		} else if (ch == '*') {
 			v->vcpu = -1;
+			v->queue = -1;
 			view_set_filter(v, TRACE_MASK_ALL);
 		} else if (ch != KEY_RESIZE) {
 			break;
@@ -268,6 +273,10 @@ static bool key(struct view_ui *ui, struct view *v, int ch, bool live)
 	case 'f':
 		filter_menu(ui, v);
 		break;
+	case '[':
+	case ']':
+		view_pane_queue_next(v, ch == ']' ? 1 : -1);
+		break;
 	case ' ':
 		if (!live)
 			view_play(v, !v->playing, view_now_ns());
@@ -346,6 +355,10 @@ static bool cmp_key(struct view_ui *ui, struct view_cmp *c, int ch)
 	case 'M':
 		view_cmp_diff(c, ch == 'd' || ch == 'm' ? 1 : -1, ch == 'm' || ch == 'M');
 		break;
+	case 's':
+	case 'S':
+		view_cmp_part(c, ch == 's' ? 1 : -1);
+		break;
 	default:
 		break;
 	}
@@ -393,12 +406,15 @@ static const char usage[] =
     "Without FILE, the demo trace make install ships (%s/traces/demo.kvt).\n"
     "Panes: Timeline, Detail (with the guest, kvmscope and QEMU 7.2 functions), Path (virtio\n"
     "1.2 3.1.1 init steps, or notify -> pop -> backend -> complete -> used -> interrupt) and\n"
-    "Queue (the virtqueue as of the selected event). Press ? inside for the keys.\n"
+    "Queue (the virtqueue as of the selected event, one queue at a time: [ and ] pick it;\n"
+    "the chain as the device walked it, and the ring entries around it). Press ? inside for\n"
+    "the keys.\n"
     "FILE is a kvmscope trace, or a QEMU log (imported on the fly, as `kvmscope import qemu`).\n"
     "\n"
     "  --events GLOB,...  show only these events or classes (as `trace dump --events`)\n"
     "  --compare B        A and B side by side, aligned as `kvmscope diff A B` aligns them\n"
-    "                     (each a kvmscope trace or a QEMU log; docs/compare.md)\n"
+    "                     (each a kvmscope trace or a QEMU log; docs/compare.md): PCI\n"
+    "                     enumeration, the handshake and the first requests' IO\n"
     "\n"
     "Exit status: 0; 2 for a bad file or option, or without a terminal.\n";
 

@@ -37,7 +37,8 @@ static const char *const arg_names[VA_NR] = {[VA_QUEUE] = "queue",
 					     [VA_SLOT] = "slot",
 					     [VA_WRAP] = "wrap",
 					     [VA_DESCS] = "descs",
-					     [VA_FEATURES] = "features"};
+					     [VA_FEATURES] = "features",
+					     [VA_AVAIL] = "avail"};
 
 /* arg_index[ev][a]: the position of argument a in event ev's table, -1 when it has none. */
 static int8_t arg_index[TRACE_EV_NR][VA_NR];

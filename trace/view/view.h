@@ -64,6 +64,7 @@ enum view_arg {
 	VA_WRAP,
 	VA_DESCS,
 	VA_FEATURES,
+	VA_AVAIL,
 	VA_NR
 };
 bool view_has(const struct trace_rec *r, enum view_arg a);
@@ -138,6 +139,17 @@ struct view_queue {
 	char slot[VIEW_QUEUE_SLOTS + 1];
 	uint32_t used_slot;
 	bool used_wrap;
+	/* Split ring: the head each avail entry held when the device took it (split_pop), and
+	 * the {id, len} each used entry got (used_push), up to VIEW_QUEUE_SLOTS entries; never
+	 * guessed: an entry the trace did not show is unknown. */
+	struct view_ring_ent {
+		bool known;
+		uint32_t id, len;
+	} avail_ent[VIEW_QUEUE_SLOTS], used_ent[VIEW_QUEUE_SLOTS];
+	/* The chain shown: the pop (split_pop, packed_pop) of the selected event's chain when it
+	 * is on this queue, else this queue's last pop before it; SIZE_MAX: none. The used entry or
+	 * descriptor it got, when it was completed by then. */
+	size_t chain_pop, chain_used;
 	uint64_t pops, completes, used, irqs, suppressed, notifies;
 	struct view_inflight inflight[VIEW_QUEUE_INFLIGHT_MAX];
 	unsigned ninflight;    /* shown (at most VIEW_QUEUE_INFLIGHT_MAX) */
@@ -146,6 +158,21 @@ struct view_queue {
 };
 /* The queue the record is about (its queue argument, else the device's last queue_select). */
 void view_queue_get(const struct trace_file *tf, size_t sel, struct view_queue *q);
+/* The same for queue number queue of the record's device (VIEW_QUEUE_OF_EVENT: the event's). */
+#define VIEW_QUEUE_OF_EVENT (-1)
+void view_queue_get_on(const struct trace_file *tf, size_t sel, int queue, struct view_queue *q);
+/* How many queues the device has in the trace (its queue_add events, else the highest queue
+ * number any of its events names, plus one). */
+unsigned view_queue_count(const struct trace_file *tf, uint16_t dev);
+/* The chain the Queue pane shows (q->chain_pop) as lines: what it is, its descriptors as the
+ * device walked them (an indirect table's indented), then the ring around it: split, the avail
+ * and used entries (head, id/len; '?' where the trace saw none), packed, the slots with their
+ * flags. Returns the lines written, at most max. */
+#define VIEW_LINE_MAX 160
+unsigned view_queue_chain_lines(const struct trace_file *tf, const struct view_queue *q,
+				char (*lines)[VIEW_LINE_MAX], unsigned max);
+/* Whether record r is about queue (it names that queue). */
+bool view_rec_on_queue(const struct trace_rec *r, unsigned queue);
 
 /* --- The model of the screen (trace/view/model.c). --- */
 enum view_speed { VIEW_SPEED_MIN = -16, VIEW_SPEED_MAX = 16 }; /* powers of two */
@@ -156,6 +183,8 @@ struct view {
 	struct trace_tags tags;
 	uint64_t show; /* events shown: bit per enum trace_event */
 	int vcpu;      /* only the records of thread vcpuN; -1: every thread's */
+	int queue;     /* only the records about queue N; -1: every record */
+	int pane_queue; /* the Queue pane's queue; VIEW_QUEUE_OF_EVENT: the selected event's */
 	size_t *rows;  /* records shown, in order */
 	size_t nrows, rows_cap, scanned;
 	size_t row; /* the selected row (meaningful when nrows > 0) */
@@ -172,6 +201,10 @@ void view_free(struct view *v);
 int view_refresh(struct view *v);
 int view_set_filter(struct view *v, uint64_t show);
 int view_set_vcpu(struct view *v, int vcpu); /* -1: every thread again; keeps the selection */
+int view_set_queue(struct view *v, int queue); /* -1: every record again; keeps the selection */
+/* The Queue pane to the next (dir > 0) or previous queue of the selected event's device, then
+ * back to following the event; says which in v->msg. */
+void view_pane_queue_next(struct view *v, int dir);
 uint64_t view_class_mask(unsigned cls);	    /* events of one class */
 size_t view_selected(const struct view *v); /* the record, SIZE_MAX when nothing is shown */
 /* Selects the shown row holding rec, else the nearest shown one after it (before, at the end). */
@@ -224,11 +257,14 @@ void view_say(view_line_fn emit, void *opaque, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* --- Two runs side by side: `kvmscope view A --compare B` (trace/view/compare.c). The rows are
- * `kvmscope diff`'s alignment of each pair of devices' handshakes (trace/compare/compare.h), not
- * another. */
+ * `kvmscope diff`'s alignment of each pair of devices (trace/compare/compare.h), not another: its
+ * PCI enumeration, handshake and IO path, each under a title row; the view opens on the
+ * handshake. */
 #define VIEW_CMP_NOTES_MAX 32
 struct view_cmp_row {
 	uint8_t op;	 /* enum diff_op */
+	uint8_t part;	 /* enum diff_part: PCI enumeration, handshake, IO */
+	bool title;	 /* the part's title row (no step on either side) */
 	uint8_t step;	 /* the init step reached (view tags of A's record, else B's; never back) */
 	bool step_start; /* the first row of its step */
 	unsigned pair;	 /* the device pair: index in cmp[] */
@@ -258,6 +294,9 @@ void view_cmp_move(struct view_cmp *c, long delta);
 bool view_cmp_step(struct view_cmp *c, int dir);
 /* d/D: the next or previous run of differences; m/M (mismatch_only): of unexplained ones. */
 bool view_cmp_diff(struct view_cmp *c, int dir, bool mismatch_only);
+/* s/S: the title row of the next or previous part (PCI enumeration, handshake, IO). */
+bool view_cmp_part(struct view_cmp *c, int dir);
+const char *view_cmp_part_name(unsigned part); /* "PCI enumeration", "handshake", "IO" */
 /* The detail of the selected row: side -1 what the row is (mark, label, step), 0 A's event, 1
  * B's event (its decoded fields, functions, as view_detail). */
 void view_cmp_detail(const struct view_cmp *c, int side, view_line_fn emit, void *opaque);
