@@ -57,14 +57,16 @@ bool host_is_pvm(void)
 }
 
 /* Guest features that kill a Linux guest on kvm_pvm, switched off from its command line since
- * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. And, on every
+ * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B; and KVM's
+ * paravirt features (nopv), which the guest finds in the host's own CPUID leaves there: with
+ * them an SMP guest stops at "Booting SMP configuration" (its clock is the TSC). And, on every
  * KVM, the TSC frequency: our guest has no kvmclock and finds no reference to calibrate against
  * (kvm_pvm; kvm_amd: "Fast TSC calibration failed", "Marking TSC unstable"), and without it
  * udelay() and the clock are wrong (docs/platform.md). tsc_khz 0: KVM cannot say, leave it out. */
 void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s",
-			 cpuid_words ? "noxsave clearcpuid=smap,smep,popcnt,cx16" : "");
+			 cpuid_words ? "noxsave clearcpuid=smap,smep,popcnt,cx16 nopv" : "");
 
 	if (tsc_khz && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, "%stsc_early_khz=%u", n ? " " : "", tsc_khz);
