@@ -60,8 +60,8 @@ bool host_is_pvm(void)
  * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B; and KVM's
  * paravirt features (nopv), which the guest finds in the host's own CPUID leaves there: with
  * them an SMP guest stops at "Booting SMP configuration" (its clock is the TSC). And, on every
- * KVM, the TSC frequency: our guest has no kvmclock and finds no reference to calibrate against
- * (kvm_pvm; kvm_amd: "Fast TSC calibration failed", "Marking TSC unstable"), and without it
+ * KVM, the TSC frequency: a guest finds no reference to calibrate the TSC against before kvmclock
+ * is up, or at all without it (kvm_pvm; kvm_amd: "Fast TSC calibration failed"), and without it
  * udelay() and the clock are wrong (docs/platform.md). tsc_khz 0: KVM cannot say, leave it out. */
 void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len)
 {
