@@ -7,6 +7,8 @@
 
 #include "kvm/internal.h"
 
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
 /* Hardware KVM: the guest sees what KVM_GET_SUPPORTED_CPUID offers, set on each vCPU. */
 int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 {
@@ -30,13 +32,17 @@ int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 		nent *= 2;
 	}
 	/* Each vCPU's own initial APIC id (= its vCPU id, as the MP table says): leaf 1 EBX[31:24],
-	 * and the x2APIC id in EDX of every subleaf of leaf 0xB. KVM leaves both 0. */
+	 * and the x2APIC id in EDX of every subleaf of leaf 0xB. KVM leaves both 0. And leaf 1
+	 * ECX[31], "running on a hypervisor", which KVM leaves to the VMM: without it a guest never
+	 * looks at KVM's own leaves (0x40000000: "KVMKVMKVM", 0x40000001: kvmclock and the other
+	 * paravirtual features), which KVM_GET_SUPPORTED_CPUID does include. */
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-		if (e->function == 1)
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->id << 24;
-		else if (e->function == 0xb)
+			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		} else if (e->function == 0xb)
 			e->edx = (uint32_t)vcpu->id;
 	}
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
@@ -51,14 +57,16 @@ bool host_is_pvm(void)
 }
 
 /* Guest features that kill a Linux guest on kvm_pvm, switched off from its command line since
- * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B. And, on every
- * KVM, the TSC frequency: our guest has no kvmclock and finds no reference to calibrate against
- * (kvm_pvm; kvm_amd: "Fast TSC calibration failed", "Marking TSC unstable"), and without it
+ * CPUID cannot hide them: XSAVE (xrstor), SMAP (clac), SMEP, POPCNT, CMPXCHG16B; and KVM's
+ * paravirt features (nopv), which the guest finds in the host's own CPUID leaves there: with
+ * them an SMP guest stops at "Booting SMP configuration" (its clock is the TSC). And, on every
+ * KVM, the TSC frequency: a guest finds no reference to calibrate the TSC against before kvmclock
+ * is up, or at all without it (kvm_pvm; kvm_amd: "Fast TSC calibration failed"), and without it
  * udelay() and the clock are wrong (docs/platform.md). tsc_khz 0: KVM cannot say, leave it out. */
 void compat_cmdline(bool cpuid_words, unsigned tsc_khz, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s",
-			 cpuid_words ? "noxsave clearcpuid=smap,smep,popcnt,cx16" : "");
+			 cpuid_words ? "noxsave clearcpuid=smap,smep,popcnt,cx16 nopv" : "");
 
 	if (tsc_khz && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, "%stsc_early_khz=%u", n ? " " : "", tsc_khz);

@@ -84,6 +84,10 @@ fi
 
 # -accel tcg,thread=single: one host thread runs every vCPU. Multi-threaded TCG froze L1 in
 # long runs (both vCPUs spinning in the L1 kernel with interrupts off) and needs more cores.
+# TCG's TSC is the host's: L1's kernel is told its rate (the host kernel's, as /proc/cpuinfo
+# says it), since its own calibration against the emulated PIT fails on a loaded machine (71 MHz
+# was seen for a 2.6 GHz TSC), and L1's kvm_amd hands that rate on to the guest's clock.
+tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo 2>/dev/null)
 what="$*"
 start=$(date +%s)
 say "starting L1: QEMU TCG (single thread), $smp vCPUs with AMD SVM+NPT, $mem MiB, kernel $(cat "$L1_OUT/version" 2>/dev/null)"
@@ -91,7 +95,7 @@ set -- qemu-system-x86_64 -accel tcg,thread=single -smp "$smp" -m "$mem" -cpu EP
 	-nodefaults -display none -no-reboot -pidfile "$ctl/qemu.pid" \
 	-monitor "unix:$ctl/monitor,server,nowait" \
 	-kernel "$L1_OUT/vmlinuz" -initrd "$L1_OUT/l1.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1" \
+	-append "console=ttyS0 loglevel=4 panic=-1${tsc_khz:+ tsc_early_khz=$tsc_khz}" \
 	-chardev "file,id=con,path=$ctl/console" -serial chardev:con \
 	$outdev -serial chardev:out \
 	-chardev "file,id=err,path=$ctl/err" -serial chardev:err \

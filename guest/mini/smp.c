@@ -63,39 +63,137 @@ static uint8_t sum(const uint8_t *p, unsigned n)
 	return s;
 }
 
-/* The processor entries of the MP table in the BIOS area: APIC ids, the boot CPU first. */
-static void mp_find_cpus(void)
+/* The first 16-byte aligned SIG in [from, to) whose first sumlen bytes sum to 0, or NULL. */
+static const uint8_t *find_sig(uintptr_t from, uintptr_t to, const char *sig, unsigned sumlen)
 {
-	const uint8_t *mpf = NULL;
+	for (uintptr_t a = from; a + sumlen <= to; a += 16)
+		if (!memcmp((const void *)a, sig, strlen(sig)) && !sum((const void *)a, sumlen))
+			return (const uint8_t *)a;
+	return NULL;
+}
 
-	for (uintptr_t a = 0xF0000; a < 0x100000 && !mpf; a += 16)
-		if (!memcmp((const void *)a, "_MP_", 4) && !sum((const void *)a, 16))
-			mpf = (const uint8_t *)a;
+static uint32_t le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* Where the CPUs were listed, for the messages. */
+static const char *cpu_table = "the MP table";
+
+/* One more AP to start; the boot CPU (slot 0) is not added again. */
+static void add_cpu(uint8_t apic_id)
+{
+	if (apic_id != cpus[0].apic_id && nr_cpus < MAX_CPUS)
+		cpus[nr_cpus++].apic_id = apic_id;
+}
+
+/* The processor entries of the MP table in the BIOS area: APIC ids, the boot CPU first. */
+static void mp_find_cpus(uint8_t me)
+{
+	const uint8_t *mpf = find_sig(0xF0000, 0x100000, "_MP_", 16);
+
 	if (!mpf)
-		fail(ST_SMP, "no MP floating pointer in 0xF0000-0xFFFFF");
-	const uint8_t *mpc = (const uint8_t *)(uintptr_t) * (const uint32_t *)(mpf + 4);
+		fail(ST_SMP, "no ACPI MADT and no MP floating pointer in 0xF0000-0xFFFFF");
+	const uint8_t *mpc = (const uint8_t *)(uintptr_t)le32(mpf + 4);
 	uint16_t len = *(const uint16_t *)(mpc + 4);
 
 	if (memcmp(mpc, "PCMP", 4) || sum(mpc, len))
 		fail(ST_SMP, "MP configuration table at %p: bad signature or checksum", mpc);
-	nr_cpus = 1; /* slot 0 is the boot CPU, whichever entry it is */
 	bool bsp = false;
 	for (const uint8_t *e = mpc + 44; e < mpc + len; e += e[0] == 0 ? 20 : 8) {
 		if (e[0] != 0 || !(e[3] & 1)) /* a processor, enabled */
 			continue;
 		if (e[3] & 2) {
-			cpus[0].apic_id = e[1];
+			if (e[1] != me)
+				fail(ST_SMP, "the boot CPU's APIC id is %u, the MP table says %u",
+				     me, e[1]);
 			bsp = true;
-		} else if (nr_cpus < MAX_CPUS) {
-			cpus[nr_cpus++].apic_id = e[1];
+		} else {
+			add_cpu(e[1]);
 		}
 	}
 	if (!bsp)
 		fail(ST_SMP, "the MP table names no boot processor");
+}
+
+/* ACPI 6.5 §5.2.5.1: the RSDP in the EBDA's first KiB (its segment at 0x40E) or in
+ * 0xE0000-0xFFFFF; then the RSDT (32-bit entries) or, from revision 2, the XSDT (64-bit). The
+ * MADT ("APIC", §5.2.12) among them, or NULL: no ACPI (kvmscope gives none). */
+static const uint8_t *acpi_madt(void)
+{
+	uint16_t seg;
+
+	memcpy(&seg, (const void *)0x40E, 2); /* the BIOS data area's EBDA segment */
+	uintptr_t ebda = (uintptr_t)seg << 4;
+	const uint8_t *rsdp = ebda ? find_sig(ebda, ebda + 1024, "RSD PTR ", 20) : NULL;
+
+	if (!rsdp)
+		rsdp = find_sig(0xE0000, 0x100000, "RSD PTR ", 20);
+	if (!rsdp)
+		return NULL;
+	bool x = rsdp[15] >= 2 && le64(rsdp + 24);
+	const uint8_t *sdt = (const uint8_t *)(uintptr_t)(x ? le64(rsdp + 24) : le32(rsdp + 16));
+	uint32_t len = le32(sdt + 4), step = x ? 8 : 4;
+
+	if (memcmp(sdt, x ? "XSDT" : "RSDT", 4) || sum(sdt, len))
+		fail(ST_SMP, "ACPI %s at %p: bad signature or checksum", x ? "XSDT" : "RSDT", sdt);
+	for (uint32_t o = 36; o + step <= len; o += step) {
+		const uint8_t *t =
+			(const uint8_t *)(uintptr_t)(x ? le64(sdt + o) : le32(sdt + o));
+
+		if (!memcmp(t, "APIC", 4) && !sum(t, le32(t + 4)))
+			return t;
+	}
+	return NULL;
+}
+
+/* The MADT's enabled Processor Local APIC entries (type 0, §5.2.12.2), as an OS with ACPI reads
+ * them: the MADT does not mark the boot CPU, so this CPU is the one whose id its APIC reports.
+ * Preferred to the MP table, as Linux does: SeaBIOS lists only the first logical CPU of each
+ * package there (one CPU for QEMU's default -smp 2, two cores in one socket). */
+static bool madt_find_cpus(uint8_t me)
+{
+	const uint8_t *madt = acpi_madt();
+
+	if (!madt)
+		return false;
+	uint32_t len = le32(madt + 4);
+	bool found = false;
+	for (const uint8_t *e = madt + 44; e + 2 <= madt + len; e += e[1]) {
+		if (e[1] < 2)
+			fail(ST_SMP, "ACPI MADT at %p: an entry of length %u", madt, e[1]);
+		if (e[0] != 0 || !(le32(e + 4) & 1)) /* a processor local APIC, enabled */
+			continue;
+		found |= e[3] == me;
+		add_cpu(e[3]);
+	}
+	if (!found)
+		fail(ST_SMP, "the boot CPU's APIC id %u is not in the ACPI MADT", me);
+	cpu_table = "the ACPI MADT";
+	return true;
+}
+
+/* Every CPU's APIC id, this one (the boot CPU) in slot 0: ACPI's MADT where there is one,
+ * else the MP table. */
+static void find_cpus(void)
+{
 	uint8_t me = (uint8_t)(mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24);
-	if (me != cpus[0].apic_id)
-		fail(ST_SMP, "the boot CPU's APIC id is %u, the MP table says %u", me,
-		     cpus[0].apic_id);
+
+	cpus[0].apic_id = me;
+	nr_cpus = 1;
+	if (!madt_find_cpus(me))
+		mp_find_cpus(me);
 }
 
 static void ipi(uint8_t apic_id, uint32_t icr)
@@ -186,15 +284,15 @@ void ap_main(void)
 		__asm__ volatile("cli\n\thlt");
 }
 
-/* Every AP of the MP table (mp_find_cpus() first) started into work(i); fails with why if one
+/* Every AP found (find_cpus() first) started into work(i); fails with why if one
  * does not start. Needs at least two CPUs. */
 static void start_aps(void (*work)(unsigned i))
 {
 	uint64_t cr3;
 
 	if (nr_cpus < 2)
-		fail(ST_UNSUITABLE, "the MP table lists 1 CPU (run with --smp 2 or more)");
-	kprintf("smp: %u CPUs in the MP table; starting the APs\n", nr_cpus);
+		fail(ST_UNSUITABLE, "%s lists 1 CPU (run with --smp 2 or more)", cpu_table);
+	kprintf("smp: %u CPUs in %s; starting the APs\n", nr_cpus, cpu_table);
 	lapic_init(); /* a software-disabled local APIC sends no IPI (irq=poll never enabled it) */
 	memcpy((void *)AP_TRAMP_ADDR, ap_tramp, (size_t)(ap_tramp_end - ap_tramp));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
@@ -209,7 +307,7 @@ static void start_aps(void (*work)(unsigned i))
 void smp_test(const struct mini_args *a, uint64_t capacity)
 {
 	args = a;
-	mp_find_cpus();
+	find_cpus();
 	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
 		fail(ST_UNSUITABLE,
 		     "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
@@ -246,7 +344,7 @@ static void spin_then_halt(unsigned i)
 void smp_halt_run(const struct mini_args *a)
 {
 	args = a;
-	mp_find_cpus();
+	find_cpus();
 	start_aps(spin_then_halt);
 	lock(0);
 	kprintf("smp-halt: CPU 0 halts with interrupts off; %u other CPU(s) still run\n",

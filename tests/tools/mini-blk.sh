@@ -4,10 +4,13 @@
 # only: VIRTIO_F_RING_PACKED is bit 34; not over vhost-user), each on a fresh zeroed image
 # checked afterwards by patcheck; event_idx=0 runs with one queue and event_idx=1 with two
 # (queues=2, VIRTIO_BLK_F_MQ, on one IO thread or two by turns; vhost-user: one queue); then
-# test=load on each, and with two queues on the first and last transport/ring pair.
+# test=load on each, and with two queues on the first and last transport/ring pair; then
+# test=smp on two CPUs (QEMU's default -smp 2 topology: its firmware's MP table lists one CPU,
+# the ACPI MADT both).
 # BLK_IO=vcpu|iothread|uring|vhost-user picks kvmscope's IO path (default vcpu); vhost-user
 # starts qemu-storage-daemon on each image (guest/vhost-user-blk.sh). TRANSPORTS: the guest's
-# transports to run (default "legacy modern").
+# transports to run (default "legacy modern"). MINI_TESTS: which of blk, load, smp to run
+# (default all three).
 # Prints "ok"/"FAIL" lines as tests/run.sh counts them. Run from the repository root after
 # `make -C guest/mini && make -C tests/tools`. qemu is the reference device: a failure there is
 # the guest's, a failure only under kvmscope is the VMM's.
@@ -23,10 +26,10 @@ for f in "$MINI" "$PATCHECK"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "FAIL mini-blk: $f not built"; exit 1; }
 done
 
-# run_guest TRANSPORT IRQ APPEND [RING [QUEUES]]: boots mini.elf on $out/disk.img, sets $status
-# and $log.
+# run_guest TRANSPORT IRQ APPEND [RING [QUEUES [CPUS]]]: boots mini.elf on $out/disk.img, sets
+# $status and $log.
 run_guest() {
-	local transport=$1 irq=$2 append=$3 ring=${4:-split} queues=${5:-1} rc
+	local transport=$1 irq=$2 append=$3 ring=${4:-split} queues=${5:-1} cpus=${6:-1} rc
 	log=$out/log
 	if [ "$vmm" = qemu ]; then
 		local dev=virtio-blk-pci,drive=d0,serial=mini
@@ -34,8 +37,8 @@ run_guest() {
 		[ "$transport" = modern ] && dev=$dev,disable-legacy=on
 		[ "$ring" = packed ] && dev=$dev,packed=on
 		dev=$dev,num-queues=$queues
-		timeout 120 qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
-			-no-reboot -kernel "$MINI" -append "$append" \
+		timeout 120 qemu-system-x86_64 -enable-kvm -M pc -m 64 -smp "$cpus" -display none \
+			-serial stdio -no-reboot -kernel "$MINI" -append "$append" \
 			-device isa-debug-exit,iobase=0xf4,iosize=1 \
 			-drive if=none,id=d0,file="$out/disk.img",format=raw,cache=unsafe \
 			-device "$dev" >"$log" 2>&1 </dev/null
@@ -54,6 +57,7 @@ run_guest() {
 		[ "$queues" = 2 ] && [ "$io" = iothread -o "$io" = uring ] &&
 			threads="--iothreads $((n % 2 + 1))"
 		timeout 60 "$KVMSCOPE" run --kernel "$MINI" $disk --blk-queues "$queues" $threads \
+			--smp "$cpus" \
 			--virtio "$transport" --irq "$virq" --blk-io "$io" --ring "$ring" \
 			--append "$append" >"$log" 2>&1 </dev/null
 		status=$?
@@ -88,8 +92,10 @@ for transport in ${TRANSPORTS:-legacy modern}; do pairs="$pairs $transport/split
 case " ${TRANSPORTS:-legacy modern} " in
 *" modern "*) [ "${BLK_IO:-}" = vhost-user ] || pairs="$pairs modern/packed" ;;
 esac
+# runs NAME: whether MINI_TESTS asks for NAME.
+runs() { case " ${MINI_TESTS:-blk load smp} " in *" $1 "*) return 0 ;; esac; return 1; }
 n=0
-for tr in $pairs; do
+runs blk && for tr in $pairs; do
 	transport=${tr%/*} ring=${tr#*/}
 	for irq in msix intx poll; do
 		# event_idx 0 on one queue, event_idx 1 on two (queue 0 of a two-queue device runs the
@@ -113,7 +119,7 @@ for tr in $pairs; do
 done
 rm -f "$out/disk.img"; truncate -s 8M "$out/disk.img"
 set -- $pairs
-for tr in $pairs $1/2 ${pairs##* }/2; do
+runs load && for tr in $pairs $1/2 ${pairs##* }/2; do
 	q=1
 	case $tr in */*/2) q=2 tr=${tr%/2} ;; esac
 	[ "$q" = 2 ] && [ "${BLK_IO:-}" = vhost-user ] && continue
@@ -125,4 +131,15 @@ for tr in $pairs $1/2 ${pairs##* }/2; do
 	result "$vmm${BLK_IO:+ blk-io=$BLK_IO} test=load transport=$transport ring=$ring $load"
 	grep -a '^load:' "$log"
 done
+# Two CPUs, each writing and reading back its own sectors through the one queue. The guest finds
+# them in ACPI's MADT where there is one (QEMU), else in the MP table (kvmscope).
+if runs smp; then
+	transport=${TRANSPORTS:-modern}; transport=${transport##* }
+	run_guest "$transport" msix "test=smp count=4 transport=$transport" split 1 2
+	name="$vmm${BLK_IO:+ blk-io=$BLK_IO} test=smp on 2 CPUs, transport=$transport"
+	result "$name"
+	grep -a '^smp:' "$log"
+	grep -aq "^smp: ok: 2 CPUs started, requests per CPU: 8 8" "$log" ||
+		{ echo "FAIL $name: not both CPUs did their 8 requests"; failed=1; }
+fi
 exit $failed
