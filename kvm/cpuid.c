@@ -1,4 +1,5 @@
 /* kvm/cpuid.c - what the guest's CPUID says, and what to do where CPUID cannot be trusted. */
+#include <asm/kvm_para.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,10 @@
 #include "kvm/internal.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+/* What kvmscope passes of KVM's paravirtual features (leaf 0x40000001 EAX): its clock */
+#define KVM_CLOCK_FEATURES                                                                         \
+	(1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_CLOCKSOURCE2 |                          \
+	 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)
 
 /* Hardware KVM: the guest sees what KVM_GET_SUPPORTED_CPUID offers, set on each vCPU. */
 int cpuid_init(struct vm *vm, struct vcpu *vcpu)
@@ -42,6 +47,12 @@ int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->id << 24;
 			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		} else if (e->function == KVM_CPUID_FEATURES) {
+			/* kvmclock only: with the other paravirtual features KVM offers (async page
+			 * faults, PV EOI, steal time, PV IPIs and TLB flush...) the Linux guest hung
+			 * in most boots on kvm_amd in L1 (docs/platform.md) */
+			e->eax &= KVM_CLOCK_FEATURES;
+			e->edx = 0; /* no hints (KVM_HINTS_REALTIME) */
 		} else if (e->function == 0xb)
 			e->edx = (uint32_t)vcpu->id;
 	}
