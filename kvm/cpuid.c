@@ -15,6 +15,30 @@
 	 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)
 
 /* Hardware KVM: the guest sees what KVM_GET_SUPPORTED_CPUID offers, set on each vCPU. */
+/* Each vCPU's own initial APIC id (= its vCPU id, as the MP table says): leaf 1 EBX[31:24],
+ * and the x2APIC id in EDX of every subleaf of leaf 0xB. KVM leaves both 0. And leaf 1
+ * ECX[31], "running on a hypervisor", which KVM leaves to the VMM: without it a guest never
+ * looks at KVM's own leaves (0x40000000: "KVMKVMKVM", 0x40000001: kvmclock and the other
+ * paravirtual features), which KVM_GET_SUPPORTED_CPUID does include. */
+void cpuid_adjust(struct kvm_cpuid_entry2 *ent, uint32_t n, unsigned vcpu_id)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *e = &ent[i];
+
+		if (e->function == 1) {
+			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu_id << 24;
+			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		} else if (e->function == KVM_CPUID_FEATURES) {
+			/* kvmclock only: with the other paravirtual features KVM offers (async page
+			 * faults, PV EOI, steal time, PV IPIs and TLB flush...) the Linux guest
+			 * hung in most boots on kvm_amd in L1 (docs/platform.md) */
+			e->eax &= KVM_CLOCK_FEATURES;
+			e->edx = 0; /* no hints (KVM_HINTS_REALTIME) */
+		} else if (e->function == 0xb)
+			e->edx = (uint32_t)vcpu_id;
+	}
+}
+
 int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 {
 	struct kvm_cpuid2 *c = NULL;
@@ -36,26 +60,7 @@ int cpuid_init(struct vm *vm, struct vcpu *vcpu)
 		}
 		nent *= 2;
 	}
-	/* Each vCPU's own initial APIC id (= its vCPU id, as the MP table says): leaf 1 EBX[31:24],
-	 * and the x2APIC id in EDX of every subleaf of leaf 0xB. KVM leaves both 0. And leaf 1
-	 * ECX[31], "running on a hypervisor", which KVM leaves to the VMM: without it a guest never
-	 * looks at KVM's own leaves (0x40000000: "KVMKVMKVM", 0x40000001: kvmclock and the other
-	 * paravirtual features), which KVM_GET_SUPPORTED_CPUID does include. */
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->id << 24;
-			e->ecx |= CPUID_1_ECX_HYPERVISOR;
-		} else if (e->function == KVM_CPUID_FEATURES) {
-			/* kvmclock only: with the other paravirtual features KVM offers (async page
-			 * faults, PV EOI, steal time, PV IPIs and TLB flush...) the Linux guest hung
-			 * in most boots on kvm_amd in L1 (docs/platform.md) */
-			e->eax &= KVM_CLOCK_FEATURES;
-			e->edx = 0; /* no hints (KVM_HINTS_REALTIME) */
-		} else if (e->function == 0xb)
-			e->edx = (uint32_t)vcpu->id;
-	}
+	cpuid_adjust(c->entries, c->nent, vcpu->id);
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
 	free(c);
 	return r;

@@ -25,6 +25,8 @@ void irq_destroy(struct vm *vm);
 
 /* CPUID (cpuid.c). */
 int cpuid_init(struct vm *vm, struct vcpu *vcpu);
+/* What kvmscope changes in KVM_GET_SUPPORTED_CPUID's leaves for vCPU vcpu_id (cpuid_init). */
+void cpuid_adjust(struct kvm_cpuid_entry2 *ent, uint32_t n, unsigned vcpu_id);
 
 /* KVM_EXIT_INTERNAL_ERROR: complete what is safe to complete (emulate.c).
  * Returns 0 when the guest can go on, -1 when the VM must stop (diagnosed on stderr). */
