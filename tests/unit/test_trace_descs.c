@@ -2,7 +2,7 @@
  * docs/trace-format.md): the split and packed rings popped on synthetic guest memory with
  * tracing on, the file read back, the bound of TRACE_DESCS_MAX with the count of the rest,
  * indirect tables, the ring's extension slots, corrupt DESCS chunks, and a file written before
- * the chunk existed (docs/traces/demo.kvt) reading as it did. No /dev/kvm. */
+ * the chunk existed (tests/fixtures/kvmscope-modern.kvt) reading as it did. No /dev/kvm. */
 #include <endian.h>
 #include <linux/virtio_pci.h>
 #include <stdlib.h>
@@ -83,10 +83,11 @@ static void test_split_indirect(void)
 	CHECK(r == 1, "split: the indirect chain pops");
 	const struct trace_descs_ent *pe;
 	const struct trace_rec *push = find(TRACE_EV_USED_PUSH, &pe);
-	CHECK(push && pe && pe->n == 5 && pe->walked == 5 &&
-		  desc_is(pe, 4, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 1) &&
-		  trace_rec_arg(push, "used_idx", 0) == 1 && trace_rec_arg(push, "len", 0) == 4097,
-	      "split: used_push carries the same chain at completion, with used entry 0 = {5, 4097}");
+	CHECK(
+	    push && pe && pe->n == 5 && pe->walked == 5 &&
+		desc_is(pe, 4, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 1) &&
+		trace_rec_arg(push, "used_idx", 0) == 1 && trace_rec_arg(push, "len", 0) == 4097,
+	    "split: used_push carries the same chain at completion, with used entry 0 = {5, 4097}");
 	rec = find(TRACE_EV_SPLIT_POP, &e);
 	CHECK(rec && trace_rec_arg(rec, "head", 99) == 5 && trace_rec_arg(rec, "avail", 99) == 0 &&
 		  trace_rec_arg(rec, "avail_idx", 99) == 1 && trace_rec_arg(rec, "descs", 0) == 5,
@@ -98,8 +99,9 @@ static void test_split_indirect(void)
 		  desc_is(e, 3, BUF_GPA + 0x100, 4096, VRING_DESC_F_NEXT, 2) &&
 		  desc_is(e, 4, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE, 1),
 	      "split: walk order, table indices, the indirect table after its INDIRECT descriptor");
-	CHECK(e && !strcmp(trace_decode_desc(rec, e, &tf.desc[e->first], 1, buf, sizeof(buf)),
-			   "desc[2] 0x8000 len=48 INDIRECT") &&
+	CHECK(e &&
+		  !strcmp(trace_decode_desc(rec, e, &tf.desc[e->first], 1, buf, sizeof(buf)),
+			  "desc[2] 0x8000 len=48 INDIRECT") &&
 		  !strcmp(trace_decode_desc(rec, e, &tf.desc[e->first], 4, buf, sizeof(buf)),
 			  "table[1] 0x12000 len=1 WRITE"),
 	      "split: a descriptor in words (%s)", buf);
@@ -114,8 +116,8 @@ static void test_bound(void)
 
 	vq_setup(32, DESC_GPA, AVAIL_GPA, USED_GPA);
 	for (unsigned i = 0; i < n; i++)
-		vq_set_desc(DESC_GPA, i, BUF_GPA + 0x100 * i, 16 + i, i + 1 < n ? VRING_DESC_F_NEXT : 0,
-			 i + 1);
+		vq_set_desc(DESC_GPA, i, BUF_GPA + 0x100 * i, 16 + i,
+			    i + 1 < n ? VRING_DESC_F_NEXT : 0, i + 1);
 	vq_drv_publish(AVAIL_GPA, 0);
 	start("request");
 	r = vq_pop(&vq, &chain);
@@ -135,8 +137,8 @@ static void test_bound(void)
 	char *jargv[] = {"dump", path, "--events", "split_pop", "--format", "json", NULL};
 	check_run_captured(trace_cmd_dump, out, sizeof(out), 6, jargv);
 	CHECK(strstr(out, "\"descs\":{\"walked\":20,\"not_recorded\":4,\"recorded\":[{\"idx\":0,"
-				 "\"addr\":65536,\"len\":16,\"flags\":1,\"text\":\"desc[0] 0x10000 "
-				 "len=16 NEXT\"}"),
+			  "\"addr\":65536,\"len\":16,\"flags\":1,\"text\":\"desc[0] 0x10000 "
+			  "len=16 NEXT\"}"),
 	      "dump json: walked, not_recorded and each descriptor");
 }
 
@@ -180,11 +182,13 @@ static void test_packed(void)
 	CHECK(r == 1 && rec && trace_rec_arg(rec, "slot", 99) == 3 &&
 		  trace_rec_arg(rec, "wrap", 99) == 1 && trace_rec_arg(rec, "id", 0) == 7,
 	      "packed_pop: id 7 at slot 3, wrap counter 1");
-	CHECK(e && e->n == 3 && e->walked == 3 && desc_is(e, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | av1, 3) &&
-		  desc_is(e, 1, BUF_GPA + 0x1000, 512,
-			  VRING_DESC_F_NEXT | VRING_DESC_F_WRITE | av0, 0) &&
-		  desc_is(e, 2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE | av0, 1),
-	      "packed: the list's slots 3, 0, 1 with their flags (the wrap counter flips at slot 0)");
+	CHECK(
+	    e && e->n == 3 && e->walked == 3 &&
+		desc_is(e, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | av1, 3) &&
+		desc_is(e, 1, BUF_GPA + 0x1000, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE | av0,
+			0) &&
+		desc_is(e, 2, BUF_GPA + 0x2000, 1, VRING_DESC_F_WRITE | av0, 1),
+	    "packed: the list's slots 3, 0, 1 with their flags (the wrap counter flips at slot 0)");
 	CHECK(e && !strcmp(trace_decode_desc(rec, e, &tf.desc[e->first], 1, buf, sizeof(buf)),
 			   "slot[0] 0x11000 len=512 NEXT|WRITE|USED"),
 	      "packed: a slot in words (%s)", buf);
@@ -240,7 +244,8 @@ static void test_ring(void)
 	trace_ring_commit(&ring, &ring.slots[3], 3);
 	g->ev = TRACE_EV_SPLIT_POP | 2 << 8;
 	trace_ring_commit(&ring, g, pos);
-	CHECK(trace_ring_drain(&ring, out, 2) == 1, "ring: a drain with room for 2 leaves the group of 3");
+	CHECK(trace_ring_drain(&ring, out, 2) == 1,
+	      "ring: a drain with room for 2 leaves the group of 3");
 	CHECK(trace_ring_claim_n(&ring, 2, &pos) == NULL && ring.drops == 1,
 	      "ring: a group that does not fit is dropped whole, counted once");
 	CHECK(trace_ring_drain(&ring, out, 8) == 3 && TRACE_REC_EXT(out[0].ev) == 2,
@@ -258,7 +263,7 @@ static void test_corrupt(void)
 		uint16_t n, walked;
 		struct trace_desc d;
 	} bad[] = {
-	    {0, 1, 0, {1, 2, 3, 4}},  /* more kept than walked */
+	    {0, 1, 0, {1, 2, 3, 4}},   /* more kept than walked */
 	    {999, 1, 1, {1, 2, 3, 4}}, /* a record not defined before it */
 	};
 	char cut[80];
@@ -289,25 +294,27 @@ static void test_corrupt(void)
 		fclose(out);
 		trace_buf_free(&b);
 		struct trace_file t2 = {0};
-		CHECK(trace_file_load(&t2, cut, err, sizeof(err)) < 0 && strstr(err, "descriptors of record") &&
-			  strstr(err, "offset"),
+		CHECK(trace_file_load(&t2, cut, err, sizeof(err)) < 0 &&
+			  strstr(err, "descriptors of record") && strstr(err, "offset"),
 		      "corrupt DESCS chunk %u is an error naming the offset (%s)", k, err);
 		trace_file_free(&t2);
 	}
 	unlink(cut);
 }
 
-/* A trace written before DESCS existed reads as it did: the demo trace. */
+/* A trace written before DESCS existed reads as it did: a fixture recorded before then (the
+ * shipped corpus is recorded again with chains; this file must not be). */
 static void test_old_file(void)
 {
 	struct trace_file old = {0};
 	static char text[1 << 20];
 
-	CHECK(trace_file_load(&old, "docs/traces/demo.kvt", err, sizeof(err)) == 0 && old.nrec > 0 &&
-		  old.ndescs == 0 && trace_file_descs(&old, &old.rec[0]) == NULL,
-	      "an older trace (docs/traces/demo.kvt, %zu records) reads, with no descriptors",
+	CHECK(trace_file_load(&old, "tests/fixtures/kvmscope-modern.kvt", err, sizeof(err)) == 0 &&
+		  old.nrec > 0 && old.ndescs == 0 && trace_file_descs(&old, &old.rec[0]) == NULL,
+	      "an older trace (tests/fixtures/kvmscope-modern.kvt, %zu records) reads, with no "
+	      "descriptors",
 	      old.nrec);
-	char *argv[] = {"dump", "docs/traces/demo.kvt", NULL};
+	char *argv[] = {"dump", "tests/fixtures/kvmscope-modern.kvt", NULL};
 	int ret = check_run_captured(trace_cmd_dump, text, sizeof(text), 2, argv);
 	CHECK(ret == 0 && strstr(text, ":used_push ") && !strstr(text, "chain=["),
 	      "an older trace dumps as before: no chain on any line");
