@@ -2,10 +2,12 @@
 # trace/report/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench.c checks the
 # options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
 # (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
-# BENCH_REPEAT, BENCH_FIO (0: no fio), BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or ""
-# when installed: fio and boot need its tests/bench scripts and guest/out).
+# BENCH_REPEAT, BENCH_FIO (0: no fio), BENCH_RINGS (split, packed), BENCH_QUEUES (queue counts),
+# BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and boot need its
+# tests/bench scripts and guest/out).
 set -u
 out=$BENCH_OUT quick=$BENCH_QUICK repeat=$BENCH_REPEAT mini=$BENCH_MINI src=$BENCH_SRC
+rings=$(echo ${BENCH_RINGS:-split}) queues=$(echo ${BENCH_QUEUES:-1})
 say() { echo "kvmscope bench: $*" >&2; }
 mkdir -p "$out/logs" || { say "cannot create $out"; exit 1; }
 out=$(cd "$out" && pwd)
@@ -54,9 +56,28 @@ case " $paths " in *" vhost-user "*)
 		paths=$(echo " $paths " | sed 's/ vhost-user / /')
 	fi ;;
 esac
-# tracing on (default events) against off, on the vcpu path, as a row of its own
+# The cells: every ring x queue count. A configuration is named ROW[:packed][:qN] here (no spaces,
+# so that it is one word of the raw lines) and "ROW packed qN" in results.csv and the table; the
+# split ring with one queue is the bare ROW, so the default run's names are unchanged.
+cells=""
+for r in $rings; do
+	for q in $queues; do
+		c=""
+		[ "$r" = split ] || c="$c:$r"
+		[ "$q" = 1 ] || c="$c:q$q"
+		cells="$cells ${c:-:}"
+	done
+done
+cell_of() { [ "$1" = : ] && echo "" || echo "$1"; } # ":" stands for the bare row
+label() { echo "${1//:/ }"; } # CONFIG as results.csv names it
+# vhost-user: kvmscope hands its backend one split queue only (docs/blk.md)
+case " $paths " in *" vhost-user "*)
+	case "$cells" in *[pq]*) vhost_note="${vhost_note:+$vhost_note; }vhost-user: the split ring with one queue only (kvmscope hands its backend one queue): no packed or qN vhost-user rows" ;; esac ;;
+esac
+# tracing on (default events) against off, on the vcpu path, as a row of its own (first cell)
 traced=""
-case " $paths " in *" vcpu "*) traced="vcpu-traced" ;; esac
+set -- $cells
+case " $paths " in *" vcpu "*) traced="vcpu-traced$(cell_of "$1")" ;; esac
 
 truncate -s 64M "$out/disk.img" || exit 1 # sparse: reads come from the page cache
 
@@ -77,13 +98,24 @@ record_load() { # CONFIG DEPTH LOG
 		print "io", c, "depth " d, "irqs_per_read", $13 / $2 }' >>"$out/raw"
 }
 
-run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
-	local io=$1 depth=$2 log=$3
+# cell_opts CELL: sets ring (split or packed), nq (queues) and guest (the mini guest's words)
+cell_opts() {
+	ring=split nq=1 guest=""
+	case $1 in *:packed*) ring=packed guest=" ring=packed" ;; esac
+	case $1 in *:q*) nq=${1##*:q} guest="$guest queues=$nq" ;; esac
+}
+
+run_kvmscope() { # PATH[:packed][:qN] DEPTH LOG [RUN OPTIONS...]
+	local io=${1%%:*} depth=$2 log=$3 ring nq guest
+	cell_opts "$1"
 	shift 3
-	local disk=(--disk "$out/disk.img" --blk-io "$io")
+	local disk=(--disk "$out/disk.img" --blk-io "$io") more=()
 	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
-	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --mem "$((ram_kib / 1024))M" "${disk[@]}" \
-		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
+	[ $ring = packed ] && more+=(--ring packed)
+	[ "$nq" != 1 ] && more+=(--blk-queues "$nq")
+	[ "$nq" != 1 ] && [ "$io" = iothread -o "$io" = uring ] && more+=(--iothreads "$nq") # a thread per queue
+	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --mem "$((ram_kib / 1024))M" "${disk[@]}" "${more[@]}" \
+		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize$guest" "$@" >"$log" 2>&1 </dev/null
 }
 
 # The VMM's own memory: the peak, sampled every 50 ms while PID runs, of every mapping's resident
@@ -111,11 +143,16 @@ rss_peak() { # PID (run_kvmscope's, which forks timeout, which forks kvmscope) -
 	echo "$peak"
 }
 
-run_qemu() { # CONFIG DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md)
-	local depth=$2 log=$3 drive="" dev="" obj=()
-	[ "$1" = qemu-iothread-uring ] && drive=",aio=io_uring" dev=",iothread=io0" obj=(-object iothread,id=io0)
+# CONFIG[:packed][:qN] DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md); one iothread
+# serves every queue (QEMU maps queues to several iothreads only from 9.0)
+run_qemu() {
+	local depth=$2 log=$3 drive="" dev="" obj=() ring nq guest
+	cell_opts "$1"
+	[ "${1%%:*}" = qemu-iothread-uring ] && drive=",aio=io_uring" dev=",iothread=io0" obj=(-object iothread,id=io0)
+	[ $ring = packed ] && dev="$dev,packed=on"
+	dev="$dev,num-queues=$nq"
 	timeout "$qemu_timeout" qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
-		-no-reboot -kernel "$mini" -append "test=load count=$count depth=$depth qsize=$qsize" \
+		-no-reboot -kernel "$mini" -append "test=load count=$count depth=$depth qsize=$qsize$guest" \
 		-device isa-debug-exit,iobase=0xf4,iosize=1 "${obj[@]}" \
 		-drive "if=none,id=d0,file=$out/disk.img,format=raw,cache=writeback$drive" \
 		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev" >"$log" 2>&1 </dev/null
@@ -147,8 +184,16 @@ fi
 
 # The plan: every configuration once per round, rounds repeated, so host noise spreads evenly.
 configs=""
-for p in $paths $traced; do configs="$configs kvmscope-$p"; done
-configs="$configs $qemus"
+for p in $paths; do
+	for cell in $cells; do
+		[ "$p" = vhost-user ] && [ "$cell" != : ] && continue
+		configs="$configs kvmscope-$p$(cell_of "$cell")"
+	done
+done
+[ -n "$traced" ] && configs="$configs kvmscope-$traced"
+for q in $qemus; do
+	for cell in $cells; do configs="$configs $q$(cell_of "$cell")"; done
+done
 [ $host = 1 ] && configs="$configs host"
 plan=()
 for rep in $(seq "$repeat"); do
@@ -161,9 +206,9 @@ for rep in $(seq "$repeat"); do
 done
 # the counting runs: every event traced, kvm_exit too (not timed)
 # (not vhost-user's: its requests never pass through kvmscope, so its trace has none to count)
-for p in $paths; do
-	[ "$p" = vhost-user ] && continue
-	for d in $depths; do plan+=("count $d kvmscope-$p"); done
+for c in $configs; do
+	case $c in kvmscope-vhost-user* | kvmscope-*-traced* | qemu-* | host) continue ;; esac
+	for d in $depths; do plan+=("count $d $c"); done
 done
 total=${#plan[@]}
 [ -t 2 ] && cr=$'\r\033[K' || cr=""
@@ -173,13 +218,13 @@ progress() { # DONE WHAT
 	if [ -n "$cr" ]; then printf '%s%s' "$cr" "$line" >&2; else echo "$line" >&2; fi
 }
 
-echo "kvmscope bench: $total steps ($count random 4 KiB reads a run of the mini guest, ${repeat}x round-robin$([ "$quick" = 1 ] && echo ', --quick')); $out"
+echo "kvmscope bench: $total steps ($count random 4 KiB reads a run of the mini guest, ${repeat}x round-robin$([ "$quick" = 1 ] && echo ', --quick'); rings:$rings, queues:$queues); $out"
 i=0
 for step in "${plan[@]}"; do
 	read -r rep d c <<<"$step"
-	progress $i "$c depth $d$([ "$rep" = count ] && echo ', counting exits' || echo ", run $rep/$repeat")"
+	progress $i "$(label "$c") depth $d$([ "$rep" = count ] && echo ', counting exits' || echo ", run $rep/$repeat")"
 	i=$((i + 1))
-	log=$out/logs/$c-d$d-$rep.log
+	log=$out/logs/${c//:/-}-d$d-$rep.log
 	case $c in
 	host)
 		run_host "$log"
@@ -189,9 +234,9 @@ for step in "${plan[@]}"; do
 	qemu-*)
 		run_qemu "$c" "$d" "$log"
 		record_load "$c" "$d" "$log" ;;
-	kvmscope-*-traced)
+	kvmscope-*-traced*)
 		p=${c#kvmscope-}
-		run_kvmscope "${p%-traced}" "$d" "$log" --trace "$out/logs/traced.kvt"
+		run_kvmscope "${p/-traced/}" "$d" "$log" --trace "$out/logs/traced.kvt"
 		record_load "$c" "$d" "$log" ;;
 	kvmscope-*)
 		if [ "$rep" = count ]; then
@@ -200,7 +245,7 @@ for step in "${plan[@]}"; do
 			# and handshake every run starts with, nor the marker port's own exits): counts
 			# of one run, never a difference of two that noise can make negative.
 			reads=$((2 * count))
-			kvt=$out/logs/$c-d$d-$reads.kvt
+			kvt=$out/logs/${c//:/-}-d$d-$reads.kvt
 			run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*' &
 			rss=$(rss_peak $!)
 			wait $!
@@ -251,12 +296,25 @@ else
 		long_note="--no-fio: no fio in Linux"
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
-		(cd "$src" && bash tests/bench/fio.sh -p "$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)" -n "$repeat" --no-exits \
+		fio_paths=$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)
+		# fio.sh's table: job path IOPS QEMU_IOPS ratio MB/s QEMU_MB/s ratio lat_us QEMU_lat_us
+		# (medians); fio_rows LOG SUFFIX CASE-SUFFIX: its IOPS as raw lines
+		fio_rows() {
+			awk -v s="$2" -v k="$3" '/^(randread|randwrite|seqread)/ && NF == 10 {
+				if ($3 + 0 > 0) print "fio", "kvmscope-" $2 s, $1 k, "iops", $3
+				if ($4 + 0 > 0) print "fio", "qemu-nearest-" $2 s, $1 k, "iops", $4 }' "$1" >>"$out/raw"
+		}
+		(cd "$src" && bash tests/bench/fio.sh -p "$fio_paths" -n "$repeat" --no-exits \
 			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
-		# job path IOPS QEMU_IOPS ratio MB/s QEMU_MB/s ratio lat_us QEMU_lat_us (medians)
-		awk '/^(randread|randwrite|seqread)/ && NF == 10 {
-			if ($3 + 0 > 0) print "fio", "kvmscope-" $2, $1, "iops", $3
-			if ($4 + 0 > 0) print "fio", "qemu-nearest-" $2, $1, "iops", $4 }' "$out/logs/fio.txt" >>"$out/raw"
+		fio_rows "$out/logs/fio.txt" "" ""
+		# N queues: fio at QD32 in an N-CPU guest, a queue per CPU (and an IO thread per queue)
+		for q in $queues; do
+			[ "$q" = 1 ] && continue
+			say "fio in Linux with --smp $q, $repeat boot(s) per path (tests/bench/fio.sh --smp $q)"
+			(cd "$src" && bash tests/bench/fio.sh -j randread-qd32 --smp "$q" -p "$fio_paths" -n "$repeat" --no-exits \
+				$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio-smp$q.txt" 2>&1 || failed=1
+			fio_rows "$out/logs/fio-smp$q.txt" ":q$q" " smp $q"
+		done
 	else
 		long_note="fio needs guest/out/initrd-fio.img (make -C guest -f linux.mk bench): not run"
 		say "$long_note"
@@ -278,6 +336,7 @@ awk '
 			for (a = 2; a <= c; a++) { t = s[a]; for (b = a - 1; b && s[b] > t; b--) s[b + 1] = s[b]; s[b + 1] = t }
 			m = c % 2 ? s[(c + 1) / 2] : (s[c / 2] + s[c / 2 + 1]) / 2
 			f = split(k, w, SUBSEP); cas = w[3]; for (a = 4; a < f; a++) cas = cas " " w[a]
+			gsub(/:/, " ", w[2]) # kvmscope-vcpu:packed:q2 is "kvmscope-vcpu packed q2"
 			printf "%s,%s,%s,%s,%.6g,%.6g,%.6g,%d\n", w[1], w[2], cas, w[f], m, s[1], s[c], c
 		}
 	}' "$out/raw" >"$out/results.csv"
@@ -289,41 +348,60 @@ table=$(awk -F, -v hz="$tsc_hz" '
 	  if (!(key in seen)) { seen[key] = 1; order[++n] = key; sect[key] = $1 } }
 	function spread(k, m) { return med[k, m] > 0 ? sprintf("%.0f%%", 100 * (hi[k, m] - lo[k, m]) / med[k, m]) : "-" }
 	END {
-		printf "%-28s %-12s %12s %12s %9s %8s %5s\n", "mini guest load", "", "reads/s", "ticks/read", "/vcpu", "spread", "runs"
+		printf "%-30s %-12s %12s %12s %9s %8s %5s\n", "mini guest load", "", "reads/s", "ticks/read", "/vcpu", "spread", "runs"
 		for (i = 1; i <= n; i++) {
 			k = order[i]; if (sect[k] != "io") continue
-			split(k, f, SUBSEP); b = "io" SUBSEP "kvmscope-vcpu" SUBSEP f[3]
+			# over kvmscope-vcpu with the same ring and queues (the words after the row'"'"'s name)
+			split(k, f, SUBSEP); cell = index(f[2], " ") ? substr(f[2], index(f[2], " ")) : ""
+			b = "io" SUBSEP "kvmscope-vcpu" cell SUBSEP f[3]
 			r = ((b, "ticks_per_read") in med) ? sprintf("%.2f", med[k, "ticks_per_read"] / med[b, "ticks_per_read"]) : "-"
-			printf "%-28s %-12s %12.0f %12.0f %9s %8s %5d\n", f[2], f[3], med[k, "reads_per_s"],
+			printf "%-30s %-12s %12.0f %12.0f %9s %8s %5d\n", f[2], f[3], med[k, "reads_per_s"],
 				med[k, "ticks_per_read"], r, spread(k, "ticks_per_read"), runs[k, "ticks_per_read"]
 		}
-		for (d = 1; d <= 32; d += 31) {
-			on = "io" SUBSEP "kvmscope-vcpu-traced" SUBSEP "depth " d; off = "io" SUBSEP "kvmscope-vcpu" SUBSEP "depth " d
+		for (i = 1; i <= n; i++) {
+			on = order[i]; split(on, f, SUBSEP)
+			if (sect[on] != "io" || f[2] !~ /^kvmscope-vcpu-traced/) continue
+			c = f[2]; sub(/-traced/, "", c); off = "io" SUBSEP c SUBSEP f[3]; sub(/^kvmscope-vcpu/, "", c)
 			if ((on, "ticks_per_read") in med && (off, "ticks_per_read") in med)
-				printf "tracing on / off, vcpu path, depth %d: %.3f of the reads per second (goal >= 0.95)\n", d,
-					med[off, "ticks_per_read"] / med[on, "ticks_per_read"]
+				printf "tracing on / off, vcpu path%s, %s: %.3f of the reads per second (goal >= 0.95)\n",
+					c, f[3], med[off, "ticks_per_read"] / med[on, "ticks_per_read"]
+		}
+		# --rings, --queues: each row against the same row on the split ring, and with one queue
+		for (w = 1; w <= 2; w++) {
+			h = 0
+			for (i = 1; i <= n; i++) {
+				k = order[i]; split(k, f, SUBSEP)
+				if (sect[k] != "io" || f[3] != "depth 1" && f[3] != "depth 32") continue
+				base = f[2]
+				if (w == 1 && !sub(/ packed/, "", base)) continue
+				if (w == 2 && !sub(/ q[0-9]+$/, "", base)) continue
+				o = "io" SUBSEP base SUBSEP f[3]
+				if (!((o, "reads_per_s") in med) || med[o, "reads_per_s"] <= 0) continue
+				if (!h++) printf "\n%-30s %-12s %12s   (reads per second)\n", w == 1 ? "packed / split" : "N queues / 1 queue", "", "ratio"
+				printf "%-30s %-12s %12.2f\n", f[2], f[3], med[k, "reads_per_s"] / med[o, "reads_per_s"]
+			}
 		}
 		h = 0
 		for (i = 1; i <= n; i++) {
 			k = order[i]; if (sect[k] != "trace") continue
-			if (!h++) printf "\n%-28s %-12s %12s %12s   (trace of N reads against 2N)\n", "from the trace", "", "exits/req", "irqs/req"
+			if (!h++) printf "\n%-30s %-12s %12s %12s   (trace of N reads against 2N)\n", "from the trace", "", "exits/req", "irqs/req"
 			split(k, f, SUBSEP)
-			printf "%-28s %-12s %12.2f %12.2f\n", f[2], f[3], med[k, "exits_per_request"], med[k, "irqs_per_request"]
+			printf "%-30s %-12s %12.2f %12.2f\n", f[2], f[3], med[k, "exits_per_request"], med[k, "irqs_per_request"]
 		}
 		h = 0
 		for (i = 1; i <= n; i++) {
 			k = order[i]; if (sect[k] != "boot" && sect[k] != "fio") continue
-			if (!h++) printf "\n%-28s %-16s %12s %8s %5s\n", "Linux guest", "", "median", "spread", "runs"
+			if (!h++) printf "\n%-30s %-16s %12s %8s %5s\n", "Linux guest", "", "median", "spread", "runs"
 			split(k, f, SUBSEP); m = sect[k] == "boot" ? "seconds" : "iops"
-			printf "%-28s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
+			printf "%-30s %-16s %12.2f %8s %5d  %s\n", f[2], f[3], med[k, m], spread(k, m), runs[k, m],
 				sect[k] == "boot" ? "s to /init" : "IOPS (fio)"
 		}
 		h = 0
 		for (i = 1; i <= n; i++) {
 			k = order[i]; if (sect[k] != "mem") continue
-			if (!h++) printf "\n%-28s %-12s %12s   (every event traced; goal <= 8 MiB)\n", "VMM memory", "", "MiB"
+			if (!h++) printf "\n%-30s %-12s %12s   (every event traced; goal <= 8 MiB)\n", "VMM memory", "", "MiB"
 			split(k, f, SUBSEP)
-			printf "%-28s %-12s %12.1f   resident beyond guest RAM, peak\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
+			printf "%-30s %-12s %12.1f   resident beyond guest RAM, peak\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
 		}
 		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
 		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
@@ -344,11 +422,13 @@ echo "$table"
 # --- The chart: reads per second per configuration, depth 1 and 32 side by side (log scale).
 chart_note=""
 awk -F, 'NR > 1 && $1 == "io" && $4 == "reads_per_s" { v[$2, $3] = $5; if (!($2 in s)) { s[$2] = 1; o[++n] = $2 } }
-	END { for (i = 1; i <= n; i++) printf "%s %s %s\n", o[i], ((o[i], "depth 1") in v) ? v[o[i], "depth 1"] : "-",
+	END { for (i = 1; i <= n; i++) printf "\"%s\" %s %s\n", o[i], ((o[i], "depth 1") in v) ? v[o[i], "depth 1"] : "-",
 		((o[i], "depth 32") in v) ? v[o[i], "depth 32"] : "-" }' "$out/results.csv" >"$out/chart.dat"
+chart_w=$(($(wc -l <"$out/chart.dat") * 45)) # 45 pixels a configuration, at least 900
+[ $chart_w -lt 900 ] && chart_w=900
 if command -v gnuplot >/dev/null; then
 	gnuplot >"$out/logs/gnuplot.log" 2>&1 <<-EOF || chart_note="gnuplot failed (logs/gnuplot.log)"
-	set terminal pngcairo size 900,500 noenhanced
+	set terminal pngcairo size $chart_w,500 noenhanced
 	set output "$out/chart.png"
 	set title "mini guest: random 4 KiB reads per second (median of $repeat; log scale)"
 	set datafile missing "-"
@@ -358,6 +438,7 @@ if command -v gnuplot >/dev/null; then
 	set logscale y
 	set ylabel "reads per second"
 	set xtics rotate by -30
+	set rmargin 12
 	set key top left
 	set grid ytics
 	plot "$out/chart.dat" using 2:xtic(1) title "depth 1", "" using 3 title "depth 32"
@@ -374,7 +455,7 @@ kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/hos
 	echo "# kvmscope bench"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick')$([ "${BENCH_FIO:-1}" = 0 ] && echo ' --no-fio') --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
+	echo "- command: \`kvmscope bench$([ "$quick" = 1 ] && echo ' --quick')$([ "${BENCH_FIO:-1}" = 0 ] && echo ' --no-fio')$([ "$rings" != split ] && echo " --rings ${rings// /,}")$([ "$queues" != 1 ] && echo " --queues ${queues// /,}") --repeat $repeat\`, rows: $(echo $BENCH_ROWS)"
 	echo "- kvmscope: $("$KVMSCOPE" --version)$(command -v qemu-system-x86_64 >/dev/null && echo "; $(qemu-system-x86_64 --version | head -1)")"
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
