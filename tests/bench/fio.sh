@@ -6,6 +6,9 @@
 #   -p PATH[,PATH]    vcpu iothread uring (default: all)
 #   -n N              timed boots per configuration, round-robin (default 1); medians are shown
 #   --runtime S       measured seconds per job (default 10), after --ramp S (default 2)
+#   --smp N           N vCPUs (guest/out/vmlinux-smp): kvmscope with --smp N --blk-queues N (and
+#                     --iothreads N on iothread and uring), QEMU with -smp N and num-queues=N (one
+#                     iothread); fio runs one thread per CPU, the job's depth split between them
 #   --no-qemu         kvmscope only (no ratios, no QEMU exit counts)
 #   --no-exits        skip the counting boots (one per VMM and path, after the timed ones)
 #   --trace-overhead  instead: tracing on against off inside one boot per path (N boots with -n).
@@ -15,7 +18,8 @@
 #   --pairs R         with --trace-overhead: runs of each job per state and boot (default 3)
 #   --trace-events L  with --trace-overhead: record L (default: kvmscope's default events;
 #                     '*': every event, each KVM exit too)
-#   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job)
+#   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job, times
+#                     the vCPU count)
 #   --report          no boots: the tables again from the last run's files (give the same -j, -p,
 #                     -n, --trace-overhead), the host's figures recounted from its samples
 # One boot runs all the chosen jobs, one fio process each (guest/bench/init), on a fresh copy of one
@@ -27,12 +31,13 @@
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
 ALL_PATHS="vcpu iothread uring"
-jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events="" pairs=3
+jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 smp=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events="" pairs=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-j) jobs=${2//,/ }; shift ;;
 	-p) paths=${2//,/ }; shift ;;
 	-n) runs=$2; shift ;;
+	--smp) smp=$2; shift ;;
 	-t) timeout=$2; shift ;;
 	--runtime) runtime=$2; shift ;;
 	--ramp) ramp=$2; shift ;;
@@ -42,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--trace-events) events=$2; shift ;;
 	--pairs) pairs=$2; shift ;;
 	--report) report=1 ;;
-	-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,8 +62,8 @@ one_of() {
 }
 one_of job "$ALL_JOBS" $jobs
 one_of path "$ALL_PATHS" $paths
-for v in "$runs" "$runtime" "$ramp" "$pairs" ${timeout:+"$timeout"}; do
-	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, -t, --runtime, --ramp, --pairs want positive numbers, got '$v'" >&2; exit 2 ;; esac
+for v in "$runs" "$smp" "$runtime" "$ramp" "$pairs" ${timeout:+"$timeout"}; do
+	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, --smp, -t, --runtime, --ramp, --pairs want positive numbers, got '$v'" >&2; exit 2 ;; esac
 done
 njobs=$(echo $jobs | wc -w)
 # --trace-overhead: the guest runs each job twice per pair, back to back (boot() pauses recording
@@ -71,10 +76,12 @@ if [ $overhead = 1 ]; then
 	done
 fi
 nboot_jobs=$(echo $boot_jobs | wc -w)
-timeout=${timeout:-$((400 + (60 + ramp + runtime) * nboot_jobs))}
-kernel=guest/out/vmlinux initrd=guest/out/initrd-fio.img
+# N vCPUs on a software KVM: the boot and fio's start-up took twice as long with two here
+timeout=${timeout:-$(((400 + (60 + ramp + runtime) * nboot_jobs) * smp))}
+kernel=guest/out/vmlinux initrd=guest/out/initrd-fio.img build="make guest-linux"
+[ "$smp" != 1 ] && kernel=guest/out/vmlinux-smp build="make -C guest -f linux.mk smp"
 if [ $report = 0 ]; then
-	[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: make guest-linux" >&2; exit 2; }
+	[ -r $kernel ] || { echo "fio.sh: $kernel missing; build it with: $build" >&2; exit 2; }
 	[ -r $initrd ] || { echo "fio.sh: $initrd missing; build it with: make -C guest -f linux.mk bench" >&2; exit 2; }
 	[ -x ./kvmscope ] || { echo "fio.sh: ./kvmscope missing; build it with: make kvmscope" >&2; exit 2; }
 	[ -w /dev/kvm ] || { echo "fio.sh: /dev/kvm missing or not writable" >&2; exit 2; }
@@ -104,6 +111,7 @@ fi
 # tsc=reliable: fio times with the guest clock. Its TSC is the host's, but the clocksource watchdog
 # compares it with jiffies, which fall behind on a loaded host, and then moves the guest to jiffies.
 append="kvmscope.fio=$(echo $boot_jobs | tr ' ' ,) kvmscope.fio_runtime=$runtime kvmscope.fio_ramp=$ramp tsc=reliable"
+[ "$smp" != 1 ] && append="$append kvmscope.fio_threads=$smp"
 tsc="" fail=0
 
 # qemu_args PATH: QEMU's nearest configuration to kvmscope's PATH, added to guest/qemu-run.sh's
@@ -111,6 +119,7 @@ tsc="" fail=0
 # O_DIRECT), so QEMU's drive gets cache.direct=off: cache=writeback, not qemu-run.sh's cache=none.
 qemu_args() {
 	echo "-set drive.vda.cache.direct=off"
+	[ "$smp" != 1 ] && echo "-global virtio-blk-pci.num-queues=$smp" # 7.2's default too; said aloud
 	case $1 in
 	vcpu) echo "-global virtio-blk-pci.ioeventfd=off" ;; # served in the vCPU's exit
 	iothread) echo "-object iothread,id=io0 -global virtio-blk-pci.iothread=io0" ;;
@@ -204,15 +213,18 @@ boot() {
 }
 
 kvmscope_boot() { # kvmscope_boot NAME REP PATH [RUN-OPTIONS...]
-	local name=$1 rep=$2 path=$3
+	local name=$1 rep=$2 path=$3 mq=()
 	shift 3
+	# --smp N: a queue per vCPU, and on the IO-thread paths a thread per queue
+	[ "$smp" != 1 ] && mq=(--smp "$smp" --blk-queues "$smp")
+	[ "$smp" != 1 ] && [ "$path" != vcpu ] && mq+=(--iothreads "$smp")
 	boot "$name" "$rep" ./kvmscope run --kernel $kernel --initrd $initrd --disk $scratch \
-		--blk-io "$path" --append "$append" "$@"
+		--blk-io "$path" "${mq[@]}" --append "$append" "$@"
 }
 
 qemu_boot() { # qemu_boot NAME REP PATH
-	boot "$1" "$2" guest/qemu-run.sh --initrd $initrd --disk $scratch --append "$append $tsc" \
-		-- $(qemu_args "$3")
+	boot "$1" "$2" guest/qemu-run.sh --kernel $kernel --smp "$smp" --initrd $initrd --disk $scratch \
+		--append "$append $tsc" -- $(qemu_args "$3")
 }
 
 # no_drops TRACE LABEL: a trace that lost records under-counts; say so and fail the run.
@@ -300,7 +312,7 @@ if [ $report = 1 ]; then
 		host_counts "${f%-1.bpf}"
 	done
 else
-	echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp"
+	echo "fio.sh: jobs: $jobs; paths: $paths; $runs run(s); ${runtime} s per job after ${ramp} s of ramp$([ "$smp" != 1 ] && echo "; $smp vCPUs, $smp queues")"
 	hostcount_boot=0 toggle_path=""
 	for rep in $(seq 1 "$runs"); do
 		for p in $paths; do
