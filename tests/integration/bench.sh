@@ -1,6 +1,7 @@
 # kvmscope bench --quick: the report's shape (every row present, every figure positive, the CSV,
 # the chart and report.md written), never its speed; and bad options as one line, exit 2.
-# About 3 minutes here (QEMU's runs are most of it).
+# With --rings split,packed --queues 1,2: a row per path, ring and queue count, each run with what
+# its name says. About 5 minutes here (QEMU's runs are most of it).
 . tests/lib.sh
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 
@@ -18,10 +19,21 @@ check "bench --paths vcpu,nosuch: one line naming it, exit 2" status 2 $KVMSCOPE
 check "  ... the line names the row" grep -q "'nosuch'" "$out/e"
 check "bench --paths '': one line, exit 2" status 2 $KVMSCOPE bench --paths ''
 check "bench extra: one line, exit 2" status 2 $KVMSCOPE bench extra
-check "bench --help names --quick, --out, --paths, --repeat, --no-fio, --machine" sh -c \
-	"$KVMSCOPE bench --help | grep -q -- --quick && $KVMSCOPE bench --help | grep -q -- --out &&
-	 $KVMSCOPE bench --help | grep -q -- --paths && $KVMSCOPE bench --help | grep -q -- --repeat &&
-	 $KVMSCOPE bench --help | grep -q -- --no-fio && $KVMSCOPE bench --help | grep -q -- --machine"
+check "bench --rings split,spiral: one line naming it, exit 2" status 2 $KVMSCOPE bench --rings split,spiral
+check "  ... the line names the ring" grep -q "'spiral'" "$out/e"
+check "bench --rings packed,packed: one line, exit 2" status 2 $KVMSCOPE bench --rings packed,packed
+check "bench --rings '': one line, exit 2" status 2 $KVMSCOPE bench --rings ''
+check "bench --queues 1,0: one line naming it, exit 2" status 2 $KVMSCOPE bench --queues 1,0
+check "  ... the line names the count" grep -q "'0'" "$out/e"
+check "bench --queues 5: one line, exit 2" status 2 $KVMSCOPE bench --queues 5
+check "bench --queues x: one line, exit 2" status 2 $KVMSCOPE bench --queues x
+# --no-fio was in --help and refused as an unknown option: it must reach the next option's check
+check "bench --no-fio is an option (--no-fio --repeat 0 is refused for --repeat)" sh -c \
+	"$KVMSCOPE bench --no-fio --repeat 0 2>&1 | grep -q -- '--repeat wants'"
+$KVMSCOPE bench --help >"$out/help"
+for o in --quick --out --paths --rings --queues --repeat --no-fio --machine; do
+	check "bench --help names $o" grep -q -- "$o" "$out/help"
+done
 
 need_kvm bench
 # depth 32 takes 96 descriptors: the mini guest asks for a queue of 128 with qsize=128
@@ -43,15 +55,17 @@ csv=$out/b/results.csv
 check "bench --quick: results.csv written" [ -s "$csv" ]
 # exits and interrupts per request may be 0 (iothread and uring take the notify in KVM: a run of
 # 2N reads can have no more exits than one of N); every other figure must be above 0
-check "bench --quick: every figure in results.csv is a number, positive but for counts per request" awk -F, \
-	'NR > 1 { low = $4 ~ /_per_request$/ ? ($5 >= 0 && $6 >= 0) : ($5 > 0 && $6 > 0) }
-	 NR > 1 && !(low && $7 >= $6 && $8 >= 1 && $5 ~ /^[0-9.e+-]+$/) { bad = 1; print "bad row: " $0 } END { exit bad }' "$csv"
+figures() { # CSV: every figure a number, positive but for counts per request
+	awk -F, 'NR > 1 { low = $4 ~ /_per_request$/ ? ($5 >= 0 && $6 >= 0) : ($5 > 0 && $6 > 0) }
+	 NR > 1 && !(low && $7 >= $6 && $8 >= 1 && $5 ~ /^[0-9.e+-]+$/) { bad = 1; print "bad row: " $0 } END { exit bad }' "$1"
+}
+check "bench --quick: every figure in results.csv is a number, positive but for counts per request" figures "$csv"
 
 # Every row the binary knows, QEMU's only where it is installed.
 rows=$($KVMSCOPE bench --paths , 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p')
 check "bench lists its rows ($rows)" [ -n "$rows" ]
-has() { # SECTION CONFIG CASE METRIC
-	awk -F, -v s="$1" -v c="$2" -v k="$3" -v m="$4" '$1 == s && $2 == c && $3 == k && $4 == m { f = 1 } END { exit !f }' "$csv"
+has() { # SECTION CONFIG CASE METRIC [CSV]
+	awk -F, -v s="$1" -v c="$2" -v k="$3" -v m="$4" '$1 == s && $2 == c && $3 == k && $4 == m { f = 1 } END { exit !f }' "${5:-$csv}"
 }
 for r in $rows; do
 	case $r in
@@ -97,4 +111,39 @@ else
 	echo "SKIP chart.png: gnuplot not installed (bench says so)"
 	check "report.md says why there is no chart" grep -q "gnuplot is not installed" "$report"
 fi
+
+# --rings split,packed --queues 1,2: every path x ring x queue count is a row of its own, run with
+# what its name says (the guest's console names the ring and the queues it drove)
+$KVMSCOPE bench --quick --paths vcpu,uring,qemu-iothread-uring --rings split,packed --queues 1,2 \
+	--repeat 1 --out "$out/c" >"$out/cterm" 2>"$out/cprogress"
+rc=$?
+check "bench --quick --rings split,packed --queues 1,2 exits 0 (status $rc)" [ "$rc" = 0 ] || tail -3 "$out/cprogress"
+csv2=$out/c/results.csv
+check "  ... every figure in results.csv is a number, positive but for counts per request" figures "$csv2"
+configs="kvmscope-vcpu kvmscope-uring"
+command -v qemu-system-x86_64 >/dev/null && configs="$configs qemu-iothread-uring"
+for c in $configs; do
+	for cell in "" " q2" " packed" " packed q2"; do
+		for d in 1 32; do
+			check "row $c$cell depth $d: reads per second" has io "$c$cell" "depth $d" reads_per_s "$csv2"
+			case $c in kvmscope-*)
+				check "row $c$cell depth $d: exits per request from the trace" \
+					has trace "$c$cell" "depth $d" exits_per_request "$csv2" ;;
+			esac
+		done
+		log=$out/c/logs/$(echo "$c$cell" | tr ' ' -)-d32-1.log
+		q=1 ring=split
+		case $cell in *q2) q=2 ;; esac
+		case $cell in *packed*) ring=packed ;; esac
+		check "  ... $c$cell drove $q queue(s) on the $ring ring" sh -c \
+			"[ \$(grep -ac '^virtio: queue [0-9]* size .*, $ring ring' '$log') = $q ] &&
+			 [ \$(grep -ac '^virtio: queue ' '$log') = $q ] && grep -aq '^load: ' '$log'"
+	done
+done
+check "  ... tracing on / off on the vcpu path" grep -q "^tracing on / off, vcpu path, depth 1: [0-9.]*" "$out/cterm"
+check "  ... packed / split and N queues / 1 queue ratios under the table" sh -c \
+	"grep -q '^packed / split' '$out/cterm' && grep -q '^N queues / 1 queue' '$out/cterm' &&
+	 grep -q '^kvmscope-uring packed q2 *depth 32 *[0-9.]*\$' '$out/cterm'"
+check "  ... report.md's command names --rings and --queues" \
+	grep -q -- "--quick --rings split,packed --queues 1,2 --repeat 1" "$out/c/report.md"
 exit $failed
