@@ -1,7 +1,7 @@
 # kvmscope bench --quick: the report's shape (every row present, every figure positive, the CSV,
 # the chart and report.md written), never its speed; and bad options as one line, exit 2.
 # With --rings split,packed --queues 1,2: a row per path, ring and queue count, each run with what
-# its name says. About 5 minutes here (QEMU's runs are most of it).
+# its name says. About 8 minutes on this loaded machine (QEMU's runs are most of it).
 . tests/lib.sh
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 
