@@ -218,7 +218,10 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* §3.1.1: refused, reads back clear */
 	} else if (status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) {
 		TRACE(FEATURES_OK, vdev->trace_id, vdev->driver_features);
-		ring_features(vdev);
+		/* After DRIVER_OK the queues are the backend's: driver_ok() gave them their ring
+		 * features from the same (frozen) driver features already. */
+		if (!virtio_queues_frozen(vdev))
+			ring_features(vdev);
 	}
 	vdev->status = status;
 	if (status & ~old & VIRTIO_CONFIG_S_DRIVER_OK)

@@ -156,6 +156,15 @@ struct virtio_dev {
 	enum virtio_ring ring; /* the layouts offered (virtio_dev_set_ring) */
 };
 
+/* From DRIVER_OK to reset, the backend may be serving the queues on other threads (IO threads
+ * that read them without vdev->lock): the queues' registers (size, addresses, enable, vector)
+ * and the driver's features stay as they were at DRIVER_OK. Without VIRTIO_F_RING_RESET the
+ * driver sets them up before DRIVER_OK (virtio 1.2 §3.1.1), so only a broken driver notices. */
+static inline bool virtio_queues_frozen(const struct virtio_dev *vdev)
+{
+	return vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
 /* Set up vdev for a device, offering its features with VERSION_1 (until a transport says). */
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
 		    const struct virtio_device_ops *ops, void *device_priv);

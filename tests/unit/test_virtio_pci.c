@@ -336,6 +336,11 @@ static void test_transitional_msix(void)
 	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == VIRTIO_MSI_NO_VECTOR, "queue vector: none");
 	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 1, 2);
 	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1, "queue vector 1 set");
+	lwr(TRANS, VIRTIO_PCI_STATUS, S_ACK | S_DRIVER | S_OK, 1);
+	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 0, 2);
+	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1, "legacy: the vector stays after DRIVER_OK");
+	lwr(TRANS, VIRTIO_PCI_STATUS, 0, 1);
+	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 1, 2);
 	lwr(TRANS, VIRTIO_MSI_CONFIG_VECTOR, 9, 2);
 	CHECK(lrd(TRANS, VIRTIO_MSI_CONFIG_VECTOR, 2) == VIRTIO_MSI_NO_VECTOR,
 	      "a vector past the table reads back NO_VECTOR");
@@ -467,6 +472,53 @@ static void test_modern_run(int s)
 	      "device cfg region");
 }
 
+/* From DRIVER_OK to reset the queues are the backend's (its IO threads read them without the
+ * device's lock): a queue left disabled at DRIVER_OK, and every queue's vector, stay as they
+ * were. Run after test_modern_run: queue 0 live on vector 2, queue 1 never enabled. */
+static void test_modern_frozen(int s)
+{
+	struct virtqueue *vq1 = &devs[s].vdev.vqs[1];
+
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SELECT), 1, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SIZE), 16, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCLO), 0x5000, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 1, 2);
+	CHECK(!vq1->ready && vq1->size == 256 && vq1->desc == 0 &&
+		  mrd(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 0,
+	      "after DRIVER_OK a disabled queue cannot be set up or enabled");
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SELECT), 0, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_MSIX), 1, 2);
+	CHECK(devs[s].vdev.vqs[0].msix_vector == 2,
+	      "after DRIVER_OK a queue's vector stays (its irqfd was wired to it)");
+	devs[s].vdev.vqs[0].msix_vector = 2; /* the tests after this one expect vector 2 */
+}
+
+/* A modern driver that skips FEATURES_OK runs on the features it wrote by DRIVER_OK: a later
+ * feature write and FEATURES_OK must not turn a running split ring into a packed one, whose
+ * pop would take the split ring's free-running index for a slot past the ring's end. */
+static void test_modern_late_features(int s)
+{
+	struct fake *f = &devs[s];
+	struct virtqueue *vq = &f->vdev.vqs[0];
+	uint64_t status = common(s, VIRTIO_PCI_COMMON_STATUS);
+
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_PACKED);
+	mwr(status, S_ACK | S_DRIVER, 1);
+	mwr(common(s, VIRTIO_PCI_COMMON_GFSELECT), 1, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_GF), 1, 4); /* VERSION_1 */
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCLO), 0x1000, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 1, 2);
+	mwr(status, S_ACK | S_DRIVER | S_OK, 1);
+	CHECK(f->starts == 2 && vq->ready && !vq->packed,
+	      "DRIVER_OK without FEATURES_OK: started on the split ring");
+	mwr(common(s, VIRTIO_PCI_COMMON_GF), 1 | 1 << (VIRTIO_F_RING_PACKED - 32), 4);
+	mwr(status, S_ACK | S_DRIVER | S_OK | S_FEAT, 1);
+	CHECK(f->vdev.driver_features == 1ULL << VIRTIO_F_VERSION_1 && !vq->packed,
+	      "features written after DRIVER_OK are ignored; the queue stays split");
+	mwr(status, 0, 1);
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_SPLIT);
+}
+
 /* §4.1.4.9: BAR accesses through the PCI_CFG capability. */
 static void test_cfg_window(int s)
 {
@@ -566,9 +618,11 @@ int main(void)
 	test_features(MODERN);
 	test_queue_setup(MODERN);
 	test_modern_run(MODERN);
+	test_modern_frozen(MODERN);
 	test_cfg_window(MODERN);
 	test_notifiers(MODERN);
 	test_modern_reset(MODERN);
+	test_modern_late_features(MODERN);
 	test_modern_intx();
 	pci_destroy(&pci);
 	CHECK(devs[MODERN].vdev.transport == NULL && vm.pio.nr == 0 && vm.mmio.nr == 0,
