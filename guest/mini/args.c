@@ -91,6 +91,8 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_SMP;
 		else if (word_is(v, vn, "smp-halt"))
 			a->test = TEST_SMP_HALT;
+		else if (word_is(v, vn, "smp-reset"))
+			a->test = TEST_SMP_RESET;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
 		else if (word_is(v, vn, "hostile"))

@@ -393,6 +393,8 @@ void blk_run(const struct mini_args *a)
 		load_test(a);
 	else if (a->test == TEST_SMP)
 		smp_test(a, B.capacity);
+	else if (a->test == TEST_SMP_RESET)
+		smp_reset_test(a, B.capacity);
 	else
 		blk_test(a);
 	mini_exit(ST_OK);
