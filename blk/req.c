@@ -243,7 +243,7 @@ static void req_push(struct blk_queue *q, struct blk_req *r)
 	req_put(q, r);
 }
 
-/* virtio 1.2 §2.7.9 / §2.8.18, VIRTIO_F_IN_ORDER: buffers are used in the order they were made
+/* virtio 1.2 §2.7.9 / §2.8.8, VIRTIO_F_IN_ORDER: buffers are used in the order they were made
  * available. The uring path finishes requests in any order (and answers some at once while
  * earlier reads are in flight), so a finished request waits here for the ones popped before
  * it; each still gets its own used entry (no batching: docs/packed.md says why). */

@@ -51,7 +51,7 @@ struct virtqueue {
 	bool notify_on_empty;   /* VIRTIO_F_NOTIFY_ON_EMPTY negotiated (legacy drivers) */
 	bool packed;            /* VIRTIO_F_RING_PACKED negotiated (set at FEATURES_OK) */
 	/* VIRTIO_F_IN_ORDER negotiated (set at FEATURES_OK): the device must push chains in the
-	 * order it popped them (virtio 1.2 §2.7.9, §2.8.18); holding early ones back is its job. */
+	 * order it popped them (virtio 1.2 §2.7.9, §2.8.8); holding early ones back is its job. */
 	bool in_order;
 	uint16_t last_avail;    /* next avail entry to pop; packed: the next ring slot to look at */
 	uint16_t used_idx;      /* our copy of used->idx; packed: the slot of the next used one */

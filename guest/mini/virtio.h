@@ -70,7 +70,7 @@ struct vq {
 	uint16_t next_avail, next_used;
 	bool avail_wrap, used_wrap;
 	uint32_t kicked_pos;
-	/* VIRTIO_F_IN_ORDER (§2.7.9, §2.8.18): the buffers out, oldest first (id and writable
+	/* VIRTIO_F_IN_ORDER (§2.7.9, §2.8.8): the buffers out, oldest first (id and writable
 	 * bytes); of the used entry being handed out, the buffers still to give and its len; how
 	 * many buffers came back and how many used entries covered more than one (a batch). */
 	bool in_order;

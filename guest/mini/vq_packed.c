@@ -138,7 +138,7 @@ bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 		     "queue %u: used descriptor in slot %u names id %u, not a request in flight",
 		     q->index, q->next_used, id);
 	*len = d->len;
-	/* §2.8.18: in order, the used descriptor overwrites the oldest buffer's first slot (our
+	/* §2.8.8: in order, the used descriptor overwrites the oldest buffer's first slot (our
 	 * next_used, as ids are first slots) and names the last buffer of its batch. */
 	if (q->in_order) {
 		vq_out_span(q, id, *len);

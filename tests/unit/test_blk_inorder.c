@@ -1,4 +1,4 @@
-/* tests/unit/test_blk_inorder.c - VIRTIO_F_IN_ORDER (virtio 1.2 §2.7.9, §2.8.18) in the
+/* tests/unit/test_blk_inorder.c - VIRTIO_F_IN_ORDER (virtio 1.2 §2.7.9, §2.8.8) in the
  * virtio-blk device, on synthetic guest memory and a fake transport, no /dev/kvm: who offers
  * the feature, and that with it negotiated every queue uses its buffers in the order the driver
  * made them available, on the split and the packed ring and on each IO path. The uring path is

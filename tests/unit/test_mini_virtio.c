@@ -7,7 +7,7 @@
  * used_event past each completion it polled, so a late check sent nothing while the mini
  * guest waited for an interrupt ("FAIL 41 (no interrupt)" on real KVM with an IO thread).
  */
-/* Also its VIRTIO_F_IN_ORDER checks on both rings (§2.7.9, §2.8.18): batches taken as the
+/* Also its VIRTIO_F_IN_ORDER checks on both rings (§2.7.9, §2.8.8): batches taken as the
  * spec allows, a buffer used out of order refused. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -212,7 +212,7 @@ static void test_in_order_split_refused(void)
 	      "in order: the second buffer used first (used idx + 1): the driver fails");
 }
 
-/* The packed ring (§2.8.18): the used descriptor at the oldest buffer's first slot, naming the
+/* The packed ring (§2.8.8): the used descriptor at the oldest buffer's first slot, naming the
  * last of a batch; the driver goes on past every list of the batch. */
 static void test_in_order_packed(void)
 {
