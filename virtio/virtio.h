@@ -157,7 +157,7 @@ struct virtio_dev {
 	unsigned nr_vqs;
 	uint16_t trace_id; /* the device in trace events (virtio_dev_init registers it) */
 	enum virtio_ring ring; /* the layouts offered (virtio_dev_set_ring) */
-	bool in_order;         /* VIRTIO_F_IN_ORDER offered (virtio_dev_set_ring) */
+	bool in_order;	       /* VIRTIO_F_IN_ORDER offered (virtio_dev_set_ring) */
 };
 
 /* Set up vdev for a device, offering its features with VERSION_1 (until a transport says). */

@@ -56,8 +56,8 @@ static void queue_setup(struct vdev *v, struct vq *q, uint16_t i, enum mini_irq 
 		virtio_fail(v, ST_MSIX_VECTOR, "queue %u vector %u refused (reads 0x%x)", i, 1 + i,
 			    vec);
 	q->in_order = v->features & (1ull << VIRTIO_F_IN_ORDER);
-	kprintf("virtio: queue %u size %u (max %u) at 0x%lx, %s ring%s\n", i, size, max,
-		q->desc_pa, q->packed ? "packed" : "split", q->in_order ? ", in order" : "");
+	kprintf("virtio: queue %u size %u (max %u) at 0x%lx, %s ring%s\n", i, size, max, q->desc_pa,
+		q->packed ? "packed" : "split", q->in_order ? ", in order" : "");
 }
 
 void virtio_start(struct vdev *v, struct vq *qs, unsigned nq, uint64_t want, uint64_t need,
@@ -246,13 +246,15 @@ static uint16_t in_order_used(struct vq *q, uint16_t used, uint32_t *len)
 		uint32_t id = e->id;
 
 		if (id >= q->size || !vq_out_span(q, (uint16_t)id, e->len))
-			fail(ST_USED_RING, "queue %u: used[%u] names descriptor %u, not a request in flight",
+			fail(ST_USED_RING,
+			     "queue %u: used[%u] names descriptor %u, not a request in flight",
 			     q->index, q->last_used, id);
 		if (q->batch_left > (uint16_t)(used - q->last_used))
 			fail(ST_USED_RING,
 			     "queue %u: in order, used[%u] names the %uth buffer out, but the used "
 			     "idx moved by %u",
-			     q->index, q->last_used, q->batch_left, (uint16_t)(used - q->last_used));
+			     q->index, q->last_used, q->batch_left,
+			     (uint16_t)(used - q->last_used));
 		q->last_used = (uint16_t)(q->last_used + q->batch_left);
 	}
 	return vq_out_take(q, len);

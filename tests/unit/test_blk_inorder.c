@@ -19,9 +19,10 @@
 #define NQ	 2
 #define QSIZE	 32 /* a power of 2 for the split ring; 3 descriptors a request */
 #define NREQ	 8  /* requests made available at once on each queue */
-#define RING_GPA 0x10000  /* queue q: ring at + q * 0x4000, driver area +0x1000, device +0x2000 */
-#define BUF_GPA	 0x100000 /* queue q, request k: header at + (q * NREQ + k) * 0x2000, status at
-			   * +32, data at +0x1000 */
+/* Queue q: its ring at RING_GPA + q * 0x4000, driver area +0x1000, device area +0x2000; its
+ * request k: header at BUF_GPA + (q * NREQ + k) * 0x2000, status at +32, data at +0x1000. */
+#define RING_GPA  0x10000
+#define BUF_GPA	  0x100000
 #define DISK_SECT 256
 #define F_AVAIL	  (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED	  (1u << VRING_PACKED_DESC_F_USED)
@@ -222,12 +223,13 @@ static void run_path(const char *path, const char *name, enum blk_io io)
 	CHECK(vdev->vqs[0].in_order && vdev->vqs[1].in_order,
 	      "%s %s: IN_ORDER negotiated marks both queues", name, packed ? "packed" : "split");
 	done = run_burst(order);
-	CHECK(done && statuses_ok(), "%s %s: %u reads and GET_IDs on each of %u queues served", name,
-	      packed ? "packed" : "split", NREQ, NQ);
+	CHECK(done && statuses_ok(), "%s %s: %u reads and GET_IDs on each of %u queues served",
+	      name, packed ? "packed" : "split", NREQ, NQ);
 	CHECK(done && in_pop_order(order),
 	      "%s %s: IN_ORDER: each queue's used entries in the order made available (queue 0: "
 	      "%d %d %d %d ...)",
-	      name, packed ? "packed" : "split", order[0][0], order[0][1], order[0][2], order[0][3]);
+	      name, packed ? "packed" : "split", order[0][0], order[0][1], order[0][2],
+	      order[0][3]);
 	set_status(0);
 	blk_destroy(vdev);
 }

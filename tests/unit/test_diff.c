@@ -482,7 +482,8 @@ static void test_multiqueue(void)
 		  "multi-queue: JSON has each side's queues with their IO, and the label");
 	/* --in-order: the device offers bit 35, the driver (as Linux 6.1) leaves it */
 	write_mq(other, 1, 0, true);
-	CHECK_OUT(labelled_only(other, one) && says("only A: F_IN_ORDER; only B: none [", "kvmscope offers it with --in-order", NULL),
+	CHECK_OUT(labelled_only(other, one) && says("only A: F_IN_ORDER; only B: none [",
+						    "kvmscope offers it with --in-order", NULL),
 		  "an --in-order device against one without: F_IN_ORDER offered, labelled (exit "
 		  "%d)",
 		  rc_last);

@@ -201,7 +201,7 @@ bool diff_queue_extra(const struct diff_cmp *p, unsigned q)
 
 #define LABEL_IN_ORDER                                                                             \
 	"VIRTIO_F_IN_ORDER (virtio 1.2 §6, bit 35) is an option: kvmscope offers it with "        \
-	"--in-order, QEMU with in_order=on (from 9.1; 7.2 has no in-order device); Linux 6.1 "    \
+	"--in-order, QEMU with in_order=on (from 9.1; 7.2 has no in-order device); Linux 6.1 "     \
 	"does not take it (docs/packed.md)"
 #define IN_ORDER_BIT (1ULL << VIRTIO_F_IN_ORDER)
 
@@ -210,7 +210,8 @@ bool diff_queue_extra(const struct diff_cmp *p, unsigned q)
 static const char *joined_label(unsigned mask)
 {
 	static const char *const parts[] = {LABEL_MQ, LABEL_RING_RESET, LABEL_IN_ORDER};
-	static char done[8][sizeof(LABEL_MQ) + sizeof(LABEL_RING_RESET) + sizeof(LABEL_IN_ORDER) + 4];
+	static char done[8]
+			[sizeof(LABEL_MQ) + sizeof(LABEL_RING_RESET) + sizeof(LABEL_IN_ORDER) + 4];
 	char *b = done[mask & 7];
 
 	if (!b[0])
