@@ -14,6 +14,7 @@
 
 #include "blk/blk.h"
 #include "tests/check.h"
+#include "tests/unit/test_queue.h"
 
 #define RAM_SIZE (2 << 20)
 #define NQ	 2
@@ -91,15 +92,8 @@ static int bring_up(const char *path, enum blk_io io, bool in_order)
 		drop |= 1ULL << VIRTIO_F_IN_ORDER;
 	vdev->driver_features = vdev->host_features & ~drop;
 	set_status(STATUS_UP);
-	for (unsigned q = 0; q < NQ; q++) {
-		struct virtqueue *vq = &vdev->vqs[q];
-
-		vq->size = QSIZE;
-		vq->desc = ring(q);
-		vq->avail = ring(q) + 0x1000;
-		vq->used = ring(q) + 0x2000;
-		vq->ready = true;
-	}
+	for (unsigned q = 0; q < NQ; q++)
+		test_queue_place(&vdev->vqs[q], QSIZE, ring(q));
 	set_status(STATUS_UP | VIRTIO_CONFIG_S_DRIVER_OK);
 	return 0;
 }

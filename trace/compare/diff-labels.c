@@ -210,8 +210,8 @@ bool diff_queue_extra(const struct diff_cmp *p, unsigned q)
 static const char *joined_label(unsigned mask)
 {
 	static const char *const parts[] = {LABEL_MQ, LABEL_RING_RESET, LABEL_IN_ORDER};
-	static char done[8]
-			[sizeof(LABEL_MQ) + sizeof(LABEL_RING_RESET) + sizeof(LABEL_IN_ORDER) + 4];
+	enum { most = sizeof(LABEL_MQ) + sizeof(LABEL_RING_RESET) + sizeof(LABEL_IN_ORDER) + 4 };
+	static char done[8][most];
 	char *b = done[mask & 7];
 
 	if (!b[0])
