@@ -51,6 +51,7 @@ struct mini_args {
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	bool packed;		       /* ring=packed: negotiate VIRTIO_F_RING_PACKED */
+	bool in_order;		       /* in_order=1: negotiate VIRTIO_F_IN_ORDER */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
 	uint32_t count;	 /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU
 			  * (smp-reset: also resets),

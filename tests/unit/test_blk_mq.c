@@ -15,6 +15,7 @@
 
 #include "blk/blk.h"
 #include "tests/check.h"
+#include "tests/unit/test_queue.h"
 
 #define RAM_SIZE (2 << 20)
 #define QSIZE	 16
@@ -97,15 +98,8 @@ static int bring_up(const char *path, enum blk_io io, unsigned nq, unsigned nt,
 				    1ULL << VIRTIO_F_BAD_FEATURE | 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
-		struct virtqueue *vq = &vdev->vqs[q];
-
-		vq->size = QSIZE;
-		vq->desc = ring(q);
-		vq->avail = ring(q) + 0x1000;
-		vq->used = ring(q) + 0x2000;
-		vq->ready = true;
-	}
+	for (unsigned q = 0; q < vdev->nr_vqs; q++)
+		test_queue_place(&vdev->vqs[q], QSIZE, ring(q));
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	return 0;

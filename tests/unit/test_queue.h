@@ -1,0 +1,19 @@
+/* tests/unit/test_queue.h - the driver's queue setup the multi-queue virtio-blk unit tests share
+ * (test_blk_mq.c, test_blk_inorder.c): queue vq placed as its common-configuration writes would
+ * place it (virtio 1.2 §4.1.4.3), its descriptor area at desc, the driver area 4 KiB above, the
+ * device area 8 KiB above, then enabled. */
+#ifndef KVMSCOPE_TEST_QUEUE_H
+#define KVMSCOPE_TEST_QUEUE_H
+
+#include "virtio/virtio.h"
+
+static inline void test_queue_place(struct virtqueue *vq, uint16_t size, uint64_t desc)
+{
+	vq->size = size;
+	vq->desc = desc;
+	vq->avail = desc + 0x1000;
+	vq->used = desc + 0x2000;
+	vq->ready = true;
+}
+
+#endif
