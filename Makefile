@@ -127,7 +127,7 @@ asan:
 
 # The unit tests whose device runs threads beside the test's own; a data race fails the run
 # (ThreadSanitizer's exit status 66).
-TSAN_TESTS := test_blk test_blk_mq test_blk_reset
+TSAN_TESTS := test_blk test_blk_mq test_blk_inorder test_blk_reset
 tsan:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread $(TSAN_TESTS:%=build-tsan/tests/%)
 	@for t in $(TSAN_TESTS); do echo "== $$t (ThreadSanitizer)"; \

@@ -335,11 +335,11 @@ void smp_test(const struct mini_args *a, uint64_t capacity)
  * count times; after each, nothing may land in CPU 1's request (virtio 1.2 §2.4.1: once
  * device_status reads 0 the device has let go of every buffer), and the device serves again
  * after the handshake. Then every CPU does test=smp's work. --- */
-#define RESET_KICKS 64		/* notifies of the reset queue, from a driver that missed it */
+#define RESET_KICKS 64		 /* notifies of the reset queue, from a driver that missed it */
 #define QUIET_TSC   100000000ull /* then long enough for a stray completion to land */
 
 static volatile unsigned reset_go, reset_done, ap_round; /* rounds, counted from 1 */
-static volatile uint32_t ap_reads;			  /* CPU 1's completed reads */
+static volatile uint32_t ap_reads;			 /* CPU 1's completed reads */
 
 /* CPU 1's data before the device wrote it: the 0xEE the driver fills it with. */
 static bool untouched(const uint8_t *buf)
@@ -435,8 +435,8 @@ void smp_reset_test(const struct mini_args *a, uint64_t capacity)
 	args = a;
 	find_cpus();
 	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
-		fail(ST_UNSUITABLE, "test=smp-reset: %u CPUs x count=%u x 4 KiB do not fit", nr_cpus,
-		     a->count);
+		fail(ST_UNSUITABLE, "test=smp-reset: %u CPUs x count=%u x 4 KiB do not fit",
+		     nr_cpus, a->count);
 	start_aps(reset_ap);
 	for (unsigned r = 1; r <= a->count; r++) {
 		if (r > 1)

@@ -278,9 +278,7 @@ static void run_reset(const char *path)
 		sd->flags &= ~htole16(VRING_DESC_F_WRITE);
 	}
 	vdev->ops->queue_notify(vdev, &vdev->vqs[0]);
-	for (int i = 0; i < 2000 && !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
-	CHECK(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET,
+	CHECK(test_wait_needs_reset(vdev, 2000),
 	      "uring %s IN_ORDER: a bad chain behind held requests: NEEDS_RESET",
 	      packed ? "packed" : "split");
 	set_status(0);

@@ -233,15 +233,8 @@ static void run_path(const char *path, const char *label, enum blk_io io, unsign
 	/* A chain without a writable status byte on the last queue: the device needs a reset,
 	 * and after it every queue serves again. */
 	drv_req(NQ - 1, VIRTIO_BLK_T_IN, 0, 0, false);
-	ok = false;
-	for (int i = 0; i < 1000 && !ok; i++) {
-		pthread_mutex_lock(&vdev->lock); /* status is written under it, by the IO thread */
-		ok = vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
-		pthread_mutex_unlock(&vdev->lock);
-		if (!ok)
-			nanosleep(&(struct timespec){0, 1000000}, NULL);
-	}
-	CHECK(ok, "%s: a broken chain on queue %d: DEVICE_NEEDS_RESET", label, NQ - 1);
+	CHECK(test_wait_needs_reset(vdev, 1000),
+	      "%s: a broken chain on queue %d: DEVICE_NEEDS_RESET", label, NQ - 1);
 	set_status(0);
 	blk_destroy(vdev);
 	r = bring_up(path, io, NQ, nt, t);

@@ -353,7 +353,8 @@ static void run(const char *path, const char *label, enum blk_io io, unsigned nt
 		return;
 	}
 	if (r == 0)
-		virtio_dev_set_ring(vdev, VIRTIO_RING_PACKED); /* offered; bring_up() takes split */
+		virtio_dev_set_ring(vdev, VIRTIO_RING_PACKED,
+				    false); /* offered; bring_up() takes split */
 	CHECK(r == 0 && virtio_pci_create(&pci, vdev, VIRTIO_PCI_MODERN, false) == 0,
 	      "%s: a 2-queue virtio-blk on the modern transport", label);
 	if (r < 0)

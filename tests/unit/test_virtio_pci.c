@@ -288,7 +288,8 @@ static void test_transitional_msix(void)
 	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1, "queue vector 1 set");
 	lwr(TRANS, VIRTIO_PCI_STATUS, S_ACK | S_DRIVER | S_OK, 1);
 	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 0, 2);
-	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1, "legacy: the vector stays after DRIVER_OK");
+	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1,
+	      "legacy: the vector stays after DRIVER_OK");
 	lwr(TRANS, VIRTIO_PCI_STATUS, 0, 1);
 	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 1, 2);
 	lwr(TRANS, VIRTIO_MSI_CONFIG_VECTOR, 9, 2);
@@ -452,7 +453,7 @@ static void test_modern_late_features(int s)
 	struct virtqueue *vq = &f->vdev.vqs[0];
 	uint64_t status = common(s, VIRTIO_PCI_COMMON_STATUS);
 
-	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_PACKED);
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_PACKED, false);
 	mwr(status, S_ACK | S_DRIVER, 1);
 	mwr(common(s, VIRTIO_PCI_COMMON_GFSELECT), 1, 4);
 	mwr(common(s, VIRTIO_PCI_COMMON_GF), 1, 4); /* VERSION_1 */
@@ -466,7 +467,7 @@ static void test_modern_late_features(int s)
 	CHECK(f->vdev.driver_features == 1ULL << VIRTIO_F_VERSION_1 && !vq->packed,
 	      "features written after DRIVER_OK are ignored; the queue stays split");
 	mwr(status, 0, 1);
-	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_SPLIT);
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_SPLIT, false);
 }
 
 /* §4.1.4.9: BAR accesses through the PCI_CFG capability. */
