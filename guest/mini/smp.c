@@ -306,25 +306,43 @@ static void start_aps(void (*work)(unsigned i))
 	cpus[0].started = true;
 }
 
-void smp_test(const struct mini_args *a, uint64_t capacity)
+/* The CPUs of test=smp (and smp-reset), found, and their sectors checked against the disk. */
+static void smp_prepare(const struct mini_args *a, uint64_t capacity, const char *test)
 {
 	args = a;
 	find_cpus();
+	blk_irq_wait_long();
 	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
 		fail(ST_UNSUITABLE,
-		     "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
+		     "test=%s: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
 		     "%lu sectors",
-		     nr_cpus, a->count, a->sector, capacity);
-	start_aps(work);
+		     test, nr_cpus, a->count, a->sector, capacity);
+}
+
+/* The boot CPU's share of work(), then every AP's awaited. */
+static void work_all(void)
+{
 	work(0);
 	for (unsigned i = 1; i < nr_cpus; i++)
 		if (!wait_flag(&cpus[i].done, DONE_TSC))
 			fail(ST_SMP, "CPU %u did %u requests and did not finish", i,
 			     cpus[i].requests);
 	mark("smp done");
-	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
+}
+
+static void print_requests(void)
+{
 	for (unsigned i = 0; i < nr_cpus; i++)
 		kprintf(" %u", cpus[i].requests);
+}
+
+void smp_test(const struct mini_args *a, uint64_t capacity)
+{
+	smp_prepare(a, capacity, "smp");
+	start_aps(work);
+	work_all();
+	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
+	print_requests();
 	kprintf("; on %u queue(s)", B.nq);
 	for (unsigned qi = 0; B.nq > 1 && B.irq == IRQ_MSIX && qi < B.nq; qi++)
 		kprintf("%s%u", qi ? " " : ", interrupts per queue: ", irq_vq_count[qi]);
@@ -432,11 +450,7 @@ void smp_reset_test(const struct mini_args *a, uint64_t capacity)
 {
 	unsigned outstanding = 0;
 
-	args = a;
-	find_cpus();
-	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
-		fail(ST_UNSUITABLE, "test=smp-reset: %u CPUs x count=%u x 4 KiB do not fit",
-		     nr_cpus, a->count);
+	smp_prepare(a, capacity, "smp-reset");
 	start_aps(reset_ap);
 	for (unsigned r = 1; r <= a->count; r++) {
 		if (r > 1)
@@ -448,14 +462,9 @@ void smp_reset_test(const struct mini_args *a, uint64_t capacity)
 		"nothing written after any\n",
 		a->count, 1 % B.nq, outstanding);
 	reset_go = a->count + 1;
-	work(0);
-	for (unsigned i = 1; i < nr_cpus; i++)
-		if (!wait_flag(&cpus[i].done, DONE_TSC))
-			fail(ST_SMP, "CPU %u did %u requests and did not finish", i,
-			     cpus[i].requests);
+	work_all();
 	kprintf("smp-reset: ok: after the last reset, requests per CPU:");
-	for (unsigned i = 0; i < nr_cpus; i++)
-		kprintf(" %u", cpus[i].requests);
+	print_requests();
 	kprintf("\n");
 }
 
