@@ -44,8 +44,13 @@ case " $paths " in *" vhost-user "*)
 	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
 		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
 	else
-		truncate -s 64M "$out/vu.img" && trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null' EXIT &&
-			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+		# The socket goes in a private directory: --out may be a share that cannot hold one (9p,
+		# as L1's results directory is) or a path too long for a socket address (108 bytes).
+		vu_dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
+		vu_sock=$vu_dir/vu.sock
+		truncate -s 64M "$out/vu.img" &&
+			trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$vu_dir"' EXIT &&
+			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
 				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
 			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
 	fi
@@ -81,7 +86,7 @@ run_kvmscope() { # PATH DEPTH LOG [RUN OPTIONS...]
 	local io=$1 depth=$2 log=$3
 	shift 3
 	local disk=(--disk "$out/disk.img" --blk-io "$io")
-	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
+	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$vu_sock")
 	timeout "$qemu_timeout" "$KVMSCOPE" run --kernel "$mini" --mem "$((ram_kib / 1024))M" "${disk[@]}" \
 		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize" "$@" >"$log" 2>&1 </dev/null
 }
