@@ -271,6 +271,14 @@ static int machine_run(const struct machine_options *mo)
 	} else {
 		r = vm_run(vm, STDIN_FILENO);
 	}
+	/* What kvmscope itself kept resident, the trace ring included, once the guest is done:
+	 * nothing is freed before this, so it is the run's peak ("kvmscope trace stats" shows it;
+	 * kvmscope bench reports it). */
+	if (traced) {
+		long kib = vmm_rss_beyond_ram_kib(&vm->mem, "/proc/self/smaps");
+		if (kib >= 0)
+			trace_info("vmm_rss_kib", "%ld", kib);
+	}
 out:
 	/* The device stops (joins its IO thread, unwires its eventfds) before its transport goes.
 	 */
