@@ -69,7 +69,7 @@ L1_PKGS    := qemu-system-x86 busybox-static cpio kmod dpkg apt coreutils
 L1         ?= 1
 L1_OUT     := guest/out/l1
 
-.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan tsan clean format help \
+.PHONY: all guest guest-linux guest-deps mini tools check test unit demo deps test-deps asan tsan tsan-build clean format help \
 	FORCE man install install-guest uninstall deb dist version l1 l1-deps
 
 all: kvmscope
@@ -128,8 +128,10 @@ asan:
 # The unit tests whose device runs threads beside the test's own; a data race fails the run
 # (ThreadSanitizer's exit status 66).
 TSAN_TESTS := test_blk test_blk_mq test_blk_inorder test_blk_reset
-tsan:
+# make check builds them (tsan-build) and tests/integration/tsan.sh runs them.
+tsan-build:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread $(TSAN_TESTS:%=build-tsan/tests/%)
+tsan: tsan-build
 	@for t in $(TSAN_TESTS); do echo "== $$t (ThreadSanitizer)"; \
 		TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/$$t || exit 1; done
 
@@ -171,7 +173,7 @@ check: deps test-deps guest-deps
 	$(MAKE) kvmscope unit mini tools
 	$(MAKE) guest-linux
 	$(MAKE) -C guest -f linux.mk smp
-	$(MAKE) asan fuzz-replay
+	$(MAKE) asan fuzz-replay tsan-build
 	$(if $(filter 0,$(L1)),,$(MAKE) l1)
 	L1=$(L1) sh tests/run.sh
 
