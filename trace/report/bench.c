@@ -126,6 +126,7 @@ int bench_cmd_main(int argc, char **argv)
 					     {"out", required_argument, 0, 'o'},
 					     {"paths", required_argument, 0, 'p'},
 					     {"repeat", required_argument, 0, 'r'},
+					     {"no-fio", no_argument, 0, 'f'},
 					     {"machine", no_argument, 0, 'm'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
