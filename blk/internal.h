@@ -10,6 +10,7 @@
 
 #define BLK_QUEUE_SIZE	256 /* queue_max_size offered to the driver */
 #define BLK_URING_DEPTH 64  /* requests in flight at once on the uring path */
+_Static_assert(BLK_URING_DEPTH <= 256, "blk_queue.order[] holds slot numbers in a byte");
 
 /* Limits offered in the configuration space (virtio 1.2 §5.2.4). */
 #define BLK_SEG_MAX	     (VQ_MAX_SEGS - 2) /* the header and the status byte take two */
@@ -48,6 +49,7 @@ struct blk_req {
 	uint8_t st;	  /* VIRTIO_BLK_S_* to write there */
 	uint32_t written; /* the used length: bytes written into the chain */
 	uint64_t t_pop;	  /* when it was popped, for req_complete's service time (trace on) */
+	bool done;	  /* in order: the backend finished it, its push waits for earlier ones */
 	int next_free;
 };
 
@@ -67,6 +69,10 @@ struct blk_queue {
 	struct blk_req *reqs;
 	unsigned nr_reqs, inflight;
 	int free_head;
+	/* VIRTIO_F_IN_ORDER (vq->in_order): the slots in flight in the order they were popped.
+	 * A request the backend finished is pushed only once every one before it has been. */
+	uint8_t order[BLK_URING_DEPTH];
+	unsigned order_head, order_len;
 
 	bool notify_off;     /* we told the driver not to notify (vq_set_notify(vq, false)) */
 	bool signal_pending; /* used entries pushed since the last interrupt decision */

@@ -234,8 +234,35 @@ static void req_put(struct blk_queue *q, struct blk_req *r)
 	q->inflight--;
 }
 
-/* Complete r: write its status byte, publish it in the used ring, free its slot. res is what
- * the IO returned (bytes or -errno); a short transfer is an IOERR. */
+/* Publish r in the used ring and free its slot. */
+static void req_push(struct blk_queue *q, struct blk_req *r)
+{
+	/* Fails only if the driver moved the used ring under us; a reset is on its way then. */
+	if (vq_push(q->vq, &r->chain, r->written) == 0)
+		q->signal_pending = true;
+	req_put(q, r);
+}
+
+/* virtio 1.2 §2.7.9 / §2.8.8, VIRTIO_F_IN_ORDER: buffers are used in the order they were made
+ * available. The uring path finishes requests in any order (and answers some at once while
+ * earlier reads are in flight), so a finished request waits here for the ones popped before
+ * it; each still gets its own used entry (no batching: docs/packed.md says why). */
+static void req_push_in_order(struct blk_queue *q, struct blk_req *r)
+{
+	r->done = true;
+	while (q->order_len && q->reqs[q->order[q->order_head]].done) {
+		struct blk_req *first = &q->reqs[q->order[q->order_head]];
+
+		q->order_head = (q->order_head + 1) % BLK_URING_DEPTH;
+		q->order_len--;
+		first->done = false;
+		req_push(q, first);
+	}
+}
+
+/* Complete r: write its status byte, publish it in the used ring (in order if negotiated),
+ * free its slot. res is what the IO returned (bytes or -errno); a short transfer is an
+ * IOERR. */
 void blk_req_end(struct blk_req *r, ssize_t res)
 {
 	struct blk_queue *q = r->q;
@@ -260,10 +287,10 @@ void blk_req_end(struct blk_req *r, ssize_t res)
 		STAT_ADD(b, unsupp, 1);
 	STAT_ADD(b, requests, 1);
 	*r->status = r->st;
-	/* Fails only if the driver moved the used ring under us; a reset is on its way then. */
-	if (vq_push(q->vq, &r->chain, r->written) == 0)
-		q->signal_pending = true;
-	req_put(q, r);
+	if (q->vq->in_order)
+		req_push_in_order(q, r);
+	else
+		req_push(q, r);
 }
 
 void blk_reqs_reset(struct blk_queue *q)
@@ -274,6 +301,9 @@ void blk_reqs_reset(struct blk_queue *q)
 		q->reqs[i].next_free = i + 1 < q->nr_reqs ? (int)i + 1 : -1;
 	q->free_head = 0;
 	q->inflight = 0;
+	q->order_head = q->order_len = 0;
+	for (i = 0; i < q->nr_reqs; i++)
+		q->reqs[i].done = false;
 	q->notify_off = false;
 	q->signal_pending = false;
 }
@@ -340,6 +370,9 @@ int blk_kick(struct blk_queue *q)
 			req_put(q, r);
 			return guest_error(b, "request without a writable status byte");
 		}
+		if (vq->in_order) /* its place in the line of used entries */
+			q->order[(q->order_head + q->order_len++) % BLK_URING_DEPTH] =
+			    (uint8_t)(r - q->reqs);
 		if (r->op != BLK_OP_DONE && q->t && q->t->uring && blk_uring_submit(q->t, r) == 0)
 			continue;
 		blk_req_end(r, req_io_sync(b, r));

@@ -54,13 +54,21 @@ if [ "$accel" = "-enable-kvm" ] && [ ! -w /dev/kvm ]; then
 	echo "qemu-run.sh: /dev/kvm missing or not writable; use --tcg" >&2
 	exit 1
 fi
+# cache=none opens the image with O_DIRECT, which some file systems refuse at open (tmpfs, and
+# overlayfs over it, before Linux 6.6: where L1 keeps its writes); QEMU would then stop at once.
+# There the image goes through the page cache instead, and we say so.
+cache=none
+if ! perl -MFcntl -e 'sysopen(my $f, $ARGV[0], O_RDWR | O_DIRECT) or exit 1' "$disk" 2>/dev/null; then
+	cache=writeback
+	echo "qemu-run.sh: $disk cannot be opened with O_DIRECT here: cache=writeback" >&2
+fi
 # One vCPU per socket: SeaBIOS's MP table lists the first CPU of each package only, and the guest
 # has no ACPI to find the others (QEMU 7.2 makes -smp 2 one socket of two cores).
 set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt$extra" \
-	-drive "file=$disk,format=raw,if=none,id=vda,cache=none" \
+	-drive "file=$disk,format=raw,if=none,id=vda,cache=$cache" \
 	-device "virtio-blk-pci,drive=vda$modern" \
 	${trace:+-msg timestamp=on -trace enable=virtio_* -trace enable=pci_cfg_* -D "$trace"} \
 	"$@"

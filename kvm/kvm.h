@@ -40,6 +40,9 @@ struct guest_mem {
 /* Host pointer to guest [gpa, gpa + len), or NULL when any byte of it is outside RAM. */
 void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 uint64_t guest_mem_size(const struct guest_mem *m);
+/* KiB resident in the VMM's own memory: every mapping of smaps (/proc/self/smaps) but the ones
+ * holding m's RAM. -errno when smaps cannot be read. */
+long vmm_rss_beyond_ram_kib(const struct guest_mem *m, const char *smaps);
 
 /* I/O buses: port I/O and MMIO dispatch through the same code (ranges + one callback). */
 enum bus_space { BUS_PIO, BUS_MMIO };

@@ -23,6 +23,9 @@ static uint64_t offered_features(struct virtio_dev *vdev, bool version_1)
 	/* --ring packed (packed.c): bit 34, beyond what a legacy-only transport can show. */
 	if (version_1 && vdev->ring == VIRTIO_RING_PACKED)
 		f |= 1ULL << VIRTIO_F_RING_PACKED;
+	/* --in-order: bit 35, likewise; the device holds early completions back (blk/req.c). */
+	if (version_1 && vdev->in_order)
+		f |= 1ULL << VIRTIO_F_IN_ORDER;
 
 	return vdev->ops->get_features ? vdev->ops->get_features(vdev, f) : f;
 }
@@ -66,9 +69,10 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_m
 	return 0;
 }
 
-void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring)
+void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring, bool in_order)
 {
 	vdev->ring = ring;
+	vdev->in_order = in_order;
 	vdev->host_features = offered_features(vdev, true);
 }
 
@@ -168,6 +172,7 @@ static void ring_features(struct virtio_dev *vdev)
 		vdev->vqs[q].notify_on_empty =
 		    vdev->driver_features & 1ULL << VIRTIO_F_NOTIFY_ON_EMPTY;
 		vdev->vqs[q].packed = vdev->driver_features & 1ULL << VIRTIO_F_RING_PACKED;
+		vdev->vqs[q].in_order = vdev->driver_features & 1ULL << VIRTIO_F_IN_ORDER;
 	}
 }
 
@@ -218,7 +223,10 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* §3.1.1: refused, reads back clear */
 	} else if (status & ~old & VIRTIO_CONFIG_S_FEATURES_OK) {
 		TRACE(FEATURES_OK, vdev->trace_id, vdev->driver_features);
-		ring_features(vdev);
+		/* After DRIVER_OK the queues are the backend's: driver_ok() gave them their ring
+		 * features from the same (frozen) driver features already. */
+		if (!virtio_queues_frozen(vdev))
+			ring_features(vdev);
 	}
 	vdev->status = status;
 	if (status & ~old & VIRTIO_CONFIG_S_DRIVER_OK)

@@ -48,6 +48,12 @@ static void advance(const struct virtqueue *vq, uint16_t *slot, bool *wrap, uint
 	}
 }
 
+/* last_avail, avail_wrap and inflight change only on the queue's consumer thread, but the trace
+ * of a notify reads them on the notifying vCPU (vq_packed_avail_idx) while an IO thread pops:
+ * stored and read whole (relaxed atomics, plain moves on x86). */
+#define SET_WHOLE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define GET_WHOLE(field)    __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 /* A slot and wrap counter as one word: the off_wrap encoding of §2.8.10 (wrap in bit 15). */
 static uint16_t slot_wrap(uint16_t slot, bool wrap)
 {
@@ -133,9 +139,9 @@ int vq_packed_pop(struct virtqueue *vq, struct vq_chain *c)
 	c->head = id; /* §2.8.6: the buffer id is in the list's last descriptor */
 	TRACE_DESCS(PACKED_POP, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, id),
 		    TRACE_PAIR(vq->last_avail, vq->avail_wrap), c->ndescs, head_flags);
-	vq->last_avail = slot;
-	vq->avail_wrap = wrap;
-	vq->inflight += c->ndescs;
+	SET_WHOLE(vq->last_avail, slot);
+	SET_WHOLE(vq->avail_wrap, wrap);
+	SET_WHOLE(vq->inflight, vq->inflight + c->ndescs);
 	return 1;
 }
 
@@ -162,7 +168,7 @@ int vq_packed_push(struct virtqueue *vq, const struct vq_chain *c, uint32_t writ
 	vq_store16(&d->flags, flags, __ATOMIC_RELEASE);
 	/* §2.8.6: one used descriptor for the whole list; skip the rest of its slots. */
 	advance(vq, &vq->used_idx, &vq->used_wrap, c->ndescs);
-	vq->inflight -= c->ndescs;
+	SET_WHOLE(vq->inflight, vq->inflight - c->ndescs);
 	vq->pushed += c->ndescs;
 	TRACE_DESCS(USED_PUSH, vq_trace_id(vq), &c->descs, TRACE_PAIR(vq->index, c->head), written,
 		    TRACE_RING_IDX_PACKED(vq->used_idx, vq->used_wrap));
@@ -250,14 +256,16 @@ void vq_packed_set_notify(struct virtqueue *vq, bool enable)
 uint64_t vq_packed_avail_idx(struct virtqueue *vq)
 {
 	struct vring_packed_desc *ring;
-	uint16_t slot = vq->last_avail;
-	bool wrap = vq->avail_wrap;
+	uint16_t slot = GET_WHOLE(vq->last_avail);
+	bool wrap = GET_WHOLE(vq->avail_wrap);
 
 	if (packed_rings(vq, &ring, NULL, NULL) < 0)
 		return 0;
 	/* Where the driver will write next, as VIRTIO_F_NOTIFICATION_DATA would say it: past
-	 * every slot it has made available, at most the slots popped chains do not hold. */
-	for (unsigned n = vq->inflight; n < vq->size; n++) {
+	 * every slot it has made available, at most the slots popped chains do not hold. Read
+	 * while the IO thread pops, the three may be of different moments: slot stays below the
+	 * size, so the walk stays in the ring; only the traced value may be off. */
+	for (unsigned n = GET_WHOLE(vq->inflight); n < vq->size; n++) {
 		if (!is_avail(vq_load16(&ring[slot].flags, __ATOMIC_ACQUIRE), wrap))
 			break;
 		advance(vq, &slot, &wrap, 1);

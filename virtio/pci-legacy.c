@@ -86,7 +86,7 @@ static void reg_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 {
 	struct virtio_dev *vdev = vp->vdev;
 	struct virtqueue *vq = virtio_pci_selected_vq(vp);
-	bool live = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+	bool live = virtio_queues_frozen(vdev);
 
 	switch (off) {
 	case VIRTIO_PCI_GUEST_FEATURES:
@@ -112,7 +112,7 @@ static void reg_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 		vdev->config_msix_vector = virtio_pci_vector(vp, val);
 		break;
 	case VIRTIO_MSI_QUEUE_VECTOR:
-		if (vq)
+		if (vq && !live)
 			vq->msix_vector = virtio_pci_vector(vp, val);
 		break;
 	}

@@ -101,9 +101,9 @@ static uint32_t common_read(struct virtio_pci *vp, uint64_t off)
 /* §4.1.4.3.2: the driver configures a queue only while it is disabled; the device ignores
  * what it may not do: sizes over the maximum, split sizes that are not a power of two (§2.7;
  * a packed ring takes any, §2.8.10.1), disabling. */
-static void queue_write(struct virtqueue *vq, uint64_t off, uint32_t val)
+static void queue_write(struct virtio_dev *vdev, struct virtqueue *vq, uint64_t off, uint32_t val)
 {
-	if (!vq || vq->ready)
+	if (!vq || vq->ready || virtio_queues_frozen(vdev))
 		return;
 	if (is_queue_addr(off))
 		*queue_addr(vq, off) = with_half(*queue_addr(vq, off), off % 8, val);
@@ -128,8 +128,10 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 		vdev->driver_feature_sel = val;
 		break;
 	case VIRTIO_PCI_COMMON_GF:
-		/* Features are settled at FEATURES_OK (§3.1.1); windows past 1 hold nothing. */
-		if (sel < 2 && !(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		/* Features are settled at FEATURES_OK (§3.1.1), or at DRIVER_OK for a driver that
+		 * skipped it; windows past 1 hold nothing. */
+		if (sel < 2 && !(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+		    !virtio_queues_frozen(vdev))
 			vdev->driver_features = with_half(vdev->driver_features, sel, val);
 		break;
 	case VIRTIO_PCI_COMMON_MSIX:
@@ -142,11 +144,11 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t val)
 		vdev->queue_sel = val;
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
-		if (vq)
+		if (vq && !virtio_queues_frozen(vdev))
 			vq->msix_vector = virtio_pci_vector(vp, val);
 		break;
 	default:
-		queue_write(vq, off, val);
+		queue_write(vdev, vq, off, val);
 	}
 }
 

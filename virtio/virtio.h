@@ -50,6 +50,9 @@ struct virtqueue {
 	bool event_idx;         /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool notify_on_empty;   /* VIRTIO_F_NOTIFY_ON_EMPTY negotiated (legacy drivers) */
 	bool packed;            /* VIRTIO_F_RING_PACKED negotiated (set at FEATURES_OK) */
+	/* VIRTIO_F_IN_ORDER negotiated (set at FEATURES_OK): the device must push chains in the
+	 * order it popped them (virtio 1.2 §2.7.9, §2.8.8); holding early ones back is its job. */
+	bool in_order;
 	uint16_t last_avail;    /* next avail entry to pop; packed: the next ring slot to look at */
 	uint16_t used_idx;      /* our copy of used->idx; packed: the slot of the next used one */
 	uint16_t signalled_used; /* used_idx when the guest was last interrupted */
@@ -154,15 +157,26 @@ struct virtio_dev {
 	unsigned nr_vqs;
 	uint16_t trace_id; /* the device in trace events (virtio_dev_init registers it) */
 	enum virtio_ring ring; /* the layouts offered (virtio_dev_set_ring) */
+	bool in_order;	       /* VIRTIO_F_IN_ORDER offered (virtio_dev_set_ring) */
 };
+
+/* From DRIVER_OK to reset, the backend may be serving the queues on other threads (IO threads
+ * that read them without vdev->lock): the queues' registers (size, addresses, enable, vector)
+ * and the driver's features stay as they were at DRIVER_OK. Without VIRTIO_F_RING_RESET the
+ * driver sets them up before DRIVER_OK (virtio 1.2 §3.1.1), so only a broken driver notices. */
+static inline bool virtio_queues_frozen(const struct virtio_dev *vdev)
+{
+	return vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
 
 /* Set up vdev for a device, offering its features with VERSION_1 (until a transport says). */
 int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm, const struct guest_mem *mem,
 		    const struct virtio_device_ops *ops, void *device_priv);
-/* --ring, before a transport takes the device: VIRTIO_RING_PACKED offers VIRTIO_F_RING_PACKED
- * too, where the transport has a modern interface; the driver picks. The device's own code
- * never learns which ring runs. */
-void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring);
+/* --ring and --in-order, before a transport takes the device: VIRTIO_RING_PACKED offers
+ * VIRTIO_F_RING_PACKED too, in_order VIRTIO_F_IN_ORDER (bit 35), both only where the transport
+ * has a modern interface; the driver picks. The device's own code never learns which ring runs;
+ * with IN_ORDER negotiated it finds vq->in_order set and must push in pop order. */
+void virtio_dev_set_ring(struct virtio_dev *vdev, enum virtio_ring ring, bool in_order);
 /* The device's queue count when it is not ops->nr_queues (virtio-blk's --blk-queues), before a
  * transport takes it; the features are asked for again (a device may offer more with more
  * queues). -EINVAL outside 1..VIRTIO_MAX_QUEUES. */

@@ -289,6 +289,7 @@ void vq_reset(struct virtqueue *vq)
 	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vq->event_idx = false;
 	vq->packed = false;
+	vq->in_order = false;
 	vq->notify_on_empty = false;
 	vq->last_avail = 0;
 	vq->used_idx = 0;

@@ -62,6 +62,7 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 		NUM(sectors, 1 << 20),
 		NUM(seed, UINT32_MAX),
 		NUM(event_idx, 1),
+		NUM(in_order, 1),
 		NUM(depth, 4096),
 		NUM(count, UINT32_MAX),
 		NUM(report, UINT32_MAX),
@@ -91,6 +92,8 @@ static int parse_word(const char *k, size_t kn, const char *v, size_t vn, struct
 			a->test = TEST_SMP;
 		else if (word_is(v, vn, "smp-halt"))
 			a->test = TEST_SMP_HALT;
+		else if (word_is(v, vn, "smp-reset"))
+			a->test = TEST_SMP_RESET;
 		else if (word_is(v, vn, "none"))
 			a->test = TEST_NONE;
 		else if (word_is(v, vn, "hostile"))

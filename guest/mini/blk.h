@@ -42,5 +42,7 @@ void blk_submit(unsigned qi, unsigned slot, uint32_t type, uint64_t sector, void
  * status byte. test=smp calls it from any CPU, holding that queue's lock. */
 uint8_t blk_do_req(unsigned qi, const char *what, uint32_t type, uint64_t sector, void *buf,
 		   uint32_t len);
+/* Several CPUs wait for interrupts the boot CPU takes: give an owed one the long spin. */
+void blk_irq_wait_long(void);
 
 #endif

@@ -172,6 +172,8 @@ const char *status_name(int st)
 		return "MSI-X vector refused";
 	case ST_NEEDS_RESET:
 		return "device needs reset";
+	case ST_AFTER_RESET:
+		return "written after reset";
 	case ST_IRQ_SETUP:
 		return "interrupt setup";
 	case ST_TIMEOUT:

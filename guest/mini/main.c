@@ -52,6 +52,7 @@ __attribute__((noreturn)) void mini_main(const struct boot_params *bp, const uin
 	case TEST_BLK:
 	case TEST_LOAD:
 	case TEST_SMP:
+	case TEST_SMP_RESET:
 		blk_run(&a);
 	case TEST_EMU:
 		emu_run();

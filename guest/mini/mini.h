@@ -35,6 +35,7 @@ enum mini_test {
 	TEST_PCIDUMP,
 	TEST_SMP,
 	TEST_SMP_HALT,
+	TEST_SMP_RESET,
 	TEST_HOSTILE
 };
 enum mini_transport { TRANSPORT_MODERN, TRANSPORT_LEGACY };
@@ -42,7 +43,7 @@ enum mini_irq { IRQ_MSIX, IRQ_INTX, IRQ_POLL };
 
 struct mini_args {
 	uint32_t exit;	     /* exit=N, status when no test= is given */
-	enum mini_test test; /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt|hostile */
+	enum mini_test test; /* test=blk|load|emu|spin|halt|pcidump|smp|smp-halt|smp-reset|hostile */
 	enum mini_transport transport; /* transport=modern|legacy */
 	enum mini_irq irq;	       /* irq=msix|intx|poll */
 	uint64_t sector;	       /* sector=S, first sector of the pattern */
@@ -50,8 +51,10 @@ struct mini_args {
 	uint32_t seed;		       /* seed=N, pattern seed */
 	bool event_idx;		       /* event_idx=1: negotiate VIRTIO_RING_F_EVENT_IDX */
 	bool packed;		       /* ring=packed: negotiate VIRTIO_F_RING_PACKED */
+	bool in_order;		       /* in_order=1: negotiate VIRTIO_F_IN_ORDER */
 	uint32_t depth;		       /* depth=D, requests in flight for test=load */
-	uint32_t count;	 /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU,
+	uint32_t count;	 /* count=C: test=load requests, test=spin turns, test=smp chunks per CPU
+			  * (smp-reset: also resets),
 			  * test=smp-halt millions of TSC ticks before an AP halts */
 	uint32_t report; /* report=N: test=load prints "load: R reads" every N */
 	uint32_t qsize;	 /* qsize=N: modern queue size asked for (power of 2) */

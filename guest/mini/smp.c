@@ -5,6 +5,7 @@
  * serializing the CPUs that share one. Passes when every CPU started and completed all its
  * requests. test=smp-halt: the boot CPU halts with interrupts off while the APs still run for a
  * while, then halt too: the VMM must wait for the last one (its halt check looks at every vCPU).
+ * test=smp-reset: the boot CPU resets the device while CPU 1 has reads in flight (below).
  */
 #include <linux/virtio_blk.h>
 
@@ -13,6 +14,7 @@
 #include "irq.h"
 #include "pattern.h"
 #include "smp.h"
+#include "virtio.h"
 
 #define MAX_CPUS     8
 #define AP_STACK     16384
@@ -304,28 +306,165 @@ static void start_aps(void (*work)(unsigned i))
 	cpus[0].started = true;
 }
 
-void smp_test(const struct mini_args *a, uint64_t capacity)
+/* The CPUs of test=smp (and smp-reset), found, and their sectors checked against the disk. */
+static void smp_prepare(const struct mini_args *a, uint64_t capacity, const char *test)
 {
 	args = a;
 	find_cpus();
+	blk_irq_wait_long();
 	if (a->sector + (uint64_t)nr_cpus * a->count * CHUNK_SECT > capacity)
 		fail(ST_UNSUITABLE,
-		     "test=smp: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
+		     "test=%s: %u CPUs x count=%u x 4 KiB from sector %lu do not fit "
 		     "%lu sectors",
-		     nr_cpus, a->count, a->sector, capacity);
-	start_aps(work);
+		     test, nr_cpus, a->count, a->sector, capacity);
+}
+
+/* The boot CPU's share of work(), then every AP's awaited. */
+static void work_all(void)
+{
 	work(0);
 	for (unsigned i = 1; i < nr_cpus; i++)
 		if (!wait_flag(&cpus[i].done, DONE_TSC))
 			fail(ST_SMP, "CPU %u did %u requests and did not finish", i,
 			     cpus[i].requests);
 	mark("smp done");
-	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
+}
+
+static void print_requests(void)
+{
 	for (unsigned i = 0; i < nr_cpus; i++)
 		kprintf(" %u", cpus[i].requests);
+}
+
+void smp_test(const struct mini_args *a, uint64_t capacity)
+{
+	smp_prepare(a, capacity, "smp");
+	start_aps(work);
+	work_all();
+	kprintf("smp: ok: %u CPUs started, requests per CPU:", nr_cpus);
+	print_requests();
 	kprintf("; on %u queue(s)", B.nq);
 	for (unsigned qi = 0; B.nq > 1 && B.irq == IRQ_MSIX && qi < B.nq; qi++)
 		kprintf("%s%u", qi ? " " : ", interrupts per queue: ", irq_vq_count[qi]);
+	kprintf("\n");
+}
+
+/* --- test=smp-reset: CPU 0 resets the device while CPU 1 keeps reads in flight on its queue,
+ * count times; after each, nothing may land in CPU 1's request (virtio 1.2 §2.4.1: once
+ * device_status reads 0 the device has let go of every buffer), and the device serves again
+ * after the handshake. Then every CPU does test=smp's work. --- */
+#define RESET_KICKS 64		 /* notifies of the reset queue, from a driver that missed it */
+#define QUIET_TSC   100000000ull /* then long enough for a stray completion to land */
+
+static volatile unsigned reset_go, reset_done, ap_round; /* rounds, counted from 1 */
+static volatile uint32_t ap_reads;			 /* CPU 1's completed reads */
+
+/* CPU 1's data before the device wrote it: the 0xEE the driver fills it with. */
+static bool untouched(const uint8_t *buf)
+{
+	for (unsigned k = 0; k < 8; k++)
+		if (buf[k] != 0xEE)
+			return false;
+	return true;
+}
+
+/* The APs of test=smp-reset: CPU 1 reads on its queue, one request at a time, until CPU 0 says
+ * it reset the device; then it notifies the old queue a few more times. */
+static void reset_ap(unsigned i)
+{
+	unsigned qi = i % B.nq;
+	uint8_t *buf = bufs[i];
+	uint16_t head;
+	uint32_t len;
+
+	for (unsigned r = 1; i == 1 && r <= args->count; r++) {
+		while (reset_go != r)
+			cpu_relax();
+		while (reset_done != r) {
+			memset(buf, 0xEE, CHUNK);
+			blk_submit(qi, qi, VIRTIO_BLK_T_IN, args->sector, buf, CHUNK);
+			vq_kick(&B.v, &B.q[qi]);
+			while (reset_done != r && !vq_get_used(&B.q[qi], &head, &len))
+				cpu_relax();
+			if (reset_done != r)
+				ap_reads++;
+		}
+		for (unsigned k = 0; k < RESET_KICKS; k++)
+			B.v.ops->notify(&B.v, &B.q[qi]);
+		ap_round = r;
+	}
+	while (reset_go != args->count + 1)
+		cpu_relax();
+	work(i);
+}
+
+static void spin_until(volatile unsigned *v, unsigned want, const char *what, unsigned r)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t spins = 0; *v != want; spins++) {
+		if (rdtsc() - t0 > DONE_TSC || spins > DONE_TSC / 4)
+			fail(ST_SMP, "smp-reset round %u: %s", r, what);
+		cpu_relax();
+	}
+}
+
+/* One round on CPU 0: CPU 1 reading, the reset, the check; returns whether CPU 1's request was
+ * still outstanding when device_status read 0. */
+static bool reset_round(unsigned r)
+{
+	unsigned qi = 1 % B.nq;
+	uint32_t before = ap_reads;
+	uint64_t t0 = rdtsc();
+	uint8_t st;
+
+	reset_go = r;
+	/* After each handshake the queue serves again: a few of CPU 1's reads come back. */
+	for (uint64_t spins = 0; ap_reads < before + 3; spins++)
+		if (rdtsc() - t0 > DONE_TSC || spins > DONE_TSC / 4)
+			fail(ST_TIMEOUT, "smp-reset round %u: CPU 1's queue %u served %u reads", r,
+			     qi, ap_reads - before);
+	B.v.status = 0;
+	B.v.ops->set_status(&B.v, 0);
+	for (uint64_t spins = 0; (st = B.v.ops->get_status(&B.v)) != 0; spins++)
+		if (spins > DONE_TSC / 4)
+			fail(ST_RESET, "device_status reads 0x%x after reset", st);
+	/* What the device had written of CPU 1's request when it let go. */
+	uint8_t status = reqs[qi].status;
+	bool data = untouched(bufs[1]);
+
+	reset_done = r;
+	spin_until(&ap_round, r, "CPU 1 did not see the reset", r);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < QUIET_TSC)
+		cpu_relax();
+	if ((status == 0xFF && reqs[qi].status != 0xFF) || (data && !untouched(bufs[1])))
+		fail(ST_AFTER_RESET,
+		     "smp-reset round %u: CPU 1's request on queue %u was written after "
+		     "device_status read 0 (status 0x%x then 0x%x, data %s)",
+		     r, qi, status, reqs[qi].status, data && !untouched(bufs[1]) ? "too" : "not");
+	return status == 0xFF;
+}
+
+void smp_reset_test(const struct mini_args *a, uint64_t capacity)
+{
+	unsigned outstanding = 0;
+
+	smp_prepare(a, capacity, "smp-reset");
+	start_aps(reset_ap);
+	for (unsigned r = 1; r <= a->count; r++) {
+		if (r > 1)
+			virtio_start(&B.v, B.q, B.nq, B.want, B.need, B.irq, B.qsize);
+		outstanding += reset_round(r);
+	}
+	virtio_start(&B.v, B.q, B.nq, B.want, B.need, B.irq, B.qsize);
+	kprintf("smp-reset: %u resets while CPU 1 read on queue %u (%u with its read outstanding); "
+		"nothing written after any\n",
+		a->count, 1 % B.nq, outstanding);
+	reset_go = a->count + 1;
+	work_all();
+	kprintf("smp-reset: ok: after the last reset, requests per CPU:");
+	print_requests();
 	kprintf("\n");
 }
 

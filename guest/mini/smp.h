@@ -16,6 +16,8 @@ extern const char ap_tramp[], ap_tramp_end[], ap_tramp_cr3[], ap_tramp_stack[];
 __attribute__((noreturn)) void ap_main(void);
 /* The test, called by blk.c once the device is up; returns when every CPU is done. */
 void smp_test(const struct mini_args *a, uint64_t capacity);
+/* test=smp-reset: the same work after count resets written while CPU 1 reads. */
+void smp_reset_test(const struct mini_args *a, uint64_t capacity);
 /* test=smp-halt: never returns; the run ends when the VMM sees every CPU halted. */
 __attribute__((noreturn)) void smp_halt_run(const struct mini_args *a);
 #endif

@@ -29,6 +29,7 @@ enum mini_status {
 	ST_QUEUE = 23,	     /* queue 0 missing (size 0), too big, or already enabled */
 	ST_MSIX_VECTOR = 24, /* the device answered VIRTIO_MSI_NO_VECTOR */
 	ST_NEEDS_RESET = 25, /* device_status has NEEDS_RESET or FAILED after DRIVER_OK */
+	ST_AFTER_RESET = 26, /* test=smp-reset: the device wrote a request after reset read 0 */
 	/* 30-39: interrupts (step 4) */
 	ST_IRQ_SETUP = 30, /* no interrupt pin/line for INTx, no LAPIC, bad GSI */
 	/* 40-49: I/O (step 5) and the load test (step 6) */

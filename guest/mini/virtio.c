@@ -55,8 +55,9 @@ static void queue_setup(struct vdev *v, struct vq *q, uint16_t i, enum mini_irq 
 	if (msix && vec != 1 + i)
 		virtio_fail(v, ST_MSIX_VECTOR, "queue %u vector %u refused (reads 0x%x)", i, 1 + i,
 			    vec);
-	kprintf("virtio: queue %u size %u (max %u) at 0x%lx, %s ring\n", i, size, max, q->desc_pa,
-		q->packed ? "packed" : "split");
+	q->in_order = v->features & (1ull << VIRTIO_F_IN_ORDER);
+	kprintf("virtio: queue %u size %u (max %u) at 0x%lx, %s ring%s\n", i, size, max, q->desc_pa,
+		q->packed ? "packed" : "split", q->in_order ? ", in order" : "");
 }
 
 void virtio_start(struct vdev *v, struct vq *qs, unsigned nq, uint64_t want, uint64_t need,
@@ -161,11 +162,15 @@ bool vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t *head)
 		d->len = bufs[k].len;
 		d->flags = (uint16_t)((bufs[k].write ? VRING_DESC_F_WRITE : 0) |
 				      (k + 1 < n ? VRING_DESC_F_NEXT : 0));
+		/* §2.7.5.2: in order, descriptors in ring order, next = x + 1 (0 after the last) */
+		if (q->in_order)
+			d->next = (uint16_t)((i + 1) % q->size);
 		i = d->next; /* the free list's link is the chain's link */
 	}
 	q->free_head = i;
 	q->num_free = (uint16_t)(q->num_free - n);
 	in_flight[q->index][*head] = true;
+	vq_out_add(q, *head, bufs, n);
 	q->vr.avail->ring[q->avail_idx % q->size] = *head;
 	barrier(); /* §2.7.13: the ring entry before the index that publishes it */
 	q->avail_idx++;
@@ -195,36 +200,105 @@ void vq_kick(struct vdev *v, struct vq *q)
 		v->ops->notify(v, q);
 }
 
+void vq_out_add(struct vq *q, uint16_t id, const struct vq_buf *bufs, unsigned n)
+{
+	uint32_t wlen = 0;
+
+	if (!q->in_order)
+		return;
+	for (unsigned k = 0; k < n; k++)
+		wlen += bufs[k].write ? bufs[k].len : 0;
+	q->out[(q->out_first + q->out_n) % VQ_MAX].id = id;
+	q->out[(q->out_first + q->out_n) % VQ_MAX].wlen = wlen;
+	q->out_n++;
+}
+
+bool vq_out_span(struct vq *q, uint16_t id, uint32_t len)
+{
+	for (uint16_t n = 0; n < q->out_n; n++)
+		if (q->out[(q->out_first + n) % VQ_MAX].id == id) {
+			q->batch_left = (uint16_t)(n + 1);
+			q->batch_len = len;
+			q->in_order_batches += n > 0;
+			return true;
+		}
+	return false;
+}
+
+uint16_t vq_out_take(struct vq *q, uint32_t *len)
+{
+	uint16_t id = q->out[q->out_first].id;
+
+	*len = --q->batch_left ? q->out[q->out_first].wlen : q->batch_len;
+	q->out_first = (uint16_t)((q->out_first + 1) % VQ_MAX);
+	q->out_n--;
+	q->in_order_bufs++;
+	return id;
+}
+
+/* In order: the next buffer of the used entry at last_used (read when the last batch is all
+ * handed out). The entry may cover several buffers: the used idx must have moved past them all
+ * (§2.7.9: it grows by the size of the batch). */
+static uint16_t in_order_used(struct vq *q, uint16_t used, uint32_t *len)
+{
+	if (!q->batch_left) {
+		struct vring_used_elem *e = &q->vr.used->ring[q->last_used % q->size];
+		uint32_t id = e->id;
+
+		if (id >= q->size || !vq_out_span(q, (uint16_t)id, e->len))
+			fail(ST_USED_RING,
+			     "queue %u: used[%u] names descriptor %u, not a request in flight",
+			     q->index, q->last_used, id);
+		if (q->batch_left > (uint16_t)(used - q->last_used))
+			fail(ST_USED_RING,
+			     "queue %u: in order, used[%u] names the %uth buffer out, but the used "
+			     "idx moved by %u",
+			     q->index, q->last_used, q->batch_left,
+			     (uint16_t)(used - q->last_used));
+		q->last_used = (uint16_t)(q->last_used + q->batch_left);
+	}
+	return vq_out_take(q, len);
+}
+
 bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 {
 	if (q->packed)
 		return vq_packed_get_used(q, head, len);
 	uint16_t used = *(volatile uint16_t *)&q->vr.used->idx;
 
-	if (used == q->last_used)
+	if (used == q->last_used && !q->batch_left)
 		return false;
 	barrier(); /* x86 keeps loads in order; the compiler must too (§2.7.14) */
-	struct vring_used_elem *e = &q->vr.used->ring[q->last_used % q->size];
-	uint32_t id = e->id;
+	uint32_t id;
 
-	if (id >= q->size || !in_flight[q->index][id])
-		fail(ST_USED_RING,
-		     "queue %u: used[%u] names descriptor %u, not a request in flight", q->index,
-		     q->last_used, id);
+	if (q->in_order) {
+		id = in_order_used(q, used, len);
+	} else {
+		struct vring_used_elem *e = &q->vr.used->ring[q->last_used % q->size];
+
+		id = e->id;
+		if (id >= q->size || !in_flight[q->index][id])
+			fail(ST_USED_RING,
+			     "queue %u: used[%u] names descriptor %u, not a request in flight",
+			     q->index, q->last_used, id);
+		*len = e->len;
+		q->last_used++;
+	}
 	*head = (uint16_t)id;
-	*len = e->len;
 	in_flight[q->index][id] = false;
-	/* Give the chain back: find its tail, link it in front of the free list. */
+	/* Give the chain back: find its tail, link it in front of the free list (in order the
+	 * descriptors go back in ring order by themselves: no link to change). */
 	uint16_t tail = (uint16_t)id, n = 1;
 
 	while ((q->vr.desc[tail].flags & VRING_DESC_F_NEXT) && n < q->size) {
 		tail = q->vr.desc[tail].next;
 		n++;
 	}
-	q->vr.desc[tail].next = q->free_head;
-	q->free_head = (uint16_t)id;
+	if (!q->in_order) {
+		q->vr.desc[tail].next = q->free_head;
+		q->free_head = (uint16_t)id;
+	}
 	q->num_free = (uint16_t)(q->num_free + n);
-	q->last_used++;
 	/* used_event stays where vq_arm() put it: moving it here, while the device may not yet
 	 * have looked at it for this completion, would cancel the interrupt the driver waits for.
 	 */

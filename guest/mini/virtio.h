@@ -70,6 +70,16 @@ struct vq {
 	uint16_t next_avail, next_used;
 	bool avail_wrap, used_wrap;
 	uint32_t kicked_pos;
+	/* VIRTIO_F_IN_ORDER (§2.7.9, §2.8.8): the buffers out, oldest first (id and writable
+	 * bytes); of the used entry being handed out, the buffers still to give and its len; how
+	 * many buffers came back and how many used entries covered more than one (a batch). */
+	bool in_order;
+	struct {
+		uint16_t id;
+		uint32_t wlen;
+	} out[VQ_MAX];
+	uint16_t out_first, out_n, batch_left;
+	uint32_t batch_len, in_order_bufs, in_order_batches;
 };
 
 /* One buffer of a chain: device-readable (out) or device-writable (in). */
@@ -107,6 +117,14 @@ bool vq_get_used(struct vq *q, uint16_t *head, uint32_t *len);
  * will see the request when it completes the next buffer. False: do not wait for one (polling
  * queue, or completions already there, which the device may have checked before we asked). */
 bool vq_arm(struct vq *q);
+
+/* In order, for both layouts: note a buffer made available (id and its writable bytes); */
+void vq_out_add(struct vq *q, uint16_t id, const struct vq_buf *bufs, unsigned n);
+/* a used entry naming id with len: it covers every buffer out up to id (a batch when more than
+ * one); false when id is not out. vq_out_take() then hands them out oldest first: the one named
+ * gets len, the ones skipped their whole writable size (used completely, §2.7.9). */
+bool vq_out_span(struct vq *q, uint16_t id, uint32_t len);
+uint16_t vq_out_take(struct vq *q, uint32_t *len);
 
 /* vq_packed.c: the same four for a packed ring (any size up to VQ_MAX); 'head' is the id. */
 void vq_packed_init(struct vq *q, uint16_t index, uint16_t size, bool event_idx, bool no_interrupt);

@@ -85,6 +85,7 @@ bool vq_packed_add(struct vq *q, const struct vq_buf *bufs, unsigned n, uint16_t
 	}
 	list_len[q->index][first] = (uint16_t)n;
 	in_flight[q->index][first] = true;
+	vq_out_add(q, first, bufs, n);
 	q->num_free = (uint16_t)(q->num_free - n);
 	barrier(); /* the list before the flags that make it available */
 	*(volatile uint16_t *)&ring[q->index][first].flags = first_flags;
@@ -118,20 +119,33 @@ void vq_packed_kick(struct vdev *v, struct vq *q)
 bool vq_packed_get_used(struct vq *q, uint16_t *head, uint32_t *len)
 {
 	struct vring_packed_desc *d = &ring[q->index][q->next_used];
+	uint16_t id;
+
+	if (q->batch_left) { /* in order: the rest of a batch, no ring read */
+		id = vq_out_take(q, len);
+		goto give_back;
+	}
 	uint16_t flags = *(volatile uint16_t *)&d->flags;
 
 	/* §2.8.1: used when AVAIL and USED both equal our used wrap counter. */
 	if (!!(flags & F_USED) != q->used_wrap || !!(flags & F_AVAIL) != q->used_wrap)
 		return false;
 	barrier(); /* x86 keeps loads in order; the compiler must too */
-	uint16_t id = d->id;
+	id = d->id;
 
 	if (id >= q->size || !in_flight[q->index][id])
 		fail(ST_USED_RING,
 		     "queue %u: used descriptor in slot %u names id %u, not a request in flight",
 		     q->index, q->next_used, id);
-	*head = id;
 	*len = d->len;
+	/* §2.8.8: in order, the used descriptor overwrites the oldest buffer's first slot (our
+	 * next_used, as ids are first slots) and names the last buffer of its batch. */
+	if (q->in_order) {
+		vq_out_span(q, id, *len);
+		id = vq_out_take(q, len);
+	}
+give_back:
+	*head = id;
 	in_flight[q->index][id] = false;
 	q->num_free = (uint16_t)(q->num_free + list_len[q->index][id]);
 	/* §2.8.6: one used descriptor per list; the next one is past the list's slots. */

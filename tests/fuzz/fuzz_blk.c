@@ -127,8 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_fd[0] = host_fd[1] = -1;
 	if (blk_create(&vm, &cfg, &v) < 0)
 		return 0; /* uring in a build without liburing */
-	/* bit 3: offer the packed ring; the input's features say whether the driver takes it */
-	virtio_dev_set_ring(v, pick & 8 ? VIRTIO_RING_PACKED : VIRTIO_RING_SPLIT);
+	/* bit 3: offer the packed ring, bit 6 IN_ORDER; the input's features say whether the
+	 * driver takes them */
+	virtio_dev_set_ring(v, pick & 8 ? VIRTIO_RING_PACKED : VIRTIO_RING_SPLIT, pick & 64);
 	v->transport = &transport;
 	set_status(v, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	v->driver_features = v->host_features & features;

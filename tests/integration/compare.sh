@@ -151,14 +151,15 @@ host_view() {
 	echo go >"$out/go"
 	wait $pid
 	sleep 0.5
-	# bpftrace was once seen not to end on SIGTERM on a loaded machine: bound the wait
+	# bpftrace was once seen not to end on SIGTERM on a loaded machine, and its detaching from the
+	# tracepoints took over 10 s there twice: bound the wait (a guard against a hang, not a timing)
 	kill -TERM $bt 2>/dev/null
 	i=0
-	while kill -0 $bt 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 $bt 2>/dev/null && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	check "compare host view: bpftrace ends within 10 s of SIGTERM" sh -c "! kill -0 $bt 2>/dev/null"
+	check "compare host view: bpftrace ends within 60 s of SIGTERM ($((i / 10)) s)" sh -c "! kill -0 $bt 2>/dev/null"
 	kill -KILL $bt 2>/dev/null
 	wait $bt
 	check "compare host view: import the kvm.bt log" \

@@ -1,7 +1,8 @@
 # --smp N with the mini guest: the APs start by INIT-SIPI-SIPI through the in-kernel LAPIC and
 # each CPU drives IO through the one queue (test=smp), or its own (queues=2, --blk-queues); the
 # trace and `trace stats` say which vCPU did what; the halt check waits for every vCPU
-# (test=smp-halt); bad --smp values are one line; test=smp passes under QEMU -smp 2 too.
+# (test=smp-halt); a reset from one CPU while the other reads (test=smp-reset); bad --smp values
+# are one line; test=smp passes under QEMU -smp 2 too.
 . tests/lib.sh
 need_kvm smp
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
@@ -83,6 +84,19 @@ $KVMSCOPE trace dump "$out/mq.kvt" >"$out/d"
 check "trace: IO thread 0 serves queue 0 and IO thread 1 queue 1" \
 	sh -c "grep -q '^io0@.*chain_pop.* queue=0 ' '$out/d' && grep -q '^io1@.*chain_pop.* queue=1 ' '$out/d' &&
 	! grep -q '^io0@.*chain_pop.* queue=1 ' '$out/d'"
+# A reset from CPU 0 while CPU 1 has reads in flight on its queue (test=smp-reset), on every IO
+# path: once device_status reads 0 nothing lands in CPU 1's request, and after each handshake
+# the queue serves again; then both CPUs do test=smp's work.
+for io in vcpu "iothread --iothreads 2" "uring --iothreads 2"; do
+	smp_run --smp 2 --blk-io $io --append "test=smp-reset count=10 queues=2"
+	if [ "${io%% *}" = uring ] && grep -q "built without liburing" "$out/e"; then
+		echo "SKIP test=smp-reset on uring: kvmscope was built without liburing"
+		continue
+	fi
+	check "test=smp-reset, --blk-io $io: 10 resets during CPU 1's reads, nothing written after any ($rc)" \
+		sh -c "[ $rc = 0 ] && grep -q '^smp-reset: 10 resets .* nothing written after any' '$out/o' &&
+		grep -q '^smp-reset: ok: after the last reset, requests per CPU: 20 20' '$out/o'"
+done
 for bad in "--blk-queues 0" "--blk-queues 17" "--blk-queues 2 --blk-io iothread --iothreads 3" \
 	"--blk-queues 2 --iothreads 2" "--blk-io vhost-user,socket=$out/none.sock --blk-queues 2"; do
 	disk="--disk $out/disk.img"

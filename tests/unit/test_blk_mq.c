@@ -15,6 +15,7 @@
 
 #include "blk/blk.h"
 #include "tests/check.h"
+#include "tests/unit/test_queue.h"
 
 #define RAM_SIZE (2 << 20)
 #define QSIZE	 16
@@ -97,15 +98,8 @@ static int bring_up(const char *path, enum blk_io io, unsigned nq, unsigned nt,
 				    1ULL << VIRTIO_F_BAD_FEATURE | 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < vdev->nr_vqs; q++) {
-		struct virtqueue *vq = &vdev->vqs[q];
-
-		vq->size = QSIZE;
-		vq->desc = ring(q);
-		vq->avail = ring(q) + 0x1000;
-		vq->used = ring(q) + 0x2000;
-		vq->ready = true;
-	}
+	for (unsigned q = 0; q < vdev->nr_vqs; q++)
+		test_queue_place(&vdev->vqs[q], QSIZE, ring(q));
 	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	return 0;
@@ -239,12 +233,8 @@ static void run_path(const char *path, const char *label, enum blk_io io, unsign
 	/* A chain without a writable status byte on the last queue: the device needs a reset,
 	 * and after it every queue serves again. */
 	drv_req(NQ - 1, VIRTIO_BLK_T_IN, 0, 0, false);
-	for (int i = 0; i < 1000 && !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
-	pthread_mutex_lock(&vdev->lock);
-	ok = vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
-	pthread_mutex_unlock(&vdev->lock);
-	CHECK(ok, "%s: a broken chain on queue %d: DEVICE_NEEDS_RESET", label, NQ - 1);
+	CHECK(test_wait_needs_reset(vdev, 1000),
+	      "%s: a broken chain on queue %d: DEVICE_NEEDS_RESET", label, NQ - 1);
 	set_status(0);
 	blk_destroy(vdev);
 	r = bring_up(path, io, NQ, nt, t);

@@ -165,7 +165,7 @@ static void write_kvmscope(const char *path, bool skip_driver, const char *trans
 /* A modern kvmscope-shaped trace of a device with nq queues (VIRTIO_BLK_F_MQ when nq > 1): its
  * PCI enumeration, the handshake with each queue's setup, and requests; request k goes on queue
  * (k + shift) % nq, as Linux's blk-mq puts it on the queue of the CPU that submitted it. */
-static void write_mq(const char *path, unsigned nq, unsigned shift)
+static void write_mq(const char *path, unsigned nq, unsigned shift, bool in_order)
 {
 	const uint64_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = VIRTIO_CONFIG_S_DRIVER;
 	const uint64_t fok = VIRTIO_CONFIG_S_FEATURES_OK, dok = VIRTIO_CONFIG_S_DRIVER_OK;
@@ -175,7 +175,9 @@ static void write_mq(const char *path, unsigned nq, unsigned shift)
 	struct gen g;
 	char what[32];
 
-	gen_begin(&g, path, "modern", 0x179006e54 | mq);
+	const uint64_t io = in_order ? 1ULL << VIRTIO_F_IN_ORDER : 0; /* offered, not taken */
+
+	gen_begin(&g, path, "modern", 0x179006e54 | mq | io);
 	for (unsigned q = 0; q < nq; q++)
 		R2(&g, QUEUE_ADD, "queue", q, "size", 256);
 	R4(&g, PCI_CFG_READ, "off", PCI_VENDOR_ID, "len", 4, "val", 0x10421af4, "cap", 0);
@@ -188,7 +190,7 @@ static void write_mq(const char *path, unsigned nq, unsigned shift)
 	status(&g, 0, ack);
 	status(&g, ack, ack | drv);
 	R2(&g, DEVICE_FEATURES_READ, "sel", 0, "bits", 0x79006e54 | mq);
-	R2(&g, DEVICE_FEATURES_READ, "sel", 1, "bits", 1);
+	R2(&g, DEVICE_FEATURES_READ, "sel", 1, "bits", 1 | io >> 32);
 	R2(&g, DRIVER_FEATURES_WRITE, "sel", 0, "bits", 0x30006e54 | mq);
 	R2(&g, DRIVER_FEATURES_WRITE, "sel", 1, "bits", 1);
 	status(&g, ack | drv, ack | drv | fok);
@@ -446,9 +448,9 @@ static void test_multiqueue(void)
 	close(mkstemp(one));
 	close(mkstemp(two));
 	close(mkstemp(other));
-	write_mq(one, 1, 0);
-	write_mq(two, 2, 0);
-	write_mq(other, 2, 1);
+	write_mq(one, 1, 0, false);
+	write_mq(two, 2, 0, false);
+	write_mq(other, 2, 1, false);
 	int rc = diff(two, two, NULL);
 	CHECK_OUT(rc == 0 &&
 		      says("queue 1: 2 requests, 2 notifies, 2 irqs",
@@ -478,6 +480,18 @@ static void test_multiqueue(void)
 		       "\"queues_label\":\"one device has more queues", "\"io_unexplained\":0",
 		       NULL),
 		  "multi-queue: JSON has each side's queues with their IO, and the label");
+	/* --in-order: the device offers bit 35, the driver (as Linux 6.1) leaves it */
+	write_mq(other, 1, 0, true);
+	CHECK_OUT(labelled_only(other, one) && says("only A: F_IN_ORDER; only B: none [",
+						    "kvmscope offers it with --in-order", NULL),
+		  "an --in-order device against one without: F_IN_ORDER offered, labelled (exit "
+		  "%d)",
+		  rc_last);
+	write_mq(other, 2, 0, true);
+	CHECK_OUT(labelled_only(other, one) &&
+		      says("one device has more queues", "; VIRTIO_F_IN_ORDER (virtio 1.2", NULL),
+		  "two queues and --in-order against neither: both labelled, joined (exit %d)",
+		  rc_last);
 	if (!getenv("KVMSCOPE_TEST_KEEP")) {
 		unlink(one);
 		unlink(two);

@@ -3,6 +3,7 @@
 #ifndef KVMSCOPE_TEST_PCI_HARNESS_H
 #define KVMSCOPE_TEST_PCI_HARNESS_H
 
+#include <linux/virtio_pci.h>
 #include <string.h>
 
 #include "pci/pci.h"
@@ -105,6 +106,57 @@ static inline bool decodes(struct bus *b, uint64_t addr)
 	uint32_t v;
 
 	return bus_dispatch(b, addr, &v, 4, false) == 0;
+}
+
+/* --- a device's BARs and modern virtio-pci capabilities, where the guest put them --- */
+static inline uint64_t mem_bar(int slot, int bar)
+{
+	uint64_t lo = cfg_rd(slot, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+
+	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64)
+		lo |= (uint64_t)cfg_rd(slot, PCI_BASE_ADDRESS_0 + 4 * bar + 4, 4) << 32;
+	return lo & ~0xfULL;
+}
+
+/* The capability of cfg_type type (or, for type 0, the MSI-X one): its config offset. */
+static inline uint32_t find_cap(int slot, int type)
+{
+	for (uint32_t p = cfg_rd(slot, PCI_CAPABILITY_LIST, 1); p;
+	     p = cfg_rd(slot, p + PCI_CAP_LIST_NEXT, 1)) {
+		uint32_t id = cfg_rd(slot, p, 1);
+
+		if (type ? id == PCI_CAP_ID_VNDR && cfg_rd(slot, p + 3, 1) == (uint32_t)type
+			 : id == PCI_CAP_ID_MSIX)
+			return p;
+	}
+	return 0;
+}
+
+/* Guest address of the structure a modern capability points at. */
+static inline uint64_t region(int slot, int type)
+{
+	uint32_t cap = find_cap(slot, type);
+
+	return mem_bar(slot, cfg_rd(slot, cap + VIRTIO_PCI_CAP_BAR, 1)) +
+	       cfg_rd(slot, cap + VIRTIO_PCI_CAP_OFFSET, 4);
+}
+
+static inline uint64_t mrd(uint64_t addr, uint32_t len)
+{
+	uint64_t v = 0;
+
+	bus_dispatch(&vm.mmio, addr, &v, len, false);
+	return v;
+}
+
+static inline void mwr(uint64_t addr, uint64_t val, uint32_t len)
+{
+	bus_dispatch(&vm.mmio, addr, &val, len, true);
+}
+
+static inline uint64_t common(int slot, uint32_t off)
+{
+	return region(slot, VIRTIO_PCI_CAP_COMMON_CFG) + off;
 }
 
 /* A VM with empty buses and no KVM (vm_fd -1), and the bus on it with the recording ops. */

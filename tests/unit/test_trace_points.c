@@ -43,22 +43,6 @@ static const struct virtio_device_ops ops = {
     .queue_notify = dev_notify,
 };
 
-/* Guest address of the structure the modern capability of cfg_type type points at. */
-static uint64_t modern_region(int type)
-{
-	for (uint32_t p = cfg_rd(SLOT, PCI_CAPABILITY_LIST, 1); p;
-	     p = cfg_rd(SLOT, p + PCI_CAP_LIST_NEXT, 1)) {
-		if (cfg_rd(SLOT, p, 1) != PCI_CAP_ID_VNDR ||
-		    cfg_rd(SLOT, p + VIRTIO_PCI_CAP_CFG_TYPE, 1) != (uint32_t)type)
-			continue;
-		uint32_t bar = PCI_BASE_ADDRESS_0 + 4 * cfg_rd(SLOT, p + VIRTIO_PCI_CAP_BAR, 1);
-		uint64_t base =
-		    (cfg_rd(SLOT, bar, 4) & ~0xfULL) | (uint64_t)cfg_rd(SLOT, bar + 4, 4) << 32;
-		return base + cfg_rd(SLOT, p + VIRTIO_PCI_CAP_OFFSET, 4);
-	}
-	return 0;
-}
-
 static uint64_t mmio(uint64_t addr, uint64_t val, uint32_t len, bool wr)
 {
 	bus_dispatch(&vm.mmio, addr, &val, len, wr);
@@ -71,8 +55,8 @@ static void handshake(void)
 	uint64_t c, n;
 
 	cfg_wr(SLOT, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
-	c = modern_region(VIRTIO_PCI_CAP_COMMON_CFG);
-	n = modern_region(VIRTIO_PCI_CAP_NOTIFY_CFG);
+	c = region(SLOT, VIRTIO_PCI_CAP_COMMON_CFG);
+	n = region(SLOT, VIRTIO_PCI_CAP_NOTIFY_CFG);
 	mmio(c + VIRTIO_PCI_COMMON_STATUS, 0, 1, true);
 	mmio(c + VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1, true);
 	mmio(c + VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1,
@@ -87,7 +71,7 @@ static void handshake(void)
 	mmio(c + VIRTIO_PCI_COMMON_Q_SIZE, 64, 2, true);
 	mmio(c + VIRTIO_PCI_COMMON_Q_DESCLO, 0x10000, 4, true);
 	mmio(c + VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2, true);
-	mmio(modern_region(VIRTIO_PCI_CAP_DEVICE_CFG), 0, 8, false); /* capacity */
+	mmio(region(SLOT, VIRTIO_PCI_CAP_DEVICE_CFG), 0, 8, false); /* capacity */
 	mmio(c + VIRTIO_PCI_COMMON_STATUS, 0xf, 1, true);
 	mmio(n, 0, 2, true); /* queue 0 */
 	mmio(c + VIRTIO_PCI_COMMON_STATUS, 0, 1, true);

@@ -94,15 +94,6 @@ static uint16_t io_base(int slot)
 	return cfg_rd(slot, PCI_BASE_ADDRESS_0, 4) & ~3u;
 }
 
-static uint64_t mem_bar(int slot, int bar)
-{
-	uint64_t lo = cfg_rd(slot, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
-
-	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64)
-		lo |= (uint64_t)cfg_rd(slot, PCI_BASE_ADDRESS_0 + 4 * bar + 4, 4) << 32;
-	return lo & ~0xfULL;
-}
-
 static uint32_t lrd(int slot, uint32_t off, uint32_t len)
 {
 	uint32_t v = 0;
@@ -114,47 +105,6 @@ static uint32_t lrd(int slot, uint32_t off, uint32_t len)
 static void lwr(int slot, uint32_t off, uint32_t val, uint32_t len)
 {
 	bus_dispatch(&vm.pio, io_base(slot) + off, &val, len, true);
-}
-
-/* The capability of cfg_type type (or, for type 0, the MSI-X one): its config offset. */
-static uint32_t find_cap(int slot, int type)
-{
-	for (uint32_t p = cfg_rd(slot, PCI_CAPABILITY_LIST, 1); p;
-	     p = cfg_rd(slot, p + PCI_CAP_LIST_NEXT, 1)) {
-		uint32_t id = cfg_rd(slot, p, 1);
-
-		if (type ? id == PCI_CAP_ID_VNDR && cfg_rd(slot, p + 3, 1) == (uint32_t)type
-			 : id == PCI_CAP_ID_MSIX)
-			return p;
-	}
-	return 0;
-}
-
-/* Guest address of the structure a modern capability points at. */
-static uint64_t region(int slot, int type)
-{
-	uint32_t cap = find_cap(slot, type);
-
-	return mem_bar(slot, cfg_rd(slot, cap + VIRTIO_PCI_CAP_BAR, 1)) +
-	       cfg_rd(slot, cap + VIRTIO_PCI_CAP_OFFSET, 4);
-}
-
-static uint64_t mrd(uint64_t addr, uint32_t len)
-{
-	uint64_t v = 0;
-
-	bus_dispatch(&vm.mmio, addr, &v, len, false);
-	return v;
-}
-
-static void mwr(uint64_t addr, uint64_t val, uint32_t len)
-{
-	bus_dispatch(&vm.mmio, addr, &val, len, true);
-}
-
-static uint64_t common(int slot, uint32_t off)
-{
-	return region(slot, VIRTIO_PCI_CAP_COMMON_CFG) + off;
 }
 
 /* Enable MSI-X and program vector v with data, unmasked. */
@@ -336,6 +286,12 @@ static void test_transitional_msix(void)
 	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == VIRTIO_MSI_NO_VECTOR, "queue vector: none");
 	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 1, 2);
 	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1, "queue vector 1 set");
+	lwr(TRANS, VIRTIO_PCI_STATUS, S_ACK | S_DRIVER | S_OK, 1);
+	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 0, 2);
+	CHECK(lrd(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 2) == 1,
+	      "legacy: the vector stays after DRIVER_OK");
+	lwr(TRANS, VIRTIO_PCI_STATUS, 0, 1);
+	lwr(TRANS, VIRTIO_MSI_QUEUE_VECTOR, 1, 2);
 	lwr(TRANS, VIRTIO_MSI_CONFIG_VECTOR, 9, 2);
 	CHECK(lrd(TRANS, VIRTIO_MSI_CONFIG_VECTOR, 2) == VIRTIO_MSI_NO_VECTOR,
 	      "a vector past the table reads back NO_VECTOR");
@@ -467,6 +423,53 @@ static void test_modern_run(int s)
 	      "device cfg region");
 }
 
+/* From DRIVER_OK to reset the queues are the backend's (its IO threads read them without the
+ * device's lock): a queue left disabled at DRIVER_OK, and every queue's vector, stay as they
+ * were. Run after test_modern_run: queue 0 live on vector 2, queue 1 never enabled. */
+static void test_modern_frozen(int s)
+{
+	struct virtqueue *vq1 = &devs[s].vdev.vqs[1];
+
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SELECT), 1, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SIZE), 16, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCLO), 0x5000, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 1, 2);
+	CHECK(!vq1->ready && vq1->size == 256 && vq1->desc == 0 &&
+		  mrd(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 2) == 0,
+	      "after DRIVER_OK a disabled queue cannot be set up or enabled");
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_SELECT), 0, 2);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_MSIX), 1, 2);
+	CHECK(devs[s].vdev.vqs[0].msix_vector == 2,
+	      "after DRIVER_OK a queue's vector stays (its irqfd was wired to it)");
+	devs[s].vdev.vqs[0].msix_vector = 2; /* the tests after this one expect vector 2 */
+}
+
+/* A modern driver that skips FEATURES_OK runs on the features it wrote by DRIVER_OK: a later
+ * feature write and FEATURES_OK must not turn a running split ring into a packed one, whose
+ * pop would take the split ring's free-running index for a slot past the ring's end. */
+static void test_modern_late_features(int s)
+{
+	struct fake *f = &devs[s];
+	struct virtqueue *vq = &f->vdev.vqs[0];
+	uint64_t status = common(s, VIRTIO_PCI_COMMON_STATUS);
+
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_PACKED, false);
+	mwr(status, S_ACK | S_DRIVER, 1);
+	mwr(common(s, VIRTIO_PCI_COMMON_GFSELECT), 1, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_GF), 1, 4); /* VERSION_1 */
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_DESCLO), 0x1000, 4);
+	mwr(common(s, VIRTIO_PCI_COMMON_Q_ENABLE), 1, 2);
+	mwr(status, S_ACK | S_DRIVER | S_OK, 1);
+	CHECK(f->starts == 2 && vq->ready && !vq->packed,
+	      "DRIVER_OK without FEATURES_OK: started on the split ring");
+	mwr(common(s, VIRTIO_PCI_COMMON_GF), 1 | 1 << (VIRTIO_F_RING_PACKED - 32), 4);
+	mwr(status, S_ACK | S_DRIVER | S_OK | S_FEAT, 1);
+	CHECK(f->vdev.driver_features == 1ULL << VIRTIO_F_VERSION_1 && !vq->packed,
+	      "features written after DRIVER_OK are ignored; the queue stays split");
+	mwr(status, 0, 1);
+	virtio_dev_set_ring(&f->vdev, VIRTIO_RING_SPLIT, false);
+}
+
 /* §4.1.4.9: BAR accesses through the PCI_CFG capability. */
 static void test_cfg_window(int s)
 {
@@ -566,9 +569,11 @@ int main(void)
 	test_features(MODERN);
 	test_queue_setup(MODERN);
 	test_modern_run(MODERN);
+	test_modern_frozen(MODERN);
 	test_cfg_window(MODERN);
 	test_notifiers(MODERN);
 	test_modern_reset(MODERN);
+	test_modern_late_features(MODERN);
 	test_modern_intx();
 	pci_destroy(&pci);
 	CHECK(devs[MODERN].vdev.transport == NULL && vm.pio.nr == 0 && vm.mmio.nr == 0,

@@ -1,6 +1,7 @@
 /* trace/compare/diff-labels.c - why a difference between the two sides is expected, not a
  * mismatch: what one side cannot record, what the platform chose (SeaBIOS, slots, BAR
- * addresses), the one feature kvmscope lacks, and what virtio 1.2 makes differ between a legacy
+ * addresses), the one feature kvmscope lacks, the option it has (--in-order), and what virtio
+ * 1.2 makes differ between a legacy
  * and a modern driver. Each label is the sentence `kvmscope diff` and the viewer print. */
 #include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
@@ -8,6 +9,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "trace/compare/compare.h"
@@ -197,6 +199,29 @@ bool diff_queue_extra(const struct diff_cmp *p, unsigned q)
 	return queues_differ(p) && q >= fewer;
 }
 
+#define LABEL_IN_ORDER                                                                             \
+	"VIRTIO_F_IN_ORDER (virtio 1.2 §6, bit 35) is an option: kvmscope offers it with "        \
+	"--in-order, QEMU with in_order=on (from 9.1; 7.2 has no in-order device); Linux 6.1 "     \
+	"does not take it (docs/packed.md)"
+#define IN_ORDER_BIT (1ULL << VIRTIO_F_IN_ORDER)
+
+/* The labels of a mix of explained differences (bit 0: MQ, 1: RING_RESET, 2: IN_ORDER),
+ * joined once and kept: the report keeps the pointers of the notes it numbers. */
+static const char *joined_label(unsigned mask)
+{
+	static const char *const parts[] = {LABEL_MQ, LABEL_RING_RESET, LABEL_IN_ORDER};
+	enum { most = sizeof(LABEL_MQ) + sizeof(LABEL_RING_RESET) + sizeof(LABEL_IN_ORDER) + 4 };
+	static char done[8][most];
+	char *b = done[mask & 7];
+
+	if (!b[0])
+		for (unsigned i = 0; i < 3; i++)
+			if (mask & 1u << i)
+				snprintf(b + strlen(b), sizeof(done[0]) - strlen(b), "%s%s",
+					 b[0] ? "; " : "", parts[i]);
+	return b;
+}
+
 const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b)
 {
 	bool interfaces = diff_interfaces_differ(p->sa, p->sb);
@@ -206,9 +231,9 @@ const char *diff_features_label(const struct diff_cmp *p, uint64_t a, uint64_t b
 		return NULL;
 	if (interfaces && !(x & ~(FEATURES_BY_INTERFACE | mq)))
 		return x & mq ? LABEL_MQ "; " LABEL_FEATURE_BITS : LABEL_FEATURE_BITS;
-	if (x & ~(reset | mq))
+	if (x & ~(reset | mq | IN_ORDER_BIT))
 		return NULL;
-	return !(x & mq) ? LABEL_RING_RESET : x & reset ? LABEL_MQ "; " LABEL_RING_RESET : LABEL_MQ;
+	return joined_label((x & mq ? 1 : 0) | (x & reset ? 2 : 0) | (x & IN_ORDER_BIT ? 4 : 0));
 }
 
 #define LABEL_QUEUE_SPREAD                                                                         \
@@ -282,16 +307,19 @@ static bool msix_size_apart(const struct diff_cmp *p, const struct diff_step *a,
 		 ~(uint64_t)PCI_MSIX_FLAGS_QSIZE);
 }
 
-/* Two steps of a feature word (window 0) or the accepted set apart by VIRTIO_BLK_F_MQ alone. */
-static bool mq_bit_apart(const struct diff_cmp *p, const struct diff_step *a,
-			 const struct diff_step *b)
+/* Two steps of a feature word (the window it shows, at its place in the 64 bits) or of the
+ * accepted set: the bits they differ by; 0 for other steps or other windows. */
+static uint64_t feature_bits_apart(const struct diff_cmp *p, const struct diff_step *a,
+				   const struct diff_step *b)
 {
+	uint64_t sel = arg_of(p->sa, a, "sel");
+
 	if (a->ev == TRACE_EV_FEATURES_OK)
-		return (arg_of(p->sa, a, "features") ^ arg_of(p->sb, b, "features")) == MQ_BIT;
-	return (a->ev == TRACE_EV_DEVICE_FEATURES_READ ||
-		a->ev == TRACE_EV_DRIVER_FEATURES_WRITE) &&
-	       arg_of(p->sa, a, "sel") == 0 && arg_of(p->sb, b, "sel") == 0 &&
-	       (arg_of(p->sa, a, "bits") ^ arg_of(p->sb, b, "bits")) == MQ_BIT;
+		return arg_of(p->sa, a, "features") ^ arg_of(p->sb, b, "features");
+	if ((a->ev != TRACE_EV_DEVICE_FEATURES_READ && a->ev != TRACE_EV_DRIVER_FEATURES_WRITE) ||
+	    sel != arg_of(p->sb, b, "sel") || sel > 1)
+		return 0;
+	return (arg_of(p->sa, a, "bits") ^ arg_of(p->sb, b, "bits")) << (32 * sel);
 }
 
 /* BAR n's rows: its sizing, placement and the writes of its address. */
@@ -371,8 +399,13 @@ const char *diff_step_label(const struct diff_cmp *p, enum diff_part part,
 
 	if ((!a || mq_step(p, p->sa, a)) && (!b || mq_step(p, p->sb, b)))
 		return LABEL_MQ;
-	if (same_ev && queues_differ(p) && (mq_bit_apart(p, a, b) || msix_size_apart(p, a, b)))
+	if (same_ev && queues_differ(p) &&
+	    (feature_bits_apart(p, a, b) == MQ_BIT || msix_size_apart(p, a, b)))
 		return LABEL_MQ;
+	/* --in-order (and more queues) in a feature word or the accepted set */
+	uint64_t x = same_ev ? feature_bits_apart(p, a, b) : 0;
+	if (x & IN_ORDER_BIT && !(x & ~(IN_ORDER_BIT | (queues_differ(p) ? MQ_BIT : 0))))
+		return joined_label((x & MQ_BIT ? 1 : 0) | 4);
 	if (part == DIFF_PART_PCI && p->sa->qemu != p->sb->qemu && firmware_step(p, a, b))
 		return LABEL_FIRMWARE_DECODE;
 	if (part == DIFF_PART_PCI && diff_interfaces_differ(p->sa, p->sb) &&

@@ -46,8 +46,13 @@ case " $paths " in *" vhost-user "*)
 	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
 		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
 	else
-		truncate -s 64M "$out/vu.img" && trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null' EXIT &&
-			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$out/vu.sock" --pidfile "$out/vu.pid" \
+		# The socket goes in a private directory: --out may be a share that cannot hold one (9p,
+		# as L1's results directory is) or a path too long for a socket address (108 bytes).
+		vu_dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
+		vu_sock=$vu_dir/vu.sock
+		truncate -s 64M "$out/vu.img" &&
+			trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$vu_dir"' EXIT &&
+			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
 				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
 			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
 	fi
@@ -110,7 +115,7 @@ run_kvmscope() { # PATH[:packed][:qN] DEPTH LOG [RUN OPTIONS...]
 	cell_opts "$1"
 	shift 3
 	local disk=(--disk "$out/disk.img" --blk-io "$io") more=()
-	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$out/vu.sock")
+	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$vu_sock")
 	[ $ring = packed ] && more+=(--ring packed)
 	[ "$nq" != 1 ] && more+=(--blk-queues "$nq")
 	[ "$nq" != 1 ] && [ "$io" = iothread -o "$io" = uring ] && more+=(--iothreads "$nq") # a thread per queue
@@ -118,30 +123,11 @@ run_kvmscope() { # PATH[:packed][:qN] DEPTH LOG [RUN OPTIONS...]
 		--append "test=load count=${reads:-$count} depth=$depth qsize=$qsize$guest" "$@" >"$log" 2>&1 </dev/null
 }
 
-# The VMM's own memory: the peak, sampled every 50 ms while PID runs, of every mapping's resident
-# pages in /proc/PID/smaps but guest RAM's (the one mapping of exactly --mem's size). Only in the
-# untimed counting runs: sampling costs CPU.
+# The VMM's own memory: kvmscope records in the trace (info vmm_rss_kib, which `trace stats`
+# shows) the resident KiB of every mapping in its /proc/self/smaps but guest RAM's, once the guest
+# is done and before anything is freed. Sampling from outside missed it: on a fast KVM a
+# counting run could end before the first sample.
 ram_kib=262144
-kvmscope_pid() { # PID -> the kvmscope process among it and its first descendants, if started yet
-	local p=$1
-	for _ in 1 2 3; do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = kvmscope ] && { echo "$p"; return; }
-		p=$(pgrep -P "$p" | head -1)
-		[ -n "$p" ] || return
-	done
-}
-rss_peak() { # PID (run_kvmscope's, which forks timeout, which forks kvmscope) -> KiB
-	local pid=$1 peak=0 v k=""
-	while kill -0 "$pid" 2>/dev/null; do
-		[ -z "$k" ] && k=$(kvmscope_pid "$pid")
-		[ -z "$k" ] && { sleep 0.01; continue; }
-		v=$(awk -v ram="$ram_kib" '/^[0-9a-f]+-[0-9a-f]+ / { skip = 0 } /^Size:/ && $2 == ram { skip = 1 }
-			/^Rss:/ && !skip { s += $2 } END { print s + 0 }' "/proc/$k/smaps" 2>/dev/null)
-		[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
-		sleep 0.05
-	done
-	echo "$peak"
-}
 
 # CONFIG[:packed][:qN] DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md); one iothread
 # serves every queue (QEMU maps queues to several iothreads only from 9.0)
@@ -246,12 +232,11 @@ for step in "${plan[@]}"; do
 			# of one run, never a difference of two that noise can make negative.
 			reads=$((2 * count))
 			kvt=$out/logs/${c//:/-}-d$d-$reads.kvt
-			run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*' &
-			rss=$(rss_peak $!)
-			wait $!
+			run_kvmscope "${c#kvmscope-}" "$d" "$log" --trace "$kvt" --trace-events '*'
 			reads=""
-			# the run's peak: every event traced (the most the trace can hold)
-			[ "$rss" -gt 0 ] && echo "mem $c depth $d rss_beyond_ram_kib $rss" >>"$out/raw"
+			# the run's memory with every event traced (the most the trace can hold)
+			rss=$("$KVMSCOPE" trace stats "$kvt" 2>/dev/null | sed -n 's/^  vmm_rss_kib: \([0-9]*\)$/\1/p')
+			[ "${rss:-0}" -gt 0 ] && echo "mem $c depth $d rss_beyond_ram_kib $rss" >>"$out/raw"
 			"$KVMSCOPE" trace dump "$kvt" --events guest_marker,kvm_exit,irq_raise,req_complete \
 				2>/dev/null | awk -v c="$c" -v d="$d" '
 				/guest_marker text="load start"/ { on = 1; next }
@@ -401,7 +386,7 @@ table=$(awk -F, -v hz="$tsc_hz" '
 			k = order[i]; if (sect[k] != "mem") continue
 			if (!h++) printf "\n%-30s %-12s %12s   (every event traced; goal <= 8 MiB)\n", "VMM memory", "", "MiB"
 			split(k, f, SUBSEP)
-			printf "%-30s %-12s %12.1f   resident beyond guest RAM, peak\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
+			printf "%-30s %-12s %12.1f   resident beyond guest RAM, at the end\n", f[2], f[3], med[k, "rss_beyond_ram_kib"] / 1024
 		}
 		bk = "boot" SUBSEP "kvmscope" SUBSEP "to /init"; bq = "boot" SUBSEP "qemu" SUBSEP "to /init"
 		if ((bk, "seconds") in med && (bq, "seconds") in med && med[bq, "seconds"] > 0)
