@@ -39,6 +39,11 @@ if [ $host = 1 ] && ! command -v python3 >/dev/null; then
 	say "$host_note"
 	host=0
 fi
+# A private directory on local storage for what must not live in --out, which may be a share
+# (L1's results directory is 9p): the vhost-user socket (no socket there, nor in a path over 108
+# bytes) and the timed traced row's trace (written while timed; moved to logs/ after).
+priv=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
+trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$priv"' EXIT
 # vhost-user: one qemu-storage-daemon serves the whole run (the source tree's
 # guest/vhost-user-blk.sh starts it), on an image of its own like the others'
 vhost_note=""
@@ -46,12 +51,8 @@ case " $paths " in *" vhost-user "*)
 	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
 		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
 	else
-		# The socket goes in a private directory: --out may be a share that cannot hold one (9p,
-		# as L1's results directory is) or a path too long for a socket address (108 bytes).
-		vu_dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
-		vu_sock=$vu_dir/vu.sock
+		vu_sock=$priv/vu.sock
 		truncate -s 64M "$out/vu.img" &&
-			trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$vu_dir"' EXIT &&
 			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
 				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
 			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
@@ -222,7 +223,8 @@ for step in "${plan[@]}"; do
 		record_load "$c" "$d" "$log" ;;
 	kvmscope-*-traced*)
 		p=${c#kvmscope-}
-		run_kvmscope "${p/-traced/}" "$d" "$log" --trace "$out/logs/traced.kvt"
+		run_kvmscope "${p/-traced/}" "$d" "$log" --trace "$priv/traced.kvt"
+		mv -f "$priv/traced.kvt" "$out/logs/traced.kvt" 2>/dev/null
 		record_load "$c" "$d" "$log" ;;
 	kvmscope-*)
 		if [ "$rep" = count ]; then
