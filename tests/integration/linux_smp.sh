@@ -15,12 +15,42 @@ for f in guest/out/vmlinux-smp guest/out/initrd.img guest/out/disk.img; do
 done
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 cp guest/out/disk.img "$out/disk.img"
-start=$(date +%s)
-timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux-smp --initrd guest/out/initrd.img \
-	--disk "$out/disk.img" --smp 2 --blk-queues 2 --ring packed --blk-io iothread \
-	--trace "$out/t.kvt" >"$out/console" 2>"$out/err" </dev/null
-rc=$?
-echo "linux_smp: kvmscope exited $rc after $(($(date +%s) - start)) s"
+# boot: one run of the guest; rc is kvmscope's status, 124 on the timeout or when the console
+# stays silent for $silence seconds (only in L1: see below)
+boot() {
+	start=$(date +%s)
+	timeout 1200 $KVMSCOPE run --kernel guest/out/vmlinux-smp --initrd guest/out/initrd.img \
+		--disk "$out/disk.img" --smp 2 --blk-queues 2 --ring packed --blk-io iothread \
+		--trace "$out/t.kvt" >"$out/console" 2>"$out/err" </dev/null &
+	pid=$!
+	last=0 quiet=0
+	while kill -0 $pid 2>/dev/null; do
+		sleep 5
+		size=$(wc -c <"$out/console")
+		if [ "$size" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0 last=$size; fi
+		if [ -n "$silence" ] && [ $quiet -ge "$silence" ]; then
+			kill $pid 2>/dev/null
+			break
+		fi
+	done
+	wait $pid
+	rc=$?
+	[ -n "$silence" ] && [ $quiet -ge "$silence" ] && rc=124
+	echo "linux_smp: kvmscope exited $rc after $(($(date +%s) - start)) s"
+}
+# In L1 (kvm_amd on QEMU's emulated SVM) a 2-vCPU Linux guest stops for good in about one boot
+# in seven, under QEMU as under kvmscope (docs/platform.md): its boot CPU stays on one OUT to the
+# serial port that its VMM already served, and nothing reaches user space again. There a boot
+# whose console is silent for 120 s is that hang: say so and boot once more.
+silence=""
+[ -n "$L1_INSIDE" ] && silence=${SMP_SILENCE:-120}
+boot
+if [ "$rc" = 124 ] && [ -n "$silence" ]; then
+	echo "linux_smp: the guest stopped (console silent ${silence} s) after: $(grep -v '^$' "$out/console" | tail -1)"
+	echo "linux_smp: the known hang of SMP guests in L1 (QEMU's too); booting again, once"
+	cp guest/out/disk.img "$out/disk.img"
+	boot
+fi
 check "linux_smp: the kernel brought up 2 CPUs" grep -q "Brought up 1 node, 2 CPUs" "$out/console"
 check "linux_smp: /proc/cpuinfo lists 2 CPUs (KVMSCOPE-CPUS 2 online)" \
 	grep -q "KVMSCOPE-CPUS 2 online" "$out/console"
