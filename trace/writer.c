@@ -185,6 +185,17 @@ static void flush(void)
 {
 	static struct trace_buf descs;
 	size_t n;
+	if (w.pause_pending && !w.rec_off) {
+		/* Resumed: whatever the ring holds now was recorded once the events were back on, so
+		 * the marker goes before it, in a chunk of its own (after it, a record made between
+		 * the resume and this drain looked as if it had been recorded inside the pause). */
+		struct trace_rec m = writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, 0, w.toggles_seen);
+		size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_RECORDS);
+		trace_buf_put(&w.out, &m, sizeof(m));
+		trace_chunk_end(&w.out, at, 1);
+		w.records++;
+		w.pause_pending = false;
+	}
 	do {
 		n = trace_ring_drain(&trace_ring_main, w.batch, BATCH);
 		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
@@ -196,7 +207,7 @@ static void flush(void)
 						     drops - w.drops_reported, drops);
 			w.drops_reported = drops;
 		}
-		if (w.pause_pending) { /* recorded whatever the mask: the gap must show */
+		if (w.pause_pending) { /* paused: after what was recorded before; the gap must show */
 			w.batch[nrec++] =
 			    writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, w.rec_off, w.toggles_seen);
 			w.pause_pending = false;

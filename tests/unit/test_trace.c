@@ -404,6 +404,52 @@ static void test_pause_race(void)
 	unlink(path);
 }
 
+/* A record made at once after a resume may be drained in the same pass as the resume marker;
+ * the marker must still come first in the file, or the record reads as made inside the pause
+ * (tests/integration/mini.sh saw one so in an L1 run). Many rounds: the window is the writer's
+ * own, between putting the events back on and draining. */
+static void test_resume_order(void)
+{
+	static struct trace_site site = {TRACE_EV_QUEUE_NOTIFY, 0, __func__, __FILE__, __LINE__};
+	struct trace_file tf;
+	char err[256] = "";
+	size_t inside = 0, notifies = 0, pauses = 0;
+	bool ok = true, paused = false;
+	int rounds = 300;
+
+	CHECK(start(0, "notify") == 0, "resume order: trace_start");
+	for (int i = 0; i < rounds && ok; i++) {
+		raise(SIGUSR2);
+		ok = notify_becomes(false);
+		raise(SIGUSR2);
+		/* spin, not sleep: the record must come while the writer is still in its pass */
+		long spins = 0;
+		while (!trace_on(TRACE_EV_QUEUE_NOTIFY) && ++spins < 4000000000L)
+			;
+		ok = ok && trace_on(TRACE_EV_QUEUE_NOTIFY);
+		trace_emit(&site, 0, 0, 0, 0, 0); /* right after the resume */
+	}
+	trace_stop();
+	CHECK(ok, "resume order: %d rounds of pause and resume by SIGUSR2", rounds);
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "resume order: file reads back (%s)",
+	      err);
+	for (size_t i = 0; i < tf.nrec; i++) {
+		if (tf.rec[i].ev == TRACE_EV_TRACE_PAUSE) {
+			paused = tf.rec[i].a[0];
+			pauses++;
+		} else if (tf.rec[i].ev == TRACE_EV_QUEUE_NOTIFY) {
+			notifies++;
+			inside += paused;
+		}
+	}
+	CHECK(pauses == 2 * (size_t)rounds && notifies == (size_t)rounds && inside == 0,
+	      "resume order: every record after its resume marker (%zu markers, %zu records, %zu "
+	      "inside a pause)",
+	      pauses, notifies, inside);
+	trace_file_free(&tf);
+	unlink(path);
+}
+
 /* A huge size must end in -ENOMEM, not loop for ever while n * 64 wraps (the alarm fails it). */
 static void test_ring_huge(void)
 {
@@ -462,6 +508,7 @@ int main(void)
 	test_pipeline_drops();
 	test_filter_and_off();
 	test_pause_race();
+	test_resume_order();
 	test_guest_context();
 	test_options();
 	return CHECK_DONE();
