@@ -38,8 +38,8 @@ boot() {
 	[ -n "$silence" ] && [ $quiet -ge "$silence" ] && rc=124
 	echo "linux_smp: kvmscope exited $rc after $(($(date +%s) - start)) s"
 }
-# In L1 (kvm_amd on QEMU's emulated SVM) a 2-vCPU Linux guest stops for good in about one boot
-# in seven, under QEMU as under kvmscope (docs/platform.md): its boot CPU stays on one OUT to the
+# In L1 (kvm_amd on QEMU's emulated SVM) a 2-vCPU Linux guest stops for good now and then, under
+# QEMU as under kvmscope (2 of 14 and 6 of 12 boots, docs/platform.md): its boot CPU stays on one OUT to the
 # serial port that its VMM already served, and nothing reaches user space again. There a boot
 # whose console is silent for 120 s is that hang: say so and boot once more.
 silence=""
