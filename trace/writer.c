@@ -180,20 +180,29 @@ static size_t take_descs(size_t n, struct trace_buf *descs, uint32_t *count)
 	return nrec;
 }
 
+/* n records as one RECORDS chunk of the output. */
+static void put_records(const struct trace_rec *recs, size_t n)
+{
+	size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_RECORDS);
+
+	trace_buf_put(&w.out, recs, n * sizeof(*recs));
+	trace_chunk_end(&w.out, at, (uint32_t)n);
+	w.records += n;
+}
+
 /* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS [DESCS]. */
 static void flush(void)
 {
 	static struct trace_buf descs;
 	size_t n;
 	if (w.pause_pending && !w.rec_off) {
-		/* Resumed: whatever the ring holds now was recorded once the events were back on, so
-		 * the marker goes before it, in a chunk of its own (after it, a record made between
-		 * the resume and this drain looked as if it had been recorded inside the pause). */
-		struct trace_rec m = writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, 0, w.toggles_seen);
-		size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_RECORDS);
-		trace_buf_put(&w.out, &m, sizeof(m));
-		trace_chunk_end(&w.out, at, 1);
-		w.records++;
+		/* Resumed: whatever the ring holds now was recorded once the events were back on,
+		 * so the marker goes before it, in a chunk of its own (after it, a record made
+		 * between the resume and this drain looked as if it had been recorded inside the
+		 * pause). */
+		struct trace_rec m =
+		    writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, 0, w.toggles_seen);
+		put_records(&m, 1);
 		w.pause_pending = false;
 	}
 	do {
@@ -207,7 +216,7 @@ static void flush(void)
 						     drops - w.drops_reported, drops);
 			w.drops_reported = drops;
 		}
-		if (w.pause_pending) { /* paused: after what was recorded before; the gap must show */
+		if (w.pause_pending) { /* paused: after what came before; the gap must show */
 			w.batch[nrec++] =
 			    writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, w.rec_off, w.toggles_seen);
 			w.pause_pending = false;
@@ -218,12 +227,8 @@ static void flush(void)
 			if (w.batch[i].rip)
 				want_symbol(NULL, w.batch[i].rip);
 		put_symbols(&w.out);
-		if (nrec) {
-			size_t at = trace_chunk_begin(&w.out, TRACE_CHUNK_RECORDS);
-			trace_buf_put(&w.out, w.batch, nrec * sizeof(w.batch[0]));
-			trace_chunk_end(&w.out, at, nrec);
-			w.records += nrec;
-		}
+		if (nrec)
+			put_records(w.batch, nrec);
 		w.out.oom |= descs.oom;
 		descs.oom = false;
 		if (ndescs) { /* after the records they belong to */
