@@ -87,6 +87,10 @@ fi
 # TCG's TSC is the host's: L1's kernel is told its rate (the host kernel's, as /proc/cpuinfo
 # says it), since its own calibration against the emulated PIT fails on a loaded machine (71 MHz
 # was seen for a 2.6 GHz TSC), and L1's kvm_amd hands that rate on to the guest's clock.
+# tsc=reliable: TCG's TSC is one counter for all vCPUs at the host's constant rate, but QEMU's
+# EPYC model has no invariant-TSC bit, so L1's kernel marked it unstable ("TSCs unsynchronized")
+# and kept time with the HPET: every clock_gettime() in L1 was a system call (1000 ns, against
+# 74 ns on the TSC), a cost hardware hosts do not have, paid by every timestamp of a VMM in L1.
 tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo 2>/dev/null)
 what="$*"
 start=$(date +%s)
@@ -95,7 +99,7 @@ set -- qemu-system-x86_64 -accel tcg,thread=single -smp "$smp" -m "$mem" -cpu EP
 	-nodefaults -display none -no-reboot -pidfile "$ctl/qemu.pid" \
 	-monitor "unix:$ctl/monitor,server,nowait" \
 	-kernel "$L1_OUT/vmlinuz" -initrd "$L1_OUT/l1.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1${tsc_khz:+ tsc_early_khz=$tsc_khz}" \
+	-append "console=ttyS0 loglevel=4 panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}" \
 	-chardev "file,id=con,path=$ctl/console" -serial chardev:con \
 	$outdev -serial chardev:out \
 	-chardev "file,id=err,path=$ctl/err" -serial chardev:err \
