@@ -6,6 +6,9 @@
 
 #include "kvm/kvm.h"
 
+/* The registers the trace's guest context reads, left in kvm_run by KVM_RUN (run.c). */
+#define SYNC_REGS (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
 /* Serial console (serial.c). */
 struct serial_sink {
 	void (*fn)(void *opaque, uint8_t c); /* every byte the guest transmits */

@@ -110,6 +110,7 @@ struct vm {
 	struct vcpu vcpus[VM_MAX_VCPUS]; /* vcpus[0] is the boot CPU; each has APIC id = index */
 	int nr_vcpus;
 	bool is_pvm; /* the host KVM is kvm_pvm (software, CPUID not virtualized) */
+	bool sync_regs; /* KVM_CAP_SYNC_REGS: KVM_RUN can leave the registers in kvm_run */
 
 	/* GSI routing: IOAPIC/PIC pins 0..23 plus MSI routes from GSI 24 on. */
 	pthread_mutex_t gsi_lock;

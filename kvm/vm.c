@@ -177,6 +177,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
 		return fail("/dev/kvm: unexpected KVM API version", -EINVAL);
 	vm->is_pvm = host_is_pvm();
+	vm->sync_regs = (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & SYNC_REGS) ==
+			SYNC_REGS;
 	r = check_vcpus(vm, cfg->nr_vcpus > 0 ? cfg->nr_vcpus : 1);
 	if (r < 0)
 		return r;
