@@ -38,7 +38,8 @@ const char *trace_tid_name(uint16_t tid, char *buf, size_t len);
 struct trace_ring {
 	struct trace_rec *slots;
 	uint64_t mask;
-	char pad0[48];
+	uint64_t wake_at; /* a claim past this position wakes the writer (trace_writer_kick) */
+	char pad0[40];
 	uint64_t head; /* next position to claim (producers, atomic) */
 	char pad1[56];
 	uint64_t tail;	/* next position to drain (consumer only) */
@@ -420,5 +421,8 @@ void trace_tags_free(struct trace_tags *t);
 
 /* --- The writer (trace/writer.c): tests pause it to fill the ring. --- */
 void trace_writer_pause(bool paused);
+/* A producer's claim passed the ring's wake_at: wake the writer early (the first of the producers
+ * that pass it only; a system call once per fill mark, never per record). */
+void trace_writer_kick(void);
 
 #endif

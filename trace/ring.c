@@ -28,6 +28,7 @@ int trace_ring_init(struct trace_ring *r, size_t bytes)
 	madvise(p, n * sizeof(struct trace_rec), MADV_NOHUGEPAGE);
 	r->slots = p;
 	r->mask = n - 1;
+	r->wake_at = UINT64_MAX; /* no fill mark until a writer sets one */
 	return 0;
 }
 
@@ -156,9 +157,15 @@ emit(struct trace_site *site, unsigned dev, const struct trace_descs *descs, uin
 		copy.ev = site->ev;
 		trace_ring_commit(&trace_ring_main, r, pos);
 		hook(&copy);
-		return;
+	} else {
+		trace_ring_commit(&trace_ring_main, r, pos);
 	}
-	trace_ring_commit(&trace_ring_main, r, pos);
+	/* The writer sleeps until the ring fills past its mark (or a while passes): the claim's
+	 * locked exchange on head orders this load after it, as the writer's store of the mark
+	 * is ordered before its look at head (trace/writer.c, arm). */
+	if (__builtin_expect(pos + k > __atomic_load_n(&trace_ring_main.wake_at, __ATOMIC_SEQ_CST),
+			     0))
+		trace_writer_kick();
 }
 
 void trace_emit(struct trace_site *site, unsigned dev, uint64_t a0, uint64_t a1, uint64_t a2,

@@ -20,7 +20,12 @@
 #include "trace/internal.h"
 
 #define BATCH	     1024 /* records per RECORDS chunk */
-#define WAKE_NS	     2000000
+/* The writer drains the ring when producers fill a quarter of it past what it last drained
+ * (the first producer past the mark wakes it) or when 50 ms have passed, whichever comes first:
+ * it used to wake every 2 ms, 500 times a second however little there was, and where the
+ * writer's CPU time is the vCPU's (a nested KVM on one host thread), each pass cost the guest. */
+#define WAKE_NS	     50000000
+#define WAKE_FILL    4 /* the mark: 1/WAKE_FILL of the ring */
 #define STOP_WAIT_MS 100 /* how long trace_stop waits for a record still being written */
 
 static struct {
@@ -223,9 +228,10 @@ static void flush(void)
 		}
 		put_info(&w.out);
 		trace_tables_export(&w.cursor, &w.out, w.sym_sent ? want_symbol : NULL, NULL);
-		for (size_t i = 0; w.sym_sent && i < nrec; i++)
-			if (w.batch[i].rip)
-				want_symbol(NULL, w.batch[i].rip);
+		/* the records of one exit share its RIP: one lookup for a run of them */
+		for (size_t i = 0, last = 0; w.sym_sent && i < nrec; i++)
+			if (w.batch[i].rip && w.batch[i].rip != last)
+				want_symbol(NULL, last = w.batch[i].rip);
 		put_symbols(&w.out);
 		if (nrec)
 			put_records(w.batch, nrec);
@@ -273,6 +279,29 @@ static void apply_toggles(void)
 		w.rec_off ? "paused" : "resumed", w.rec_off ? "resume" : "pause");
 }
 
+void trace_writer_kick(void)
+{
+	if (__atomic_exchange_n(&trace_ring_main.wake_at, UINT64_MAX, __ATOMIC_SEQ_CST) ==
+	    UINT64_MAX)
+		return; /* another producer was first, or the writer is not waiting for a mark */
+	/* under the lock: the writer holds it from its look at head until it waits */
+	pthread_mutex_lock(&w.lock);
+	pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+}
+
+/* Under w.lock, after a pass: the fill mark a producer wakes the writer at (none while paused).
+ * False when producers are past it already: drain again at once. The mark is stored before head
+ * is read, as a producer claims before it reads the mark, so one of the two always sees the other. */
+static bool arm(void)
+{
+	struct trace_ring *r = &trace_ring_main;
+	uint64_t mark = w.paused ? UINT64_MAX : r->tail + trace_ring_capacity(r) / WAKE_FILL;
+
+	__atomic_store_n(&r->wake_at, mark, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&r->head, __ATOMIC_SEQ_CST) < mark;
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -292,9 +321,10 @@ static void *writer_main(void *arg)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
 		}
-		if (!w.stop)
+		if (arm() && !w.stop) /* a kick or trace_stop signals; both hold w.lock */
 			pthread_cond_timedwait(&w.cond, &w.lock, &until);
 	}
+	__atomic_store_n(&trace_ring_main.wake_at, UINT64_MAX, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&w.lock);
 
 	/* a producer that passed the mask check just before trace_stop may still be writing */
