@@ -363,6 +363,9 @@ int vm_run(struct vm *vm, int console_in_fd)
 			vm_stop(vm, VM_STOP_ERROR, 1);
 			break;
 		}
+		char name[16]; /* for top -H, perf and /proc/PID/task/TID/comm */
+		snprintf(name, sizeof(name), "vcpu%d", v->id);
+		pthread_setname_np(v->thread, name);
 	}
 	if (started == vm->nr_vcpus)
 		console_loop(vm, console_in_fd);
