@@ -24,12 +24,18 @@
 /* The writer drains the ring when producers fill a quarter of it past what it last drained
  * (the first producer past the mark wakes it) or when 50 ms have passed, whichever comes first:
  * it used to wake every 2 ms, 500 times a second however little there was, and where the
- * writer's CPU time is the vCPU's (a nested KVM on one host thread), each pass cost the guest. */
+ * writer's CPU time is the vCPU's (a nested KVM on one host thread), each pass cost the guest.
+ * A pass that found an eighth of the ring or more keeps the 2 ms: a producer's wake-up can wait
+ * for a CPU (on a loaded host, or in L1 for its one host thread), which a small ring filling
+ * fast cannot afford. */
 #define WAKE_NS	     50000000
+#define WAKE_NS_BUSY 2000000
+#define BUSY_PART    8 /* a pass that drained 1/BUSY_PART of the ring */
 #define WAKE_FILL    4 /* the mark: 1/WAKE_FILL of the ring */
 /* The ring is mapped, not written (its memory grows with use), so each page's first record took
- * a page fault on the producer's thread: a vCPU stopped in its exit handling, about one fault
- * per 64 records, most of a traced run's cost on a nested KVM. The writer keeps the next
+ * two page faults on the producer's thread (the read of a slot's sequence word mapped the zero
+ * page, the write copied it): a vCPU stopped in its exit handling twice per 64 records, a large
+ * part of a traced run's cost on a nested KVM. The writer keeps the next
  * PREFAULT bytes past the head resident, in one madvise per wake-up, until the ring has gone
  * round once (then every page is). */
 #define PREFAULT     (1u << 20)
@@ -204,10 +210,10 @@ static void put_records(const struct trace_rec *recs, size_t n)
 }
 
 /* One pass: everything the ring holds now, as [INFO] [tables] [SYMBOLS] RECORDS [DESCS]. */
-static void flush(void)
+static size_t flush(void)
 {
 	static struct trace_buf descs;
-	size_t n;
+	size_t n, all = 0;
 	if (w.pause_pending && !w.rec_off) {
 		/* Resumed: whatever the ring holds now was recorded once the events were back on,
 		 * so the marker goes before it, in a chunk of its own (after it, a record made
@@ -220,6 +226,7 @@ static void flush(void)
 	}
 	do {
 		n = trace_ring_drain(&trace_ring_main, w.batch, BATCH);
+		all += n;
 		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
 		uint32_t ndescs = 0;
 		descs.len = 0;
@@ -252,6 +259,7 @@ static void flush(void)
 		}
 		write_out(&w.out);
 	} while (n + TRACE_EXT_SLOTS_MAX >= BATCH); /* the batch was full: more may wait */
+	return all;
 }
 
 static void on_sigusr2(int sig)
@@ -339,15 +347,17 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w.lock);
 	while (!w.stop) {
 		apply_toggles();
+		long wait = WAKE_NS;
 		if (!w.paused) {
 			pthread_mutex_unlock(&w.lock);
 			prefault();
-			flush();
+			if (flush() >= trace_ring_capacity(&trace_ring_main) / BUSY_PART)
+				wait = WAKE_NS_BUSY;
 			pthread_mutex_lock(&w.lock);
 		}
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += WAKE_NS;
+		until.tv_nsec += wait;
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;

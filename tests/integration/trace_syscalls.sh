@@ -8,7 +8,9 @@
 #   2 ms: each wake-up is a futex wait that times out, often a write(), and on a nested KVM where
 #   the writer's CPU time is the vCPU's, 500 a second were much of what a traced run cost;
 # - and with a ring of 1024 records, far too small for 50 ms of records, the producers' wake-up
-#   at the fill mark keeps every record;
+#   at the fill mark keeps every record (without it, 1516 and 1651 lost in two runs here). Not in
+#   L1, whose one host thread lets the writer run too late for so small a ring: the old 2 ms
+#   writer lost about 7100 of 2000 reads' records there too;
 # - the vCPU takes no page faults on the ring: the writer makes the pages ahead of the producers
 #   resident (the ring is mapped, not written, so its first record on each page faulted on the
 #   vCPU's thread, about one fault per 64 records).
@@ -54,16 +56,21 @@ set -- $(wakeups "$out/st32" "$out/w.kvt")
 check "trace_syscalls: the writer waited $1 times in ${2:-?} s, ${3:-?} a second (at most 30)" \
 	awk -v r="${3:-999}" 'BEGIN { exit !(r <= 30) }'
 # a 64 KiB ring (1024 records) and every event: 50 ms of them would overflow it
-$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "test=load count=2000 depth=32 qsize=128" \
-	--trace "$out/s.kvt" --trace-buffer 64K --trace-events '*' >"$out/runs" 2>&1 </dev/null
-check "trace_syscalls: a 1024-record ring, every event: no record lost ($(grep -o -m1 '[0-9]* records lost' "$out/runs" || echo 'none lost'))" \
-	sh -c "grep -q '^load: 2000 reads done' '$out/runs' && ! grep -q 'records lost' '$out/runs'"
+if [ -n "$L1_INSIDE" ]; then
+	echo "SKIP trace_syscalls: a 1024-record ring in L1 (its writer runs too late for one, before and after the fill mark)"
+else
+	$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "test=load count=2000 depth=32 qsize=128" \
+		--trace "$out/s.kvt" --trace-buffer 64K --trace-events '*' >"$out/runs" 2>&1 </dev/null
+	check "trace_syscalls: a 1024-record ring, every event: no record lost ($(grep -o -m1 '[0-9]* records lost' "$out/runs" || echo 'none lost'))" \
+		sh -c "grep -q '^load: 2000 reads done' '$out/runs' && ! grep -q 'records lost' '$out/runs'"
+fi
 # minflt PID COMM: the minor faults so far of PID's thread named COMM
 minflt() {
 	for t in /proc/$1/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && { awk '{ print $10 }' "$t/stat"; return; }
 	done
 }
+: >"$out/runf"
 $KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "test=load count=100000000 depth=32 qsize=128 report=1000" \
 	--trace "$out/f.kvt" >"$out/runf" 2>&1 </dev/null &
 vmm=$!
