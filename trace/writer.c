@@ -20,18 +20,18 @@
 
 #include "trace/internal.h"
 
-#define BATCH	     1024 /* records per RECORDS chunk */
+#define BATCH 1024 /* records per RECORDS chunk */
 /* The writer drains the ring when producers fill a quarter of it past what it last drained
- * (the first producer past the mark wakes it) or when 50 ms have passed, whichever comes first:
- * it used to wake every 2 ms, 500 times a second however little there was, and where the
+ * (the first producer past the mark wakes it) or when its period has passed, whichever comes
+ * first. It used to wake every 2 ms, 500 times a second however little there was, and where the
  * writer's CPU time is the vCPU's (a nested KVM on one host thread), each pass cost the guest.
- * A pass that found an eighth of the ring or more keeps the 2 ms: a producer's wake-up can wait
- * for a CPU (on a loaded host, or in L1 for its one host thread), which a small ring filling
- * fast cannot afford. */
-#define WAKE_NS	     50000000
-#define WAKE_NS_BUSY 2000000
-#define BUSY_PART    8 /* a pass that drained 1/BUSY_PART of the ring */
-#define WAKE_FILL    4 /* the mark: 1/WAKE_FILL of the ring */
+ * The period is the time the producers took, at the last pass's rate, to fill an eighth of the
+ * ring, from 2 to 50 ms: a producer's wake-up can wait for a CPU (on a loaded host, or in L1 for
+ * its one host thread), which a small ring filling fast cannot afford. */
+#define WAKE_NS_MAX 50000000
+#define WAKE_NS_MIN 2000000
+#define PERIOD_PART 8 /* the period: the time to fill 1/PERIOD_PART of the ring */
+#define WAKE_FILL   4 /* the mark: 1/WAKE_FILL of the ring */
 /* The ring is mapped, not written (its memory grows with use), so each page's first record took
  * two page faults on the producer's thread (the read of a slot's sequence word mapped the zero
  * page, the write copied it): a vCPU stopped in its exit handling twice per 64 records, a large
@@ -56,7 +56,8 @@ static struct {
 	struct trace_buf out;
 	struct trace_rec batch[BATCH + 2]; /* + a trace_drops and a trace_pause record */
 	uint64_t drops_reported, records;
-	size_t prefaulted; /* bytes of the ring from its start made resident ahead of the producers */
+	size_t prefaulted; /* bytes of the ring from its start made resident ahead of producers */
+	uint64_t last_pass_ns; /* when the last pass began (period) */
 	/* SIGUSR2 pauses and resumes recording: the handler counts, the writer applies */
 	unsigned toggles_seen;
 	bool rec_off, pause_pending;
@@ -303,7 +304,8 @@ static void prefault(void)
 	struct trace_ring *r = &trace_ring_main;
 	size_t size = trace_ring_capacity(r) * sizeof(struct trace_rec), page = 4096;
 	size_t ahead = PREFAULT < size / WAKE_FILL ? PREFAULT : size / WAKE_FILL;
-	size_t want = __atomic_load_n(&r->head, __ATOMIC_RELAXED) * sizeof(struct trace_rec) + ahead;
+	size_t want =
+	    __atomic_load_n(&r->head, __ATOMIC_RELAXED) * sizeof(struct trace_rec) + ahead;
 
 	if (w.prefaulted >= size || want <= w.prefaulted)
 		return;
@@ -315,6 +317,19 @@ static void prefault(void)
 	want = size;
 #endif
 	w.prefaulted = want;
+}
+
+/* After a pass that drained n records: how long to sleep (above). */
+static long period(size_t n)
+{
+	uint64_t now = trace_now_ns(), since = now - w.last_pass_ns;
+	double ns =
+	    (double)since * (trace_ring_capacity(&trace_ring_main) / PERIOD_PART) / (n ? n : 1);
+
+	if (!w.last_pass_ns) /* the first pass: no rate yet */
+		ns = 0;
+	w.last_pass_ns = now;
+	return ns < WAKE_NS_MIN ? WAKE_NS_MIN : ns > WAKE_NS_MAX ? WAKE_NS_MAX : (long)ns;
 }
 
 void trace_writer_kick(void)
@@ -330,7 +345,7 @@ void trace_writer_kick(void)
 
 /* Under w.lock, after a pass: the fill mark a producer wakes the writer at (none while paused).
  * False when producers are past it already: drain again at once. The mark is stored before head
- * is read, as a producer claims before it reads the mark, so one of the two always sees the other. */
+ * is read, as a producer claims before it reads the mark, so one of the two sees the other. */
 static bool arm(void)
 {
 	struct trace_ring *r = &trace_ring_main;
@@ -347,12 +362,11 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w.lock);
 	while (!w.stop) {
 		apply_toggles();
-		long wait = WAKE_NS;
+		long wait = WAKE_NS_MAX;
 		if (!w.paused) {
 			pthread_mutex_unlock(&w.lock);
 			prefault();
-			if (flush() >= trace_ring_capacity(&trace_ring_main) / BUSY_PART)
-				wait = WAKE_NS_BUSY;
+			wait = period(flush());
 			pthread_mutex_lock(&w.lock);
 		}
 		struct timespec until;
@@ -449,6 +463,7 @@ static void writer_reset(void)
 	w.stop = w.paused = w.failed = false;
 	w.records = 0;
 	w.prefaulted = 0;
+	w.last_pass_ns = 0;
 	w.rec_off = w.pause_pending = false;
 	w.toggles_seen = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
 }

@@ -49,19 +49,21 @@ wakeups() {
 	      printf "%d %.2f %.1f\n", n[w], e[w] - s[w], n[w] / (e[w] - s[w]) }' "$1"
 }
 # 2000 reads at depth 32 (few exits, so few records: the writer has little to do)
-check "trace_syscalls: a traced load at depth 32 runs under strace -f -tt" sh -c "strace -f -tt -qq \
-	-e trace=openat,write,futex -o '$out/st32' $KVMSCOPE run --kernel $MINI --disk '$out/disk.img' \
-	--append 'test=load count=2000 depth=32 qsize=128' --trace '$out/w.kvt' >'$out/run32' 2>&1 </dev/null"
+load32="test=load count=2000 depth=32 qsize=128"
+check "trace_syscalls: a traced load at depth 32 runs under strace -f -tt" sh -c "strace -f -tt \
+	-qq -e trace=openat,write,futex -o '$out/st32' $KVMSCOPE run --kernel $MINI \
+	--disk '$out/disk.img' --append '$load32' --trace '$out/w.kvt' >'$out/run32' 2>&1 </dev/null"
 set -- $(wakeups "$out/st32" "$out/w.kvt")
 check "trace_syscalls: the writer waited $1 times in ${2:-?} s, ${3:-?} a second (at most 30)" \
 	awk -v r="${3:-999}" 'BEGIN { exit !(r <= 30) }'
 # a 64 KiB ring (1024 records) and every event: 50 ms of them would overflow it
 if [ -n "$L1_INSIDE" ]; then
-	echo "SKIP trace_syscalls: a 1024-record ring in L1 (its writer runs too late for one, before and after the fill mark)"
+	echo "SKIP trace_syscalls: a 1024-record ring in L1 (its writer runs too late for one)"
 else
-	$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "test=load count=2000 depth=32 qsize=128" \
-		--trace "$out/s.kvt" --trace-buffer 64K --trace-events '*' >"$out/runs" 2>&1 </dev/null
-	check "trace_syscalls: a 1024-record ring, every event: no record lost ($(grep -o -m1 '[0-9]* records lost' "$out/runs" || echo 'none lost'))" \
+	$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "$load32" --trace "$out/s.kvt" \
+		--trace-buffer 64K --trace-events '*' >"$out/runs" 2>&1 </dev/null
+	lost=$(grep -o -m1 '[0-9]* records lost' "$out/runs" || echo 'none lost')
+	check "trace_syscalls: a 1024-record ring, every event: no record lost ($lost)" \
 		sh -c "grep -q '^load: 2000 reads done' '$out/runs' && ! grep -q 'records lost' '$out/runs'"
 fi
 # minflt PID COMM: the minor faults so far of PID's thread named COMM
@@ -71,8 +73,8 @@ minflt() {
 	done
 }
 : >"$out/runf"
-$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --append "test=load count=100000000 depth=32 qsize=128 report=1000" \
-	--trace "$out/f.kvt" >"$out/runf" 2>&1 </dev/null &
+$KVMSCOPE run --kernel $MINI --disk "$out/disk.img" --trace "$out/f.kvt" \
+	--append "test=load count=100000000 depth=32 qsize=128 report=1000" >"$out/runf" 2>&1 </dev/null &
 vmm=$!
 until_reads() { # N: until the load has reported N reads (false if the VMM is gone or 120 s pass)
 	for _ in $(seq 1200); do
@@ -84,6 +86,7 @@ until_reads() { # N: until the load has reported N reads (false if the VMM is go
 }
 until_reads 1000 && f1=$(minflt $vmm vcpu0) && until_reads 6000 && f2=$(minflt $vmm vcpu0)
 kill -TERM $vmm 2>/dev/null; wait $vmm 2>/dev/null
-check "trace_syscalls: 5000 traced reads at depth 32, the vCPU thread's page faults: $((${f2:-0} - ${f1:-0})) (${f1:-?} to ${f2:-?}; at most 20)" \
+check "trace_syscalls: 5000 traced reads at depth 32, the vCPU thread's page faults:\
+ $((${f2:-0} - ${f1:-0})) (${f1:-?} to ${f2:-?}; at most 20)" \
 	[ -n "$f1" -a -n "$f2" -a "$((${f2:-0} - ${f1:-0}))" -le 20 ]
 exit $failed
