@@ -215,6 +215,7 @@ static size_t flush(void)
 {
 	static struct trace_buf descs;
 	size_t n, all = 0;
+	bool more;
 	if (w.pause_pending && !w.rec_off) {
 		/* Resumed: whatever the ring holds now was recorded once the events were back on,
 		 * so the marker goes before it, in a chunk of its own (after it, a record made
@@ -228,6 +229,7 @@ static size_t flush(void)
 	do {
 		n = trace_ring_drain(&trace_ring_main, w.batch, BATCH);
 		all += n;
+		more = n + TRACE_EXT_SLOTS_MAX >= BATCH; /* the batch was full: more may wait */
 		uint64_t drops = __atomic_load_n(&trace_ring_main.drops, __ATOMIC_RELAXED);
 		uint32_t ndescs = 0;
 		descs.len = 0;
@@ -237,7 +239,10 @@ static size_t flush(void)
 						     drops - w.drops_reported, drops);
 			w.drops_reported = drops;
 		}
-		if (w.pause_pending) { /* paused: after what came before; the gap must show */
+		/* paused: after everything that came before (the last batch of the pass: a ring
+		 * that held more than one batch once put records made before the pause after its
+		 * marker); the gap must show */
+		if (w.pause_pending && !more) {
 			w.batch[nrec++] =
 			    writer_rec(TRACE_EV_TRACE_PAUSE, w.pause_ns, w.rec_off, w.toggles_seen);
 			w.pause_pending = false;
@@ -259,7 +264,7 @@ static size_t flush(void)
 			trace_chunk_end(&w.out, at, ndescs);
 		}
 		write_out(&w.out);
-	} while (n + TRACE_EXT_SLOTS_MAX >= BATCH); /* the batch was full: more may wait */
+	} while (more);
 	return all;
 }
 

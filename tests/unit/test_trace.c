@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/check.h"
@@ -450,6 +451,50 @@ static void test_resume_order(void)
 	unlink(path);
 }
 
+/* A pause while the ring holds more than one batch (1024 records) of records made before it: the
+ * pause marker goes after all of them. It went after the pass's first batch, so the rest read as
+ * recorded inside the pause (tests/integration/mini.sh saw it once the writer slept 50 ms). */
+static void test_pause_after_backlog(void)
+{
+	struct emitter e = {0, 3000};
+	struct trace_file tf;
+	char err[256] = "";
+	size_t inside = 0, notifies = 0, pauses = 0;
+	bool paused = false, off, on;
+
+	CHECK(start(0, "notify") == 0, "pause backlog: trace_start");
+	trace_writer_pause(true); /* the records wait in the ring */
+	usleep(5000);		  /* let a flush in progress finish */
+	emit_events(&e);
+	raise(SIGUSR2); /* applied by the writer even while it does not drain */
+	off = notify_becomes(false);
+	trace_writer_pause(false); /* one pass: 3 batches, then the marker */
+	struct stat st;		   /* ... written before the resume, or it would be the resume's */
+	for (int i = 0; i < 5000 && !(stat(path, &st) == 0 && st.st_size > 3000 * 64); i++)
+		usleep(1000);
+	raise(SIGUSR2);
+	on = notify_becomes(true);
+	trace_stop();
+	CHECK(off && on, "pause backlog: paused and resumed by SIGUSR2");
+	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0,
+	      "pause backlog: file reads back (%s)", err);
+	for (size_t i = 0; i < tf.nrec; i++) {
+		if (tf.rec[i].ev == TRACE_EV_TRACE_PAUSE) {
+			paused = tf.rec[i].a[0];
+			pauses++;
+		} else if (tf.rec[i].ev == TRACE_EV_QUEUE_NOTIFY) {
+			notifies++;
+			inside += paused;
+		}
+	}
+	CHECK(pauses == 2 && notifies == 3000 && inside == 0,
+	      "pause backlog: the 3000 records before the pause marker (%zu markers, %zu records, "
+	      "%zu inside the pause)",
+	      pauses, notifies, inside);
+	trace_file_free(&tf);
+	unlink(path);
+}
+
 /* A huge size must end in -ENOMEM, not loop for ever while n * 64 wraps (the alarm fails it). */
 static void test_ring_huge(void)
 {
@@ -509,6 +554,7 @@ int main(void)
 	test_filter_and_off();
 	test_pause_race();
 	test_resume_order();
+	test_pause_after_backlog();
 	test_guest_context();
 	test_options();
 	return CHECK_DONE();
