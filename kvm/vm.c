@@ -167,6 +167,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	for (int i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->halt_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
@@ -235,6 +236,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	r = platform_init(vm);
 	if (r < 0)
 		return fail("platform ports", r);
+	r = cfg->no_coalesce ? 0 : coalesced_init(vm);
+	if (r < 0)
+		return fail("KVM_REGISTER_COALESCED_MMIO (the console's transmit register)", r);
 	return 0;
 }
 
@@ -242,6 +246,7 @@ void vm_destroy(struct vm *vm)
 {
 	serial_destroy(vm->serial);
 	vm->serial = NULL;
+	vm->coalesced = NULL; /* it lies in vCPU 0's kvm_run mapping, unmapped below */
 	for (int i = 0; i < VM_MAX_VCPUS; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
