@@ -209,6 +209,9 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("iothreads", "%u", mo->iothreads ? mo->iothreads : 1);
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
 		trace_info("vcpus", "%d", vm->nr_vcpus);
+		/* whether a console byte is a kvm_exit or a coalesced_io record */
+		trace_info("console_writes", "%s",
+			   vm->coalesced ? "coalesced (KVM_CAP_COALESCED_PIO)" : "exit");
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
 		trace_info("cmdline", "%s", cmdline);
 		r = trace_start(&to);

@@ -32,8 +32,8 @@ static void print_ns(FILE *f, const char *label, uint64_t ns)
 
 static void print_header(FILE *f, const struct trace_file *tf)
 {
-	static const char *const keys[] = {"kernel",   "vcpus",	  "transport", "io_path",
-					   "host_kvm", "version", "vmm_rss_kib"};
+	static const char *const keys[] = {"kernel",   "vcpus",	  "transport",	    "io_path",
+					   "host_kvm", "version", "console_writes", "vmm_rss_kib"};
 	char buf[512];
 	uint64_t span = tf->nrec ? tf->rec[tf->nrec - 1].ts - tf->hdr.start_ns : 0;
 
