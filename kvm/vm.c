@@ -15,9 +15,40 @@
 
 #define TSS_ADDR	  0xfffbd000 /* three pages just under the BIOS area, unused by us */
 #define IDENTITY_MAP_ADDR 0xfffbc000
+#define RAM_ALIGN	  (2ull << 20) /* an x86 large page */
+
+/* A mapping of size bytes whose start is RAM_ALIGN-aligned: mmap only promises a page, so take
+ * RAM_ALIGN more of address space, place the mapping on the aligned address inside it, and give
+ * back the rest. MAP_FAILED with errno set on failure. */
+static void *mmap_aligned(uint64_t size, int flags, int fd, uint64_t off)
+{
+	uint64_t span = size + RAM_ALIGN;
+	uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p, *end;
+
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	p = (uint8_t *)(((uintptr_t)res + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
+	end = p + size;
+	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+		int err = errno;
+		munmap(res, span);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (p > res)
+		munmap(res, p - res);
+	if (res + span > end)
+		munmap(end, res + span - end);
+	return p;
+}
 
 /* Guest RAM at gpa: anonymous memory, or (fd >= 0) the memfd's bytes from off, shared so that
- * a vhost-user backend mapping the same fd sees what the guest wrote. */
+ * a vhost-user backend mapping the same fd sees what the guest wrote. 2 MiB-aligned in our
+ * address space as gpa is in the guest's: only then can a transparent huge page back a 2 MiB
+ * of guest RAM and KVM map it to the guest as one 2 MiB page (KVM needs host and guest address
+ * to agree modulo 2 MiB). Unaligned, every 4 KiB the guest first touches costs a nested-paging
+ * fault of its own (docs/bench.md). */
 static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, int fd, uint64_t off,
 		   uint8_t **host)
 {
@@ -25,10 +56,9 @@ static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, in
 	void *p;
 
 	if (fd >= 0)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, off);
+		p = mmap_aligned(size, MAP_SHARED | MAP_NORESERVE, fd, off);
 	else
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		p = mmap_aligned(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_HUGEPAGE);
