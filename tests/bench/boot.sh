@@ -3,6 +3,8 @@
 # Boots guest/out/{vmlinux,initrd.img,disk.img} under ./kvmscope and under QEMU (guest/qemu-run.sh),
 # one after the other, N times each (default 1), and times from process start until `KVMSCOPE-INIT`
 # appears on each console. Prints both times and the ratio kvmscope/QEMU (median over the runs).
+# Both VMMs boot with the same kernel command line: QEMU gets the one kvmscope's first boot had
+# (its guest prints it), compatibility words and tsc_early_khz= included.
 # Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log.
 # Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, docs/platform.md).
 cd "$(dirname "$0")/../.." || exit 2
@@ -13,7 +15,7 @@ while [ $# -gt 0 ]; do
 	-t) timeout=$2; shift ;;
 	--qemu-only) do_kvmscope=0 ;;
 	--kvmscope-only) do_qemu=0 ;;
-	-h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "boot.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -23,12 +25,13 @@ kernel=guest/out/vmlinux initrd=guest/out/initrd.img disk=guest/out/disk.img
 for f in $kernel $initrd $disk; do
 	[ -r "$f" ] || { echo "boot.sh: $f missing; build it with: make guest-linux" >&2; exit 2; }
 done
-if [ $do_kvmscope = 1 ] && [ ! -x ./kvmscope ]; then
+kvmscope=${KVMSCOPE:-./kvmscope}
+if [ $do_kvmscope = 1 ] && [ ! -x "$kvmscope" ]; then
 	echo "boot.sh: ./kvmscope not built (make kvmscope); timing QEMU only"
 	do_kvmscope=0
 fi
 [ -w /dev/kvm ] || { echo "boot.sh: /dev/kvm missing or not writable" >&2; exit 2; }
-logdir=tests/out/bench
+logdir=${BOOT_LOGDIR:-tests/out/bench}
 mkdir -p "$logdir"
 
 # boot NAME RUN CMD...: run CMD, stamp each console line with microseconds since start, and set
@@ -59,15 +62,20 @@ boot() {
 median() { tr ' ' '\n' | grep -v '^-\?$' | sort -n | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else print "-"}'; }
 
 echo "boot.sh: seconds from process start to KVMSCOPE-INIT on the console, $runs run(s) each"
-k_times="" q_times="" fail=0
+k_times="" q_times="" fail=0 cmdline=""
 for i in $(seq 1 "$runs"); do
 	if [ $do_kvmscope = 1 ]; then
-		boot kvmscope "$i" ./kvmscope run --kernel $kernel --initrd $initrd --disk $disk
+		boot kvmscope "$i" "$kvmscope" run --kernel $kernel --initrd $initrd --disk $disk
 		k_times="$k_times $T_INIT"
 		[ "$T_INIT" = - ] && fail=1
+		if [ -z "$cmdline" ]; then
+			cmdline=$(sed -n 's/.*Kernel command line: //p' "$logdir/boot-kvmscope-$i.log" | head -1 |
+				tr -d '\r' | sed 's/ *$//')
+			echo "boot.sh: both VMMs boot with: ${cmdline:-(kvmscope's guest did not print its command line: QEMU gets qemu-run.sh's own)}"
+		fi
 	fi
 	if [ $do_qemu = 1 ]; then
-		boot qemu "$i" guest/qemu-run.sh
+		boot qemu "$i" guest/qemu-run.sh ${cmdline:+--cmdline "$cmdline"}
 		q_times="$q_times $T_INIT"
 		[ "$T_INIT" = - ] && fail=1
 	fi
