@@ -5,7 +5,8 @@
 # appears on each console. Prints both times and the ratio kvmscope/QEMU (median over the runs).
 # Both VMMs boot with the same kernel command line: QEMU gets the one kvmscope's first boot had
 # (its guest prints it), compatibility words and tsc_early_khz= included.
-# Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log.
+# Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log
+# (BOOT_LOGDIR=DIR: in DIR). KVMSCOPE=PATH: time that kvmscope binary instead of ./kvmscope.
 # Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, docs/platform.md).
 cd "$(dirname "$0")/../.." || exit 2
 runs=1 timeout=900 do_kvmscope=1 do_qemu=1
@@ -15,7 +16,7 @@ while [ $# -gt 0 ]; do
 	-t) timeout=$2; shift ;;
 	--qemu-only) do_kvmscope=0 ;;
 	--kvmscope-only) do_qemu=0 ;;
-	-h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "boot.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -27,7 +28,7 @@ for f in $kernel $initrd $disk; do
 done
 kvmscope=${KVMSCOPE:-./kvmscope}
 if [ $do_kvmscope = 1 ] && [ ! -x "$kvmscope" ]; then
-	echo "boot.sh: ./kvmscope not built (make kvmscope); timing QEMU only"
+	echo "boot.sh: $kvmscope is not an executable (make kvmscope); timing QEMU only"
 	do_kvmscope=0
 fi
 [ -w /dev/kvm ] || { echo "boot.sh: /dev/kvm missing or not writable" >&2; exit 2; }
