@@ -23,14 +23,16 @@
 static void *mmap_aligned(uint64_t size, int flags, int fd, uint64_t off)
 {
 	uint64_t span = size + RAM_ALIGN;
-	uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *res =
+	    mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	uint8_t *p, *end;
 
 	if (res == MAP_FAILED)
 		return MAP_FAILED;
 	p = (uint8_t *)(((uintptr_t)res + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
 	end = p + size;
-	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)off) ==
+	    MAP_FAILED) {
 		int err = errno;
 		munmap(res, span);
 		errno = err;

@@ -29,7 +29,8 @@ static void one(uint64_t mem, bool shared, size_t skew)
 	uint8_t *lo, *hi;
 
 	if (vm_create(&vm, &cfg) < 0) {
-		CHECK(0, "vm_create with %llu MiB of %s RAM", (unsigned long long)(mem / MiB), kind);
+		CHECK(0, "vm_create with %llu MiB of %s RAM", (unsigned long long)(mem / MiB),
+		      kind);
 		return;
 	}
 	lo = vm.mem.lo;
@@ -37,7 +38,8 @@ static void one(uint64_t mem, bool shared, size_t skew)
 	CHECK((uintptr_t)lo % ALIGN == 0, "%llu MiB %s: RAM below 4 GiB at %p, 2 MiB-aligned",
 	      (unsigned long long)(mem / MiB), kind, (void *)lo);
 	CHECK(unmapped(lo - 4096, 4096) && unmapped(lo + vm.mem.lo_size, 4096),
-	      "%llu MiB %s: no slack mapped either side of it", (unsigned long long)(mem / MiB), kind);
+	      "%llu MiB %s: no slack mapped either side of it", (unsigned long long)(mem / MiB),
+	      kind);
 	if (vm.mem.hi_size)
 		CHECK((uintptr_t)hi % ALIGN == 0 && unmapped(hi - 4096, 4096),
 		      "%llu MiB %s: RAM above 4 GiB at %p, 2 MiB-aligned, no slack before it",
