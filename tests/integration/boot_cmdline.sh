@@ -32,4 +32,17 @@ run -n 1 --qemu-only
 got=$(sed -n 's/.*Kernel command line: //p' "$out/logs/boot-qemu-1.log" | tr -d '\r')
 check "--qemu-only: QEMU boots with qemu-run.sh's own line ($got)" \
 	[ "$got" = "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt" ]
+
+# A VMM that gives no console line in BOOT_FIRST_LINE seconds is stopped and booted once more: the
+# stand-in QEMU hangs silently on its first call (in L1 a VM has hung at its start now and then)
+cat >"$out/bin/qemu-system-x86_64" <<EOS
+#!/bin/sh
+[ -e "$out/hung" ] || { touch "$out/hung"; echo \$\$ >"$out/hung.pid"; exec sleep 600; }
+printf 'KVMSCOPE-INIT\r\n'
+EOS
+BOOT_FIRST_LINE=2 run -n 1 --qemu-only
+check "boot.sh: a boot with no console line is taken once more (status $?)" grep -q '^qemu: *KVMSCOPE-INIT at [0-9.]* s' "$out/o"
+check "  ... and says so" grep -qxF "boot.sh: qemu run 1: no console line in 2 s, stopped; booting it once more" "$out/o"
+sleep 1
+check "  ... the hung VMM was stopped" sh -c "! kill -0 \$(cat '$out/hung.pid') 2>/dev/null"
 exit $failed

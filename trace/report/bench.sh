@@ -208,7 +208,7 @@ again() {
 	"$@"
 	[ $? = 124 ] || return 0
 	say "$(label "$c") depth $d run $rep: no result after $run_timeout s, stopped; running it once more"
-	rerun_note="${rerun_note:+$rerun_note; }$(label "$c") depth $d run $rep"
+	rerun_note="${rerun_note:+$rerun_note; }$(label "$c") depth $d run $rep (no result in $run_timeout s)"
 	"$@"
 }
 [ -t 2 ] && cr=$'\r\033[K' || cr=""
@@ -292,6 +292,10 @@ else
 		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
 	}' "$out/logs/boot.txt" >>"$out/raw"
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
+	# boots that gave no console line in time and were booted once more (boot.sh says so)
+	while read -r vmm run n; do
+		rerun_note="${rerun_note:+$rerun_note; }$vmm boot $run (no console line in $n s)"
+	done < <(sed -n 's/^boot.sh: \([a-z]*\) run \([0-9]*\): no console line in \([0-9]*\) s.*/\1 \2 \3/p' "$out/logs/boot.txt")
 	if [ "${BENCH_FIO:-1}" = 0 ]; then
 		long_note="--no-fio: no fio in Linux"
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
@@ -462,7 +466,7 @@ kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/hos
 	awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { if (l > n) printf "- **loaded**: a load average above the %d cores at the start; other work shared the CPUs, so these figures show that bench ran, not how fast anything is\n", n }'
 	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
 	for note in "$qemu_note" "$host_note" "$vhost_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
-	[ -n "$rerun_note" ] && echo "- runs stopped after $run_timeout s without a result and taken again: $rerun_note"
+	[ -n "$rerun_note" ] && echo "- runs stopped without a result and taken again: $rerun_note"
 	echo
 	echo '```'
 	echo "$table"
