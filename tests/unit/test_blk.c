@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/virtio_blk.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -522,6 +523,54 @@ static void run_reset_race(void)
 	unlink(path);
 }
 
+static void reset_hung(int sig)
+{
+	static const char m[] =
+	    "FAIL idle-reset: a reset with the IO thread asleep never returned\n";
+
+	(void)sig;
+	if (write(1, m, sizeof(m) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* A reset while the IO thread sleeps and no notify follows: the stop must wake the thread
+ * itself (a thread with one queue sleeps in read() on that queue's eventfd), and that wakeup
+ * is no guest notify. */
+static void run_idle_reset(const char *name, enum blk_io io, const struct virtio_transport_ops *t)
+{
+	char *path = make_disk();
+	struct blk_stats s0, s1;
+	uint8_t st;
+	int r;
+
+	label = name;
+	r = bring_up(path, false, io, t, 0);
+	if (r == -ENOTSUP && io == BLK_IO_URING) {
+		printf("SKIP %s: kvmscope was built without liburing\n", name);
+		unlink(path);
+		return;
+	}
+	CHECK(r == 0, "%s: device up", name);
+	if (r < 0)
+		return;
+	st = run_req(VIRTIO_BLK_T_GET_ID, 0, 20);
+	nanosleep(&(struct timespec){0, 20000000}, NULL); /* the thread is back asleep */
+	blk_get_stats(vdev, &s0);
+	signal(SIGALRM, reset_hung);
+	alarm(5);
+	set_status(0);
+	alarm(0);
+	blk_get_stats(vdev, &s1);
+	CHECK(st == VIRTIO_BLK_S_OK && dev_status() == 0,
+	      "%s: a reset with the IO thread asleep returns", name);
+	CHECK(s1.notifies == s0.notifies,
+	      "%s: the stop's wakeup is not counted as a notify (%llu, then %llu)", name,
+	      (unsigned long long)s0.notifies, (unsigned long long)s1.notifies);
+	blk_destroy(vdev);
+	unlink(path);
+}
+
 /* A read-only disk: RO offered, every write IOERR, the file untouched. */
 static void run_ro(void)
 {
@@ -626,6 +675,9 @@ int main(void)
 	run_suite("uring", BLK_IO_URING, &wired, 0);
 	run_suite("uring-no-event-idx", BLK_IO_URING, &plain, 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	run_reset_race();
+	run_idle_reset("idle-reset iothread", BLK_IO_IOTHREAD, &plain);
+	run_idle_reset("idle-reset iothread+eventfds", BLK_IO_IOTHREAD, &wired);
+	run_idle_reset("idle-reset uring", BLK_IO_URING, &wired);
 	run_ro();
 	run_config();
 	free(vm.mem.lo);
