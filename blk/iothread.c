@@ -41,7 +41,10 @@ static struct blk_queue *lone_queue(struct blk_iothread *t)
 {
 	struct blk_dev *b = t->b;
 
-	return !t->uring && t->index + b->nr_threads >= b->vdev.nr_vqs ? &b->q[t->index] : NULL;
+	/* b->io, not t->uring: the thread clears t->uring as it ends, while stop() asks this. */
+	if (b->io == BLK_IO_URING || t->index + b->nr_threads < b->vdev.nr_vqs)
+		return NULL;
+	return &b->q[t->index];
 }
 
 /* Sleep until q's eventfd is written; false when the write was blk_threads_down()'s. */
@@ -103,13 +106,18 @@ static void *io_thread(void *arg)
 	blk_on_io_thread = true;
 	trace_thread_set(TRACE_THREAD_IO, t->index);
 	while (!blk_broken(b) && wait_work(t, pfd, n)) {
-		if (t->uring)
-			while ((r = blk_uring_reap(t, &res)))
-				blk_req_end(r, res);
-		FOR_THREAD_QUEUE(b, t, q)
-		blk_kick(q);
-		if (t->uring)
-			blk_uring_flush(t);
+		/* uring: reads the page cache holds complete inside the submit; complete them and
+		 * look at the rings again now, not after one more poll(). The loop ends with no
+		 * completion waiting, so poll() wakes for the next one. */
+		do {
+			if (t->uring)
+				while ((r = blk_uring_reap(t, &res)))
+					blk_req_end(r, res);
+			FOR_THREAD_QUEUE(b, t, q)
+			blk_kick(q);
+			if (t->uring)
+				blk_uring_flush(t);
+		} while (t->uring && !blk_broken(b) && blk_uring_ready(t));
 		FOR_THREAD_QUEUE(b, t, q)
 		blk_signal(q);
 	}
