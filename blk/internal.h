@@ -4,7 +4,6 @@
 
 #include <linux/virtio_blk.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <sys/types.h>
 
 #include "blk/blk.h"
@@ -79,7 +78,6 @@ struct blk_queue {
 	bool signal_pending; /* used entries pushed since the last interrupt decision */
 	int kick_fd, call_fd;
 	bool host_notifier; /* kick_fd is the queue's ioeventfd */
-	eventfd_t kick_val; /* uring: where the ring's read of kick_fd puts the count */
 };
 
 /* An IO thread (iothread, uring): it serves queues index, index + nr_threads, ... (round robin,
@@ -162,8 +160,6 @@ void blk_reqs_reset(struct blk_queue *q);
 int blk_threads_up(struct blk_dev *b);
 /* Stop and join them, wait for what io_uring has in flight, unwire and close. Any state. */
 void blk_threads_down(struct blk_dev *b);
-/* A kick of n on q's eventfd seen (counted and traced when it is the ioeventfd). */
-void blk_kick_seen(struct blk_dev *b, struct blk_queue *q, eventfd_t n);
 
 /* blk/blk.c: the dataplane's teardown, shared by the IO thread and vhost-user paths. Tell a
  * thread to stop (one write to stop_fd) and join it, if *live; */
@@ -173,26 +169,18 @@ void blk_unwire(struct virtio_dev *vdev, struct virtqueue *vq, bool *host_notifi
 		int *kick_fd, int *call_fd, int *stop_fd);
 
 /* blk/uring.c: the io_uring backend, one ring per IO thread (entries: depth per queue it
- * serves, and room for its watches and interrupts); without liburing, init says -ENOTSUP. */
+ * serves); without liburing, init says -ENOTSUP. */
 bool blk_uring_built(void);
 int blk_uring_init(struct blk_iothread *t, unsigned entries);
+int blk_uring_fd(struct blk_iothread *t);
 int blk_uring_submit(struct blk_iothread *t, struct blk_req *r); /* prepare; flush sends */
 void blk_uring_flush(struct blk_iothread *t);
-/* Queue a read of q's kick eventfd (NULL: of the thread's stop eventfd); its completion is
- * handled inside blk_uring_reap (a kick is counted and watched again; a stop is remembered). */
-int blk_uring_watch(struct blk_iothread *t, struct blk_queue *q);
-/* Queue q's interrupt: a write to its irqfd, sent with the next submit and leaving no
- * completion; -ENOTSUP (a kernel without IORING_FEAT_CQE_SKIP) or -EBUSY: write it yourself. */
-int blk_uring_signal(struct blk_iothread *t, struct blk_queue *q);
-/* Submit what is queued and sleep until a completion is waiting; false on an error. */
-bool blk_uring_wait(struct blk_iothread *t);
 /* The next request the kernel completed and what its IO returned (bytes or -errno), or NULL when
  * none is waiting; the caller completes it (blk_req_end). */
 struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res);
-/* Completions are waiting (a read the page cache served finished inside the submit; a kick). */
+/* Completions are waiting (a read the page cache served finished inside the submit). */
 bool blk_uring_ready(struct blk_iothread *t);
-bool blk_uring_stopped(struct blk_iothread *t); /* blk_uring_reap saw the stop eventfd's read */
-void blk_uring_fini(struct blk_iothread *t);	/* waits for what is in flight, then frees */
+void blk_uring_fini(struct blk_iothread *t); /* waits for what is in flight, then frees */
 
 /* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */
 int blk_vhost_user_create(struct vm *vm, const struct blk_config *cfg, struct virtio_dev **out);

@@ -17,7 +17,7 @@
 	     q += (b)->nr_threads)
 
 /* A kick of n on q's eventfd: with ioeventfd each guest notify added one to the counter. */
-void blk_kick_seen(struct blk_dev *b, struct blk_queue *q, eventfd_t n)
+static void kick_seen(struct blk_dev *b, struct blk_queue *q, eventfd_t n)
 {
 	if (!q->host_notifier)
 		return;
@@ -31,7 +31,7 @@ static void take_kick(struct blk_dev *b, struct blk_queue *q)
 	eventfd_t v;
 
 	if (eventfd_read(q->kick_fd, &v) == 0)
-		blk_kick_seen(b, q, v);
+		kick_seen(b, q, v);
 }
 
 /* The thread's one queue when it serves one and has no io_uring, else NULL. Such a thread
@@ -61,16 +61,17 @@ static bool wait_lone_kick(struct blk_dev *b, struct blk_queue *q)
 	 * as they are on the poll() path (the device is being reset). */
 	if (__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
 		return false;
-	blk_kick_seen(b, q, v);
+	kick_seen(b, q, v);
 	return true;
 }
 
-/* Sleep until a kick on one of t's queues or stop, and take the kicks; false on stop. */
+/* Sleep until a kick on one of t's queues, a completion (uring) or stop, and take the kicks;
+ * false on stop. */
 static bool wait_work(struct blk_iothread *t, struct pollfd *pfd, unsigned n)
 {
 	struct blk_dev *b = t->b;
 	struct blk_queue *lq = lone_queue(t);
-	unsigned i = 1;
+	unsigned i = 2;
 
 	if (lq)
 		return wait_lone_kick(b, lq);
@@ -87,63 +88,39 @@ static bool wait_work(struct blk_iothread *t, struct pollfd *pfd, unsigned n)
 	return true;
 }
 
-/* The iothread path: wait for work (wait_work), then pop, serve, push, signal. */
-static void sync_loop(struct blk_iothread *t)
+/* The IO thread: wait for work (wait_work), then pop, serve, push, signal. */
+static void *io_thread(void *arg)
 {
+	struct blk_iothread *t = arg;
 	struct blk_dev *b = t->b;
-	struct pollfd pfd[VIRTIO_MAX_QUEUES + 1] = {{.fd = t->stop_fd, .events = POLLIN}};
-	unsigned n = 1;
-
-	FOR_THREAD_QUEUE(b, t, q)
-	pfd[n++] = (struct pollfd){.fd = q->kick_fd, .events = POLLIN};
-	while (!blk_broken(b) && wait_work(t, pfd, n)) {
-		FOR_THREAD_QUEUE(b, t, q)
-		blk_kick(q);
-		FOR_THREAD_QUEUE(b, t, q)
-		blk_signal(q);
-	}
-}
-
-/* The uring path: the thread sleeps in the io_uring_enter() that submits its reads and
- * interrupts (blk_uring_wait), and kicks and stop arrive as completions like the reads'. */
-static void uring_loop(struct blk_iothread *t)
-{
-	struct blk_dev *b = t->b;
+	struct pollfd pfd[VIRTIO_MAX_QUEUES + 2] = {
+	    {.fd = t->stop_fd, .events = POLLIN},
+	    {.fd = t->uring ? blk_uring_fd(t) : -1, .events = POLLIN},
+	};
+	unsigned n = 2;
 	struct blk_req *r;
 	ssize_t res;
 
 	FOR_THREAD_QUEUE(b, t, q)
-	blk_uring_watch(t, q);
-	blk_uring_watch(t, NULL);
-	while (!blk_broken(b) && blk_uring_wait(t)) {
-		/* Reads the page cache holds complete inside the submit: complete them and look at
-		 * the rings again now, not after one more wait. The loop ends with no completion
-		 * waiting, so the wait sleeps until the next one. */
+	pfd[n++] = (struct pollfd){.fd = q->kick_fd, .events = POLLIN};
+	blk_on_io_thread = true;
+	trace_thread_set(TRACE_THREAD_IO, t->index);
+	while (!blk_broken(b) && wait_work(t, pfd, n)) {
+		/* uring: reads the page cache holds complete inside the submit; complete them and
+		 * look at the rings again now, not after one more poll(). The loop ends with no
+		 * completion waiting, so poll() wakes for the next one. */
 		do {
-			while ((r = blk_uring_reap(t, &res)))
-				blk_req_end(r, res);
-			/* a stop and a kick seen together are a stop (the device is being reset) */
-			if (blk_uring_stopped(t))
-				return;
+			if (t->uring)
+				while ((r = blk_uring_reap(t, &res)))
+					blk_req_end(r, res);
 			FOR_THREAD_QUEUE(b, t, q)
 			blk_kick(q);
-			blk_uring_flush(t);
-		} while (!blk_broken(b) && blk_uring_ready(t));
+			if (t->uring)
+				blk_uring_flush(t);
+		} while (t->uring && !blk_broken(b) && blk_uring_ready(t));
 		FOR_THREAD_QUEUE(b, t, q)
 		blk_signal(q);
 	}
-}
-
-static void *io_thread(void *arg)
-{
-	struct blk_iothread *t = arg;
-
-	blk_on_io_thread = true;
-	trace_thread_set(TRACE_THREAD_IO, t->index);
-	if (t->uring)
-		uring_loop(t);
-	else
-		sync_loop(t);
 	/* What is in flight writes into guest memory: it must land before the reset completes. */
 	if (t->uring)
 		blk_uring_fini(t);
@@ -209,9 +186,8 @@ void blk_threads_down(struct blk_dev *b)
  * eventfd itself, and the interrupt goes through the transport's signal_vq. */
 static int queue_wire(struct blk_dev *b, struct blk_queue *q)
 {
-	/* Blocking, but for the uring path's ring, which reads it without waiting in read(): a
-	 * thread serving this queue alone sleeps in read() on it (lone_queue). */
-	q->kick_fd = eventfd(0, EFD_CLOEXEC | (b->io == BLK_IO_URING ? EFD_NONBLOCK : 0));
+	/* Blocking: a thread serving this queue alone sleeps in read() on it (lone_queue). */
+	q->kick_fd = eventfd(0, EFD_CLOEXEC);
 	q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->kick_fd < 0 || q->call_fd < 0)
 		return -errno;
@@ -238,8 +214,8 @@ int blk_threads_up(struct blk_dev *b)
 		t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (t->stop_fd < 0)
 			r = -errno;
-		else if (b->io == BLK_IO_URING) /* reads, and per queue a watch and an interrupt */
-			r = blk_uring_init(t, nq * (BLK_URING_DEPTH + 2) + 1);
+		else if (b->io == BLK_IO_URING)
+			r = blk_uring_init(t, nq * BLK_URING_DEPTH);
 	}
 	b->started = r == 0;
 	for (i = 0; i < b->nr_threads && r == 0; i++) {

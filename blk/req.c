@@ -395,10 +395,7 @@ void blk_signal(struct blk_queue *q)
 	}
 	STAT_ADD(b, irqs_signalled, 1);
 	if (q->call_fd >= 0) {
-		/* irqfd: KVM injects it, no exit to us. On uring the write goes with the submit
-		 * the thread sleeps in: no system call of its own. */
-		if (!q->t || !q->t->uring || blk_uring_signal(q->t, q) < 0)
-			eventfd_write(q->call_fd, 1);
+		eventfd_write(q->call_fd, 1); /* irqfd: KVM injects it, no exit to us */
 		b->vdev.transport->traced_guest_notifier(&b->vdev, vq);
 	} else {
 		b->vdev.transport->signal_vq(&b->vdev, vq);

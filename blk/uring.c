@@ -1,13 +1,9 @@
 /* blk/uring.c - the io_uring backend: the IO thread prepares reads, writes and flushes, submits
- * them in one system call per batch, and completes them from the completion queue. The ring also
- * carries the thread's own waiting: a read on each queue's kick eventfd and one on the stop
- * eventfd are always queued, and an interrupt is a write to the queue's irqfd queued with the
- * next submit, so the thread's one io_uring_enter() a pass submits, signals and sleeps. */
+ * them in one system call per batch, and completes them from the completion queue. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 
 #include "blk/internal.h"
 
@@ -17,32 +13,8 @@
 struct blk_uring {
 	struct io_uring ring;
 	unsigned prepared; /* in the submission queue, not yet handed to the kernel */
-	unsigned inflight; /* requests handed to the kernel (or prepared), not yet completed */
-	bool skip_cqe;	   /* IORING_FEAT_CQE_SKIP: an interrupt's write can leave no completion */
-	bool stopped;	   /* the stop eventfd's read completed */
-	eventfd_t stop_val;
+	unsigned inflight; /* handed to the kernel (or prepared), not yet completed */
 };
-
-/* What a completion is: user_data is a blk_req (aligned: low bits 0) or one of these tags in
- * the low bits of a blk_queue or the thread. */
-#define TAG_KICK 1 /* a blk_queue: its kick eventfd's read */
-#define TAG_STOP 2 /* the blk_iothread: its stop eventfd's read */
-#define TAG_IRQ	 3 /* a blk_queue: a write to its irqfd, completed only when it failed */
-#define TAG_MASK 3ul
-_Static_assert(_Alignof(struct blk_queue) > TAG_MASK && _Alignof(struct blk_iothread) > TAG_MASK &&
-		   _Alignof(struct blk_req) > TAG_MASK,
-	       "the tags live in the pointers' low bits");
-
-static struct io_uring_sqe *get_sqe(struct blk_uring *u, void *p, unsigned long tag)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-
-	if (!sqe)
-		return NULL;
-	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)p | tag));
-	u->prepared++;
-	return sqe;
-}
 
 bool blk_uring_built(void)
 {
@@ -63,43 +35,13 @@ int blk_uring_init(struct blk_iothread *t, unsigned entries)
 		free(u);
 		return r;
 	}
-	u->skip_cqe = u->ring.features & IORING_FEAT_CQE_SKIP;
 	t->uring = u;
 	return 0;
 }
 
-/* Queue a read of fd's counter into *val; its completion says the eventfd was written. The
- * eventfd is non-blocking: the kernel arms a poll on it, no worker thread waits in read(). */
-static int watch(struct blk_uring *u, int fd, eventfd_t *val, void *p, unsigned long tag)
+int blk_uring_fd(struct blk_iothread *t)
 {
-	struct io_uring_sqe *sqe = get_sqe(u, p, tag);
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read(sqe, fd, val, sizeof(*val), 0);
-	return 0;
-}
-
-int blk_uring_watch(struct blk_iothread *t, struct blk_queue *q)
-{
-	return q ? watch(t->uring, q->kick_fd, &q->kick_val, q, TAG_KICK)
-		 : watch(t->uring, t->stop_fd, &t->uring->stop_val, t, TAG_STOP);
-}
-
-int blk_uring_signal(struct blk_iothread *t, struct blk_queue *q)
-{
-	static const eventfd_t one = 1;
-	struct blk_uring *u = t->uring;
-	struct io_uring_sqe *sqe;
-
-	if (!u->skip_cqe) /* a completion for every interrupt would wake the thread again */
-		return -ENOTSUP;
-	sqe = get_sqe(u, q, TAG_IRQ);
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_write(sqe, q->call_fd, &one, sizeof(one), 0);
-	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	return 0;
+	return t->uring->ring.ring_fd;
 }
 
 int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)
@@ -111,7 +53,7 @@ int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)
 
 	if (r->op != BLK_OP_READ && r->op != BLK_OP_WRITE && r->op != BLK_OP_FLUSH)
 		return -EINVAL;
-	sqe = get_sqe(u, r, 0);
+	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY; /* the caller serves it synchronously */
 	if (r->op == BLK_OP_READ)
@@ -123,6 +65,8 @@ int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)
 		/* Covers every write completed before it (§5.2.6.2): those are in the page cache.
 		 */
 		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, r);
+	u->prepared++;
 	u->inflight++;
 	return 0;
 }
@@ -143,75 +87,24 @@ void blk_uring_flush(struct blk_iothread *t)
 	u->prepared = 0;
 }
 
-bool blk_uring_wait(struct blk_iothread *t)
-{
-	struct blk_uring *u = t->uring;
-	int r;
-
-	while ((r = io_uring_submit_and_wait(&u->ring, 1)) < 0 && r != -EBUSY)
-		if (r != -EINTR) {
-			fprintf(stderr, "kvmscope: virtio-blk IO thread: io_uring_enter: %s\n",
-				strerror(-r));
-			return false;
-		}
-	/* -EBUSY: the completion queue is full; what was not submitted stays queued */
-	if (r >= 0)
-		u->prepared = 0;
-	return true;
-}
-
-/* A kick: count it, queue the next read of its eventfd. A read that failed is not queued again
- * (it would fail at once, for ever): the queue is then served only when another wakes the thread. */
-static void kicked(struct blk_iothread *t, struct blk_queue *q, int res)
-{
-	if (res == sizeof(eventfd_t))
-		blk_kick_seen(t->b, q, q->kick_val);
-	else if (res < 0 && res != -EINTR && res != -EAGAIN) {
-		fprintf(stderr, "kvmscope: virtio-blk IO thread: queue %u: reading its kick: %s\n",
-			q->vq->index, strerror(-res));
-		return;
-	}
-	if (blk_uring_watch(t, q) < 0) /* cannot be: the ring has room for every watch */
-		fprintf(stderr, "kvmscope: virtio-blk IO thread: queue %u: no room to watch it\n",
-			q->vq->index);
-}
-
 struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res)
 {
 	struct blk_uring *u = t->uring;
 	struct io_uring_cqe *cqe;
-	uintptr_t p;
+	struct blk_req *r;
 
-	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-		p = (uintptr_t)io_uring_cqe_get_data(cqe);
-		*res = cqe->res;
-		io_uring_cqe_seen(&u->ring, cqe);
-		switch (p & TAG_MASK) {
-		case 0:
-			u->inflight--;
-			return (struct blk_req *)p;
-		case TAG_KICK:
-			kicked(t, (struct blk_queue *)(p & ~TAG_MASK), *res);
-			break;
-		case TAG_STOP:
-			u->stopped = true;
-			break;
-		case TAG_IRQ: /* the write failed: the interrupt must still go */
-			eventfd_write(((struct blk_queue *)(p & ~TAG_MASK))->call_fd, 1);
-			break;
-		}
-	}
-	return NULL;
+	if (io_uring_peek_cqe(&u->ring, &cqe) != 0)
+		return NULL;
+	r = io_uring_cqe_get_data(cqe);
+	*res = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	u->inflight--;
+	return r;
 }
 
 bool blk_uring_ready(struct blk_iothread *t)
 {
 	return io_uring_cq_ready(&t->uring->ring) > 0;
-}
-
-bool blk_uring_stopped(struct blk_iothread *t)
-{
-	return t->uring->stopped;
 }
 
 void blk_uring_fini(struct blk_iothread *t)
@@ -232,9 +125,8 @@ void blk_uring_fini(struct blk_iothread *t)
 			continue;
 		if (r < 0)
 			break; /* io_uring_queue_exit() still waits for the kernel's side */
-		if (((uintptr_t)io_uring_cqe_get_data(cqe) & TAG_MASK) == 0)
-			u->inflight--; /* a kick now is not served: the device is being reset */
 		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
 	}
 	io_uring_queue_exit(&u->ring);
 	free(u);
@@ -255,30 +147,10 @@ int blk_uring_init(struct blk_iothread *t, unsigned entries)
 	return -ENOTSUP;
 }
 
-int blk_uring_watch(struct blk_iothread *t, struct blk_queue *q)
+int blk_uring_fd(struct blk_iothread *t)
 {
 	(void)t;
-	(void)q;
-	return -ENOTSUP;
-}
-
-int blk_uring_signal(struct blk_iothread *t, struct blk_queue *q)
-{
-	(void)t;
-	(void)q;
-	return -ENOTSUP;
-}
-
-bool blk_uring_wait(struct blk_iothread *t)
-{
-	(void)t;
-	return false;
-}
-
-bool blk_uring_stopped(struct blk_iothread *t)
-{
-	(void)t;
-	return true;
+	return -1;
 }
 
 int blk_uring_submit(struct blk_iothread *t, struct blk_req *r)

@@ -270,19 +270,12 @@ static void run_reset(const char *path)
 	for (unsigned k = 0; k < 3; k++)
 		drv_req(0, k, k % 2 ? VIRTIO_BLK_T_GET_ID : VIRTIO_BLK_T_IN, 8 * k);
 	/* request 2's status byte made device-readable: the device must need a reset */
-	/* The change to a descriptor already made available is published again (the release store
-	 * a driver makes after its descriptor writes): the notify alone orders it only through the
-	 * kick eventfd, which on uring the ring reads, where ThreadSanitizer cannot see it. */
 	if (packed) {
-		pd = (struct vring_packed_desc *)gp(ring(0)) + 3 * 2;
-		pd[2].flags &= ~htole16(VRING_DESC_F_WRITE);
-		__atomic_store_n(&pd->flags, pd->flags, __ATOMIC_RELEASE);
+		pd = (struct vring_packed_desc *)gp(ring(0)) + 3 * 2 + 2;
+		pd->flags &= ~htole16(VRING_DESC_F_WRITE);
 	} else {
-		struct vring_avail *a = gp(ring(0) + 0x1000);
-
 		sd = (struct vring_desc *)gp(ring(0)) + 3 * 2 + 2;
 		sd->flags &= ~htole16(VRING_DESC_F_WRITE);
-		__atomic_store_n(&a->idx, a->idx, __ATOMIC_RELEASE);
 	}
 	vdev->ops->queue_notify(vdev, &vdev->vqs[0]);
 	CHECK(test_wait_needs_reset(vdev, 2000),
