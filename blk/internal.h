@@ -180,6 +180,8 @@ void blk_uring_flush(struct blk_iothread *t);
 struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res);
 /* Completions are waiting (a read the page cache served finished inside the submit). */
 bool blk_uring_ready(struct blk_iothread *t);
+/* Requests are in flight (handed to the kernel, or queued for it, not yet reaped). */
+bool blk_uring_busy(struct blk_iothread *t);
 void blk_uring_fini(struct blk_iothread *t); /* waits for what is in flight, then frees */
 
 /* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */

@@ -34,15 +34,14 @@ static void take_kick(struct blk_dev *b, struct blk_queue *q)
 		kick_seen(b, q, v);
 }
 
-/* The thread's one queue when it serves one and has no io_uring, else NULL. Such a thread
- * sleeps in read() on the queue's eventfd, one system call a wakeup where poll() and read()
- * were two, and blk_threads_down() wakes it through that same eventfd. */
+/* The thread's one queue when it serves one, else NULL. Such a thread sleeps in read() on the
+ * queue's eventfd whenever it has nothing in flight (wait_work), one system call a wakeup where
+ * poll() and read() were two, and blk_threads_down() wakes it through that same eventfd. */
 static struct blk_queue *lone_queue(struct blk_iothread *t)
 {
 	struct blk_dev *b = t->b;
 
-	/* b->io, not t->uring: the thread clears t->uring as it ends, while stop() asks this. */
-	if (b->io == BLK_IO_URING || t->index + b->nr_threads < b->vdev.nr_vqs)
+	if (t->index + b->nr_threads < b->vdev.nr_vqs)
 		return NULL;
 	return &b->q[t->index];
 }
@@ -66,21 +65,24 @@ static bool wait_lone_kick(struct blk_dev *b, struct blk_queue *q)
 }
 
 /* Sleep until a kick on one of t's queues, a completion (uring) or stop, and take the kicks;
- * false on stop. */
+ * false on stop. A uring thread waits for its ring only while it has requests in flight: at
+ * depth 1 the page cache's reads complete inside the submit, and it sleeps in read() as the
+ * iothread path does. */
 static bool wait_work(struct blk_iothread *t, struct pollfd *pfd, unsigned n)
 {
 	struct blk_dev *b = t->b;
 	struct blk_queue *lq = lone_queue(t);
 	unsigned i = 2;
 
-	if (lq)
+	if (lq && !(t->uring && blk_uring_busy(t)))
 		return wait_lone_kick(b, lq);
 	while (poll(pfd, n, -1) < 0)
 		if (errno != EINTR) {
 			perror("kvmscope: virtio-blk IO thread: poll");
 			return false;
 		}
-	if (pfd[0].revents)
+	/* blk_threads_down() may have woken a lone queue's thread through its eventfd first */
+	if (pfd[0].revents || __atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
 		return false;
 	FOR_THREAD_QUEUE(b, t, q)
 	if (pfd[i++].revents)
@@ -168,7 +170,7 @@ void blk_threads_down(struct blk_dev *b)
 		struct blk_queue *lq = lone_queue(t);
 
 		if (t->live && lq)
-			eventfd_write(lq->kick_fd, 1); /* it sleeps there; stopping is set */
+			eventfd_write(lq->kick_fd, 1); /* it may sleep there; stopping is set */
 		blk_join(t->thread, &t->live, t->stop_fd);
 		if (t->uring)
 			blk_uring_fini(t);
