@@ -115,6 +115,12 @@ else
 	echo "SKIP chart.png: gnuplot not installed (bench says so)"
 	check "report.md says why there is no chart" grep -q "gnuplot is not installed" "$report"
 fi
+# The disk images live in bench's private local directory, not in --out: L1's results directory
+# is a 9p share without a page cache, where every read of an image there was a round trip to the
+# share's server and the figures were the share's. The report says where they were.
+check "bench --quick: no disk image left in --out" sh -c "! ls '$out/b' | grep -q '\\.img\$'"
+check "report.md names the image's directory and file system" \
+	grep -Eq '^- mini guest: .* sparse image in /[^ ]* \([a-z0-9/]+\)' "$report"
 # The vhost-user daemon's socket lives in a private directory, not in --out: an output directory
 # may be one that cannot hold a socket (a 9p or NFS share, as L1's results directory is; or a path
 # longer than a socket address's 108 bytes, which is what this uses).
