@@ -88,6 +88,10 @@ static const char usage_run[] =
     "                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
     "  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
     "                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
+    "  --no-coalesce        every byte the guest prints exits to kvmscope (by default KVM\n"
+    "                       keeps the console's transmit-register writes in its coalesced\n"
+    "                       ring, KVM_CAP_COALESCED_PIO, and kvmscope applies them in\n"
+    "                       order at the next exit: no exit per byte)\n"
     "  --no-sandbox         let the vCPU and IO threads make any system call (by default\n"
     "                       they run under a seccomp allow-list once the machine is\n"
     "                       built; a forbidden call is named and stops the guest)\n"
@@ -96,7 +100,7 @@ static const char usage_run[] =
 struct machine_options {
 	const char *kernel, *initrd, *append, *disk, *vhost_socket;
 	const char *disk_serial; /* GET_ID's answer; NULL: the disk file's name */
-	bool disk_ro, msix, pvh, no_sandbox;
+	bool disk_ro, msix, pvh, no_sandbox, no_coalesce;
 	uint64_t mem_size;
 	int smp;
 	unsigned blk_queues, iothreads; /* 0: the default (one queue per vCPU; one thread) */
@@ -160,7 +164,8 @@ static int machine_run(const struct machine_options *mo)
 	struct vm_config vc = {.mem_size = mo->mem_size,
 			       .nr_vcpus = mo->smp,
 			       .serial_out_fd = mo->step ? -1 : STDOUT_FILENO,
-			       .shared_ram = mo->blk_io == BLK_IO_VHOST_USER};
+			       .shared_ram = mo->blk_io == BLK_IO_VHOST_USER,
+			       .no_coalesce = mo->no_coalesce};
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct pci *pci = calloc(1, sizeof(*pci));
 	struct virtio_dev *blk = NULL;
@@ -204,6 +209,9 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("iothreads", "%u", mo->iothreads ? mo->iothreads : 1);
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
 		trace_info("vcpus", "%d", vm->nr_vcpus);
+		/* whether a console byte is a kvm_exit or a coalesced_io record */
+		trace_info("console_writes", "%s",
+			   vm->coalesced ? "coalesced (KVM_CAP_COALESCED_PIO)" : "exit");
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);
 		trace_info("cmdline", "%s", cmdline);
 		r = trace_start(&to);
@@ -364,6 +372,7 @@ static int cmd_run(int argc, char **argv)
 					     {"pvh", no_argument, NULL, 'p'},
 					     {"step", optional_argument, NULL, 's'},
 					     {"no-sandbox", no_argument, NULL, 'S'},
+					     {"no-coalesce", no_argument, NULL, 'C'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	static const char *const compat_words[] = {"auto", "on", "off"};
@@ -479,6 +488,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			mo.no_sandbox = true;
+			break;
+		case 'C':
+			mo.no_coalesce = true;
 			break;
 		case 'h':
 			fputs(usage_run, stdout);

@@ -178,6 +178,10 @@ void blk_uring_flush(struct blk_iothread *t);
 /* The next request the kernel completed and what its IO returned (bytes or -errno), or NULL when
  * none is waiting; the caller completes it (blk_req_end). */
 struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res);
+/* Completions are waiting (a read the page cache served finished inside the submit). */
+bool blk_uring_ready(struct blk_iothread *t);
+/* Requests are in flight (handed to the kernel, or queued for it, not yet reaped). */
+bool blk_uring_busy(struct blk_iothread *t);
 void blk_uring_fini(struct blk_iothread *t); /* waits for what is in flight, then frees */
 
 /* blk/vhost-user-blk.c: the device over a vhost-user backend (BLK_IO_VHOST_USER). */

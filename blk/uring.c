@@ -102,6 +102,16 @@ struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res)
 	return r;
 }
 
+bool blk_uring_ready(struct blk_iothread *t)
+{
+	return io_uring_cq_ready(&t->uring->ring) > 0;
+}
+
+bool blk_uring_busy(struct blk_iothread *t)
+{
+	return t->uring->inflight > 0;
+}
+
 void blk_uring_fini(struct blk_iothread *t)
 {
 	struct blk_uring *u = t->uring;
@@ -165,6 +175,18 @@ struct blk_req *blk_uring_reap(struct blk_iothread *t, ssize_t *res)
 	(void)t;
 	(void)res;
 	return NULL;
+}
+
+bool blk_uring_ready(struct blk_iothread *t)
+{
+	(void)t;
+	return false;
+}
+
+bool blk_uring_busy(struct blk_iothread *t)
+{
+	(void)t;
+	return false;
 }
 
 void blk_uring_fini(struct blk_iothread *t)

@@ -6,6 +6,8 @@
 #   --smp N         N vCPUs (give an SMP kernel with --kernel; QEMU 7.2 gives the device N queues)
 #   --shell         add kvmscope.shell: /init gives an interactive shell instead of rebooting
 #   --append STR    more kernel command line
+#   --cmdline STR   the kernel command line to start from instead of this script's own
+#                   (console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt); --append adds to it
 #   --trace FILE    QEMU's virtio_* and pci_cfg_* trace events, timestamped, into FILE
 #   --tcg           no KVM (QEMU's emulator): for machines without /dev/kvm
 #   --kernel F, --initrd F, --disk F   other files than guest/out/{vmlinux,initrd.img,disk.img}
@@ -14,6 +16,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 kernel=$dir/out/vmlinux initrd=$dir/out/initrd.img disk=$dir/out/disk.img
 modern="" smp=1 extra="" accel="-enable-kvm" trace=""
+cmdline="console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--legacy) modern=",disable-modern=on" ;;
@@ -26,13 +29,14 @@ while [ $# -gt 0 ]; do
 		shift ;;
 	--shell) extra="$extra kvmscope.shell" ;;
 	--append) extra="$extra $2"; shift ;;
+	--cmdline) cmdline=$2; shift ;;
 	--trace) trace=$2; shift ;;
 	--tcg) accel="-accel tcg" ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
 	--disk) disk=$2; shift ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -67,7 +71,7 @@ fi
 set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt$extra" \
+	-append "$cmdline$extra" \
 	-drive "file=$disk,format=raw,if=none,id=vda,cache=$cache" \
 	-device "virtio-blk-pci,drive=vda$modern" \
 	${trace:+-msg timestamp=on -trace enable=virtio_* -trace enable=pci_cfg_* -D "$trace"} \

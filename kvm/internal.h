@@ -19,6 +19,20 @@ void serial_destroy(struct serial *s);
 void serial_input(struct serial *s, const void *buf, size_t len);
 void serial_set_sink(struct serial *s, const struct serial_sink *sink);
 
+/* The coalesced ring (coalesced.c): KVM_REGISTER_COALESCED_MMIO for the console's transmit
+ * register when KVM offers coalesced port I/O; -errno when KVM refuses the zone. */
+int coalesced_init(struct vm *vm);
+/* Applies the writes waiting in vm's ring, in order; any thread, cheap when it is empty. */
+void coalesced_drain(struct vm *vm);
+/* The ring's writes from first to last onto the buses, each traced; first moves on as each is
+ * applied. Returns how many; 0 for a ring whose indices are out of range. */
+struct kvm_coalesced_mmio_ring;
+unsigned coalesced_ring_apply(struct kvm_coalesced_mmio_ring *ring, uint32_t max, struct bus *pio,
+			      struct bus *mmio);
+
+/* Serial console output waiting for a newline: written now (any thread). */
+void serial_flush(struct serial *s);
+
 /* Fixed platform ports: debug exit, marker, i8042 reset, unclaimed legacy probes (platform.c). */
 int platform_init(struct vm *vm);
 

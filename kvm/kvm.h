@@ -118,6 +118,12 @@ struct vm {
 	uint32_t next_gsi;
 
 	struct serial *serial;
+	/* KVM's coalesced ring (coalesced.c), NULL when every write exits; coalesced_lock keeps
+	 * its writes in order when a vCPU and the console loop drain it at once. */
+	struct kvm_coalesced_mmio_ring *coalesced;
+	uint32_t coalesced_max;
+	pthread_mutex_t coalesced_lock;
+	uint64_t coalesced_writes; /* applied from the ring, under coalesced_lock */
 	char marker[64];
 	unsigned marker_len;
 
@@ -135,6 +141,7 @@ struct vm_config {
 	int serial_out_fd; /* where the guest console goes, or -1 */
 	int nr_vcpus;	   /* 0 means 1 */
 	bool shared_ram;   /* guest RAM in a memfd another process may map (vhost-user) */
+	bool no_coalesce;  /* every console byte exits (--no-coalesce), no coalesced ring */
 };
 
 /* -errno; message on stderr. -E2BIG: more vCPUs than the host's KVM allows. */

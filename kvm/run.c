@@ -224,7 +224,11 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (vm->stop_reason == VM_RUNNING) {
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		int ran = ioctl(vcpu->fd, KVM_RUN, 0);
+
+		/* The writes KVM held back came first: they reach the devices before this exit. */
+		coalesced_drain(vm);
+		if (ran < 0) {
 			if (errno == EINTR && halted_for_good(vcpu))
 				break;
 			/* KVM did return to user space (kvm_userspace_exit with -EINTR): record it. */
@@ -270,6 +274,9 @@ static int exit_status(const struct vm *vm)
 }
 
 #define HALT_CHECK_MS 1000 /* a quiet console this long: look for a guest halted for good */
+/* How late a byte the guest printed may show when the guest makes no exit after it (it printed
+ * a prompt and halted): the coalesced ring and the serial's partial line are looked at so often. */
+#define CONSOLE_TICK_MS 50
 
 static void kick_vcpus(struct vm *vm, int nr)
 {
@@ -291,15 +298,24 @@ static void console_loop(struct vm *vm, int in_fd)
 	struct pollfd pfd[2] = {{.fd = vm->stop_fd, .events = POLLIN},
 				{.fd = in_fd, .events = POLLIN}};
 	char buf[64];
+	int quiet_ms = 0;
 
 	while (vm->stop_reason == VM_RUNNING) {
 		pfd[1].fd = in_fd; /* a negative fd is skipped by poll() */
-		int n = poll(pfd, 2, HALT_CHECK_MS);
+		int n = poll(pfd, 2, CONSOLE_TICK_MS);
 
-		if (n == 0) /* quiet for a while: is the guest halted for good? */
+		if (n == 0) {
+			coalesced_drain(vm);
+			serial_flush(vm->serial);
+			quiet_ms += CONSOLE_TICK_MS;
+		}
+		if (quiet_ms >= HALT_CHECK_MS) { /* quiet for a while: halted for good? */
+			quiet_ms = 0;
 			halt_check_round(vm);
+		}
 		if (n <= 0 || !(pfd[1].revents & (POLLIN | POLLHUP)))
 			continue;
+		quiet_ms = 0;
 		ssize_t len = read(in_fd, buf, sizeof(buf));
 		if (len <= 0) {
 			in_fd = -1; /* end of input: the guest keeps running without it */
@@ -374,6 +390,9 @@ int vm_run(struct vm *vm, int console_in_fd)
 	kick_vcpus(vm, started);
 	for (int i = 0; i < started; i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
+	/* What the guest wrote last, if no exit followed it, is still owed to the console. */
+	coalesced_drain(vm);
+	serial_flush(vm->serial);
 
 	TRACE(VM_STATE, 0, TRACE_VM_STOPPED);
 	report_fallbacks(vm);

@@ -8,7 +8,8 @@
 
 #include "kvm/internal.h"
 
-#define RX_SIZE 256
+#define RX_SIZE	 256
+#define OUT_SIZE 512 /* console output held until a newline: one write() a line, not a byte */
 
 struct serial {
 	struct vm *vm;
@@ -22,6 +23,8 @@ struct serial {
 	unsigned rx_head, rx_count;
 	uint64_t tx_bytes;
 	struct serial_sink sink;
+	uint8_t out[OUT_SIZE];
+	unsigned out_len;
 };
 
 /* The interrupt the UART reports now, as IIR encodes it (UART_IIR_NO_INT when none). */
@@ -66,13 +69,31 @@ static uint8_t rx_pop(struct serial *s)
 	return c;
 }
 
+static void flush_locked(struct serial *s)
+{
+	unsigned done = 0;
+
+	while (done < s->out_len && s->out_fd >= 0) {
+		ssize_t n = write(s->out_fd, s->out + done, s->out_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			s->out_fd = -1; /* the terminal went away: keep running, stop writing */
+		if (n <= 0)
+			break; /* a full non-blocking pipe drops the rest, as a UART overruns */
+		done += (unsigned)n;
+	}
+	s->out_len = 0;
+}
+
 static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & UART_MCR_LOOP) {
 		rx_push(s, c);
 	} else {
-		if (s->out_fd >= 0 && write(s->out_fd, &c, 1) < 0 && errno != EAGAIN)
-			s->out_fd = -1; /* the terminal went away: keep running, stop writing */
+		s->out[s->out_len++] = c;
+		if (c == '\n' || s->out_len == OUT_SIZE)
+			flush_locked(s);
 		if (s->sink.fn)
 			s->sink.fn(s->sink.opaque, c);
 		s->tx_bytes++;
@@ -157,6 +178,9 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 			s->dlm = v;
 			break;
 		}
+		/* Linux ends each console write and each transmit burst with an IER write: the
+		 * end of the guest's output for now, so the partial line (a prompt) goes out. */
+		flush_locked(s);
 		/* Enabling THRI with THR empty raises THRE at once, as the 16550 does. */
 		if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 			s->thr_ipending = true;
@@ -222,8 +246,16 @@ void serial_destroy(struct serial *s)
 	if (!s)
 		return;
 	bus_del(&s->vm->pio, &s->dev);
+	flush_locked(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+void serial_flush(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	flush_locked(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void serial_input(struct serial *s, const void *buf, size_t len)

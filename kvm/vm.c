@@ -15,9 +15,42 @@
 
 #define TSS_ADDR	  0xfffbd000 /* three pages just under the BIOS area, unused by us */
 #define IDENTITY_MAP_ADDR 0xfffbc000
+#define RAM_ALIGN	  (2ull << 20) /* an x86 large page */
+
+/* A mapping of size bytes whose start is RAM_ALIGN-aligned: mmap only promises a page, so take
+ * RAM_ALIGN more of address space, place the mapping on the aligned address inside it, and give
+ * back the rest. MAP_FAILED with errno set on failure. */
+static void *mmap_aligned(uint64_t size, int flags, int fd, uint64_t off)
+{
+	uint64_t span = size + RAM_ALIGN;
+	uint8_t *res =
+	    mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p, *end;
+
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	p = (uint8_t *)(((uintptr_t)res + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
+	end = p + size;
+	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)off) ==
+	    MAP_FAILED) {
+		int err = errno;
+		munmap(res, span);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (p > res)
+		munmap(res, p - res);
+	if (res + span > end)
+		munmap(end, res + span - end);
+	return p;
+}
 
 /* Guest RAM at gpa: anonymous memory, or (fd >= 0) the memfd's bytes from off, shared so that
- * a vhost-user backend mapping the same fd sees what the guest wrote. */
+ * a vhost-user backend mapping the same fd sees what the guest wrote. 2 MiB-aligned in our
+ * address space as gpa is in the guest's: only then can a transparent huge page back a 2 MiB
+ * of guest RAM and KVM map it to the guest as one 2 MiB page (KVM needs host and guest address
+ * to agree modulo 2 MiB). Unaligned, every 4 KiB the guest first touches costs a nested-paging
+ * fault of its own (docs/bench.md). */
 static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, int fd, uint64_t off,
 		   uint8_t **host)
 {
@@ -25,10 +58,9 @@ static int map_ram(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, in
 	void *p;
 
 	if (fd >= 0)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, off);
+		p = mmap_aligned(size, MAP_SHARED | MAP_NORESERVE, fd, off);
 	else
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		p = mmap_aligned(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_HUGEPAGE);
@@ -167,6 +199,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	for (int i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->halt_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
@@ -237,6 +270,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	r = platform_init(vm);
 	if (r < 0)
 		return fail("platform ports", r);
+	r = cfg->no_coalesce ? 0 : coalesced_init(vm);
+	if (r < 0)
+		return fail("KVM_REGISTER_COALESCED_MMIO (the console's transmit register)", r);
 	return 0;
 }
 
@@ -244,6 +280,7 @@ void vm_destroy(struct vm *vm)
 {
 	serial_destroy(vm->serial);
 	vm->serial = NULL;
+	vm->coalesced = NULL; /* it lies in vCPU 0's kvm_run mapping, unmapped below */
 	for (int i = 0; i < VM_MAX_VCPUS; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

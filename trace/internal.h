@@ -163,7 +163,9 @@ uint64_t trace_arg_value(const struct trace_event_info *e, unsigned i, const uin
  * starts empty, or from `base` when the first item removes. -1 with a message in err. */
 int trace_events_mask(const char *globs, uint64_t base, uint64_t *mask, char *err, size_t errlen);
 #define TRACE_MASK_ALL	   ((TRACE_EV_NR == 64 ? 0 : (1ULL << TRACE_EV_NR)) - 1)
-#define TRACE_MASK_DEFAULT (TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT))
+/* The verbose class, one record per exit or per console byte, is off unless asked for. */
+#define TRACE_MASK_DEFAULT                                                                         \
+	(TRACE_MASK_ALL & ~(1ULL << TRACE_EV_KVM_EXIT | 1ULL << TRACE_EV_COALESCED_IO))
 /* An argument by its name in the catalogue: set (its index in the event's arguments, or -1 when
  * the event has none of that name) and read (def when none). */
 int trace_rec_set(struct trace_rec *r, const char *name, uint64_t v);

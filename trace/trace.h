@@ -153,7 +153,11 @@
 	  P(queue, U, id, U), P(slot, U, wrap, U), A(descs, U), A(flags, DESCFLAGS))            \
 	X(SPLIT_POP, "split_pop", REQUEST,                                                         \
 	  "split ring: the device took a chain's head from the avail ring (virtio 1.2 §2.7.13.2)", \
-	  P(queue, U, head, U), A(avail, RINGIDX), A(avail_idx, RINGIDX), A(descs, U))
+	  P(queue, U, head, U), A(avail, RINGIDX), A(avail_idx, RINGIDX), A(descs, U))             \
+	X(COALESCED_IO, "coalesced_io", EXIT,                                                      \
+	  "a guest write KVM kept in its coalesced ring (no exit), applied by kvmscope in order "  \
+	  "at a later exit or console tick; pio=1 for a port",                                     \
+	  A(addr, HEX), P(len, U, pio, U), A(data, HEX))
 
 /* Event classes: what --trace-events and --events can name besides single events. */
 #define TRACE_CLASSES(C)                                                                           \
@@ -334,6 +338,15 @@ extern __thread struct trace_thread trace_self;
 static inline void trace_guest_exit(void)
 {
 	trace_self.ctx_stale = true;
+}
+
+/* Events from here to the next trace_guest_exit() have no guest context: what caused them ran
+ * before this exit (writes KVM held in its coalesced ring), at code the trace cannot name. */
+static inline void trace_guest_none(void)
+{
+	trace_self.ctx_stale = false;
+	trace_self.rip = 0;
+	trace_self.stack = 0;
 }
 
 /* Reads guest memory at addr (physical or virtual, per the function); 0 or -errno. */

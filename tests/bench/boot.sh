@@ -3,7 +3,12 @@
 # Boots guest/out/{vmlinux,initrd.img,disk.img} under ./kvmscope and under QEMU (guest/qemu-run.sh),
 # one after the other, N times each (default 1), and times from process start until `KVMSCOPE-INIT`
 # appears on each console. Prints both times and the ratio kvmscope/QEMU (median over the runs).
-# Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log.
+# Both VMMs boot with the same kernel command line: QEMU gets the one kvmscope's first boot had
+# (its guest prints it), compatibility words and tsc_early_khz= included.
+# Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log
+# (BOOT_LOGDIR=DIR: in DIR). KVMSCOPE=PATH: time that kvmscope binary instead of ./kvmscope.
+# A boot with no console line in BOOT_FIRST_LINE seconds (default 120) is stopped and booted once
+# more, and says so (in L1 a VM has hung at its start now and then).
 # Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, docs/platform.md).
 cd "$(dirname "$0")/../.." || exit 2
 runs=1 timeout=900 do_kvmscope=1 do_qemu=1
@@ -13,7 +18,7 @@ while [ $# -gt 0 ]; do
 	-t) timeout=$2; shift ;;
 	--qemu-only) do_kvmscope=0 ;;
 	--kvmscope-only) do_qemu=0 ;;
-	-h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "boot.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -23,23 +28,37 @@ kernel=guest/out/vmlinux initrd=guest/out/initrd.img disk=guest/out/disk.img
 for f in $kernel $initrd $disk; do
 	[ -r "$f" ] || { echo "boot.sh: $f missing; build it with: make guest-linux" >&2; exit 2; }
 done
-if [ $do_kvmscope = 1 ] && [ ! -x ./kvmscope ]; then
-	echo "boot.sh: ./kvmscope not built (make kvmscope); timing QEMU only"
+kvmscope=${KVMSCOPE:-./kvmscope}
+if [ $do_kvmscope = 1 ] && [ ! -x "$kvmscope" ]; then
+	echo "boot.sh: $kvmscope is not an executable (make kvmscope); timing QEMU only"
 	do_kvmscope=0
 fi
 [ -w /dev/kvm ] || { echo "boot.sh: /dev/kvm missing or not writable" >&2; exit 2; }
-logdir=tests/out/bench
+logdir=${BOOT_LOGDIR:-tests/out/bench}
 mkdir -p "$logdir"
+first_line=${BOOT_FIRST_LINE:-120}
+case "$first_line" in '' | *[!0-9]* | 0) echo "boot.sh: BOOT_FIRST_LINE wants a positive number of seconds, got '$first_line'" >&2; exit 2 ;; esac
+[ "$first_line" -gt "$timeout" ] && first_line=$timeout
 
 # boot NAME RUN CMD...: run CMD, stamp each console line with microseconds since start, and set
-# T_INIT, T_IO, T_END (seconds, "-" when not seen) and IO_LINE.
+# T_INIT, T_IO, T_END (seconds, "-" when not seen) and IO_LINE; T_HUNG=1 when no console line came
+# in $first_line seconds and CMD was stopped.
 boot() {
-	local name=$1 run=$2 log line start now t
+	local name=$1 run=$2 log line start now t pidf wait=$first_line
 	shift 2
-	log=$logdir/boot-$name-$run.log
-	T_INIT=- T_IO=- T_END=- IO_LINE=""
+	log=$logdir/boot-$name-$run.log pidf=$logdir/.boot-$$.pid
+	T_INIT=- T_IO=- T_END=- IO_LINE="" T_HUNG=0
 	start=${EPOCHREALTIME/./}
-	while IFS= read -r line; do
+	while :; do
+		IFS= read -r ${wait:+-t "$wait"} line
+		t=$?
+		if [ $t -gt 128 ]; then # no first line in time: stop timeout(1), which stops CMD
+			T_HUNG=1
+			kill "$(cat "$pidf")" 2>/dev/null
+			break
+		fi
+		[ $t = 0 ] || break
+		wait=""
 		now=${EPOCHREALTIME/./}
 		t=$(((now - start) / 10000))
 		t=$((t / 100)).$(printf '%02d' $((t % 100)))
@@ -48,7 +67,8 @@ boot() {
 		*KVMSCOPE-INIT*) [ "$T_INIT" = - ] && T_INIT=$t ;;
 		*KVMSCOPE-IO-*) [ "$T_IO" = - ] && T_IO=$t IO_LINE=${line%%$'\r'} ;;
 		esac
-	done < <(: >"$log"; exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
+	done < <(: >"$log"; echo $BASHPID >"$pidf"; exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
+	rm -f "$pidf"
 	now=${EPOCHREALTIME/./}
 	t=$(((now - start) / 10000))
 	T_END=$((t / 100)).$(printf '%02d' $((t % 100)))
@@ -56,18 +76,31 @@ boot() {
 		"$T_INIT" "${IO_LINE:+${IO_LINE%% *}}" "$T_IO" "$T_END" "$log"
 }
 
+# boot_again NAME RUN CMD...: boot, and once more when the first gave no console line in time
+boot_again() {
+	boot "$@"
+	[ $T_HUNG = 1 ] || return 0
+	echo "boot.sh: $1 run $2: no console line in $first_line s, stopped; booting it once more"
+	boot "$@"
+}
+
 median() { tr ' ' '\n' | grep -v '^-\?$' | sort -n | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else print "-"}'; }
 
 echo "boot.sh: seconds from process start to KVMSCOPE-INIT on the console, $runs run(s) each"
-k_times="" q_times="" fail=0
+k_times="" q_times="" fail=0 cmdline=""
 for i in $(seq 1 "$runs"); do
 	if [ $do_kvmscope = 1 ]; then
-		boot kvmscope "$i" ./kvmscope run --kernel $kernel --initrd $initrd --disk $disk
+		boot_again kvmscope "$i" "$kvmscope" run --kernel $kernel --initrd $initrd --disk $disk
 		k_times="$k_times $T_INIT"
 		[ "$T_INIT" = - ] && fail=1
+		if [ -z "$cmdline" ]; then
+			cmdline=$(sed -n 's/.*Kernel command line: //p' "$logdir/boot-kvmscope-$i.log" | head -1 |
+				tr -d '\r' | sed 's/ *$//')
+			echo "boot.sh: both VMMs boot with: ${cmdline:-(kvmscope's guest did not print its command line: QEMU gets qemu-run.sh's own)}"
+		fi
 	fi
 	if [ $do_qemu = 1 ]; then
-		boot qemu "$i" guest/qemu-run.sh
+		boot_again qemu "$i" guest/qemu-run.sh ${cmdline:+--cmdline "$cmdline"}
 		q_times="$q_times $T_INIT"
 		[ "$T_INIT" = - ] && fail=1
 	fi

@@ -115,6 +115,12 @@ else
 	echo "SKIP chart.png: gnuplot not installed (bench says so)"
 	check "report.md says why there is no chart" grep -q "gnuplot is not installed" "$report"
 fi
+# The disk images live in bench's private local directory, not in --out: L1's results directory
+# is a 9p share without a page cache, where every read of an image there was a round trip to the
+# share's server and the figures were the share's. The report says where they were.
+check "bench --quick: no disk image left in --out" sh -c "! ls '$out/b' | grep -q '\\.img\$'"
+check "report.md names the image's directory and file system" \
+	grep -Eq '^- mini guest: .* sparse image in /[^ ]* \([a-z0-9/]+\)' "$report"
 # The vhost-user daemon's socket lives in a private directory, not in --out: an output directory
 # may be one that cannot hold a socket (a 9p or NFS share, as L1's results directory is; or a path
 # longer than a socket address's 108 bytes, which is what this uses).
@@ -146,7 +152,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	check "bench: a run that hangs once is stopped and taken again (status $rc)" [ "$rc" = 0 ]
 	check "  ... the progress lines say so" \
 		grep -q "qemu-mainloop depth 1 run 1: no result after 15 s, stopped; running it once more" "$out/hprogress"
-	check "  ... report.md lists the run" grep -q "taken again: qemu-mainloop depth 1 run 1$" "$out/h/report.md"
+	check "  ... report.md lists the run" grep -qF "taken again: qemu-mainloop depth 1 run 1 (no result in 15 s)" "$out/h/report.md"
 	check "  ... the row has its figure" has_in "$out/h/results.csv" io qemu-mainloop "depth 1" ticks_per_read
 else
 	echo "SKIP bench with a hung run: qemu-system-x86_64 not installed"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/virtio_blk.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -15,13 +16,14 @@
 #include "tests/check.h"
 
 #define RAM_SIZE  (4 << 20)
-#define QSIZE	  128
+#define QSIZE	  256 /* room for more 3-descriptor reads than uring has slots */
 #define DESC_GPA  0x1000
 #define AVAIL_GPA 0x3000
 #define USED_GPA  0x4000
 #define HDR_GPA	  0x10000  /* 64 bytes a slot: header, status at +32, discard segments at +40 */
 #define DATA_GPA  0x100000 /* 16 KiB a slot */
 #define SLOTS	  32
+#define MANY	  80 /* > BLK_URING_DEPTH (64) */
 #define DISK_SECT 2048
 #define SERIAL	  "kvmscope-test-serial" /* exactly 20 bytes: no NUL in GET_ID */
 
@@ -114,8 +116,8 @@ static uint8_t status_of(int k)
 	return *(uint8_t *)gp(hdr_gpa(k) + 32);
 }
 
-/* Put the chain of slot k (descriptors 4k..) in the avail ring; status preset to 0xff. */
-static void drv_chain(int k, const struct seg *s, int n)
+/* Put the chain of slot k (descriptors first..) in the avail ring; status preset to 0xff. */
+static void drv_chain_at(int first, int k, const struct seg *s, int n)
 {
 	struct vring_desc *d = gp(DESC_GPA);
 	struct vring_avail *a = gp(AVAIL_GPA);
@@ -124,13 +126,13 @@ static void drv_chain(int k, const struct seg *s, int n)
 
 	*(uint8_t *)gp(hdr_gpa(k) + 32) = 0xff;
 	for (i = 0; i < n; i++) {
-		d[4 * k + i].addr = htole64(s[i].gpa);
-		d[4 * k + i].len = htole32(s[i].len);
-		d[4 * k + i].flags = htole16((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
+		d[first + i].addr = htole64(s[i].gpa);
+		d[first + i].len = htole32(s[i].len);
+		d[first + i].flags = htole16((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
 					     (s[i].write ? VRING_DESC_F_WRITE : 0));
-		d[4 * k + i].next = htole16(4 * k + i + 1);
+		d[first + i].next = htole16(first + i + 1);
 	}
-	a->ring[avail_idx % QSIZE] = htole16(4 * k);
+	a->ring[avail_idx % QSIZE] = htole16(first);
 	/* used_event (§2.7.7): like Linux, ask for an interrupt at the next used entry. The
 	 * device reads these two words whenever it completes: atomic, as a vCPU's stores are. */
 	used_event = le16toh(((struct vring_used *)gp(USED_GPA))->idx) + (quiet ? 1000 : 0);
@@ -138,6 +140,11 @@ static void drv_chain(int k, const struct seg *s, int n)
 	__atomic_store_n(&a->flags, htole16(quiet ? VRING_AVAIL_F_NO_INTERRUPT : 0),
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&a->idx, htole16(++avail_idx), __ATOMIC_RELEASE);
+}
+
+static void drv_chain(int k, const struct seg *s, int n)
+{
+	drv_chain_at(4 * k, k, s, n);
 }
 
 /* A request in slot k: header, data of len bytes (written by the device for IN and GET_ID),
@@ -418,6 +425,38 @@ static void check_batch(void)
 	      "%s: %llu in flight at most", label, (unsigned long long)s.max_inflight);
 }
 
+/* More reads made available at once than uring has slots, one kick: the thread stops popping
+ * when every slot is in flight and must come back for the rest as reads complete (the page
+ * cache completes them inside the submit, with no poll() wakeup after). */
+static void check_beyond_slots(void)
+{
+	struct blk_stats s;
+	uint8_t pat[4096];
+	int k, ok = 1;
+
+	for (k = 0; k < MANY; k++) {
+		struct virtio_blk_outhdr *h = gp(hdr_gpa(k));
+
+		*h = (struct virtio_blk_outhdr){htole32(VIRTIO_BLK_T_IN), 0, htole64(8 * (k % 32))};
+		drv_chain_at(3 * k, k,
+			     (struct seg[]){{hdr_gpa(k), 16, false},
+					    {data_gpa(k), 4096, true},
+					    {hdr_gpa(k) + 32, 1, true}},
+			     3);
+	}
+	drv_kick();
+	CHECK(drv_wait(), "%s: %d reads, one kick: all used", label, MANY);
+	for (k = 0; k < MANY; k++) {
+		ok &= status_of(k) == VIRTIO_BLK_S_OK;
+		ok &= pread(disk_fd, pat, 4096, 8 * (k % 32) * 512) == 4096;
+		ok &= memcmp(pat, gp(data_gpa(k)), 4096) == 0;
+	}
+	blk_get_stats(vdev, &s);
+	CHECK(ok && s.max_inflight <= 64,
+	      "%s: %d reads: every status OK, every buffer right, %llu in flight at most", label,
+	      MANY, (unsigned long long)s.max_inflight);
+}
+
 static void check_interrupts(void)
 {
 	struct blk_stats s0, s1;
@@ -474,6 +513,7 @@ static void run_suite(const char *name, enum blk_io io, const struct virtio_tran
 	check_errors();
 	check_discard_wz();
 	check_batch();
+	check_beyond_slots();
 	check_interrupts();
 	blk_get_stats(vdev, &s);
 	if (t->traced_guest_notifier)
@@ -518,6 +558,54 @@ static void run_reset_race(void)
 	blk_get_stats(vdev, &s);
 	CHECK(dev_status() == 0 && s.guest_errors == 1,
 	      "reset-race: the reset completes, the guest error was seen");
+	blk_destroy(vdev);
+	unlink(path);
+}
+
+static void reset_hung(int sig)
+{
+	static const char m[] =
+	    "FAIL idle-reset: a reset with the IO thread asleep never returned\n";
+
+	(void)sig;
+	if (write(1, m, sizeof(m) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* A reset while the IO thread sleeps and no notify follows: the stop must wake the thread
+ * itself (a thread with one queue sleeps in read() on that queue's eventfd), and that wakeup
+ * is no guest notify. */
+static void run_idle_reset(const char *name, enum blk_io io, const struct virtio_transport_ops *t)
+{
+	char *path = make_disk();
+	struct blk_stats s0, s1;
+	uint8_t st;
+	int r;
+
+	label = name;
+	r = bring_up(path, false, io, t, 0);
+	if (r == -ENOTSUP && io == BLK_IO_URING) {
+		printf("SKIP %s: kvmscope was built without liburing\n", name);
+		unlink(path);
+		return;
+	}
+	CHECK(r == 0, "%s: device up", name);
+	if (r < 0)
+		return;
+	st = run_req(VIRTIO_BLK_T_GET_ID, 0, 20);
+	nanosleep(&(struct timespec){0, 20000000}, NULL); /* the thread is back asleep */
+	blk_get_stats(vdev, &s0);
+	signal(SIGALRM, reset_hung);
+	alarm(5);
+	set_status(0);
+	alarm(0);
+	blk_get_stats(vdev, &s1);
+	CHECK(st == VIRTIO_BLK_S_OK && dev_status() == 0,
+	      "%s: a reset with the IO thread asleep returns", name);
+	CHECK(s1.notifies == s0.notifies,
+	      "%s: the stop's wakeup is not counted as a notify (%llu, then %llu)", name,
+	      (unsigned long long)s0.notifies, (unsigned long long)s1.notifies);
 	blk_destroy(vdev);
 	unlink(path);
 }
@@ -626,6 +714,9 @@ int main(void)
 	run_suite("uring", BLK_IO_URING, &wired, 0);
 	run_suite("uring-no-event-idx", BLK_IO_URING, &plain, 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	run_reset_race();
+	run_idle_reset("idle-reset iothread", BLK_IO_IOTHREAD, &plain);
+	run_idle_reset("idle-reset iothread+eventfds", BLK_IO_IOTHREAD, &wired);
+	run_idle_reset("idle-reset uring", BLK_IO_URING, &wired);
 	run_ro();
 	run_config();
 	free(vm.mem.lo);

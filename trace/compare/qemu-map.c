@@ -170,6 +170,11 @@ static const struct qemu_func map[TRACE_EV_NR] = {
       "the vCPU thread's loop: kvm_handle_io(), "
       "address_space_rw() for MMIO",
       "accel/kvm/kvm-all.c", NULL),
+    Q(COALESCED_IO, "kvm_flush_coalesced_mmio_buffer()",
+      "qemu_flush_coalesced_mmio_buffer(), before an access to a region marked "
+      "flush_coalesced",
+      "accel/kvm/kvm-all.c",
+      "QEMU 7.2 coalesces the RTC's index port 0x70 (hw/rtc/mc146818rtc.c), not its UART"),
     Q(TRACE_DROPS, NULL, NULL, NULL, "kvmscope's own bookkeeping"),
     Q(TRACE_PAUSE, NULL, NULL, NULL,
       "kvmscope's own bookkeeping (QEMU: the monitor's trace-event command)"),

@@ -43,7 +43,9 @@ if [ $host = 1 ] && ! command -v python3 >/dev/null; then
 fi
 # A private directory on local storage for what must not live in --out, which may be a share
 # (L1's results directory is 9p): the vhost-user socket (no socket there, nor in a path over 108
-# bytes) and the timed traced row's trace (written while timed; moved to logs/ after).
+# bytes), the timed traced row's trace (written while timed; moved to logs/ after) and the disk
+# images (on a share without a page cache every read would be a round trip to the share's server,
+# and the figures that of the share).
 priv=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
 trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$priv"' EXIT
 # vhost-user: one qemu-storage-daemon serves the whole run (the source tree's
@@ -54,8 +56,8 @@ case " $paths " in *" vhost-user "*)
 		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
 	else
 		vu_sock=$priv/vu.sock
-		truncate -s 64M "$out/vu.img" &&
-			sh "$src/guest/vhost-user-blk.sh" "$out/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
+		truncate -s 64M "$priv/vu.img" &&
+			sh "$src/guest/vhost-user-blk.sh" "$priv/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
 				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
 			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
 	fi
@@ -87,7 +89,9 @@ traced=""
 set -- $cells
 case " $paths " in *" vcpu "*) traced="vcpu-traced$(cell_of "$1")" ;; esac
 
-truncate -s 64M "$out/disk.img" || exit 1 # sparse: reads come from the page cache
+image=$priv/disk.img
+truncate -s 64M "$image" || exit 1 # sparse, local: reads come from the page cache
+image_fs=$(stat -f -c %T "$priv" 2>/dev/null) # the report names it (tmpfs, ext2/ext3, ...)
 
 # --- The mini guest's load: one run prints "load: C reads done, depth D, T tsc ticks (P per
 # read), I queue irqs". raw lines: SECTION CONFIG CASE METRIC VALUE.
@@ -117,7 +121,7 @@ run_kvmscope() { # PATH[:packed][:qN] DEPTH LOG [RUN OPTIONS...]
 	local io=${1%%:*} depth=$2 log=$3 ring nq guest
 	cell_opts "$1"
 	shift 3
-	local disk=(--disk "$out/disk.img" --blk-io "$io") more=()
+	local disk=(--disk "$image" --blk-io "$io") more=()
 	[ "$io" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$vu_sock")
 	[ $ring = packed ] && more+=(--ring packed)
 	[ "$nq" != 1 ] && more+=(--blk-queues "$nq")
@@ -143,13 +147,13 @@ run_qemu() {
 	timeout "$run_timeout" qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
 		-no-reboot -kernel "$mini" -append "test=load count=$count depth=$depth qsize=$qsize$guest" \
 		-device isa-debug-exit,iobase=0xf4,iosize=1 "${obj[@]}" \
-		-drive "if=none,id=d0,file=$out/disk.img,format=raw,cache=writeback$drive" \
+		-drive "if=none,id=d0,file=$image,format=raw,cache=writeback$drive" \
 		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev" >"$log" 2>&1 </dev/null
 }
 
 # The host's own 4 KiB random reads of the image (pread, one at a time): the ceiling.
 run_host() { # LOG
-	python3 - "$out/disk.img" "$count" >"$1" 2>&1 <<-'EOF'
+	python3 - "$image" "$count" >"$1" 2>&1 <<-'EOF'
 	import os, random, sys, time
 	fd = os.open(sys.argv[1], os.O_RDONLY); n = int(sys.argv[2]); rnd = random.Random(1)
 	blocks = os.fstat(fd).st_size // 4096
@@ -208,7 +212,7 @@ again() {
 	"$@"
 	[ $? = 124 ] || return 0
 	say "$(label "$c") depth $d run $rep: no result after $run_timeout s, stopped; running it once more"
-	rerun_note="${rerun_note:+$rerun_note; }$(label "$c") depth $d run $rep"
+	rerun_note="${rerun_note:+$rerun_note; }$(label "$c") depth $d run $rep (no result in $run_timeout s)"
 	"$@"
 }
 [ -t 2 ] && cr=$'\r\033[K' || cr=""
@@ -292,6 +296,10 @@ else
 		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
 	}' "$out/logs/boot.txt" >>"$out/raw"
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
+	# boots that gave no console line in time and were booted once more (boot.sh says so)
+	while read -r vmm run n; do
+		rerun_note="${rerun_note:+$rerun_note; }$vmm boot $run (no console line in $n s)"
+	done < <(sed -n 's/^boot.sh: \([a-z]*\) run \([0-9]*\): no console line in \([0-9]*\) s.*/\1 \2 \3/p' "$out/logs/boot.txt")
 	if [ "${BENCH_FIO:-1}" = 0 ]; then
 		long_note="--no-fio: no fio in Linux"
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
@@ -460,9 +468,9 @@ kvm_kind=$("$KVMSCOPE" bench --machine) # the module loaded, DMI, CPUID (kvm/hos
 	echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) online; KVM: $kvm_kind"
 	echo "- load average at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { if (l > n) printf "- **loaded**: a load average above the %d cores at the start; other work shared the CPUs, so these figures show that bench ran, not how fast anything is\n", n }'
-	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image, queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
+	echo "- mini guest: $count random 4 KiB reads per run from a 64 MiB sparse image in ${priv%/*} (${image_fs:-file system unknown}), queue of $qsize; reads per second from TSC ticks at $((tsc_hz / 1000)) kHz ($tsc_from)"
 	for note in "$qemu_note" "$host_note" "$vhost_note" "$long_note" "$chart_note"; do [ -n "$note" ] && echo "- $note"; done
-	[ -n "$rerun_note" ] && echo "- runs stopped after $run_timeout s without a result and taken again: $rerun_note"
+	[ -n "$rerun_note" ] && echo "- runs stopped without a result and taken again: $rerun_note"
 	echo
 	echo '```'
 	echo "$table"

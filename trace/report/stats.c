@@ -1,6 +1,7 @@
 /* trace/report/stats.c - `kvmscope trace stats FILE`: counts per event, records lost, records and
  * queue notifies per thread (which vCPU drove the IO), requests, bytes, notifies and interrupts
  * per queue, per-request latency percentiles and exits per IO. */
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,8 @@ static void print_ns(FILE *f, const char *label, uint64_t ns)
 
 static void print_header(FILE *f, const struct trace_file *tf)
 {
-	static const char *const keys[] = {"kernel",   "vcpus",	  "transport", "io_path",
-					   "host_kvm", "version", "vmm_rss_kib"};
+	static const char *const keys[] = {"kernel",   "vcpus",	  "transport",	    "io_path",
+					   "host_kvm", "version", "console_writes", "vmm_rss_kib"};
 	char buf[512];
 	uint64_t span = tf->nrec ? tf->rec[tf->nrec - 1].ts - tf->hdr.start_ns : 0;
 
@@ -208,6 +209,83 @@ static void print_queues(FILE *f, const struct trace_file *tf)
 	free(v);
 }
 
+/* Exits by kind, address and direction, and the writes KVM coalesced instead of exiting: where
+ * a run's exits went (an exit that is a guest's access names the port or MMIO address). */
+struct exit_stats {
+	uint16_t ev;
+	uint32_t reason;
+	uint64_t addr;
+	uint32_t rw;
+	uint64_t count;
+	const struct trace_rec *first; /* for the decoded reason */
+};
+
+static int cmp_exit(const void *a, const void *b)
+{
+	const struct exit_stats *x = a, *y = b;
+	return (x->count < y->count) - (x->count > y->count);
+}
+
+#define EXITS_SHOWN 16
+
+static void print_exits(FILE *f, const struct trace_file *tf)
+{
+	struct exit_stats *v = NULL;
+	size_t n = 0, cap = 0, i;
+	uint64_t exits = 0, coalesced = 0;
+
+	for (size_t k = 0; k < tf->nrec; k++) {
+		const struct trace_rec *r = &tf->rec[k];
+		bool is_exit = r->ev == TRACE_EV_KVM_EXIT;
+		if (!is_exit && r->ev != TRACE_EV_COALESCED_IO)
+			continue;
+		/* kvm_exit: reason, addr, len|rw; coalesced_io: addr, len|pio (always a write) */
+		uint32_t reason = is_exit ? (uint32_t)r->a[0] : 0;
+		uint64_t addr = is_exit ? r->a[1] : r->a[0];
+		uint32_t rw = is_exit ? (uint32_t)(r->a[2] >> 32) : (uint32_t)(r->a[1] >> 32);
+		exits += is_exit;
+		coalesced += !is_exit;
+		for (i = 0; i < n; i++)
+			if (v[i].ev == r->ev && v[i].reason == reason && v[i].addr == addr &&
+			    v[i].rw == rw)
+				break;
+		if (i == n) {
+			if (trace_vec_grow(&v, &cap, n + 1, sizeof(*v)))
+				break;
+			v[n++] = (struct exit_stats){
+			    .ev = r->ev, .reason = reason, .addr = addr, .rw = rw, .first = r};
+		}
+		v[i].count++;
+	}
+	if (!n) {
+		free(v);
+		return;
+	}
+	qsort(v, n, sizeof(*v), cmp_exit);
+	fprintf(f, "exits: %llu to kvmscope, %llu writes coalesced by KVM (no exit)\n",
+		(unsigned long long)exits, (unsigned long long)coalesced);
+	fprintf(f, "%10s  %-10s %-12s %s\n", "count", "exit", "address", "access");
+	for (i = 0; i < n && i < EXITS_SHOWN; i++) {
+		char kind[32], addr[24];
+		bool access = v[i].ev == TRACE_EV_COALESCED_IO || v[i].reason == KVM_EXIT_IO ||
+			      v[i].reason == KVM_EXIT_MMIO;
+		if (v[i].ev == TRACE_EV_COALESCED_IO)
+			snprintf(kind, sizeof(kind), "coalesced");
+		else
+			trace_decode_arg(tf, v[i].first, 0, kind, sizeof(kind));
+		snprintf(addr, sizeof(addr), access ? "0x%llx" : "-",
+			 (unsigned long long)v[i].addr);
+		const char *how = v[i].rw ? "write" : "read";
+		if (v[i].ev == TRACE_EV_COALESCED_IO)
+			how = v[i].rw ? "port write" : "mmio write"; /* rw holds pio there */
+		fprintf(f, "%10llu  %-10s %-12s %s\n", (unsigned long long)v[i].count, kind, addr,
+			access ? how : "-");
+	}
+	if (n > EXITS_SHOWN)
+		fprintf(f, "%10s  (%zu more kinds and addresses)\n", "", n - EXITS_SHOWN);
+	free(v);
+}
+
 int trace_cmd_stats(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -218,7 +296,9 @@ int trace_cmd_stats(int argc, char **argv)
 			    "Counts per event, records lost to a full ring, records and queue\n"
 			    "notifies per thread (main, vcpuN, ioN), per queue (requests, bytes,\n"
 			    "notifies, interrupts raised and suppressed), per-request latency\n"
-			    "percentiles (p50/p90/p99/max) and exits per IO of a trace file.\n");
+			    "percentiles (p50/p90/p99/max), exits by kind and address (with\n"
+			    "--trace-events '*' at record time: every exit, and the writes KVM\n"
+			    "coalesced instead) and exits per IO of a trace file.\n");
 			return 0;
 		}
 		if (argv[i][0] == '-' || path) {
@@ -273,6 +353,7 @@ int trace_cmd_stats(int argc, char **argv)
 		       (unsigned long long)pauses, paused_ns / 1e9);
 	print_threads(stdout, &tf);
 	print_queues(stdout, &tf);
+	print_exits(stdout, &tf);
 	print_requests(stdout, &tf, count, exit_notifies);
 	if (tf.warning[0])
 		printf("warning: %s\n", tf.warning);

@@ -1,0 +1,48 @@
+# tests/bench/boot.sh gives both VMMs the same kernel command line: QEMU (guest/qemu-run.sh
+# --cmdline) boots with the line kvmscope's guest printed, compatibility words and
+# tsc_early_khz= included, in every run. Stand-ins for kvmscope and qemu-system-x86_64 print a
+# console as the guest would, so no guest boots here (a second).
+. tests/lib.sh
+need_kvm "boot.sh command line"
+for f in guest/out/vmlinux guest/out/initrd.img guest/out/disk.img; do
+	[ -r $f ] || { echo "SKIP boot.sh command line: $f not built (make guest-linux)"; exit 77; }
+done
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+line="console=ttyS0 reboot=k panic=1 noxsave clearcpuid=smap nopv tsc_early_khz=1234567"
+cat >"$out/kvmscope" <<EOS
+#!/bin/sh
+printf '[    0.000000] Kernel command line: $line \r\nKVMSCOPE-INIT\r\n'
+EOS
+mkdir "$out/bin"
+cat >"$out/bin/qemu-system-x86_64" <<'EOS'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = -append ] && a=$2; shift; done
+printf '[    0.000000] Kernel command line: %s\r\nKVMSCOPE-INIT\r\n' "$a"
+EOS
+chmod +x "$out/kvmscope" "$out/bin/qemu-system-x86_64"
+run() { KVMSCOPE=$out/kvmscope BOOT_LOGDIR=$out/logs PATH=$out/bin:$PATH bash tests/bench/boot.sh "$@" >"$out/o" 2>&1; }
+run -n 2
+check "boot.sh -n 2 with stand-in VMMs: exit 0" [ $? = 0 ]
+check "boot.sh says which command line both boot with" grep -qxF "boot.sh: both VMMs boot with: $line" "$out/o"
+for i in 1 2; do
+	got=$(sed -n 's/.*Kernel command line: //p' "$out/logs/boot-qemu-$i.log" | tr -d '\r')
+	check "QEMU's run $i boots with kvmscope's command line ($got)" [ "$got" = "$line" ]
+done
+run -n 1 --qemu-only
+got=$(sed -n 's/.*Kernel command line: //p' "$out/logs/boot-qemu-1.log" | tr -d '\r')
+check "--qemu-only: QEMU boots with qemu-run.sh's own line ($got)" \
+	[ "$got" = "console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt" ]
+
+# A VMM that gives no console line in BOOT_FIRST_LINE seconds is stopped and booted once more: the
+# stand-in QEMU hangs silently on its first call (in L1 a VM has hung at its start now and then)
+cat >"$out/bin/qemu-system-x86_64" <<EOS
+#!/bin/sh
+[ -e "$out/hung" ] || { touch "$out/hung"; echo \$\$ >"$out/hung.pid"; exec sleep 600; }
+printf 'KVMSCOPE-INIT\r\n'
+EOS
+BOOT_FIRST_LINE=2 run -n 1 --qemu-only
+check "boot.sh: a boot with no console line is taken once more (status $?)" grep -q '^qemu: *KVMSCOPE-INIT at [0-9.]* s' "$out/o"
+check "  ... and says so" grep -qxF "boot.sh: qemu run 1: no console line in 2 s, stopped; booting it once more" "$out/o"
+sleep 1
+check "  ... the hung VMM was stopped" sh -c "! kill -0 \$(cat '$out/hung.pid') 2>/dev/null"
+exit $failed
