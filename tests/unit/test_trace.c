@@ -405,6 +405,22 @@ static void test_pause_race(void)
 	unlink(path);
 }
 
+/* A file's pause markers, notify records, and those of them between a pause and its resume. */
+static void count_in_pauses(const struct trace_file *tf, size_t *pauses, size_t *notifies,
+			    size_t *inside)
+{
+	bool paused = false;
+	for (size_t i = 0; i < tf->nrec; i++) {
+		if (tf->rec[i].ev == TRACE_EV_TRACE_PAUSE) {
+			paused = tf->rec[i].a[0];
+			(*pauses)++;
+		} else if (tf->rec[i].ev == TRACE_EV_QUEUE_NOTIFY) {
+			(*notifies)++;
+			*inside += paused;
+		}
+	}
+}
+
 /* A record made at once after a resume may be drained in the same pass as the resume marker;
  * the marker must still come first in the file, or the record reads as made inside the pause
  * (tests/integration/mini.sh saw one so in an L1 run). Many rounds: the window is the writer's
@@ -415,7 +431,7 @@ static void test_resume_order(void)
 	struct trace_file tf;
 	char err[256] = "";
 	size_t inside = 0, notifies = 0, pauses = 0;
-	bool ok = true, paused = false;
+	bool ok = true;
 	int rounds = 300;
 
 	CHECK(start(0, "notify") == 0, "resume order: trace_start");
@@ -434,15 +450,7 @@ static void test_resume_order(void)
 	CHECK(ok, "resume order: %d rounds of pause and resume by SIGUSR2", rounds);
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0, "resume order: file reads back (%s)",
 	      err);
-	for (size_t i = 0; i < tf.nrec; i++) {
-		if (tf.rec[i].ev == TRACE_EV_TRACE_PAUSE) {
-			paused = tf.rec[i].a[0];
-			pauses++;
-		} else if (tf.rec[i].ev == TRACE_EV_QUEUE_NOTIFY) {
-			notifies++;
-			inside += paused;
-		}
-	}
+	count_in_pauses(&tf, &pauses, &notifies, &inside);
 	CHECK(pauses == 2 * (size_t)rounds && notifies == (size_t)rounds && inside == 0,
 	      "resume order: every record after its resume marker (%zu markers, %zu records, %zu "
 	      "inside a pause)",
@@ -460,7 +468,7 @@ static void test_pause_after_backlog(void)
 	struct trace_file tf;
 	char err[256] = "";
 	size_t inside = 0, notifies = 0, pauses = 0;
-	bool paused = false, off, on;
+	bool off, on;
 
 	CHECK(start(0, "notify") == 0, "pause backlog: trace_start");
 	trace_writer_pause(true); /* the records wait in the ring */
@@ -478,15 +486,7 @@ static void test_pause_after_backlog(void)
 	CHECK(off && on, "pause backlog: paused and resumed by SIGUSR2");
 	CHECK(trace_file_load(&tf, path, err, sizeof(err)) == 0,
 	      "pause backlog: file reads back (%s)", err);
-	for (size_t i = 0; i < tf.nrec; i++) {
-		if (tf.rec[i].ev == TRACE_EV_TRACE_PAUSE) {
-			paused = tf.rec[i].a[0];
-			pauses++;
-		} else if (tf.rec[i].ev == TRACE_EV_QUEUE_NOTIFY) {
-			notifies++;
-			inside += paused;
-		}
-	}
+	count_in_pauses(&tf, &pauses, &notifies, &inside);
 	CHECK(pauses == 2 && notifies == 3000 && inside == 0,
 	      "pause backlog: the 3000 records before the pause marker (%zu markers, %zu records, "
 	      "%zu inside the pause)",
