@@ -73,6 +73,12 @@ starts_with() { case $1 in "$2"*) return 0 ;; esac; return 1; }
 for r in $rows; do
 	case $r in
 	host) check "row host depth 1: reads per second" has io host "depth 1" reads_per_s ;;
+	qemu-vhost-user)
+		if command -v qemu-system-x86_64 >/dev/null && command -v qemu-storage-daemon >/dev/null; then
+			for d in 1 32; do check "row $r depth $d: ticks per read" has io "$r" "depth $d" ticks_per_read; done
+		else
+			echo "SKIP row $r: qemu-system-x86_64 or qemu-storage-daemon not installed"
+		fi ;;
 	qemu-*)
 		if command -v qemu-system-x86_64 >/dev/null; then
 			for d in 1 32; do check "row $r depth $d: ticks per read" has io "$r" "depth $d" ticks_per_read; done
@@ -97,6 +103,22 @@ for r in $rows; do
 done
 check "row kvmscope-vcpu-traced (tracing on against off)" has io kvmscope-vcpu-traced "depth 1" ticks_per_read
 check "the tracing on / off ratio is printed" grep -q "^tracing on / off, vcpu path, depth 1: [0-9.]*" "$out/term"
+# each kvmscope path against the nearest QEMU configuration, where both ran
+near() { # PATH QEMU-ROW, when this binary has PATH
+	case " $rows " in *" $1 "*) ;; *) return ;; esac
+	for d in 1 32; do
+		check "kvmscope-$1 / $2 at depth $d is printed" \
+			grep -Eq "^kvmscope-$1 +depth $d +[0-9]+\.[0-9]{2} +against $2\$" "$out/term"
+	done
+}
+if command -v qemu-system-x86_64 >/dev/null; then
+	near vcpu qemu-mainloop
+	near iothread qemu-iothread-uring
+	near uring qemu-iothread-uring
+	command -v qemu-storage-daemon >/dev/null && near vhost-user qemu-vhost-user
+else
+	echo "SKIP kvmscope / nearest QEMU: qemu-system-x86_64 not installed"
+fi
 
 report=$out/b/report.md
 check "report.md names the CPU and the KVM kind" grep -Eq '^- CPU: .+; KVM: (kvm_pvm|kvm_intel|kvm_amd|kvm|no kvm module)' "$report"

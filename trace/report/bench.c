@@ -32,7 +32,7 @@ static const char usage[] =
     "                       (default: bench-out)\n"
     "  --paths LIST         comma-separated rows to run (default: all): the kvmscope IO paths\n"
     "                       (as --blk-io names them: vcpu, iothread, uring, vhost-user),\n"
-    "                       qemu-mainloop, qemu-iothread-uring, host\n"
+    "                       qemu-mainloop, qemu-iothread-uring, qemu-vhost-user, host\n"
     "  --rings LIST         virtqueue layouts, comma-separated: split (the default), packed\n"
     "                       (--ring packed for kvmscope, packed=on for QEMU); each one\n"
     "                       other than split adds rows named 'ROW packed'\n"
@@ -55,7 +55,8 @@ static const char usage[] =
     "bad input.\n";
 
 /* The rows besides kvmscope's IO paths (bench.sh knows how to run each). */
-static const char *const other_rows[] = {"qemu-mainloop", "qemu-iothread-uring", "host"};
+static const char *const other_rows[] = {"qemu-mainloop", "qemu-iothread-uring", "qemu-vhost-user",
+					"host"};
 static const char *const rings[] = {"split", "packed"};
 /* the mini guest drives at most 4 queues (queues= in docs/mini-guest.md) */
 static const char *const queue_counts[] = {"1", "2", "3", "4"};

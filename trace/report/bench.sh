@@ -1,7 +1,8 @@
 #!/bin/bash
 # trace/report/bench.sh - the runs behind `kvmscope bench` (docs/bench.md). bench.c checks the
 # options and sets: KVMSCOPE (the binary), BENCH_QUICK (0/1), BENCH_OUT (directory), BENCH_ROWS
-# (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, host),
+# (kvmscope IO paths as --blk-io names them, qemu-mainloop, qemu-iothread-uring, qemu-vhost-user,
+# host),
 # BENCH_REPEAT, BENCH_FIO (0: no fio), BENCH_RINGS (split, packed), BENCH_QUEUES (queue counts),
 # BENCH_MINI (mini.elf), BENCH_SRC (the source tree, or "" when installed: fio and boot need its
 # tests/bench scripts and guest/out).
@@ -48,22 +49,23 @@ fi
 # and the figures that of the share).
 priv=$(mktemp -d "${TMPDIR:-/tmp}/kvmscope-bench.XXXXXX") || exit 1
 trap 'kill $(cat "$out/vu.pid" 2>/dev/null) 2>/dev/null; rm -rf "$priv"' EXIT
-# vhost-user: one qemu-storage-daemon serves the whole run (the source tree's
-# guest/vhost-user-blk.sh starts it), on an image of its own like the others'
+# vhost-user: one qemu-storage-daemon serves the whole run, kvmscope's vhost-user row and QEMU's
+# (the source tree's guest/vhost-user-blk.sh starts it), on an image of its own like the others'
 vhost_note=""
-case " $paths " in *" vhost-user "*)
+case " $paths $qemus " in *" vhost-user "* | *" qemu-vhost-user "*)
 	if [ -z "$src" ] || ! command -v qemu-storage-daemon >/dev/null; then
-		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user row"
+		vhost_note="vhost-user needs qemu-storage-daemon and the source tree's guest/vhost-user-blk.sh: no vhost-user rows"
 	else
 		vu_sock=$priv/vu.sock
 		truncate -s 64M "$priv/vu.img" &&
 			sh "$src/guest/vhost-user-blk.sh" "$priv/vu.img" "$vu_sock" --pidfile "$out/vu.pid" \
 				>"$out/logs/vhost-user-daemon.log" 2>&1 ||
-			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user row"
+			vhost_note="qemu-storage-daemon did not start (logs/vhost-user-daemon.log): no vhost-user rows"
 	fi
 	if [ -n "$vhost_note" ]; then
 		say "$vhost_note"
 		paths=$(echo " $paths " | sed 's/ vhost-user / /')
+		qemus=$(echo " $qemus " | sed 's/ qemu-vhost-user / /')
 	fi ;;
 esac
 # The cells: every ring x queue count. A configuration is named ROW[:packed][:qN] here (no spaces,
@@ -80,8 +82,8 @@ for r in $rings; do
 done
 cell_of() { [ "$1" = : ] && echo "" || echo "$1"; } # ":" stands for the bare row
 label() { echo "${1//:/ }"; } # CONFIG as results.csv names it
-# vhost-user: kvmscope hands its backend one split queue only (docs/blk.md)
-case " $paths " in *" vhost-user "*)
+# vhost-user: kvmscope hands its backend one split queue only (docs/blk.md); QEMU's row matches it
+case " $paths $qemus " in *" vhost-user "* | *" qemu-vhost-user "*)
 	case "$cells" in *[pq]*) vhost_note="${vhost_note:+$vhost_note; }vhost-user: the split ring with one queue only (kvmscope hands its backend one queue): no packed or qN vhost-user rows" ;; esac ;;
 esac
 # tracing on (default events) against off, on the vcpu path, as a row of its own (first cell)
@@ -139,16 +141,21 @@ ram_kib=262144
 # CONFIG[:packed][:qN] DEPTH LOG: QEMU 7.2's nearest configurations (docs/bench.md); one iothread
 # serves every queue (QEMU maps queues to several iothreads only from 9.0)
 run_qemu() {
-	local depth=$2 log=$3 drive="" dev="" obj=() ring nq guest
+	local depth=$2 log=$3 drive="" dev="" obj=() disk ring nq guest
 	cell_opts "$1"
 	[ "${1%%:*}" = qemu-iothread-uring ] && drive=",aio=io_uring" dev=",iothread=io0" obj=(-object iothread,id=io0)
 	[ $ring = packed ] && dev="$dev,packed=on"
 	dev="$dev,num-queues=$nq"
+	disk=(-drive "if=none,id=d0,file=$image,format=raw,cache=writeback$drive"
+		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev")
+	# vhost-user: the daemon kvmscope's row uses serves the ring; it maps guest RAM, so RAM is a
+	# shared memfd, as kvmscope's is
+	[ "${1%%:*}" = qemu-vhost-user ] && disk=(-object memory-backend-memfd,id=m0,size=64M,share=on
+		-machine memory-backend=m0 -chardev "socket,id=vu0,path=$vu_sock"
+		-device "vhost-user-blk-pci,chardev=vu0,disable-legacy=on,num-queues=1")
 	timeout "$run_timeout" qemu-system-x86_64 -enable-kvm -M pc -m 64 -display none -serial stdio \
 		-no-reboot -kernel "$mini" -append "test=load count=$count depth=$depth qsize=$qsize$guest" \
-		-device isa-debug-exit,iobase=0xf4,iosize=1 "${obj[@]}" \
-		-drive "if=none,id=d0,file=$image,format=raw,cache=writeback$drive" \
-		-device "virtio-blk-pci,drive=d0,serial=mini,disable-legacy=on$dev" >"$log" 2>&1 </dev/null
+		-device isa-debug-exit,iobase=0xf4,iosize=1 "${obj[@]}" "${disk[@]}" >"$log" 2>&1 </dev/null
 }
 
 # The host's own 4 KiB random reads of the image (pread, one at a time): the ceiling.
@@ -185,7 +192,10 @@ for p in $paths; do
 done
 [ -n "$traced" ] && configs="$configs kvmscope-$traced"
 for q in $qemus; do
-	for cell in $cells; do configs="$configs $q$(cell_of "$cell")"; done
+	for cell in $cells; do
+		[ "$q" = qemu-vhost-user ] && [ "$cell" != : ] && continue
+		configs="$configs $q$(cell_of "$cell")"
+	done
 done
 [ $host = 1 ] && configs="$configs host"
 plan=()
@@ -373,6 +383,20 @@ table=$(awk -F, -v hz="$tsc_hz" '
 			if ((on, "ticks_per_read") in med && (off, "ticks_per_read") in med)
 				printf "tracing on / off, vcpu path%s, %s: %.3f of the reads per second (goal >= 0.95)\n",
 					c, f[3], med[off, "ticks_per_read"] / med[on, "ticks_per_read"]
+		}
+		# each kvmscope path against the nearest QEMU configuration, same ring, queues and depth
+		near["kvmscope-vcpu"] = "qemu-mainloop"; near["kvmscope-iothread"] = "qemu-iothread-uring"
+		near["kvmscope-uring"] = "qemu-iothread-uring"; near["kvmscope-vhost-user"] = "qemu-vhost-user"
+		h = 0
+		for (i = 1; i <= n; i++) {
+			k = order[i]; split(k, f, SUBSEP)
+			if (sect[k] != "io") continue
+			row = f[2]; cell = ""
+			if (index(row, " ")) { cell = substr(row, index(row, " ")); row = substr(row, 1, index(row, " ") - 1) }
+			o = "io" SUBSEP near[row] cell SUBSEP f[3]
+			if (!(row in near) || !((o, "ticks_per_read") in med) || med[o, "ticks_per_read"] <= 0) continue
+			if (!h++) printf "\n%-30s %-12s %12s   (ticks per read; goal <= 0.8)\n", "kvmscope / nearest QEMU", "", "ratio"
+			printf "%-30s %-12s %12.2f   against %s\n", f[2], f[3], med[k, "ticks_per_read"] / med[o, "ticks_per_read"], near[row] cell
 		}
 		# --rings, --queues: each row against the same row on the split ring, and with one queue
 		for (w = 1; w <= 2; w++) {
