@@ -7,8 +7,9 @@
 # (its guest prints it), compatibility words and tsc_early_khz= included.
 # Console logs, each line prefixed with its time: tests/out/bench/boot-{kvmscope,qemu}-RUN.log
 # (BOOT_LOGDIR=DIR: in DIR). KVMSCOPE=PATH: time that kvmscope binary instead of ./kvmscope.
-# A boot with no console line in BOOT_FIRST_LINE seconds (default 120) is stopped and booted once
-# more, and says so (in L1 a VM has hung at its start now and then).
+# A boot whose console stays silent for BOOT_SILENCE seconds (default 120) before KVMSCOPE-INIT is
+# stopped and booted once more, and says so (in L1 a VM has hung now and then, at its start or
+# part way); silent after KVMSCOPE-INIT, it is stopped and its times kept.
 # Build first: make kvmscope guest-linux. Only ratios mean anything (docs/guest.md, docs/platform.md).
 cd "$(dirname "$0")/../.." || exit 2
 runs=1 timeout=900 do_kvmscope=1 do_qemu=1
@@ -36,29 +37,28 @@ fi
 [ -w /dev/kvm ] || { echo "boot.sh: /dev/kvm missing or not writable" >&2; exit 2; }
 logdir=${BOOT_LOGDIR:-tests/out/bench}
 mkdir -p "$logdir"
-first_line=${BOOT_FIRST_LINE:-120}
-case "$first_line" in '' | *[!0-9]* | 0) echo "boot.sh: BOOT_FIRST_LINE wants a positive number of seconds, got '$first_line'" >&2; exit 2 ;; esac
-[ "$first_line" -gt "$timeout" ] && first_line=$timeout
+silence=${BOOT_SILENCE:-120}
+case "$silence" in '' | *[!0-9]* | 0) echo "boot.sh: BOOT_SILENCE wants a positive number of seconds, got '$silence'" >&2; exit 2 ;; esac
+[ "$silence" -gt "$timeout" ] && silence=$timeout
 
 # boot NAME RUN CMD...: run CMD, stamp each console line with microseconds since start, and set
-# T_INIT, T_IO, T_END (seconds, "-" when not seen) and IO_LINE; T_HUNG=1 when no console line came
-# in $first_line seconds and CMD was stopped.
+# T_INIT, T_IO, T_END (seconds, "-" when not seen) and IO_LINE; when the console stays silent for
+# $silence seconds CMD is stopped, and T_HUNG=1 if that was before KVMSCOPE-INIT.
 boot() {
-	local name=$1 run=$2 log line start now t pidf wait=$first_line
+	local name=$1 run=$2 log line start now t pidf
 	shift 2
 	log=$logdir/boot-$name-$run.log pidf=$logdir/.boot-$$.pid
 	T_INIT=- T_IO=- T_END=- IO_LINE="" T_HUNG=0
 	start=${EPOCHREALTIME/./}
 	while :; do
-		IFS= read -r ${wait:+-t "$wait"} line
+		IFS= read -r -t "$silence" line
 		t=$?
-		if [ $t -gt 128 ]; then # no first line in time: stop timeout(1), which stops CMD
-			T_HUNG=1
+		if [ $t -gt 128 ]; then # silent too long: stop timeout(1), which stops CMD
+			[ "$T_INIT" = - ] && T_HUNG=1
 			kill "$(cat "$pidf")" 2>/dev/null
 			break
 		fi
 		[ $t = 0 ] || break
-		wait=""
 		now=${EPOCHREALTIME/./}
 		t=$(((now - start) / 10000))
 		t=$((t / 100)).$(printf '%02d' $((t % 100)))
@@ -76,11 +76,11 @@ boot() {
 		"$T_INIT" "${IO_LINE:+${IO_LINE%% *}}" "$T_IO" "$T_END" "$log"
 }
 
-# boot_again NAME RUN CMD...: boot, and once more when the first gave no console line in time
+# boot_again NAME RUN CMD...: boot, and once more when the first fell silent before /init
 boot_again() {
 	boot "$@"
 	[ $T_HUNG = 1 ] || return 0
-	echo "boot.sh: $1 run $2: no console line in $first_line s, stopped; booting it once more"
+	echo "boot.sh: $1 run $2: no console line for $silence s, stopped; booting it once more"
 	boot "$@"
 }
 

@@ -306,10 +306,10 @@ else
 		for (i = 1; i <= NF; i++) if ($i == "of:") { for (j = i + 1; j <= NF; j++) { v = $j; sub(/\)$/, "", v); if (v != "-") print "boot", c, "to /init", "seconds", v } }
 	}' "$out/logs/boot.txt" >>"$out/raw"
 	grep -q '^boot kvmscope' "$out/raw" || { say "boot failed (logs/boot.txt)"; failed=1; }
-	# boots that gave no console line in time and were booted once more (boot.sh says so)
+	# boots whose console fell silent before /init, booted once more (boot.sh says so)
 	while read -r vmm run n; do
-		rerun_note="${rerun_note:+$rerun_note; }$vmm boot $run (no console line in $n s)"
-	done < <(sed -n 's/^boot.sh: \([a-z]*\) run \([0-9]*\): no console line in \([0-9]*\) s.*/\1 \2 \3/p' "$out/logs/boot.txt")
+		rerun_note="${rerun_note:+$rerun_note; }$vmm boot $run (no console line for $n s)"
+	done < <(sed -n 's/^boot.sh: \([a-z]*\) run \([0-9]*\): no console line for \([0-9]*\) s.*/\1 \2 \3/p' "$out/logs/boot.txt")
 	if [ "${BENCH_FIO:-1}" = 0 ]; then
 		long_note="--no-fio: no fio in Linux"
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
