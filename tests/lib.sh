@@ -32,4 +32,10 @@ need_kvm() {
 		exit 77
 	fi
 }
+# Skip the whole script (status 77) where the command CMD is not installed.
+need_cmd() { # CMD NAME
+	command -v "$1" >/dev/null && return
+	echo "SKIP $2: $1 is not installed"
+	exit 77
+}
 failed=0

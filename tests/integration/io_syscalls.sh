@@ -6,10 +6,7 @@
 # poll() took the completion. At depth 32 a batch shares its system calls.
 . tests/lib.sh
 need_kvm io_syscalls
-if ! command -v strace >/dev/null; then
-	echo "SKIP io_syscalls: strace is missing"
-	exit 77
-fi
+need_cmd strace io_syscalls
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 truncate -s 16M "$out/d.img"

@@ -4,10 +4,7 @@
 # RAM (the bench's VMM memory rows, goal 8 MiB). strace shows each clone3()'s stack size.
 . tests/lib.sh
 need_kvm thread_stacks
-if ! command -v strace >/dev/null; then
-	echo "SKIP thread_stacks: strace is missing"
-	exit 77
-fi
+need_cmd strace thread_stacks
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 truncate -s 16M "$out/d.img"

@@ -16,7 +16,7 @@
 #   vCPU's thread, about one fault per 64 records).
 . tests/lib.sh
 need_kvm trace_syscalls
-command -v strace >/dev/null || { echo "SKIP trace_syscalls: strace is not installed"; exit 77; }
+need_cmd strace trace_syscalls
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 truncate -s 1M "$out/disk.img"
