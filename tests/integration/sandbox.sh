@@ -19,10 +19,11 @@ for mode in on off; do
 	# the threads are counted while the load runs: its first progress line says it does
 	for _ in $(seq 600); do grep -q "^load: [0-9]* reads$" "$out/o" 2>/dev/null && break; sleep 0.05; done
 	# Seccomp: 0 off, 2 filtered; the kernel's own helper threads (io_uring workers, kvm-nx-*)
-	# are not kvmscope's and not counted.
+	# are not kvmscope's and not counted. kvmscope names its vCPUs vcpuN and its writer
+	# trace-writer; its other threads keep the process's name.
 	on=0 offn=0
 	for t in /proc/$vmm/task/*; do
-		[ "$(cat "$t/comm" 2>/dev/null)" = kvmscope ] || continue
+		case "$(cat "$t/comm" 2>/dev/null)" in kvmscope | vcpu[0-9]* | trace-writer) ;; *) continue ;; esac
 		case "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$t/status")" in
 		2) on=$((on + 1)) ;;
 		0) offn=$((offn + 1)) ;;

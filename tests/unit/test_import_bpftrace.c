@@ -36,6 +36,42 @@ static const char log_text[] =
     "kvmbt 3496391908743 7517 kvm_pio rw=1 port=zz\n"
     "\n";
 
+/* A log with KVM's kvm_exit lines (hardware KVM): a console byte KVM coalesced (a write, no exit to
+ * user space, the guest entered again) and then the line-status read that does exit; then a write
+ * that exits. */
+static const char coalesced_text[] = "kvmbt-start pid=1\n"
+				     "kvmbt 100 5 kvm_exit reason=123 isa=1 rip=0x1000 vcpu=0\n"
+				     "kvmbt 101 5 kvm_pio rw=1 port=0x3f8 size=1 count=1 val=0x41\n"
+				     "kvmbt 102 5 kvm_exit reason=123 isa=1 rip=0x1002 vcpu=0\n"
+				     "kvmbt 103 5 kvm_userspace_exit reason=2 errno=0\n"
+				     "kvmbt 104 5 kvm_pio rw=0 port=0x3fd size=1 count=1 val=0x60\n"
+				     "kvmbt 105 5 kvm_exit reason=123 isa=1 rip=0x1004 vcpu=0\n"
+				     "kvmbt 106 5 kvm_pio rw=1 port=0xf4 size=1 count=1 val=0x0\n"
+				     "kvmbt 107 5 kvm_userspace_exit reason=2 errno=0\n";
+
+/* TEXT imported into *tf through a temporary file; 0, or -1 with err set. */
+static int import_text(const char *text, struct trace_file *tf, char *err, size_t errlen)
+{
+	char path[] = "/tmp/kvmscope-test-bpftrace-XXXXXX";
+	struct trace_build b;
+	int fd = mkstemp(path), ret = -1;
+	size_t len = strlen(text);
+	snprintf(err, errlen, "cannot write a temporary file");
+	if (fd >= 0 && write(fd, text, len) == (ssize_t)len) {
+		err[0] = 0;
+		trace_build_init(&b, path);
+		ret = trace_import_path(&b, path, true, err, errlen);
+		if (ret == 0)
+			trace_build_finish(&b, tf);
+		else
+			trace_build_free(&b);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return ret;
+}
+
 static const struct trace_rec *nth(const struct trace_file *tf, unsigned ev, size_t n)
 {
 	for (size_t i = 0; i < tf->nrec; i++)
@@ -108,6 +144,17 @@ int main(void)
 	      "info: the traced pid and the source");
 	trace_file_free(&tf);
 	unlink(path);
+
+	struct trace_file tc;
+	CHECK(import_text(coalesced_text, &tc, err, sizeof(err)) == 0,
+	      "the log with kvm_exit lines imports (%s)", err);
+	CHECK(
+	    exit_is(nth(&tc, TRACE_EV_KVM_EXIT, 0), KVM_EXIT_IO, 0x3fd, 0, 0x60),
+	    "with kvm_exit lines, a write KVM kept in the kernel (a coalesced console byte) before "
+	    "a new kvm_exit is not the next exit's: that exit is the read after it");
+	CHECK(exit_is(nth(&tc, TRACE_EV_KVM_EXIT, 1), KVM_EXIT_IO, 0xf4, 1, 0),
+	      "  ... and a write after the last kvm_exit is its exit's");
+	trace_file_free(&tc);
 
 	struct trace_build b2;
 	char empty[] = "/tmp/kvmscope-test-bpftrace-XXXXXX";

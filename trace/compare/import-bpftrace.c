@@ -90,12 +90,15 @@ static uint16_t tid_of(struct bimp *im, uint32_t tid)
 }
 
 /* The pio or mmio an exit to user space was for: a write is traced before the exit, a read after
- * (when user space has supplied the value). */
+ * (when user space has supplied the value). Where the log has KVM's kvm_exit lines (hardware KVM,
+ * not kvm_pvm), a write counts only after the last of them: one before it was a write KVM kept in
+ * the kernel and entered the guest again after, as a coalesced console byte is, and the exit that
+ * follows is the next access's, often the read whose value user space supplies. */
 static struct bline *access_of(struct bimp *im, size_t at)
 {
 	for (size_t k = at; k-- > 0 && im->l[k].tid == im->l[at].tid;) {
 		struct bline *p = &im->l[k];
-		if (p->ev == B_USER_EXIT)
+		if (p->ev == B_USER_EXIT || p->ev == B_EXIT)
 			break;
 		if (!p->used && ((p->ev == B_PIO && p->v[0]) || (p->ev == B_MMIO && p->v[0] == 2)))
 			return p;
