@@ -44,18 +44,29 @@ static int page_walk(const struct trace_guest_mem *gm, uint64_t va, uint64_t *pa
 	return 0;
 }
 
-int trace_guest_read_virt(void *guest_mem, uint64_t va, void *buf, size_t len)
+/* Guest-virtual to guest-physical: the kernel's linear maps, else a walk of the page tables. */
+static int translate(const struct trace_guest_mem *gm, uint64_t va, uint64_t *pa)
 {
-	const struct trace_guest_mem *gm = guest_mem;
 	uint64_t pob = gm->page_offset_base ? gm->page_offset_base : TRACE_PAGE_OFFSET_DEFAULT;
+
+	*pa = trace_kva_to_pa(va, pob);
+	if (*pa == UINT64_MAX && (!gm->cr3 || page_walk(gm, va, pa)))
+		return -EFAULT;
+	return 0;
+}
+
+/* One page at a time; tr translates (translate, or a stack walk's cached one below). */
+static int read_virt(const struct trace_guest_mem *gm, uint64_t va, void *buf, size_t len,
+		     int (*tr)(void *, uint64_t, uint64_t *), void *tr_opaque)
+{
 	uint8_t *out = buf;
 
 	while (len) {
 		size_t n = 4096 - (va & 4095);
+		uint64_t pa;
 		if (n > len)
 			n = len;
-		uint64_t pa = trace_kva_to_pa(va, pob);
-		if (pa == UINT64_MAX && (!gm->cr3 || page_walk(gm, va, &pa)))
+		if (tr(tr_opaque, va, &pa))
 			return -EFAULT;
 		int err = gm->read_phys(gm->opaque, pa, out, n);
 		if (err)
@@ -65,6 +76,16 @@ int trace_guest_read_virt(void *guest_mem, uint64_t va, void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+static int translate_cb(void *gm, uint64_t va, uint64_t *pa)
+{
+	return translate(gm, va, pa);
+}
+
+int trace_guest_read_virt(void *guest_mem, uint64_t va, void *buf, size_t len)
+{
+	return read_virt(guest_mem, va, buf, len, translate_cb, guest_mem);
 }
 
 unsigned trace_stack_walk(uint64_t rbp, trace_read_fn read_virt, void *opaque,
@@ -85,9 +106,36 @@ unsigned trace_stack_walk(uint64_t rbp, trace_read_fn read_virt, void *opaque,
 	return n;
 }
 
+/* A stack's frames share a page or two: one walk of the page tables (four reads) per page, not
+ * per frame, within one stack walk (the guest may remap between exits). */
+struct walk_cache {
+	const struct trace_guest_mem *gm;
+	uint64_t page, pa_page; /* page: UINT64_MAX when empty */
+};
+
+static int translate_cached(void *opaque, uint64_t va, uint64_t *pa)
+{
+	struct walk_cache *c = opaque;
+
+	if ((va & ~4095ULL) != c->page) {
+		if (translate(c->gm, va & ~4095ULL, &c->pa_page))
+			return -EFAULT;
+		c->page = va & ~4095ULL;
+	}
+	*pa = c->pa_page + (va & 4095);
+	return 0;
+}
+
+static int read_virt_cached(void *opaque, uint64_t va, void *buf, size_t len)
+{
+	struct walk_cache *c = opaque;
+	return read_virt(c->gm, va, buf, len, translate_cached, c);
+}
+
 uint32_t trace_guest_stack(const struct trace_guest_mem *gm, uint64_t rbp)
 {
 	uint64_t pcs[TRACE_STACK_MAX];
-	unsigned n = trace_stack_walk(rbp, trace_guest_read_virt, (void *)gm, pcs);
+	struct walk_cache c = {.gm = gm, .page = UINT64_MAX};
+	unsigned n = trace_stack_walk(rbp, read_virt_cached, &c, pcs);
 	return trace_stack_intern(pcs, n);
 }

@@ -214,9 +214,11 @@ enum trace_chunk_type {
 	TRACE_CHUNK_NR
 };
 
-/* CRC-32C of a chunk's payload; the _sw one never uses SSE4.2 (for tests). */
+/* CRC-32C of a chunk's payload, by whichever of SSE4.2 and tables is faster here; each alone for
+ * the tests (_hw: -ENOTSUP without SSE4.2). */
 uint32_t trace_crc32c(const void *data, size_t len);
 uint32_t trace_crc32c_sw(const void *data, size_t len);
+int trace_crc32c_hw(const void *data, size_t len, uint32_t *crc);
 /* Chunk framing into a buffer: begin returns the header's offset, end fills len/crc/count. */
 size_t trace_chunk_begin(struct trace_buf *b, uint32_t type);
 void trace_chunk_end(struct trace_buf *b, size_t at, uint32_t count);

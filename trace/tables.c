@@ -179,9 +179,16 @@ uint32_t trace_stack_intern(const uint64_t *pcs, unsigned n)
 	struct trace_stack_ent key = {.n = n < TRACE_STACK_MAX ? n : TRACE_STACK_MAX};
 	uint32_t id = 0;
 
+	/* a loop of exits meets one stack again and again: the thread's last costs no lock (ids
+	 * live as long as the process) */
+	static __thread struct trace_stack_ent last;
+	static __thread uint32_t last_id;
+
 	if (!key.n)
 		return 0;
 	memcpy(key.pc, pcs, key.n * sizeof(pcs[0]));
+	if (last_id && last.n == key.n && !memcmp(last.pc, key.pc, key.n * sizeof(key.pc[0])))
+		return last_id;
 	pthread_mutex_lock(&lock);
 	if (tables_init_locked() || idmap_reserve(&stack_map, hash_stack))
 		goto out;
@@ -196,6 +203,10 @@ uint32_t trace_stack_intern(const uint64_t *pcs, unsigned n)
 	stack_map.used++;
 out:
 	pthread_mutex_unlock(&lock);
+	if (id) {
+		last = key;
+		last_id = id;
+	}
 	return id;
 }
 

@@ -117,6 +117,26 @@ static void test_walk_page_tables(void)
 	gm.cr3 = 0x100000;
 	uint32_t a = trace_guest_stack(&gm, rbp), b = trace_guest_stack(&gm, rbp);
 	CHECK(a && a == b, "guest stack: walked and interned, the same stack the same id");
+
+	/* the walk translates once per page: a frame on the next page must not be read through the
+	 * first page's translation (vmalloc page 1 moved to a frame far from page 0's) */
+	uint64_t want[4] = {TEXT(0x1000), TEXT(0x2001), TEXT(0x3002), TEXT(0x4003)};
+	put64(0x103000 + 8, 0x30a000 | 3);
+	memset(mem + 0x301000, 0, 0x1000);
+	for (unsigned i = 0; i < 4;
+	     i++) { /* frames at page 0's 0xf80, 0xfc0, page 1's 0x000, 0x040 */
+		uint64_t va = VMALLOC + 0xf80 + 0x40 * i,
+			 pa = (va & 0xfff) + (i < 2 ? 0x300000 : 0x30a000);
+		put64(pa, i < 3 ? va + 0x40 : 0);
+		put64(pa + 8, want[i]);
+	}
+	uint32_t moved = trace_guest_stack(&gm, rbp);
+	CHECK(moved && moved == trace_stack_intern(want, 4),
+	      "guest stack: frames on two pages mapped apart, each page translated on its own");
+	uint32_t two = trace_stack_intern(want, 2);
+	CHECK(two && two != moved && trace_stack_intern(want, 4) == moved &&
+		  trace_stack_intern(want, 2) == two,
+	      "stack ids: the same stack the same id, a different one another, in any order");
 }
 
 static void test_symbols(void)
