@@ -10,12 +10,14 @@
 #                   (console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt); --append adds to it
 #   --trace FILE    QEMU's virtio_* and pci_cfg_* trace events, timestamped, into FILE
 #   --tcg           no KVM (QEMU's emulator): for machines without /dev/kvm
+#   --cpu MODEL     QEMU's CPU model (default qemu64,+xsaveerptr; host: what KVM offers, as
+#                   kvmscope gives its guest on a hardware KVM)
 #   --kernel F, --initrd F, --disk F   other files than guest/out/{vmlinux,initrd.img,disk.img}
 # Command line and flags: docs/guest.md (kvm_pvm needs noxsave clearcpuid=smap,smep,popcnt and a
 # CPU model with XSAVEERPTR; the ELF vmlinux boots through its PVH note, a bzImage stalls here).
 dir=$(cd "$(dirname "$0")" && pwd)
 kernel=$dir/out/vmlinux initrd=$dir/out/initrd.img disk=$dir/out/disk.img
-modern="" smp=1 extra="" accel="-enable-kvm" trace=""
+modern="" smp=1 extra="" accel="-enable-kvm" trace="" cpu="qemu64,+xsaveerptr"
 cmdline="console=ttyS0 reboot=k noxsave clearcpuid=smap,smep,popcnt"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -32,11 +34,12 @@ while [ $# -gt 0 ]; do
 	--cmdline) cmdline=$2; shift ;;
 	--trace) trace=$2; shift ;;
 	--tcg) accel="-accel tcg" ;;
+	--cpu) cpu=$2; shift ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
 	--disk) disk=$2; shift ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -68,7 +71,7 @@ if ! perl -MFcntl -e 'sysopen(my $f, $ARGV[0], O_RDWR | O_DIRECT) or exit 1' "$d
 fi
 # One vCPU per socket: SeaBIOS's MP table lists the first CPU of each package only, and the guest
 # has no ACPI to find the others (QEMU 7.2 makes -smp 2 one socket of two cores).
-set -- -M pc $accel -cpu qemu64,+xsaveerptr -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
+set -- -M pc $accel -cpu "$cpu" -m 256M -smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-nodefaults -no-user-config -display none -serial mon:stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "$cmdline$extra" \
