@@ -552,7 +552,15 @@ static void run_reset_race(void)
 	pthread_mutex_lock(&vdev->lock); /* as a transport does around a status write */
 	drv_chain(0, (struct seg[]){{hdr_gpa(0), 16, false}}, 1);
 	drv_kick();
-	nanosleep(&(struct timespec){0, 20000000}, NULL);
+	/* the IO thread counts the error, then tries the lock we hold: reset once it has counted
+	 * (a fixed 20 ms wait reset first on a loaded host, and the error was never seen) */
+	for (int ms = 0; ms < 10000; ms++) {
+		blk_get_stats(vdev, &s); /* takes no lock */
+		if (s.guest_errors)
+			break;
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
+	nanosleep(&(struct timespec){0, 1000000}, NULL); /* into its trylock loop */
 	virtio_set_status(vdev, 0);
 	pthread_mutex_unlock(&vdev->lock);
 	blk_get_stats(vdev, &s);
