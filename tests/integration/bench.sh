@@ -215,4 +215,38 @@ check "  ... packed / split and N queues / 1 queue ratios under the table" sh -c
 	 grep -q '^kvmscope-uring packed q2 *depth 32 *[0-9.]*\$' '$out/cterm'"
 check "  ... report.md's command names --rings and --queues" \
 	grep -q -- "--quick --rings split,packed --queues 1,2 --repeat 1" "$out/c/report.md"
+
+# fio's rows are each timed boot's IOPS from fio.sh's rows file, not its table's medians rounded to
+# whole IOPS (they read as one run with no spread, and 1.5 IOPS of 1 MiB reads as 2). bench.sh
+# itself, the mini guest's vcpu rows for real, in a source tree whose boot.sh and fio.sh stand in.
+src=$out/src
+mkdir -p "$src/tests/bench" "$src/guest/out"
+: >"$src/guest/out/vmlinux"
+: >"$src/guest/out/initrd-fio.img"
+echo 'echo "kvmscope: KVMSCOPE-INIT at 2.00 s (median of: 2.00)"' >"$src/tests/bench/boot.sh"
+cat >"$src/tests/bench/fio.sh" <<-'STAND_IN'
+	mkdir -p tests/out/bench/fio
+	for r in 1 2 3; do
+		for c in kvmscope-vcpu qemu-vcpu; do
+			kib=$((4 * (600 + 10 * r))); [ $c = qemu-vcpu ] && kib=$((kib + 400))
+			echo "$c $r 1.0 1.0 tsc job=randread-qd1 bs=4k kib=$kib runtime_ms=10000"
+			echo "$c $r 1.0 1.0 tsc job=seqread-1m bs=1m kib=$((1024 * (14 + r))) runtime_ms=10000"
+		done
+	done >tests/out/bench/fio/rows
+	echo "randread-qd1    vcpu               62          72   0.86"
+	echo "seqread-1m      vcpu                2           2   1.00"
+STAND_IN
+KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/f BENCH_ROWS=vcpu BENCH_REPEAT=1 \
+	BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
+	bash trace/report/bench.sh >"$out/fterm" 2>"$out/fprogress" </dev/null
+rc=$?
+check "bench with fio (a stand-in fio.sh) exits 0 (status $rc)" [ "$rc" = 0 ]
+[ "$rc" = 0 ] || tail -3 "$out/fprogress"
+fio_row() { # CONFIG JOB MEDIAN MIN MAX RUNS
+	awk -F, -v c="$1" -v j="$2" -v want="$3,$4,$5,$6" '$1 == "fio" && $2 == c && $3 == j &&
+	    sprintf("%g,%g,%g,%d", $5, $6, $7, $8) == want { f = 1 } END { exit !f }' "$out/f/results.csv"
+}
+check "  ... kvmscope-vcpu randread-qd1: 3 runs, median 62, 61-63 IOPS" fio_row kvmscope-vcpu randread-qd1 62 61 63 3
+check "  ... QEMU's nearest: 3 runs, median 72, 71-73 IOPS" fio_row qemu-nearest-vcpu randread-qd1 72 71 73 3
+check "  ... seqread-1m keeps its fraction: 1.6 IOPS, 1.5-1.7" fio_row kvmscope-vcpu seqread-1m 1.6 1.5 1.7 3
 exit $failed
