@@ -55,39 +55,6 @@ static int translate(const struct trace_guest_mem *gm, uint64_t va, uint64_t *pa
 	return 0;
 }
 
-/* One page at a time; tr translates (translate, or a stack walk's cached one below). */
-static int read_virt(const struct trace_guest_mem *gm, uint64_t va, void *buf, size_t len,
-		     int (*tr)(void *, uint64_t, uint64_t *), void *tr_opaque)
-{
-	uint8_t *out = buf;
-
-	while (len) {
-		size_t n = 4096 - (va & 4095);
-		uint64_t pa;
-		if (n > len)
-			n = len;
-		if (tr(tr_opaque, va, &pa))
-			return -EFAULT;
-		int err = gm->read_phys(gm->opaque, pa, out, n);
-		if (err)
-			return err;
-		va += n;
-		out += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int translate_cb(void *gm, uint64_t va, uint64_t *pa)
-{
-	return translate(gm, va, pa);
-}
-
-int trace_guest_read_virt(void *guest_mem, uint64_t va, void *buf, size_t len)
-{
-	return read_virt(guest_mem, va, buf, len, translate_cb, guest_mem);
-}
-
 unsigned trace_stack_walk(uint64_t rbp, trace_read_fn read_virt, void *opaque,
 			  uint64_t pcs[TRACE_STACK_MAX])
 {
@@ -107,16 +74,14 @@ unsigned trace_stack_walk(uint64_t rbp, trace_read_fn read_virt, void *opaque,
 }
 
 /* A stack's frames share a page or two: one walk of the page tables (four reads) per page, not
- * per frame, within one stack walk (the guest may remap between exits). */
+ * per frame, within one stack walk or read (the guest may remap between exits). */
 struct walk_cache {
 	const struct trace_guest_mem *gm;
 	uint64_t page, pa_page; /* page: UINT64_MAX when empty */
 };
 
-static int translate_cached(void *opaque, uint64_t va, uint64_t *pa)
+static int translate_cached(struct walk_cache *c, uint64_t va, uint64_t *pa)
 {
-	struct walk_cache *c = opaque;
-
 	if ((va & ~4095ULL) != c->page) {
 		if (translate(c->gm, va & ~4095ULL, &c->pa_page))
 			return -EFAULT;
@@ -126,10 +91,33 @@ static int translate_cached(void *opaque, uint64_t va, uint64_t *pa)
 	return 0;
 }
 
+/* One page at a time. */
 static int read_virt_cached(void *opaque, uint64_t va, void *buf, size_t len)
 {
 	struct walk_cache *c = opaque;
-	return read_virt(c->gm, va, buf, len, translate_cached, c);
+	uint8_t *out = buf;
+
+	while (len) {
+		size_t n = 4096 - (va & 4095);
+		uint64_t pa;
+		if (n > len)
+			n = len;
+		if (translate_cached(c, va, &pa))
+			return -EFAULT;
+		int err = c->gm->read_phys(c->gm->opaque, pa, out, n);
+		if (err)
+			return err;
+		va += n;
+		out += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int trace_guest_read_virt(void *guest_mem, uint64_t va, void *buf, size_t len)
+{
+	struct walk_cache c = {.gm = guest_mem, .page = UINT64_MAX};
+	return read_virt_cached(&c, va, buf, len);
 }
 
 uint32_t trace_guest_stack(const struct trace_guest_mem *gm, uint64_t rbp)
