@@ -41,9 +41,10 @@ void trace_buf_free(struct trace_buf *b)
 }
 
 /* CRC-32C (Castagnoli, as iSCSI and ext4 use it). The SSE4.2 crc32 instruction does 8 bytes in
- * a step natively (0.1 ns a byte on the hosts measured), but where the CPU is emulated (QEMU's TCG: the nested-KVM
- * harness) it runs bit by bit in a helper, 6.8 ns a byte against 1.7 for eight tables: there it
- * was the largest single cost of a traced run. Which is faster is measured, not assumed. */
+ * a step natively (0.1 ns a byte on the hosts measured), but where the CPU is emulated (QEMU's
+ * TCG: the nested-KVM harness) it runs bit by bit in a helper, 6.8 ns a byte against 1.7 for
+ * eight tables: there it was the largest single cost of a traced run. Which is faster is
+ * measured, not assumed. */
 static uint32_t crc_table[8][256];
 
 static void crc_table_build(void)
