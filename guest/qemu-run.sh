@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 	--initrd) initrd=$2; shift ;;
 	--disk) disk=$2; shift ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	-t) timeout=$2; shift ;;
 	--qemu-only) do_kvmscope=0 ;;
 	--kvmscope-only) do_qemu=0 ;;
-	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "boot.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

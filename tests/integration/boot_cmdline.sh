@@ -3,6 +3,15 @@
 # tsc_early_khz= included, in every run. Stand-ins for kvmscope and qemu-system-x86_64 print a
 # console as the guest would, so no guest boots here (a second).
 . tests/lib.sh
+# --help is the header, whole: a fixed line range had dropped its last line ("Build first")
+bash tests/bench/boot.sh --help >/tmp/boot-help.$$ 2>&1
+check "boot.sh --help: the header to its last line" sh -c \
+	"grep -q '^Build first: make kvmscope guest-linux' /tmp/boot-help.$$ && ! grep -q '^cd ' /tmp/boot-help.$$"
+sh guest/qemu-run.sh --help >/tmp/boot-help.$$ 2>&1
+check "qemu-run.sh --help: --cpu and the header's last line" sh -c \
+	"grep -q -- '--cpu MODEL' /tmp/boot-help.$$ && grep -q '^CPU model with XSAVEERPTR' /tmp/boot-help.$$ &&
+	 ! grep -q '^dir=' /tmp/boot-help.$$"
+rm -f /tmp/boot-help.$$
 need_kvm "boot.sh command line"
 for f in guest/out/vmlinux guest/out/initrd.img guest/out/disk.img; do
 	[ -r $f ] || { echo "SKIP boot.sh command line: $f not built (make guest-linux)"; exit 77; }
