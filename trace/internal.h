@@ -30,44 +30,6 @@ _Static_assert(sizeof(struct trace_rec) == 64, "a record is one cache line");
 /* "vcpu0", "io1", "main", "writer" */
 const char *trace_tid_name(uint16_t tid, char *buf, size_t len);
 
-/* --- The records' clock (trace/clock.c): CLOCK_MONOTONIC in ns, from the TSC where the host's
- * clocksource is the TSC, rebased by the writer at every pass. --- */
-struct trace_clock {
-	uint32_t seq;		  /* odd while a rebase writes the line */
-	uint64_t tsc0, ns0, mult; /* ns = ns0 + (tsc - tsc0) * mult / 2^32; mult 0: no TSC */
-};
-extern struct trace_clock trace_clock;
-extern __thread uint64_t trace_clock_last; /* this thread's last time: it never goes back */
-uint64_t trace_clock_mono(void);	   /* clock_gettime(CLOCK_MONOTONIC) in ns */
-bool trace_clock_host_tsc(void);	   /* the host kernel's clocksource is "tsc" */
-void trace_clock_start(bool tsc);	   /* CLOCK_MONOTONIC until rebases have a baseline */
-void trace_clock_rebase(void);		   /* one caller at a time: the writer, at each pass */
-const char *trace_clock_source(void);	   /* "tsc" or "clock_gettime" */
-
-static inline uint64_t trace_clock_ns(void)
-{
-	uint32_t s = __atomic_load_n(&trace_clock.seq, __ATOMIC_ACQUIRE);
-	uint64_t mult = __atomic_load_n(&trace_clock.mult, __ATOMIC_RELAXED);
-	uint64_t tsc0 = __atomic_load_n(&trace_clock.tsc0, __ATOMIC_RELAXED);
-	uint64_t ns0 = __atomic_load_n(&trace_clock.ns0, __ATOMIC_RELAXED), ns;
-
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (!mult || (s & 1) || __atomic_load_n(&trace_clock.seq, __ATOMIC_RELAXED) != s) {
-		ns = trace_clock_mono(); /* no line, or one being rebased: never wait for it */
-	} else {
-		uint64_t d = __builtin_ia32_rdtsc() - tsc0; /* before tsc0 on a skewed CPU: < 0 */
-
-		if ((int64_t)d >= 0)
-			ns = ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
-		else
-			ns = ns0 - (uint64_t)(((unsigned __int128)-d * mult) >> 32);
-	}
-	if (ns < trace_clock_last)
-		ns = trace_clock_last;
-	trace_clock_last = ns;
-	return ns;
-}
-
 /* --- The ring: bounded, lock-free, many producers, one consumer (the writer). ---
  * Each slot's seq says whose turn it is (D. Vyukov's bounded queue): pos when free for the
  * producer claiming pos, pos + 1 once that record is committed. Stored less the slot's index

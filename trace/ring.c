@@ -84,9 +84,16 @@ static void guest_refresh(struct trace_thread *t)
 		t->ctx_fn(t->ctx_opaque, &t->rip, &t->stack);
 }
 
+static inline uint64_t mono_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 uint64_t trace_now_ns(void)
 {
-	return trace_clock_ns();
+	return mono_ns();
 }
 
 /* The descriptors after the record at pos, k - 1 extension slots, committed before it. */
@@ -118,7 +125,7 @@ emit(struct trace_site *site, unsigned dev, const struct trace_descs *descs, uin
 		sid = trace_site_intern(site);
 	if (__builtin_expect(self->ctx_stale, 0))
 		guest_refresh(self);
-	uint64_t now = trace_clock_ns();
+	uint64_t now = mono_ns();
 
 	/* The site saw its event on, but a SIGUSR2 pause may have begun since (guest_refresh
 	 * can take a while): stamped after the pause marker, the record would land inside it. */

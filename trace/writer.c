@@ -366,7 +366,6 @@ static void *writer_main(void *arg)
 	trace_thread_set(TRACE_THREAD_WRITER, 0);
 	pthread_mutex_lock(&w.lock);
 	while (!w.stop) {
-		trace_clock_rebase();
 		apply_toggles();
 		long wait = WAKE_NS_MAX;
 		if (!w.paused) {
@@ -448,7 +447,6 @@ static void start_info(const struct trace_options *o, uint64_t ring_records)
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	trace_info("clock", "CLOCK_MONOTONIC");
-	trace_info("clock_source", "%s", trace_clock_source());
 	trace_info("start_realtime_ns", "%llu",
 		   (unsigned long long)wall.tv_sec * 1000000000 + wall.tv_nsec);
 	if (uname(&u) == 0)
@@ -530,7 +528,6 @@ int trace_start(const struct trace_options *o)
 		return -ENOMEM;
 	}
 	w.drops_reported = 0;
-	trace_clock_start(trace_clock_host_tsc());
 	start_info(o, trace_ring_capacity(&trace_ring_main));
 
 	struct trace_file_header h = {.version = TRACE_VERSION,

@@ -542,82 +542,6 @@ static void test_ring_lazy(void)
 	trace_ring_free(&r);
 }
 
-/* The records' clock (trace/clock.c) against CLOCK_MONOTONIC, read just before and just after it:
- * from the TSC it may stray by the line's error only (CLOCK_SLACK_NS is far above it), and on
- * one thread it never goes back, while another thread rebases as the writer does. */
-#define CLOCK_SLACK_NS 20000
-
-struct clock_reader {
-	const bool *stop;
-	uint64_t reads, outside, back, worst;
-};
-
-static void *clock_read(void *arg)
-{
-	struct clock_reader *c = arg;
-	uint64_t last = 0;
-
-	while (!__atomic_load_n(c->stop, __ATOMIC_RELAXED)) {
-		uint64_t a = trace_clock_mono(), t = trace_clock_ns(), b = trace_clock_mono();
-		uint64_t off = t < a ? a - t : t > b ? t - b : 0;
-
-		c->outside += off > CLOCK_SLACK_NS;
-		c->worst = off > c->worst ? off : c->worst;
-		c->back += t < last;
-		last = t;
-		c->reads++;
-	}
-	return NULL;
-}
-
-static void test_clock(void)
-{
-	trace_clock_start(false);
-	uint64_t a = trace_clock_mono(), t = trace_clock_ns(), b = trace_clock_mono();
-	CHECK(a <= t && t <= b && !strcmp(trace_clock_source(), "clock_gettime"),
-	      "clock: without the TSC a record's time is CLOCK_MONOTONIC itself");
-	if (!trace_clock_host_tsc()) {
-		printf("clock: the host's clocksource is not tsc: its TSC line is not checked\n");
-		return;
-	}
-	trace_clock_start(true);
-	trace_clock_rebase();
-	CHECK(trace_clock.mult == 0, "clock: no TSC before the slope has its baseline");
-	usleep(120000);
-	trace_clock_rebase();
-	CHECK(trace_clock.mult != 0 && !strcmp(trace_clock_source(), "tsc"),
-	      "clock: after 100 ms of baseline the TSC is used");
-
-	bool stop = false;
-	struct clock_reader r[2] = {{.stop = &stop}, {.stop = &stop}};
-	pthread_t th[2];
-	for (int i = 0; i < 2; i++)
-		pthread_create(&th[i], NULL, clock_read, &r[i]);
-	for (int i = 0; i < 15; i++) { /* the writer's passes, 2-50 ms apart */
-		usleep(i % 2 ? 2000 : 20000);
-		trace_clock_rebase();
-	}
-	usleep(200000); /* and a pass late by four times the longest wait */
-	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	CHECK(r[0].reads > 100 && r[1].reads > 100 && !r[0].outside && !r[1].outside,
-	      "clock: from the TSC within %d us of CLOCK_MONOTONIC (worst %llu ns over %llu reads)",
-	      CLOCK_SLACK_NS / 1000,
-	      (unsigned long long)(r[0].worst > r[1].worst ? r[0].worst : r[1].worst),
-	      (unsigned long long)(r[0].reads + r[1].reads));
-	CHECK(!r[0].back && !r[1].back, "clock: a thread's times never go back across rebases");
-
-	/* A line 1 ms ahead (as a slope's error would put it), then the writer's rebase. */
-	__atomic_store_n(&trace_clock.ns0, trace_clock.ns0 + 1000000, __ATOMIC_RELAXED);
-	uint64_t ahead = trace_clock_ns();
-	trace_clock_rebase();
-	uint64_t after = trace_clock_ns();
-	CHECK(after >= ahead && after - ahead < 1000000,
-	      "clock: a rebase moved the line back 1 ms: the thread's time stays put (%lld ns)",
-	      (long long)(after - ahead));
-}
-
 int main(void)
 {
 	test_ring_huge();
@@ -633,6 +557,5 @@ int main(void)
 	test_pause_after_backlog();
 	test_guest_context();
 	test_options();
-	test_clock();
 	return CHECK_DONE();
 }
