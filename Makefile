@@ -126,7 +126,7 @@ asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 kvmscope-asan
 
 # The unit tests whose device runs threads beside the test's own, and the trace's ring, writer and
-# clock (test_trace); a data race fails the run (ThreadSanitizer's exit status 66).
+# pause/resume (test_trace); a data race fails the run (ThreadSanitizer's exit status 66).
 TSAN_TESTS := test_blk test_blk_mq test_blk_inorder test_blk_reset test_trace
 # make check builds them (tsan-build) and tests/integration/tsan.sh runs them.
 tsan-build:

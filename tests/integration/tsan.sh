@@ -1,7 +1,7 @@
 # The unit tests whose device runs threads beside the test's own (IO threads, resets from another
-# thread) and the trace's ring, writer and clock (test_trace), once more under ThreadSanitizer: a
-# data race fails them (make tsan-build builds build-tsan/tests/*; make check does). Their own
-# check lines count as well.
+# thread) and the trace's ring, writer and pause/resume (test_trace), once more under
+# ThreadSanitizer: a data race fails them (make tsan-build builds build-tsan/tests/*; make check
+# does). Their own check lines count as well.
 . tests/lib.sh
 out=$(mktemp); trap 'rm -f "$out"*' EXIT
 tests=$(sed -n 's/^TSAN_TESTS *:= *//p' Makefile)
