@@ -26,7 +26,8 @@
 # 256 MiB image of random bytes. Counting boots: kvmscope's own trace (kvm_exit, queue_notify,
 # chain_pop, irq_raise: exact, per job by disk region) and, as root with bpftrace, the host's KVM
 # tracepoints for both VMMs. Needs ./kvmscope, /dev/kvm, guest/out/{vmlinux,initrd-fio.img}
-# (make -C guest -f linux.mk bench), qemu-system-x86_64. Logs and traces: tests/out/bench/fio/.
+# (make -C guest -f linux.mk bench), qemu-system-x86_64. Logs and traces: tests/out/bench/fio/;
+# each timed job's IOPS (what the table's medians are of): tests/out/bench/fio/iops, "NAME JOB IOPS".
 # Exit status 1 when a job failed or printed nothing: its cell reads FAIL, never a figure.
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
@@ -344,10 +345,11 @@ else
 fi
 [ -s $out/rows ] || { echo "fio.sh: no job printed a result (logs in $out)" >&2; exit 1; }
 touch $out/exits $out/host
+rm -f $out/iops
 
 # The tables: medians over the runs. IOPS and MB/s from fio's own totals (KiB moved in the measured
 # runtime, by the guest's clock); lat_us is fio's mean completion latency.
-awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" -v pairs="$pairs" '
+awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" -v pairs="$pairs" -v iops_out=$out/iops '
 	function med(key,   n, i, j, t, v) {
 		n = split(vals[key], v, " "); if (!n) return ""
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
@@ -360,13 +362,14 @@ awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v m
 	FILENAME ~ /host$/ { hu[$1, $2] = $3; he[$1, $2] = $4; next }
 	{ for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	  bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0; sec = f["runtime_ms"] / 1000
-	  key = $1 SUBSEP f["job"]
-	  vals[key, "iops"] = vals[key, "iops"] " " f["kib"] / bs / sec
+	  key = $1 SUBSEP f["job"]; iops = f["kib"] / bs / sec
+	  vals[key, "iops"] = vals[key, "iops"] " " iops
+	  print $1, f["job"], iops >iops_out
 	  vals[key, "mbs"] = vals[key, "mbs"] " " f["kib"] * 1024 / 1e6 / sec
 	  vals[key, "lat"] = vals[key, "lat"] " " f["lat_us"]
 	  # --trace-overhead: the two runs of a pair (same boot, job and pair number), by state
 	  if (mode) { st = substr($1, 1, index($1, "-") - 1); pk = substr($1, index($1, "-") + 1) SUBSEP f["job"] SUBSEP $2
-		pv[st, pk] = f["kib"] / bs / sec; pkeys[pk] = 1 }
+		pv[st, pk] = iops; pkeys[pk] = 1 }
 	  if ($5 !~ /^tsc/) clockwarn = clockwarn " " $1 "/" f["job"] "(" $5 ")" }
 	END {
 		# mode 0: kvmscope against QEMU; mode 1: traced kvmscope against untraced

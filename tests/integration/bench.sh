@@ -216,25 +216,27 @@ check "  ... packed / split and N queues / 1 queue ratios under the table" sh -c
 check "  ... report.md's command names --rings and --queues" \
 	grep -q -- "--quick --rings split,packed --queues 1,2 --repeat 1" "$out/c/report.md"
 
-# fio's rows are each timed boot's IOPS from fio.sh's rows file, not its table's medians rounded to
-# whole IOPS (they read as one run with no spread, and 1.5 IOPS of 1 MiB reads as 2). bench.sh
-# itself, the mini guest's vcpu rows for real, in a source tree whose boot.sh and fio.sh stand in.
+# fio's rows are each timed boot's IOPS, as fio.sh computes them beside its table, not the table's
+# medians rounded to whole IOPS (they read as one run with no spread, and 1.5 IOPS of 1 MiB reads as
+# 2). bench.sh itself, the mini guest's vcpu rows for real, in a source tree whose boot.sh stands
+# in and whose fio.sh writes the rows three boots would have and hands them to the real fio.sh's
+# --report (no boots).
 src=$out/src
-mkdir -p "$src/tests/bench" "$src/guest/out"
+mkdir -p "$src/tests/bench" "$src/tests/out/bench/fio" "$src/guest/out"
 : >"$src/guest/out/vmlinux"
 : >"$src/guest/out/initrd-fio.img"
+cp tests/bench/fio.sh "$src/tests/bench/fio-real.sh"
 echo 'echo "kvmscope: KVMSCOPE-INIT at 2.00 s (median of: 2.00)"' >"$src/tests/bench/boot.sh"
 cat >"$src/tests/bench/fio.sh" <<-'STAND_IN'
 	mkdir -p tests/out/bench/fio
 	for r in 1 2 3; do
 		for c in kvmscope-vcpu qemu-vcpu; do
 			kib=$((4 * (600 + 10 * r))); [ $c = qemu-vcpu ] && kib=$((kib + 400))
-			echo "$c $r 1.0 1.0 tsc job=randread-qd1 bs=4k kib=$kib runtime_ms=10000"
-			echo "$c $r 1.0 1.0 tsc job=seqread-1m bs=1m kib=$((1024 * (14 + r))) runtime_ms=10000"
+			echo "$c $r 1.0 1.0 tsc job=randread-qd1 bs=4k kib=$kib runtime_ms=10000 lat_us=1"
+			echo "$c $r 1.0 1.0 tsc job=seqread-1m bs=1m kib=$((1024 * (14 + r))) runtime_ms=10000 lat_us=1"
 		done
 	done >tests/out/bench/fio/rows
-	echo "randread-qd1    vcpu               62          72   0.86"
-	echo "seqread-1m      vcpu                2           2   1.00"
+	exec bash tests/bench/fio-real.sh --report -j randread-qd1,seqread-1m "$@"
 STAND_IN
 KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/f BENCH_ROWS=vcpu BENCH_REPEAT=1 \
 	BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
@@ -249,4 +251,14 @@ fio_row() { # CONFIG JOB MEDIAN MIN MAX RUNS
 check "  ... kvmscope-vcpu randread-qd1: 3 runs, median 62, 61-63 IOPS" fio_row kvmscope-vcpu randread-qd1 62 61 63 3
 check "  ... QEMU's nearest: 3 runs, median 72, 71-73 IOPS" fio_row qemu-nearest-vcpu randread-qd1 72 71 73 3
 check "  ... seqread-1m keeps its fraction: 1.6 IOPS, 1.5-1.7" fio_row kvmscope-vcpu seqread-1m 1.6 1.5 1.7 3
+check "  ... fio.sh --report wrote the runs' IOPS beside its table" \
+	grep -qx "qemu-vcpu seqread-1m 1.7" "$src/tests/out/bench/fio/iops"
+# A fio.sh that stops before it writes anything (as on a bad argument) leaves no fio row, and an
+# earlier run's iops file is not read as this run's.
+echo 'exit 2' >"$src/tests/bench/fio.sh"
+KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/g BENCH_ROWS=vcpu BENCH_REPEAT=1 \
+	BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
+	bash trace/report/bench.sh >"$out/gterm" 2>"$out/gprogress" </dev/null
+check "bench whose fio.sh fails: no fio row from the last run's iops file" sh -c \
+	"! grep -q '^fio,' '$out/g/results.csv'"
 exit $failed

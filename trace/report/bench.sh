@@ -323,29 +323,28 @@ else
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
 		fio_paths=$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)
-		# fio_rows NAME SUFFIX CASE-SUFFIX: each timed boot's IOPS, as raw lines, from the rows
-		# fio.sh keeps (NAME REP END_S HOST_S CLOCK key=value...: tests/out/bench/fio/rows),
-		# computed as its table computes them (KiB moved in the measured runtime). Its table
-		# holds medians rounded to whole IOPS: as bench's rows they read as one run with no
-		# spread, and 1.5 IOPS of 1 MiB reads as 2.
-		fio_rows() {
-			cp "$src/tests/out/bench/fio/rows" "$out/logs/$1.rows" 2>/dev/null || return
-			awk -v s="$2" -v k="$3" '{ split("", f); for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-				bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0; sec = f["runtime_ms"] / 1000
-				if (bs <= 0 || sec <= 0 || f["kib"] == "") next
-				c = $1; sub(/^qemu-/, "qemu-nearest-", c)
-				printf "fio %s%s %s%s iops %.2f\n", c, s, f["job"], k, f["kib"] / bs / sec }' "$out/logs/$1.rows" >>"$out/raw"
+		# fio_run NAME SUFFIX CASE-SUFFIX [ARG...]: fio.sh with ARGS (its console in logs/NAME.txt),
+		# then each timed boot's IOPS as raw lines, from the file fio.sh keeps of them (NAME JOB
+		# IOPS: tests/out/bench/fio/iops, kept as logs/NAME.iops), not from its table, whose
+		# medians are rounded to whole IOPS: as bench's rows they read as one run with no spread,
+		# and 1.5 IOPS of 1 MiB reads as 2. The file goes first: fio.sh may stop before it writes
+		# a new one.
+		fio_run() {
+			local name=$1 s=$2 k=$3 iops=$src/tests/out/bench/fio/iops
+			shift 3
+			rm -f "$iops"
+			(cd "$src" && bash tests/bench/fio.sh "$@" -p "$fio_paths" -n "$repeat" --no-exits \
+				$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/$name.txt" 2>&1 || failed=1
+			cp "$iops" "$out/logs/$name.iops" 2>/dev/null || return
+			awk -v s="$s" -v k="$k" 'NF == 3 { c = $1; sub(/^qemu-/, "qemu-nearest-", c)
+				printf "fio %s%s %s%s iops %.2f\n", c, s, $2, k, $3 }' "$out/logs/$name.iops" >>"$out/raw"
 		}
-		(cd "$src" && bash tests/bench/fio.sh -p "$fio_paths" -n "$repeat" --no-exits \
-			$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio.txt" 2>&1 || failed=1
-		fio_rows fio "" ""
+		fio_run fio "" ""
 		# N queues: fio at QD32 in an N-CPU guest, a queue per CPU (and an IO thread per queue)
 		for q in $queues; do
 			[ "$q" = 1 ] && continue
 			say "fio in Linux with --smp $q, $repeat boot(s) per path (tests/bench/fio.sh --smp $q)"
-			(cd "$src" && bash tests/bench/fio.sh -j randread-qd32 --smp "$q" -p "$fio_paths" -n "$repeat" --no-exits \
-				$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/fio-smp$q.txt" 2>&1 || failed=1
-			fio_rows "fio-smp$q" ":q$q" " smp $q"
+			fio_run "fio-smp$q" ":q$q" " smp $q" -j randread-qd32 --smp "$q"
 		done
 	else
 		long_note="fio needs guest/out/initrd-fio.img, which could not be built (logs/fio-build.txt): not run"
