@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 	--packed) packed=1 ;;
 	--no-status) status="" ;;
 	--timeout) timeout=$2; shift ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "qemu-trace.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=1 ;;
 	--tcg) tcg=--tcg ;;
 	--list) grep -v '^#' "$list" | awk -F'|' '{ printf "%-44s %-30s %s\n", $1 ".kvt", $3, $2 }'; exit 0 ;;
-	-h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "record: unknown argument $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 L1_OUT=${L1_OUT:-$top/guest/out/l1}
 timeout=3600; stall=120; boot=${L1_BOOT_TIMEOUT:-300}; mem=${L1_MEM:-4096}; smp=2; tty=0; quiet=0; console=""; shares=""
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout=$2; shift 2 ;;

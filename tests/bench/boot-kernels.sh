@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) rounds=$2; shift ;;
 	-t) timeout=$2; shift ;;
-	-h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "boot-kernels.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	*) break ;;
 	esac

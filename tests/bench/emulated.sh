@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 	-n) top=$2; shift ;;
 	--per) per=$2; shift ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "emulated.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -27,7 +27,8 @@
 # chain_pop, irq_raise: exact, per job by disk region) and, as root with bpftrace, the host's KVM
 # tracepoints for both VMMs. Needs ./kvmscope, /dev/kvm, guest/out/{vmlinux,initrd-fio.img}
 # (make -C guest -f linux.mk bench), qemu-system-x86_64. Logs and traces: tests/out/bench/fio/;
-# each timed job's IOPS (what the table's medians are of): tests/out/bench/fio/iops, "NAME JOB IOPS".
+# each timed job's IOPS (the table's medians are of these): tests/out/bench/fio/iops, lines of
+# "NAME JOB IOPS".
 # Exit status 1 when a job failed or printed nothing: its cell reads FAIL, never a figure.
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--trace-events) events=$2; shift ;;
 	--pairs) pairs=$2; shift ;;
 	--report) report=1 ;;
-	-h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "fio.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -1,16 +1,23 @@
 # tests/bench/boot.sh gives both VMMs the same kernel command line: QEMU (guest/qemu-run.sh
 # --cmdline) boots with the line kvmscope's guest printed, compatibility words and
 # tsc_early_khz= included, in every run. Stand-ins for kvmscope and qemu-system-x86_64 print a
-# console as the guest would, so no guest boots here (a second).
+# console as the guest would, so no guest boots here (a second). First, the --help of each script
+# that prints its own header.
 . tests/lib.sh
-# --help is the header, whole: a fixed line range had dropped its last line ("Build first")
-bash tests/bench/boot.sh --help >/tmp/boot-help.$$ 2>&1
-check "boot.sh --help: the header to its last line" sh -c \
-	"grep -q '^Build first: make kvmscope guest-linux' /tmp/boot-help.$$ && ! grep -q '^cd ' /tmp/boot-help.$$"
 sh guest/qemu-run.sh --help >/tmp/boot-help.$$ 2>&1
-check "qemu-run.sh --help: --cpu and the header's last line" sh -c \
-	"grep -q -- '--cpu MODEL' /tmp/boot-help.$$ && grep -q '^CPU model with XSAVEERPTR' /tmp/boot-help.$$ &&
-	 ! grep -q '^dir=' /tmp/boot-help.$$"
+check "qemu-run.sh --help names --cpu" grep -q -- '--cpu MODEL' /tmp/boot-help.$$
+# Every script whose --help is its header: the header whole, to its last comment line, and no
+# line of code (fixed line ranges had cut boot.sh's and qemu-run.sh's last lines once their headers
+# grew, then fio.sh's, had cut qemu-trace.sh's, and printed emulated.sh's first line of code)
+for s in tests/bench/boot.sh tests/bench/fio.sh tests/bench/boot-kernels.sh tests/bench/emulated.sh \
+	guest/qemu-run.sh guest/qemu-trace.sh guest/l1/run.sh tests/tools/qemu-pcidump.sh \
+	docs/traces/record.sh; do
+	last=$(awk 'NR > 1 && !/^#/ { exit } NR > 1 { l = $0 } END { sub(/^# ?/, "", l); print l }' "$s")
+	code=$(awk 'NR > 1 && !/^#/ { print; exit }' "$s")
+	bash "$s" --help >/tmp/boot-help.$$ 2>&1
+	check "$s --help: its header to the last line, no code" sh -c \
+		'[ "$(tail -1 "$1")" = "$2" ] && ! grep -qxF -- "$3" "$1"' _ /tmp/boot-help.$$ "$last" "$code"
+done
 rm -f /tmp/boot-help.$$
 need_kvm "boot.sh command line"
 for f in guest/out/vmlinux guest/out/initrd.img guest/out/disk.img; do

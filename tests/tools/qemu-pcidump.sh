@@ -14,7 +14,7 @@ accel="-accel tcg" out=tests/fixtures
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kvm) accel="-enable-kvm" ;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "qemu-pcidump.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	*) out=$1 ;;
 	esac
