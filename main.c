@@ -89,10 +89,11 @@ static const char usage_run[] =
     "                       c continue to a breakpoint, b toggle one, q stop (needs a tty)\n"
     "  --pvh                enter an ELF kernel through its PVH note (32-bit, paging off,\n"
     "                       as QEMU's -kernel vmlinux does) instead of the 64-bit entry\n"
-    "  --no-coalesce        every byte the guest prints exits to kvmscope (by default KVM\n"
-    "                       keeps the console's transmit-register writes in its coalesced\n"
-    "                       ring, KVM_CAP_COALESCED_PIO, and kvmscope applies them in\n"
-    "                       order at the next exit: no exit per byte)\n"
+    "  --no-coalesce        every byte the guest prints, and every PCI configuration address\n"
+    "                       it writes, exits to kvmscope (by default KVM keeps the console's\n"
+    "                       transmit-register writes and the 0xCF8 address writes in its\n"
+    "                       coalesced ring, KVM_CAP_COALESCED_PIO, and kvmscope applies them\n"
+    "                       in order before the next exit: no exit for each)\n"
     "  --no-sandbox         let the vCPU and IO threads make any system call (by default\n"
     "                       they run under a seccomp allow-list once the machine is\n"
     "                       built; a forbidden call is named and stops the guest)\n"
@@ -210,7 +211,8 @@ static int machine_run(const struct machine_options *mo)
 		trace_info("iothreads", "%u", mo->iothreads ? mo->iothreads : 1);
 		trace_info("host_kvm", "%s", vm->is_pvm ? "kvm_pvm" : "kvm");
 		trace_info("vcpus", "%d", vm->nr_vcpus);
-		/* whether a console byte is a kvm_exit or a coalesced_io record */
+		/* whether a console byte (and a PCI configuration address write) is a kvm_exit or a
+		 * coalesced_io record */
 		trace_info("console_writes", "%s",
 			   vm->coalesced ? "coalesced (KVM_CAP_COALESCED_PIO)" : "exit");
 		trace_info("version", "kvmscope %s", KVMSCOPE_VERSION);

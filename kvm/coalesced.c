@@ -1,11 +1,15 @@
 /*
  * kvm/coalesced.c - writes KVM keeps in its coalesced ring instead of exiting to kvmscope
- * (KVM_REGISTER_COALESCED_MMIO; with KVM_CAP_COALESCED_PIO, ports too). The console's transmit
- * register is the one zone: a Linux boot writes it once per byte it prints, and on a nested or
- * emulated KVM each such exit costs far more than the byte. A write only reaches the ring when
- * the guest expects nothing back from it; kvmscope applies the ring's writes in order before
- * anything else the guest did reaches a device: at every return of KVM_RUN, at the console
- * loop's ticks (a guest that prints and then halts makes no exit) and when the VM stops.
+ * (KVM_REGISTER_COALESCED_MMIO; with KVM_CAP_COALESCED_PIO, ports too). Two zones: the console's
+ * transmit register, which a Linux boot writes once per byte it prints, and PCI's configuration
+ * address (0xCF8, pci/bus.c), written before each of the bus scan's configuration reads; on a
+ * nested or emulated KVM each such exit costs far more than the write. A write only reaches the
+ * ring when the guest expects nothing back from it; kvmscope applies the ring's writes in order
+ * before anything else the guest did reaches a device: at every return of KVM_RUN, at the
+ * console loop's ticks (a guest that prints and then halts makes no exit) and when the VM stops.
+ * So the configuration data access that follows an address write, which exits, finds the
+ * address already applied, on whichever vCPU it runs (coalesced_drain waits for a drain under
+ * way on another thread).
  * Each applied write is traced (coalesced_io), without guest context: it ran earlier.
  */
 #include <errno.h>
@@ -60,17 +64,25 @@ void coalesced_drain(struct vm *vm)
 int coalesced_init(struct vm *vm)
 {
 	int page = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
-	struct kvm_coalesced_mmio_zone thr = {.addr = PORT_COM1, .size = 1, .pio = 1};
 
 	/* Without either capability every write exits, as it does with --no-coalesce. */
 	if (page <= 0 || ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
 		return 0;
 	if ((size_t)(page + 1) * RING_PAGE > vm->vcpus[0].run_size)
 		return 0;
-	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &thr) < 0)
-		return -errno;
 	vm->coalesced = (void *)((uint8_t *)vm->vcpus[0].run + (size_t)page * RING_PAGE);
 	vm->coalesced_max = (RING_PAGE - sizeof(struct kvm_coalesced_mmio_ring)) /
 			    sizeof(struct kvm_coalesced_mmio);
+	return vm_coalesce_pio(vm, PORT_COM1, 1);
+}
+
+int vm_coalesce_pio(struct vm *vm, uint16_t port, uint32_t len)
+{
+	struct kvm_coalesced_mmio_zone z = {.addr = port, .size = len, .pio = 1};
+
+	if (!vm->coalesced)
+		return 0;
+	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) < 0)
+		return -errno;
 	return 0;
 }

@@ -19,8 +19,8 @@ void serial_destroy(struct serial *s);
 void serial_input(struct serial *s, const void *buf, size_t len);
 void serial_set_sink(struct serial *s, const struct serial_sink *sink);
 
-/* The coalesced ring (coalesced.c): KVM_REGISTER_COALESCED_MMIO for the console's transmit
- * register when KVM offers coalesced port I/O; -errno when KVM refuses the zone. */
+/* The coalesced ring (coalesced.c), when KVM offers coalesced port I/O, with the console's
+ * transmit register as its first zone; -errno when KVM refuses the zone. */
 int coalesced_init(struct vm *vm);
 /* Applies the writes waiting in vm's ring, in order; any thread, cheap when it is empty. */
 void coalesced_drain(struct vm *vm);

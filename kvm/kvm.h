@@ -152,6 +152,11 @@ void vm_set_console_sink(struct vm *vm, void (*fn)(void *opaque, uint8_t c), voi
 /* Runs the guest until it stops, the console on the terminal; returns kvmscope's exit status. */
 int vm_run(struct vm *vm, int console_in_fd);
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
+/* KVM keeps the guest's writes to ports port..port+len-1 in its coalesced ring instead of
+ * exiting; they reach the bus in order before the next exit does (kvm/coalesced.c). Only for a
+ * register the guest reads nothing back from before its next access that exits. 0 and nothing
+ * done when the VM has no ring (--no-coalesce, or a KVM without coalesced port I/O); -errno. */
+int vm_coalesce_pio(struct vm *vm, uint16_t port, uint32_t len);
 /* The calling thread (and the threads it starts) from now on may make only the system calls a
  * running guest needs (kvm/sandbox.c); a forbidden one is named on stderr, fails with EPERM and
  * stops vm. -errno if the kernel refuses the filter. */

@@ -350,7 +350,10 @@ int pci_init(struct pci *pci, struct vm *vm)
 				     .io = conf1_io,
 				     .opaque = pci,
 				     .name = "pci-conf1"};
-	return bus_add(&vm->pio, &pci->conf1);
+	int r = bus_add(&vm->pio, &pci->conf1);
+	/* The address register gives nothing back until the data access after it, which exits:
+	 * KVM may keep its writes, the bus scan's every other exit, in the coalesced ring. */
+	return r < 0 ? r : vm_coalesce_pio(vm, PCI_CONF1_ADDR_PORT, 4);
 }
 
 void pci_destroy(struct pci *pci)
