@@ -271,16 +271,20 @@ trace_counts() {
 				(q1[i] - q0[i]) / n[i], (i1[i] - i0[i]) / n[i], n[i], d } }' >>$out/exits
 }
 
+# A row of $out/rows as both its readers below take it: f[] from its KEY=VALUE fields (the 6th on),
+# and the job's IOPS from fio's own totals (KiB moved in the measured runtime, by the guest's clock).
+ROW_AWK='
+	function row(   i, kv) { split("", f); for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+	function row_iops(   bs) { bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0; return f["kib"] / bs / (f["runtime_ms"] / 1000) }'
+
 # host_counts NAME: the host's counts per IO while each job ran: the rates inside the job's burst
 # of disk system calls (bursts in job order, at least half a job long, gaps up to 5 s bridged,
 # 0.5 s trimmed off each end), divided by that boot's IOPS. Rows of $out/host: "NAME JOB USER_EXITS/IO EMULATED/IO".
 host_counts() {
 	[ -s $out/$1-1.bpf ] || { echo "fio.sh: $1: bpftrace counted nothing ($out/$1-1.bpf.err)" >&2; return; }
-	awk -v name="$1" -v io_s=$((ramp + runtime)) '
+	awk -v name="$1" -v io_s=$((ramp + runtime)) "$ROW_AWK"'
 		FILENAME ~ /rows$/ { if ($1 != name) next
-			for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-			bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0
-			nj++; job[nj] = f["job"]; iops[nj] = f["kib"] / bs / (f["runtime_ms"] / 1000)
+			row(); nj++; job[nj] = f["job"]; iops[nj] = row_iops()
 			next }
 		$2 == "@user:" { n++; t[n] = $1; u[n] = $3 }
 		$2 == "@emulated:" { m[n] = $3 }
@@ -348,9 +352,9 @@ fi
 touch $out/exits $out/host
 rm -f $out/iops
 
-# The tables: medians over the runs. IOPS and MB/s from fio's own totals (KiB moved in the measured
-# runtime, by the guest's clock); lat_us is fio's mean completion latency.
-awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" -v pairs="$pairs" -v iops_out=$out/iops '
+# The tables: medians over the runs. IOPS and MB/s from fio's own totals (ROW_AWK); lat_us is fio's
+# mean completion latency.
+awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v mode=$overhead -v qemu=$qemu -v runs="$runs" -v pairs="$pairs" -v iops_out=$out/iops "$ROW_AWK"'
 	function med(key,   n, i, j, t, v) {
 		n = split(vals[key], v, " "); if (!n) return ""
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
@@ -361,9 +365,8 @@ awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v m
 	function get(arr, k) { return k in arr ? arr[k] : "-" }
 	FILENAME ~ /exits$/ { ex[$1, $2] = $3; nt[$1, $2] = $4; iq[$1, $2] = $5; why[$1, $2] = $7; next }
 	FILENAME ~ /host$/ { hu[$1, $2] = $3; he[$1, $2] = $4; next }
-	{ for (i = 6; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-	  bs = f["bs"] == "1m" ? 1024 : f["bs"] + 0; sec = f["runtime_ms"] / 1000
-	  key = $1 SUBSEP f["job"]; iops = f["kib"] / bs / sec
+	{ row(); sec = f["runtime_ms"] / 1000
+	  key = $1 SUBSEP f["job"]; iops = row_iops()
 	  vals[key, "iops"] = vals[key, "iops"] " " iops
 	  print $1, f["job"], iops >iops_out
 	  vals[key, "mbs"] = vals[key, "mbs"] " " f["kib"] * 1024 / 1e6 / sec
