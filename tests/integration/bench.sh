@@ -253,6 +253,17 @@ check "  ... QEMU's nearest: 3 runs, median 72, 71-73 IOPS" fio_row qemu-nearest
 check "  ... seqread-1m keeps its fraction: 1.6 IOPS, 1.5-1.7" fio_row kvmscope-vcpu seqread-1m 1.6 1.5 1.7 3
 check "  ... fio.sh --report wrote the runs' IOPS beside its table" \
 	grep -qx "qemu-vcpu seqread-1m 1.7" "$src/tests/out/bench/fio/iops"
+# A row that lacks a field shows no figure for it, not the row before it's: fio.sh's table read
+# each row's fields into one array it never emptied, and a seqread-1m row without lat_us showed
+# randread-qd1's 7 us.
+for r in 1 2 3; do
+	echo "kvmscope-vcpu $r 1.0 1.0 tsc job=randread-qd1 bs=4k kib=2400 runtime_ms=10000 lat_us=7"
+	echo "kvmscope-vcpu $r 1.0 1.0 tsc job=seqread-1m bs=1m kib=15360 runtime_ms=10000"
+done >"$src/tests/out/bench/fio/rows"
+(cd "$src" && bash tests/bench/fio-real.sh --report -j randread-qd1,seqread-1m -p vcpu --no-qemu) \
+	>"$out/lat" 2>&1
+lat=$(awk '$1 == "seqread-1m" { print $9; exit }' "$out/lat") # the table's lat_us column
+check "fio.sh --report: a row without lat_us shows no latency ($lat)" [ "$lat" = FAIL ]
 # A fio.sh that stops before it writes anything (as on a bad argument) leaves no fio row, and an
 # earlier run's iops file is not read as this run's.
 echo 'exit 2' >"$src/tests/bench/fio.sh"
