@@ -54,7 +54,12 @@ void coalesced_drain(struct vm *vm)
 {
 	struct kvm_coalesced_mmio_ring *ring = vm->coalesced;
 
-	if (!ring || ring->first == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+	/* Empty only once a drain on another thread has applied its last write (first moves on
+	 * after each write reaches its device): a vCPU that finds it empty may use it. */
+	if (!ring)
+		return;
+	uint32_t first = __atomic_load_n(&ring->first, __ATOMIC_ACQUIRE);
+	if (first == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&vm->coalesced_lock);
 	vm->coalesced_writes += coalesced_ring_apply(ring, vm->coalesced_max, &vm->pio, &vm->mmio);
