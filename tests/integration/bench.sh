@@ -22,6 +22,9 @@ check "bench extra: one line, exit 2" status 2 $KVMSCOPE bench extra
 check "bench --rings split,spiral: one line naming it, exit 2" status 2 $KVMSCOPE bench --rings split,spiral
 check "  ... the line names the ring" grep -q "'spiral'" "$out/e"
 check "bench --rings packed,packed: one line, exit 2" status 2 $KVMSCOPE bench --rings packed,packed
+: >"$out/file"
+check "bench --out under a file: one line naming it, exit 2" status 2 $KVMSCOPE bench --out "$out/file/b"
+check "  ... the line names --out and why" grep -q -- "--out $out/file/b: cannot create it (Not a directory)" "$out/e"
 check "bench --rings '': one line, exit 2" status 2 $KVMSCOPE bench --rings ''
 check "bench --queues 1,0: one line naming it, exit 2" status 2 $KVMSCOPE bench --queues 1,0
 check "  ... the line names the count" grep -q "'0'" "$out/e"

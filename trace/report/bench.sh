@@ -10,7 +10,8 @@ set -u
 out=$BENCH_OUT quick=$BENCH_QUICK repeat=$BENCH_REPEAT mini=$BENCH_MINI src=$BENCH_SRC
 rings=$(echo ${BENCH_RINGS:-split}) queues=$(echo ${BENCH_QUEUES:-1})
 say() { echo "kvmscope bench: $*" >&2; }
-mkdir -p "$out/logs" || { say "cannot create $out"; exit 1; }
+# a --out that cannot be a directory is bad input: one line with mkdir's reason, status 2
+err=$(mkdir -p "$out/logs" 2>&1) || { say "--out $out: cannot create it (${err##*: })"; exit 2; }
 out=$(cd "$out" && pwd)
 [ -w /dev/kvm ] || { say "/dev/kvm missing or not writable"; exit 1; }
 [ -r "$mini" ] || { say "$mini missing (make mini)"; exit 1; }
