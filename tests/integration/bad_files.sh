@@ -29,6 +29,12 @@ $KVMSCOPE trace dump "$out/dir" >/dev/null 2>"$out/e"
 one_line "trace dump DIR" $? "$out/dir: a directory, not a trace file" "No such device"
 $KVMSCOPE import qemu "$out/dir" -o "$out/x.kvt" >/dev/null 2>"$out/e"
 one_line "import qemu DIR" $? "$out/dir: a directory, not a QEMU log" "Input/output error"
+# -o where no file can be: bad input, as --trace there is for run (it was status 1)
+$KVMSCOPE import qemu tests/fixtures/qemu-modern.log -o "$out/dir" >/dev/null 2>"$out/e"
+one_line "import -o DIR" $? "$out/dir: Is a directory"
+: >"$out/file"
+$KVMSCOPE import qemu tests/fixtures/qemu-modern.log -o "$out/file/x.kvt" >/dev/null 2>"$out/e"
+one_line "import -o under a file" $? "$out/file/x.kvt: Not a directory"
 
 # a 20 KB malformed line is quoted in part: the report stays a line of a screen or two
 {

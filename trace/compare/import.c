@@ -175,9 +175,15 @@ int import_cmd_main(int argc, char **argv)
 		return 2;
 	}
 	trace_build_finish(&b, &tf);
-	if (trace_file_save(&tf, out, err, sizeof(err)) < 0) {
+	int saved = trace_file_save(&tf, out, err, sizeof(err));
+	if (saved < 0) {
 		fprintf(stderr, "kvmscope import: %s\n", err);
-		ret = 1;
+		/* Where the file cannot be (no such directory, a file on its path, a directory
+		 * in its place, no permission) -o is bad input; a write that fails is a failure. */
+		ret = saved == -ENOSPC || saved == -EIO || saved == -EDQUOT || saved == -EFBIG ||
+			      saved == -ENOMEM
+			  ? 1
+			  : 2;
 	} else {
 		report(&b, &tf, out);
 	}
