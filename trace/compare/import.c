@@ -81,7 +81,10 @@ static int usage(FILE *f, int status)
 	    "            -msg timestamp=on; guest/qemu-trace.sh makes one\n"
 	    "  bpftrace  the output of trace/compare/kvm.bt (the host's KVM tracepoints)\n"
 	    "  -o FILE   the trace to write (default: LOG with its extension replaced by .kvt)\n"
-	    "Then: kvmscope trace dump FILE, kvmscope diff FILE OTHER.\n");
+	    "Then: kvmscope trace dump FILE, kvmscope diff FILE OTHER.\n"
+	    "Exit status: 0; 1 when the trace could not be made or written (out of memory, no\n"
+	    "space, an IO error); 2 for a bad option, a log that is not one, or an -o where no\n"
+	    "file can be.\n");
 	return status;
 }
 
