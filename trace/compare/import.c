@@ -181,12 +181,13 @@ int import_cmd_main(int argc, char **argv)
 	int saved = trace_file_save(&tf, out, err, sizeof(err));
 	if (saved < 0) {
 		fprintf(stderr, "kvmscope import: %s\n", err);
-		/* Where the file cannot be (no such directory, a file on its path, a directory
-		 * in its place, no permission) -o is bad input; a write that fails is a failure. */
-		ret = saved == -ENOSPC || saved == -EIO || saved == -EDQUOT || saved == -EFBIG ||
-			      saved == -ENOMEM
-			  ? 1
-			  : 2;
+		/* Where no file can be (no such directory, a file on its path, a directory in its
+		 * place, no permission) -o is bad input, 2, as run's --trace is (main.c's
+		 * run_status); any other failure, a write that fails included, is 1. */
+		ret = saved == -ENOENT || saved == -ENOTDIR || saved == -EISDIR ||
+			      saved == -EACCES || saved == -EROFS || saved == -ENAMETOOLONG
+			  ? 2
+			  : 1;
 	} else {
 		report(&b, &tf, out);
 	}
