@@ -393,8 +393,11 @@ int trace_parse_size(const char *s, uint64_t *out);
  * leave *i on the last argument taken and return 1; 0 when it is not a trace option; -1 after
  * one line on stderr. */
 int trace_parse_option(struct trace_options *o, int argc, char **argv, int *i);
-/* Whether the --trace file can be written (not a directory, its folder writable), before any VM
- * exists: 0, or -errno after one line on stderr naming the file. */
+/* Whether a trace file can be created or replaced at path (not a directory, its folder
+ * writable): 0 or -errno, nothing printed. Whatever it refuses is the user's bad path. */
+int trace_path_writable(const char *path);
+/* trace_path_writable for the --trace file, before any VM exists: 0, or -errno after one line on
+ * stderr naming the file. */
 int trace_check(const struct trace_options *o);
 /* Opens the file, writes the header, starts the writer, enables the events; -errno after one line
  * on stderr naming the file or value. */

@@ -473,20 +473,22 @@ static void writer_reset(void)
 	w.toggles_seen = __atomic_load_n(&toggles_asked, __ATOMIC_RELAXED);
 }
 
-int trace_check(const struct trace_options *o)
+int trace_path_writable(const char *path)
 {
 	struct stat st;
 	char dir[PATH_MAX];
-	int r = 0;
-	if (!o->path)
-		return 0;
-	snprintf(dir, sizeof(dir), "%s", o->path);
-	if (stat(o->path, &st) == 0)
-		r = S_ISDIR(st.st_mode) ? -EISDIR : access(o->path, W_OK) ? -errno : 0;
-	else if (errno != ENOENT)
-		r = -errno;
-	else if (access(dirname(dir), W_OK | X_OK)) /* the file is created in it */
-		r = -errno;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? -EISDIR : access(path, W_OK) ? -errno : 0;
+	if (errno != ENOENT)
+		return -errno;
+	return access(dirname(dir), W_OK | X_OK) ? -errno : 0; /* the file is created in it */
+}
+
+int trace_check(const struct trace_options *o)
+{
+	int r = o->path ? trace_path_writable(o->path) : 0;
 	if (r < 0)
 		fprintf(stderr, "kvmscope: --trace %s: %s\n", o->path, strerror(-r));
 	return r;

@@ -161,6 +161,14 @@ int import_cmd_main(int argc, char **argv)
 		fprintf(stderr, "kvmscope import: out of memory\n");
 		return 1;
 	}
+	/* Where no trace file can be, -o is bad input, found before the log is read, as run finds
+	 * a bad --trace before the VM starts; a write that fails later is 1. */
+	int r = trace_path_writable(out);
+	if (r < 0) {
+		fprintf(stderr, "kvmscope import: -o %s: %s\n", out, strerror(-r));
+		free(def);
+		return 2;
+	}
 
 	struct trace_build b;
 	struct trace_file tf = {0};
@@ -178,16 +186,9 @@ int import_cmd_main(int argc, char **argv)
 		return 2;
 	}
 	trace_build_finish(&b, &tf);
-	int saved = trace_file_save(&tf, out, err, sizeof(err));
-	if (saved < 0) {
+	if (trace_file_save(&tf, out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kvmscope import: %s\n", err);
-		/* Where no file can be (no such directory, a file on its path, a directory in its
-		 * place, no permission) -o is bad input, 2, as run's --trace is (main.c's
-		 * run_status); any other failure, a write that fails included, is 1. */
-		ret = saved == -ENOENT || saved == -ENOTDIR || saved == -EISDIR ||
-			      saved == -EACCES || saved == -EROFS || saved == -ENAMETOOLONG
-			  ? 2
-			  : 1;
+		ret = 1;
 	} else {
 		report(&b, &tf, out);
 	}
