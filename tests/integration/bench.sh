@@ -241,9 +241,14 @@ cat >"$src/tests/bench/fio.sh" <<-'STAND_IN'
 	done >tests/out/bench/fio/rows
 	exec bash tests/bench/fio-real.sh --report -j randread-qd1,seqread-1m "$@"
 STAND_IN
-KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/f BENCH_ROWS=vcpu BENCH_REPEAT=1 \
-	BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
-	bash trace/report/bench.sh >"$out/fterm" 2>"$out/fprogress" </dev/null
+# bench_src NAME: bench.sh on the vcpu rows and fio in $src, into $out/NAME (its terminal in
+# $out/NAMEterm, its progress in $out/NAMEprogress)
+bench_src() {
+	KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/$1 BENCH_ROWS=vcpu BENCH_REPEAT=1 \
+		BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
+		bash trace/report/bench.sh >"$out/$1term" 2>"$out/$1progress" </dev/null
+}
+bench_src f
 rc=$?
 check "bench with fio (a stand-in fio.sh) exits 0 (status $rc)" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || tail -3 "$out/fprogress"
@@ -270,9 +275,7 @@ check "fio.sh --report: a row without lat_us shows no latency ($lat)" [ "$lat" =
 # A fio.sh that stops before it writes anything (as on a bad argument) leaves no fio row, and an
 # earlier run's iops file is not read as this run's.
 echo 'exit 2' >"$src/tests/bench/fio.sh"
-KVMSCOPE=$(realpath "$KVMSCOPE") BENCH_QUICK=0 BENCH_OUT=$out/g BENCH_ROWS=vcpu BENCH_REPEAT=1 \
-	BENCH_FIO=1 BENCH_RINGS=split BENCH_QUEUES=1 BENCH_MINI=$(realpath "$MINI") BENCH_SRC=$src \
-	bash trace/report/bench.sh >"$out/gterm" 2>"$out/gprogress" </dev/null
+bench_src g
 check "bench whose fio.sh fails: no fio row from the last run's iops file" sh -c \
 	"! grep -q '^fio,' '$out/g/results.csv'"
 exit $failed
