@@ -3,7 +3,12 @@
 # virtio-blk IO paths and through QEMU's nearest configuration, side by side in one run. A
 # benchmark, not a test: a boot costs minutes on a software KVM (docs/bench.md).
 #   -j JOB[,JOB]      randread-qd1 randread-qd32 randwrite-qd32 seqread-1m (default: all)
-#   -p PATH[,PATH]    vcpu iothread uring (default: all)
+#   -p PATH[,PATH]    vcpu iothread uring vhost-user (default: all; vhost-user where
+#                     qemu-storage-daemon is installed, package qemu-system-common). vhost-user:
+#                     both VMMs hand the ring to one qemu-storage-daemon per boot
+#                     (guest/vhost-user-blk.sh), so its column compares what each VMM does around
+#                     the daemon; one queue only, so not with --smp or --trace-overhead (its
+#                     requests never pass through kvmscope: nothing to record, nothing to count)
 #   -n N              timed boots per configuration, round-robin (default 1); medians are shown
 #   --runtime S       measured seconds per job (default 10), after --ramp S (default 2)
 #   --smp N           N vCPUs (guest/out/vmlinux-smp): kvmscope with --smp N --blk-queues N (and
@@ -32,12 +37,12 @@
 # Exit status 1 when a job failed or printed nothing: its cell reads FAIL, never a figure.
 cd "$(dirname "$0")/../.." || exit 2
 ALL_JOBS="randread-qd1 randread-qd32 randwrite-qd32 seqread-1m"
-ALL_PATHS="vcpu iothread uring"
-jobs=$ALL_JOBS paths=$ALL_PATHS runs=1 smp=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events="" pairs=3
+ALL_PATHS="vcpu iothread uring vhost-user"
+jobs=$ALL_JOBS paths=$ALL_PATHS paths_given=0 runs=1 smp=1 runtime=10 ramp=2 timeout="" qemu=1 exits=1 overhead=0 report=0 events="" pairs=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-j) jobs=${2//,/ }; shift ;;
-	-p) paths=${2//,/ }; shift ;;
+	-p) paths=${2//,/ } paths_given=1; shift ;;
 	-n) runs=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	-t) timeout=$2; shift ;;
@@ -67,6 +72,25 @@ one_of path "$ALL_PATHS" $paths
 for v in "$runs" "$smp" "$runtime" "$ramp" "$pairs" ${timeout:+"$timeout"}; do
 	case "$v" in '' | *[!0-9]* | 0) echo "fio.sh: -n, --smp, -t, --runtime, --ramp, --pairs want positive numbers, got '$v'" >&2; exit 2 ;; esac
 done
+out=tests/out/bench/fio
+# vhost-user where it can run: asked for with -p, a reason it cannot is an error; by default, a note
+vu_why=""
+if [ $report = 0 ]; then
+	command -v qemu-storage-daemon >/dev/null ||
+		vu_why="qemu-storage-daemon missing (apt-get install qemu-system-common)"
+	[ $overhead = 1 ] && vu_why="its requests never pass through kvmscope: nothing for --trace-overhead to pause"
+	[ "$smp" != 1 ] && vu_why="one queue only (kvmscope hands its backend one queue): not with --smp $smp"
+fi
+# --report after a run without vhost-user: no column of FAILs for it
+[ $report = 1 ] && [ $paths_given = 0 ] && ! grep -qs '^kvmscope-vhost-user ' $out/rows &&
+	vu_why="the last run had none"
+case " $paths " in *" vhost-user "*)
+	if [ -n "$vu_why" ]; then
+		[ $paths_given = 1 ] && { echo "fio.sh: -p vhost-user: $vu_why" >&2; exit 2; }
+		echo "fio.sh: no vhost-user column: $vu_why"
+		paths=$(echo " $paths " | sed 's/ vhost-user / /')
+	fi ;;
+esac
 njobs=$(echo $jobs | wc -w)
 # --trace-overhead: the guest runs each job twice per pair, back to back (boot() pauses recording
 # for one run of each: the first in odd pairs, the second in even ones)
@@ -101,11 +125,16 @@ if [ $report = 0 ] && [ $exits = 1 ]; then
 		echo "fio.sh: no host KVM counts (they need root, bpftrace and tracefs at /sys/kernel/tracing)" >&2
 	fi
 fi
-out=tests/out/bench/fio
 mkdir -p $out
 if [ $report = 0 ]; then
 	rm -f $out/*.log $out/*.kvt $out/*.bpf* $out/rows $out/exits $out/host
 	base=$out/base.img scratch=$out/disk.img
+	# vhost-user: the daemon's socket on local storage (not on a share, and under 108 bytes)
+	case " $paths " in *" vhost-user "*)
+		vu_dir=$(mktemp -d "${TMPDIR:-/tmp}/fio-vu.XXXXXX") || exit 1
+		vu_sock=$vu_dir/vu.sock
+		trap 'vu_stop; rm -rf "$vu_dir"' EXIT ;;
+	esac
 	if [ "$(stat -c %s $base 2>/dev/null)" != 268435456 ]; then
 		head -c 256M /dev/urandom >$base.tmp && mv $base.tmp $base || exit 1
 	fi
@@ -119,7 +148,9 @@ tsc="" fail=0
 # qemu_args PATH: QEMU's nearest configuration to kvmscope's PATH, added to guest/qemu-run.sh's
 # command line. Both VMMs serve the image through the host page cache (kvmscope opens it without
 # O_DIRECT), so QEMU's drive gets cache.direct=off: cache=writeback, not qemu-run.sh's cache=none.
+# vhost-user has no drive in QEMU: the daemon opens the image (page cache too, its default).
 qemu_args() {
+	[ "$1" = vhost-user ] && return
 	echo "-set drive.vda.cache.direct=off"
 	[ "$smp" != 1 ] && echo "-global virtio-blk-pci.num-queues=$smp" # 7.2's default too; said aloud
 	case $1 in
@@ -140,6 +171,24 @@ tracepoint:syscalls:sys_enter_pread64, tracepoint:syscalls:sys_enter_pwrite64,
 tracepoint:syscalls:sys_enter_io_uring_enter /pid == $1/ { @disk = count(); }
 interval:ms:250 { print(@user); print(@emulated); print(@disk); }'
 
+# vu_start, vu_stop: a qemu-storage-daemon serving this boot's copy of the image on $vu_sock, and
+# its end (waited for: the next boot's copy must not be written under it)
+vu_pid=""
+vu_start() {
+	sh guest/vhost-user-blk.sh $scratch "$vu_sock" --pidfile "$vu_dir/pid" >"$vu_dir/log" 2>&1 &&
+		vu_pid=$(cat "$vu_dir/pid") && return
+	echo "fio.sh: qemu-storage-daemon did not start: $(tail -1 "$vu_dir/log")" >&2
+	fail=1
+	return 1
+}
+vu_stop() {
+	[ -n "$vu_pid" ] || return 0
+	kill "$vu_pid" 2>/dev/null
+	for t in $(seq 50); do kill -0 "$vu_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$vu_pid" 2>/dev/null
+	vu_pid=""""
+}
+
 # stamp START: each line of stdin with milliseconds since START (microseconds since the epoch)
 stamp() {
 	local line t
@@ -149,7 +198,8 @@ stamp() {
 	done
 }
 
-# boot NAME REP CMD...: boot once on a fresh copy of the image, the console stamped into
+# boot NAME REP CMD...: boot once on a fresh copy of the image (with $vu_boot=1, served by a
+# qemu-storage-daemon, vu_start, for the whole boot), the console stamped into
 # $out/NAME-REP.log (with $hostcount_boot=1, the host counts into $out/NAME-REP.bpf). Each
 # KVMSCOPE-FIO line becomes a row of $out/rows: "NAME REP END_S HOST_S CLOCK key=value...", END_S
 # when the job ended, HOST_S how long it took by the host's clock. A failed job sets fail=1.
@@ -162,6 +212,10 @@ boot() {
 	local -A t0 t1 clk
 	shift 2
 	cp --sparse=never $base $scratch || exit 1
+	if [ "$vu_boot" = 1 ] && ! vu_start; then
+		echo "fio.sh: $name run $rep: not booted" >&2
+		return
+	fi
 	start=${EPOCHREALTIME/./}
 	exec {fd}< <(exec timeout --foreground -k 5 "$timeout" "$@" </dev/null 2>&1)
 	ppid=$!
@@ -206,6 +260,7 @@ boot() {
 	exec {fd}<&-
 	wait $ppid || echo "fio.sh: $name run $rep: exit status $? ($log)" >&2
 	[ -n "$bt" ] && kill $bt 2>/dev/null && wait $bt 2>/dev/null
+	vu_stop
 	if [ $done = 0 ] || [ $ok != $nboot_jobs ]; then
 		echo "fio.sh: $name run $rep: $ok of $nboot_jobs jobs reported, KVMSCOPE-FIO-DONE seen: $done ($log)" >&2
 		fail=1
@@ -215,17 +270,20 @@ boot() {
 }
 
 kvmscope_boot() { # kvmscope_boot NAME REP PATH [RUN-OPTIONS...]
-	local name=$1 rep=$2 path=$3 mq=()
+	local name=$1 rep=$2 path=$3 mq=() disk=(--disk $scratch --blk-io "$3") vu_boot=0
 	shift 3
 	# --smp N: a queue per vCPU, and on the IO-thread paths a thread per queue
 	[ "$smp" != 1 ] && mq=(--smp "$smp" --blk-queues "$smp")
 	[ "$smp" != 1 ] && [ "$path" != vcpu ] && mq+=(--iothreads "$smp")
-	boot "$name" "$rep" ./kvmscope run --kernel $kernel --initrd $initrd --disk $scratch \
-		--blk-io "$path" "${mq[@]}" --append "$append" "$@"
+	[ "$path" = vhost-user ] && disk=(--blk-io "vhost-user,socket=$vu_sock") vu_boot=1
+	boot "$name" "$rep" ./kvmscope run --kernel $kernel --initrd $initrd "${disk[@]}" \
+		"${mq[@]}" --append "$append" "$@"
 }
 
 qemu_boot() { # qemu_boot NAME REP PATH
-	boot "$1" "$2" guest/qemu-run.sh --kernel $kernel --smp "$smp" --initrd $initrd --disk $scratch \
+	local disk=(--disk $scratch) vu_boot=0
+	[ "$3" = vhost-user ] && disk=(--vhost-user "$vu_sock") vu_boot=1
+	boot "$1" "$2" guest/qemu-run.sh --kernel $kernel --smp "$smp" --initrd $initrd "${disk[@]}" \
 		--append "$append $tsc" -- $(qemu_args "$3")
 }
 
@@ -337,6 +395,8 @@ else
 	if [ $exits = 1 ]; then
 		hostcount_boot=$hostcount
 		for p in $paths; do
+			# vhost-user: the daemon serves every request; kvmscope's trace has none to count
+			[ $p = vhost-user ] && continue
 			kvmscope_boot "exits-kvmscope-$p" 1 "$p" --trace $out/exits-$p.kvt --trace-buffer 64M \
 				--trace-events kvm_exit,queue_notify,chain_pop,irq_raise
 			trace_counts $out/exits-$p.kvt "exits-kvmscope-$p"
@@ -374,7 +434,7 @@ awk -v jobs="$jobs" -v paths="$paths" -v events="${events:-default events}" -v m
 	  # --trace-overhead: the two runs of a pair (same boot, job and pair number), by state
 	  if (mode) { st = substr($1, 1, index($1, "-") - 1); pk = substr($1, index($1, "-") + 1) SUBSEP f["job"] SUBSEP $2
 		pv[st, pk] = iops; pkeys[pk] = 1 }
-	  if ($5 !~ /^tsc/) clockwarn = clockwarn " " $1 "/" f["job"] "(" $5 ")" }
+	  if ($5 !~ /^tsc/ && !warned[$1, f["job"], $5]++) clockwarn = clockwarn " " $1 "/" f["job"] "(" $5 ")" }
 	END {
 		# mode 0: kvmscope against QEMU; mode 1: traced kvmscope against untraced
 		b = mode ? "traced" : "qemu"; B = mode ? "traced" : "QEMU"

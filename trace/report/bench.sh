@@ -323,7 +323,8 @@ else
 		long_note="--no-fio: no fio in Linux"
 	elif [ -r "$src/guest/out/initrd-fio.img" ]; then
 		say "fio in Linux, $repeat boot(s) per path (tests/bench/fio.sh)"
-		fio_paths=$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)
+		# vhost-user too: fio.sh starts a daemon of its own per boot, on that boot's image
+		fio_paths=$(echo $paths | tr ' ' ,)
 		# fio_run NAME SUFFIX CASE-SUFFIX [ARG...]: fio.sh with ARGS (its console in logs/NAME.txt),
 		# then each timed boot's IOPS as raw lines, from the file fio.sh keeps of them (NAME JOB
 		# IOPS: tests/out/bench/fio/iops, kept as logs/NAME.iops), not from its table, whose
@@ -334,18 +335,20 @@ else
 			local name=$1 s=$2 k=$3 iops=$src/tests/out/bench/fio/iops
 			shift 3
 			rm -f "$iops"
-			(cd "$src" && bash tests/bench/fio.sh "$@" -p "$fio_paths" -n "$repeat" --no-exits \
+			(cd "$src" && bash tests/bench/fio.sh -p "$fio_paths" "$@" -n "$repeat" --no-exits \
 				$([ -z "$qemus" ] && echo --no-qemu)) >"$out/logs/$name.txt" 2>&1 || failed=1
 			cp "$iops" "$out/logs/$name.iops" 2>/dev/null || return
 			awk -v s="$s" -v k="$k" 'NF == 3 { c = $1; sub(/^qemu-/, "qemu-nearest-", c)
 				printf "fio %s%s %s%s iops %.2f\n", c, s, $2, k, $3 }' "$out/logs/$name.iops" >>"$out/raw"
 		}
 		fio_run fio "" ""
-		# N queues: fio at QD32 in an N-CPU guest, a queue per CPU (and an IO thread per queue)
+		# N queues: fio at QD32 in an N-CPU guest, a queue per CPU (and an IO thread per queue);
+		# not vhost-user, whose backend kvmscope hands one queue
+		mq_paths=$(echo $paths | tr ' ' '\n' | grep -vx vhost-user | paste -sd,)
 		for q in $queues; do
-			[ "$q" = 1 ] && continue
+			[ "$q" = 1 ] || [ -z "$mq_paths" ] && continue
 			say "fio in Linux with --smp $q, $repeat boot(s) per path (tests/bench/fio.sh --smp $q)"
-			fio_run "fio-smp$q" ":q$q" " smp $q" -j randread-qd32 --smp "$q"
+			fio_run "fio-smp$q" ":q$q" " smp $q" -j randread-qd32 --smp "$q" -p "$mq_paths"
 		done
 	else
 		long_note="fio needs guest/out/initrd-fio.img, which could not be built (logs/fio-build.txt): not run"
