@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -n "$vu" ] && disk="" # the backend has the image
-for f in "$kernel" "$initrd" $disk; do
+for f in "$kernel" "$initrd" ${disk:+"$disk"}; do
 	[ -r "$f" ] || { echo "qemu-run.sh: $f missing; build it with: make guest-linux" >&2; exit 2; }
 done
 [ -z "$vu" ] || [ -S "$vu" ] || { echo "qemu-run.sh: --vhost-user $vu: no socket there (is the backend running?)" >&2; exit 2; }
