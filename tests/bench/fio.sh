@@ -81,9 +81,10 @@ if [ $report = 0 ]; then
 	[ $overhead = 1 ] && vu_why="its requests never pass through kvmscope: nothing for --trace-overhead to pause"
 	[ "$smp" != 1 ] && vu_why="one queue only (kvmscope hands its backend one queue): not with --smp $smp"
 fi
-# --report after a run without vhost-user: no column of FAILs for it
-[ $report = 1 ] && [ $paths_given = 0 ] && ! grep -qs '^kvmscope-vhost-user ' $out/rows &&
-	vu_why="the last run had none"
+# --report without -p: the paths the last run booted (a path it did not run is no row of FAILs)
+if [ $report = 1 ] && [ $paths_given = 0 ]; then
+	paths=$(for p in $ALL_PATHS; do grep -qs "^kvmscope-$p " $out/rows && echo $p; done)
+fi
 case " $paths " in *" vhost-user "*)
 	if [ -n "$vu_why" ]; then
 		[ $paths_given = 1 ] && { echo "fio.sh: -p vhost-user: $vu_why" >&2; exit 2; }

@@ -273,6 +273,11 @@ done >"$src/tests/out/bench/fio/rows"
 	>"$out/lat" 2>&1
 lat=$(awk '$1 == "seqread-1m" { print $9; exit }' "$out/lat") # the table's lat_us column
 check "fio.sh --report: a row without lat_us shows no latency ($lat)" [ "$lat" = FAIL ]
+# --report without -p shows the paths the last run booted: it showed a row of FAILs for each path
+# the run had not booted, a failure that never happened
+(cd "$src" && bash tests/bench/fio-real.sh --report -j randread-qd1,seqread-1m --no-qemu) >"$out/lat" 2>&1
+check "fio.sh --report without -p: only the path the rows have" sh -c \
+	"grep -q '^randread-qd1 *vcpu ' '$out/lat' && ! grep -q 'iothread\|uring\|vhost-user' '$out/lat'"
 # fio in Linux on vhost-user too (the four paths): bench left it out of fio.sh's -p, and
 # fio.sh had no such path. bench's own daemon needs the source tree's guest/vhost-user-blk.sh.
 mkdir -p "$src/guest" && cp guest/vhost-user-blk.sh "$src/guest/"
