@@ -25,8 +25,9 @@
 #                     '*': every event, each KVM exit too)
 #   -t SECONDS        timeout per boot (default 400 s + 60 s and the job's time per job, times
 #                     the vCPU count)
-#   --report          no boots: the tables again from the last run's files (give the same -j, -p,
-#                     -n, --trace-overhead), the host's figures recounted from its samples
+#   --report          no boots: the tables again from the last run's files (give the same -j, -n,
+#                     --trace-overhead; without -p, the paths that run booted), the host's figures
+#                     recounted from its samples
 # One boot runs all the chosen jobs, one fio process each (guest/bench/init), on a fresh copy of one
 # 256 MiB image of random bytes. Counting boots: kvmscope's own trace (kvm_exit, queue_notify,
 # chain_pop, irq_raise: exact, per job by disk region) and, as root with bpftrace, the host's KVM
