@@ -84,7 +84,7 @@ if [ $report = 0 ]; then
 fi
 # --report without -p: the paths the last run booted (a path it did not run is no row of FAILs)
 if [ $report = 1 ] && [ $paths_given = 0 ]; then
-	paths=$(for p in $ALL_PATHS; do grep -qs "^kvmscope-$p " $out/rows && echo $p; done)
+	paths=$(for p in $ALL_PATHS; do grep -qs "^kvmscope-$p " $out/rows && printf '%s ' $p; done)
 fi
 case " $paths " in *" vhost-user "*)
 	if [ -n "$vu_why" ]; then
